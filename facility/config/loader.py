@@ -1,0 +1,82 @@
+"""Read a facility file: TOML syntax, then the schema, reporting every problem with path and line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from facility.config.locate import key_lines, line_of
+from facility.config.schema import CrossFieldProblems, FacilityConfig
+from facility.errors import ConfigError, ConfigProblem
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
+MAX_FILE_BYTES = 1 << 20
+
+
+def load_config(path: str | Path) -> FacilityConfig:
+    """Load and validate a facility file; raises ConfigError listing every problem."""
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(source, [ConfigProblem("", f"cannot read the file: {exc.strerror or exc}")]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(source, [ConfigProblem("", f"file is {len(data)} bytes; at most {MAX_FILE_BYTES}")])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(source, [ConfigProblem("", f"not UTF-8 text (byte {exc.start})")]) from None
+    return parse_config(text, source)
+
+
+def parse_config(text: str, source: str = "<string>") -> FacilityConfig:
+    """Validate a facility file's text; raises ConfigError listing every problem."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, [_syntax_problem(exc)]) from None
+    try:
+        return FacilityConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(source, _schema_problems(exc, key_lines(text))) from None
+
+
+def _syntax_problem(exc: tomllib.TOMLDecodeError) -> ConfigProblem:
+    """A TOML syntax error, with the line tomllib names."""
+    message = str(exc)
+    position = _TOML_POSITION.search(message)
+    detail = _TOML_POSITION.sub("", message).strip()
+    return ConfigProblem("", f"TOML syntax: {detail}", int(position[1]) if position else None)
+
+
+def _schema_problems(exc: ValidationError, lines: dict) -> list[ConfigProblem]:
+    """One problem per validation error, the cross-field ones expanded to their own paths."""
+    problems: list[ConfigProblem] = []
+    for error in exc.errors(include_url=False):
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, CrossFieldProblems):
+            problems += [_located(p.path, p.message, lines) for p in cause.problems]
+        else:
+            problems.append(_located(error["loc"], _message(error), lines))
+    return problems
+
+
+def _message(error: dict[str, Any]) -> str:
+    """Pydantic's message, naming the value that was refused."""
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] in ("missing", "extra_forbidden"):
+        return "required key is missing" if error["type"] == "missing" else "unknown key (not part of the format)"
+    value = error.get("input")
+    return f"{message} (got {value!r})" if isinstance(value, (str, int, float)) else message
+
+
+def _located(path: str | tuple, message: str, lines: dict) -> ConfigProblem:
+    """A problem with its dotted path and the line it stands on."""
+    parts = tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in
+                  (path.split(".") if isinstance(path, str) else path))
+    parts = tuple(p for p in parts if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    return ConfigProblem(".".join(str(p) for p in parts), message, line_of(lines, parts))

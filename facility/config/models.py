@@ -1,0 +1,275 @@
+"""The facility file's schema: every field described and bounded, unknown keys rejected."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from facility.config.timeofday import ClockTime, OpeningRange
+from facility.models import FacilityKind, Plan
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="lower-case id: a-z 0-9 _ -")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Strict(BaseModel):
+    """Base of every section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FacilityInfo(Strict):
+    """Who this facility is."""
+
+    id: Identifier = Field(description="The platform's id of this facility.")
+    name: str = Field(min_length=1, max_length=80, description="Name shown on screens.")
+    chain: Identifier = Field(description="Chain the facility belongs to; first-visit sign-up is per chain.")
+    kind: FacilityKind = Field(description="How members get in (DOMAIN.md kinds).")
+    prefecture: str = Field(default="", max_length=10, description="Prefecture, for the platform's listing.")
+
+
+class OpeningHours(Strict):
+    """Opening ranges per weekday; an empty list means closed that day."""
+
+    mon: list[OpeningRange] = Field(description="Monday's opening ranges, e.g. ['09:00-18:00'].")
+    tue: list[OpeningRange] = Field(description="Tuesday's opening ranges.")
+    wed: list[OpeningRange] = Field(description="Wednesday's opening ranges.")
+    thu: list[OpeningRange] = Field(description="Thursday's opening ranges.")
+    fri: list[OpeningRange] = Field(description="Friday's opening ranges.")
+    sat: list[OpeningRange] = Field(description="Saturday's opening ranges.")
+    sun: list[OpeningRange] = Field(description="Sunday's opening ranges.")
+    holiday: list[OpeningRange] | None = Field(
+        default=None, description="Ranges on Japanese public holidays; omitted: the weekday's ranges apply."
+    )
+
+    @model_validator(mode="after")
+    def _no_overlaps(self) -> "OpeningHours":
+        for day in (*WEEKDAYS, "holiday"):
+            ranges = sorted(getattr(self, day) or [], key=lambda r: r.start)
+            for earlier, later in zip(ranges, ranges[1:]):
+                if earlier.overnight or later.start < earlier.end:
+                    raise ValueError(f"{day}: ranges {earlier} and {later} overlap")
+        return self
+
+
+class EntryCutoff(Strict):
+    """No new entry from `after` until `until` on the listed days (e.g. Fridays after 18:00)."""
+
+    after: ClockTime = Field(description="First minute with no new entry, HH:MM.")
+    until: ClockTime = Field(default=24 * 60, description="Entry opens again at this time, HH:MM (default 24:00).")
+    on: list[Literal[Weekday, "holiday", "day_before_holiday"]] = Field(
+        min_length=1, description="Days the cut-off applies: weekdays, 'holiday', 'day_before_holiday'."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "EntryCutoff":
+        if self.until <= self.after:
+            raise ValueError("until must be later than after on the same day")
+        return self
+
+
+class Rules(Strict):
+    """The facility's own values for the network's rules (DOMAIN.md)."""
+
+    plans_admitted: list[Plan] = Field(min_length=1, description="Plans admitted here.")
+    time_limit_minutes: int | None = Field(
+        default=None, ge=15, le=24 * 60, description="Time limit per check-in; omitted: no limit."
+    )
+    max_checkins_per_day: int | None = Field(
+        default=None, ge=1, le=50, description="Uses per member per day; omitted: no limit."
+    )
+    step_out_allowed: bool = Field(default=True, description="Coming back within the time limit is a re-entry.")
+    entry_cutoffs: list[EntryCutoff] = Field(default_factory=list, description="Times with no new entry.")
+    early_entry_minutes: int = Field(default=10, ge=0, le=60, description="How early a booker may unlock.")
+
+
+class DeskCheck(str, Enum):
+    """When staff must perform a desk check."""
+
+    NEVER = "never"
+    EVERY_VISIT = "every_visit"
+    FIRST_VISIT = "first_visit"
+
+
+class DeskChecks(Strict):
+    """Checks staff perform at the desk (DOMAIN.md 'Checks at the desk')."""
+
+    temperature: DeskCheck = Field(default=DeskCheck.NEVER, description="Temperature check.")
+    photo_id: DeskCheck = Field(default=DeskCheck.NEVER, description="Photo ID check.")
+    membership_signup: Literal[DeskCheck.NEVER, DeskCheck.FIRST_VISIT] = Field(
+        default=DeskCheck.NEVER, description="One-time sign-up at the chain's first visit."
+    )
+
+
+class Seats(Strict):
+    """Drop-in seats and the 'few left' threshold behind the vacancy colour."""
+
+    total: int = Field(ge=1, le=2000, description="Seats offered to network members.")
+    few_left_at: int = Field(ge=0, description="Free seats at or below this show 'few left' (yellow).")
+
+    @model_validator(mode="after")
+    def _threshold_below_total(self) -> "Seats":
+        if self.few_left_at >= self.total:
+            raise ValueError(f"few_left_at ({self.few_left_at}) must be below total ({self.total})")
+        return self
+
+
+class Companions(Strict):
+    """Non-member companions (DOMAIN.md)."""
+
+    drop_in_fee_yen: int | None = Field(
+        default=None, ge=0, le=100_000, description="Fee a companion pays on site; omitted: drop-in not sold."
+    )
+
+
+class Room(Strict):
+    """A bookable room, booth or seat."""
+
+    id: Identifier = Field(description="Room id as the platform knows it.")
+    name: str = Field(min_length=1, max_length=60, description="Name shown to members.")
+    kind: Literal["booth", "seat", "private_room", "meeting_room", "karaoke_room"] = Field(description="Kind of space.")
+    capacity: int = Field(default=1, ge=1, le=100, description="People it holds.")
+    private_hire: bool = Field(default=False, description="Held back for private hire: not offered to members.")
+
+
+class GpioPins(Strict):
+    """Pins of a real board (BCM numbering)."""
+
+    relay_pin: int = Field(ge=0, le=40, description="Output driving the lock relay.")
+    relay_active_high: bool = Field(default=True, description="Relay energised by a high level.")
+    contact_pin: int = Field(ge=0, le=40, description="Door contact input.")
+    contact_closed_high: bool = Field(default=False, description="The contact reads high while the door is shut.")
+    exit_button_pin: int | None = Field(default=None, ge=0, le=40, description="Request-to-exit button input.")
+
+
+class Door(Strict):
+    """A door (or room lock) and the rooms it lets into."""
+
+    id: Identifier = Field(description="Door id; part of its MQTT topics.")
+    name: str = Field(min_length=1, max_length=60, description="Name shown to technicians.")
+    rooms: list[Identifier] = Field(min_length=1, description="Rooms this door serves.")
+    driver: Literal["gpio", "simulated"] = Field(description="Door hardware: a real board or the simulator.")
+    gpio: GpioPins | None = Field(default=None, description="Pins, required for driver 'gpio'.")
+    pulse_seconds: float = Field(default=5.0, ge=0.5, le=30, description="How long the strike stays released.")
+    held_open_alarm_seconds: float = Field(default=30.0, ge=5, le=600, description="Alarm after the door stays open.")
+    fail_mode: Literal["secure", "safe"] = Field(default="secure", description="Locked (secure) or open (safe) when power fails.")
+
+    @model_validator(mode="after")
+    def _pins_for_gpio(self) -> "Door":
+        if self.driver == "gpio" and self.gpio is None:
+            raise ValueError("driver 'gpio' needs a [doors.gpio] table with its pins")
+        if self.driver == "simulated" and self.gpio is not None:
+            raise ValueError("driver 'simulated' takes no gpio pins")
+        return self
+
+
+def _is_loopback(host: str | None) -> bool:
+    """True for localhost and 127.0.0.0/8 or ::1: the only places plain text is allowed."""
+    if host in ("localhost", None):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Mqtt(Strict):
+    """The site's MQTT 5 broker."""
+
+    host: str = Field(min_length=1, description="Broker host name.")
+    port: int = Field(default=8883, ge=1, le=65535, description="Broker port.")
+    tls: bool = Field(default=True, description="TLS with certificate verification; off only on loopback.")
+    ca_file: Path | None = Field(default=None, description="CA bundle for the broker; omitted: system CAs.")
+    username: str | None = Field(default=None, description="Broker user name.")
+    password_file: Path | None = Field(default=None, description="File holding the broker password.")
+    topic_prefix: str = Field(default="officepass", pattern=r"^[a-z0-9_-]+$", description="Root of the topic tree.")
+
+    @model_validator(mode="after")
+    def _tls_off_only_on_loopback(self) -> "Mqtt":
+        if not self.tls and not _is_loopback(self.host):
+            raise ValueError(f"tls = false is allowed only for a broker on this machine, not {self.host!r}")
+        if (self.username is None) != (self.password_file is None):
+            raise ValueError("username and password_file go together")
+        return self
+
+
+class Platform(Strict):
+    """The network's platform API."""
+
+    base_url: str = Field(description="Base URL of the platform API; https unless on loopback.")
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="Timeout of each request.")
+    ca_file: Path | None = Field(default=None, description="CA bundle; omitted: system CAs.")
+    api_token_file: Path | None = Field(default=None, description="File holding this site's API token.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _https_unless_loopback(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http(s) URL")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError(f"plain http is allowed only on this machine; use https for {parts.hostname!r}")
+        return url.rstrip("/")
+
+
+KeyPurpose = Literal["member_pass", "unlock_command", "desk_code"]
+
+
+class TrustedKey(Strict):
+    """A public key whose signatures this site accepts."""
+
+    name: str = Field(min_length=1, max_length=60, description="Label for people, e.g. 'platform 2026-11'.")
+    public_key: str = Field(description="Raw Ed25519 public key, 32 bytes in base64.")
+    purposes: list[KeyPurpose] = Field(min_length=1, description="Tokens this key may sign.")
+    key_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}$", description="Expected key id (checked).")
+
+    @field_validator("public_key")
+    @classmethod
+    def _raw_ed25519(cls, value: str) -> str:
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("public_key is not valid base64") from None
+        if len(raw) != 32:
+            raise ValueError(f"an Ed25519 public key is 32 bytes, this one is {len(raw)}")
+        return value
+
+    @property
+    def raw(self) -> bytes:
+        """The 32 key bytes."""
+        return base64.b64decode(self.public_key)
+
+
+class Tokens(Strict):
+    """How signed tokens are checked here."""
+
+    clock_skew_seconds: int = Field(default=10, ge=0, le=120, description="Clock difference tolerated.")
+    trusted_keys: list[TrustedKey] = Field(min_length=1, description="Keys trusted here; several during rotation.")
+
+
+class Kiosk(Strict):
+    """The reception kiosk of this facility."""
+
+    id: Identifier = Field(description="Kiosk id, part of the front-desk code.")
+    decoder: Literal["zxing", "pyzbar"] = Field(default="zxing", description="2D-code decoder.")
+    camera: str = Field(default="simulated", description="'simulated', a device number, a file or an RTSP URL.")
+    desk_code_period_seconds: int = Field(default=10, ge=3, le=120, description="How often the desk code rotates.")
+    signing_key_file: Path | None = Field(default=None, description="The kiosk's Ed25519 key for desk codes.")
+    data_dir: Path = Field(default=Path("var/kiosk"), description="Where the kiosk keeps its SQLite files.")
+    language: Literal["ja", "en"] = Field(default="ja", description="Language shown first.")
+
+
+class Lockd(Strict):
+    """The door controller of this site."""
+
+    data_dir: Path = Field(default=Path("var/lockd"), description="Where lockd keeps its SQLite files.")
+    sync_interval_seconds: int = Field(default=60, ge=5, le=3600, description="Reservation sync period.")
+    stale_after_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60, description="Cache age that raises an alarm.")

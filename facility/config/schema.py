@@ -1,0 +1,130 @@
+"""The whole facility file, and the one validator that holds every cross-field rule."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pydantic import Field, model_validator
+
+from facility.config.models import (
+    Companions, DeskChecks, Door, FacilityInfo, Kiosk, Lockd, Mqtt, OpeningHours, Platform, Room, Rules,
+    Seats, Strict, Tokens,
+)
+from facility.errors import ConfigProblem
+from facility.models import FacilityKind
+from facility.tokens.keys import key_id_of
+
+
+class CrossFieldProblems(ValueError):
+    """Raised by the cross-field validator; carries each problem with its own path."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.path}: {p.message}" for p in problems))
+
+
+class FacilityConfig(Strict):
+    """One facility, as described by one file in config/."""
+
+    facility: FacilityInfo
+    hours: OpeningHours
+    rules: Rules
+    desk_checks: DeskChecks = Field(default_factory=DeskChecks)
+    seats: Seats | None = Field(default=None, description="Drop-in seats; required where members check in at reception.")
+    companions: Companions = Field(default_factory=Companions)
+    rooms: list[Room] = Field(default_factory=list, description="Bookable spaces.")
+    doors: list[Door] = Field(default_factory=list, description="Doors lockd controls.")
+    mqtt: Mqtt | None = None
+    platform: Platform
+    tokens: Tokens
+    kiosk: Kiosk | None = None
+    lockd: Lockd | None = None
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> "FacilityConfig":
+        problems = cross_field_problems(self)
+        if problems:
+            raise CrossFieldProblems(problems)
+        return self
+
+    def door(self, door_id: str) -> Door | None:
+        """The door with this id, if the site has one."""
+        return next((d for d in self.doors if d.id == door_id), None)
+
+    def room(self, room_id: str) -> Room | None:
+        """The room with this id, if the site has one."""
+        return next((r for r in self.rooms if r.id == room_id), None)
+
+
+def cross_field_problems(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """Every rule that spans more than one field, checked in one place."""
+    return [
+        *_kind_needs(cfg),
+        *_unique_ids("rooms", [r.id for r in cfg.rooms]),
+        *_unique_ids("doors", [d.id for d in cfg.doors]),
+        *_doors_serve_known_rooms(cfg),
+        *_key_ids_match(cfg),
+        *_keys_cover_purposes(cfg),
+    ]
+
+
+def _kind_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """Sections each kind of facility cannot do without."""
+    kind = cfg.facility.kind
+    problems = []
+    if kind.checks_in_at_reception and cfg.seats is None:
+        problems.append(ConfigProblem("seats", f"a {kind.value} facility needs [seats] (total, few_left_at)"))
+    if kind.needs_reservation and not cfg.rooms:
+        problems.append(ConfigProblem("rooms", f"a {kind.value} facility needs at least one [[rooms]] entry"))
+    if kind in (FacilityKind.BOOKING, FacilityKind.MEETING_ROOM_UNATTENDED):
+        if not cfg.doors:
+            problems.append(ConfigProblem("doors", f"a {kind.value} facility needs at least one [[doors]] entry"))
+        if cfg.mqtt is None:
+            problems.append(ConfigProblem("mqtt", "doors receive unlock commands over MQTT: add [mqtt]"))
+    return problems
+
+
+def _unique_ids(section: str, ids: list[str]) -> list[ConfigProblem]:
+    """Ids within a section must not repeat."""
+    repeated = [i for i, n in Counter(ids).items() if n > 1]
+    return [ConfigProblem(f"{section}.{ids.index(i, ids.index(i) + 1)}.id", f"id {i!r} is used twice") for i in repeated]
+
+
+def _doors_serve_known_rooms(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """Doors name rooms that exist, and every offered room has a door where doors are used."""
+    known = {r.id for r in cfg.rooms}
+    problems = [
+        ConfigProblem(f"doors.{n}.rooms.{k}", f"no room {room!r} in [[rooms]] (known: {', '.join(sorted(known)) or 'none'})")
+        for n, door in enumerate(cfg.doors)
+        for k, room in enumerate(door.rooms)
+        if room not in known
+    ]
+    if cfg.doors:
+        served = {room for door in cfg.doors for room in door.rooms}
+        problems += [
+            ConfigProblem(f"rooms.{n}.id", f"room {room.id!r} is offered but no door serves it")
+            for n, room in enumerate(cfg.rooms)
+            if room.id not in served and not room.private_hire
+        ]
+    return problems
+
+
+def _key_ids_match(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """A key id written beside a key must be that key's id: catches keys pasted into the wrong entry."""
+    return [
+        ConfigProblem(f"tokens.trusted_keys.{n}.key_id", f"key id is {key_id_of(key.raw)}, not {key.key_id}")
+        for n, key in enumerate(cfg.tokens.trusted_keys)
+        if key.key_id is not None and key.key_id != key_id_of(key.raw)
+    ]
+
+
+def _keys_cover_purposes(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """Some trusted key must sign what this kind of facility verifies."""
+    needed = {"member_pass"} if cfg.facility.kind.checks_in_at_reception else set()
+    if cfg.doors:
+        needed.add("unlock_command")
+    offered = {p for key in cfg.tokens.trusted_keys for p in key.purposes}
+    return [
+        ConfigProblem("tokens.trusted_keys", f"no trusted key has purpose {purpose!r}, needed here")
+        for purpose in sorted(needed - offered)
+    ]

@@ -1,0 +1,115 @@
+"""Records of the network's domain that the rules and use counting work on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+
+class Plan(str, Enum):
+    """The membership plans of DOMAIN.md; the code is also the wire value in tokens."""
+
+    INDIVIDUAL_BASIC = "individual_basic"
+    INDIVIDUAL_PREMIUM = "individual_premium"
+    CORPORATE = "corporate"
+
+    @property
+    def wire(self) -> int:
+        """The one-byte code used inside signed tokens."""
+        return list(Plan).index(self) + 1
+
+    @classmethod
+    def from_wire(cls, code: int) -> "Plan":
+        """The plan for a token's one-byte code."""
+        plans = list(Plan)
+        if not 1 <= code <= len(plans):
+            raise ValueError(f"unknown plan code {code}")
+        return plans[code - 1]
+
+
+class FacilityKind(str, Enum):
+    """How members get in (DOMAIN.md, 'Kinds of facility')."""
+
+    DROP_IN = "drop_in"
+    MEMBER_SCREEN = "member_screen"
+    BOOKING = "booking"
+    MEETING_ROOM_UNATTENDED = "meeting_room_unattended"
+    MEETING_ROOM_STAFFED = "meeting_room_staffed"
+    KARAOKE = "karaoke"
+
+    @property
+    def checks_in_at_reception(self) -> bool:
+        """True where members check in at a kiosk rather than unlocking a booked room."""
+        return self in (FacilityKind.DROP_IN, FacilityKind.MEMBER_SCREEN, FacilityKind.KARAOKE)
+
+    @property
+    def needs_reservation(self) -> bool:
+        """True where entry is tied to a booking."""
+        return not self.checks_in_at_reception
+
+
+@dataclass(frozen=True)
+class Member:
+    """What the facility knows of a member at the moment of a check-in."""
+
+    member_id: int
+    plan: Plan
+    name: str = ""
+    first_visit_at_chain: bool = False
+
+
+class EntryKind(str, Enum):
+    """What an entry in a member's history was."""
+
+    CHECK_IN = "check_in"
+    RE_ENTRY = "re_entry"
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """One recorded entry of a member at a facility."""
+
+    member_id: int
+    at: datetime
+    plan: Plan = Plan.INDIVIDUAL_PREMIUM
+    kind: EntryKind = EntryKind.CHECK_IN
+    ends_at: datetime | None = None
+    checked_out_at: datetime | None = None
+    reservation_id: int | None = None
+    booker: bool = True
+
+    def active_at(self, now: datetime) -> bool:
+        """True while this visit is still running (not checked out, not past its end)."""
+        if self.kind is not EntryKind.CHECK_IN or self.at > now:
+            return False
+        if self.checked_out_at is not None and self.checked_out_at <= now:
+            return False
+        return self.ends_at is None or now < self.ends_at
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Who is in the facility now: members with a running visit and paying companions."""
+
+    members_in: int = 0
+    companions_in: int = 0
+
+    @property
+    def people(self) -> int:
+        """Everyone taking a seat."""
+        return self.members_in + self.companions_in
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """A booking of a room, booth or seat by one member (the booker)."""
+
+    reservation_id: int
+    room_id: str
+    member_id: int
+    starts_at: datetime
+    ends_at: datetime
+    cancelled: bool = False
+    guests: int = 0
+    plan: Plan = Plan.INDIVIDUAL_PREMIUM

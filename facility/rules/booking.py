@@ -1,0 +1,76 @@
+"""Bookings (DOMAIN.md): when they can be made and cancelled, and who may unlock the booked room."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from facility.config.models import Door, Room
+from facility.config.schema import FacilityConfig
+from facility.models import CheckIn, Reservation
+from facility.reasons import Reason
+from facility.rules.visits import over_daily_limit
+from facility.usage import starts_new_use
+
+BOOKING_OPENS_BEFORE = timedelta(days=7)
+CANCELLATION_CLOSES_BEFORE = timedelta(hours=2)
+
+
+def booking_refusal(starts_at: datetime, now: datetime) -> Reason | None:
+    """Why a booking starting then cannot be made now: at most one week ahead, not after the start."""
+    if starts_at <= now:
+        return Reason.BOOKING_IN_PAST
+    if starts_at - now > BOOKING_OPENS_BEFORE:
+        return Reason.BOOKING_TOO_EARLY
+    return None
+
+
+def cancellation_refusal(starts_at: datetime, now: datetime) -> Reason | None:
+    """Why a booking cannot be cancelled now: cancellation closes 2 hours before the start."""
+    return Reason.CANCEL_TOO_LATE if now > starts_at - CANCELLATION_CLOSES_BEFORE else None
+
+
+def bookable_rooms(cfg: FacilityConfig) -> list[Room]:
+    """Rooms offered to members; those held back for private hire are not."""
+    return [room for room in cfg.rooms if not room.private_hire]
+
+
+@dataclass(frozen=True)
+class UnlockDecision:
+    """Open or not, why not, and whether this entry starts a use."""
+
+    admitted: bool
+    reasons: tuple[Reason, ...] = ()
+    new_use: bool = False
+
+
+def _reservation_refusal(cfg: FacilityConfig, door: Door, reservation: Reservation | None, member_id: int,
+                         now: datetime) -> Reason | None:
+    """The first way this reservation fails to admit this member through this door now."""
+    if reservation is None:
+        return Reason.NO_RESERVATION
+    if reservation.cancelled:
+        return Reason.RESERVATION_CANCELLED
+    if reservation.room_id not in door.rooms:
+        return Reason.WRONG_ROOM
+    if reservation.member_id != member_id:
+        return Reason.NOT_BOOKER
+    if now < reservation.starts_at - timedelta(minutes=cfg.rules.early_entry_minutes):
+        return Reason.TOO_EARLY
+    if now >= reservation.ends_at:
+        return Reason.RESERVATION_OVER
+    return None
+
+
+def decide_unlock(cfg: FacilityConfig, door: Door, reservation: Reservation | None, member_id: int,
+                  history: Sequence[CheckIn], now: datetime) -> UnlockDecision:
+    """Decide an unlock at a booking facility or meeting room: only the booker, in the window, under the daily limit."""
+    refusal = _reservation_refusal(cfg, door, reservation, member_id, now)
+    if refusal is not None:
+        return UnlockDecision(False, (refusal,))
+    candidate = CheckIn(member_id, now, reservation.plan, reservation_id=reservation.reservation_id)
+    new_use = starts_new_use(cfg, history, candidate)
+    if new_use and over_daily_limit(cfg, history, member_id, now):
+        return UnlockDecision(False, (Reason.DAILY_LIMIT,))
+    return UnlockDecision(True, (), new_use)

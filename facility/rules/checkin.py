@@ -1,0 +1,86 @@
+"""The check-in decision at reception: every rule of DOMAIN.md that applies to a walk-in member."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from facility.config.schema import FacilityConfig
+from facility.models import CheckIn, EntryKind, Member, Occupancy
+from facility.reasons import Reason
+from facility.rules.capacity import Vacancy, free_seats, vacancy
+from facility.rules.cutoffs import cutoff_in_force
+from facility.rules.desk import DeskCheckDue, desk_checks_due
+from facility.rules.hours import is_open
+from facility.rules.plans import plan_admitted
+from facility.rules.visits import over_daily_limit, running_visit, visit_ends_at
+from facility.usage import starts_new_use
+
+
+@dataclass(frozen=True)
+class CheckInDecision:
+    """Admit or refuse, why, until when, which desk checks are due, and whether it is a new use."""
+
+    admitted: bool
+    entry: EntryKind
+    reasons: tuple[Reason, ...] = ()
+    ends_at: datetime | None = None
+    desk_checks: tuple[DeskCheckDue, ...] = ()
+    new_use: bool = False
+    vacancy: Vacancy | None = None
+
+    def record(self, member: Member, now: datetime) -> CheckIn:
+        """The history entry to store for an admitted decision."""
+        return CheckIn(member.member_id, now, member.plan, self.entry, self.ends_at)
+
+
+def decide_checkin(cfg: FacilityConfig, member: Member, history: Sequence[CheckIn], occupancy: Occupancy,
+                   now: datetime) -> CheckInDecision:
+    """Decide a member's check-in at reception from the facility's rules, history, occupancy and the time."""
+    state = vacancy(cfg.seats, occupancy, is_open(cfg.hours, now)) if cfg.seats else None
+    if not cfg.facility.kind.checks_in_at_reception:
+        return CheckInDecision(False, EntryKind.CHECK_IN, (Reason.NOT_DROP_IN,), vacancy=state)
+    running = running_visit(history, member.member_id, now)
+    if running is not None and cfg.rules.step_out_allowed:
+        return _re_entry(cfg, member, running, now, state)
+    candidate = CheckIn(member.member_id, now, member.plan)
+    new_use = starts_new_use(cfg, history, candidate)
+    reasons = _common_refusals(cfg, member, now) + _new_entry_refusals(cfg, history, member, occupancy, now,
+                                                                       new_use, holds_seat=running is not None)
+    if reasons:
+        return CheckInDecision(False, EntryKind.CHECK_IN, reasons, vacancy=state)
+    return CheckInDecision(True, EntryKind.CHECK_IN, (), visit_ends_at(cfg, now), desk_checks_due(cfg.desk_checks, member),
+                           new_use, state)
+
+
+def _common_refusals(cfg: FacilityConfig, member: Member, now: datetime) -> tuple[Reason, ...]:
+    """Rules every entry obeys, re-entries too: the plan and the opening hours."""
+    reasons = []
+    if not plan_admitted(cfg.rules, member.plan):
+        reasons.append(Reason.PLAN_NOT_ADMITTED)
+    if not is_open(cfg.hours, now):
+        reasons.append(Reason.CLOSED)
+    return tuple(reasons)
+
+
+def _new_entry_refusals(cfg: FacilityConfig, history: Sequence[CheckIn], member: Member, occupancy: Occupancy,
+                        now: datetime, new_use: bool, holds_seat: bool) -> tuple[Reason, ...]:
+    """Rules only a new entry obeys: cut-offs, the daily limit and free seats."""
+    reasons = []
+    if is_open(cfg.hours, now) and cutoff_in_force(cfg.rules, now) is not None:
+        reasons.append(Reason.AFTER_CUTOFF)
+    if new_use and over_daily_limit(cfg, history, member.member_id, now):
+        reasons.append(Reason.DAILY_LIMIT)
+    if cfg.seats and not holds_seat and free_seats(cfg.seats, occupancy) == 0:
+        reasons.append(Reason.FULL)
+    return tuple(reasons)
+
+
+def _re_entry(cfg: FacilityConfig, member: Member, running: CheckIn, now: datetime,
+              state: Vacancy | None) -> CheckInDecision:
+    """Coming back after stepping out, inside the running visit: no new use, no new checks."""
+    reasons = _common_refusals(cfg, member, now)
+    if reasons:
+        return CheckInDecision(False, EntryKind.RE_ENTRY, reasons, vacancy=state)
+    return CheckInDecision(True, EntryKind.RE_ENTRY, (), running.ends_at, (), False, state)

@@ -1,0 +1,37 @@
+"""Checks at the desk (DOMAIN.md): temperature, photo ID, first-visit sign-up at the chain."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from facility.config.models import DeskCheck, DeskChecks
+from facility.models import Member
+
+
+class DeskCheckDue(Enum):
+    """A check staff must perform before the member sits down."""
+
+    TEMPERATURE = ("temperature", "検温をお願いします", "Take the member's temperature")
+    PHOTO_ID = ("photo_id", "本人確認書類をご提示ください", "Check a photo ID")
+    MEMBERSHIP_SIGNUP = ("membership_signup", "初回のみ会員登録が必要です", "First visit: membership sign-up")
+
+    def __init__(self, code: str, ja: str, en: str) -> None:
+        self.code = code
+        self.ja = ja
+        self.en = en
+
+
+def _due(when: DeskCheck, first_visit: bool) -> bool:
+    """True when a check set to `when` applies to this visit."""
+    return when is DeskCheck.EVERY_VISIT or (when is DeskCheck.FIRST_VISIT and first_visit)
+
+
+def desk_checks_due(checks: DeskChecks, member: Member) -> tuple[DeskCheckDue, ...]:
+    """The checks staff must perform for this member now; 'first visit' means at this chain."""
+    first = member.first_visit_at_chain
+    wanted = (
+        (DeskCheckDue.TEMPERATURE, checks.temperature),
+        (DeskCheckDue.PHOTO_ID, checks.photo_id),
+        (DeskCheckDue.MEMBERSHIP_SIGNUP, checks.membership_signup),
+    )
+    return tuple(check for check, when in wanted if _due(when, first))

@@ -1,0 +1,58 @@
+"""Opening hours (DOMAIN.md): per weekday, on public holidays, overnight and 24 h."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from facility.config.models import WEEKDAYS, OpeningHours
+from facility.config.timeofday import TimeRange
+from facility.rules.calendar import TOKYO, is_public_holiday, local
+
+# A place open this long without a break never closes, as far as a visit is concerned.
+_ALWAYS_OPEN = timedelta(days=7)
+
+
+def ranges_on(hours: OpeningHours, day: date) -> list[TimeRange]:
+    """The ranges that start on this day: the holiday's on a public holiday, if the file gives them."""
+    if hours.holiday is not None and is_public_holiday(day):
+        return list(hours.holiday)
+    return list(getattr(hours, WEEKDAYS[day.weekday()]))
+
+
+def _intervals_starting(hours: OpeningHours, day: date) -> list[tuple[datetime, datetime]]:
+    """The day's ranges as moments; an overnight range ends on the next day."""
+    midnight = datetime.combine(day, time(0), TOKYO)
+    return [
+        (midnight + timedelta(minutes=r.start), midnight + timedelta(days=r.overnight, minutes=r.end))
+        for r in ranges_on(hours, day)
+    ]
+
+
+def open_interval(hours: OpeningHours, moment: datetime) -> tuple[datetime, datetime | None] | None:
+    """The opening that contains moment (joined across midnight), or None when closed.
+
+    The end is None for a place that never closes (0:00-24:00 every day).
+    """
+    now = local(moment)
+    candidates = _intervals_starting(hours, now.date() - timedelta(days=1)) + _intervals_starting(hours, now.date())
+    current = next(((start, end) for start, end in candidates if start <= now < end), None)
+    if current is None:
+        return None
+    start, end = current
+    while end - now <= _ALWAYS_OPEN:
+        following = next((e for s, e in _intervals_starting(hours, end.date()) if s == end), None)
+        if following is None:
+            return start, end
+        end = following
+    return start, None
+
+
+def is_open(hours: OpeningHours, moment: datetime) -> bool:
+    """True while the facility is open."""
+    return open_interval(hours, moment) is not None
+
+
+def closes_at(hours: OpeningHours, moment: datetime) -> datetime | None:
+    """When the current opening ends; None if closed now or never closing."""
+    interval = open_interval(hours, moment)
+    return interval[1] if interval else None

@@ -1,0 +1,121 @@
+"""The wire form of tokens: a fixed binary layout, written out in Base45 (RFC 9285).
+
+Base45 uses only QR alphanumeric characters, so a pass fits a small QR version.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import base45
+
+BASE45_ALPHABET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+
+
+class Malformed(ValueError):
+    """The bytes do not follow the layout."""
+
+
+def to_text(data: bytes) -> str:
+    """Base45 text of data."""
+    return base45.b45encode(data).decode("ascii")
+
+
+def from_text(text: str) -> bytes:
+    """Bytes of Base45 text; refuses any character outside the alphabet (no case folding, no newlines)."""
+    if not text or not set(text) <= BASE45_ALPHABET:
+        raise Malformed("not Base45 text")
+    try:
+        return base45.b45decode(text)
+    except ValueError:
+        raise Malformed("not Base45 text") from None
+
+
+class Writer:
+    """Appends fixed-size and length-prefixed fields."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def u8(self, value: int) -> "Writer":
+        """An unsigned byte."""
+        self.parts.append(struct.pack(">B", value))
+        return self
+
+    def u16(self, value: int) -> "Writer":
+        """A big-endian 16-bit unsigned integer."""
+        self.parts.append(struct.pack(">H", value))
+        return self
+
+    def u32(self, value: int) -> "Writer":
+        """A big-endian 32-bit unsigned integer."""
+        self.parts.append(struct.pack(">I", value))
+        return self
+
+    def u64(self, value: int) -> "Writer":
+        """A big-endian 64-bit unsigned integer."""
+        self.parts.append(struct.pack(">Q", value))
+        return self
+
+    def raw(self, value: bytes) -> "Writer":
+        """Bytes as they are."""
+        self.parts.append(value)
+        return self
+
+    def short_text(self, value: str, limit: int) -> "Writer":
+        """UTF-8 text of at most limit bytes, behind a one-byte length."""
+        data = value.encode("utf-8")
+        if len(data) > limit:
+            raise ValueError(f"{value!r} is {len(data)} bytes; at most {limit}")
+        return self.u8(len(data)).raw(data)
+
+    def bytes(self) -> bytes:
+        """Everything written so far."""
+        return b"".join(self.parts)
+
+
+class Reader:
+    """Reads the fields back, refusing short input and leftovers."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.offset = 0
+
+    def take(self, size: int) -> bytes:
+        """The next size bytes."""
+        if self.offset + size > len(self.data):
+            raise Malformed("truncated")
+        chunk = self.data[self.offset:self.offset + size]
+        self.offset += size
+        return chunk
+
+    def u8(self) -> int:
+        """An unsigned byte."""
+        return self.take(1)[0]
+
+    def u16(self) -> int:
+        """A big-endian 16-bit unsigned integer."""
+        return struct.unpack(">H", self.take(2))[0]
+
+    def u32(self) -> int:
+        """A big-endian 32-bit unsigned integer."""
+        return struct.unpack(">I", self.take(4))[0]
+
+    def u64(self) -> int:
+        """A big-endian 64-bit unsigned integer."""
+        return struct.unpack(">Q", self.take(8))[0]
+
+    def short_text(self, limit: int) -> str:
+        """Length-prefixed UTF-8 text of at most limit bytes."""
+        size = self.u8()
+        if size > limit:
+            raise Malformed("text field too long")
+        try:
+            return self.take(size).decode("utf-8")
+        except UnicodeDecodeError:
+            raise Malformed("text field is not UTF-8") from None
+
+    def end(self) -> None:
+        """Refuse bytes left over after the last field."""
+        if self.offset != len(self.data):
+            raise Malformed("bytes after the last field")

@@ -1,0 +1,138 @@
+"""Verification of signed tokens, in DESIGN.md's order.
+
+size cap, parse, key id, signature, binding (facility or door), time window, replay,
+revocation. The binding is checked before the replay record is written, so a
+command shown to the wrong door does not burn its id for the right one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from facility.reasons import Reason
+from facility.store import SeenIds
+from facility.tokens.encoding import Malformed
+from facility.tokens.envelope import TooLarge, UnsupportedVersion, WrongType, open_envelope, signed_message
+from facility.tokens.formats import DeskCode, MemberPass, UnlockCommand, facility_tag
+from facility.tokens.keys import Keyring
+from facility.topics import SiteTopics
+
+MAX_PASS_LIFETIME = 300
+MAX_COMMAND_LIFETIME = 120
+REPLAY_MARGIN = 60
+
+Token = TypeVar("Token", MemberPass, DeskCode, UnlockCommand)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a token was refused; token_id is set once the token could be parsed (for the audit)."""
+
+    reason: Reason
+    detail: str = ""
+    token_id: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.reason.code}: {self.detail}" if self.detail else self.reason.code
+
+
+@dataclass(frozen=True)
+class Revocations:
+    """What the platform has withdrawn: keys, members and single passes."""
+
+    key_ids: frozenset[str] = field(default_factory=frozenset)
+    member_ids: frozenset[int] = field(default_factory=frozenset)
+    pass_ids: frozenset[bytes] = field(default_factory=frozenset)
+
+    def revokes(self, token: MemberPass | UnlockCommand, key_id: str) -> bool:
+        """True when the key, the member or this very token has been withdrawn."""
+        return key_id in self.key_ids or token.member_id in self.member_ids or token.token_id in self.pass_ids
+
+
+NO_REVOCATIONS = Revocations()
+
+
+def _parse(text: str, kind: type[Token], keyring: Keyring, context_of) -> tuple[Token, str] | Refusal:
+    """Size cap, parse, key id and signature; the token and its key id, or a refusal."""
+    try:
+        envelope = open_envelope(text, kind.TYPE, kind.MAX_CHARS)
+        token = kind.parse(envelope.body)
+    except TooLarge as exc:
+        return Refusal(Reason.TOO_LARGE, str(exc))
+    except UnsupportedVersion as exc:
+        return Refusal(Reason.UNSUPPORTED_VERSION, str(exc))
+    except WrongType as exc:
+        return Refusal(Reason.WRONG_TYPE, str(exc))
+    except Malformed as exc:
+        return Refusal(Reason.BAD_FORMAT, str(exc))
+    token = context_of(token)
+    trusted = keyring.find(envelope.key_id, kind.TYPE.purpose)
+    if trusted is None:
+        return Refusal(Reason.UNKNOWN_KEY, f"key {envelope.key_id} is not trusted for {kind.TYPE.purpose}", token.token_id.hex())
+    if not trusted.verifies(envelope.signature, signed_message(kind.TYPE, token.context(), envelope.signed_part)):
+        return Refusal(Reason.BAD_SIGNATURE, f"signature does not match key {envelope.key_id}", token.token_id.hex())
+    return token, envelope.key_id
+
+
+def _time_window(token: MemberPass | DeskCode | UnlockCommand, now: float, skew: float, max_lifetime: int) -> Refusal | None:
+    """Refuse tokens outside their validity, allowing skew, and tokens that claim too long a life."""
+    if token.expires - token.not_before > max_lifetime:
+        return Refusal(Reason.LIFETIME_TOO_LONG, f"{token.expires - token.not_before} s; at most {max_lifetime} s", token.token_id.hex())
+    if now < token.not_before - skew:
+        return Refusal(Reason.NOT_YET_VALID, f"valid from {token.not_before}, now {now:.0f}", token.token_id.hex())
+    if now > token.expires + skew:
+        return Refusal(Reason.EXPIRED, f"expired at {token.expires}, now {now:.0f}", token.token_id.hex())
+    return None
+
+
+def _fresh_and_live(token: MemberPass | UnlockCommand, key_id: str, now: float, skew: float,
+                    seen: SeenIds | None, revocations: Revocations) -> Refusal | None:
+    """Replay, then revocation."""
+    if seen is not None and not seen.first_sighting(token.token_id, token.expires + skew + REPLAY_MARGIN, now):
+        return Refusal(Reason.REPLAYED, f"id {token.token_id.hex()} was seen before", token.token_id.hex())
+    if revocations.revokes(token, key_id):
+        return Refusal(Reason.REVOKED, f"key {key_id} or member {token.member_id} is revoked", token.token_id.hex())
+    return None
+
+
+def verify_member_pass(text: str, keyring: Keyring, now: float, *, skew: float = 10, seen: SeenIds | None = None,
+                       revocations: Revocations = NO_REVOCATIONS, facility_id: str | None = None) -> MemberPass | Refusal:
+    """A member pass that is genuine, for this facility, current and unused; else the refusal."""
+    parsed = _parse(text, MemberPass, keyring, lambda token: token)
+    if isinstance(parsed, Refusal):
+        return parsed
+    member_pass, key_id = parsed
+    if facility_id is not None and member_pass.facility_tag not in (None, facility_tag(facility_id)):
+        return Refusal(Reason.WRONG_FACILITY, "the pass was issued for another facility", member_pass.pass_id.hex())
+    return (_time_window(member_pass, now, skew, MAX_PASS_LIFETIME)
+            or _fresh_and_live(member_pass, key_id, now, skew, seen, revocations) or member_pass)
+
+
+def verify_desk_code(text: str, keyring: Keyring, now: float, *, skew: float = 10,
+                     steps_back: int = 1) -> DeskCode | Refusal:
+    """A genuine desk code shown now or up to steps_back periods ago (the member may take a moment)."""
+    parsed = _parse(text, DeskCode, keyring, lambda token: token)
+    if isinstance(parsed, Refusal):
+        return parsed
+    code, _ = parsed
+    if now > code.expires + steps_back * code.period + skew:
+        return Refusal(Reason.EXPIRED, f"step {code.step} ended at {code.expires}, now {now:.0f}")
+    if now < code.not_before - skew:
+        return Refusal(Reason.NOT_YET_VALID, f"step {code.step} starts at {code.not_before}, now {now:.0f}")
+    return code
+
+
+def verify_unlock_command(text: str, keyring: Keyring, now: float, *, topics: SiteTopics, door_id: str,
+                          arrived_on: str, skew: float = 10, seen: SeenIds | None = None,
+                          revocations: Revocations = NO_REVOCATIONS) -> UnlockCommand | Refusal:
+    """An unlock command that is genuine, for this door, current and unused; else the refusal."""
+    parsed = _parse(text, UnlockCommand, keyring, lambda cmd: dataclasses.replace(cmd, topic=topics.command(cmd.door_id)))
+    if isinstance(parsed, Refusal):
+        return parsed
+    command, key_id = parsed
+    if command.door_id != door_id or arrived_on != topics.command(door_id):
+        return Refusal(Reason.WRONG_DOOR, f"signed for {command.topic}, arrived on {arrived_on}", command.command_id.hex())
+    return (_time_window(command, now, skew, MAX_COMMAND_LIFETIME)
+            or _fresh_and_live(command, key_id, now, skew, seen, revocations) or command)

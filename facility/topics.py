@@ -1,0 +1,49 @@
+"""The MQTT topic tree, in one place: lockd, the kiosk and the platform all build topics here.
+
+    {prefix}/{facility}/door/{door}/command      unlock commands (platform -> lockd), QoS 1, never retained
+    {prefix}/{facility}/door/{door}/state        lock state, retained (LOCKED, UNLOCKING, UNLOCKED, OPEN, JAMMED)
+    {prefix}/{facility}/door/{door}/event        door events and alarms
+    {prefix}/{facility}/lockd/availability       online / offline (last will)
+    {prefix}/{facility}/reservations/changed     change notices (platform -> lockd)
+    {prefix}/{facility}/kiosk/{kiosk}/checkin    desk-code check-ins (platform -> kiosk)
+    {prefix}/{facility}/kiosk/{kiosk}/availability
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SiteTopics:
+    """Topic names for one facility."""
+
+    prefix: str
+    facility_id: str
+
+    @property
+    def root(self) -> str:
+        """The facility's subtree."""
+        return f"{self.prefix}/{self.facility_id}"
+
+    def door(self, door_id: str, leaf: str) -> str:
+        """A door's topic: leaf is command, state or event."""
+        return f"{self.root}/door/{door_id}/{leaf}"
+
+    def command(self, door_id: str) -> str:
+        """Where unlock commands for a door are published; unlock signatures cover this name."""
+        return self.door(door_id, "command")
+
+    @property
+    def lockd_availability(self) -> str:
+        """lockd's online/offline topic (its last will)."""
+        return f"{self.root}/lockd/availability"
+
+    @property
+    def reservations_changed(self) -> str:
+        """Where the platform announces reservation changes."""
+        return f"{self.root}/reservations/changed"
+
+    def kiosk(self, kiosk_id: str, leaf: str) -> str:
+        """A kiosk's topic: leaf is checkin or availability."""
+        return f"{self.root}/kiosk/{kiosk_id}/{leaf}"

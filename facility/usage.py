@@ -1,0 +1,84 @@
+"""How uses are counted (DOMAIN.md); this drives corporate billing.
+
+- no time limit: the same member's visits on one day are one use;
+- with a time limit: every check-in (a re-check-in past the limit too) is a use;
+- different members are different uses;
+- a booking is one use of its booker, however often the door opens; guests are not counted.
+Re-entries after stepping out continue the running use.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from facility.config.schema import FacilityConfig
+from facility.models import CheckIn, EntryKind, Plan
+from facility.rules.calendar import local
+
+REPORT_COLUMNS = ("date", "facility_id", "use_no", "member_id", "plan", "started_at", "check_ins", "reservation_id")
+
+
+@dataclass(frozen=True)
+class Use:
+    """One billable use: its member, when it started and how many check-ins it merged."""
+
+    member_id: int
+    plan: Plan
+    started_at: str
+    check_ins: int
+    reservation_id: int | None
+
+
+def use_key(cfg: FacilityConfig, entry: CheckIn) -> Hashable | None:
+    """The use an entry belongs to; None for entries that never count (re-entries, guests)."""
+    if entry.kind is EntryKind.RE_ENTRY or not entry.booker:
+        return None
+    if entry.reservation_id is not None:
+        return ("reservation", entry.reservation_id)
+    if cfg.rules.time_limit_minutes is None:
+        return ("day", entry.member_id, local(entry.at).date())
+    return ("check_in", entry.member_id, entry.at)
+
+
+def _on_day(history: Iterable[CheckIn], day: date) -> list[CheckIn]:
+    """The day's entries in time order."""
+    return sorted((c for c in history if local(c.at).date() == day), key=lambda c: c.at)
+
+
+def uses_on(cfg: FacilityConfig, history: Iterable[CheckIn], day: date) -> list[Use]:
+    """The day's uses at this facility, in the order they started."""
+    uses: dict[Hashable, Use] = {}
+    for entry in _on_day(history, day):
+        key = use_key(cfg, entry)
+        if key is None:
+            continue
+        earlier = uses.get(key)
+        uses[key] = Use(entry.member_id, entry.plan, earlier.started_at if earlier else local(entry.at).isoformat(),
+                        (earlier.check_ins if earlier else 0) + 1, entry.reservation_id)
+    return list(uses.values())
+
+
+def member_uses_on(cfg: FacilityConfig, history: Iterable[CheckIn], member_id: int, day: date) -> int:
+    """How many uses this member has started on this day."""
+    return sum(1 for use in uses_on(cfg, history, day) if use.member_id == member_id)
+
+
+def starts_new_use(cfg: FacilityConfig, history: Iterable[CheckIn], candidate: CheckIn) -> bool:
+    """True when this entry, if admitted, would start a use rather than continue one."""
+    key = use_key(cfg, candidate)
+    return key is not None and all(use_key(cfg, c) != key for c in history)
+
+
+def usage_report_csv(cfg: FacilityConfig, history: Iterable[CheckIn], day: date) -> str:
+    """The day's usage report as CSV: one row per use."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REPORT_COLUMNS)
+    for number, use in enumerate(uses_on(cfg, history, day), start=1):
+        writer.writerow((day.isoformat(), cfg.facility.id, number, use.member_id, use.plan.value, use.started_at,
+                         use.check_ins, "" if use.reservation_id is None else use.reservation_id))
+    return out.getvalue()

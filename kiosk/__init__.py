@@ -1,0 +1,1 @@
+"""The reception kiosk at drop-in offices (PySide6)."""

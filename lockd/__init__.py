@@ -1,0 +1,1 @@
+"""The door lock daemon at booking facilities."""

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Idempotent set-up, sourced by demo.sh and test.sh: Debian packages, then a virtualenv
+# (.venv) holding this project and its test extra. A second run changes nothing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+APT_PACKAGES=(mosquitto mosquitto-clients xvfb xauth fonts-noto-cjk libzbar0)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing_debs() {
+    local package
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || echo "$package"
+    done
+}
+
+install_debs() {
+    local -a wanted
+    mapfile -t wanted < <(missing_debs "$@")
+    [ "${#wanted[@]}" -eq 0 ] && return 0
+    echo "setup: installing Debian packages: ${wanted[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}"
+}
+
+ensure_python() {
+    # Debian's own python3 lacks venv until python3-venv is installed.
+    if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+        install_debs python3 python3-venv
+    fi
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+        echo "setup: Python 3.11 or newer is needed, found $(python3 --version)" >&2; exit 1; }
+}
+
+ensure_venv() {
+    local stamp="$VENV/.officepass-installed" want
+    want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        echo "setup: installing the project into $VENV"
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+        "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+        echo "$want" > "$stamp"
+    fi
+}
+
+install_debs "${APT_PACKAGES[@]}"
+ensure_python
+ensure_venv

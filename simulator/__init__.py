@@ -1,0 +1,1 @@
+"""Stand-ins for the camera, the door hardware, the platform and members' phones."""

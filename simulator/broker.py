@@ -1,0 +1,110 @@
+"""A real Mosquitto broker on loopback, for the tests and the demo: password file, optional ACL."""
+
+from __future__ import annotations
+
+import collections
+import getpass
+import shutil
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+from facility.errors import FacilityError
+
+
+class BrokerError(FacilityError):
+    """Mosquitto could not be started."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+class MosquittoBroker:
+    """Runs mosquitto with a generated config; start, stop and restart keep the same port and data."""
+
+    def __init__(self, workdir: Path, users: dict[str, str], acl: str | None = None,
+                 host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.users = users
+        self.acl = acl
+        self.host = host
+        self.port = port or free_port(host)
+        self.log: collections.deque[str] = collections.deque(maxlen=200)
+        self._process: subprocess.Popen[str] | None = None
+
+    def _write_files(self) -> Path:
+        """Write the config, password file and ACL into workdir; returns the config path."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        passwords = self.workdir / "passwd"
+        passwords.unlink(missing_ok=True)
+        for user, password in self.users.items():
+            flags = ["-b", "-c"] if not passwords.exists() else ["-b"]
+            subprocess.run(["mosquitto_passwd", *flags, str(passwords), user, password], check=True,
+                           capture_output=True)
+        lines = [
+            f"listener {self.port} {self.host}", "allow_anonymous false", f"password_file {passwords}",
+            "persistence true", f"persistence_location {self.workdir}/", "log_dest stderr",
+            "log_type error", "log_type warning", "log_type notice", "log_type information",
+            f"user {getpass.getuser()}",
+        ]
+        if self.acl is not None:
+            (self.workdir / "acl").write_text(self.acl)
+            lines.append(f"acl_file {self.workdir / 'acl'}")
+        config = self.workdir / "mosquitto.conf"
+        config.write_text("\n".join(lines) + "\n")
+        return config
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start mosquitto and return once it reports it is running."""
+        if shutil.which("mosquitto") is None:
+            raise BrokerError("mosquitto is not installed (apt-get install mosquitto)")
+        config = self._write_files()
+        self._process = subprocess.Popen(["mosquitto", "-c", str(config)], stderr=subprocess.PIPE, text=True)
+        running = threading.Event()
+        threading.Thread(target=self._read_log, args=(self._process, running), daemon=True).start()
+        if not running.wait(timeout) or self._process.poll() is not None:
+            self.stop()
+            raise BrokerError(f"mosquitto did not start on port {self.port}: {' | '.join(self.log)}")
+
+    def _read_log(self, process: subprocess.Popen[str], running: threading.Event) -> None:
+        """Keep the broker's log and signal the line that says it accepts connections."""
+        assert process.stderr is not None
+        for line in process.stderr:
+            self.log.append(line.rstrip())
+            if " running" in line:
+                running.set()
+        running.set()  # the process ended: wake the waiter, which then sees poll() is set
+
+    def stop(self) -> None:
+        """Stop mosquitto (it saves its persistence file on a clean stop)."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def kill(self) -> None:
+        """Kill mosquitto without letting it save anything, as a crash would."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def restart(self, timeout: float = 10.0) -> None:
+        """Stop and start again on the same port."""
+        self.stop()
+        self.start(timeout)
+
+    @property
+    def running(self) -> bool:
+        """True while the mosquitto process is alive."""
+        return self._process is not None and self._process.poll() is None

@@ -1,0 +1,145 @@
+"""Facility files: the examples are valid; bad files name every problem with its path and line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from facility.config import load_config, parse_config
+from facility.errors import ConfigError
+from facility.models import FacilityKind
+from kiosk.cli import main as kiosk_main
+from lockd.cli import main as lockd_main
+from tests.conftest import CONFIG_DIR
+
+EXAMPLES = sorted(CONFIG_DIR.glob("*.toml"))
+REGUS = (CONFIG_DIR / "regus-shinjuku.toml").read_text()
+H1T = (CONFIG_DIR / "h1t-shibuya.toml").read_text()
+
+
+def problems_of(text: str) -> list:
+    """The problems a facility file's text is refused with."""
+    with pytest.raises(ConfigError) as refused:
+        parse_config(text, "test.toml")
+    return refused.value.problems
+
+
+def test_every_example_file_is_valid() -> None:
+    kinds = {load_config(path).facility.kind for path in EXAMPLES}
+    assert {FacilityKind.DROP_IN, FacilityKind.MEMBER_SCREEN, FacilityKind.BOOKING, FacilityKind.KARAOKE} <= kinds
+
+
+@pytest.mark.parametrize(("main", "good", "wrong_program"), [
+    (kiosk_main, "regus-shinjuku.toml", "h1t-shibuya.toml"),
+    (lockd_main, "h1t-shibuya.toml", "regus-shinjuku.toml"),
+])
+def test_check_config_exit_codes(main, good: str, wrong_program: str, capsys: pytest.CaptureFixture) -> None:
+    assert main(["--check-config", str(CONFIG_DIR / good)]) == 0
+    assert "OK" in capsys.readouterr().out
+    # A valid file for the other program is still invalid for this one, and says why.
+    assert main(["--check-config", str(CONFIG_DIR / wrong_program)]) == 1
+    assert "INVALID" in capsys.readouterr().out
+
+
+def test_check_config_prints_path_and_line_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(REGUS.replace("time_limit_minutes = 240", "time_limit_minutes = 5\ncolour = \"blue\""))
+    done = subprocess.run([sys.executable, "-m", "kiosk.cli", "--check-config", str(bad)],
+                          capture_output=True, text=True, cwd=CONFIG_DIR.parent)
+    assert done.returncode == 1
+    line_of_limit = REGUS.splitlines().index("time_limit_minutes = 240") + 1
+    assert f"line {line_of_limit}: rules.time_limit_minutes: Input should be greater than or equal to 15" in done.stdout
+    assert f"line {line_of_limit + 1}: rules.colour: unknown key" in done.stdout
+
+
+@pytest.mark.parametrize(("old", "new", "path", "words"), [
+    ('kind = "drop_in"', 'kind = "sauna"', "facility.kind", "Input should be"),
+    ('fri = ["09:00-18:00"]', 'fri = ["09:00-25:00"]', "hours.fri.0", "not a time of day"),
+    ('fri = ["09:00-18:00"]', 'fri = ["09:00-09:00"]', "hours.fri.0", "same time"),
+    ('fri = ["09:00-18:00"]', 'fri = ["09:00-13:00", "12:00-18:00"]', "hours", "overlap"),
+    ("few_left_at = 5", "few_left_at = 40", "seats", "must be below total"),
+    ("total = 40", "total = 0", "seats.total", "greater than or equal to 1"),
+    ('plans_admitted = ["individual_premium", "corporate"]', 'plans_admitted = ["gold"]', "rules.plans_admitted.0", "Input should be"),
+    ('plans_admitted = ["individual_premium", "corporate"]', "plans_admitted = []", "rules.plans_admitted", "at least 1"),
+    ('base_url = "http://127.0.0.1:8710/v1"', 'base_url = "http://api.example.jp/v1"', "platform.base_url", "https"),
+    ('public_key = "IIhkrhAAs3a19vVuNPPgTqc+SamErWvU016ELA/YN1Q="', 'public_key = "c2hvcnQ="', "tokens.trusted_keys.0.public_key", "32 bytes"),
+    ('photo_id = "first_visit"', 'photo_id = "sometimes"', "desk_checks.photo_id", "Input should be"),
+    ("[companions]", "[companions]\nfee = 1", "companions.fee", "unknown key"),
+])
+def test_impossible_values_are_refused_with_path_and_line(old: str, new: str, path: str, words: str) -> None:
+    assert old in REGUS
+    text = REGUS.replace(old, new)
+    found = [p for p in problems_of(text) if p.path == path]
+    assert found, problems_of(text)
+    assert words in found[0].message
+    first_changed_line = next(n for n, line in enumerate(text.splitlines(), 1) if line != REGUS.splitlines()[n - 1])
+    assert found[0].line is not None and found[0].line <= first_changed_line
+
+
+@pytest.mark.parametrize(("old", "new", "path", "words"), [
+    ('rooms = ["booth-b"]', 'rooms = ["booth-c"]', "doors.1.rooms.0", "no room 'booth-c'"),
+    ('id = "booth-b"\nname = "ブースB / Booth B"', 'id = "booth-a"\nname = "ブースB / Booth B"', "rooms.1.id", "used twice"),
+    ('id = "meeting-1"\nname = "会議室1扉', 'id = "booth-a"\nname = "会議室1扉', "doors.2.id", "used twice"),
+    ('host = "127.0.0.1"\nport = 1883\ntls = false', 'host = "broker.example.jp"\nport = 1883\ntls = false', "mqtt", "tls = false"),
+    ('driver = "gpio"', 'driver = "simulated"', "doors.1", "takes no gpio pins"),
+    ('purposes = ["unlock_command"]', 'purposes = ["member_pass"]', "tokens.trusted_keys", "unlock_command"),
+    ('rooms = ["meeting-1"]', 'rooms = ["booth-a"]', "rooms.2.id", "no door serves it"),
+])
+def test_cross_field_rules_point_at_the_offending_entry(old: str, new: str, path: str, words: str) -> None:
+    assert old in H1T
+    found = [p for p in problems_of(H1T.replace(old, new, 1)) if p.path == path]
+    assert found and words in found[0].message
+    assert found[0].line is not None
+
+
+def test_gpio_door_without_pins_is_refused() -> None:
+    text = H1T.replace("[doors.gpio]\nrelay_pin = 17\nrelay_active_high = true\ncontact_pin = 27\nexit_button_pin = 22\n", "")
+    found = [p for p in problems_of(text) if p.path == "doors.1"]
+    assert found and "needs a [doors.gpio] table" in found[0].message
+
+
+def test_line_numbers_follow_tables_inside_arrays() -> None:
+    text = H1T.replace("relay_pin = 17", "relay_pin = 99")
+    (problem,) = problems_of(text)
+    assert problem.path == "doors.1.gpio.relay_pin"
+    assert text.splitlines()[problem.line - 1] == "relay_pin = 99"
+
+
+def test_key_id_written_beside_a_key_must_match_it() -> None:
+    (problem,) = problems_of(REGUS.replace('key_id = "0075557c"', 'key_id = "deadbeef"'))
+    assert problem.path == "tokens.trusted_keys.0.key_id" and "0075557c" in problem.message
+
+
+def test_reception_kinds_need_seats_and_booking_kinds_need_rooms() -> None:
+    no_seats = REGUS.replace("[seats]\ntotal = 40\nfew_left_at = 5\n", "")
+    assert [p.path for p in problems_of(no_seats)] == ["seats"]
+    no_rooms = H1T.split("[[rooms]]")[0] + "[mqtt]" + H1T.split("[mqtt]")[1]
+    assert {"rooms", "doors"} <= {p.path for p in problems_of(no_rooms)}
+
+
+def test_toml_syntax_error_names_its_line() -> None:
+    (problem,) = problems_of("[facility]\nid = \"x\"\nname = \n")
+    assert problem.line == 3 and problem.message.startswith("TOML syntax")
+
+
+def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        load_config(tmp_path / "missing.toml")
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes("name = 'caf\u00e9'".encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(latin)
+
+
+def test_missing_required_key_points_at_its_table() -> None:
+    problems = problems_of(REGUS.replace('chain = "regus"\n', ""))
+    assert [(p.path, p.message, p.line) for p in problems] == [("facility.chain", "required key is missing", 4)]
+
+
+def test_config_reference_in_docs_matches_the_schema() -> None:
+    from facility.config.reference import reference
+    committed = (CONFIG_DIR.parent / "docs" / "config-reference.md").read_text()
+    assert committed == reference(), "run: python -m facility.config.reference > docs/config-reference.md"
