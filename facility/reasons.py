@@ -9,7 +9,20 @@ from __future__ import annotations
 from enum import Enum
 
 
-class Reason(Enum):
+class Worded(Enum):
+    """An enum whose members carry a stable code and the words a person reads, in Japanese and English."""
+
+    def __init__(self, code: str, ja: str, en: str, *extra: str) -> None:
+        self.code = code
+        self.ja = ja
+        self.en = en
+
+    def text(self, language: str = "ja") -> str:
+        """The words in the given language ("ja" or "en")."""
+        return self.en if language == "en" else self.ja
+
+
+class Reason(Worded):
     """A refusal reason: a stable code plus the words shown to a person."""
 
     # Token checks, in the order DESIGN.md verifies them.
@@ -46,15 +59,6 @@ class Reason(Enum):
     DAILY_LIMIT = ("daily_limit", "本日の利用回数の上限に達しました", "Today's check-in limit is reached")
     FULL = ("full", "満席です", "No seats are free")
     NOT_DROP_IN = ("not_drop_in", "この施設は予約制です", "This facility admits by booking only")
-
-    def __init__(self, code: str, ja: str, en: str) -> None:
-        self.code = code
-        self.ja = ja
-        self.en = en
-
-    def text(self, language: str = "ja") -> str:
-        """The reason in the given language ("ja" or "en")."""
-        return self.en if language == "en" else self.ja
 
     @classmethod
     def from_code(cls, code: str) -> "Reason":

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 from facility.config.models import Seats
 from facility.models import Occupancy
+from facility.reasons import Worded
 
 LARGE_FROM_SEATS = 10
 
 
-class Vacancy(Enum):
-    """The vacancy state with its colour and its words."""
+class Vacancy(Worded):
+    """The vacancy state with its words and the colour the app shows."""
 
-    VACANT = ("vacant", "blue", "空席あり", "Seats free")
-    FEW_LEFT = ("few_left", "yellow", "残りわずか", "Few seats left")
-    FULL = ("full", "red", "満席", "Full")
-    CLOSED = ("closed", "red", "営業時間外", "Closed")
+    VACANT = ("vacant", "空席あり", "Seats free", "blue")
+    FEW_LEFT = ("few_left", "残りわずか", "Few seats left", "yellow")
+    FULL = ("full", "満席", "Full", "red")
+    CLOSED = ("closed", "営業時間外", "Closed", "red")
 
-    def __init__(self, code: str, colour: str, ja: str, en: str) -> None:
-        self.code = code
-        self.colour = colour
-        self.ja = ja
-        self.en = en
+    @property
+    def colour(self) -> str:
+        """blue, yellow or red."""
+        return self.value[3]
 
 
 def free_seats(seats: Seats, occupancy: Occupancy) -> int:

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from enum import Enum
-
 from facility.config.models import DeskCheck, DeskChecks
 from facility.models import Member
+from facility.reasons import Worded
 
 
-class DeskCheckDue(Enum):
+class DeskCheckDue(Worded):
     """A check staff must perform before the member sits down."""
 
     TEMPERATURE = ("temperature", "検温をお願いします", "Take the member's temperature")
     PHOTO_ID = ("photo_id", "本人確認書類をご提示ください", "Check a photo ID")
     MEMBERSHIP_SIGNUP = ("membership_signup", "初回のみ会員登録が必要です", "First visit: membership sign-up")
-
-    def __init__(self, code: str, ja: str, en: str) -> None:
-        self.code = code
-        self.ja = ja
-        self.en = en
 
 
 def _due(when: DeskCheck, first_visit: bool) -> bool:
