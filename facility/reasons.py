@@ -51,6 +51,8 @@ class Reason(Worded):
     RESERVATIONS_STALE = ("reservations_stale", "予約情報を更新できません", "Reservations could not be refreshed")
     BOOKING_TOO_EARLY = ("booking_too_early", "予約は1週間前から可能です", "Bookings open one week before the start")
     BOOKING_IN_PAST = ("booking_in_past", "開始時刻を過ぎた予約はできません", "The start time has passed")
+    ROOM_TAKEN = ("room_taken", "その時間は予約済みです", "The room is already booked then")
+    BOOKING_TOO_SHORT = ("booking_too_short", "予約時間が短すぎます", "The booking is shorter than this facility allows")
     CANCEL_TOO_LATE = ("cancel_too_late", "開始2時間前を過ぎたためキャンセルできません", "Cancellation closes 2 hours before the start")
     # Facility rules (DOMAIN.md).
     PLAN_NOT_ADMITTED = ("plan_not_admitted", "ご利用のプランはこの施設で使えません", "Your plan is not admitted at this facility")

@@ -27,7 +27,14 @@ def booking(room: str = "booth-a", member=PREMIUM, start: str = "2026-11-24 10:0
 ], ids=["bookings: one week ahead is allowed", "bookings: more than a week ahead is refused",
         "bookings: not once started", "bookings: up to the start"])
 def test_booking_window(start: str, now: str, reason) -> None:
-    assert booking_refusal(at(start), at(now)) is reason
+    assert booking_refusal(H1T.rules, at(start), at(start) + timedelta(minutes=60), at(now)) is reason
+
+
+def test_bookings_are_at_least_the_facility_s_shortest() -> None:
+    start, now = at("2026-11-24 12:00"), at("2026-11-24 10:00")
+    assert H1T.rules.shortest_booking_minutes == 30
+    assert booking_refusal(H1T.rules, start, start + timedelta(minutes=29), now) is Reason.BOOKING_TOO_SHORT
+    assert booking_refusal(H1T.rules, start, start + timedelta(minutes=30), now) is None
 
 
 @pytest.mark.parametrize(("now", "reason"), [

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from facility.config.timeofday import ClockTime, OpeningRange
 from facility.models import FacilityKind, Plan
@@ -89,6 +89,7 @@ class Rules(Strict):
     step_out_allowed: bool = Field(default=True, description="Coming back within the time limit is a re-entry.")
     entry_cutoffs: list[EntryCutoff] = Field(default_factory=list, description="Times with no new entry.")
     early_entry_minutes: int = Field(default=10, ge=0, le=60, description="How early a booker may unlock.")
+    shortest_booking_minutes: int = Field(default=30, ge=15, le=24 * 60, description="Shortest booking accepted.")
 
 
 class DeskCheck(str, Enum):
@@ -223,24 +224,27 @@ class Platform(Strict):
 KeyPurpose = Literal["member_pass", "unlock_command", "desk_code"]
 
 
+def check_public_key(value: str) -> str:
+    """Accept only base64 of exactly 32 bytes: a raw Ed25519 public key."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("public_key is not valid base64") from None
+    if len(raw) != 32:
+        raise ValueError(f"an Ed25519 public key is 32 bytes, this one is {len(raw)}")
+    return value
+
+
+PublicKeyB64 = Annotated[str, AfterValidator(check_public_key)]
+
+
 class TrustedKey(Strict):
     """A public key whose signatures this site accepts."""
 
     name: str = Field(min_length=1, max_length=60, description="Label for people, e.g. 'platform 2026-11'.")
-    public_key: str = Field(description="Raw Ed25519 public key, 32 bytes in base64.")
+    public_key: PublicKeyB64 = Field(description="Raw Ed25519 public key, 32 bytes in base64.")
     purposes: list[KeyPurpose] = Field(min_length=1, description="Tokens this key may sign.")
     key_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}$", description="Expected key id (checked).")
-
-    @field_validator("public_key")
-    @classmethod
-    def _raw_ed25519(cls, value: str) -> str:
-        try:
-            raw = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("public_key is not valid base64") from None
-        if len(raw) != 32:
-            raise ValueError(f"an Ed25519 public key is 32 bytes, this one is {len(raw)}")
-        return value
 
     @property
     def raw(self) -> bytes:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from facility.config.models import Door, Room
+from facility.config.models import Door, Room, Rules
 from facility.config.schema import FacilityConfig
 from facility.models import CheckIn, Reservation
 from facility.reasons import Reason
@@ -17,13 +17,20 @@ BOOKING_OPENS_BEFORE = timedelta(days=7)
 CANCELLATION_CLOSES_BEFORE = timedelta(hours=2)
 
 
-def booking_refusal(starts_at: datetime, now: datetime) -> Reason | None:
-    """Why a booking starting then cannot be made now: at most one week ahead, not after the start."""
+def booking_refusal(rules: Rules, starts_at: datetime, ends_at: datetime, now: datetime) -> Reason | None:
+    """Why a booking cannot be made now: at most one week ahead, not after the start, not too short."""
     if starts_at <= now:
         return Reason.BOOKING_IN_PAST
     if starts_at - now > BOOKING_OPENS_BEFORE:
         return Reason.BOOKING_TOO_EARLY
+    if ends_at - starts_at < timedelta(minutes=rules.shortest_booking_minutes):
+        return Reason.BOOKING_TOO_SHORT
     return None
+
+
+def overlaps(reservation: Reservation, starts_at: datetime, ends_at: datetime) -> bool:
+    """True when a live reservation holds any part of the span."""
+    return not reservation.cancelled and reservation.starts_at < ends_at and starts_at < reservation.ends_at
 
 
 def cancellation_refusal(starts_at: datetime, now: datetime) -> Reason | None:
@@ -45,7 +52,7 @@ class UnlockDecision:
     new_use: bool = False
 
 
-def _reservation_refusal(cfg: FacilityConfig, door: Door, reservation: Reservation | None, member_id: int,
+def reservation_refusal(cfg: FacilityConfig, door: Door, reservation: Reservation | None, member_id: int,
                          now: datetime) -> Reason | None:
     """The first way this reservation fails to admit this member through this door now."""
     if reservation is None:
@@ -66,7 +73,7 @@ def _reservation_refusal(cfg: FacilityConfig, door: Door, reservation: Reservati
 def decide_unlock(cfg: FacilityConfig, door: Door, reservation: Reservation | None, member_id: int,
                   history: Sequence[CheckIn], now: datetime) -> UnlockDecision:
     """Decide an unlock at a booking facility or meeting room: only the booker, in the window, under the daily limit."""
-    refusal = _reservation_refusal(cfg, door, reservation, member_id, now)
+    refusal = reservation_refusal(cfg, door, reservation, member_id, now)
     if refusal is not None:
         return UnlockDecision(False, (refusal,))
     candidate = CheckIn(member_id, now, reservation.plan, reservation_id=reservation.reservation_id)

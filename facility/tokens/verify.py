@@ -136,3 +136,11 @@ def verify_unlock_command(text: str, keyring: Keyring, now: float, *, topics: Si
         return Refusal(Reason.WRONG_DOOR, f"signed for {command.topic}, arrived on {arrived_on}", command.command_id.hex())
     return (_time_window(command, now, skew, MAX_COMMAND_LIFETIME)
             or _fresh_and_live(command, key_id, now, skew, seen, revocations) or command)
+
+
+def peek_desk_code(text: str) -> DeskCode | None:
+    """The kiosk a desk code claims to come from, UNVERIFIED: only to pick the key to verify it with."""
+    try:
+        return DeskCode.parse(open_envelope(text, DeskCode.TYPE, DeskCode.MAX_CHARS).body)
+    except Malformed:
+        return None

@@ -1,0 +1,58 @@
+"""The frame source seam: where the kiosk's pictures come from (a camera, a file, a stream, or the simulator)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+Frame = np.ndarray  # BGR, uint8, height x width x 3
+
+
+class FrameSource(Protocol):
+    """A camera as the kiosk sees it."""
+
+    def read(self) -> Frame | None:
+        """The next frame, or None when the camera gives none (unplugged, stream ended)."""
+
+    def close(self) -> None:
+        """Let the device go."""
+
+
+class OpenCVCamera:
+    """A real camera through OpenCV: a device number, a video file, or an RTSP/GStreamer URL."""
+
+    def __init__(self, source: str, width: int = 1280, height: int = 720) -> None:
+        self.source = int(source) if source.isdigit() else source
+        self.width = width
+        self.height = height
+        self._capture: cv2.VideoCapture | None = None
+
+    def _open(self) -> cv2.VideoCapture | None:
+        """Open the device if it is not open; None while it cannot be opened."""
+        if self._capture is None or not self._capture.isOpened():
+            capture = cv2.VideoCapture(self.source)
+            if not capture.isOpened():
+                return None
+            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+            self._capture = capture
+        return self._capture
+
+    def read(self) -> Frame | None:
+        """The next frame; None (and the device released, to be reopened) when the read fails."""
+        capture = self._open()
+        if capture is None:
+            return None
+        ok, frame = capture.read()
+        if not ok:
+            self.close()
+            return None
+        return frame
+
+    def close(self) -> None:
+        """Release the device."""
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None

@@ -1,0 +1,5 @@
+"""The message bus seam: an MQTT 5 client (paho-mqtt v2), the only module that touches paho."""
+
+from messagebus.client import BrokerSettings, BusClient, Inbound, Will
+
+__all__ = ["BrokerSettings", "BusClient", "Inbound", "Will"]

@@ -1,0 +1,279 @@
+"""An MQTT 5 client for kiosk, lockd and the simulator; paho-mqtt is confined to this module.
+
+VERSION2 callbacks; subscriptions are (re)made in on_connect so they survive broker
+restarts; every callback is guarded; messages are handed to a dispatcher thread at
+once so a slow handler never stalls the network loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from facility.errors import FacilityError
+
+log = logging.getLogger(__name__)
+Handler = Callable[["Inbound"], None]
+
+
+class BusError(FacilityError):
+    """The broker refused or did not answer in time."""
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """Where the broker is and how to log in; TLS always verifies the broker's certificate."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_file: Path | None = None
+    client_id: str = ""
+    clean_start: bool = True
+    session_expiry: int = 0
+    keepalive: int = 30
+
+    @classmethod
+    def from_config(cls, mqtt_config, client_id: str, **overrides) -> "BrokerSettings":
+        """Settings from a facility file's [mqtt] section, reading the password file."""
+        password = Path(mqtt_config.password_file).read_text().strip() if mqtt_config.password_file else None
+        fields = dict(host=mqtt_config.host, port=mqtt_config.port, username=mqtt_config.username, password=password,
+                      tls=mqtt_config.tls, ca_file=mqtt_config.ca_file, client_id=client_id)
+        return cls(**(fields | overrides))
+
+
+@dataclass(frozen=True)
+class Will:
+    """The message the broker publishes if this client vanishes."""
+
+    topic: str
+    payload: bytes
+    retain: bool = True
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A received message with the MQTT 5 properties the programs act on."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    duplicate: bool
+    response_topic: str | None
+    correlation: bytes | None
+    expiry: int | None
+    received_at: float
+
+
+def _inbound(message: mqtt.MQTTMessage) -> Inbound:
+    """Copy what matters out of paho's message."""
+    props = message.properties
+    return Inbound(message.topic, bytes(message.payload), message.qos, bool(message.retain), bool(message.dup),
+                   getattr(props, "ResponseTopic", None), getattr(props, "CorrelationData", None),
+                   getattr(props, "MessageExpiryInterval", None), time.monotonic())
+
+
+def _publish_properties(expiry: int | None, response_topic: str | None, correlation: bytes | None) -> Properties:
+    """PUBLISH properties: message expiry, response topic, correlation data."""
+    props = Properties(PacketTypes.PUBLISH)
+    if expiry is not None:
+        props.MessageExpiryInterval = expiry
+    if response_topic is not None:
+        props.ResponseTopic = response_topic
+    if correlation is not None:
+        props.CorrelationData = correlation
+    return props
+
+
+class BusClient:
+    """A connection to the broker that keeps its subscriptions across reconnects."""
+
+    def __init__(self, settings: BrokerSettings, will: Will | None = None) -> None:
+        self.settings = settings
+        self._subscriptions: dict[str, tuple[int, Handler]] = {}
+        self._pending_subacks: dict[int, threading.Event] = {}
+        self._replies: dict[bytes, "queue.Queue[Inbound]"] = {}
+        self._inbox: "queue.Queue[Inbound | None]" = queue.Queue()
+        self._connected = threading.Event()
+        self._lock = threading.RLock()
+        self.connection_listeners: list[Callable[[bool], None]] = []
+        self._client = self._make_client(will)
+        self._dispatcher = threading.Thread(target=self._dispatch, name=f"bus-{settings.client_id}", daemon=True)
+
+    def _make_client(self, will: Will | None) -> mqtt.Client:
+        """The paho client with callbacks, credentials, TLS and will set."""
+        s = self.settings
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=mqtt.MQTTv5)
+        if s.username is not None:
+            client.username_pw_set(s.username, s.password)
+        if s.tls:
+            client.tls_set(ca_certs=str(s.ca_file) if s.ca_file else None)
+        if will is not None:
+            client.will_set(will.topic, will.payload, qos=1, retain=will.retain)
+        client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.on_connect = self._guarded(self._on_connect)
+        client.on_disconnect = self._guarded(self._on_disconnect)
+        client.on_message = self._guarded(self._on_message)
+        client.on_subscribe = self._guarded(self._on_subscribe)
+        return client
+
+    @staticmethod
+    def _guarded(callback: Callable) -> Callable:
+        """Wrap a paho callback so an exception is logged instead of stopping the network loop."""
+        def guarded(*args):
+            try:
+                callback(*args)
+            except Exception:
+                log.exception("MQTT callback %s failed", callback.__name__)
+        return guarded
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect in the background; paho keeps reconnecting while the broker is away."""
+        props = Properties(PacketTypes.CONNECT)
+        if self.settings.session_expiry:
+            props.SessionExpiryInterval = self.settings.session_expiry
+        self._dispatcher.start()
+        self._client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive,
+                                   clean_start=self.settings.clean_start, properties=props)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect cleanly (no will is sent) and stop the threads."""
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._inbox.put(None)
+        if self._dispatcher.is_alive():
+            self._dispatcher.join(5)
+
+    def wait_connected(self, timeout: float) -> bool:
+        """True once connected, within timeout seconds."""
+        return self._connected.wait(timeout)
+
+    @property
+    def connected(self) -> bool:
+        """True while the broker connection is up."""
+        return self._connected.is_set()
+
+    # --- paho callbacks (network thread) -------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason, properties) -> None:
+        """Resubscribe everything on every connect: a restarted broker may have lost the session."""
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        with self._lock:
+            for topic_filter, (qos, _) in self._subscriptions.items():
+                self._send_subscribe(topic_filter, qos)
+        self._connected.set()
+        self._tell_listeners(True)
+
+    def _on_disconnect(self, client, userdata, flags, reason, properties) -> None:
+        """Note the loss; paho reconnects by itself."""
+        self._connected.clear()
+        self._tell_listeners(False)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        """Wake whoever waits for this SUBACK."""
+        with self._lock:
+            done = self._pending_subacks.pop(mid, None)
+        if done is not None:
+            done.set()
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        """Hand the message to the dispatcher at once."""
+        self._inbox.put(_inbound(message))
+
+    def _tell_listeners(self, connected: bool) -> None:
+        """Report a connection change to whoever listens."""
+        for listener in list(self.connection_listeners):
+            try:
+                listener(connected)
+            except Exception:
+                log.exception("connection listener failed")
+
+    # --- dispatch (dispatcher thread) ------------------------------------------
+
+    def _dispatch(self) -> None:
+        """Run handlers for each message, one at a time, in arrival order."""
+        while (message := self._inbox.get()) is not None:
+            if message.correlation is not None and message.correlation in self._replies:
+                self._replies[message.correlation].put(message)
+                continue
+            for topic_filter, (_, handler) in list(self._subscriptions.items()):
+                if mqtt.topic_matches_sub(topic_filter, message.topic):
+                    self._run_handler(handler, message)
+
+    @staticmethod
+    def _run_handler(handler: Handler, message: Inbound) -> None:
+        """Run one handler; one bad message must not stop the others."""
+        try:
+            handler(message)
+        except Exception:
+            log.exception("handler for %s failed", message.topic)
+
+    # --- subscribe, publish, request -------------------------------------------
+
+    def _send_subscribe(self, topic_filter: str, qos: int) -> threading.Event:
+        """Send SUBSCRIBE; the event is set on SUBACK."""
+        done = threading.Event()
+        with self._lock:
+            result, mid = self._client.subscribe(topic_filter, qos=qos)
+            if result == mqtt.MQTT_ERR_SUCCESS:
+                self._pending_subacks[mid] = done
+        return done
+
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1, timeout: float = 5.0) -> None:
+        """Subscribe now and after every reconnect; waits for the SUBACK while connected."""
+        with self._lock:
+            self._subscriptions[topic_filter] = (qos, handler)
+            done = self._send_subscribe(topic_filter, qos) if self.connected else None
+        if done is not None and not done.wait(timeout):
+            raise BusError(f"no SUBACK for {topic_filter} within {timeout} s")
+
+    def publish(self, topic: str, payload: bytes | str, *, qos: int = 1, retain: bool = False,
+                expiry: int | None = None, response_topic: str | None = None, correlation: bytes | None = None,
+                timeout: float | None = 5.0) -> None:
+        """Publish; with a timeout, wait until the broker has acknowledged a QoS 1 message."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain,
+                                    properties=_publish_properties(expiry, response_topic, correlation))
+        if timeout is None or qos == 0:
+            return
+        try:
+            info.wait_for_publish(timeout)
+        except (RuntimeError, ValueError) as exc:
+            raise BusError(f"publish to {topic} failed: {exc}") from None
+        if not info.is_published():
+            raise BusError(f"broker did not acknowledge {topic} within {timeout} s")
+
+    def request(self, topic: str, payload: bytes | str, response_topic: str, *, timeout: float,
+                expiry: int | None = None) -> Inbound | None:
+        """Publish with a response topic and fresh correlation data; the answer, or None after timeout."""
+        if response_topic not in self._subscriptions:
+            self.subscribe(response_topic, lambda message: None)
+        correlation = secrets.token_bytes(16)
+        answers: "queue.Queue[Inbound]" = queue.Queue()
+        self._replies[correlation] = answers
+        try:
+            self.publish(topic, payload, expiry=expiry, response_topic=response_topic, correlation=correlation,
+                         timeout=timeout)
+            return answers.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        finally:
+            self._replies.pop(correlation, None)

@@ -1,0 +1,101 @@
+"""The virtual camera: the kiosk's frame source seam, filming members' phones as the script says."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.screen import Shot, render_frame
+
+
+@dataclass(frozen=True)
+class Segment:
+    """What the camera sees for a number of frames: a phone with a code, or the empty desk."""
+
+    text: str | None
+    shot: Shot = Shot()
+    frames: int | None = None  # None: until something else is shown
+
+
+class VirtualCamera:
+    """A camera at width x height that films a scripted sequence of phones; it can be unplugged."""
+
+    def __init__(self, width: int = 1280, height: int = 720, fps: float = 30.0, paced: bool = False, seed: int = 0) -> None:
+        self.size = (width, height)
+        self.fps = fps
+        self.paced = paced
+        self.frames_read = 0
+        self.shown: list[tuple[int, str | None]] = []
+        self._rng = np.random.default_rng(seed)
+        self._script: deque[Segment] = deque()
+        self._current = Segment(None)
+        self._left: int | None = None
+        self._plugged = threading.Event()
+        self._plugged.set()
+        self._closed = threading.Event()
+        self._next_tick = time.monotonic()
+        self._lock = threading.Lock()
+
+    def show(self, text: str, shot: Shot = Shot(), frames: int | None = None) -> None:
+        """Hold a phone with this code up now (for a number of frames, or until changed)."""
+        with self._lock:
+            self._script.clear()
+            self._start(Segment(text, shot, frames))
+
+    def empty(self) -> None:
+        """Take the phone away."""
+        with self._lock:
+            self._script.clear()
+            self._start(Segment(None))
+
+    def play(self, segments: list[Segment]) -> None:
+        """Queue a sequence of phones and empty stretches, shown one after another."""
+        with self._lock:
+            self._script.extend(segments)
+            if self._left is None and self._current.text is None:
+                self._advance()
+
+    def _start(self, segment: Segment) -> None:
+        """Begin showing a segment."""
+        self._current, self._left = segment, segment.frames
+        self.shown.append((self.frames_read, segment.text))
+
+    def _advance(self) -> None:
+        """Move to the next scripted segment, or the empty desk when the script is done."""
+        self._start(self._script.popleft() if self._script else Segment(None))
+
+    def unplug(self) -> None:
+        """The cable is pulled: reads give nothing until plug()."""
+        self._plugged.clear()
+
+    def plug(self) -> None:
+        """The cable is back."""
+        self._plugged.set()
+
+    def read(self) -> np.ndarray | None:
+        """The next frame, or None while unplugged or closed; paced to fps when asked."""
+        if self._closed.is_set() or not self._plugged.is_set():
+            return None
+        if self.paced:
+            self._wait_for_tick()
+        with self._lock:
+            segment = self._current
+            if self._left is not None:
+                self._left -= 1
+                if self._left <= 0:
+                    self._advance()
+            self.frames_read += 1
+        return render_frame(segment.text, segment.shot, self.size, self._rng)
+
+    def _wait_for_tick(self) -> None:
+        """Hold the read until the next frame time, as a real camera does."""
+        self._next_tick = max(self._next_tick + 1 / self.fps, time.monotonic())
+        self._closed.wait(max(0.0, self._next_tick - time.monotonic()))
+
+    def close(self) -> None:
+        """Stop giving frames."""
+        self._closed.set()

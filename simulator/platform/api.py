@@ -1,0 +1,226 @@
+"""The platform's REST routes (docs/platform-api.md); each returns (status, JSON body)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from facility.models import Plan
+from simulator.platform.errors import ApiError
+from simulator.platform.faults import Fault
+from simulator.platform.service import PlatformService
+
+ID = r"[a-z0-9][a-z0-9_-]*"
+
+
+@dataclass
+class Request:
+    """A parsed HTTP request."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: dict | None
+    params: dict[str, str] = field(default_factory=dict)
+    after: list[Callable[[], None]] = field(default_factory=list)
+
+
+Answer = tuple[int, dict]
+
+
+def need(body: dict | None, name: str, kind: type) -> object:
+    """A required field of the JSON body, of the given type; 400 otherwise."""
+    value = (body or {}).get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ApiError.bad_request(f"field {name!r} must be a {kind.__name__}")
+    return value
+
+
+def moment(body: dict | None, name: str) -> datetime:
+    """A required ISO 8601 time with its offset."""
+    text = need(body, name, str)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ApiError.bad_request(f"field {name!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None:
+        raise ApiError.bad_request(f"field {name!r} needs a UTC offset, e.g. +09:00")
+    return value
+
+
+class PlatformApi:
+    """Routes requests to the platform service; the server calls route() for each."""
+
+    def __init__(self, service: PlatformService, control) -> None:
+        self.service = service
+        self.state = service.state
+        self.control = control
+        self.routes: list[tuple[str, re.Pattern, Callable[[Request], Answer]]] = [
+            (method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in [
+                ("GET", r"/v1/keys", self.keys),
+                ("GET", r"/v1/revocations", self.revocations),
+                ("POST", r"/v1/revocations", self.revoke),
+                ("GET", rf"/v1/facilities/(?P<facility>{ID})/settings", self.settings),
+                ("GET", rf"/v1/facilities/(?P<facility>{ID})/reservations", self.reservations),
+                ("PUT", rf"/v1/facilities/(?P<facility>{ID})/occupancy", self.occupancy),
+                ("POST", rf"/v1/facilities/(?P<facility>{ID})/checkins", self.post_checkin),
+                ("GET", rf"/v1/facilities/(?P<facility>{ID})/checkins", self.list_checkins),
+                ("POST", rf"/v1/facilities/(?P<facility>{ID})/doors/(?P<door>{ID})/unlock", self.unlock),
+                ("POST", r"/v1/members", self.add_member),
+                ("GET", r"/v1/members/(?P<member>\d+)", self.get_member),
+                ("POST", r"/v1/members/(?P<member>\d+)/pass", self.member_pass),
+                ("POST", r"/v1/reservations", self.book),
+                ("DELETE", r"/v1/reservations/(?P<reservation>\d+)", self.cancel),
+                ("POST", r"/v1/desk-checkins", self.desk_checkin),
+                ("GET", r"/v1/_sim/faults", self.get_faults),
+                ("PUT", r"/v1/_sim/faults", self.set_faults),
+            ]
+        ]
+
+    def route(self, request: Request) -> Answer:
+        """Find the route and run it; 404 or 405 when there is none."""
+        allowed = []
+        for method, pattern, handler in self.routes:
+            match = pattern.match(request.path)
+            if match and method == request.method:
+                request.params = match.groupdict()
+                return handler(request)
+            if match:
+                allowed.append(method)
+        if allowed:
+            raise ApiError(405, "method_not_allowed", f"use {', '.join(allowed)}", f"{', '.join(allowed)} を使用してください")
+        raise ApiError.not_found("route", request.path)
+
+    # --- keys and revocations --------------------------------------------------------------
+
+    def keys(self, request: Request) -> Answer:
+        """The platform's public keys."""
+        return 200, {"keys": self.state.keys()}
+
+    def revocations(self, request: Request) -> Answer:
+        """Members and passes withdrawn."""
+        revoked = self.state.revocations()
+        return 200, {"member_ids": sorted(revoked.member_ids), "pass_ids": sorted(p.hex() for p in revoked.pass_ids),
+                     "key_ids": sorted(revoked.key_ids)}
+
+    def revoke(self, request: Request) -> Answer:
+        """Withdraw a member or a pass (technician)."""
+        member = (request.body or {}).get("member_id")
+        pass_hex = (request.body or {}).get("pass_id")
+        if member is None and pass_hex is None:
+            raise ApiError.bad_request("give member_id or pass_id")
+        try:
+            pass_id = bytes.fromhex(pass_hex) if pass_hex is not None else None
+        except (TypeError, ValueError):
+            raise ApiError.bad_request("pass_id must be hex") from None
+        self.state.revoke(need(request.body, "member_id", int) if member is not None else None, pass_id)
+        return self.revocations(request)
+
+    # --- facilities ----------------------------------------------------------------------
+
+    def settings(self, request: Request) -> Answer:
+        """A facility's public settings: who it is, hours, rules, seats, rooms."""
+        cfg = self.state.facility(request.params["facility"])
+        public = {"facility", "hours", "rules", "desk_checks", "seats", "companions", "rooms"}
+        return 200, cfg.model_dump(mode="json", include=public)
+
+    def reservations(self, request: Request) -> Answer:
+        """Reservations changed since a cursor (0 for all)."""
+        try:
+            since = int(request.query.get("since", "0"))
+        except ValueError:
+            raise ApiError.bad_request("since must be a whole number") from None
+        cursor, changed = self.state.changed_since(request.params["facility"], since)
+        return 200, {"cursor": cursor, "reservations": changed}
+
+    def occupancy(self, request: Request) -> Answer:
+        """A kiosk reports who is in."""
+        need(request.body, "members_in", int)
+        return 200, self.state.set_occupancy(request.params["facility"], request.body)
+
+    def post_checkin(self, request: Request) -> Answer:
+        """Record a check-in once per Idempotency-Key."""
+        key = request.headers.get("idempotency-key", "")
+        if not 8 <= len(key) <= 100:
+            raise ApiError.bad_request("an Idempotency-Key header of 8 to 100 characters is required")
+        need(request.body, "member_id", int)
+        moment(request.body, "at")
+        return self.state.record_checkin(request.params["facility"], key, request.body)
+
+    def list_checkins(self, request: Request) -> Answer:
+        """Every check-in recorded for a facility."""
+        return 200, {"checkins": self.state.checkins_of(request.params["facility"])}
+
+    def unlock(self, request: Request) -> Answer:
+        """A member's phone asks to open a door."""
+        return self.service.unlock(request.params["facility"], request.params["door"], need(request.body, "member_id", int))
+
+    # --- members and bookings ---------------------------------------------------------------
+
+    def add_member(self, request: Request) -> Answer:
+        """Register a member."""
+        try:
+            plan = Plan(need(request.body, "plan", str))
+        except ValueError:
+            raise ApiError.bad_request(f"plan must be one of {', '.join(p.value for p in Plan)}") from None
+        return 201, self.state.add_member(need(request.body, "name", str), plan).public()
+
+    def get_member(self, request: Request) -> Answer:
+        """One member."""
+        return 200, self.state.member(int(request.params["member"])).public()
+
+    def member_pass(self, request: Request) -> Answer:
+        """A fresh pass for the member's phone ('show 2D code')."""
+        facility = (request.body or {}).get("facility_id")
+        text, issued = self.state.mint_pass(int(request.params["member"]), facility)
+        return 201, {"pass": text, "pass_id": issued.pass_id.hex(), "expires": issued.expires}
+
+    def book(self, request: Request) -> Answer:
+        """Book a room; the site's doors are told at once."""
+        body = request.body
+        record = self.state.book(need(body, "member_id", int), need(body, "facility_id", str), need(body, "room_id", str),
+                                 moment(body, "starts_at"), moment(body, "ends_at"), int((body or {}).get("guests", 0)))
+        request.after.append(lambda: self.service.announce_reservations(record.facility_id))
+        return 201, record.public()
+
+    def cancel(self, request: Request) -> Answer:
+        """Cancel a booking (the booker, up to 2 hours before); the doors are told at once."""
+        try:
+            member = int(request.query.get("member_id", ""))
+        except ValueError:
+            raise ApiError.bad_request("member_id query parameter is required") from None
+        record = self.state.cancel(int(request.params["reservation"]), member)
+        request.after.append(lambda: self.service.announce_reservations(record.facility_id))
+        return 200, record.public()
+
+    def desk_checkin(self, request: Request) -> Answer:
+        """The app submits the front-desk code it scanned."""
+        return self.service.desk_checkin(need(request.body, "member_id", int), need(request.body, "code", str))
+
+    # --- simulator control ------------------------------------------------------------------
+
+    def get_faults(self, request: Request) -> Answer:
+        """The fault switch's position."""
+        return 200, self.control.faults.setting.public()
+
+    def set_faults(self, request: Request) -> Answer:
+        """Turn a fault on ('none' clears); 'unreachable' closes the port for `seconds`."""
+        try:
+            fault = Fault(need(request.body, "mode", str))
+        except ValueError:
+            raise ApiError.bad_request(f"mode must be one of {', '.join(f.value for f in Fault)}") from None
+        body = request.body or {}
+        if fault is Fault.NONE:
+            self.control.faults.clear()
+        elif fault is Fault.UNREACHABLE:
+            seconds = body.get("seconds", 10)
+            if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds <= 0:
+                raise ApiError.bad_request("seconds must be a positive number")
+            request.after.append(lambda: self.control.go_unreachable(float(seconds)))
+        else:
+            self.control.faults.set(fault, body.get("count"), int(body.get("retry_after", 1)),
+                                    float(body.get("hang_seconds", 30)))
+        return 200, {"mode": fault.value}

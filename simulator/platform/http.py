@@ -1,0 +1,175 @@
+"""The stand-in platform's HTTP server: a real threaded server on loopback, with fault switches."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from simulator.platform.api import Answer, PlatformApi, Request
+from simulator.platform.errors import ApiError
+from simulator.platform.faults import Fault, FaultSetting, FaultSwitches
+from simulator.platform.service import PlatformService
+
+log = logging.getLogger(__name__)
+MAX_BODY = 64 * 1024
+CONTROL_PREFIX = "/v1/_sim/"
+
+
+class _Server(ThreadingHTTPServer):
+    """One listening socket; handler threads die with the process."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], platform: "PlatformServer") -> None:
+        super().__init__(address, _Handler)
+        self.platform = platform
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Hands every request to the platform server."""
+
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_GET(self) -> None:
+        """GET, and (aliased below) POST, PUT and DELETE."""
+        self.server.platform.handle(self)
+
+    do_POST = do_PUT = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args) -> None:
+        """Request lines go to the debug log, not stderr."""
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def _parse(handler: BaseHTTPRequestHandler) -> Request:
+    """The request's path, query, headers and JSON body (400 or 413 when unreadable)."""
+    url = urlsplit(handler.path)
+    length = int(handler.headers.get("Content-Length") or 0)
+    if length > MAX_BODY:
+        raise ApiError(413, "too_large", f"body over {MAX_BODY} bytes", "リクエストが大きすぎます")
+    raw = handler.rfile.read(length) if length else b""
+    try:
+        body = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError.bad_request("the body is not JSON") from None
+    if body is not None and not isinstance(body, dict):
+        raise ApiError.bad_request("the body must be a JSON object")
+    headers = {k.lower(): v for k, v in handler.headers.items()}
+    return Request(handler.command, url.path.rstrip("/") or "/", dict(parse_qsl(url.query)), headers, body)
+
+
+def _respond(handler: BaseHTTPRequestHandler, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
+    """Write a JSON answer."""
+    data = json.dumps(body, ensure_ascii=False).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json; charset=utf-8")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+def _drop(handler: BaseHTTPRequestHandler) -> None:
+    """Close the connection without answering, as a crashed or cut-off server would."""
+    handler.close_connection = True
+    try:
+        handler.connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class PlatformServer:
+    """Serves the platform API on host:port; faults and unreachability are switched here."""
+
+    def __init__(self, service: PlatformService, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.faults = FaultSwitches()
+        self.api = PlatformApi(service, self)
+        self._server: _Server | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        """The API's base URL."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    def start(self) -> None:
+        """Listen and serve on a background thread."""
+        with self._lock:
+            self._server = _Server((self.host, self.port), self)
+            self.port = self._server.server_address[1]
+            threading.Thread(target=self._server.serve_forever, name="platform-http", daemon=True).start()
+
+    def _close(self) -> None:
+        """Stop listening; requests already inside finish."""
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+    def stop(self) -> None:
+        """Stop serving and let any hanging request go."""
+        self.faults.released.set()
+        self._close()
+
+    def go_unreachable(self, seconds: float | None = None) -> None:
+        """Close the port (connections are refused); come back after seconds, if given."""
+        self._close()
+        if seconds:
+            timer = threading.Timer(seconds, self.restore)
+            timer.daemon = True
+            timer.start()
+
+    def restore(self) -> None:
+        """Listen again on the same port after go_unreachable."""
+        if self._server is None:
+            self.start()
+
+    @property
+    def reachable(self) -> bool:
+        """True while the port is open."""
+        return self._server is not None
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        """Answer one request, unless a fault switch says otherwise."""
+        try:
+            request = _parse(handler)
+        except ApiError as exc:
+            return _respond(handler, exc.status, exc.body())
+        setting = FaultSetting() if request.path.startswith(CONTROL_PREFIX) else self.faults.take()
+        fault = setting.fault
+        if fault is Fault.ERROR_500:
+            return _respond(handler, 500, {"error": "internal", "message_en": "simulated server error",
+                                           "message_ja": "サーバーエラー(模擬)"})
+        if fault is Fault.RATE_LIMIT:
+            return _respond(handler, 429, {"error": "rate_limited", "message_en": "slow down", "message_ja": "混雑中です"},
+                            {"Retry-After": str(setting.retry_after)})
+        if fault is Fault.HANG:
+            self.faults.released.wait(setting.hang_seconds)
+            return _drop(handler)
+        status, body = self._answer(request)
+        if fault is Fault.DROP_AFTER_COMMIT:
+            _drop(handler)  # committed, but the caller never hears so
+        else:
+            _respond(handler, status, body)
+        for action in request.after:
+            action()
+
+    def _answer(self, request: Request) -> Answer:
+        """Route the request; errors become their JSON answers."""
+        try:
+            return self.api.route(request)
+        except ApiError as exc:
+            return exc.status, exc.body()
+        except Exception:
+            log.exception("platform failed on %s %s", request.method, request.path)
+            return 500, {"error": "internal", "message_en": "unexpected error", "message_ja": "予期しないエラー"}

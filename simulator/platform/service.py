@@ -1,0 +1,80 @@
+"""The platform's flows that cross the message bus: unlock requests, desk-code check-ins, change notices."""
+
+from __future__ import annotations
+
+import json
+
+from facility.tokens import UnlockCommand, mint, new_id
+from facility.topics import SiteTopics
+from messagebus import BusClient
+from simulator.platform.errors import ApiError
+from simulator.platform.state import PASS_LIFETIME, PlatformState
+
+COMMAND_LIFETIME = 30
+NOTICE_EXPIRY = 300
+
+
+class PlatformService:
+    """The stand-in platform: its state plus an MQTT 5 connection to the sites' brokers."""
+
+    def __init__(self, state: PlatformState, bus: BusClient | None, topic_prefix: str = "officepass",
+                 reply_timeout: float = 5.0) -> None:
+        self.state = state
+        self.bus = bus
+        self.topic_prefix = topic_prefix
+        self.reply_timeout = reply_timeout
+
+    def topics(self, facility_id: str) -> SiteTopics:
+        """The topic tree of one facility."""
+        return SiteTopics(self.topic_prefix, facility_id)
+
+    def _bus(self) -> BusClient:
+        """The broker connection, or 503 when the platform runs without one."""
+        if self.bus is None or not self.bus.connected:
+            raise ApiError(503, "broker_unavailable", "the platform cannot reach the site's broker",
+                           "施設のブローカーに接続できません")
+        return self.bus
+
+    def unlock(self, facility_id: str, door_id: str, member_id: int) -> tuple[int, dict]:
+        """A member tapped 'unlock': check the reservation, send a signed command, return the door's answer."""
+        reservation = self.state.reservation_for_door(facility_id, door_id, member_id)
+        topics = self.topics(facility_id)
+        command = UnlockCommand(door_id, reservation.reservation_id, member_id, int(self.state.clock.now().timestamp()),
+                                COMMAND_LIFETIME, new_id(16), topics.command(door_id))
+        answer = self._bus().request(topics.command(door_id), mint(command, self.state.platform_key),
+                                     topics.door(door_id, "reply"), timeout=self.reply_timeout, expiry=COMMAND_LIFETIME)
+        base = {"reservation_id": reservation.reservation_id, "command_id": command.command_id.hex()}
+        if answer is None:
+            return 504, base | {"result": "no_answer", "message_en": "the door did not answer", "message_ja": "ドアから応答がありません"}
+        return 200, base | _reply_body(answer.payload)
+
+    def desk_checkin(self, member_id: int, code_text: str) -> tuple[int, dict]:
+        """The app submitted a scanned front-desk code: verify it, hand the kiosk a pass, return its verdict."""
+        code = self.state.check_desk_code(code_text)
+        text, issued = self.state.mint_pass(member_id, code.facility_id)
+        topics = self.topics(code.facility_id)
+        payload = json.dumps({"pass": text, "via": "desk_code"})
+        answer = self._bus().request(topics.kiosk(code.kiosk_id, "checkin"), payload, topics.kiosk(code.kiosk_id, "reply"),
+                                     timeout=self.reply_timeout, expiry=PASS_LIFETIME)
+        base = {"facility_id": code.facility_id, "kiosk_id": code.kiosk_id, "pass_id": issued.pass_id.hex()}
+        if answer is None:
+            return 202, base | {"result": "pending", "message_en": "the kiosk has not answered yet",
+                                "message_ja": "受付端末の応答待ちです"}
+        return 200, base | _reply_body(answer.payload)
+
+    def announce_reservations(self, facility_id: str) -> None:
+        """Tell the site's doors that reservations changed, so they sync at once."""
+        if self.bus is None or not self.bus.connected:
+            return  # doors also sync on their schedule; the notice only makes it sooner
+        cursor, _ = self.state.changed_since(facility_id, 0)
+        self.bus.publish(self.topics(facility_id).reservations_changed, json.dumps({"cursor": cursor}),
+                         expiry=NOTICE_EXPIRY)
+
+
+def _reply_body(payload: bytes) -> dict:
+    """A door's or kiosk's JSON answer, or a note that it was unreadable."""
+    try:
+        body = json.loads(payload)
+    except (ValueError, UnicodeDecodeError):
+        return {"result": "bad_answer", "message_en": "the answer could not be read", "message_ja": "応答を読み取れません"}
+    return body if isinstance(body, dict) else {"result": "bad_answer"}

@@ -1,0 +1,256 @@
+"""What the stand-in platform knows and the operations on it; thread-safe, in memory.
+
+Booking rules come from the shared core, so the platform refuses exactly what DOMAIN.md says.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import threading
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from facility.clock import Clock
+from facility.config import FacilityConfig
+from facility.models import Plan, Reservation
+from facility.reasons import Reason
+from facility.rules.booking import bookable_rooms, booking_refusal, cancellation_refusal, overlaps, reservation_refusal
+from facility.tokens import (
+    DeskCode, Keyring, MemberPass, Refusal, Revocations, facility_tag, mint, new_id, peek_desk_code, verify_desk_code,
+)
+from simulator.platform.errors import ApiError
+from simulator.platform.seed import LoadedSeed
+
+PASS_LIFETIME = 90
+
+
+@dataclass
+class MemberRecord:
+    """A member as the platform holds them."""
+
+    member_id: int
+    name: str
+    plan: Plan
+    chains_visited: set[str] = field(default_factory=set)
+
+    def public(self) -> dict:
+        """The member as the API shows it."""
+        return {"member_id": self.member_id, "name": self.name, "plan": self.plan.value,
+                "chains_visited": sorted(self.chains_visited)}
+
+
+@dataclass
+class BookingRecord:
+    """A reservation with the facility it belongs to and the change counter when it last changed."""
+
+    facility_id: str
+    reservation: Reservation
+    version: int
+
+    def public(self) -> dict:
+        """The reservation as the API shows it."""
+        r = self.reservation
+        return {"reservation_id": r.reservation_id, "facility_id": self.facility_id, "room_id": r.room_id,
+                "member_id": r.member_id, "plan": r.plan.value, "starts_at": r.starts_at.isoformat(),
+                "ends_at": r.ends_at.isoformat(), "cancelled": r.cancelled, "guests": r.guests, "version": self.version}
+
+
+@dataclass(frozen=True)
+class RecordedCheckIn:
+    """A check-in the platform committed, with the answer it gave, replayed for a repeated key."""
+
+    facility_id: str
+    key: str
+    body: dict
+    answer: dict
+
+
+class PlatformState:
+    """Members, facilities, reservations, check-ins, occupancy, keys and revocations."""
+
+    def __init__(self, seed: LoadedSeed, clock: Clock) -> None:
+        self.clock = clock
+        self.facilities = seed.facilities
+        self.platform_key = seed.platform_key
+        self.kiosk_keys = {(k.facility, k.kiosk): base64.b64decode(k.public_key) for k in seed.seed.kiosks}
+        self.members = {m.id: MemberRecord(m.id, m.name, m.plan, set(m.chains_visited)) for m in seed.seed.members}
+        self.bookings: dict[int, BookingRecord] = {}
+        self.checkins: dict[str, RecordedCheckIn] = {}
+        self.occupancy: dict[str, dict] = {}
+        self.revoked_members: set[int] = set()
+        self.revoked_passes: set[bytes] = set()
+        self._ids = itertools.count(5001)
+        self._versions = itertools.count(1)
+        self._lock = threading.RLock()
+        self._seed_bookings(seed)
+
+    def _seed_bookings(self, seed: LoadedSeed) -> None:
+        """Place the seed's reservations relative to now (the seed is trusted: no booking rules)."""
+        now = self.clock.now()
+        for r in seed.seed.reservations:
+            start = now + timedelta(minutes=r.starts_in_minutes)
+            self._store(r.facility, Reservation(next(self._ids), r.room, r.member, start, start + timedelta(minutes=r.minutes),
+                                                guests=r.guests, plan=self.member(r.member).plan))
+
+    # --- look-ups ------------------------------------------------------------------
+
+    def facility(self, facility_id: str) -> FacilityConfig:
+        """The facility, or 404."""
+        if facility_id not in self.facilities:
+            raise ApiError.not_found("facility", facility_id)
+        return self.facilities[facility_id]
+
+    def member(self, member_id: int) -> MemberRecord:
+        """The member, or 404."""
+        if member_id not in self.members:
+            raise ApiError.not_found("member", member_id)
+        return self.members[member_id]
+
+    def keys(self) -> list[dict]:
+        """The platform's public keys, as facilities fetch them."""
+        key = self.platform_key
+        return [{"key_id": key.key_id, "public_key": key.public_b64, "purposes": ["member_pass", "unlock_command"]}]
+
+    def revocations(self) -> Revocations:
+        """What is withdrawn now."""
+        with self._lock:
+            return Revocations(member_ids=frozenset(self.revoked_members), pass_ids=frozenset(self.revoked_passes))
+
+    def revoke(self, member_id: int | None = None, pass_id: bytes | None = None) -> None:
+        """Withdraw a member or one pass."""
+        with self._lock:
+            if member_id is not None:
+                self.revoked_members.add(member_id)
+            if pass_id is not None:
+                self.revoked_passes.add(pass_id)
+
+    # --- members and passes ----------------------------------------------------------
+
+    def add_member(self, name: str, plan: Plan) -> MemberRecord:
+        """Register a member with the next free number."""
+        with self._lock:
+            member_id = max(self.members, default=1000) + 1
+            self.members[member_id] = MemberRecord(member_id, name, plan)
+            return self.members[member_id]
+
+    def mint_pass(self, member_id: int, facility_id: str | None) -> tuple[str, MemberPass]:
+        """A fresh pass for the member's phone, bound to a facility when the app knows which."""
+        member = self.member(member_id)
+        first_visit = facility_id is not None and self.facility(facility_id).facility.chain not in member.chains_visited
+        issued = MemberPass(member.member_id, member.plan, new_id(8), int(self.clock.now().timestamp()), PASS_LIFETIME,
+                            facility_tag(facility_id) if facility_id else None, None, member.name, first_visit)
+        return mint(issued, self.platform_key), issued
+
+    def check_desk_code(self, code_text: str) -> DeskCode:
+        """The front-desk code the phone scanned, signed by the very kiosk it names and fresh; else 403."""
+        claimed = peek_desk_code(code_text)
+        ring = Keyring()
+        if claimed is not None and (claimed.facility_id, claimed.kiosk_id) in self.kiosk_keys:
+            ring.trust(claimed.kiosk_id, self.kiosk_keys[(claimed.facility_id, claimed.kiosk_id)], {"desk_code"})
+        result = verify_desk_code(code_text, ring, self.clock.now().timestamp())
+        if isinstance(result, Refusal):
+            raise ApiError.refused(result.reason, 403)
+        return result
+
+    # --- bookings ---------------------------------------------------------------------
+
+    def _store(self, facility_id: str, reservation: Reservation) -> BookingRecord:
+        """Keep a reservation under the next change number."""
+        with self._lock:
+            record = BookingRecord(facility_id, reservation, next(self._versions))
+            self.bookings[reservation.reservation_id] = record
+            return record
+
+    def book(self, member_id: int, facility_id: str, room_id: str, starts_at: datetime, ends_at: datetime,
+             guests: int = 0) -> BookingRecord:
+        """Make a booking under DOMAIN.md's rules; ApiError says why not."""
+        member, cfg = self.member(member_id), self.facility(facility_id)
+        if room_id not in {room.id for room in bookable_rooms(cfg)}:
+            raise ApiError.not_found("bookable room", room_id)
+        if member.plan not in cfg.rules.plans_admitted:
+            raise ApiError.refused(Reason.PLAN_NOT_ADMITTED, 403)
+        refusal = booking_refusal(cfg.rules, starts_at, ends_at, self.clock.now())
+        if refusal is not None:
+            raise ApiError.refused(refusal, 422)
+        with self._lock:
+            if any(b.facility_id == facility_id and b.reservation.room_id == room_id and overlaps(b.reservation, starts_at, ends_at)
+                   for b in self.bookings.values()):
+                raise ApiError.refused(Reason.ROOM_TAKEN)
+            return self._store(facility_id, Reservation(next(self._ids), room_id, member_id, starts_at, ends_at,
+                                                        guests=guests, plan=member.plan))
+
+    def cancel(self, reservation_id: int, member_id: int) -> BookingRecord:
+        """Cancel the member's own booking up to 2 hours before its start."""
+        with self._lock:
+            record = self.bookings.get(reservation_id)
+            if record is None or record.reservation.member_id != member_id:
+                raise ApiError.not_found("reservation of this member", reservation_id)
+            if record.reservation.cancelled:
+                return record
+            refusal = cancellation_refusal(record.reservation.starts_at, self.clock.now())
+            if refusal is not None:
+                raise ApiError.refused(refusal, 422)
+            return self._store(record.facility_id, replace(record.reservation, cancelled=True))
+
+    def changed_since(self, facility_id: str, cursor: int) -> tuple[int, list[dict]]:
+        """Reservations of a facility changed after cursor (cancellations included) and the new cursor."""
+        self.facility(facility_id)
+        with self._lock:
+            changed = [b for b in self.bookings.values() if b.facility_id == facility_id and b.version > cursor]
+            latest = max((b.version for b in self.bookings.values()), default=0)
+        return max(cursor, latest), [b.public() for b in sorted(changed, key=lambda b: b.version)]
+
+    def reservation_for_door(self, facility_id: str, door_id: str, member_id: int) -> Reservation:
+        """The member's reservation that this door admits now; ApiError with the reason otherwise."""
+        cfg = self.facility(facility_id)
+        door = cfg.door(door_id)
+        if door is None:
+            raise ApiError.not_found("door", door_id)
+        now = self.clock.now()
+        with self._lock:
+            here = [b.reservation for b in self.bookings.values()
+                    if b.facility_id == facility_id and b.reservation.room_id in door.rooms]
+        mine = sorted((r for r in here if r.member_id == member_id), key=lambda r: abs((r.starts_at - now).total_seconds()))
+        for reservation in mine:
+            if reservation_refusal(cfg, door, reservation, member_id, now) is None:
+                return reservation
+        if mine:
+            raise ApiError.refused(reservation_refusal(cfg, door, mine[0], member_id, now), 403)
+        held_by_other = any(reservation_refusal(cfg, door, r, r.member_id, now) is None for r in here)
+        raise ApiError.refused(Reason.NOT_BOOKER if held_by_other else Reason.NO_RESERVATION, 403)
+
+    # --- check-ins and occupancy ------------------------------------------------------------
+
+    def record_checkin(self, facility_id: str, key: str, body: dict) -> tuple[int, dict]:
+        """Commit a check-in once per idempotency key; the same key again gets the same answer."""
+        self.facility(facility_id)
+        with self._lock:
+            earlier = self.checkins.get(key)
+            if earlier is not None:
+                if earlier.body != body or earlier.facility_id != facility_id:
+                    raise ApiError(409, "idempotency_conflict", "this key was used for another check-in",
+                                   "この冪等キーは別のチェックインで使用済みです")
+                return 200, earlier.answer
+            answer = {"checkin_id": len(self.checkins) + 1, "idempotency_key": key, "recorded_at": self.clock.now().isoformat()}
+            self.checkins[key] = RecordedCheckIn(facility_id, key, body, answer)
+            self._note_visit(facility_id, body.get("member_id"))
+            return 201, answer
+
+    def _note_visit(self, facility_id: str, member_id: object) -> None:
+        """A checked-in member has visited the chain: no first-visit sign-up next time."""
+        if isinstance(member_id, int) and member_id in self.members:
+            self.members[member_id].chains_visited.add(self.facilities[facility_id].facility.chain)
+
+    def checkins_of(self, facility_id: str) -> list[dict]:
+        """Every check-in committed for a facility, in order."""
+        with self._lock:
+            return [dict(c.body, **c.answer) for c in self.checkins.values() if c.facility_id == facility_id]
+
+    def set_occupancy(self, facility_id: str, report: dict) -> dict:
+        """Store what a kiosk reports of who is in."""
+        self.facility(facility_id)
+        with self._lock:
+            self.occupancy[facility_id] = dict(report, received_at=self.clock.now().isoformat())
+            return self.occupancy[facility_id]
+
