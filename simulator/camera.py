@@ -84,11 +84,11 @@ class VirtualCamera:
             self._wait_for_tick()
         with self._lock:
             segment = self._current
+            self.frames_read += 1  # counted first, so a segment begun now is logged at its first frame
             if self._left is not None:
                 self._left -= 1
                 if self._left <= 0:
                     self._advance()
-            self.frames_read += 1
         return render_frame(segment.text, segment.shot, self.size, self._rng)
 
     def _wait_for_tick(self) -> None:

@@ -55,10 +55,13 @@ class VirtualDoor:
             return
         self.relay_energised = energised
         self._note("relay_on" if energised else "relay_off")
+        unlocking = self._released_for(energised)
+        if unlocking and self.visitor is not None and not self.open:
+            self._walk_through(self.visitor)  # the member pushes when told it is open, jammed or not
         if self.jammed:
             self._note("strike_stuck", "the strike did not move")
             return
-        self._set_strike(self._released_for(energised))
+        self._set_strike(unlocking)
 
     def contact_open(self) -> bool:
         """True while the door is open."""
@@ -133,13 +136,11 @@ class VirtualDoor:
         return energised if self.fail_mode == "secure" else not energised
 
     def _set_strike(self, released: bool) -> None:
-        """Move the strike; a waiting visitor comes through when it lets go."""
+        """Move the strike."""
         if released == self._strike_released:
             return
         self._strike_released = released
         self._note("strike_released" if released else "strike_locked")
-        if released and self.visitor is not None and not self.open:
-            self._walk_through(self.visitor)
 
     def _walk_through(self, visitor: Visitor) -> None:
         """The visitor pushes after a moment and lets the door close behind them."""

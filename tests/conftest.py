@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from facility.tokens import Keyring, SigningKey
+from messagebus import BrokerSettings, BusClient
 from simulator.broker import MosquittoBroker
+from simulator.runtime import RunningPlatform, start_platform
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -39,3 +42,43 @@ def keyring(platform_key: SigningKey) -> Keyring:
     ring = Keyring()
     ring.trust("platform", platform_key.public_raw, ALL_PURPOSES)
     return ring
+
+
+def bus_settings(broker: MosquittoBroker, user: str, client_id: str = "") -> BrokerSettings:
+    """Settings for a client of the fixture broker."""
+    passwords = {"lockd": "lockd-secret", "platform": "platform-secret"}
+    return BrokerSettings(broker.host, broker.port, user, passwords[user], client_id=client_id)
+
+
+@pytest.fixture
+def bus_client(broker: MosquittoBroker) -> Iterator[Callable[..., BusClient]]:
+    """Make connected bus clients on the fixture broker; all are stopped after the test."""
+    made: list[BusClient] = []
+
+    def make(user: str = "lockd", **settings) -> BusClient:
+        client = BusClient(replace(bus_settings(broker, user), **settings))
+        client.start()
+        assert client.wait_connected(10), "client did not connect"
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.stop()
+
+
+@pytest.fixture
+def platform(broker: MosquittoBroker) -> Iterator[RunningPlatform]:
+    """The stand-in platform from config/simulator/seed.toml, on a free port, connected to the fixture broker."""
+    running = start_platform(CONFIG_DIR / "simulator" / "seed.toml", broker=bus_settings(broker, "platform", "platform"),
+                             reply_timeout=1.5)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def offline_platform() -> Iterator[RunningPlatform]:
+    """The stand-in platform without a broker (HTTP only)."""
+    running = start_platform(CONFIG_DIR / "simulator" / "seed.toml")
+    yield running
+    running.stop()

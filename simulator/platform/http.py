@@ -95,6 +95,7 @@ class PlatformServer:
         self.api = PlatformApi(service, self)
         self._server: _Server | None = None
         self._lock = threading.Lock()
+        self._reachability = threading.Condition()
 
     @property
     def url(self) -> str:
@@ -106,7 +107,9 @@ class PlatformServer:
         with self._lock:
             self._server = _Server((self.host, self.port), self)
             self.port = self._server.server_address[1]
-            threading.Thread(target=self._server.serve_forever, name="platform-http", daemon=True).start()
+            # A short poll interval makes shutdown (and going unreachable) prompt.
+            threading.Thread(target=self._server.serve_forever, args=(0.05,), name="platform-http", daemon=True).start()
+        self._announce()
 
     def _close(self) -> None:
         """Stop listening; requests already inside finish."""
@@ -115,6 +118,17 @@ class PlatformServer:
         if server is not None:
             server.shutdown()
             server.server_close()
+        self._announce()
+
+    def _announce(self) -> None:
+        """Wake whoever waits for the port to open or close."""
+        with self._reachability:
+            self._reachability.notify_all()
+
+    def wait_reachable(self, reachable: bool, timeout: float) -> bool:
+        """Wait until the port is open (or closed); False if it is not by timeout."""
+        with self._reachability:
+            return self._reachability.wait_for(lambda: self.reachable is reachable, timeout)
 
     def stop(self) -> None:
         """Stop serving and let any hanging request go."""

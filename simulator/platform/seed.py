@@ -9,7 +9,7 @@ from pydantic import Field, ValidationError
 
 from facility.config import FacilityConfig, load_config
 from facility.config.models import Identifier, PublicKeyB64, Strict
-from facility.errors import ConfigError, ConfigProblem
+from facility.errors import ConfigError, ConfigProblem, KeyFileError
 from facility.models import Plan
 from facility.tokens import SigningKey
 
@@ -71,4 +71,8 @@ def load_seed(path: str | Path) -> LoadedSeed:
     except ValidationError as exc:
         raise ConfigError(str(path), [ConfigProblem(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]) from None
     facilities = {cfg.facility.id: cfg for cfg in (load_config(base / f) for f in seed.facilities)}
-    return LoadedSeed(seed, facilities, SigningKey.load(base / seed.platform_key_file))
+    try:
+        key = SigningKey.load(base / seed.platform_key_file)
+    except KeyFileError as exc:
+        raise ConfigError(str(path), [ConfigProblem("platform_key_file", str(exc))]) from None
+    return LoadedSeed(seed, facilities, key)

@@ -1,0 +1,58 @@
+"""The MQTT 5 client that kiosk, lockd and the simulator share, against a real Mosquitto."""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+from messagebus import Inbound
+from simulator.broker import MosquittoBroker
+
+
+def test_subscriptions_survive_a_broker_restart(broker: MosquittoBroker, bus_client) -> None:
+    listener = bus_client()
+    got: queue.Queue = queue.Queue()
+    listener.subscribe("officepass/test/#", got.put)
+    down, up = threading.Event(), threading.Event()
+    listener.connection_listeners.append(lambda connected: (up if connected else down).set())
+    broker.restart()
+    assert down.wait(10) and up.wait(15), "the client did not reconnect"
+    bus_client(user="platform").publish("officepass/test/after", b"still here")
+    assert got.get(timeout=5).payload == b"still here"
+
+
+def test_a_failing_handler_does_not_stop_the_next_message(bus_client) -> None:
+    listener, got = bus_client(), queue.Queue()
+
+    def fussy(message: Inbound) -> None:
+        if message.payload == b"bad":
+            raise ValueError("cannot handle this")
+        got.put(message.payload)
+
+    listener.subscribe("officepass/test/fussy", fussy)
+    sender = bus_client(user="platform")
+    sender.publish("officepass/test/fussy", b"bad")
+    sender.publish("officepass/test/fussy", b"good")
+    assert got.get(timeout=5) == b"good"
+
+
+def test_retained_flag_and_expiry_reach_the_handler(bus_client) -> None:
+    bus_client(user="platform").publish("officepass/test/state", b"LOCKED", retain=True, expiry=60)
+    got: queue.Queue = queue.Queue()
+    bus_client().subscribe("officepass/test/state", got.put)
+    message = got.get(timeout=5)
+    assert (message.payload, message.retain) == (b"LOCKED", True)
+    assert 0 < message.expiry <= 60
+
+
+def test_request_without_an_answer_returns_none(bus_client) -> None:
+    asker = bus_client(user="platform")
+    assert asker.request("officepass/test/nobody", b"?", "officepass/test/replies", timeout=0.5) is None
+
+
+def test_request_gets_the_answer_with_its_correlation(bus_client) -> None:
+    responder, asker = bus_client(), bus_client(user="platform")
+    responder.subscribe("officepass/test/ask", lambda m: responder.publish(m.response_topic, b"answer:" + m.payload,
+                                                                           correlation=m.correlation))
+    reply = asker.request("officepass/test/ask", b"42", "officepass/test/answers", timeout=5)
+    assert reply is not None and reply.payload == b"answer:42"

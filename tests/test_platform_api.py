@@ -1,0 +1,156 @@
+"""The stand-in platform's REST contract (docs/platform-api.md), over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+
+from facility.models import Plan
+from facility.reasons import Reason
+from facility.rules.calendar import TOKYO
+from facility.tokens import Keyring, MemberPass, Revocations, verify_member_pass
+from simulator.phone import Phone, PlatformAnswer, PlatformClient
+from simulator.runtime import RunningPlatform
+
+
+@pytest.fixture
+def api(offline_platform: RunningPlatform) -> PlatformClient:
+    """A client of the running platform."""
+    return PlatformClient(offline_platform.server.url, timeout=5)
+
+
+def refusal(call) -> PlatformAnswer:
+    """The platform's refusal of a call that must fail."""
+    with pytest.raises(PlatformAnswer) as refused:
+        call()
+    return refused.value
+
+
+def soon(minutes: float) -> datetime:
+    """A moment minutes from now in Tokyo."""
+    return datetime.now(TOKYO) + timedelta(minutes=minutes)
+
+
+def test_keys_verify_the_passes_the_platform_mints(api: PlatformClient) -> None:
+    ring = Keyring()
+    for key in api.call("GET", "/keys")["keys"]:
+        ring.trust(key["key_id"], base64.b64decode(key["public_key"]), set(key["purposes"]))
+    text = Phone(1004, api).show_pass("kaikatsu-ikebukuro")
+    member_pass = verify_member_pass(text, ring, time.time(), facility_id="kaikatsu-ikebukuro")
+    assert isinstance(member_pass, MemberPass)
+    assert (member_pass.member_id, member_pass.plan, member_pass.name) == (1004, Plan.CORPORATE, "田中 結衣")
+    assert not member_pass.first_visit_at_chain  # the seed says 1004 has visited kaikatsu
+
+
+def test_first_visit_at_a_chain_travels_in_the_pass_until_a_check_in_is_recorded(api: PlatformClient) -> None:
+    ring = Keyring()
+    key = api.call("GET", "/keys")["keys"][0]
+    ring.trust("p", base64.b64decode(key["public_key"]), {"member_pass"})
+    first = verify_member_pass(Phone(1002, api).show_pass("kaikatsu-ikebukuro"), ring, time.time())
+    assert first.first_visit_at_chain
+    assert post_checkin(api, str(uuid.uuid4()), {"member_id": 1002, "at": soon(0).isoformat()},
+                        "kaikatsu-ikebukuro").status_code == 201
+    again = verify_member_pass(Phone(1002, api).show_pass("kaikatsu-ikebukuro"), ring, time.time())
+    assert not again.first_visit_at_chain
+
+
+def test_revoking_a_member_shows_in_revocations(api: PlatformClient) -> None:
+    assert api.call("GET", "/revocations")["member_ids"] == []
+    assert api.call("POST", "/revocations", {"member_id": 1002})["member_ids"] == [1002]
+    revoked = Revocations(member_ids=frozenset(api.call("GET", "/revocations")["member_ids"]))
+    ring = Keyring()
+    ring.trust("p", base64.b64decode(api.call("GET", "/keys")["keys"][0]["public_key"]), {"member_pass"})
+    result = verify_member_pass(Phone(1002, api).show_pass(), ring, time.time(), revocations=revoked)
+    assert result.reason is Reason.REVOKED
+
+
+def test_members_are_registered_and_read_back(api: PlatformClient) -> None:
+    made = api.add_member("山本 さくら", "individual_premium")
+    assert made["status"] == 201 and made["name"] == "山本 さくら"
+    assert api.call("GET", f"/members/{made['member_id']}")["plan"] == "individual_premium"
+    assert refusal(lambda: api.add_member("x", "gold")).status == 400
+    assert refusal(lambda: api.call("GET", "/members/99999")).status == 404
+
+
+def test_facility_settings_are_public_parts_of_the_file(api: PlatformClient) -> None:
+    settings = api.call("GET", "/facilities/kaikatsu-ikebukuro/settings")
+    assert settings["rules"]["max_checkins_per_day"] == 1 and settings["hours"]["fri"] == ["00:00-24:00"]
+    assert "tokens" not in settings and "kiosk" not in settings
+    assert refusal(lambda: api.call("GET", "/facilities/nowhere/settings")).status == 404
+
+
+def test_booking_rules_are_enforced_where_bookings_are_made(api: PlatformClient) -> None:
+    phone = Phone(1002, api)
+    made = phone.book("h1t-shibuya", "booth-b", soon(60), 60)
+    assert made["status"] == 201 and not made["cancelled"]
+    cases = [
+        (lambda: phone.book("h1t-shibuya", "booth-b", soon(8 * 24 * 60), 60), 422, Reason.BOOKING_TOO_EARLY),
+        (lambda: phone.book("h1t-shibuya", "booth-b", soon(-5), 60), 422, Reason.BOOKING_IN_PAST),
+        (lambda: phone.book("h1t-shibuya", "booth-b", soon(600), 20), 422, Reason.BOOKING_TOO_SHORT),
+        (lambda: phone.book("h1t-shibuya", "booth-b", soon(90), 60), 409, Reason.ROOM_TAKEN),
+    ]
+    for call, status, reason in cases:
+        refused = refusal(call)
+        assert (refused.status, refused.body["error"]) == (status, reason.code)
+        assert refused.body["message_ja"] == reason.ja
+    assert refusal(lambda: phone.book("h1t-shibuya", "private-1", soon(60), 60)).status == 404
+
+
+def test_cancellation_closes_two_hours_before_and_changes_are_listed_since_a_cursor(api: PlatformClient) -> None:
+    phone = Phone(1002, api)
+    cursor = api.call("GET", "/facilities/h1t-shibuya/reservations", since=0)["cursor"]
+    late = phone.book("h1t-shibuya", "booth-b", soon(90), 60)
+    refused = refusal(lambda: phone.cancel(late["reservation_id"]))
+    assert (refused.status, refused.body["error"]) == (422, Reason.CANCEL_TOO_LATE.code)
+    early = phone.book("h1t-shibuya", "booth-b", soon(180), 60)
+    assert phone.cancel(early["reservation_id"])["cancelled"]
+    changed = api.call("GET", "/facilities/h1t-shibuya/reservations", since=cursor)
+    assert [(r["reservation_id"], r["cancelled"]) for r in changed["reservations"]] == [
+        (late["reservation_id"], False), (early["reservation_id"], True)]
+    assert api.call("GET", "/facilities/h1t-shibuya/reservations", since=changed["cursor"])["reservations"] == []
+    assert refusal(lambda: Phone(1003, api).cancel(late["reservation_id"])).status == 404
+
+
+def post_checkin(api: PlatformClient, key: str | None, body: dict,
+                 facility: str = "regus-shinjuku-south") -> requests.Response:
+    """POST a check-in as the kiosk's outbox does."""
+    headers = {"Idempotency-Key": key} if key else {}
+    return requests.post(f"{api.base_url}/facilities/{facility}/checkins", json=body, headers=headers, timeout=5)
+
+
+def test_the_same_idempotency_key_records_one_check_in_and_answers_the_same(api: PlatformClient) -> None:
+    key, body = str(uuid.uuid4()), {"member_id": 1001, "at": "2026-11-24T10:00:00+09:00", "kind": "check_in"}
+    first, second = post_checkin(api, key, body), post_checkin(api, key, body)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json() == second.json()
+    assert len(api.call("GET", "/facilities/regus-shinjuku-south/checkins")["checkins"]) == 1
+    assert post_checkin(api, key, body | {"member_id": 1002}).status_code == 409
+    assert post_checkin(api, None, body).status_code == 400
+    assert post_checkin(api, str(uuid.uuid4()), {"member_id": 1001, "at": "yesterday"}).status_code == 400
+
+
+def test_occupancy_is_stored(api: PlatformClient) -> None:
+    answer = api.call("PUT", "/facilities/regus-shinjuku-south/occupancy", {"members_in": 12, "companions_in": 2,
+                                                                             "vacancy": "vacant"})
+    assert answer["members_in"] == 12 and "received_at" in answer
+    assert refusal(lambda: api.call("PUT", "/facilities/regus-shinjuku-south/occupancy", {"members_in": "a"})).status == 400
+
+
+def test_malformed_requests_get_clear_errors(api: PlatformClient) -> None:
+    url = api.base_url
+    not_json = requests.post(f"{url}/members", data=b"{not json", headers={"Content-Type": "application/json"}, timeout=5)
+    assert (not_json.status_code, not_json.json()["error"]) == (400, "bad_request")
+    assert requests.get(f"{url}/nothing-here", timeout=5).status_code == 404
+    assert requests.delete(f"{url}/keys", timeout=5).status_code == 405
+    assert requests.post(f"{url}/members", data=b"x" * 70_000, timeout=5).status_code == 413
+    assert all(k in not_json.json() for k in ("message_en", "message_ja"))
+
+
+def test_unlock_and_desk_check_in_need_the_broker(api: PlatformClient) -> None:
+    refused = refusal(lambda: Phone(1003, api).unlock("h1t-shibuya", "booth-a"))
+    assert (refused.status, refused.body["error"]) == (503, "broker_unavailable")
