@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from facility.rules.calendar import TOKYO
 from facility.tokens import Keyring, MemberPass, Revocations, verify_member_pass
 from simulator.phone import Phone, PlatformAnswer, PlatformClient
 from simulator.runtime import RunningPlatform
+from tests.conftest import CONFIG_DIR
 
 
 @pytest.fixture
@@ -154,3 +156,12 @@ def test_malformed_requests_get_clear_errors(api: PlatformClient) -> None:
 def test_unlock_and_desk_check_in_need_the_broker(api: PlatformClient) -> None:
     refused = refusal(lambda: Phone(1003, api).unlock("h1t-shibuya", "booth-a"))
     assert (refused.status, refused.body["error"]) == (503, "broker_unavailable")
+
+
+def test_every_route_is_in_the_openapi_file(offline_platform: RunningPlatform) -> None:
+    spec = (CONFIG_DIR.parent / "docs" / "platform-openapi.yaml").read_text()
+    for method, pattern, _ in offline_platform.server.api.routes:
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern.pattern.strip("^$")).removeprefix("/v1")
+        section = spec.split(f"\n  {path}:\n", 1)
+        assert len(section) == 2, f"{path} is not documented"
+        assert f"\n    {method.lower()}:" in "\n" + section[1].split("\n  /", 1)[0], f"{method} {path} is not documented"
