@@ -4,6 +4,8 @@
     {prefix}/{facility}/door/{door}/state        lock state, retained (LOCKED, UNLOCKING, UNLOCKED, OPEN, JAMMED)
     {prefix}/{facility}/door/{door}/event        door events and alarms
     {prefix}/{facility}/lockd/availability       online / offline (last will)
+    {prefix}/{facility}/lockd/alarm              site alarms: stale reservations, untrusted clock
+    {prefix}/{facility}/lockd/audit              every audit row, as it is written
     {prefix}/{facility}/reservations/changed     change notices (platform -> lockd)
     {prefix}/{facility}/kiosk/{kiosk}/checkin    desk-code check-ins (platform -> kiosk)
     {prefix}/{facility}/kiosk/{kiosk}/availability
@@ -34,10 +36,9 @@ class SiteTopics:
         """Where unlock commands for a door are published; unlock signatures cover this name."""
         return self.door(door_id, "command")
 
-    @property
-    def lockd_availability(self) -> str:
-        """lockd's online/offline topic (its last will)."""
-        return f"{self.root}/lockd/availability"
+    def lockd(self, leaf: str) -> str:
+        """lockd's own topics: availability, alarm or audit."""
+        return f"{self.root}/lockd/{leaf}"
 
     @property
     def reservations_changed(self) -> str:

@@ -22,7 +22,7 @@ def kiosk_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The program's arguments."""
-    return program_parser("officepass-kiosk", "Reception kiosk of a coworking-pass facility.", "config/regus-shinjuku.toml")
+    return program_parser("officepass-kiosk", "Reception kiosk of a coworking-pass facility.", "config/regus-shinjuku.toml")[0]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
 import sys
+import threading
 
+from facility.clock import Scheduler
+from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, program_parser
-from facility.config.schema import FacilityConfig
-from facility.errors import ConfigProblem
+from facility.config.models import Door
+from facility.errors import ConfigError, ConfigProblem, FacilityError
+from facility.platform import PlatformClient
+from lockd.acl import acl_text
+from lockd.daemon import LockDaemon
+from lockd.door import DoorHardware
+from lockd.systemd import notify, watchdog_period
+from messagebus import BrokerSettings
+
+log = logging.getLogger("lockd")
 
 
 def lockd_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
@@ -24,17 +37,65 @@ def lockd_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The program's arguments."""
-    return program_parser("officepass-lockd", "Door lock daemon of a coworking-pass booking facility.", "config/h1t-shibuya.toml")
+    parser, action = program_parser("officepass-lockd", "Door lock daemon of a coworking-pass booking facility.",
+                                    "config/h1t-shibuya.toml")
+    action.add_argument("--print-acl", nargs="+", metavar="FILE", help="print a Mosquitto ACL for these sites and exit")
+    parser.add_argument("--monitor-user", help="with --print-acl: also a read-only user for states and events")
+    return parser
+
+
+def door_hardware(door: Door, scheduler: Scheduler) -> DoorHardware:
+    """The driver the facility file names for a door; the simulator only when it says 'simulated'."""
+    if door.driver == "gpio":
+        from lockd.gpio import GpioDoor
+        return GpioDoor(door.gpio)
+    from simulator.door import VirtualDoor, Visitor
+    virtual = VirtualDoor(scheduler, door.fail_mode, door.id)
+    virtual.expect(Visitor())
+    return virtual
+
+
+def run(cfg: FacilityConfig) -> int:
+    """Run lockd until SIGTERM or Ctrl-C; relays are released on every way out."""
+    daemon = LockDaemon(cfg, BrokerSettings.from_config(cfg.mqtt, f"lockd-{cfg.facility.id}"),
+                        PlatformClient(cfg.platform), door_hardware)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        daemon.start()
+        notify("READY=1")
+        log.info("lockd running for %s: %d door(s)", cfg.facility.id, len(daemon.doors))
+        period = watchdog_period() or 5.0
+        while not stop.wait(period):
+            if daemon.healthy():
+                notify("WATCHDOG=1")
+            else:
+                log.error("a lockd loop has stopped; withholding the watchdog ping so systemd restarts lockd")
+    finally:
+        notify("STOPPING=1")
+        daemon.stop()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-lockd."""
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.check_config:
         return check_config(args.check_config, "officepass-lockd", lockd_needs)
-    print("officepass-lockd: the daemon is not built yet (see the lockd issue); "
-          "use --check-config to validate a file", file=sys.stderr)
-    return 2
+    try:
+        if args.print_acl:
+            print(acl_text([load_config(path) for path in args.print_acl], monitor_user=args.monitor_user), end="")
+            return 0
+        cfg = load_config(args.config)
+        problems = lockd_needs(cfg)
+        if problems:
+            raise ConfigError(args.config, problems)
+        return run(cfg)
+    except (FacilityError, ValueError, OSError) as exc:
+        print(f"officepass-lockd: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -21,5 +21,8 @@ class DoorHardware(Protocol):
     def on_exit_button(self, callback: Callable[[], None]) -> None:
         """Call back when someone inside presses the exit button."""
 
+    def strike_locked(self) -> bool | None:
+        """True while the strike's monitor reports it locked; None where there is no monitor."""
+
     def close(self) -> None:
         """Release the relay and the pins."""

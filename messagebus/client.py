@@ -45,6 +45,7 @@ class BrokerSettings:
     clean_start: bool = True
     session_expiry: int = 0
     keepalive: int = 30
+    manual_ack: bool = False  # acknowledge QoS 1 messages only after their handler finished
 
     @classmethod
     def from_config(cls, mqtt_config, client_id: str, **overrides) -> "BrokerSettings":
@@ -77,6 +78,7 @@ class Inbound:
     correlation: bytes | None
     expiry: int | None
     received_at: float
+    mid: int = 0
 
 
 def _inbound(message: mqtt.MQTTMessage) -> Inbound:
@@ -84,7 +86,7 @@ def _inbound(message: mqtt.MQTTMessage) -> Inbound:
     props = message.properties
     return Inbound(message.topic, bytes(message.payload), message.qos, bool(message.retain), bool(message.dup),
                    getattr(props, "ResponseTopic", None), getattr(props, "CorrelationData", None),
-                   getattr(props, "MessageExpiryInterval", None), time.monotonic())
+                   getattr(props, "MessageExpiryInterval", None), time.monotonic(), message.mid)
 
 
 def _publish_properties(expiry: int | None, response_topic: str | None, correlation: bytes | None) -> Properties:
@@ -117,7 +119,8 @@ class BusClient:
     def _make_client(self, will: Will | None) -> mqtt.Client:
         """The paho client with callbacks, credentials, TLS and will set."""
         s = self.settings
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=mqtt.MQTTv5)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=mqtt.MQTTv5,
+                             manual_ack=s.manual_ack)
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
         if s.tls:
@@ -164,6 +167,11 @@ class BusClient:
     def wait_connected(self, timeout: float) -> bool:
         """True once connected, within timeout seconds."""
         return self._connected.wait(timeout)
+
+    @property
+    def dispatcher_alive(self) -> bool:
+        """True while the thread that runs handlers is alive."""
+        return self._dispatcher.is_alive()
 
     @property
     def connected(self) -> bool:
@@ -214,10 +222,17 @@ class BusClient:
         while (message := self._inbox.get()) is not None:
             if message.correlation is not None and message.correlation in self._replies:
                 self._replies[message.correlation].put(message)
+                self._acknowledge(message)
                 continue
             for topic_filter, (_, handler) in list(self._subscriptions.items()):
                 if mqtt.topic_matches_sub(topic_filter, message.topic):
                     self._run_handler(handler, message)
+            self._acknowledge(message)
+
+    def _acknowledge(self, message: Inbound) -> None:
+        """In manual-ack mode, PUBACK now that the handlers are done: a crash before this means redelivery."""
+        if self.settings.manual_ack and message.qos > 0:
+            self._client.ack(message.mid, message.qos)
 
     @staticmethod
     def _run_handler(handler: Handler, message: Inbound) -> None:

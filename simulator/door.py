@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from simulator.clock import Scheduler
+from facility.clock import Scheduler
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ class VirtualDoor:
     def on_exit_button(self, callback: Callable[[], None]) -> None:
         """Hear the exit button."""
         self._exit_listeners.append(callback)
+
+    def strike_locked(self) -> bool | None:
+        """The strike monitor: True while the strike holds."""
+        return not self._strike_released
 
     def close(self) -> None:
         """lockd lets go of the door: the relay is released."""

@@ -43,11 +43,14 @@ def summary(cfg: FacilityConfig) -> str:
     return ", ".join(parts)
 
 
-def program_parser(prog: str, description: str, example_file: str) -> argparse.ArgumentParser:
-    """The arguments kiosk and lockd share: --config FILE to run, --check-config FILE to validate."""
+def program_parser(prog: str, description: str, example_file: str):
+    """The arguments kiosk and lockd share: --config FILE to run, --check-config FILE to validate.
+
+    Returns the parser and its group of mutually exclusive actions, for the program to add its own.
+    """
     parser = argparse.ArgumentParser(prog=prog, description=description,
                                      epilog=f"example: {prog} --check-config {example_file}")
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--check-config", metavar="FILE", help="validate a facility file and exit (0 good, 1 bad)")
     action.add_argument("--config", metavar="FILE", help="run for the facility this file describes")
-    return parser
+    return parser, action

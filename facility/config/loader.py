@@ -30,17 +30,17 @@ def load_config(path: str | Path) -> FacilityConfig:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(source, [ConfigProblem("", f"not UTF-8 text (byte {exc.start})")]) from None
-    return parse_config(text, source)
+    return parse_config(text, source, Path(path).resolve().parent)
 
 
-def parse_config(text: str, source: str = "<string>") -> FacilityConfig:
-    """Validate a facility file's text; raises ConfigError listing every problem."""
+def parse_config(text: str, source: str = "<string>", base_dir: Path | None = None) -> FacilityConfig:
+    """Validate a facility file's text (relative paths taken from base_dir); raises ConfigError listing every problem."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, [_syntax_problem(exc)]) from None
     try:
-        return FacilityConfig.model_validate(raw)
+        return FacilityConfig.model_validate(raw, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise ConfigError(source, _schema_problems(exc, key_lines(text))) from None
 

@@ -10,11 +10,18 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from facility.config.timeofday import ClockTime, OpeningRange
 from facility.models import FacilityKind, Plan
 
+def _beside_the_file(value: Path, info: ValidationInfo) -> Path:
+    """A relative path means relative to the facility file's folder, wherever the program was started."""
+    base = (info.context or {}).get("base_dir")
+    return value if value.is_absolute() or base is None else Path(base) / value
+
+
+FilePath = Annotated[Path, AfterValidator(_beside_the_file)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="lower-case id: a-z 0-9 _ -")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -149,6 +156,8 @@ class GpioPins(Strict):
     contact_pin: int = Field(ge=0, le=40, description="Door contact input.")
     contact_closed_high: bool = Field(default=False, description="The contact reads high while the door is shut.")
     exit_button_pin: int | None = Field(default=None, ge=0, le=40, description="Request-to-exit button input.")
+    strike_sensor_pin: int | None = Field(default=None, ge=0, le=40, description="Strike monitor input, if fitted.")
+    strike_locked_high: bool = Field(default=True, description="The strike monitor reads high while locked.")
 
 
 class Door(Strict):
@@ -188,9 +197,9 @@ class Mqtt(Strict):
     host: str = Field(min_length=1, description="Broker host name.")
     port: int = Field(default=8883, ge=1, le=65535, description="Broker port.")
     tls: bool = Field(default=True, description="TLS with certificate verification; off only on loopback.")
-    ca_file: Path | None = Field(default=None, description="CA bundle for the broker; omitted: system CAs.")
+    ca_file: FilePath | None = Field(default=None, description="CA bundle for the broker; omitted: system CAs.")
     username: str | None = Field(default=None, description="Broker user name.")
-    password_file: Path | None = Field(default=None, description="File holding the broker password.")
+    password_file: FilePath | None = Field(default=None, description="File holding the broker password.")
     topic_prefix: str = Field(default="officepass", pattern=r"^[a-z0-9_-]+$", description="Root of the topic tree.")
 
     @model_validator(mode="after")
@@ -207,8 +216,8 @@ class Platform(Strict):
 
     base_url: str = Field(description="Base URL of the platform API; https unless on loopback.")
     timeout_seconds: float = Field(default=5.0, gt=0, le=60, description="Timeout of each request.")
-    ca_file: Path | None = Field(default=None, description="CA bundle; omitted: system CAs.")
-    api_token_file: Path | None = Field(default=None, description="File holding this site's API token.")
+    ca_file: FilePath | None = Field(default=None, description="CA bundle; omitted: system CAs.")
+    api_token_file: FilePath | None = Field(default=None, description="File holding this site's API token.")
 
     @field_validator("base_url")
     @classmethod
@@ -266,14 +275,19 @@ class Kiosk(Strict):
     decoder: Literal["zxing", "pyzbar"] = Field(default="zxing", description="2D-code decoder.")
     camera: str = Field(default="simulated", description="'simulated', a device number, a file or an RTSP URL.")
     desk_code_period_seconds: int = Field(default=10, ge=3, le=120, description="How often the desk code rotates.")
-    signing_key_file: Path | None = Field(default=None, description="The kiosk's Ed25519 key for desk codes.")
-    data_dir: Path = Field(default=Path("var/kiosk"), description="Where the kiosk keeps its SQLite files.")
+    signing_key_file: FilePath | None = Field(default=None, description="The kiosk's Ed25519 key for desk codes.")
+    data_dir: FilePath = Field(default=Path("var/kiosk"), validate_default=True, description="Where the kiosk keeps its SQLite files.")
     language: Literal["ja", "en"] = Field(default="ja", description="Language shown first.")
 
 
 class Lockd(Strict):
     """The door controller of this site."""
 
-    data_dir: Path = Field(default=Path("var/lockd"), description="Where lockd keeps its SQLite files.")
+    data_dir: FilePath = Field(default=Path("var/lockd"), validate_default=True, description="Where lockd keeps its SQLite files.")
     sync_interval_seconds: int = Field(default=60, ge=5, le=3600, description="Reservation sync period.")
     stale_after_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60, description="Cache age that raises an alarm.")
+    clock_check: Literal["kernel", "sanity"] = Field(
+        default="kernel", description="'kernel': refuse while the kernel says the clock is unsynchronised (NTP); "
+                                      "'sanity': only refuse a clock set before 2026 (benches without NTP).")
+    session_expiry_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600,
+                                        description="How long the broker keeps lockd's session (and its commands) while away.")

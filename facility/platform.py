@@ -1,0 +1,89 @@
+"""The platform seam: an HTTPS client for the network's platform (requests), shared by kiosk and lockd.
+
+Every request has a timeout; TLS always verifies (the system CAs or the file's CA bundle);
+answers are sorted into success, worth retrying (no answer, 429, 5xx) and final refusals.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from facility.config.models import Platform
+from facility.errors import FacilityError
+
+
+class PlatformError(FacilityError):
+    """The platform did not give the answer asked for; `retryable` says whether trying again may help."""
+
+    def __init__(self, status: int, code: str, message: str, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(f"{status or 'no answer'} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass
+class Backoff:
+    """Exponential back-off with full jitter, so many sites coming back at once do not stampede."""
+
+    base: float = 1.0
+    cap: float = 300.0
+    attempt: int = 0
+
+    def next_delay(self, at_least: float | None = None) -> float:
+        """Seconds to wait before the next try (never less than a server's Retry-After)."""
+        delay = random.uniform(0, min(self.cap, self.base * 2 ** self.attempt))
+        self.attempt += 1
+        return max(delay, at_least or 0.0)
+
+    def reset(self) -> None:
+        """After a success: start again from the shortest wait."""
+        self.attempt = 0
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """The Retry-After header in seconds, if it is a number."""
+    try:
+        return float(response.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
+class PlatformClient:
+    """Calls to the platform's API with the facility file's base URL, timeout, CA bundle and token."""
+
+    def __init__(self, config: Platform, session: requests.Session | None = None) -> None:
+        self.base_url = config.base_url
+        self.timeout = config.timeout_seconds
+        self.session = session or requests.Session()
+        self.session.verify = str(config.ca_file) if config.ca_file else True
+        if config.api_token_file:
+            token = Path(config.api_token_file).read_text().strip()
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method: str, path: str, body: dict | None = None, headers: dict[str, str] | None = None,
+                **params) -> tuple[int, dict]:
+        """One call; (status, JSON) for 2xx, PlatformError otherwise."""
+        try:
+            response = self.session.request(method, f"{self.base_url}{path}", json=body, headers=headers,
+                                            params=params or None, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise PlatformError(0, "unreachable", type(exc).__name__, retryable=True) from None
+        try:
+            answer = response.json() if response.content else {}
+        except ValueError:
+            answer = {"error": "not_json"}
+        if 200 <= response.status_code < 300:
+            return response.status_code, answer
+        retryable = response.status_code == 429 or response.status_code >= 500
+        raise PlatformError(response.status_code, str(answer.get("error", "http_error")),
+                            str(answer.get("message_en", response.reason)), retryable, _retry_after(response))
+
+    def get(self, path: str, **params) -> dict:
+        """GET and return the JSON answer."""
+        return self.request("GET", path, **params)[1]

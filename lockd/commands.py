@@ -1,0 +1,129 @@
+"""The unlock decision: every check of DESIGN.md and issue 'lockd', committed before the relay moves.
+
+retained? -> clock trustworthy? -> token (size, parse, key, signature, door, time, replay,
+revocation) -> reservation in the cache -> the facility's rules (booker, window, daily limit).
+The replay record, the decision, the audit row and the entry are one transaction, so a
+crash either forgets the command entirely (the broker redelivers it) or keeps all of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from facility.clock import Clock
+from facility.config import FacilityConfig
+from facility.reasons import Reason
+from facility.rules.booking import decide_unlock
+from facility.tokens import Keyring, Refusal, Revocations, UnlockCommand, verify_unlock_command
+from facility.topics import SiteTopics
+from lockd.clocktrust import ClockTrust
+from lockd.failpoints import failpoint
+from lockd.store import AuditRow, LockdStore
+from messagebus import Inbound
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome for one message: the answer to send and, when it opens, the digest to mark once pulsed."""
+
+    answer: dict
+    opens: bool = False
+    digest: str = ""
+    audit: AuditRow | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the checks found: a refusal, the command once it could be read, and whether it starts a use."""
+
+    refusal: Refusal | None
+    command: UnlockCommand | None = None
+    new_use: bool = False
+
+
+def answer_body(door_id: str, reason: Reason | None, command_id: str = "") -> dict:
+    """The application answer sent on the response topic."""
+    if reason is None:
+        return {"result": "opened", "door": door_id, "command_id": command_id}
+    return {"result": "refused", "door": door_id, "command_id": command_id, "reason": reason.code,
+            "message_ja": reason.ja, "message_en": reason.en}
+
+
+class UnlockHandler:
+    """Decides each unlock command for the site's doors and records the decision durably."""
+
+    def __init__(self, cfg: FacilityConfig, store: LockdStore, keyring: Keyring, topics: SiteTopics, clock: Clock,
+                 trust: ClockTrust, is_stale: Callable[[datetime], bool]) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.keyring = keyring
+        self.topics = topics
+        self.clock = clock
+        self.trust = trust
+        self.is_stale = is_stale
+
+    def decide(self, door_id: str, message: Inbound) -> tuple[Verdict, bool]:
+        """The verdict for a message, and whether it is new (False: a duplicate, answered before)."""
+        digest = hashlib.sha256(message.topic.encode() + b"\0" + message.payload).hexdigest()
+        earlier = self.store.answer_for(digest)
+        if earlier is not None:
+            return Verdict(earlier), False
+        now = self.clock.now()
+        with self.store.transaction() as db:
+            checked = self._check(door_id, message, now)
+            command, refusal = checked.command, checked.refusal
+            command_id = command.command_id.hex() if command else (refusal.token_id if refusal else "")
+            answer = answer_body(door_id, refusal.reason if refusal else None, command_id)
+            expires = datetime.fromtimestamp(command.expires + self.cfg.tokens.clock_skew_seconds, now.tzinfo) if command else None
+            self.store.record_command(db, digest, door_id, command_id, now, answer, expires)
+            row = self._audit(db, door_id, now, checked)
+        failpoint("after_commit")
+        return Verdict(answer, refusal is None, digest, row), True
+
+    def _check(self, door_id: str, message: Inbound, now: datetime) -> Checked:
+        """Every check, in order: the first refusal, or the command that may open the door."""
+        if message.retain:
+            return Checked(Refusal(Reason.RETAINED, "retained message"))
+        if not self.trust.trusted(now):
+            return Checked(Refusal(Reason.CLOCK_UNTRUSTED, f"clock reads {now.isoformat()}"))
+        try:
+            text = message.payload.decode("ascii")
+        except UnicodeDecodeError:
+            return Checked(Refusal(Reason.BAD_FORMAT, "payload is not text"))
+        sync = self.store.sync_state()
+        result = verify_unlock_command(
+            text, self.keyring, now.timestamp(), topics=self.topics, door_id=door_id, arrived_on=message.topic,
+            skew=self.cfg.tokens.clock_skew_seconds, seen=self.store.seen,
+            revocations=Revocations(member_ids=sync.revoked_members, pass_ids=sync.revoked_passes))
+        if isinstance(result, Refusal):
+            return Checked(result)
+        return self._rules(door_id, result, now)
+
+    def _rules(self, door_id: str, command: UnlockCommand, now: datetime) -> Checked:
+        """The reservation and the facility's rules; a stale cache is named as the reason it may be wrong."""
+        reservation = self.store.reservation(command.reservation_id)
+        decision = decide_unlock(self.cfg, self.cfg.door(door_id), reservation, command.member_id,
+                                 self.store.entries_of(command.member_id), now)
+        if decision.admitted:
+            return Checked(None, command, decision.new_use)
+        reason = decision.reasons[0]
+        if reason is Reason.NO_RESERVATION and self.is_stale(now):
+            reason = Reason.RESERVATIONS_STALE
+        return Checked(Refusal(reason, f"reservation {command.reservation_id}", command.command_id.hex()), command)
+
+    def _audit(self, db, door_id: str, now: datetime, checked: Checked) -> AuditRow:
+        """The audit row (and, for an opening, the entry), inside the decision's transaction."""
+        command, refusal = checked.command, checked.refusal
+        member = command.member_id if command else None
+        reservation = command.reservation_id if command else None
+        if refusal is not None:
+            row = AuditRow(now.isoformat(), door_id, "refused", refusal.reason.code, refusal.token_id, member,
+                           reservation, refusal.detail)
+        else:
+            row = AuditRow(now.isoformat(), door_id, "unlock", "", command.command_id.hex(), member, reservation)
+            self.store.record_entry(db, command.member_id, now, door_id, command.reservation_id, checked.new_use)
+        self.store.audit(db, row)
+        return row

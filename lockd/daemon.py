@@ -1,0 +1,158 @@
+"""lockd: the door controller of one booking site, wired together.
+
+Commands arrive over MQTT 5 (persistent session, acknowledged only once handled), are
+decided by UnlockHandler, and drive the DoorControllers; state, events, alarms and the
+audit trail go out over MQTT; reservations come from the platform through ReservationSync.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+from facility.clock import Clock, RealTimeScheduler, Scheduler, SystemClock
+from facility.config import FacilityConfig
+from facility.config.models import Door
+from facility.platform import PlatformClient
+from facility.tokens import Keyring
+from facility.topics import SiteTopics
+from lockd.clocktrust import ClockTrust
+from lockd.commands import UnlockHandler
+from lockd.door import DoorHardware
+from lockd.doors import DoorController, LockState
+from lockd.failpoints import failpoint
+from lockd.store import AuditRow, LockdStore
+from lockd.sync import ReservationSync
+from messagebus import BrokerSettings, BusClient, Inbound, Will
+
+log = logging.getLogger(__name__)
+HardwareFactory = Callable[[Door, Scheduler], DoorHardware]
+DOOR_EVENTS_AUDITED = {"opened", "closed", "forced", "held_open", "jammed"}
+
+
+class LockDaemon:
+    """One lockd process: the site's doors, its reservation cache and its broker connection."""
+
+    def __init__(self, cfg: FacilityConfig, broker: BrokerSettings, platform: PlatformClient, hardware_for: HardwareFactory,
+                 *, clock: Clock | None = None, scheduler: Scheduler | None = None, trust: ClockTrust | None = None,
+                 data_dir: Path | None = None) -> None:
+        self.cfg = cfg
+        self.clock = clock or SystemClock()
+        self.scheduler = scheduler or RealTimeScheduler()
+        self._owns_scheduler = scheduler is None
+        self.topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
+        self.store = LockdStore(Path(data_dir or cfg.lockd.data_dir) / "lockd.db")
+        self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd.sync_interval_seconds,
+                                    timedelta(minutes=cfg.lockd.stale_after_minutes), self._stale_changed)
+        self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
+                                     self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale)
+        self.doors = {d.id: DoorController(d, hardware_for(d, self.scheduler), self.scheduler, self._door_news,
+                                           self._exit_pressed) for d in cfg.doors}
+        self.bus = BusClient(dataclasses.replace(broker, clean_start=False, manual_ack=True,
+                                                 session_expiry=cfg.lockd.session_expiry_seconds,
+                                                 client_id=broker.client_id or f"lockd-{cfg.facility.id}"),
+                             will=Will(self.topics.lockd("availability"), b"offline"))
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Lock every door, finish pulses a crash interrupted, then start syncing and listening."""
+        for door in self.doors.values():
+            door.start()
+        self._resume_pulses()
+        self.sync.start()
+        for door_id in self.doors:
+            self.bus.subscribe(self.topics.command(door_id), partial(self._command, door_id))
+        self.bus.subscribe(self.topics.reservations_changed, lambda message: self.sync.trigger())
+        self.bus.connection_listeners.append(self._connection_changed)
+        self.bus.start()
+
+    def stop(self) -> None:
+        """Release every relay, say goodbye on the broker, and close the files."""
+        for door in self.doors.values():
+            door.release()
+        if self.bus.connected:
+            self.bus.publish(self.topics.lockd("availability"), b"offline", retain=True, timeout=2)
+        self.bus.stop()
+        self.sync.stop()
+        if self._owns_scheduler:
+            self.scheduler.stop()
+        self.store.close()
+
+    def healthy(self) -> bool:
+        """True while the loops that keep doors safe are running (the systemd watchdog asks this)."""
+        return self.sync.alive and self.bus.dispatcher_alive
+
+    # --- commands -----------------------------------------------------------------------------
+
+    def _command(self, door_id: str, message: Inbound) -> None:
+        """Decide, pulse if it opens, answer; a duplicate only gets its answer again."""
+        verdict, new = self.handler.decide(door_id, message)
+        if new and verdict.opens:
+            self.doors[door_id].unlock()
+            self.store.mark_pulsed(verdict.digest)
+            failpoint("before_answer")
+        if message.response_topic:
+            self.bus.publish(message.response_topic, json.dumps(verdict.answer, ensure_ascii=False),
+                             correlation=message.correlation, timeout=None)
+        if new and verdict.audit is not None:
+            self._publish_audit(verdict.audit)
+            if not verdict.opens:
+                self._publish_event(door_id, "refused", False, reason=verdict.answer.get("reason", ""))
+
+    def _resume_pulses(self) -> None:
+        """Openings decided before a crash but never pulsed: pulse them if still valid, else give them up."""
+        now = self.clock.now()
+        for digest, door_id, command_id, expires in self.store.awaiting_pulse():
+            action = "unlock_resumed" if now <= expires and door_id in self.doors else "unlock_abandoned"
+            self._audit(AuditRow(now.isoformat(), door_id, action, "", command_id))
+            if action == "unlock_resumed":
+                self.doors[door_id].unlock()
+            self.store.mark_pulsed(digest, action == "unlock_resumed")
+
+    # --- reporting ----------------------------------------------------------------------------
+
+    def _exit_pressed(self, door_id: str) -> None:
+        """Audit the exit button before its pulse."""
+        self._audit(AuditRow(self.clock.now().isoformat(), door_id, "exit_button"))
+
+    def _door_news(self, door_id: str, state: LockState, event: str, alarm: bool) -> None:
+        """Publish a door's state (retained) and event; audit the door's own movements."""
+        self.bus.publish(self.topics.door(door_id, "state"), state.value, retain=True, timeout=None)
+        if event:
+            self._publish_event(door_id, event, alarm)
+        if event in DOOR_EVENTS_AUDITED:
+            self._audit(AuditRow(self.clock.now().isoformat(), door_id, event, "alarm" if alarm else ""))
+
+    def _publish_event(self, door_id: str, event: str, alarm: bool, **extra: str) -> None:
+        """One door event as JSON."""
+        body = {"event": event, "door": door_id, "at": self.clock.now().isoformat(), "alarm": alarm} | extra
+        self.bus.publish(self.topics.door(door_id, "event"), json.dumps(body), timeout=None)
+
+    def _audit(self, row: AuditRow) -> None:
+        """Write an audit row, then publish it."""
+        self.store.append_audit(row)
+        self._publish_audit(row)
+
+    def _publish_audit(self, row: AuditRow) -> None:
+        """Send an audit row to the site's audit topic."""
+        self.bus.publish(self.topics.lockd("audit"), json.dumps(dataclasses.asdict(row), ensure_ascii=False), timeout=None)
+
+    def _stale_changed(self, stale: bool) -> None:
+        """Raise or clear the stale-reservations alarm."""
+        body = {"alarm": "reservations_stale", "active": stale, "at": self.clock.now().isoformat(),
+                "error": self.sync.last_error}
+        self.bus.publish(self.topics.lockd("alarm"), json.dumps(body), retain=True, timeout=None)
+
+    def _connection_changed(self, connected: bool) -> None:
+        """On every (re)connection: announce availability and every door's state (retained)."""
+        if not connected:
+            return
+        self.bus.publish(self.topics.lockd("availability"), b"online", retain=True, timeout=None)
+        for door_id, door in self.doors.items():
+            self.bus.publish(self.topics.door(door_id, "state"), door.state.value, retain=True, timeout=None)

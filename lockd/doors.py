@@ -1,0 +1,118 @@
+"""One door under lockd's control: relay pulses on the monotonic clock, relock, and the door's alarms.
+
+The controller never decides who may enter; it is told to unlock after the decision and
+its audit row are committed. It reports every state change and event to lockd, which
+publishes them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from enum import Enum
+
+from facility.clock import Scheduler
+from facility.config.models import Door
+from lockd.door import DoorHardware
+
+
+class LockState(str, Enum):
+    """Home Assistant's lock states."""
+
+    LOCKED = "LOCKED"
+    UNLOCKING = "UNLOCKING"
+    UNLOCKED = "UNLOCKED"
+    OPEN = "OPEN"
+    JAMMED = "JAMMED"
+
+
+Report = Callable[[str, LockState, str, bool], None]  # door id, state, event ('' for none), alarm
+
+
+class DoorController:
+    """Drives one door's relay and watches its contact, exit button and strike monitor."""
+
+    def __init__(self, door: Door, hardware: DoorHardware, scheduler: Scheduler, report: Report,
+                 before_exit_unlock: Callable[[str], None]) -> None:
+        self.door = door
+        self.hardware = hardware
+        self.scheduler = scheduler
+        self.report = report
+        self.before_exit_unlock = before_exit_unlock
+        self.locked_level = door.fail_mode == "safe"  # fail-secure strikes lock unpowered, fail-safe ones powered
+        self.state = LockState.LOCKED
+        self.unlocked = False
+        self._pulse = 0
+        self._held = 0
+        self._lock = threading.RLock()
+
+    def start(self) -> None:
+        """Lock, listen to the door, and report where it stands."""
+        with self._lock:
+            self.hardware.set_relay(self.locked_level)
+            self.hardware.on_contact_change(self._contact_changed)
+            self.hardware.on_exit_button(self._exit_pressed)
+            self._set_state(LockState.OPEN if self.hardware.contact_open() else LockState.LOCKED, "")
+
+    def unlock(self) -> None:
+        """Release the strike for the door's pulse; relock on close or when the pulse ends."""
+        with self._lock:
+            self._pulse += 1
+            pulse = self._pulse
+            self.unlocked = True
+            self._set_state(LockState.UNLOCKING, "")
+            self.hardware.set_relay(not self.locked_level)
+            if self.hardware.strike_locked() is True:
+                self._set_state(LockState.JAMMED, "jammed", alarm=True)
+            else:
+                self._set_state(LockState.OPEN if self.hardware.contact_open() else LockState.UNLOCKED, "unlocked")
+            self.scheduler.call_later(self.door.pulse_seconds, lambda: self._relock(pulse))
+
+    def _relock(self, pulse: int | None = None) -> None:
+        """Lock again, unless a newer pulse has started since."""
+        with self._lock:
+            if pulse is not None and pulse != self._pulse:
+                return
+            self._pulse += 1
+            self.unlocked = False
+            self.hardware.set_relay(self.locked_level)
+            if self.hardware.strike_locked() is False:
+                self._set_state(LockState.JAMMED, "jammed", alarm=True)
+            else:
+                self._set_state(LockState.OPEN if self.hardware.contact_open() else LockState.LOCKED, "relocked")
+
+    def _contact_changed(self, is_open: bool) -> None:
+        """The door moved: opened through an unlock, forced, or closed again."""
+        with self._lock:
+            if is_open:
+                self._held += 1
+                held = self._held
+                self._set_state(LockState.OPEN, "opened" if self.unlocked else "forced", alarm=not self.unlocked)
+                self.scheduler.call_later(self.door.held_open_alarm_seconds, lambda: self._held_too_long(held))
+                return
+            self._held += 1
+            self._set_state(LockState.UNLOCKED if self.unlocked else LockState.LOCKED, "closed")
+            if self.unlocked:
+                self._relock()
+
+    def _held_too_long(self, held: int) -> None:
+        """The door is still open after the alarm time."""
+        with self._lock:
+            if held == self._held and self.hardware.contact_open():
+                self._set_state(LockState.OPEN, "held_open", alarm=True)
+
+    def _exit_pressed(self) -> None:
+        """Someone inside wants out: audit first, then release the strike."""
+        self.before_exit_unlock(self.door.id)
+        self.unlock()
+
+    def _set_state(self, state: LockState, event: str, alarm: bool = False) -> None:
+        """Record and report a state and the event that led to it."""
+        self.state = state
+        self.report(self.door.id, state, event, alarm)
+
+    def release(self) -> None:
+        """On every way out: de-energise the relay (fail-secure doors lock, fail-safe doors open)."""
+        with self._lock:
+            self._pulse += 1
+            self.hardware.close()
