@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from facility.clock import Scheduler
 from facility.config import FacilityConfig, load_config
@@ -50,7 +52,8 @@ def door_hardware(door: Door, scheduler: Scheduler) -> DoorHardware:
         from lockd.gpio import GpioDoor
         return GpioDoor(door.gpio)
     from simulator.door import VirtualDoor, Visitor
-    virtual = VirtualDoor(scheduler, door.fail_mode, door.id)
+    log_dir = os.environ.get("OFFICEPASS_SIM_DOOR_LOG_DIR")  # technicians and the fault suite read these
+    virtual = VirtualDoor(scheduler, door.fail_mode, door.id, Path(log_dir) / f"{door.id}.jsonl" if log_dir else None)
     virtual.expect(Visitor())
     return virtual
 

@@ -66,9 +66,13 @@ class UnlockHandler:
         self.is_stale = is_stale
 
     def decide(self, door_id: str, message: Inbound) -> tuple[Verdict, bool]:
-        """The verdict for a message, and whether it is new (False: a duplicate, answered before)."""
+        """The verdict for a message, and whether it is new (False: a QoS 1 redelivery, answered before).
+
+        Only a redelivery (DUP set) gets its stored answer again; the same bytes published anew
+        are a replay and go through every check, to be refused as replayed.
+        """
         digest = hashlib.sha256(message.topic.encode() + b"\0" + message.payload).hexdigest()
-        earlier = self.store.answer_for(digest)
+        earlier = self.store.answer_for(digest) if message.duplicate else None
         if earlier is not None:
             return Verdict(earlier), False
         now = self.clock.now()

@@ -66,8 +66,11 @@ class LockDaemon:
             door.start()
         self._resume_pulses()
         self.sync.start()
+        # Try the platform once before listening, so a fresh cache does not refuse the first commands;
+        # if it does not answer in time, lockd serves from what it has.
+        self.sync.first_attempt.wait(self.cfg.platform.timeout_seconds * 2 + 1)
         for door_id in self.doors:
-            self.bus.subscribe(self.topics.command(door_id), partial(self._command, door_id))
+            self.bus.subscribe(self.topics.command(door_id), partial(self._command, door_id), retain_as_published=True)
         self.bus.subscribe(self.topics.reservations_changed, lambda message: self.sync.trigger())
         self.bus.connection_listeners.append(self._connection_changed)
         self.bus.start()

@@ -103,7 +103,8 @@ class LockdStore:
                        answer: dict, expires_at: datetime | None = None) -> None:
         """Remember the answer to a message (inside the caller's transaction); an opening awaits its pulse."""
         opened = answer["result"] == "opened"
-        db.execute("INSERT INTO command (digest, door, command_id, received_at, result, answer, expires_at, pulsed) "
+        # OR IGNORE: a replay of an earlier message keeps the first answer; its refusal is in the audit.
+        db.execute("INSERT OR IGNORE INTO command (digest, door, command_id, received_at, result, answer, expires_at, pulsed) "
                    "VALUES (?,?,?,?,?,?,?,?)",
                    (digest, door, command_id, at.isoformat(), answer["result"], json.dumps(answer, ensure_ascii=False),
                     expires_at.isoformat() if expires_at else None, 0 if opened else None))

@@ -39,6 +39,7 @@ class ReservationSync:
         self._thread = threading.Thread(target=self._run, name="reservation-sync", daemon=True)
         self.synced = threading.Condition()
         self.sync_count = 0
+        self.first_attempt = threading.Event()
 
     def start(self) -> None:
         """Sync now and then on schedule, on a background thread."""
@@ -63,6 +64,7 @@ class ReservationSync:
         """Sync, then wait for the next time or a notice; never a bare sleep."""
         while not self._stop.is_set():
             delay = self.interval if self.sync_once() else self._retry_delay()
+            self.first_attempt.set()
             self._wake.wait(delay)
             self._wake.clear()
 

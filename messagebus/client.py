@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from facility.errors import FacilityError
 
@@ -106,9 +107,9 @@ class BusClient:
 
     def __init__(self, settings: BrokerSettings, will: Will | None = None) -> None:
         self.settings = settings
-        self._subscriptions: dict[str, tuple[int, Handler]] = {}
+        self._subscriptions: dict[str, tuple[int, Handler, bool]] = {}
         self._pending_subacks: dict[int, threading.Event] = {}
-        self._replies: dict[bytes, "queue.Queue[Inbound]"] = {}
+        self._replies: dict[bytes, tuple[str, "queue.Queue[Inbound]"]] = {}
         self._inbox: "queue.Queue[Inbound | None]" = queue.Queue()
         self._connected = threading.Event()
         self._lock = threading.RLock()
@@ -186,8 +187,8 @@ class BusClient:
             log.warning("broker refused the connection: %s", reason)
             return
         with self._lock:
-            for topic_filter, (qos, _) in self._subscriptions.items():
-                self._send_subscribe(topic_filter, qos)
+            for topic_filter, (qos, _, as_published) in self._subscriptions.items():
+                self._send_subscribe(topic_filter, qos, as_published)
         self._connected.set()
         self._tell_listeners(True)
 
@@ -220,11 +221,12 @@ class BusClient:
     def _dispatch(self) -> None:
         """Run handlers for each message, one at a time, in arrival order."""
         while (message := self._inbox.get()) is not None:
-            if message.correlation is not None and message.correlation in self._replies:
-                self._replies[message.correlation].put(message)
+            waiting = self._replies.get(message.correlation) if message.correlation is not None else None
+            if waiting is not None and mqtt.topic_matches_sub(waiting[0], message.topic):
+                waiting[1].put(message)  # an answer: same correlation data, on the response topic
                 self._acknowledge(message)
                 continue
-            for topic_filter, (_, handler) in list(self._subscriptions.items()):
+            for topic_filter, (_, handler, _) in list(self._subscriptions.items()):
                 if mqtt.topic_matches_sub(topic_filter, message.topic):
                     self._run_handler(handler, message)
             self._acknowledge(message)
@@ -244,20 +246,25 @@ class BusClient:
 
     # --- subscribe, publish, request -------------------------------------------
 
-    def _send_subscribe(self, topic_filter: str, qos: int) -> threading.Event:
+    def _send_subscribe(self, topic_filter: str, qos: int, as_published: bool) -> threading.Event:
         """Send SUBSCRIBE; the event is set on SUBACK."""
         done = threading.Event()
         with self._lock:
-            result, mid = self._client.subscribe(topic_filter, qos=qos)
+            result, mid = self._client.subscribe(topic_filter, options=SubscribeOptions(qos=qos, retainAsPublished=as_published))
             if result == mqtt.MQTT_ERR_SUCCESS:
                 self._pending_subacks[mid] = done
         return done
 
-    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1, timeout: float = 5.0) -> None:
-        """Subscribe now and after every reconnect; waits for the SUBACK while connected."""
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1, timeout: float = 5.0,
+                  retain_as_published: bool = False) -> None:
+        """Subscribe now and after every reconnect; waits for the SUBACK while connected.
+
+        With retain_as_published the retain flag reaches the handler even for live messages
+        (MQTT 5 otherwise clears it for existing subscriptions), so a retained command can be refused.
+        """
         with self._lock:
-            self._subscriptions[topic_filter] = (qos, handler)
-            done = self._send_subscribe(topic_filter, qos) if self.connected else None
+            self._subscriptions[topic_filter] = (qos, handler, retain_as_published)
+            done = self._send_subscribe(topic_filter, qos, retain_as_published) if self.connected else None
         if done is not None and not done.wait(timeout):
             raise BusError(f"no SUBACK for {topic_filter} within {timeout} s")
 
@@ -283,7 +290,7 @@ class BusClient:
             self.subscribe(response_topic, lambda message: None)
         correlation = secrets.token_bytes(16)
         answers: "queue.Queue[Inbound]" = queue.Queue()
-        self._replies[correlation] = answers
+        self._replies[correlation] = (response_topic, answers)
         try:
             self.publish(topic, payload, expiry=expiry, response_topic=response_topic, correlation=correlation,
                          timeout=timeout)

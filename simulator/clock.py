@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from facility.clock import SystemClock
+
 
 
 class SettableClock:
@@ -51,3 +53,21 @@ class SettableClock:
     def step_wall(self, seconds: float) -> None:
         """Step the wall clock alone (an NTP correction); monotonic time is untouched."""
         self._wall += timedelta(seconds=seconds)
+
+
+class ShiftedClock(SystemClock):
+    """The system clock with the wall time moved by an offset: 'an hour later' without waiting an hour.
+
+    Monotonic time stays real, so pulses and timeouts run as usual.
+    """
+
+    def __init__(self, offset_seconds: float = 0.0) -> None:
+        self.offset = timedelta(seconds=offset_seconds)
+
+    def now(self) -> datetime:
+        """The shifted wall time."""
+        return super().now() + self.offset
+
+    def shift(self, seconds: float) -> None:
+        """Move the wall time further by seconds (negative: back)."""
+        self.offset += timedelta(seconds=seconds)

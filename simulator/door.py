@@ -7,8 +7,11 @@ tests and technicians read the history to see what happened and when.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from facility.clock import Scheduler
@@ -34,8 +37,11 @@ class Visitor:
 class VirtualDoor:
     """A door with an electric strike; fail-secure strikes release when energised, fail-safe ones when not."""
 
-    def __init__(self, scheduler: Scheduler, fail_mode: Literal["secure", "safe"] = "secure", name: str = "door") -> None:
+    def __init__(self, scheduler: Scheduler, fail_mode: Literal["secure", "safe"] = "secure", name: str = "door",
+                 history_file: Path | None = None) -> None:
         self.name = name
+        # Unbuffered, so each line is with the kernel the moment it is written, even if the process is killed.
+        self._history_file = open(history_file, "ab", buffering=0) if history_file else None
         self.scheduler = scheduler
         self.fail_mode = fail_mode
         self.relay_energised = False
@@ -163,8 +169,11 @@ class VirtualDoor:
             listener(is_open)
 
     def _note(self, what: str, detail: str = "") -> None:
-        """Append to the history."""
-        self.history.append(DoorEvent(self.scheduler.monotonic(), what, detail))
+        """Append to the history (and to the history file, one JSON line per event)."""
+        event = DoorEvent(self.scheduler.monotonic(), what, detail)
+        self.history.append(event)
+        if self._history_file is not None:
+            self._history_file.write((json.dumps({"door": self.name, **dataclasses.asdict(event)}) + "\n").encode())
 
     def events(self, *kinds: str) -> list[DoorEvent]:
         """The history, only the given kinds if any are named."""

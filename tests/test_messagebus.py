@@ -56,3 +56,13 @@ def test_request_gets_the_answer_with_its_correlation(bus_client) -> None:
                                                                            correlation=m.correlation))
     reply = asker.request("officepass/test/ask", b"42", "officepass/test/answers", timeout=5)
     assert reply is not None and reply.payload == b"answer:42"
+
+
+def test_a_request_is_not_answered_by_its_own_echo(bus_client) -> None:
+    asker = bus_client(user="platform")
+    asker.subscribe("officepass/test/#", lambda m: None)  # the asker also hears its own request
+    responder = bus_client()
+    responder.subscribe("officepass/test/ask", lambda m: responder.publish(m.response_topic, b"real answer",
+                                                                           correlation=m.correlation))
+    reply = asker.request("officepass/test/ask", b"question", "officepass/replies/asker", timeout=5)
+    assert reply is not None and (reply.topic, reply.payload) == ("officepass/replies/asker", b"real answer")

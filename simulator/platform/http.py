@@ -28,6 +28,15 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], platform: "PlatformServer") -> None:
         super().__init__(address, _Handler)
         self.platform = platform
+        self.connections: set[socket.socket] = set()
+
+    def cut_connections(self) -> None:
+        """Close every open client connection too: unreachable means kept-alive connections die as well."""
+        for connection in list(self.connections):
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -35,6 +44,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server: _Server
+
+    def setup(self) -> None:
+        """Track the connection so going unreachable can cut it."""
+        super().setup()
+        self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        """Forget the connection."""
+        self.server.connections.discard(self.connection)
+        super().finish()
 
     def do_GET(self) -> None:
         """GET, and (aliased below) POST, PUT and DELETE."""
@@ -118,6 +137,7 @@ class PlatformServer:
         if server is not None:
             server.shutdown()
             server.server_close()
+            server.cut_connections()
         self._announce()
 
     def _announce(self) -> None:

@@ -1,0 +1,159 @@
+"""lockd when things go wrong: broker restarts, the platform is down, the daemon is killed mid-command."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from facility.reasons import Reason
+from lockd.failpoints import KILLED_EXIT_CODE
+from simulator.broker import MosquittoBroker
+from tests.conftest import CONFIG_DIR, REPO, bus_settings
+from tests.lockd_site import TOPICS, Site, site_config, start_site
+
+
+@pytest.fixture
+def site(broker, platform, bus_client, tmp_path) -> Iterator[Site]:
+    """lockd for the H1T example, running against the fixture broker and platform."""
+    running = start_site(site_config(platform.server.url, tmp_path), platform,
+                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"))
+    yield running
+    running.daemon.stop()
+
+
+def test_a_broker_restart_mid_run_loses_nothing(site: Site, broker: MosquittoBroker) -> None:
+    assert site.send(site.command())["result"] == "opened"
+    back = threading.Event()
+    site.daemon.bus.connection_listeners.append(lambda up: up and back.set())
+    broker.restart()
+    assert back.wait(15), "lockd did not reconnect"
+    assert site.sender.wait_connected(15)
+    assert site.next_heard("lockd/availability", timeout=10, where=lambda p: p == b"online")
+    assert site.send(site.command())["result"] == "opened"
+    assert site.pulses() == 2
+
+
+def test_with_the_platform_down_the_cache_keeps_serving_then_goes_stale(site: Site) -> None:
+    site.platform.server.go_unreachable()
+    site.daemon.sync.trigger()
+    assert site.send(site.command())["result"] == "opened"  # the cached reservation still opens
+    site.clock.shift(31 * 60)  # past stale_after_minutes (30)
+    assert not site.daemon.sync.sync_once()
+    alarm = json.loads(site.next_heard("lockd/alarm", where=lambda p: b'"active": true' in p).payload)
+    assert alarm["alarm"] == "reservations_stale" and alarm["error"]
+    answer = site.send(site.command(reservation=424242, age=-31 * 60))
+    assert (answer["result"], answer["reason"]) == ("refused", Reason.RESERVATIONS_STALE.code)
+    assert answer["message_ja"] == Reason.RESERVATIONS_STALE.ja
+    site.platform.server.restore()
+    assert site.daemon.sync.sync_once()
+    assert site.next_heard("lockd/alarm", where=lambda p: b'"active": false' in p)
+
+
+def test_stopping_releases_every_relay_even_mid_pulse(site: Site) -> None:
+    assert site.send(site.command())["result"] == "opened"
+    assert site.doors["booth-a"].relay_energised or site.pulses() == 1
+    site.daemon.stop()
+    assert not any(door.relay_energised for door in site.doors.values())
+    site.daemon.stop = lambda: None  # already stopped for the fixture's teardown
+
+
+# --- lockd as its own process ---------------------------------------------------------------------
+
+def write_site_file(tmp_path: Path, broker: MosquittoBroker, platform_url: str, pulse: float = 0.5) -> Path:
+    """The H1T example rewritten for this test's broker, platform and data folder, all doors simulated."""
+    text = (CONFIG_DIR / "h1t-shibuya.toml").read_text()
+    text = text.replace('driver = "gpio"', 'driver = "simulated"').replace(
+        "[doors.gpio]\nrelay_pin = 17\nrelay_active_high = true\ncontact_pin = 27\nexit_button_pin = 22\n", "")
+    text = text.replace("pulse_seconds = 5", f"pulse_seconds = {pulse}").replace("port = 1883", f"port = {broker.port}")
+    text = text.replace('username = "lockd-h1t-shibuya"', 'username = "lockd"')
+    text = text.replace('password_file = "demo-keys/mqtt-lockd-h1t-shibuya.pass"', f'password_file = "{tmp_path / "pw"}"')
+    text = text.replace('base_url = "http://127.0.0.1:8710/v1"', f'base_url = "{platform_url}"')
+    text = text.replace('data_dir = "../var/h1t-shibuya/lockd"', f'data_dir = "{tmp_path / "data"}"\nclock_check = "sanity"')
+    text = text.replace("public_key =", 'key_id = "0075557c"\npublic_key =')
+    (tmp_path / "pw").write_text("lockd-secret")
+    (tmp_path / "site.toml").write_text(text.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
+    return tmp_path / "site.toml"
+
+
+def start_lockd(config: Path, tmp_path: Path, **env: str) -> subprocess.Popen:
+    """officepass-lockd in its own process, its simulated doors logging every move."""
+    variables = os.environ | {"OFFICEPASS_SIM_DOOR_LOG_DIR": str(tmp_path)} | env
+    return subprocess.Popen([sys.executable, "-m", "lockd.cli", "--config", str(config)], cwd=REPO, env=variables,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def relay_moves(tmp_path: Path, door: str = "booth-a") -> list[str]:
+    """Every relay move the simulated door logged, across every run."""
+    log = tmp_path / f"{door}.jsonl"
+    return [json.loads(line)["what"] for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def wait_online(heard: "queue.Queue", timeout: float = 20) -> None:
+    """Wait for lockd to say it is online."""
+    while True:
+        message = heard.get(timeout=timeout)
+        if message.topic == TOPICS.lockd("availability") and message.payload == b"online":
+            return
+
+
+@pytest.mark.parametrize("failpoint", ["after_commit", "before_answer"])
+def test_killed_between_receipt_and_answer_pulses_exactly_once(failpoint: str, broker, platform, bus_client,
+                                                                tmp_path: Path) -> None:
+    config = write_site_file(tmp_path, broker, platform.server.url)
+    heard: queue.Queue = queue.Queue()
+    sender = bus_client(user="platform")
+    sender.subscribe(TOPICS.lockd("availability"), heard.put)
+    answers: queue.Queue = queue.Queue()
+    sender.subscribe(TOPICS.door("booth-a", "reply"), answers.put)
+    first = start_lockd(config, tmp_path, OFFICEPASS_FAILPOINT=failpoint)
+    try:
+        wait_online(heard)
+        from tests.lockd_site import PLATFORM_KEY  # the platform's key signs the command
+        from facility.tokens import UnlockCommand, mint, new_id
+        import time
+        command = mint(UnlockCommand("booth-a", 5001, 1003, int(time.time()), 30, new_id(16), TOPICS.command("booth-a")),
+                       PLATFORM_KEY)
+        sender.publish(TOPICS.command("booth-a"), command, response_topic=TOPICS.door("booth-a", "reply"),
+                       correlation=b"killed-midway", expiry=30)
+        assert first.wait(20) == KILLED_EXIT_CODE
+    finally:
+        first.kill()
+    assert answers.empty(), "it died before answering"
+    second = start_lockd(config, tmp_path)
+    try:
+        answer = answers.get(timeout=20)  # the broker redelivers; lockd answers from what it committed
+        assert json.loads(answer.payload)["result"] == "opened", answer.payload
+        assert answer.correlation == b"killed-midway"
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(20) == 0
+    assert relay_moves(tmp_path).count("relay_on") == 1
+
+
+def test_systemd_notify_ready_watchdog_and_stopping(broker, platform, tmp_path: Path) -> None:
+    config = write_site_file(tmp_path, broker, platform.server.url)
+    notify_path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(notify_path)
+        systemd.settimeout(20)
+        process = start_lockd(config, tmp_path, NOTIFY_SOCKET=notify_path, WATCHDOG_USEC="200000")
+        try:
+            said = [systemd.recv(100).decode() for _ in range(2)]
+            assert said == ["READY=1", "WATCHDOG=1"]
+            process.send_signal(signal.SIGTERM)
+            while (line := systemd.recv(100).decode()) == "WATCHDOG=1":
+                continue
+            assert line == "STOPPING=1"
+            assert process.wait(20) == 0
+        finally:
+            process.kill()
