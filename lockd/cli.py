@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser, action = program_parser("officepass-lockd", "Door lock daemon of a coworking-pass booking facility.",
                                     "config/h1t-shibuya.toml")
     action.add_argument("--print-acl", nargs="+", metavar="FILE", help="print a Mosquitto ACL for these sites and exit")
+    action.add_argument("--release-relays", metavar="FILE",
+                        help="drive every GPIO relay of the site to released and exit (systemd ExecStopPost)")
     parser.add_argument("--monitor-user", help="with --print-acl: also a read-only user for states and events")
     return parser
 
@@ -56,6 +58,15 @@ def door_hardware(door: Door, scheduler: Scheduler) -> DoorHardware:
     virtual = VirtualDoor(scheduler, door.fail_mode, door.id, Path(log_dir) / f"{door.id}.jsonl" if log_dir else None)
     virtual.expect(Visitor())
     return virtual
+
+
+def release_relays(cfg: FacilityConfig) -> int:
+    """After lockd died, whatever way: put every GPIO relay in its released state."""
+    from lockd.gpio import GpioDoor
+    for door in cfg.doors:
+        if door.driver == "gpio":
+            GpioDoor(door.gpio).close()
+    return 0
 
 
 def run(cfg: FacilityConfig) -> int:
@@ -88,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.check_config:
         return check_config(args.check_config, "officepass-lockd", lockd_needs)
     try:
+        if args.release_relays:
+            return release_relays(load_config(args.release_relays))
         if args.print_acl:
             print(acl_text([load_config(path) for path in args.print_acl], monitor_user=args.monitor_user), end="")
             return 0

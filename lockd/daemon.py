@@ -96,6 +96,8 @@ class LockDaemon:
     def _command(self, door_id: str, message: Inbound) -> None:
         """Decide, pulse if it opens, answer; a duplicate only gets its answer again."""
         verdict, new = self.handler.decide(door_id, message)
+        if new and verdict.audit is not None:
+            self._publish_audit(verdict.audit)  # published in the order written: before the door moves
         if new and verdict.opens:
             self.doors[door_id].unlock()
             self.store.mark_pulsed(verdict.digest)
@@ -103,10 +105,8 @@ class LockDaemon:
         if message.response_topic:
             self.bus.publish(message.response_topic, json.dumps(verdict.answer, ensure_ascii=False),
                              correlation=message.correlation, timeout=None)
-        if new and verdict.audit is not None:
-            self._publish_audit(verdict.audit)
-            if not verdict.opens:
-                self._publish_event(door_id, "refused", False, reason=verdict.answer.get("reason", ""))
+        if new and not verdict.opens:
+            self._publish_event(door_id, "refused", False, reason=verdict.answer.get("reason", ""))
 
     def _resume_pulses(self) -> None:
         """Openings decided before a crash but never pulsed: pulse them if still valid, else give them up."""

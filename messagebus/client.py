@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -109,6 +110,7 @@ class BusClient:
         self.settings = settings
         self._subscriptions: dict[str, tuple[int, Handler, bool]] = {}
         self._pending_subacks: dict[int, threading.Event] = {}
+        self._awaiting_subacks: set[int] = set()
         self._replies: dict[bytes, tuple[str, "queue.Queue[Inbound]"]] = {}
         self._inbox: "queue.Queue[Inbound | None]" = queue.Queue()
         self._connected = threading.Event()
@@ -182,13 +184,28 @@ class BusClient:
     # --- paho callbacks (network thread) -------------------------------------------
 
     def _on_connect(self, client, userdata, flags, reason, properties) -> None:
-        """Resubscribe everything on every connect: a restarted broker may have lost the session."""
+        """Resubscribe everything on every connect; ready (and announced) once every SUBACK is back."""
         if reason.is_failure:
             log.warning("broker refused the connection: %s", reason)
             return
+        self._no_delay()
         with self._lock:
-            for topic_filter, (qos, _, as_published) in self._subscriptions.items():
+            self._awaiting_subacks = {
                 self._send_subscribe(topic_filter, qos, as_published)
+                for topic_filter, (qos, _, as_published) in self._subscriptions.items()}
+            self._awaiting_subacks.discard(None)
+            ready = not self._awaiting_subacks
+        if ready:
+            self._ready()
+
+    def _no_delay(self) -> None:
+        """Send small packets at once: with Nagle's algorithm a PUBLISH after a PUBACK waits ~40 ms."""
+        sock = self._client.socket()
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _ready(self) -> None:
+        """Connected and subscribed: messages published from now on reach the handlers."""
         self._connected.set()
         self._tell_listeners(True)
 
@@ -198,11 +215,15 @@ class BusClient:
         self._tell_listeners(False)
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
-        """Wake whoever waits for this SUBACK."""
+        """Wake whoever waits for this SUBACK; the last one of a (re)connection makes the client ready."""
         with self._lock:
             done = self._pending_subacks.pop(mid, None)
+            last = mid in self._awaiting_subacks and len(self._awaiting_subacks) == 1
+            self._awaiting_subacks.discard(mid)
         if done is not None:
             done.set()
+        if last:
+            self._ready()
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
         """Hand the message to the dispatcher at once."""
@@ -246,14 +267,14 @@ class BusClient:
 
     # --- subscribe, publish, request -------------------------------------------
 
-    def _send_subscribe(self, topic_filter: str, qos: int, as_published: bool) -> threading.Event:
-        """Send SUBSCRIBE; the event is set on SUBACK."""
-        done = threading.Event()
+    def _send_subscribe(self, topic_filter: str, qos: int, as_published: bool) -> int | None:
+        """Send SUBSCRIBE; its message id (None if it could not be sent), whose SUBACK sets an event."""
         with self._lock:
             result, mid = self._client.subscribe(topic_filter, options=SubscribeOptions(qos=qos, retainAsPublished=as_published))
-            if result == mqtt.MQTT_ERR_SUCCESS:
-                self._pending_subacks[mid] = done
-        return done
+            if result != mqtt.MQTT_ERR_SUCCESS:
+                return None
+            self._pending_subacks[mid] = threading.Event()
+            return mid
 
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1, timeout: float = 5.0,
                   retain_as_published: bool = False) -> None:
@@ -264,7 +285,8 @@ class BusClient:
         """
         with self._lock:
             self._subscriptions[topic_filter] = (qos, handler, retain_as_published)
-            done = self._send_subscribe(topic_filter, qos, retain_as_published) if self.connected else None
+            mid = self._send_subscribe(topic_filter, qos, retain_as_published) if self.connected else None
+            done = self._pending_subacks.get(mid) if mid is not None else None
         if done is not None and not done.wait(timeout):
             raise BusError(f"no SUBACK for {topic_filter} within {timeout} s")
 

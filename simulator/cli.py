@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, help="exit after this many messages (exit 1 if they do not come)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the broker and for each message")
     _broker_options(p)
+    p = _add(sub, "bench", "run a benchmark and print its figures as JSON", "officepass-sim bench unlock --commands 1000")
+    p.add_argument("which", choices=["unlock"], help="unlock: platform publish to relay, next to raw MQTT")
+    p.add_argument("--commands", type=int, default=1000, help="how many commands (default 1000)")
+    p.add_argument("--doors", type=int, default=1, help="doors under the one lockd (default 1)")
     p = _add(sub, "demo", "walk scripted members through the example facilities", "officepass-sim demo --json")
     p.add_argument("--json", action="store_true", help="print only the summary, as JSON")
     return parser
@@ -113,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         return demo(args.json)
+    if args.command == "bench":
+        from simulator.bench import bench_unlock
+        print(json.dumps(bench_unlock(args.commands, args.doors)))
+        return 0
     return commands.guarded(lambda: COMMANDS[args.command](args))
 
 

@@ -10,16 +10,18 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from facility.reasons import Reason
+from facility.tokens import UnlockCommand, mint, new_id
 from lockd.failpoints import KILLED_EXIT_CODE
 from simulator.broker import MosquittoBroker
 from tests.conftest import CONFIG_DIR, REPO, bus_settings
-from tests.lockd_site import TOPICS, Site, site_config, start_site
+from tests.lockd_site import PLATFORM_KEY, TOPICS, Site, site_config, start_site
 
 
 @pytest.fixture
@@ -118,9 +120,6 @@ def test_killed_between_receipt_and_answer_pulses_exactly_once(failpoint: str, b
     first = start_lockd(config, tmp_path, OFFICEPASS_FAILPOINT=failpoint)
     try:
         wait_online(heard)
-        from tests.lockd_site import PLATFORM_KEY  # the platform's key signs the command
-        from facility.tokens import UnlockCommand, mint, new_id
-        import time
         command = mint(UnlockCommand("booth-a", 5001, 1003, int(time.time()), 30, new_id(16), TOPICS.command("booth-a")),
                        PLATFORM_KEY)
         sender.publish(TOPICS.command("booth-a"), command, response_topic=TOPICS.door("booth-a", "reply"),

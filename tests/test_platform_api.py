@@ -61,6 +61,14 @@ def test_first_visit_at_a_chain_travels_in_the_pass_until_a_check_in_is_recorded
     assert not again.first_visit_at_chain
 
 
+def test_a_member_with_a_long_name_still_gets_a_pass(api: PlatformClient) -> None:
+    member = api.add_member("グエン・ヴァン・アレクサンドラ・山田", "corporate")["member_id"]
+    ring = Keyring()
+    ring.trust("p", base64.b64decode(api.call("GET", "/keys")["keys"][0]["public_key"]), {"member_pass"})
+    shown = verify_member_pass(Phone(member, api).show_pass(), ring, time.time())
+    assert shown.name == "グエン・ヴァン・アレ"
+
+
 def test_revoking_a_member_shows_in_revocations(api: PlatformClient) -> None:
     assert api.call("GET", "/revocations")["member_ids"] == []
     assert api.call("POST", "/revocations", {"member_id": 1002})["member_ids"] == [1002]

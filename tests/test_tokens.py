@@ -13,7 +13,8 @@ from facility.models import Plan
 from facility.reasons import Reason
 from facility.store import MemorySeenIds, SqliteSeenIds, open_database
 from facility.tokens import (
-    DeskCode, Keyring, MemberPass, Refusal, Revocations, SigningKey, UnlockCommand, facility_tag, mint, new_id,
+    DeskCode, Keyring, MemberPass, Refusal, Revocations, SigningKey, UnlockCommand, display_name, facility_tag, mint,
+    new_id,
     verify_desk_code, verify_member_pass, verify_unlock_command,
 )
 from facility.tokens.encoding import from_text, to_text
@@ -192,6 +193,13 @@ def test_desk_code_is_accepted_one_period_late_but_not_two(platform_key, keyring
     assert reason_of(verify_desk_code(text, keyring, start - 6, skew=5)) is Reason.NOT_YET_VALID
 
 
+def test_long_names_are_shortened_on_a_character_boundary_to_fit_a_pass() -> None:
+    assert display_name("グエン・ヴァン・アレクサンドラ・山田") == "グエン・ヴァン・アレ"  # 10 characters, 30 bytes
+    assert display_name("佐藤 葵") == "佐藤 葵"
+    with pytest.raises(ValueError, match="at most 30"):
+        mint(a_pass(name="あ" * 11), OTHER_KEY)
+
+
 def test_every_reason_has_japanese_and_english_words() -> None:
     for reason in Reason:
         assert reason.ja and reason.en and reason.ja != reason.en
@@ -203,7 +211,8 @@ def test_every_reason_has_japanese_and_english_words() -> None:
 PASSES = st.builds(
     MemberPass, member_id=st.integers(0, 2**64 - 1), plan=st.sampled_from(Plan), pass_id=st.binary(min_size=8, max_size=8),
     not_before=st.just(NOW), lifetime=st.integers(1, 300), facility_tag=st.none() | st.binary(min_size=4, max_size=4),
-    reservation_id=st.none() | st.integers(0, 2**64 - 1), name=st.text(max_size=10), first_visit_at_chain=st.booleans(),
+    reservation_id=st.none() | st.integers(0, 2**64 - 1), name=st.text(max_size=12).map(display_name),
+    first_visit_at_chain=st.booleans(),
 )
 
 

@@ -1,12 +1,12 @@
 """Signed tokens: member passes, front-desk codes and unlock commands (Ed25519, Base45)."""
 
-from facility.tokens.formats import DeskCode, MemberPass, UnlockCommand, facility_tag, mint, new_id
+from facility.tokens.formats import DeskCode, MemberPass, UnlockCommand, display_name, facility_tag, mint, new_id
 from facility.tokens.keys import Keyring, SigningKey, key_id_of
 from facility.tokens.verify import (
     NO_REVOCATIONS, Refusal, Revocations, peek_desk_code, verify_desk_code, verify_member_pass, verify_unlock_command,
 )
 
 __all__ = [
-    "DeskCode", "Keyring", "MemberPass", "NO_REVOCATIONS", "Refusal", "Revocations", "SigningKey", "UnlockCommand",
+    "DeskCode", "display_name", "Keyring", "MemberPass", "NO_REVOCATIONS", "Refusal", "Revocations", "SigningKey", "UnlockCommand",
     "facility_tag", "key_id_of", "mint", "new_id", "peek_desk_code", "verify_desk_code", "verify_member_pass", "verify_unlock_command",
 ]

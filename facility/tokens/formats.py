@@ -23,6 +23,13 @@ _HAS_RESERVATION, _HAS_FACILITY, _FIRST_VISIT, _HAS_NAME = 1, 2, 4, 8
 _KNOWN_FLAGS = _HAS_RESERVATION | _HAS_FACILITY | _FIRST_VISIT | _HAS_NAME
 
 
+def display_name(name: str) -> str:
+    """The member's name shortened, on a character boundary, to what a pass can carry."""
+    while len(name.encode("utf-8")) > NAME_MAX_BYTES:
+        name = name[:-1]
+    return name
+
+
 def facility_tag(facility_id: str) -> bytes:
     """The 4 bytes that bind a pass to one facility without spelling its id out."""
     return hashlib.sha256(facility_id.encode()).digest()[:4]

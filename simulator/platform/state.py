@@ -17,7 +17,8 @@ from facility.models import Plan, Reservation
 from facility.reasons import Reason
 from facility.rules.booking import bookable_rooms, booking_refusal, cancellation_refusal, overlaps, reservation_refusal
 from facility.tokens import (
-    DeskCode, Keyring, MemberPass, Refusal, Revocations, facility_tag, mint, new_id, peek_desk_code, verify_desk_code,
+    DeskCode, Keyring, MemberPass, Refusal, Revocations, display_name, facility_tag, mint, new_id, peek_desk_code,
+    verify_desk_code,
 )
 from simulator.platform.errors import ApiError
 from simulator.platform.seed import LoadedSeed
@@ -139,7 +140,7 @@ class PlatformState:
         member = self.member(member_id)
         first_visit = facility_id is not None and self.facility(facility_id).facility.chain not in member.chains_visited
         issued = MemberPass(member.member_id, member.plan, new_id(8), int(self.clock.now().timestamp()), PASS_LIFETIME,
-                            facility_tag(facility_id) if facility_id else None, None, member.name, first_visit)
+                            facility_tag(facility_id) if facility_id else None, None, display_name(member.name), first_visit)
         return mint(issued, self.platform_key), issued
 
     def check_desk_code(self, code_text: str) -> DeskCode:

@@ -1,0 +1,147 @@
+"""Benchmarks (not tests): timings printed as JSON, for docs/benchmarks.md.
+
+unlock: from the platform publishing a signed command to lockd driving the relay, over
+real Mosquitto, next to the raw MQTT latency measured on the same broker in the same run.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from facility.clock import Scheduler, SystemClock
+from facility.config import FacilityConfig, load_config
+from facility.config.models import Door, Room
+from facility.platform import PlatformClient
+from facility.tokens import SigningKey, UnlockCommand, mint, new_id
+from facility.topics import SiteTopics
+from lockd.clocktrust import ClockTrust
+from lockd.daemon import LockDaemon
+from messagebus import BrokerSettings, BusClient
+from simulator.broker import MosquittoBroker
+from simulator.door import VirtualDoor
+
+REPO = Path(__file__).resolve().parent.parent
+USERS = {"lockd": "bench-lockd", "platform": "bench-platform"}
+
+
+def _ms(samples: list[float]) -> dict:
+    """Median, p99 and max of seconds, in milliseconds."""
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return {"median": round(statistics.median(ordered) * 1000, 3), "p99": round(p99 * 1000, 3),
+            "max": round(ordered[-1] * 1000, 3)}
+
+
+class ProbeDoor(VirtualDoor):
+    """A virtual door that notes the moment the relay is driven to release."""
+
+    def __init__(self, scheduler: Scheduler, door: Door, moments: "queue.Queue[float]") -> None:
+        super().__init__(scheduler, door.fail_mode, door.id)
+        self.moments = moments
+
+    def set_relay(self, energised: bool) -> None:
+        """Note the time of every drive to release, then act as the virtual door."""
+        if energised:
+            self.moments.put(time.perf_counter())
+        super().set_relay(energised)
+
+
+def bench_site(doors: int, data_dir: Path) -> FacilityConfig:
+    """The H1T example grown to `doors` booths, with no daily limit and an NTP-free clock check."""
+    base = load_config(REPO / "config" / "h1t-shibuya.toml")
+    rooms = [Room(id=f"booth-{n}", name=f"Booth {n}", kind="booth") for n in range(doors)]
+    door_list = [Door(id=f"booth-{n}", name=f"Booth {n}", rooms=[f"booth-{n}"], driver="simulated", pulse_seconds=0.5)
+                 for n in range(doors)]
+    return base.model_copy(update={
+        "rooms": rooms, "doors": door_list, "rules": base.rules.model_copy(update={"max_checkins_per_day": None}),
+        "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1", "timeout_seconds": 0.2}),
+        "lockd": base.lockd.model_copy(update={"clock_check": "sanity", "data_dir": data_dir})})
+
+
+def _raw_mqtt(broker: MosquittoBroker, rounds: int) -> tuple[list[float], list[float]]:
+    """One-way publish-to-handler and round-trip times of plain MQTT 5 QoS 1 on the same broker."""
+    settings = BrokerSettings(broker.host, broker.port, "platform", USERS["platform"])
+    sender, echo = BusClient(settings), BusClient(BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]))
+    arrivals: queue.Queue = queue.Queue()
+    echo.subscribe("bench/ping", lambda m: (arrivals.put(time.perf_counter()),
+                                            echo.publish(m.response_topic, b"pong", correlation=m.correlation, timeout=None)))
+    for client in (sender, echo):
+        client.start()
+        client.wait_connected(10)
+    one_way, round_trip = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        reply = sender.request("bench/ping", b"ping", "bench/pong", timeout=5)
+        round_trip.append(time.perf_counter() - start)
+        one_way.append(arrivals.get(timeout=5) - start)
+        assert reply is not None
+    sender.stop()
+    echo.stop()
+    return one_way, round_trip
+
+
+def bench_unlock(commands: int = 1000, doors: int = 1) -> dict:
+    """Publish `commands` unlock commands one at a time over `doors` doors; time each to its relay."""
+    logging.disable(logging.WARNING)  # lockd's "platform unreachable" is expected here: the cache is filled directly
+    with tempfile.TemporaryDirectory() as work:
+        broker = MosquittoBroker(Path(work) / "broker", USERS)
+        broker.start()
+        try:
+            return _measure(broker, Path(work), commands, doors)
+        finally:
+            broker.stop()
+            logging.disable(logging.NOTSET)
+
+
+def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int) -> dict:
+    """Run lockd on probe doors and time commands, then raw MQTT."""
+    cfg = bench_site(doors, work / "lockd")
+    key = SigningKey.load(REPO / "config" / "demo-keys" / "platform-demo.pem")
+    moments: dict[str, queue.Queue] = {d.id: queue.Queue() for d in cfg.doors}
+    daemon = LockDaemon(cfg, BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]), PlatformClient(cfg.platform),
+                        lambda door, scheduler: ProbeDoor(scheduler, door, moments[door.id]), trust=ClockTrust("sanity"))
+    _book_every_room(daemon, cfg)
+    sender = BusClient(BrokerSettings(broker.host, broker.port, "platform", USERS["platform"]))
+    try:
+        daemon.start()
+        sender.start()
+        sender.wait_connected(10)
+        daemon.bus.wait_connected(10)
+        latencies = _send_commands(cfg, key, sender, moments, commands)
+    finally:
+        sender.stop()
+        daemon.stop()
+    one_way, round_trip = _raw_mqtt(broker, commands)
+    return {"benchmark": "unlock", "commands": commands, "doors": doors,
+            "publish_to_relay_ms": _ms(latencies), "raw_mqtt_one_way_ms": _ms(one_way),
+            "raw_mqtt_round_trip_ms": _ms(round_trip),
+            "lockd_adds_p99_ms": round((_ms(latencies)["p99"] - _ms(one_way)["p99"]), 3)}
+
+
+def _book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
+    """One reservation per room for member 1 around now, straight into lockd's cache."""
+    now = SystemClock().now()
+    rows = [{"reservation_id": n + 1, "room_id": room.id, "member_id": 1, "plan": "corporate", "cancelled": False,
+             "starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(hours=5)).isoformat()}
+            for n, room in enumerate(cfg.rooms)]
+    daemon.store.apply_changes(rows, 0, now, [], [])
+
+
+def _send_commands(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: dict, count: int) -> list[float]:
+    """Publish minted commands one at a time and wait for each relay drive."""
+    topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
+    latencies = []
+    for n in range(count):
+        door = cfg.doors[n % len(cfg.doors)]
+        text = mint(UnlockCommand(door.id, n % len(cfg.doors) + 1, 1, int(time.time()), 30, new_id(16),
+                                  topics.command(door.id)), key)
+        start = time.perf_counter()
+        sender.publish(topics.command(door.id), text, expiry=30, timeout=None)
+        latencies.append(moments[door.id].get(timeout=10) - start)
+    return latencies

@@ -1,0 +1,88 @@
+"""The generated Mosquitto ACL on a real broker: each door controller reaches only its own topics."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+
+import pytest
+
+from facility.config import load_config
+from lockd.acl import acl_text
+from messagebus import BrokerSettings, BusClient
+from simulator.broker import MosquittoBroker
+from tests.conftest import CONFIG_DIR
+
+H1T = load_config(CONFIG_DIR / "h1t-shibuya.toml")
+OTHER = H1T.model_copy(update={
+    "facility": H1T.facility.model_copy(update={"id": "iioffice-ueno"}),
+    "mqtt": H1T.mqtt.model_copy(update={"username": "lockd-iioffice-ueno"})})
+USERS = {"platform": "p", "lockd-h1t-shibuya": "a", "lockd-iioffice-ueno": "b", "watcher": "w"}
+
+
+@pytest.fixture
+def acl_broker(tmp_path) -> Iterator[MosquittoBroker]:
+    """A broker enforcing the ACL generated for two sites and a read-only watcher."""
+    broker = MosquittoBroker(tmp_path / "acl-broker", USERS, acl=acl_text([H1T, OTHER], monitor_user="watcher"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def client(acl_broker: MosquittoBroker) -> Iterator:
+    """Connected clients by user name."""
+    made: list[BusClient] = []
+
+    def make(user: str) -> BusClient:
+        bus = BusClient(BrokerSettings(acl_broker.host, acl_broker.port, user, USERS[user]))
+        bus.start()
+        assert bus.wait_connected(10)
+        made.append(bus)
+        return bus
+    yield make
+    for bus in made:
+        bus.stop()
+
+
+def hears(bus: BusClient, topic: str) -> "queue.Queue":
+    """What a client receives on a topic."""
+    got: queue.Queue = queue.Queue()
+    bus.subscribe(topic, got.put)
+    return got
+
+
+def test_a_site_controller_hears_its_own_commands_only(client) -> None:
+    own, other = client("lockd-h1t-shibuya"), client("lockd-iioffice-ueno")
+    own_commands = hears(own, "officepass/h1t-shibuya/door/booth-a/command")
+    snooped = hears(other, "officepass/h1t-shibuya/door/booth-a/command")
+    platform = client("platform")
+    platform.publish("officepass/h1t-shibuya/door/booth-a/command", b"cmd")
+    assert own_commands.get(timeout=5).payload == b"cmd"
+    platform.publish("officepass/h1t-shibuya/door/booth-a/command", b"cmd2")
+    assert own_commands.get(timeout=5).payload == b"cmd2"
+    assert snooped.empty()
+
+
+def test_only_the_platform_may_publish_commands(client) -> None:
+    listener = hears(client("lockd-h1t-shibuya"), "officepass/h1t-shibuya/door/booth-a/command")
+    for intruder in ("lockd-iioffice-ueno", "watcher", "lockd-h1t-shibuya"):
+        client(intruder).publish("officepass/h1t-shibuya/door/booth-a/command", b"forged", timeout=5)
+    client("platform").publish("officepass/h1t-shibuya/door/booth-a/command", b"real")
+    assert listener.get(timeout=5).payload == b"real"
+    assert listener.empty()
+
+
+def test_a_controller_cannot_speak_for_another_site(client) -> None:
+    watcher = hears(client("watcher"), "officepass/+/door/+/state")
+    client("lockd-iioffice-ueno").publish("officepass/h1t-shibuya/door/booth-a/state", b"UNLOCKED", timeout=5)
+    client("lockd-h1t-shibuya").publish("officepass/h1t-shibuya/door/booth-a/state", b"LOCKED", timeout=5)
+    assert watcher.get(timeout=5).payload == b"LOCKED"
+    assert watcher.empty()
+
+
+def test_the_generated_acl_names_each_door() -> None:
+    text = acl_text([H1T])
+    for door in ("booth-a", "booth-b", "meeting-1"):
+        assert f"topic read officepass/h1t-shibuya/door/{door}/command" in text
+    assert "user lockd-h1t-shibuya" in text and "topic write officepass/+/door/+/command" in text
