@@ -14,12 +14,13 @@ from facility.config import load_config
 from facility.config.models import GpioPins
 from facility.rules.calendar import TOKYO
 from lockd.cli import release_relays
-from lockd.doors import LockState
+from lockd.doors import DoorController, LockState
 from lockd.gpio import GpioDoor
 from simulator.clock import SettableClock
-from simulator.door import Visitor
+from simulator.door import VirtualDoor, Visitor
 from tests.conftest import CONFIG_DIR, bus_settings
 from tests.lockd_site import Site, site_config, start_site
+from tests.rulebook import H1T
 
 
 @pytest.fixture
@@ -147,3 +148,17 @@ def test_release_relays_after_a_crash_drives_every_gpio_relay_released(monkeypat
     pins.pin(17).drive_high()  # the relay as a killed lockd left it: energised
     assert release_relays(load_config(CONFIG_DIR / "h1t-shibuya.toml")) == 0
     assert pins.pin(17).state is False
+
+
+def test_a_fail_safe_door_is_powered_to_stay_locked_and_unpowered_to_open(clock: SettableClock) -> None:
+    door = H1T.doors[0].model_copy(update={"fail_mode": "safe", "pulse_seconds": 5.0})
+    hardware = VirtualDoor(clock, "safe", door.id)
+    controller = DoorController(door, hardware, clock, lambda *news: None, lambda door_id: None)
+    controller.start()
+    assert hardware.relay_energised and not hardware.strike_released
+    controller.unlock()
+    assert not hardware.relay_energised and hardware.strike_released
+    clock.advance(5.1)
+    assert hardware.relay_energised and not hardware.strike_released
+    controller.release()  # lockd exits: a fail-safe door is left unpowered, so open
+    assert hardware.strike_released

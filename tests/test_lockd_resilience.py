@@ -7,6 +7,7 @@ import os
 import queue
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from facility.reasons import Reason
 from facility.tokens import UnlockCommand, mint, new_id
 from lockd.failpoints import KILLED_EXIT_CODE
 from simulator.broker import MosquittoBroker
+from simulator.clock import ShiftedClock
 from tests.conftest import CONFIG_DIR, REPO, bus_settings
 from tests.lockd_site import PLATFORM_KEY, TOPICS, Site, site_config, start_site
 
@@ -128,6 +130,7 @@ def test_killed_between_receipt_and_answer_pulses_exactly_once(failpoint: str, b
     finally:
         first.kill()
     assert answers.empty(), "it died before answering"
+    assert heard.get(timeout=10).payload == b"offline"  # the broker sent lockd's last will
     second = start_lockd(config, tmp_path)
     try:
         answer = answers.get(timeout=20)  # the broker redelivers; lockd answers from what it committed
@@ -156,3 +159,32 @@ def test_systemd_notify_ready_watchdog_and_stopping(broker, platform, tmp_path: 
             assert process.wait(20) == 0
         finally:
             process.kill()
+
+
+def test_a_command_queued_while_lockd_was_down_and_now_stale_never_opens(broker, platform, bus_client, tmp_path) -> None:
+    cfg = site_config(platform.server.url, tmp_path)
+    settings = bus_settings(broker, "lockd", "lockd-queued")
+    first = start_site(cfg, platform, settings, bus_client(user="platform"))
+    text = first.command()
+    first.daemon.stop()  # its persistent session stays on the broker
+    answers: queue.Queue = queue.Queue()
+    first.sender.subscribe(TOPICS.door("booth-a", "reply"), answers.put)
+    first.sender.publish(TOPICS.command("booth-a"), text, response_topic=TOPICS.door("booth-a", "reply"),
+                         correlation=b"queued", expiry=300)
+    later = ShiftedClock(120)  # lockd comes back two minutes later
+    second = start_site(cfg, platform, settings, bus_client(user="platform"), clock=later)
+    try:
+        answer = json.loads(answers.get(timeout=10).payload)
+        assert (answer["result"], answer["reason"]) == ("refused", Reason.EXPIRED.code)
+        assert second.pulses() == 0
+    finally:
+        second.daemon.stop()
+
+
+def test_the_audit_trail_cannot_be_rewritten(site: Site) -> None:
+    site.send(site.command(age=100))
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        site.daemon.store.db.execute("UPDATE audit SET reason = 'nothing to see'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        site.daemon.store.db.execute("DELETE FROM audit")
+    assert site.daemon.store.audit_rows("refused")[0].reason == "expired"
