@@ -86,8 +86,11 @@ class VirtualDoor:
         return not self._strike_released
 
     def close(self) -> None:
-        """lockd lets go of the door: the relay is released."""
+        """lockd lets go of the door: the relay is released (and the history file closed)."""
         self.set_relay(False)
+        if self._history_file is not None:
+            self._history_file.close()
+            self._history_file = None
 
     # --- the people and the hardware's faults (what technicians and tests do) ---------------
 

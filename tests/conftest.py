@@ -82,3 +82,13 @@ def offline_platform() -> Iterator[RunningPlatform]:
     running = start_platform(CONFIG_DIR / "simulator" / "seed.toml")
     yield running
     running.stop()
+
+
+@pytest.fixture
+def site(broker, platform, bus_client, tmp_path):
+    """lockd for the H1T example on virtual doors, running against the fixture broker and platform."""
+    from tests.lockd_site import site_config, start_site
+    running = start_site(site_config(platform.server.url, tmp_path), platform,
+                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"))
+    yield running
+    running.daemon.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,17 +12,7 @@ from facility.tokens import SigningKey
 from facility.tokens.encoding import from_text, to_text
 from messagebus import Inbound
 from simulator.phone import Phone, PlatformClient
-from tests.conftest import bus_settings
-from tests.lockd_site import BOOTH_A_BOOKING, MEETING_BOOKING, PLATFORM_KEY, TOPICS, Site, site_config, start_site
-
-
-@pytest.fixture
-def site(broker, platform, bus_client, tmp_path) -> Iterator[Site]:
-    """lockd for the H1T example, running against the fixture broker and platform."""
-    running = start_site(site_config(platform.server.url, tmp_path), platform,
-                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"))
-    yield running
-    running.daemon.stop()
+from tests.lockd_site import BOOTH_A_BOOKING, MEETING_BOOKING, PLATFORM_KEY, TOPICS, Site
 
 
 def refused_with(site: Site, answer: dict, reason: Reason, door: str = "booth-a") -> None:

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,15 +23,6 @@ from simulator.broker import MosquittoBroker
 from simulator.clock import ShiftedClock
 from tests.conftest import CONFIG_DIR, REPO, bus_settings
 from tests.lockd_site import PLATFORM_KEY, TOPICS, Site, site_config, start_site
-
-
-@pytest.fixture
-def site(broker, platform, bus_client, tmp_path) -> Iterator[Site]:
-    """lockd for the H1T example, running against the fixture broker and platform."""
-    running = start_site(site_config(platform.server.url, tmp_path), platform,
-                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"))
-    yield running
-    running.daemon.stop()
 
 
 def test_a_broker_restart_mid_run_loses_nothing(site: Site, broker: MosquittoBroker) -> None:
