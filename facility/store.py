@@ -19,6 +19,13 @@ def open_database(path: str | Path) -> sqlite3.Connection:
     return db
 
 
+def make_append_only(db: sqlite3.Connection, table: str) -> None:
+    """Refuse every UPDATE and DELETE on a table (audit trails)."""
+    for verb in ("UPDATE", "DELETE"):
+        db.execute(f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                   f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+
+
 class SeenIds(Protocol):
     """Remembers token ids until they expire, so none is accepted twice."""
 

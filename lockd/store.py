@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from facility.models import CheckIn, Plan, Reservation
-from facility.store import SqliteSeenIds, open_database
+from facility.store import SqliteSeenIds, make_append_only, open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS command (
@@ -35,8 +35,6 @@ CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, door TEXT NOT NULL, action TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '', command_id TEXT NOT NULL DEFAULT '', member_id INTEGER,
     reservation_id INTEGER, detail TEXT NOT NULL DEFAULT '');
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 INSERT OR IGNORE INTO sync (id, cursor, last_ok, revoked_members, revoked_passes) VALUES (1, 0, NULL, '[]', '[]');
 """
 
@@ -71,6 +69,7 @@ class LockdStore:
     def __init__(self, path: str | Path) -> None:
         self.db = open_database(path)
         self.db.executescript(SCHEMA)
+        make_append_only(self.db, "audit")
         self.seen = SqliteSeenIds(self.db)
         self._lock = threading.RLock()
 

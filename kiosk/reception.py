@@ -1,0 +1,180 @@
+"""Reception: a pass is verified offline, the facility's rules decide, the check-in is kept, then the verdict.
+
+Qt-free, so it is the same whether the pass came from the camera, from the platform after
+a desk-code scan, or from staff. The replay record, the decision and the check-in with its
+outbox item are one transaction: the screen turns green only after the commit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from facility.clock import Clock
+from facility.config import FacilityConfig
+from facility.models import EntryKind, Member, Occupancy, Plan
+from facility.reasons import Reason
+from facility.rules.calendar import local
+from facility.rules.capacity import Vacancy, vacancy
+from facility.rules.checkin import CheckInDecision, decide_checkin
+from facility.rules.desk import DeskCheckDue
+from facility.rules.hours import is_open
+from facility.rules.visits import visit_ends_at
+from facility.tokens import Keyring, MemberPass, Refusal, Revocations, verify_member_pass
+from kiosk.store import KioskStore, Recorded, new_key
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the screen shows after a pass: admitted or refused, for whom, until when, what staff must do."""
+
+    admitted: bool
+    name: str = ""
+    member_id: int | None = None
+    reasons: tuple[Reason, ...] = ()
+    entry: EntryKind | None = None
+    ends_at: datetime | None = None
+    desk_checks: tuple[DeskCheckDue, ...] = ()
+    repeat: bool = False
+    source: str = "member_screen"
+    plan: Plan | None = None
+    at: float = field(default_factory=time.monotonic)
+
+    def answer(self) -> dict:
+        """The verdict as the kiosk answers the platform (desk-code check-ins)."""
+        body = {"result": "admitted" if self.admitted else "refused", "name": self.name, "repeat": self.repeat,
+                "ends_at": self.ends_at.isoformat() if self.ends_at else None,
+                "desk_checks": [c.code for c in self.desk_checks]}
+        if self.reasons:
+            body |= {"reason": self.reasons[0].code, "message_ja": self.reasons[0].ja, "message_en": self.reasons[0].en}
+        return body
+
+
+class Reception:
+    """The facility's desk: passes in, verdicts out, every check-in kept and queued for the platform."""
+
+    def __init__(self, cfg: FacilityConfig, store: KioskStore, clock: Clock) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.clock = clock
+        self.pinned = Keyring.from_config(cfg.tokens.trusted_keys)
+        self.last_refusal: Verdict | None = None
+        self._lock = threading.Lock()
+
+    def present(self, text: str, source: str = "member_screen") -> Verdict:
+        """Judge a pass and, if admitted, keep the check-in before answering."""
+        with self._lock:
+            now = self.clock.now()
+            with self.store.transaction() as db:
+                verified = verify_member_pass(text, self.pinned, now.timestamp(), skew=self.cfg.tokens.clock_skew_seconds,
+                                              seen=self.store.seen, revocations=self.revocations(),
+                                              facility_id=self.cfg.facility.id)
+                if isinstance(verified, Refusal):
+                    verdict = self._refused_token(verified, source)
+                    if not verdict.repeat:
+                        self.store.audit(db, now, "refused", None, verified.reason.code, verified.detail)
+                else:
+                    verdict = self._decide(db, verified, now, source)
+            if not verdict.admitted:
+                self.last_refusal = verdict
+            return verdict
+
+    def _refused_token(self, refusal: Refusal, source: str) -> Verdict:
+        """A pass that failed verification; the same pass shown again gets its first verdict back."""
+        if refusal.reason is Reason.REPLAYED:
+            earlier = self.store.checkin_for_pass(refusal.token_id)
+            if earlier is not None:
+                return Verdict(True, earlier.name, earlier.member_id, (), earlier.kind, earlier.ends_at, (), True,
+                               source, earlier.plan)
+        return Verdict(False, reasons=(refusal.reason,), source=source)
+
+    def _decide(self, db, member_pass: MemberPass, now: datetime, source: str) -> Verdict:
+        """The facility's rules for a genuine pass; an admission is kept with its outbox item."""
+        member = Member(member_pass.member_id, member_pass.plan, member_pass.name, member_pass.first_visit_at_chain)
+        decision = decide_checkin(self.cfg, member, self.history(), self.occupancy(now), now)
+        if not decision.admitted:
+            self.store.audit(db, now, "refused", member.member_id, decision.reasons[0].code, source)
+            return Verdict(False, member.name, member.member_id, decision.reasons, source=source, plan=member.plan)
+        self._keep(db, member, decision, now, source, member_pass.pass_id.hex())
+        return Verdict(True, member.name, member.member_id, (), decision.entry, decision.ends_at,
+                       decision.desk_checks, False, source, member.plan)
+
+    def _keep(self, db, member: Member, decision: CheckInDecision, now: datetime, source: str, pass_id: str,
+              note: str = "") -> None:
+        """Write the check-in and its outbox item (in the caller's transaction)."""
+        record = Recorded(new_key(), member.member_id, member.name, member.plan, now, decision.entry,
+                          decision.ends_at, None, decision.new_use, pass_id, source, note)
+        self.store.add_checkin(db, self.cfg.facility.id, record, time.time())
+
+    # --- staff actions (each audited) -----------------------------------------------------------
+
+    def admit_by_staff(self, member_id: int, name: str, plan: Plan, reason: str) -> Verdict:
+        """A manual check-in (no phone, or a refusal overridden), with the reason staff gave."""
+        now = self.clock.now()
+        member = Member(member_id, plan, name)
+        decision = decide_checkin(self.cfg, member, self.history(), self.occupancy(now), now)
+        entry = decision.entry if decision.admitted else EntryKind.CHECK_IN
+        ends = decision.ends_at if decision.admitted else visit_ends_at(self.cfg, now)
+        granted = CheckInDecision(True, entry, (), ends, (), entry is EntryKind.CHECK_IN)
+        with self.store.transaction() as db:
+            self.store.audit(db, now, "staff_admit", member_id, ",".join(r.code for r in decision.reasons), reason)
+            self._keep(db, member, granted, now, "staff", "", f"staff: {reason}")
+        return Verdict(True, name, member_id, (), entry, granted.ends_at, (), False, "staff", plan)
+
+    def override_last_refusal(self, reason: str) -> Verdict | None:
+        """Admit the member who was just refused, if the pass told us who they were."""
+        refused = self.last_refusal
+        if refused is None or refused.member_id is None:
+            return None
+        self.last_refusal = None
+        return self.admit_by_staff(refused.member_id, refused.name, refused.plan or Plan.INDIVIDUAL_PREMIUM, reason)
+
+    def check_out(self, key: str, reason: str = "") -> None:
+        """Staff check a member out (their seat becomes free)."""
+        now = self.clock.now()
+        self.store.check_out(key, now)
+        self.store.audit(None, now, "check_out", None, "", f"{key} {reason}".strip())
+
+    def companion_arrives(self) -> int | None:
+        """A paying non-member companion sits down; returns the fee to collect."""
+        now = self.clock.now()
+        fee = self.cfg.companions.drop_in_fee_yen
+        self.store.add_companion(now, fee)
+        self.store.audit(None, now, "companion_in", None, "", f"fee {fee}")
+        return fee
+
+    def companion_leaves(self) -> bool:
+        """A companion leaves."""
+        left = self.store.companion_leaves(self.clock.now())
+        if left:
+            self.store.audit(None, self.clock.now(), "companion_out")
+        return left
+
+    # --- state --------------------------------------------------------------------------------------
+
+    def history(self):
+        """Every check-in kept here, as the rules read it."""
+        return [c.as_checkin() for c in self.store.checkins()]
+
+    def occupancy(self, now: datetime | None = None) -> Occupancy:
+        """Members whose visit runs now (visits past their limit no longer count) and companions."""
+        now = now or self.clock.now()
+        members = {c.member_id for c in self.history() if c.active_at(now)}
+        return Occupancy(len(members), self.store.companions_in())
+
+    def vacancy(self) -> Vacancy | None:
+        """The colour the app shows for this facility now."""
+        now = self.clock.now()
+        return vacancy(self.cfg.seats, self.occupancy(now), is_open(self.cfg.hours, now)) if self.cfg.seats else None
+
+    def revocations(self) -> Revocations:
+        """Revocations cached from the platform."""
+        cached = self.store.cached("revocations", {})
+        return Revocations(member_ids=frozenset(cached.get("member_ids", [])),
+                           pass_ids=frozenset(bytes.fromhex(p) for p in cached.get("pass_ids", [])))
+
+    def today(self) -> list[Recorded]:
+        """Today's check-ins."""
+        return self.store.checkins_on(local(self.clock.now()).date())

@@ -1,0 +1,215 @@
+"""The kiosk's durable state in SQLite: check-ins, the outbox to the platform, companions, the staff audit.
+
+A check-in and its outbox item are one transaction, committed before the screen turns green.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from facility.models import CheckIn, EntryKind, Plan
+from facility.rules.calendar import local
+from facility.store import SqliteSeenIds, make_append_only, open_database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS checkin (
+    key TEXT PRIMARY KEY, member_id INTEGER NOT NULL, name TEXT NOT NULL, plan TEXT NOT NULL, at TEXT NOT NULL,
+    kind TEXT NOT NULL, ends_at TEXT, checked_out_at TEXT, new_use INTEGER NOT NULL, pass_id TEXT,
+    source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS checkin_pass ON checkin (pass_id);
+CREATE TABLE IF NOT EXISTS outbox (
+    key TEXT PRIMARY KEY, path TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+    next_at REAL NOT NULL, last_error TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS companion (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, fee_yen INTEGER, left_at TEXT);
+CREATE TABLE IF NOT EXISTS cache (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL, member_id INTEGER,
+    reason TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
+"""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A check-in as the kiosk keeps it."""
+
+    key: str
+    member_id: int
+    name: str
+    plan: Plan
+    at: datetime
+    kind: EntryKind
+    ends_at: datetime | None
+    checked_out_at: datetime | None
+    new_use: bool
+    pass_id: str
+    source: str
+    note: str
+
+    def as_checkin(self) -> CheckIn:
+        """The entry as the rules read history."""
+        return CheckIn(self.member_id, self.at, self.plan, self.kind, self.ends_at, self.checked_out_at)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One request waiting to reach the platform."""
+
+    key: str
+    path: str
+    body: dict
+    state: str
+    attempts: int
+    next_at: float
+    last_error: str
+
+
+def _time(text: str | None) -> datetime | None:
+    """A stored time."""
+    return datetime.fromisoformat(text) if text else None
+
+
+class KioskStore:
+    """One SQLite file (WAL, synchronous FULL) for everything the kiosk must not lose."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.db = open_database(path)
+        self.db.executescript(SCHEMA)
+        make_append_only(self.db, "audit")
+        self.seen = SqliteSeenIds(self.db)
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic, durable write."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self.db.close()
+
+    # --- check-ins ------------------------------------------------------------------------
+
+    def add_checkin(self, db: sqlite3.Connection, facility_id: str, record: Recorded, now: float) -> None:
+        """Keep a check-in and queue it for the platform (inside the caller's transaction)."""
+        db.execute("INSERT INTO checkin VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (
+            record.key, record.member_id, record.name, record.plan.value, record.at.isoformat(), record.kind.value,
+            record.ends_at.isoformat() if record.ends_at else None, None, int(record.new_use), record.pass_id,
+            record.source, record.note))
+        body = {"member_id": record.member_id, "at": record.at.isoformat(), "kind": record.kind.value,
+                "plan": record.plan.value, "ends_at": record.ends_at.isoformat() if record.ends_at else None,
+                "new_use": record.new_use, "pass_id": record.pass_id, "source": record.source, "note": record.note}
+        db.execute("INSERT INTO outbox VALUES (?,?,?,?,?,?,?,?)", (
+            record.key, f"/facilities/{facility_id}/checkins", json.dumps(body, ensure_ascii=False), "queued", 0, now, "",
+            record.at.isoformat()))
+
+    def checkins(self, since: datetime | None = None) -> list[Recorded]:
+        """Check-ins in time order (since a moment, if given)."""
+        query = "SELECT * FROM checkin" + (" WHERE at >= ?" if since else "") + " ORDER BY at"
+        with self._lock:
+            rows = self.db.execute(query, (since.isoformat(),) if since else ()).fetchall()
+        return [Recorded(key, member, name, Plan(plan), _time(at), EntryKind(kind), _time(ends), _time(out),
+                         bool(new_use), pass_id or "", source, note)
+                for key, member, name, plan, at, kind, ends, out, new_use, pass_id, source, note in rows]
+
+    def checkins_on(self, day: date) -> list[Recorded]:
+        """The day's check-ins."""
+        return [c for c in self.checkins() if local(c.at).date() == day]
+
+    def checkin_for_pass(self, pass_id: str) -> Recorded | None:
+        """The check-in a pass was used for, if any."""
+        return next((c for c in self.checkins() if pass_id and c.pass_id == pass_id), None)
+
+    def check_out(self, key: str, at: datetime) -> None:
+        """A member leaves for good."""
+        with self.transaction() as db:
+            db.execute("UPDATE checkin SET checked_out_at = ? WHERE key = ? AND checked_out_at IS NULL",
+                       (at.isoformat(), key))
+
+    # --- companions and audit --------------------------------------------------------------------
+
+    def add_companion(self, at: datetime, fee_yen: int | None) -> None:
+        """A paying non-member companion sits down."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO companion (at, fee_yen) VALUES (?, ?)", (at.isoformat(), fee_yen))
+
+    def companion_leaves(self, at: datetime) -> bool:
+        """The longest-staying companion leaves; False when none is in."""
+        with self.transaction() as db:
+            return db.execute("UPDATE companion SET left_at = ? WHERE seq = (SELECT MIN(seq) FROM companion WHERE "
+                              "left_at IS NULL)", (at.isoformat(),)).rowcount == 1
+
+    def companions_in(self) -> int:
+        """Companions who have not left."""
+        with self._lock:
+            return self.db.execute("SELECT COUNT(*) FROM companion WHERE left_at IS NULL").fetchone()[0]
+
+    def audit(self, db: sqlite3.Connection | None, at: datetime, action: str, member_id: int | None = None,
+              reason: str = "", detail: str = "") -> None:
+        """Append to the staff and refusal audit (in the caller's transaction, or its own)."""
+        row = (at.isoformat(), action, member_id, reason, detail)
+        if db is not None:
+            db.execute("INSERT INTO audit (at, action, member_id, reason, detail) VALUES (?,?,?,?,?)", row)
+            return
+        with self.transaction() as own:
+            own.execute("INSERT INTO audit (at, action, member_id, reason, detail) VALUES (?,?,?,?,?)", row)
+
+    def audit_rows(self) -> list[tuple]:
+        """The audit trail: (at, action, member, reason, detail)."""
+        with self._lock:
+            return self.db.execute("SELECT at, action, member_id, reason, detail FROM audit ORDER BY seq").fetchall()
+
+    # --- outbox -----------------------------------------------------------------------------------
+
+    def outbox(self, state: str | None = None) -> list[OutboxItem]:
+        """Outbox items, oldest first, of one state if given."""
+        query = "SELECT key, path, body, state, attempts, next_at, last_error FROM outbox"
+        with self._lock:
+            rows = self.db.execute(query + (" WHERE state = ?" if state else "") + " ORDER BY created_at, key",
+                                   (state,) if state else ()).fetchall()
+        return [OutboxItem(k, p, json.loads(b), s, a, n, e) for k, p, b, s, a, n, e in rows]
+
+    def next_due(self) -> OutboxItem | None:
+        """The queued item due soonest."""
+        items = self.outbox("queued")
+        return min(items, key=lambda item: item.next_at) if items else None
+
+    def settle(self, key: str, state: str, attempts: int, next_at: float, error: str = "") -> None:
+        """Record a send's outcome: sent, dead, or queued again for later."""
+        with self.transaction() as db:
+            db.execute("UPDATE outbox SET state = ?, attempts = ?, next_at = ?, last_error = ? WHERE key = ?",
+                       (state, attempts, next_at, error, key))
+
+    # --- cached platform data ---------------------------------------------------------------------
+
+    def cached(self, name: str, default: object) -> object:
+        """A value fetched from the platform earlier (keys, revocations)."""
+        with self._lock:
+            row = self.db.execute("SELECT value FROM cache WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def cache(self, name: str, value: object) -> None:
+        """Keep a value fetched from the platform."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO cache (name, value) VALUES (?, ?)", (name, json.dumps(value)))
+
+
+def new_key() -> str:
+    """A fresh idempotency key for one check-in."""
+    return str(uuid.uuid4())

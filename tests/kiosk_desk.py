@@ -1,0 +1,36 @@
+"""Helpers for the kiosk's tests: a reception at an example facility, and members' passes."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+from facility.config import FacilityConfig
+from facility.models import Plan
+from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
+from kiosk.reception import Reception
+from kiosk.store import KioskStore
+from simulator.clock import ShiftedClock
+from tests.conftest import CONFIG_DIR
+
+PLATFORM_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "platform-demo.pem")
+
+
+def member_pass(cfg: FacilityConfig, member_id: int = 1001, plan: Plan = Plan.CORPORATE, name: str = "佐藤 葵",
+                first_visit: bool = False, at: float | None = None, key: SigningKey = PLATFORM_KEY,
+                facility_id: str | None = None) -> str:
+    """A fresh pass as the app shows it, bound to the facility."""
+    issued = int(at if at is not None else time.time())
+    return mint(MemberPass(member_id, plan, new_id(8), issued, 90, facility_tag(facility_id or cfg.facility.id), None,
+                           name, first_visit), key)
+
+
+def clock_at(moment: datetime) -> ShiftedClock:
+    """A clock reading moment now and running on from there."""
+    return ShiftedClock((moment - ShiftedClock().now()).total_seconds())
+
+
+def reception(cfg: FacilityConfig, tmp_path: Path, moment: datetime) -> Reception:
+    """A reception for the facility with its own store, its clock set to moment."""
+    return Reception(cfg, KioskStore(tmp_path / "kiosk.db"), clock_at(moment))
