@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import json
+import signal
 import sys
+from pathlib import Path
 
+import cv2
+
+from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, program_parser
-from facility.config.schema import FacilityConfig
-from facility.errors import ConfigProblem
+from facility.errors import ConfigError, ConfigProblem, FacilityError
+from kiosk.camera import FrameSource, OpenCVCamera
+from kiosk.decoding import make_decoder
+from kiosk.security import hash_pin
 
 
 def kiosk_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
@@ -17,22 +26,88 @@ def kiosk_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
         problems.append(ConfigProblem("facility.kind", f"a {cfg.facility.kind.value} facility has no reception kiosk"))
     if cfg.kiosk is None:
         problems.append(ConfigProblem("kiosk", "the kiosk needs a [kiosk] table (id, decoder, camera, ...)"))
+    elif cfg.kiosk.signing_key_file is None:
+        problems.append(ConfigProblem("kiosk.signing_key_file", "the kiosk signs its front-desk code: give its key file"))
     return problems
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The program's arguments."""
-    return program_parser("officepass-kiosk", "Reception kiosk of a coworking-pass facility.", "config/regus-shinjuku.toml")[0]
+    parser, action = program_parser("officepass-kiosk", "Reception kiosk of a coworking-pass facility.",
+                                    "config/regus-shinjuku.toml")
+    action.add_argument("--hash-pin", action="store_true", help="ask for a staff PIN and print its hash for [kiosk]")
+    parser.add_argument("--windowed", action="store_true", help="run in a window instead of full screen (bench, demo)")
+    return parser
+
+
+def decode_parser() -> argparse.ArgumentParser:
+    """`officepass-kiosk decode IMAGE...`."""
+    parser = argparse.ArgumentParser(prog="officepass-kiosk decode", description="Decode 2D codes in image files.",
+                                     epilog="example: officepass-kiosk decode --decoder pyzbar photo1.png photo2.jpg")
+    parser.add_argument("images", nargs="+", type=Path)
+    parser.add_argument("--decoder", choices=["zxing", "pyzbar"], help="default: the facility file's, else zxing")
+    parser.add_argument("--config", help="take the decoder from this facility file")
+    return parser
+
+
+def decode(argv: list[str]) -> int:
+    """Print one JSON line per image: {"file": ..., "texts": [...]} (and "error" when unreadable)."""
+    args = decode_parser().parse_args(argv)
+    name = args.decoder or (load_config(args.config).kiosk.decoder if args.config else "zxing")
+    decoder, failed = make_decoder(name), False
+    for path in args.images:
+        image = cv2.imread(str(path))
+        line = {"file": str(path), "texts": [d.text for d in decoder.decode(image)] if image is not None else []}
+        if image is None:
+            line["error"] = "not a readable image"
+            failed = True
+        print(json.dumps(line, ensure_ascii=False))
+    return 1 if failed else 0
+
+
+def camera_for(cfg: FacilityConfig) -> FrameSource:
+    """The camera the facility file names: the simulator's only when it says 'simulated'."""
+    if cfg.kiosk.camera == "simulated":
+        from simulator.camera import VirtualCamera
+        return VirtualCamera(paced=True)
+    return OpenCVCamera(cfg.kiosk.camera)
+
+
+def run(cfg: FacilityConfig, windowed: bool) -> int:
+    """Open the kiosk until staff exit it (or SIGTERM)."""
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk.app import KioskApp
+    from messagebus import BrokerSettings
+    application = QApplication.instance() or QApplication(sys.argv[:1])
+    broker = BrokerSettings.from_config(cfg.mqtt, f"kiosk-{cfg.facility.id}-{cfg.kiosk.id}") if cfg.mqtt else None
+    kiosk = KioskApp(cfg, camera_for(cfg), broker=broker)
+    signal.signal(signal.SIGTERM, lambda *_: kiosk.stop())
+    kiosk.start(full_screen=not windowed)
+    kiosk.window.destroyed.connect(application.quit)
+    return application.exec()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-kiosk."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["decode"]:
+        return decode(argv[1:])
     args = build_parser().parse_args(argv)
     if args.check_config:
         return check_config(args.check_config, "officepass-kiosk", kiosk_needs)
-    print("officepass-kiosk: the kiosk window is not built yet (see the kiosk issue); "
-          "use --check-config to validate a file", file=sys.stderr)
-    return 2
+    if args.hash_pin:
+        print(hash_pin(getpass.getpass("staff PIN: ")))
+        return 0
+    try:
+        cfg = load_config(args.config)
+        problems = kiosk_needs(cfg)
+        if problems:
+            raise ConfigError(args.config, problems)
+        return run(cfg, args.windowed)
+    except (FacilityError, OSError) as exc:
+        print(f"officepass-kiosk: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -278,6 +278,8 @@ class Kiosk(Strict):
     signing_key_file: FilePath | None = Field(default=None, description="The kiosk's Ed25519 key for desk codes.")
     data_dir: FilePath = Field(default=Path("var/kiosk"), validate_default=True, description="Where the kiosk keeps its SQLite files.")
     language: Literal["ja", "en"] = Field(default="ja", description="Language shown first.")
+    staff_pin_hash: str = Field(pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]{64}$",
+                                description="PBKDF2 hash of the staff PIN: officepass-kiosk --hash-pin.")
 
 
 class Lockd(Strict):

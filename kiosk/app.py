@@ -1,0 +1,209 @@
+"""The kiosk put together: reception, outbox, scanner, desk code and platform messages behind the window."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QApplication
+
+from facility.clock import Clock, SystemClock
+from facility.config import FacilityConfig
+from facility.platform import PlatformClient
+from facility.tokens import SigningKey
+from facility.topics import SiteTopics
+from kiosk.camera import FrameSource
+from kiosk.decoding import make_decoder
+from kiosk.desk_code import DeskCodeShow
+from kiosk.outbox import OutboxSender, OutboxStatus
+from kiosk.reception import Reception, Verdict
+from kiosk.scanner import Scanner
+from kiosk.security import PinGuard
+from kiosk.staff_actions import StaffActions
+from kiosk.store import KioskStore
+from kiosk.texts import t
+from kiosk.window import KioskWindow
+from messagebus import BrokerSettings, BusClient, Inbound, Will
+
+log = logging.getLogger(__name__)
+VERDICT_SECONDS = 4
+
+
+class KioskApp(QObject):
+    """One kiosk for one facility."""
+
+    verdict_ready = Signal(object)
+    outbox_changed = Signal(int, int, bool, str)  # plain values: nothing Python-owned waits in Qt's queue
+
+    def __init__(self, cfg: FacilityConfig, camera: FrameSource, *, clock: Clock | None = None,
+                 broker: BrokerSettings | None = None, data_dir: Path | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.language = cfg.kiosk.language
+        self.clock = clock or SystemClock()
+        self.data_dir = Path(data_dir or cfg.kiosk.data_dir)
+        self.store = KioskStore(self.data_dir / "kiosk.db")
+        self.reception = Reception(cfg, self.store, self.clock)
+        self.desk_code = DeskCodeShow(cfg.facility.id, cfg.kiosk.id, cfg.kiosk.desk_code_period_seconds,
+                                      SigningKey.load(cfg.kiosk.signing_key_file), self.clock)
+        self.outbox = OutboxSender(self.store, PlatformClient(cfg.platform), cfg.facility.id, self._occupancy_report,
+                                   lambda status: self.outbox_changed.emit(*dataclasses.astuple(status)))
+        self.outbox_status = OutboxStatus(0, 0, True, "")
+        self.camera_ok = True
+        self.window = KioskWindow(cfg.facility.name)
+        self.scanner = Scanner(camera, make_decoder(cfg.kiosk.decoder), self)
+        self.pin = PinGuard(cfg.kiosk.staff_pin_hash)
+        self.staff = StaffActions(self)
+        self.bus = self._make_bus(broker) if broker else None
+        self.tick = QTimer(self)
+        self.back_home = QTimer(self)
+        self._wire()
+
+    def _make_bus(self, broker: BrokerSettings) -> BusClient:
+        """The link on which the platform hands over desk-code check-ins."""
+        topics = SiteTopics(self.cfg.mqtt.topic_prefix if self.cfg.mqtt else "officepass", self.cfg.facility.id)
+        self.topics = topics
+        bus = BusClient(broker, will=Will(topics.kiosk(self.cfg.kiosk.id, "availability"), b"offline"))
+        bus.subscribe(topics.kiosk(self.cfg.kiosk.id, "checkin"), self._desk_checkin)
+        bus.connection_listeners.append(lambda up: up and bus.publish(
+            topics.kiosk(self.cfg.kiosk.id, "availability"), b"online", retain=True, timeout=None))
+        return bus
+
+    def _wire(self) -> None:
+        """Connect signals to what they drive."""
+        home = self.window.home
+        self.scanner.worker.found.connect(self.on_scanned)
+        self.scanner.worker.preview.connect(self._preview)
+        self.scanner.worker.camera_ok.connect(self._camera_changed)
+        self.verdict_ready.connect(self.show_verdict)
+        self.outbox_changed.connect(self._outbox_changed)
+        home.language.clicked.connect(self.toggle_language)
+        home.staff.clicked.connect(lambda: self.window.show_page(self.window.pin))
+        self.window.pin.cancelled.connect(self.go_home)
+        self.window.pin.entered.connect(self.staff.unlock)
+        self.window.verdict.tapped.connect(self.go_home)
+        self.tick.timeout.connect(self.refresh)
+        self.back_home.setSingleShot(True)
+        self.back_home.timeout.connect(self.go_home)
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    def start(self, full_screen: bool = True) -> None:
+        """Show the window and start scanning, sending and listening."""
+        self.retranslate()
+        self.refresh()
+        self.outbox.start()
+        self.scanner.start()
+        if self.bus is not None:
+            self.bus.start()
+        self.tick.start(1000)
+        self.window.showFullScreen() if full_screen else self.window.show()
+
+    def stop(self) -> None:
+        """Stop everything and close the window."""
+        self.tick.stop()
+        self.scanner.stop()
+        self.outbox.stop()
+        if self.bus is not None:
+            self.bus.stop()
+        QCoreApplication.sendPostedEvents()  # deliver what the threads queued while Python is alive
+        self.window.allow_close()
+        self.window.close()
+        self.window.deleteLater()
+        self.store.close()
+
+    # --- members ---------------------------------------------------------------------------
+
+    def on_scanned(self, text: str) -> None:
+        """A code from the camera: judge it, keep it, show it."""
+        verdict = self.reception.present(text, "member_screen")
+        self.outbox.wake()
+        self.show_verdict(verdict)
+
+    def _desk_checkin(self, message: Inbound) -> None:
+        """The platform hands over a member who scanned the desk code (on the bus's thread)."""
+        try:
+            text = json.loads(message.payload)["pass"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable desk check-in message")
+            return
+        verdict = self.reception.present(text, "desk_code")
+        self.outbox.wake()
+        if message.response_topic:
+            self.bus.publish(message.response_topic, json.dumps(verdict.answer(), ensure_ascii=False),
+                             correlation=message.correlation, timeout=None)
+        self.verdict_ready.emit(verdict)
+
+    def show_verdict(self, verdict: Verdict) -> None:
+        """The green or red page, a sound, and back to scanning after a few seconds."""
+        self.window.verdict.show_verdict(verdict, self.language)
+        self.window.show_page(self.window.verdict)
+        QApplication.beep()
+        self.back_home.start(VERDICT_SECONDS * 1000)
+
+    def go_home(self) -> None:
+        """Back to the reception page."""
+        self.window.show_page(self.window.home)
+        self.refresh()
+
+    # --- screen upkeep ---------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Every second: the desk code, vacancy and the status line."""
+        text, left = self.desk_code.current()
+        home = self.window.home
+        home.show_code(text, left, self.desk_code.period, self.language)
+        home.show_vacancy(self.reception.vacancy(), self.language)
+        home.status.setText(self.status_text())
+        if self.window.page is self.window.staff:
+            self.staff.refresh()
+
+    def status_text(self) -> str:
+        """What is wrong, in words, or nothing."""
+        if not self.camera_ok:
+            return t("camera_lost", self.language)
+        status = self.outbox_status
+        if not status.reachable:
+            return t("platform_down", self.language, n=status.queued)
+        if status.dead:
+            return t("dead_letters", self.language, n=status.dead)
+        return ""
+
+    def toggle_language(self) -> None:
+        """Japanese <-> English, one touch."""
+        self.language = "en" if self.language == "ja" else "ja"
+        self.retranslate()
+        self.refresh()
+
+    def retranslate(self) -> None:
+        """Every fixed text in the current language."""
+        self.window.home.retranslate(self.language)
+        self.window.pin.retranslate(self.language)
+        self.window.staff.retranslate(self.language, self.cfg.companions.drop_in_fee_yen)
+
+    def _preview(self, image: QImage) -> None:
+        """Show the camera on the reception page (and the staff page)."""
+        pixmap = QPixmap.fromImage(image)
+        self.window.home.camera.setPixmap(pixmap.scaled(self.window.home.camera.size()))
+        self.window.staff.camera.setPixmap(pixmap.scaled(self.window.staff.camera.size()))
+
+    def _camera_changed(self, ok: bool) -> None:
+        """The camera went away or came back."""
+        self.camera_ok = ok
+        self.window.home.status.setText(self.status_text())
+
+    def _outbox_changed(self, queued: int, dead: int, reachable: bool, error: str) -> None:
+        """The link to the platform changed."""
+        self.outbox_status = OutboxStatus(queued, dead, reachable, error)
+        self.window.home.status.setText(self.status_text())
+
+    def _occupancy_report(self) -> dict:
+        """What the platform is told of who is in (only when it changed)."""
+        occupancy = self.reception.occupancy()
+        state = self.reception.vacancy()
+        return {"members_in": occupancy.members_in, "companions_in": occupancy.companions_in,
+                "vacancy": state.code if state else None}

@@ -1,0 +1,103 @@
+"""Capture and decoding off the UI thread: a worker reads frames at the camera's rate and reports codes."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+from kiosk.camera import FrameSource
+from kiosk.decoding import Decoder
+
+RECONNECT_SECONDS = 1.0
+REPEAT_WINDOW = 3.0
+
+
+def to_qimage(frame: np.ndarray) -> QImage:
+    """A BGR frame as a QImage that owns its pixels."""
+    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    height, width = rgb.shape[:2]
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+class ScanWorker(QObject):
+    """Reads the camera, decodes each frame, and says what it found; lives on its own thread."""
+
+    found = Signal(str)
+    preview = Signal(QImage)
+    camera_ok = Signal(bool)
+
+    def __init__(self, camera: FrameSource, decoder: Decoder, preview_every: int = 3) -> None:
+        super().__init__()
+        self.camera = camera
+        self.decoder = decoder
+        self.preview_every = preview_every
+        self.frames = 0
+        self.decoded = 0
+        self._stop = threading.Event()
+        self._last: dict[str, float] = {}
+        self._camera_ok: bool | None = None
+
+    @Slot()
+    def run(self) -> None:
+        """Read and decode until stopped; a lost camera is retried every second."""
+        while not self._stop.is_set():
+            frame = self.camera.read()
+            if frame is None:
+                self._report_camera(False)
+                self._stop.wait(RECONNECT_SECONDS)
+                continue
+            self._report_camera(True)
+            self._look_at(frame)
+
+    def _look_at(self, frame: np.ndarray) -> None:
+        """Decode a frame; report new codes, and show a preview with the codes outlined."""
+        self.frames += 1
+        found = self.decoder.decode(frame)
+        now = time.monotonic()
+        for code in found:
+            self.decoded += 1
+            if now - self._last.get(code.text, -REPEAT_WINDOW) >= REPEAT_WINDOW:
+                self.found.emit(code.text)  # a pass held up is seen in every frame: say so once
+            self._last[code.text] = now
+        if found or self.frames % self.preview_every == 0:
+            shown = frame.copy()
+            for code in found:
+                cv2.polylines(shown, [np.array(code.corners, np.int32)], True, (60, 200, 60), 6)
+            self.preview.emit(to_qimage(shown))
+
+    def _report_camera(self, ok: bool) -> None:
+        """Say when the camera goes away or comes back."""
+        if ok != self._camera_ok:
+            self._camera_ok = ok
+            self.camera_ok.emit(ok)
+
+    def stop(self) -> None:
+        """Finish the loop."""
+        self._stop.set()
+
+
+class Scanner(QObject):
+    """Owns the worker and its thread."""
+
+    def __init__(self, camera: FrameSource, decoder: Decoder, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread(self)
+        self.worker = ScanWorker(camera, decoder)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.thread.finished.connect(self.worker.deleteLater)
+
+    def start(self) -> None:
+        """Start scanning."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop scanning and wait for the thread."""
+        self.worker.stop()
+        self.thread.quit()
+        self.thread.wait(5000)

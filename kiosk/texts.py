@@ -1,0 +1,52 @@
+"""Every word the kiosk shows, in Japanese (first) and English."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "scan_desk": ("アプリのチェックインカメラでこのコードを読み取ってください", "Scan this code with the app's check-in camera"),
+    "or_show": ("または、アプリの「2次元コードを表示」をカメラにかざしてください", "Or hold the app's 2D code up to the camera"),
+    "refresh_in": ("{s}秒ごとに更新されます(あと{left}秒)", "Changes every {s} s ({left} s left)"),
+    "welcome": ("ようこそ、{name} 様", "Welcome, {name}"),
+    "welcome_back": ("おかえりなさい、{name} 様", "Welcome back, {name}"),
+    "already": ("{name} 様は受付済みです", "{name}, you are already checked in"),
+    "until": ("ご利用は {time} までです", "Your visit runs until {time}"),
+    "no_end": ("ご利用時間の制限はありません", "Your visit has no time limit"),
+    "staff_checks": ("スタッフ確認事項", "For staff"),
+    "refused": ("ご利用いただけません", "Entry refused"),
+    "see_staff": ("スタッフにお声がけください", "Please ask the staff"),
+    "camera_lost": ("カメラが接続されていません。再接続しています…", "The camera is disconnected; reconnecting…"),
+    "platform_down": ("本部と通信できません。受付は続けられます(未送信 {n} 件)",
+                      "The platform is unreachable; check-in goes on ({n} waiting to send)"),
+    "dead_letters": ("送信できなかった受付が {n} 件あります", "{n} check-ins could not be sent"),
+    "all_good": ("", ""),
+    "staff": ("スタッフ", "Staff"),
+    "other_language": ("English", "日本語"),
+    "pin_prompt": ("スタッフ暗証番号", "Staff PIN"),
+    "pin_wrong": ("暗証番号が違います", "Wrong PIN"),
+    "pin_locked": ("しばらくお待ちください({s}秒)", "Too many tries; wait {s} s"),
+    "occupancy": ("在席 {members} 名・同伴 {companions} 名", "{members} members and {companions} companions in"),
+    "queue": ("未送信 {queued} 件・送信不能 {dead} 件", "{queued} waiting to send, {dead} failed"),
+    "back": ("受付に戻る", "Back to reception"),
+    "exit": ("キオスクを終了", "Exit kiosk"),
+    "check_out": ("退出処理", "Check out"),
+    "retry_dead": ("送信不能分を再送", "Resend failed"),
+    "admit_manual": ("手動で受付", "Admit manually"),
+    "override": ("直前の拒否を取り消して受付", "Override last refusal"),
+    "reason": ("理由", "Reason"),
+    "reason_needed": ("理由を入力してください", "Enter a reason"),
+    "companion_in": ("同伴者 入店 (¥{fee})", "Companion in (¥{fee})"),
+    "companion_not_sold": ("同伴者の利用は販売していません", "Companion drop-in is not sold here"),
+    "companion_out": ("同伴者 退店", "Companion out"),
+    "report": ("本日の利用レポートを保存", "Save today's usage report"),
+    "report_saved": ("保存しました: {path}", "Saved: {path}"),
+    "member_id": ("会員番号", "Member no."),
+    "name": ("氏名", "Name"),
+    "done": ("処理しました", "Done"),
+    "nothing_to_override": ("取り消せる拒否はありません", "No refusal to override"),
+}
+
+
+def t(key: str, language: str, **values: object) -> str:
+    """The text in the language ("ja" or "en"), with values filled in."""
+    ja, en = TEXTS[key]
+    return (en if language == "en" else ja).format(**values)

@@ -1,0 +1,162 @@
+"""The kiosk as a member and staff meet it: real Qt widgets, the simulator's camera, the stand-in platform."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from facility.models import Plan
+from facility.reasons import Reason
+from kiosk.app import KioskApp
+from kiosk.decoding import ZxingDecoder
+from kiosk.texts import t
+from simulator.camera import VirtualCamera
+from simulator.phone import Phone, PlatformClient
+from simulator.screen import Shot
+from tests.conftest import CONFIG_DIR, bus_settings
+from tests.kiosk_desk import member_pass
+from tests.rulebook import KAIKATSU
+
+# Always open, no cut-offs: what the tests see does not depend on when they run.
+ALWAYS_OPEN = KAIKATSU.model_copy(update={"rules": KAIKATSU.rules.model_copy(update={
+    "entry_cutoffs": [], "plans_admitted": [Plan.INDIVIDUAL_PREMIUM, Plan.CORPORATE]})})
+
+
+def kiosk_config(platform_url: str):
+    """The always-open facility pointing at the test's platform."""
+    return ALWAYS_OPEN.model_copy(update={
+        "platform": ALWAYS_OPEN.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 1}),
+        "kiosk": ALWAYS_OPEN.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"})})
+
+
+@pytest.fixture
+def camera() -> VirtualCamera:
+    """The simulator's camera, paced like a real one."""
+    return VirtualCamera(640, 480, fps=30, paced=True)
+
+
+@pytest.fixture
+def kiosk(qtbot, camera, platform, broker, tmp_path):
+    """A running kiosk for the always-open facility."""
+    app = KioskApp(kiosk_config(platform.server.url), camera, broker=bus_settings(broker, "lockd", "kiosk-test"),
+                   data_dir=tmp_path)
+    app.start(full_screen=False)
+    qtbot.waitUntil(lambda: app.bus.connected, timeout=10000)
+    yield app
+    app.stop()
+    gc.collect()
+
+
+def verdict_shown(app: KioskApp) -> bool:
+    """True once the verdict page is in front."""
+    return app.window.page is app.window.verdict
+
+
+def test_a_pass_held_to_the_camera_is_admitted(qtbot, kiosk: KioskApp, camera: VirtualCamera) -> None:
+    camera.show(member_pass(ALWAYS_OPEN))
+    qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
+    assert kiosk.window.verdict.headline.text() == "ようこそ、佐藤 葵 様"
+    assert "までです" in kiosk.window.verdict.detail.text()
+    assert len(kiosk.store.checkins()) == 1 and kiosk.store.outbox()[0].body["source"] == "member_screen"
+
+
+def test_a_dark_mode_pass_is_read(qtbot, kiosk: KioskApp, camera: VirtualCamera) -> None:
+    camera.show(member_pass(ALWAYS_OPEN, member_id=1002), Shot(dark_mode=True, tilt_x=15))
+    qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
+    assert kiosk.store.checkins()[0].member_id == 1002
+
+
+def test_a_refusal_is_red_with_its_reason_in_both_languages(qtbot, kiosk: KioskApp, camera: VirtualCamera) -> None:
+    camera.show(member_pass(ALWAYS_OPEN, plan=Plan.INDIVIDUAL_BASIC))
+    qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
+    page = kiosk.window.verdict
+    assert page.headline.text() == "ご利用いただけません"
+    assert page.detail.text() == Reason.PLAN_NOT_ADMITTED.ja
+    assert Reason.PLAN_NOT_ADMITTED.en in page.secondary.text()
+    assert "#b3261e" in page.styleSheet() and kiosk.store.checkins() == []
+
+
+def test_the_same_pass_shown_again_is_not_counted_twice(qtbot, kiosk: KioskApp) -> None:
+    text = member_pass(ALWAYS_OPEN)
+    kiosk.on_scanned(text)
+    kiosk.on_scanned(text)
+    assert kiosk.window.verdict.headline.text() == "佐藤 葵 様は受付済みです"
+    assert len(kiosk.store.checkins()) == 1
+
+
+def test_the_language_switch_is_one_touch(qtbot, kiosk: KioskApp) -> None:
+    qtbot.mouseClick(kiosk.window.home.language, Qt.MouseButton.LeftButton)
+    assert kiosk.language == "en"
+    assert kiosk.window.home.scan_hint.text() == t("scan_desk", "en")
+    kiosk.on_scanned(member_pass(ALWAYS_OPEN, plan=Plan.INDIVIDUAL_BASIC))
+    assert kiosk.window.verdict.detail.text() == Reason.PLAN_NOT_ADMITTED.en
+
+
+def test_camera_lost_and_back_is_said_on_screen(qtbot, kiosk: KioskApp, camera: VirtualCamera) -> None:
+    camera.unplug()
+    qtbot.waitUntil(lambda: kiosk.window.home.status.text() == t("camera_lost", "ja"), timeout=10000)
+    camera.plug()
+    qtbot.waitUntil(lambda: kiosk.window.home.status.text() == "", timeout=10000)
+    camera.show(member_pass(ALWAYS_OPEN))
+    qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
+
+
+def test_platform_down_then_back_loses_nothing_and_doubles_nothing(qtbot, kiosk: KioskApp, platform) -> None:
+    platform.server.go_unreachable()
+    for member in (1001, 1004):
+        kiosk.on_scanned(member_pass(ALWAYS_OPEN, member_id=member))
+        assert kiosk.window.verdict.headline.text().startswith("ようこそ")  # check-in goes on
+    qtbot.waitUntil(lambda: kiosk.window.home.status.text() == t("platform_down", "ja", n=2), timeout=10000)
+    platform.server.restore()
+    for item in kiosk.store.outbox("queued"):
+        kiosk.store.settle(item.key, "queued", item.attempts, 0)  # skip the back-off
+    kiosk.outbox.wake()
+    qtbot.waitUntil(lambda: len(platform.state.checkins_of(ALWAYS_OPEN.facility.id)) == 2, timeout=10000)
+    qtbot.waitUntil(lambda: kiosk.window.home.status.text() == "", timeout=10000)
+    assert sorted(c["member_id"] for c in platform.state.checkins_of(ALWAYS_OPEN.facility.id)) == [1001, 1004]
+
+
+def test_staff_pin_override_and_report(qtbot, kiosk: KioskApp, tmp_path) -> None:
+    kiosk.on_scanned(member_pass(ALWAYS_OPEN, plan=Plan.INDIVIDUAL_BASIC))
+    kiosk.window.home.staff.click()
+    assert kiosk.window.page is kiosk.window.pin
+    qtbot.keyClicks(kiosk.window.pin.pin, "0000\r")
+    assert kiosk.window.pin.message.text() == t("pin_wrong", "ja") and kiosk.window.page is kiosk.window.pin
+    qtbot.keyClicks(kiosk.window.pin.pin, "2580\r")
+    assert kiosk.window.page is kiosk.window.staff
+    staff = kiosk.window.staff
+    staff.buttons["override"].click()
+    assert staff.message.text() == t("reason_needed", "ja") and kiosk.store.checkins() == []
+    qtbot.keyClicks(staff.reason, "trial day approved")
+    staff.buttons["override"].click()
+    (kept,) = kiosk.store.checkins()
+    assert kept.note == "staff: trial day approved" and staff.today.rowCount() == 1
+    path = kiosk.staff.save_report()
+    assert path.read_text().count("\n") == 2  # header and one use
+
+
+def test_the_kiosk_cannot_be_closed_without_staff(qtbot, kiosk: KioskApp) -> None:
+    kiosk.window.close()
+    assert kiosk.window.isVisible()
+
+
+def qimage_to_array(image: QImage) -> np.ndarray:
+    """A QImage as an RGB numpy array."""
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    raw = np.frombuffer(image.constBits(), np.uint8).reshape(height, image.bytesPerLine())
+    return raw[:, : width * 3].reshape(height, width, 3).copy()
+
+
+def test_a_member_scans_the_desk_code_and_is_welcomed(qtbot, kiosk: KioskApp, platform) -> None:
+    shown = qimage_to_array(kiosk.window.home.code.pixmap().toImage())
+    (code,) = ZxingDecoder().decode(shown)
+    answer = Phone(1004, PlatformClient(platform.server.url)).scan_desk_code(code.text)
+    assert (answer["result"], answer["name"]) == ("admitted", "田中 結衣")
+    qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
+    assert kiosk.window.verdict.headline.text() == "ようこそ、田中 結衣 様"
+    assert kiosk.store.checkins()[0].source == "desk_code"
