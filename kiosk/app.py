@@ -61,6 +61,7 @@ class KioskApp(QObject):
         self.bus = self._make_bus(broker) if broker else None
         self.tick = QTimer(self)
         self.back_home = QTimer(self)
+        self.stopped = False
         self._wire()
 
     def _make_bus(self, broker: BrokerSettings) -> BusClient:
@@ -105,7 +106,9 @@ class KioskApp(QObject):
 
     def stop(self) -> None:
         """Stop everything and close the window."""
+        self.stopped = True
         self.tick.stop()
+        self.back_home.stop()
         self.scanner.stop()
         self.outbox.stop()
         if self.bus is not None:
@@ -154,6 +157,8 @@ class KioskApp(QObject):
 
     def refresh(self) -> None:
         """Every second: the desk code, vacancy and the status line."""
+        if self.stopped:
+            return
         text, left = self.desk_code.current()
         home = self.window.home
         home.show_code(text, left, self.desk_code.period, self.language)
