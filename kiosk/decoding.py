@@ -37,7 +37,8 @@ class ZxingDecoder:
 
     def decode(self, frame: np.ndarray) -> list[Decoded]:
         """Every QR code in the frame."""
-        found = zxingcpp.read_barcodes(frame, formats=zxingcpp.BarcodeFormat.QRCode, try_invert=True)
+        # Model 2 only: a pass never fits Micro QR or rMQR, and their false positives in moire would flash red.
+        found = zxingcpp.read_barcodes(frame, formats=zxingcpp.BarcodeFormat.QRCodeModel2, try_invert=True)
         return [Decoded(b.text, tuple((p.x, p.y) for p in (b.position.top_left, b.position.top_right,
                                                              b.position.bottom_right, b.position.bottom_left)))
                 for b in found if b.valid]

@@ -52,6 +52,9 @@ class HomePage(QWidget):
         self.code = QLabel()
         self.code.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.scan_hint, self.countdown = label("", 20, True), label("", 14)
+        for centred in (self.scan_hint, self.countdown):
+            centred.setMinimumWidth(640)
+            centred.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.camera = QLabel()
         self.camera.setFixedSize(480, 270)
         self.camera.setStyleSheet("background: #222; border-radius: 8px;")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QTableWidget, QTableWidgetItem,
+    QComboBox, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QPushButton, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWidget,
 )
 
@@ -54,7 +54,11 @@ class StaffPage(QWidget):
         super().__init__(parent)
         self.summary, self.message = label("", 18, True), label("", 16, True, "#1b7f3b")
         self.today = QTableWidget(0, 6)
+        self.today.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.today.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.dead = QListWidget()
+        self.dead_title = label("", 14, True)
+        self.form_labels = {key: QLabel() for key in ("member_id", "name", "reason")}
         self.camera = QLabel()
         self.camera.setFixedSize(320, 180)
         self.member_id, self.member_name, self.reason = QLineEdit(), QLineEdit(), QLineEdit()
@@ -71,16 +75,19 @@ class StaffPage(QWidget):
             actions.addWidget(self.buttons[name])
         form = QGridLayout()
         for row, (key, field) in enumerate((("member_id", self.member_id), ("name", self.member_name))):
-            form.addWidget(QLabel(key), row, 0)
+            form.addWidget(self.form_labels[key], row, 0)
             form.addWidget(field, row, 1)
         form.addWidget(self.plan, 2, 1)
-        form.addWidget(QLabel("reason"), 3, 0)
+        form.addWidget(self.form_labels["reason"], 3, 0)
         form.addWidget(self.reason, 3, 1)
+        dead = QVBoxLayout()
+        dead.addWidget(self.dead_title)
+        dead.addWidget(self.dead)
         form.addWidget(self.buttons["admit_manual"], 4, 0)
         form.addWidget(self.buttons["override"], 4, 1)
         lower = QHBoxLayout()
         lower.addLayout(form, 2)
-        lower.addWidget(self.dead, 2)
+        lower.addLayout(dead, 2)
         lower.addWidget(self.camera)
         page = QVBoxLayout(self)
         page.addWidget(self.summary)
@@ -98,10 +105,14 @@ class StaffPage(QWidget):
                 button.setEnabled(companion_fee is not None)
             else:
                 button.setText(t(name, language))
+        for key, widget in self.form_labels.items():
+            widget.setText(t(key, language))
+        self.dead_title.setText(t("dead_title", language))
         self.member_id.setPlaceholderText(t("member_id", language))
         self.member_name.setPlaceholderText(t("name", language))
         self.reason.setPlaceholderText(t("reason", language))
-        self.today.setHorizontalHeaderLabels(["time", "member", "name", "kind", "until", "source"])
+        self.today.setHorizontalHeaderLabels([t(f"column_{c}", language) for c in ("time", "member", "name", "kind",
+                                                                                  "until", "source")])
 
     def show_today(self, rows: list[tuple[str, ...]]) -> None:
         """Today's check-ins, newest first; the row's key is kept for check-out."""

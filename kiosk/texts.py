@@ -42,6 +42,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "member_id": ("会員番号", "Member no."),
     "name": ("氏名", "Name"),
     "done": ("処理しました", "Done"),
+    "dead_title": ("送信不能の受付", "Check-ins that could not be sent"),
+    "column_time": ("時刻", "Time"),
+    "column_member": ("会員番号", "Member"),
+    "column_name": ("氏名", "Name"),
+    "column_kind": ("種別", "Kind"),
+    "column_until": ("終了", "Until"),
+    "column_source": ("受付方法", "Source"),
     "nothing_to_override": ("取り消せる拒否はありません", "No refusal to override"),
 }
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import cv2
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from facility.models import Plan
-from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
+from facility.tokens import MemberPass, SigningKey, facility_tag, mint
 from kiosk.camera import OpenCVCamera
 from kiosk.decoding import PyzbarDecoder, ZxingDecoder, make_decoder
 from simulator.camera import Segment, VirtualCamera
 from simulator.screen import Shot, phone_screen, render_frame
 
-PASS = mint(MemberPass(1001, Plan.CORPORATE, new_id(8), 1_795_000_000, 90, facility_tag("kaikatsu-ikebukuro"), None,
-                       "佐藤 葵"), SigningKey.generate())
+# A fixed pass (fixed key and id), so a condition that fails once fails every time.
+PASS = mint(MemberPass(1001, Plan.CORPORATE, b"camera01", 1_795_000_000, 90, facility_tag("kaikatsu-ikebukuro"), None,
+                       "佐藤 葵"), SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(32))))
 ZXING, PYZBAR = ZxingDecoder(), PyzbarDecoder()
 
 READABLE = {

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import json
 
+import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -11,12 +13,15 @@ from PySide6.QtGui import QImage
 
 from facility.models import Plan
 from facility.reasons import Reason
+from facility.tokens import SigningKey
 from kiosk.app import KioskApp
+from kiosk.cli import main as kiosk_main
 from kiosk.decoding import ZxingDecoder
 from kiosk.texts import t
 from simulator.camera import VirtualCamera
+from simulator.clock import ShiftedClock
 from simulator.phone import Phone, PlatformClient
-from simulator.screen import Shot
+from simulator.screen import Shot, render_frame
 from tests.conftest import CONFIG_DIR, bus_settings
 from tests.kiosk_desk import member_pass
 from tests.rulebook import KAIKATSU
@@ -43,7 +48,7 @@ def camera() -> VirtualCamera:
 def kiosk(qtbot, camera, platform, broker, tmp_path):
     """A running kiosk for the always-open facility."""
     app = KioskApp(kiosk_config(platform.server.url), camera, broker=bus_settings(broker, "lockd", "kiosk-test"),
-                   data_dir=tmp_path)
+                   data_dir=tmp_path, clock=ShiftedClock())
     app.start(full_screen=False)
     qtbot.waitUntil(lambda: app.bus.connected, timeout=10000)
     yield app
@@ -160,3 +165,45 @@ def test_a_member_scans_the_desk_code_and_is_welcomed(qtbot, kiosk: KioskApp, pl
     qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
     assert kiosk.window.verdict.headline.text() == "ようこそ、田中 結衣 様"
     assert kiosk.store.checkins()[0].source == "desk_code"
+
+
+def refusal_text(kiosk: KioskApp, reason: Reason) -> str:
+    """The pass text that makes the kiosk refuse for reason."""
+    cfg = kiosk.cfg
+    if reason is Reason.DAILY_LIMIT:  # one use a day: the first visit ran past its 3 h limit
+        kiosk.reception.admit_by_staff(1003, "高橋 陽翔", Plan.CORPORATE, "earlier today")
+        kiosk.clock.shift(4 * 3600)
+        return member_pass(cfg, member_id=1003, at=kiosk.clock.now().timestamp())
+    if reason is Reason.REVOKED:
+        kiosk.store.cache("revocations", {"member_ids": [1001], "pass_ids": []})
+    return {
+        Reason.BAD_FORMAT: "https://example.com/coupon",
+        Reason.UNKNOWN_KEY: member_pass(cfg, key=SigningKey.generate()),
+        Reason.EXPIRED: member_pass(cfg, at=kiosk.clock.now().timestamp() - 600),
+        Reason.WRONG_FACILITY: member_pass(cfg, facility_id="regus-shinjuku-south"),
+        Reason.PLAN_NOT_ADMITTED: member_pass(cfg, plan=Plan.INDIVIDUAL_BASIC),
+        Reason.REVOKED: member_pass(cfg, member_id=1001),
+    }[reason]
+
+
+@pytest.mark.parametrize("reason", [Reason.BAD_FORMAT, Reason.UNKNOWN_KEY, Reason.EXPIRED, Reason.WRONG_FACILITY,
+                                    Reason.PLAN_NOT_ADMITTED, Reason.REVOKED, Reason.DAILY_LIMIT],
+                         ids=lambda reason: reason.code)
+def test_each_refusal_reason_is_shown_in_red_with_its_words(qtbot, kiosk: KioskApp, reason: Reason) -> None:
+    text = refusal_text(kiosk, reason)
+    kept_before = len(kiosk.store.checkins())
+    kiosk.on_scanned(text)
+    assert verdict_shown(kiosk)
+    assert kiosk.window.verdict.detail.text() == reason.ja
+    assert reason.en in kiosk.window.verdict.secondary.text()
+    assert len(kiosk.store.checkins()) == kept_before
+
+
+def test_decode_command_prints_one_json_line_per_image(tmp_path, capsys) -> None:
+    text = member_pass(ALWAYS_OPEN)
+    cv2.imwrite(str(tmp_path / "dark.png"), render_frame(text, Shot(dark_mode=True)))
+    cv2.imwrite(str(tmp_path / "empty.png"), render_frame(None))
+    assert kiosk_main(["decode", str(tmp_path / "dark.png"), str(tmp_path / "empty.png")]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines == [{"file": str(tmp_path / "dark.png"), "texts": [text]}, {"file": str(tmp_path / "empty.png"), "texts": []}]
+    assert kiosk_main(["decode", "--decoder", "pyzbar", str(tmp_path / "missing.png")]) == 1

@@ -81,6 +81,12 @@ def test_a_controller_cannot_speak_for_another_site(client) -> None:
     assert watcher.empty()
 
 
+def test_kiosks_get_only_their_own_check_in_topics() -> None:
+    text = acl_text([load_config(CONFIG_DIR / "regus-shinjuku.toml")])
+    assert "user kiosk-regus-shinjuku\ntopic read officepass/regus-shinjuku-south/kiosk/reception-1/checkin" in text
+    assert "topic write officepass/regus-shinjuku-south/kiosk/reception-1/reply" in text
+
+
 def test_the_generated_acl_names_each_door() -> None:
     text = acl_text([H1T])
     for door in ("booth-a", "booth-b", "meeting-1"):
