@@ -128,10 +128,11 @@ class OutboxSender:
         self.last_error = error
 
     def _refresh_and_report(self) -> None:
-        """Every minute: fetch revocations; whenever occupancy changed: report it."""
+        """Every minute: fetch revocations and keys; whenever occupancy changed: report it."""
         try:
             if time.time() >= self._next_refresh:
                 self.store.cache("revocations", self.client.get("/revocations"))
+                self.store.cache("keys", self.client.get("/keys").get("keys", []))
                 self._next_refresh = time.time() + REFRESH_SECONDS
             report = self.occupancy_report()
             if report != self._reported:

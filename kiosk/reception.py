@@ -7,6 +7,7 @@ outbox item are one transaction: the screen turns green only after the commit.
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ class Reception:
         with self._lock:
             now = self.clock.now()
             with self.store.transaction() as db:
-                verified = verify_member_pass(text, self.pinned, now.timestamp(), skew=self.cfg.tokens.clock_skew_seconds,
+                verified = verify_member_pass(text, self.keyring(), now.timestamp(), skew=self.cfg.tokens.clock_skew_seconds,
                                               seen=self.store.seen, revocations=self.revocations(),
                                               facility_id=self.cfg.facility.id)
                 if isinstance(verified, Refusal):
@@ -168,6 +169,16 @@ class Reception:
         """The colour the app shows for this facility now."""
         now = self.clock.now()
         return vacancy(self.cfg.seats, self.occupancy(now), is_open(self.cfg.hours, now)) if self.cfg.seats else None
+
+    def keyring(self) -> Keyring:
+        """The pinned keys, plus the platform's published ones when the facility allows it."""
+        if not self.cfg.tokens.fetch_platform_keys:
+            return self.pinned
+        ring = Keyring(dict(self.pinned.keys))
+        for key in self.store.cached("keys", []):
+            if "member_pass" in key.get("purposes", []) and key.get("key_id") not in ring.keys:
+                ring.trust(f"platform {key['key_id']}", base64.b64decode(key["public_key"]), {"member_pass"})
+        return ring
 
     def revocations(self) -> Revocations:
         """Revocations cached from the platform."""

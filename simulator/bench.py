@@ -145,3 +145,79 @@ def _send_commands(cfg: FacilityConfig, key: SigningKey, sender: BusClient, mome
         sender.publish(topics.command(door.id), text, expiry=30, timeout=None)
         latencies.append(moments[door.id].get(timeout=10) - start)
     return latencies
+
+
+def _rss_mb() -> float:
+    """This process's resident memory in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def _run_until(qt, condition, timeout: float) -> bool:
+    """Run the Qt event loop (idle between events, no spinning) until condition holds, up to timeout seconds."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    loop, deadline = QEventLoop(), time.monotonic() + timeout
+    check = QTimer()
+    check.timeout.connect(lambda: (condition() or time.monotonic() > deadline) and loop.quit())
+    check.start(2)
+    if not condition():
+        loop.exec()
+    check.stop()
+    return condition()
+
+
+def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_seconds: float = 5.0) -> dict:
+    """The kiosk on the simulator's camera: frames decoded per second, code in frame to verdict on screen, idle cost."""
+    import os
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from facility.models import Plan
+    from facility.tokens import MemberPass, facility_tag
+    from kiosk.app import KioskApp
+    from simulator.camera import VirtualCamera
+    qt = QApplication.instance() or QApplication([])
+    base = load_config(REPO / "config" / "kaikatsu-ikebukuro.toml")
+    cfg = base.model_copy(update={"rules": base.rules.model_copy(update={"entry_cutoffs": [], "max_checkins_per_day": None}),
+                                  "seats": base.seats.model_copy(update={"total": 2000}),
+                                  "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1"})})
+    key = SigningKey.load(REPO / "config" / "demo-keys" / "platform-demo.pem")
+    camera = VirtualCamera(width, height, fps=30, paced=True)
+    logging.disable(logging.WARNING)
+    with tempfile.TemporaryDirectory() as data:
+        kiosk = KioskApp(cfg, camera, data_dir=Path(data))
+        shown: list[float] = []
+        kiosk.verdict_displayed.connect(lambda: shown.append(time.monotonic()))
+        kiosk.start(full_screen=False)
+        idle = _idle(qt, kiosk, idle_seconds)
+        latencies = []
+        for n in range(samples):
+            text = mint(MemberPass(9000 + n, Plan.CORPORATE, new_id(8), int(time.time()), 90,
+                                   facility_tag(cfg.facility.id), None, "計測"), key)
+            before = len(shown)
+            camera.show(text)
+            if _run_until(qt, lambda: len(shown) > before, 5):
+                latencies.append(shown[-1] - camera.code_first_seen_at)
+            camera.empty()
+            _run_until(qt, lambda: camera.frames_read % 5 == 0 and camera.code_first_seen_at is not None, 1)
+        kiosk.stop()
+    logging.disable(logging.NOTSET)
+    ordered = sorted(latencies)
+    return {"benchmark": "scan", "width": width, "height": height, "camera_fps": 30, **idle,
+            "code_to_verdict_ms": {"samples": len(ordered), "median": round(statistics.median(ordered) * 1000, 1),
+                                   "p95": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 1),
+                                   "max": round(ordered[-1] * 1000, 1)}}
+
+
+def _idle(qt, kiosk, seconds: float) -> dict:
+    """Decode rate, CPU share and memory while the kiosk scans an empty desk."""
+    worker = kiosk.scanner.worker
+    frames, cpu, wall = worker.frames, time.process_time(), time.monotonic()
+    _run_until(qt, lambda: time.monotonic() - wall >= seconds, seconds + 1)
+    elapsed = time.monotonic() - wall
+    return {"frames_decoded_per_second": round((worker.frames - frames) / elapsed, 1),
+            "idle_cpu_share_of_one_core": round((time.process_time() - cpu) / elapsed, 3),
+            "idle_rss_mb": _rss_mb(),
+            "note": "CPU includes the simulated camera drawing its frames in the same process"}

@@ -30,10 +30,12 @@ class VirtualCamera:
         self.paced = paced
         self.frames_read = 0
         self.shown: list[tuple[int, str | None]] = []
+        self.code_first_seen_at: float | None = None  # when the first frame with the current code was served
         self._rng = np.random.default_rng(seed)
         self._script: deque[Segment] = deque()
         self._current = Segment(None)
         self._left: int | None = None
+        self._fresh = False
         self._plugged = threading.Event()
         self._plugged.set()
         self._closed = threading.Event()
@@ -62,6 +64,7 @@ class VirtualCamera:
     def _start(self, segment: Segment) -> None:
         """Begin showing a segment."""
         self._current, self._left = segment, segment.frames
+        self._fresh = segment.text is not None
         self.shown.append((self.frames_read, segment.text))
 
     def _advance(self) -> None:
@@ -84,6 +87,8 @@ class VirtualCamera:
             self._wait_for_tick()
         with self._lock:
             segment = self._current
+            if self._fresh:
+                self.code_first_seen_at, self._fresh = time.monotonic(), False
             self.frames_read += 1  # counted first, so a segment begun now is logged at its first frame
             if self._left is not None:
                 self._left -= 1

@@ -85,9 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the broker and for each message")
     _broker_options(p)
     p = _add(sub, "bench", "run a benchmark and print its figures as JSON", "officepass-sim bench unlock --commands 1000")
-    p.add_argument("which", choices=["unlock"], help="unlock: platform publish to relay, next to raw MQTT")
+    p.add_argument("which", choices=["unlock", "scan"],
+                   help="unlock: platform publish to relay, next to raw MQTT; scan: the kiosk's camera to verdict")
     p.add_argument("--commands", type=int, default=1000, help="how many commands (default 1000)")
-    p.add_argument("--doors", type=int, default=1, help="doors under the one lockd (default 1)")
+    p.add_argument("--doors", type=int, default=1, help="unlock: doors under the one lockd (default 1)")
+    p.add_argument("--width", type=int, default=1280, help="scan: camera width (default 1280)")
+    p.add_argument("--height", type=int, default=720, help="scan: camera height (default 720)")
     p = _add(sub, "demo", "walk scripted members through the example facilities", "officepass-sim demo --json")
     p.add_argument("--json", action="store_true", help="print only the summary, as JSON")
     return parser
@@ -118,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         return demo(args.json)
     if args.command == "bench":
-        from simulator.bench import bench_unlock
-        print(json.dumps(bench_unlock(args.commands, args.doors)))
+        from simulator.bench import bench_scan, bench_unlock
+        report = bench_unlock(args.commands, args.doors) if args.which == "unlock" else bench_scan(args.width, args.height)
+        print(json.dumps(report, ensure_ascii=False))
         return 0
     return commands.guarded(lambda: COMMANDS[args.command](args))
 

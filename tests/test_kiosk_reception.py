@@ -87,3 +87,15 @@ def test_occupancy_vacancy_companions_and_check_out(tmp_path) -> None:
     assert desk.companion_leaves() and not desk.companion_leaves()
     desk.clock.shift(5 * 3600)  # every visit passed its 4 h limit
     assert desk.occupancy().members_in == 0
+
+
+def test_keys_published_by_the_platform_are_trusted_unless_the_facility_pins_only(tmp_path) -> None:
+    rotated = SigningKey.generate()
+    published = [{"key_id": rotated.key_id, "public_key": rotated.public_b64, "purposes": ["member_pass"]}]
+    desk = reception(REGUS, tmp_path, TUESDAY)
+    desk.store.cache("keys", published)
+    assert desk.present(member_pass(REGUS, key=rotated, at=desk.clock.now().timestamp())).admitted
+    pinned_only = REGUS.model_copy(update={"tokens": REGUS.tokens.model_copy(update={"fetch_platform_keys": False})})
+    strict = reception(pinned_only, tmp_path / "strict", TUESDAY)
+    strict.store.cache("keys", published)
+    assert strict.present(member_pass(REGUS, key=rotated, at=strict.clock.now().timestamp())).reasons == (Reason.UNKNOWN_KEY,)

@@ -266,6 +266,8 @@ class Tokens(Strict):
 
     clock_skew_seconds: int = Field(default=10, ge=0, le=120, description="Clock difference tolerated.")
     trusted_keys: list[TrustedKey] = Field(min_length=1, description="Keys trusted here; several during rotation.")
+    fetch_platform_keys: bool = Field(default=True, description="Also trust the keys the platform publishes (over "
+                                                                "verified TLS), so rotation needs no file change.")
 
 
 class Kiosk(Strict):
