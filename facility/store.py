@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -66,3 +68,31 @@ class SqliteSeenIds:
                 "INSERT OR IGNORE INTO seen_token (id, keep_until) VALUES (?, ?)", (token_id, keep_until)
             ).rowcount
             return inserted == 1
+
+
+class SqliteStore:
+    """One SQLite file (WAL, synchronous FULL) with its schema, an append-only audit, seen token ids, and transactions."""
+
+    def __init__(self, path: str | Path, schema: str) -> None:
+        self.db = open_database(path)
+        self.db.executescript(schema)
+        make_append_only(self.db, "audit")
+        self.seen = SqliteSeenIds(self.db)
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic, durable write."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self.db.close()

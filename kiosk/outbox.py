@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from facility.loop import BackgroundLoop
 from facility.platform import PlatformClient, PlatformError
 from kiosk.store import KioskStore, OutboxItem
 
@@ -38,11 +38,14 @@ class OutboxStatus:
     last_error: str
 
 
-class OutboxSender:
+class OutboxSender(BackgroundLoop):
     """Sends queued check-ins on a background thread; waits on an event, never a bare sleep."""
+
+    name = "kiosk-outbox"
 
     def __init__(self, store: KioskStore, client: PlatformClient, facility_id: str,
                  occupancy_report: Callable[[], dict], on_status: Callable[[OutboxStatus], None] = lambda status: None) -> None:
+        super().__init__()
         self.store = store
         self.client = client
         self.facility_id = facility_id
@@ -50,25 +53,8 @@ class OutboxSender:
         self.on_status = on_status
         self.reachable = True
         self.last_error = ""
-        self._wake = threading.Event()
-        self._stop = threading.Event()
         self._next_refresh = 0.0
         self._reported: dict | None = None
-        self._thread = threading.Thread(target=self._run, name="kiosk-outbox", daemon=True)
-
-    def start(self) -> None:
-        """Begin sending."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """End the loop."""
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(10)
-
-    def wake(self) -> None:
-        """Something new was queued, or the platform may be back: try now."""
-        self._wake.set()
 
     def retry_dead_letters(self) -> int:
         """Staff put dead letters back in the queue (after the cause was fixed); returns how many."""
@@ -82,20 +68,17 @@ class OutboxSender:
         """The queue as staff see it."""
         return OutboxStatus(len(self.store.outbox("queued")), len(self.store.outbox("dead")), self.reachable, self.last_error)
 
-    def _run(self) -> None:
-        """Send what is due, refresh and report, then wait for the next due time or a wake-up."""
-        while not self._stop.is_set():
-            self._send_due()
-            self._refresh_and_report()
-            self.on_status(self.status())
-            due = self.store.next_due()
-            wait = min(REFRESH_SECONDS, max(0.0, due.next_at - time.time())) if due else REFRESH_SECONDS
-            self._wake.wait(wait)
-            self._wake.clear()
+    def cycle(self) -> float:
+        """Send what is due, refresh and report; wait until the next item is due (or a wake-up)."""
+        self._send_due()
+        self._refresh_and_report()
+        self.on_status(self.status())
+        due = self.store.next_due()
+        return min(REFRESH_SECONDS, max(0.0, due.next_at - time.time())) if due else REFRESH_SECONDS
 
     def _send_due(self) -> None:
         """Send every item that is due now, oldest first, until one fails for want of the platform."""
-        while not self._stop.is_set():
+        while not self.stopping:
             due = [item for item in self.store.outbox("queued") if item.next_at <= time.time()]
             if not due or not self._send(due[0]):
                 return

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from facility.models import CheckIn, EntryKind, Plan
 from facility.rules.calendar import local
-from facility.store import SqliteSeenIds, make_append_only, open_database
+from facility.store import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkin (
@@ -77,32 +74,11 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-class KioskStore:
+class KioskStore(SqliteStore):
     """One SQLite file (WAL, synchronous FULL) for everything the kiosk must not lose."""
 
     def __init__(self, path: str | Path) -> None:
-        self.db = open_database(path)
-        self.db.executescript(SCHEMA)
-        make_append_only(self.db, "audit")
-        self.seen = SqliteSeenIds(self.db)
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic, durable write."""
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-
-    def close(self) -> None:
-        """Close the file."""
-        with self._lock:
-            self.db.close()
+        super().__init__(path, SCHEMA)
 
     # --- check-ins ------------------------------------------------------------------------
 

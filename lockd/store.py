@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from facility.models import CheckIn, Plan, Reservation
-from facility.store import SqliteSeenIds, make_append_only, open_database
+from facility.store import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS command (
@@ -63,32 +60,11 @@ class SyncState:
     revoked_passes: frozenset[bytes]
 
 
-class LockdStore:
+class LockdStore(SqliteStore):
     """One SQLite file (WAL, synchronous FULL) holding everything lockd must not lose."""
 
     def __init__(self, path: str | Path) -> None:
-        self.db = open_database(path)
-        self.db.executescript(SCHEMA)
-        make_append_only(self.db, "audit")
-        self.seen = SqliteSeenIds(self.db)
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic, durable write."""
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-
-    def close(self) -> None:
-        """Close the file."""
-        with self._lock:
-            self.db.close()
+        super().__init__(path, SCHEMA)
 
     # --- commands ------------------------------------------------------------------------
 

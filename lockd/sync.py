@@ -12,17 +12,21 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from facility.clock import Clock
+from facility.loop import BackgroundLoop
 from facility.platform import Backoff, PlatformClient, PlatformError
 from lockd.store import LockdStore
 
 log = logging.getLogger(__name__)
 
 
-class ReservationSync:
+class ReservationSync(BackgroundLoop):
     """Pulls reservation changes since the stored cursor, with back-off while the platform fails."""
+
+    name = "reservation-sync"
 
     def __init__(self, client: PlatformClient, store: LockdStore, facility_id: str, clock: Clock,
                  interval: float, stale_after: timedelta, on_stale_change: Callable[[bool], None]) -> None:
+        super().__init__()
         self.client = client
         self.store = store
         self.facility_id = facility_id
@@ -34,39 +38,19 @@ class ReservationSync:
         self.last_error = ""
         self._retry_after: float | None = None
         self._was_stale: bool | None = None
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="reservation-sync", daemon=True)
         self.synced = threading.Condition()
         self.sync_count = 0
         self.first_attempt = threading.Event()
 
-    def start(self) -> None:
-        """Sync now and then on schedule, on a background thread."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """End the loop."""
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(10)
-
     def trigger(self) -> None:
         """A change notice arrived: sync at once."""
-        self._wake.set()
+        self.wake()
 
-    @property
-    def alive(self) -> bool:
-        """True while the loop runs."""
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        """Sync, then wait for the next time or a notice; never a bare sleep."""
-        while not self._stop.is_set():
-            delay = self.interval if self.sync_once() else self._retry_delay()
-            self.first_attempt.set()
-            self._wake.wait(delay)
-            self._wake.clear()
+    def cycle(self) -> float:
+        """Sync, then wait for the next time (or a notice)."""
+        delay = self.interval if self.sync_once() else self._retry_delay()
+        self.first_attempt.set()
+        return delay
 
     def _retry_delay(self) -> float:
         """The back-off after a failure, honouring Retry-After."""

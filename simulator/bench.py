@@ -198,7 +198,7 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
                                    facility_tag(cfg.facility.id), None, "計測"), key)
             before = len(shown)
             camera.show(text)
-            if _run_until(qt, lambda: len(shown) > before, 5):
+            if _run_until(qt, lambda before=before: len(shown) > before, 5):
                 latencies.append(shown[-1] - camera.code_first_seen_at)
             camera.empty()
             _run_until(qt, lambda: camera.frames_read % 5 == 0 and camera.code_first_seen_at is not None, 1)
