@@ -37,7 +37,7 @@ class KioskApp(QObject):
     """One kiosk for one facility."""
 
     verdict_ready = Signal(object)
-    verdict_displayed = Signal()  # after the verdict page is up: for benchmarks and screen readers
+    verdict_displayed = Signal(object)  # the verdict, once its page is up (same thread): demo, benchmarks
     outbox_changed = Signal(int, int, bool, str)  # plain values: nothing Python-owned waits in Qt's queue
 
     def __init__(self, cfg: FacilityConfig, camera: FrameSource, *, clock: Clock | None = None,
@@ -148,7 +148,7 @@ class KioskApp(QObject):
         self.window.show_page(self.window.verdict)
         QApplication.beep()
         self.back_home.start(VERDICT_SECONDS * 1000)
-        self.verdict_displayed.emit()
+        self.verdict_displayed.emit(verdict)
 
     def go_home(self) -> None:
         """Back to the reception page."""

@@ -14,7 +14,7 @@ from kiosk.camera import FrameSource
 from kiosk.decoding import Decoder
 
 RECONNECT_SECONDS = 1.0
-REPEAT_WINDOW = 3.0
+REAPPEAR_GAP = 0.5  # unseen this long, a code shown again is a new showing
 
 
 def to_qimage(frame: np.ndarray) -> QImage:
@@ -61,8 +61,8 @@ class ScanWorker(QObject):
         now = time.monotonic()
         for code in found:
             self.decoded += 1
-            if now - self._last.get(code.text, -REPEAT_WINDOW) >= REPEAT_WINDOW:
-                self.found.emit(code.text)  # a pass held up is seen in every frame: say so once
+            if now - self._last.get(code.text, -REAPPEAR_GAP) >= REAPPEAR_GAP:
+                self.found.emit(code.text)  # a pass held up is seen in every frame: say so once per showing
             self._last[code.text] = now
         if found or self.frames % self.preview_every == 0:
             shown = frame.copy()

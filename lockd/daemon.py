@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -19,7 +20,7 @@ from facility.clock import Clock, RealTimeScheduler, Scheduler, SystemClock
 from facility.config import FacilityConfig
 from facility.config.models import Door
 from facility.platform import PlatformClient
-from facility.tokens import Keyring
+from facility.tokens import Keyring, peek_unlock_command
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.commands import UnlockHandler
@@ -33,6 +34,7 @@ from messagebus import BrokerSettings, BusClient, Inbound, Will
 log = logging.getLogger(__name__)
 HardwareFactory = Callable[[Door, Scheduler], DoorHardware]
 DOOR_EVENTS_AUDITED = {"opened", "closed", "forced", "held_open", "jammed"}
+ON_DEMAND_SYNC_SECONDS = 2.0
 
 
 class LockDaemon:
@@ -53,6 +55,7 @@ class LockDaemon:
                                      self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale)
         self.doors = {d.id: DoorController(d, hardware_for(d, self.scheduler), self.scheduler, self._door_news,
                                            self._exit_pressed) for d in cfg.doors}
+        self._last_on_demand_sync = -ON_DEMAND_SYNC_SECONDS
         self.bus = BusClient(dataclasses.replace(broker, clean_start=False, manual_ack=True,
                                                  session_expiry=cfg.lockd.session_expiry_seconds,
                                                  client_id=broker.client_id or f"lockd-{cfg.facility.id}"),
@@ -95,6 +98,7 @@ class LockDaemon:
 
     def _command(self, door_id: str, message: Inbound) -> None:
         """Decide, pulse if it opens, answer; a duplicate only gets its answer again."""
+        self._refresh_for(message)
         verdict, new = self.handler.decide(door_id, message)
         if new and verdict.audit is not None:
             self._publish_audit(verdict.audit)  # published in the order written: before the door moves
@@ -107,6 +111,19 @@ class LockDaemon:
                              correlation=message.correlation, timeout=None)
         if new and not verdict.opens:
             self._publish_event(door_id, "refused", False, reason=verdict.answer.get("reason", ""))
+
+    def _refresh_for(self, message: Inbound) -> None:
+        """A command for a reservation the cache does not hold (booked a moment ago): sync once first.
+
+        At most one such sync every ON_DEMAND_SYNC_SECONDS, so a flood of commands cannot become
+        a flood of requests to the platform.
+        """
+        claimed = peek_unlock_command(message.payload.decode("ascii", "replace"))
+        if claimed is None or self.store.reservation(claimed.reservation_id) is not None:
+            return
+        if time.monotonic() - self._last_on_demand_sync >= ON_DEMAND_SYNC_SECONDS:
+            self._last_on_demand_sync = time.monotonic()
+            self.sync.sync_once()
 
     def _resume_pulses(self) -> None:
         """Openings decided before a crash but never pulsed: pulse them if still valid, else give them up."""

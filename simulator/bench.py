@@ -25,6 +25,7 @@ from lockd.daemon import LockDaemon
 from messagebus import BrokerSettings, BusClient
 from simulator.broker import MosquittoBroker
 from simulator.door import VirtualDoor
+from simulator.qtwait import run_until
 
 REPO = Path(__file__).resolve().parent.parent
 USERS = {"lockd": "bench-lockd", "platform": "bench-platform"}
@@ -155,19 +156,6 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def _run_until(qt, condition, timeout: float) -> bool:
-    """Run the Qt event loop (idle between events, no spinning) until condition holds, up to timeout seconds."""
-    from PySide6.QtCore import QEventLoop, QTimer
-    loop, deadline = QEventLoop(), time.monotonic() + timeout
-    check = QTimer()
-    check.timeout.connect(lambda: (condition() or time.monotonic() > deadline) and loop.quit())
-    check.start(2)
-    if not condition():
-        loop.exec()
-    check.stop()
-    return condition()
-
-
 def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_seconds: float = 5.0) -> dict:
     """The kiosk on the simulator's camera: frames decoded per second, code in frame to verdict on screen, idle cost."""
     import os
@@ -189,7 +177,7 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
     with tempfile.TemporaryDirectory() as data:
         kiosk = KioskApp(cfg, camera, data_dir=Path(data))
         shown: list[float] = []
-        kiosk.verdict_displayed.connect(lambda: shown.append(time.monotonic()))
+        kiosk.verdict_displayed.connect(lambda verdict: shown.append(time.monotonic()))
         kiosk.start(full_screen=False)
         idle = _idle(qt, kiosk, idle_seconds)
         latencies = []
@@ -198,10 +186,10 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
                                    facility_tag(cfg.facility.id), None, "計測"), key)
             before = len(shown)
             camera.show(text)
-            if _run_until(qt, lambda before=before: len(shown) > before, 5):
+            if run_until(lambda before=before: len(shown) > before, 5):
                 latencies.append(shown[-1] - camera.code_first_seen_at)
             camera.empty()
-            _run_until(qt, lambda: camera.frames_read % 5 == 0 and camera.code_first_seen_at is not None, 1)
+            run_until(lambda: camera.frames_read % 5 == 0 and camera.code_first_seen_at is not None, 1)
         kiosk.stop()
     logging.disable(logging.NOTSET)
     ordered = sorted(latencies)
@@ -215,7 +203,7 @@ def _idle(qt, kiosk, seconds: float) -> dict:
     """Decode rate, CPU share and memory while the kiosk scans an empty desk."""
     worker = kiosk.scanner.worker
     frames, cpu, wall = worker.frames, time.process_time(), time.monotonic()
-    _run_until(qt, lambda: time.monotonic() - wall >= seconds, seconds + 1)
+    run_until(lambda: time.monotonic() - wall >= seconds, seconds + 1)
     elapsed = time.monotonic() - wall
     return {"frames_decoded_per_second": round((worker.frames - frames) / elapsed, 1),
             "idle_cpu_share_of_one_core": round((time.process_time() - cpu) / elapsed, 3),

@@ -10,7 +10,6 @@ from pathlib import Path
 from facility.models import Plan
 from simulator import commands
 from simulator.phone import DEFAULT_PLATFORM
-from simulator.walkthrough import run_walkthrough
 
 
 def _add(commands_: argparse._SubParsersAction, name: str, summary: str, example: str) -> argparse.ArgumentParser:
@@ -91,21 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doors", type=int, default=1, help="unlock: doors under the one lockd (default 1)")
     p.add_argument("--width", type=int, default=1280, help="scan: camera width (default 1280)")
     p.add_argument("--height", type=int, default=720, help="scan: camera height (default 720)")
-    p = _add(sub, "demo", "walk scripted members through the example facilities", "officepass-sim demo --json")
-    p.add_argument("--json", action="store_true", help="print only the summary, as JSON")
+    p = _add(sub, "demo", "run a whole simulated site with scripted members, then print a summary",
+             "officepass-sim demo --headless --json")
+    p.add_argument("--headless", action="store_true", help="no kiosk window (also when there is no display)")
+    p.add_argument("--json", action="store_true", help="print only the summary, as JSON (the narration goes to stderr)")
     return parser
-
-
-def demo(as_json: bool) -> int:
-    """Run the walkthrough and print it."""
-    outcome = run_walkthrough()
-    summary = {"check_ins_admitted": outcome.admitted, "check_ins_refused": dict(outcome.refused),
-               "uses_counted": outcome.uses}
-    if not as_json:
-        for line in outcome.lines:
-            print(line)
-    print(("" if as_json else "summary: ") + json.dumps(summary, ensure_ascii=False))
-    return 0
 
 
 COMMANDS = {
@@ -119,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-sim."""
     args = build_parser().parse_args(argv)
     if args.command == "demo":
-        return demo(args.json)
+        from simulator.demo import run_demo
+        return run_demo(args.headless, args.json)
     if args.command == "bench":
         from simulator.bench import bench_scan, bench_unlock
         report = bench_unlock(args.commands, args.doors) if args.which == "unlock" else bench_scan(args.width, args.height)

@@ -144,3 +144,11 @@ def peek_desk_code(text: str) -> DeskCode | None:
         return DeskCode.parse(open_envelope(text, DeskCode.TYPE, DeskCode.MAX_CHARS).body)
     except Malformed:
         return None
+
+
+def peek_unlock_command(text: str) -> UnlockCommand | None:
+    """The reservation a command claims, UNVERIFIED: only to decide whether to refresh the cache first."""
+    try:
+        return UnlockCommand.parse(open_envelope(text, UnlockCommand.TYPE, UnlockCommand.MAX_CHARS).body)
+    except Malformed:
+        return None

@@ -1,0 +1,226 @@
+"""The facility demo: scripted members at a simulated site, narrated as it happens, then a summary.
+
+Members check in by the front-desk code and by showing their pass to the camera, get
+refused for real reasons, book and unlock rooms, and leave. Nothing in the path is mocked:
+the kiosk, lockd, the platform contract, MQTT and the tokens are the production code.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from facility.models import Plan
+from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
+from kiosk.decoding import ZxingDecoder
+from messagebus import BusClient
+from simulator.phone import Phone, PlatformAnswer, PlatformClient
+from simulator.qtwait import run_until, stop_on_signals
+from simulator.screen import Shot
+from simulator.site import Site
+
+Say = Callable[[str], None]
+
+
+class Demo:
+    """Runs the script against a started site and keeps the tally."""
+
+    def __init__(self, site: Site, say: Say) -> None:
+        self.site, self.say = site, say
+        self.checkins: Counter = Counter()
+        self.unlocks: Counter = Counter()
+        self.alarms: Counter = Counter()
+        self.verdicts: list = []
+        site.kiosk.verdict_displayed.connect(self.verdicts.append)
+        self.client = PlatformClient(site.platform.server.url, timeout=15)
+
+    def phone(self, member: int) -> Phone:
+        """A member's phone."""
+        return Phone(member, self.client)
+
+    def _stamp(self) -> str:
+        """The site's clock, for the narration."""
+        return self.site.clock.now().strftime("%H:%M:%S")
+
+    # --- at reception -------------------------------------------------------------------------
+
+    def _wait_verdict(self, before: int):
+        """The next verdict the kiosk puts on screen."""
+        if not run_until(lambda: len(self.verdicts) > before, 15):
+            raise TimeoutError("the kiosk showed no verdict")
+        return self.verdicts[-1]
+
+    def _tell(self, who: str, how: str, verdict) -> None:
+        """Narrate and count a kiosk verdict."""
+        if verdict.admitted:
+            key = "repeat" if verdict.repeat else "admitted"
+            self.checkins[key] += 1
+            until = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else "closing"
+            checks = ", ".join(c.en for c in verdict.desk_checks) or "none"
+            self.say(f"{self._stamp()} kiosk  {who} {how}: {'ALREADY IN' if verdict.repeat else 'ADMITTED'} "
+                     f"until {until}; staff checks: {checks}")
+        else:
+            self.checkins[verdict.reasons[0].code] += 1
+            self.say(f"{self._stamp()} kiosk  {who} {how}: REFUSED ({verdict.reasons[0].en} / {verdict.reasons[0].ja})")
+
+    def scan_desk_code(self, member: int, who: str) -> None:
+        """The member's app reads the code on the kiosk's screen; the platform hands the kiosk a pass."""
+        before = len(self.verdicts)
+        shown = self.site.kiosk.window.home.code.pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        pixels = np.frombuffer(shown.constBits(), np.uint8).reshape(shown.height(), shown.bytesPerLine())
+        (code,) = ZxingDecoder().decode(pixels[:, : shown.width() * 3].reshape(shown.height(), shown.width(), 3).copy())
+        self.phone(member).scan_desk_code(code.text)
+        self._tell(who, "scanned the front-desk code", self._wait_verdict(before))
+
+    def show_pass(self, text: str, who: str, how: str, shot: Shot = Shot()) -> None:
+        """The member holds a phone up to the kiosk's camera, then puts it away."""
+        before = len(self.verdicts)
+        self.site.camera.show(text, shot)
+        verdict = self._wait_verdict(before)
+        self.site.camera.empty()
+        shown_empty = self.site.camera.frames_read
+        run_until(lambda: self.site.camera.frames_read > shown_empty + 20, 5)  # the phone is away for a moment
+        self._tell(who, how, verdict)
+
+    def forged_pass(self) -> str:
+        """A pass from a tampered app, signed with a key the network never issued."""
+        now = int(self.site.clock.now().timestamp())
+        return mint(MemberPass(1001, Plan.CORPORATE, new_id(8), now, 90, facility_tag("kaikatsu-ikebukuro"), None,
+                               "偽造"), SigningKey.generate())
+
+    # --- at the doors -------------------------------------------------------------------------
+
+    def unlock(self, member: int, who: str, door: str) -> None:
+        """The member taps 開錠 at a door."""
+        try:
+            answer = self.phone(member).unlock("h1t-shibuya", door)
+        except PlatformAnswer as refused:
+            answer = {"result": "refused", "reason": refused.body.get("error"), "message_en": refused.body.get("message_en")}
+        result = answer.get("result")
+        if result == "opened":
+            self.unlocks["opened"] += 1
+            self.say(f"{self._stamp()} door   {who} taps unlock at {door}: OPENED")
+            closes = len(self.site.doors[door].events("closed")) + 1
+            run_until(lambda: len(self.site.doors[door].events("closed")) >= closes, 6)  # they walk in
+        else:
+            self.unlocks[answer.get("reason") or result] += 1
+            self.say(f"{self._stamp()} door   {who} taps unlock at {door}: REFUSED ({answer.get('message_en', result)})")
+
+    def door_events(self, message) -> None:
+        """Narrate what the doors report (called on the watcher's thread)."""
+        event = json.loads(message.payload)
+        if event["event"] in ("opened", "closed", "forced", "held_open", "jammed"):
+            if event["alarm"]:
+                self.alarms[event["event"]] += 1
+            self.say(f"{self._stamp()} door   {event['door']}: {event['event']}" + (" (ALARM)" if event["alarm"] else ""))
+
+
+def script(demo: Demo) -> None:
+    """What the members do, in order."""
+    site, say = demo.site, demo.say
+    say(f"--- {site.reception_cfg.facility.name}: reception ---")
+    demo.scan_desk_code(1004, "田中 結衣 (corporate)")
+    haruto = demo.phone(1003).show_pass("kaikatsu-ikebukuro")
+    demo.show_pass(haruto, "高橋 陽翔 (basic, first visit)", "shows the app's 2D code", Shot(tilt_x=15, glare=0.3))
+    demo.show_pass(haruto, "高橋 陽翔", "shows the same code again", Shot(dark_mode=True))
+    old = demo.phone(1002).show_pass("kaikatsu-ikebukuro")
+    site.clock.shift(150)  # he kept a screenshot from before
+    demo.show_pass(old, "鈴木 蓮", "shows a screenshot taken earlier")
+    demo.show_pass(demo.phone(1001).show_pass("regus-shinjuku-south"), "佐藤 葵", "shows a pass made for another office")
+    demo.show_pass(demo.forged_pass(), "someone", "shows a pass from a tampered app")
+    demo.show_pass(demo.phone(1002).show_pass("kaikatsu-ikebukuro"), "鈴木 蓮 (basic)", "refreshes the app and shows it",
+                   Shot(distance=1.4, dark_mode=True, moire=0.2))
+    say(f"--- {site.booking_cfg.facility.name}: booking floor ---")
+    demo.unlock(1003, "高橋 陽翔", "booth-a")
+    demo.unlock(1003, "高橋 陽翔 (booked booth-a only)", "meeting-1")
+    demo.unlock(1004, "田中 結衣 (booked the meeting room)", "meeting-1")
+    start = site.clock.now() + timedelta(minutes=3)
+    booked = demo.phone(1001).book("h1t-shibuya", "booth-b", start, 60)
+    say(f"{demo._stamp()} app    佐藤 葵 books booth-b from {start:%H:%M} (reservation {booked['reservation_id']})")
+    demo.unlock(1001, "佐藤 葵", "booth-b")
+    later = demo.phone(1002).book("h1t-shibuya", "booth-b", site.clock.now() + timedelta(hours=4), 30)
+    demo.phone(1002).cancel(later["reservation_id"])
+    say(f"{demo._stamp()} app    鈴木 蓮 books booth-b for later, then cancels")
+    demo.unlock(1002, "鈴木 蓮 (cancelled)", "booth-b")
+    say(f"{demo._stamp()} door   someone forces meeting-1 open without an unlock")
+    site.doors["meeting-1"].force_open()
+    run_until(lambda: demo.alarms["forced"] > 0, 5)
+    site.doors["meeting-1"].shut()
+    say("--- leaving ---")
+    say(f"{demo._stamp()} door   佐藤 葵 presses the exit button inside booth-b")
+    site.doors["booth-b"].press_exit_button()
+    closes = len(site.doors["booth-b"].events("closed")) + 1
+    run_until(lambda: len(site.doors["booth-b"].events("closed")) >= closes, 6)
+    first = site.kiosk.reception.today()[0]
+    site.kiosk.reception.check_out(first.key, "left for the day")
+    say(f"{demo._stamp()} kiosk  staff check out {first.name}")
+
+
+def summary(demo: Demo) -> dict:
+    """Admitted and refused check-ins, opened and refused unlocks, what is still queued, anything lost."""
+    site = demo.site
+    site.kiosk.outbox.wake()
+    facility = site.reception_cfg.facility.id
+    kept = len(site.kiosk.store.checkins())
+    run_until(lambda: len(site.platform.state.checkins_of(facility)) >= kept, 30)
+    admitted = demo.checkins.pop("admitted", 0)
+    repeat = demo.checkins.pop("repeat", 0)
+    return {
+        "check_ins": {"admitted": admitted, "shown_again": repeat, "refused": dict(demo.checkins)},
+        "unlocks": {"opened": demo.unlocks.pop("opened", 0), "refused": dict(demo.unlocks)},
+        "door_alarms": dict(demo.alarms),
+        "check_ins_queued": len(site.kiosk.store.outbox("queued")),
+        "check_ins_recorded_by_platform": len(site.platform.state.checkins_of(facility)),
+        "lost": kept - len(site.platform.state.checkins_of(facility)),
+    }
+
+
+def run_demo(headless: bool, as_json: bool) -> int:
+    """Stand the site up, play the script, print the summary, and take everything down again."""
+    import os
+    import sys
+    import tempfile
+    from pathlib import Path
+    if headless or not os.environ.get("DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+    qt = QApplication.instance() or QApplication(sys.argv[:1])
+    say = (lambda line: print(line, file=sys.stderr, flush=True)) if as_json else (lambda line: print(line, flush=True))
+    stop_on_signals()
+    with tempfile.TemporaryDirectory(prefix="officepass-demo-") as work:
+        site = Site(Path(work))
+        site.clock.shift((demo_start(site) - site.clock.now()).total_seconds())
+        watcher = None
+        try:
+            say(f"starting a simulated site for {site.clock.now():%A %Y-%m-%d %H:%M} (Tokyo)...")
+            site.start(kiosk_window=not headless and bool(os.environ.get("DISPLAY")))
+            run_until(lambda: site.kiosk.bus.connected and site.lockd.bus.connected, 15)
+            demo = Demo(site, say)
+            watcher = BusClient(site.watcher())
+            watcher.subscribe("officepass/h1t-shibuya/door/+/event", demo.door_events)
+            watcher.start()
+            watcher.wait_connected(10)
+            script(demo)
+            result = summary(demo)
+        except KeyboardInterrupt:
+            say("interrupted: stopping the site")
+            return 130
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            site.stop()
+            qt.processEvents()
+    print(json.dumps(result, ensure_ascii=False) if as_json else "summary: " + json.dumps(result, ensure_ascii=False, indent=2))
+    return 0 if result["lost"] == 0 else 1
+
+
+def demo_start(site: Site):
+    """When the demo's morning is."""
+    from simulator.site import demo_morning
+    return demo_morning(site.clock.now())

@@ -1,0 +1,126 @@
+"""A whole simulated site on this machine: Mosquitto, the stand-in platform, lockd on virtual doors, a kiosk.
+
+The demo and the control panel stand it up; every part is the production code, with the
+simulator standing in only for the camera, the doors and the platform. All parts share one
+clock set to a weekday morning, so what happens does not depend on when the demo is run.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, time as clock_time, timedelta
+from pathlib import Path
+
+from facility.clock import RealTimeScheduler
+from facility.config import FacilityConfig, load_config
+from facility.platform import PlatformClient
+from facility.rules.calendar import TOKYO, is_day_before_holiday, is_public_holiday
+from lockd.acl import acl_text
+from lockd.clocktrust import ClockTrust
+from lockd.daemon import LockDaemon
+from messagebus import BrokerSettings
+from simulator.broker import MosquittoBroker
+from simulator.camera import VirtualCamera
+from simulator.clock import ShiftedClock
+from simulator.door import VirtualDoor, Visitor
+from simulator.runtime import RunningPlatform, start_platform
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG = REPO / "config"
+
+
+def demo_morning(now: datetime) -> datetime:
+    """The next Tuesday to Thursday, 10:30 in Tokyo, that is neither a holiday nor the day before one."""
+    day = now.astimezone(TOKYO).date() + timedelta(days=1)
+    while day.weekday() not in (1, 2, 3) or is_public_holiday(day) or is_day_before_holiday(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, clock_time(10, 30), TOKYO)
+
+
+def _password(cfg: FacilityConfig) -> str:
+    """The demo password a site's file points at."""
+    return Path(cfg.mqtt.password_file).read_text().strip()
+
+
+class Site:
+    """The simulated facility: a Kaikatsu-like reception and an H1T-like booking floor."""
+
+    def __init__(self, work: Path, clock: ShiftedClock | None = None) -> None:
+        self.work = work
+        self.clock = clock or ShiftedClock()
+        self.reception_cfg = load_config(CONFIG / "kaikatsu-ikebukuro.toml")
+        self.booking_cfg = load_config(CONFIG / "h1t-shibuya.toml")
+        self.platform_password = secrets.token_urlsafe(12)
+        self.watcher_password = secrets.token_urlsafe(12)
+        self.broker = MosquittoBroker(work / "broker", self._users(), acl_text(
+            [self.reception_cfg, self.booking_cfg], monitor_user="watcher"))
+        self.platform: RunningPlatform | None = None
+        self.lockd: LockDaemon | None = None
+        self.kiosk = None
+        self.camera = VirtualCamera(1280, 720, fps=30, paced=True)
+        self.doors: dict[str, VirtualDoor] = {}
+        self.scheduler = RealTimeScheduler()
+
+    def _users(self) -> dict[str, str]:
+        """Every broker user of the site with its password."""
+        return {"platform": self.platform_password, "watcher": self.watcher_password,
+                self.booking_cfg.mqtt.username: _password(self.booking_cfg),
+                self.reception_cfg.mqtt.username: _password(self.reception_cfg)}
+
+    def settings(self, user: str, password: str, client_id: str = "") -> BrokerSettings:
+        """How a part of the site reaches the broker."""
+        return BrokerSettings(self.broker.host, self.broker.port, user, password, client_id=client_id)
+
+    def start(self, kiosk_window: bool = False) -> None:
+        """Broker, platform, lockd, then the kiosk."""
+        self.broker.start()
+        self.platform = start_platform(CONFIG / "simulator" / "seed.toml", broker=self.settings(
+            "platform", self.platform_password, "platform"), clock=self.clock)
+        self._start_lockd()
+        self._start_kiosk(kiosk_window)
+
+    def _with_platform(self, cfg: FacilityConfig, **changes) -> FacilityConfig:
+        """A facility file pointed at the stand-in platform."""
+        return cfg.model_copy(update={"platform": cfg.platform.model_copy(
+            update={"base_url": self.platform.server.url}), **changes})
+
+    def _start_lockd(self) -> None:
+        """lockd for the booking floor, on virtual doors whose visitors walk through when told."""
+        cfg = self._with_platform(self.booking_cfg, lockd=self.booking_cfg.lockd.model_copy(update={
+            "data_dir": self.work / "lockd", "clock_check": "sanity"}))
+        self.booking_cfg = cfg
+
+        def door(spec, scheduler):
+            self.doors[spec.id] = VirtualDoor(scheduler, spec.fail_mode, spec.id)
+            self.doors[spec.id].expect(Visitor(opens_after=0.8, closes_after=2.5))
+            return self.doors[spec.id]
+
+        self.lockd = LockDaemon(cfg, self.settings(cfg.mqtt.username, _password(cfg), f"lockd-{cfg.facility.id}"),
+                                PlatformClient(cfg.platform), door, clock=self.clock, scheduler=self.scheduler,
+                                trust=ClockTrust("sanity"))
+        self.lockd.start()
+
+    def _start_kiosk(self, window: bool) -> None:
+        """The reception kiosk on the virtual camera."""
+        from kiosk.app import KioskApp
+        cfg = self._with_platform(self.reception_cfg)
+        self.reception_cfg = cfg
+        self.kiosk = KioskApp(cfg, self.camera, clock=self.clock, data_dir=self.work / "kiosk", broker=self.settings(
+            cfg.mqtt.username, _password(cfg), f"kiosk-{cfg.facility.id}"))
+        self.kiosk.start(full_screen=False)
+        if not window:
+            self.kiosk.window.hide()
+
+    def stop(self) -> None:
+        """Everything down, in reverse order; no process is left behind."""
+        for part in (self.kiosk, self.lockd, self.platform):
+            if part is not None:
+                part.stop()
+        self.camera.close()
+        self.scheduler.stop()
+        self.broker.stop()
+
+    def watcher(self) -> BrokerSettings:
+        """Read-only access to states and events."""
+        return self.settings("watcher", self.watcher_password)
+
