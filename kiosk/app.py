@@ -18,6 +18,7 @@ from facility.tokens import SigningKey
 from facility.topics import SiteTopics
 from kiosk.camera import FrameSource
 from kiosk.decoding import make_decoder
+from kiosk.metrics import KioskMetrics
 from kiosk.desk_code import DeskCodeShow
 from kiosk.outbox import OutboxSender, OutboxStatus
 from kiosk.reception import Reception, Verdict
@@ -60,6 +61,7 @@ class KioskApp(QObject):
         self.pin = PinGuard(cfg.kiosk.staff_pin_hash)
         self.staff = StaffActions(self)
         self.bus = self._make_bus(broker) if broker else None
+        self.metrics = KioskMetrics(self)
         self.tick = QTimer(self)
         self.back_home = QTimer(self)
         self.stopped = False
@@ -103,6 +105,8 @@ class KioskApp(QObject):
         if self.bus is not None:
             self.bus.start()
         self.tick.start(1000)
+        if self.cfg.kiosk.metrics_port:
+            self.metrics.serve(self.cfg.kiosk.metrics_port)
         self.window.showFullScreen() if full_screen else self.window.show()
 
     def stop(self) -> None:
@@ -114,6 +118,7 @@ class KioskApp(QObject):
         self.outbox.stop()
         if self.bus is not None:
             self.bus.stop()
+        self.metrics.stop()
         QCoreApplication.sendPostedEvents()  # deliver what the threads queued while Python is alive
         self.window.allow_close()
         self.window.close()
@@ -144,6 +149,7 @@ class KioskApp(QObject):
 
     def show_verdict(self, verdict: Verdict) -> None:
         """The green or red page, a sound, and back to scanning after a few seconds."""
+        self.metrics.count(verdict)
         self.window.verdict.show_verdict(verdict, self.language)
         self.window.show_page(self.window.verdict)
         QApplication.beep()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from facility.config import FacilityConfig
 from facility.topics import SiteTopics
+from lockd.homeassistant import discovery_topics
 
 
 def platform_block(prefix: str, user: str) -> list[str]:
@@ -20,6 +21,10 @@ def lockd_block(cfg: FacilityConfig) -> list[str]:
     for door in cfg.doors:
         lines.append(f"topic read {topics.command(door.id)}")
         lines += [f"topic write {topics.door(door.id, leaf)}" for leaf in ("state", "event", "reply")]
+    if cfg.lockd is not None and cfg.lockd.home_assistant_prefix:
+        for door in cfg.doors:
+            lines += [f"topic write {topic}" for topic in discovery_topics(cfg.lockd.home_assistant_prefix,
+                                                                            cfg.facility.id, door.id)]
     return lines + [f"topic write {topics.root}/lockd/#", f"topic read {topics.reservations_changed}"]
 
 
@@ -33,7 +38,7 @@ def kiosk_block(cfg: FacilityConfig) -> list[str]:
 def monitor_block(prefix: str, user: str) -> list[str]:
     """A read-only watcher (Home Assistant, a technician): states, events and lockd's reports."""
     return [f"user {user}", f"topic read {prefix}/+/door/+/state", f"topic read {prefix}/+/door/+/event",
-            f"topic read {prefix}/+/lockd/#"]
+            f"topic read {prefix}/+/lockd/#", "topic read homeassistant/#"]
 
 
 def acl_text(configs: list[FacilityConfig], platform_user: str = "platform", monitor_user: str | None = None) -> str:

@@ -27,6 +27,8 @@ from lockd.commands import UnlockHandler
 from lockd.door import DoorHardware
 from lockd.doors import DoorController, LockState
 from lockd.failpoints import failpoint
+from lockd.homeassistant import discovery_messages
+from lockd.metrics import LockdMetrics
 from lockd.store import AuditRow, LockdStore
 from lockd.sync import ReservationSync
 from messagebus import BrokerSettings, BusClient, Inbound, Will
@@ -53,6 +55,7 @@ class LockDaemon:
                                     timedelta(minutes=cfg.lockd.stale_after_minutes), self._stale_changed)
         self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
                                      self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale)
+        self.metrics = LockdMetrics(self.sync.age_seconds)
         self.doors = {d.id: DoorController(d, hardware_for(d, self.scheduler), self.scheduler, self._door_news,
                                            self._exit_pressed) for d in cfg.doors}
         self._last_on_demand_sync = -ON_DEMAND_SYNC_SECONDS
@@ -76,6 +79,8 @@ class LockDaemon:
             self.bus.subscribe(self.topics.command(door_id), partial(self._command, door_id), retain_as_published=True)
         self.bus.subscribe(self.topics.reservations_changed, lambda message: self.sync.trigger())
         self.bus.connection_listeners.append(self._connection_changed)
+        if self.cfg.lockd.metrics_port:
+            self.metrics.serve(self.cfg.lockd.metrics_port)
         self.bus.start()
 
     def stop(self) -> None:
@@ -86,6 +91,7 @@ class LockDaemon:
             self.bus.publish(self.topics.lockd("availability"), b"offline", retain=True, timeout=2)
         self.bus.stop()
         self.sync.stop()
+        self.metrics.stop()
         if self._owns_scheduler:
             self.scheduler.stop()
         self.store.close()
@@ -100,6 +106,8 @@ class LockDaemon:
         """Decide, pulse if it opens, answer; a duplicate only gets its answer again."""
         self._refresh_for(message)
         verdict, new = self.handler.decide(door_id, message)
+        if new:
+            self.metrics.commands.labels(door_id, verdict.answer["result"], verdict.answer.get("reason", "")).inc()
         if new and verdict.audit is not None:
             self._publish_audit(verdict.audit)  # published in the order written: before the door moves
         if new and verdict.opens:
@@ -144,6 +152,9 @@ class LockDaemon:
     def _door_news(self, door_id: str, state: LockState, event: str, alarm: bool) -> None:
         """Publish a door's state (retained) and event; audit the door's own movements."""
         self.bus.publish(self.topics.door(door_id, "state"), state.value, retain=True, timeout=None)
+        self.metrics.door_is(door_id, state.value, [s.value for s in LockState])
+        if alarm:
+            self.metrics.alarms.labels(door_id, event).inc()
         if event:
             self._publish_event(door_id, event, alarm)
         if event in DOOR_EVENTS_AUDITED:
@@ -170,9 +181,12 @@ class LockDaemon:
         self.bus.publish(self.topics.lockd("alarm"), json.dumps(body), retain=True, timeout=None)
 
     def _connection_changed(self, connected: bool) -> None:
-        """On every (re)connection: announce availability and every door's state (retained)."""
+        """On every (re)connection: announce availability, discovery and every door's state (retained)."""
+        self.metrics.broker_connected.set(1 if connected else 0)
         if not connected:
             return
+        for topic, payload in discovery_messages(self.cfg, self.topics):
+            self.bus.publish(topic, payload, retain=True, timeout=None)
         self.bus.publish(self.topics.lockd("availability"), b"online", retain=True, timeout=None)
         for door_id, door in self.doors.items():
             self.bus.publish(self.topics.door(door_id, "state"), door.state.value, retain=True, timeout=None)

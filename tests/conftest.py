@@ -92,3 +92,10 @@ def site(broker, platform, bus_client, tmp_path):
                          bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"))
     yield running
     running.daemon.stop()
+
+
+@pytest.fixture
+def camera():
+    """The simulator's camera, paced like a real one."""
+    from simulator.camera import VirtualCamera
+    return VirtualCamera(640, 480, fps=30, paced=True)

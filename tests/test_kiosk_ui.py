@@ -39,12 +39,6 @@ def kiosk_config(platform_url: str):
 
 
 @pytest.fixture
-def camera() -> VirtualCamera:
-    """The simulator's camera, paced like a real one."""
-    return VirtualCamera(640, 480, fps=30, paced=True)
-
-
-@pytest.fixture
 def kiosk(qtbot, camera, platform, broker, tmp_path):
     """A running kiosk for the always-open facility."""
     app = KioskApp(kiosk_config(platform.server.url), camera, broker=bus_settings(broker, "lockd", "kiosk-test"),

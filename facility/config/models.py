@@ -280,6 +280,8 @@ class Kiosk(Strict):
     signing_key_file: FilePath | None = Field(default=None, description="The kiosk's Ed25519 key for desk codes.")
     data_dir: FilePath = Field(default=Path("var/kiosk"), validate_default=True, description="Where the kiosk keeps its SQLite files.")
     language: Literal["ja", "en"] = Field(default="ja", description="Language shown first.")
+    metrics_port: int | None = Field(default=None, ge=1024, le=65535,
+                                     description="Serve Prometheus metrics on 127.0.0.1 at this port; omitted: none.")
     staff_pin_hash: str = Field(pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]{64}$",
                                 description="PBKDF2 hash of the staff PIN: officepass-kiosk --hash-pin.")
 
@@ -293,5 +295,9 @@ class Lockd(Strict):
     clock_check: Literal["kernel", "sanity"] = Field(
         default="kernel", description="'kernel': refuse while the kernel says the clock is unsynchronised (NTP); "
                                       "'sanity': only refuse a clock set before 2026 (benches without NTP).")
+    metrics_port: int | None = Field(default=None, ge=1024, le=65535,
+                                     description="Serve Prometheus metrics on 127.0.0.1 at this port; omitted: none.")
+    home_assistant_prefix: str | None = Field(default="homeassistant", pattern=r"^[a-z0-9_-]+$",
+                                              description="Publish Home Assistant MQTT discovery under it; omit to skip.")
     session_expiry_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600,
                                         description="How long the broker keeps lockd's session (and its commands) while away.")

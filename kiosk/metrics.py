@@ -1,0 +1,39 @@
+"""The kiosk's Prometheus metrics: check-ins by result and reason, the outbox, the platform link, the camera."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+
+class KioskMetrics:
+    """One registry per kiosk."""
+
+    def __init__(self, app) -> None:
+        self.registry = CollectorRegistry()
+        self.checkins = Counter("officepass_kiosk_checkins", "Passes judged at the kiosk", ["result", "reason", "source"],
+                                registry=self.registry)
+        gauges = {
+            "officepass_kiosk_outbox_queued": ("Check-ins waiting to reach the platform", lambda: app.outbox_status.queued),
+            "officepass_kiosk_outbox_dead_letters": ("Check-ins the platform refused for good", lambda: app.outbox_status.dead),
+            "officepass_kiosk_platform_reachable": ("1 while the platform answers", lambda: int(app.outbox_status.reachable)),
+            "officepass_kiosk_camera_ok": ("1 while the camera gives frames", lambda: int(app.camera_ok)),
+            "officepass_kiosk_members_in": ("Members whose visit is running", lambda: app.reception.occupancy().members_in),
+        }
+        for name, (description, read) in gauges.items():
+            Gauge(name, description, registry=self.registry).set_function(read)
+        self.server = None
+
+    def count(self, verdict) -> None:
+        """Count one verdict."""
+        reason = verdict.reasons[0].code if verdict.reasons else ("repeat" if verdict.repeat else "")
+        self.checkins.labels("admitted" if verdict.admitted else "refused", reason, verdict.source).inc()
+
+    def serve(self, port: int, address: str = "127.0.0.1") -> None:
+        """Serve /metrics for Prometheus."""
+        self.server, _ = start_http_server(port, address, registry=self.registry)
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()

@@ -1,0 +1,66 @@
+"""What a site's monitoring sees: Prometheus metrics from lockd and the kiosk, Home Assistant discovery."""
+
+from __future__ import annotations
+
+import json
+import queue
+
+import requests
+
+from simulator.broker import free_port
+from tests.conftest import bus_settings
+from tests.kiosk_desk import member_pass
+from tests.lockd_site import site_config, start_site
+
+
+def test_lockd_metrics_count_commands_doors_and_the_broker(broker, platform, bus_client, tmp_path) -> None:
+    port = free_port()
+    cfg = site_config(platform.server.url, tmp_path)
+    cfg = cfg.model_copy(update={"lockd": cfg.lockd.model_copy(update={"metrics_port": port})})
+    site = start_site(cfg, platform, bus_settings(broker, "lockd", "lockd-metrics"), bus_client(user="platform"))
+    try:
+        site.send(site.command())
+        site.send(site.command(age=100))
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'officepass_lockd_commands_total{door="booth-a",reason="",result="opened"} 1.0' in text
+        assert 'officepass_lockd_commands_total{door="booth-a",reason="expired",result="refused"} 1.0' in text
+        assert "officepass_lockd_broker_connected 1.0" in text
+        assert 'officepass_lockd_door_state{door="booth-b",state="LOCKED"} 1.0' in text
+        age = float(next(line.split()[1] for line in text.splitlines()
+                         if line.startswith("officepass_lockd_reservation_sync_age_seconds ")))
+        assert 0 <= age < 60
+    finally:
+        site.daemon.stop()
+
+
+def test_home_assistant_discovers_a_lock_and_a_door_sensor_per_door(site, bus_client) -> None:
+    found: queue.Queue = queue.Queue()
+    bus_client(user="platform").subscribe("homeassistant/#", found.put)
+    configs = {}
+    while len(configs) < 6:
+        message = found.get(timeout=10)
+        configs[message.topic] = (json.loads(message.payload), message.retain)
+    lock, retained = configs["homeassistant/lock/officepass_h1t_shibuya_booth_a/config"]
+    assert retained and lock["state_topic"] == "officepass/h1t-shibuya/door/booth-a/state"
+    assert lock["state_jammed"] == "JAMMED" and lock["availability_topic"] == "officepass/h1t-shibuya/lockd/availability"
+    sensor, _ = configs["homeassistant/binary_sensor/officepass_h1t_shibuya_meeting_1/config"]
+    assert sensor["device_class"] == "door" and "OPEN" in sensor["value_template"]
+
+
+def test_kiosk_metrics_count_check_ins(qtbot, camera, platform, broker, tmp_path) -> None:
+    from kiosk.app import KioskApp
+    from tests.test_kiosk_ui import ALWAYS_OPEN, kiosk_config
+    port = free_port()
+    cfg = kiosk_config(platform.server.url)
+    cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"metrics_port": port})})
+    app = KioskApp(cfg, camera, data_dir=tmp_path)
+    app.start(full_screen=False)
+    try:
+        app.on_scanned(member_pass(ALWAYS_OPEN))
+        app.on_scanned("not a pass")
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'officepass_kiosk_checkins_total{reason="",result="admitted",source="member_screen"} 1.0' in text
+        assert 'officepass_kiosk_checkins_total{reason="bad_format",result="refused",source="member_screen"} 1.0' in text
+        assert "officepass_kiosk_members_in 1.0" in text
+    finally:
+        app.stop()
