@@ -80,7 +80,30 @@ def main() -> int:
             print(OUT / f"{name}.png")
         kiosk.stop()
     platform.stop()
+    control_panel(qt)
     return 0
+
+
+def control_panel(qt: QApplication) -> None:
+    """The technician's panel on a running simulated site, with a door forced and a pass in front of the camera."""
+    from simulator.panel import ControlPanel
+    from simulator.site import Site
+    with tempfile.TemporaryDirectory(prefix="officepass-demo-") as work:
+        site = Site(Path(work))
+        site.start()
+        panel = ControlPanel(site)
+        panel.resize(1280, 520)
+        panel.show()
+        settle(qt, lambda: site.lockd.bus.connected, 15)
+        panel.members.setCurrentIndex(panel.members.findData(1003))
+        panel.show_pass()
+        settle(qt, lambda: panel.camera_view.pixmap() is not None and not panel.camera_view.pixmap().isNull())
+        next(row for row in panel.rows if row.door_id == "booth-b").act("force")
+        settle(qt, lambda: False, 0.5)
+        panel.grab().save(str(OUT / "control-panel.png"))
+        print(OUT / "control-panel.png")
+        panel.timer.stop()
+        site.stop()
 
 
 if __name__ == "__main__":

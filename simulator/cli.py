@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, help="exit after this many messages (exit 1 if they do not come)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the broker and for each message")
     _broker_options(p)
+    p = _add(sub, "panel", "open the control panel on a simulated site: doors, kiosk camera, faults",
+             "officepass-sim panel")
+    p.add_argument("--headless", action="store_true", help="no windows (for scripts)")
+    p = _add(sub, "doctor", "check a site's file and whether it reaches its broker and platform; lists the doors",
+             "officepass-sim doctor --config /etc/officepass/site.toml")
+    p.add_argument("--config", required=True, help="the site's facility file")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and the doors")
     p = _add(sub, "bench", "run a benchmark and print its figures as JSON", "officepass-sim bench unlock --commands 1000")
     p.add_argument("which", choices=["unlock", "scan"],
                    help="unlock: platform publish to relay, next to raw MQTT; scan: the kiosk's camera to verdict")
@@ -110,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from simulator.demo import run_demo
         return run_demo(args.headless, args.json)
+    if args.command == "panel":
+        from simulator.panel import run_panel
+        return run_panel(args.headless)
+    if args.command == "doctor":
+        from simulator.doctor import doctor
+        found = doctor(args.config, args.timeout)
+        print("\n".join(found.lines))
+        print(f"{found.failures} problem(s) found" if found.failures else "all good")
+        return 1 if found.failures else 0
     if args.command == "bench":
         from simulator.bench import bench_scan, bench_unlock
         report = bench_unlock(args.commands, args.doors) if args.which == "unlock" else bench_scan(args.width, args.height)

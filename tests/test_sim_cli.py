@@ -19,7 +19,8 @@ from tests.conftest import REPO
 from tests.rulebook import H1T
 from tests.stand_ins import AnsweringDoor
 
-SUBCOMMANDS = ["platform", "member", "reserve", "cancel", "pass", "scan-desk", "unlock", "watch-door", "demo"]
+SUBCOMMANDS = ["platform", "member", "reserve", "cancel", "pass", "scan-desk", "unlock", "watch-door", "demo", "doctor",
+               "bench", "panel"]
 
 
 def run(platform, capsys, *args: str) -> tuple[int, dict]:

@@ -1,0 +1,113 @@
+"""`officepass-sim doctor`: is this site's file good, and can it reach what it needs? Said in plain words."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from facility.config import FacilityConfig, load_config
+from facility.errors import ConfigError
+from facility.platform import PlatformClient, PlatformError
+from facility.topics import SiteTopics
+from messagebus import BrokerSettings, BusClient
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Findings:
+    """What the doctor found: each line is OK, WARN or FAIL."""
+
+    lines: list[str] = field(default_factory=list)
+    failures: int = 0
+
+    def ok(self, text: str) -> None:
+        """Something works."""
+        self.lines.append(f"OK    {text}")
+
+    def warn(self, text: str) -> None:
+        """Something to look at."""
+        self.lines.append(f"WARN  {text}")
+
+    def fail(self, text: str) -> None:
+        """Something that stops the site."""
+        self.failures += 1
+        self.lines.append(f"FAIL  {text}")
+
+
+def check_platform(cfg: FacilityConfig, found: Findings) -> None:
+    """Reach the platform and see whether it knows this facility."""
+    client = PlatformClient(cfg.platform)
+    try:
+        keys = client.get("/keys")["keys"]
+        client.get(f"/facilities/{cfg.facility.id}/settings")
+    except PlatformError as exc:
+        if exc.status == 404:
+            found.fail(f"the platform at {cfg.platform.base_url} does not know facility {cfg.facility.id!r}")
+        else:
+            found.fail(f"cannot reach the platform at {cfg.platform.base_url}: {exc}")
+        return
+    found.ok(f"platform {cfg.platform.base_url} answers and knows {cfg.facility.id}")
+    published = {key["key_id"] for key in keys}
+    pinned = {key.key_id for key in cfg.tokens.trusted_keys if key.key_id}
+    if pinned and not pinned & published:
+        found.warn("none of the pinned keys is among the platform's published keys: check for a key rotation")
+
+
+def check_broker(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
+    """Log in to the broker as this site and list the doors' states."""
+    try:
+        settings = BrokerSettings.from_config(cfg.mqtt, f"doctor-{cfg.facility.id}")
+    except OSError as exc:
+        found.fail(f"cannot read the broker password file: {exc}")
+        return
+    bus, states = BusClient(settings), queue.Queue()
+    topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
+    for door in cfg.doors:
+        bus.subscribe(topics.door(door.id, "state"), states.put)
+    bus.start()
+    try:
+        if not bus.wait_connected(timeout):
+            found.fail(f"cannot log in to the broker at {cfg.mqtt.host}:{cfg.mqtt.port} as {cfg.mqtt.username!r} "
+                       "(wrong password, TLS, or the broker is down)")
+            return
+        found.ok(f"broker {cfg.mqtt.host}:{cfg.mqtt.port} accepts {cfg.mqtt.username!r}")
+        _door_states(cfg, states, found, timeout)
+    finally:
+        bus.stop()
+
+
+def _door_states(cfg: FacilityConfig, states: queue.Queue, found: Findings, timeout: float) -> None:
+    """Each door's retained state, or a note that lockd has never reported it."""
+    seen: dict[str, str] = {}
+    try:
+        while len(seen) < len(cfg.doors):
+            message = states.get(timeout=timeout)
+            seen[message.topic.split("/")[-2]] = message.payload.decode()
+    except queue.Empty:
+        pass
+    for door in cfg.doors:
+        if door.id in seen:
+            found.ok(f"door {door.id} ({door.name}): {seen[door.id]}")
+        else:
+            found.warn(f"door {door.id} ({door.name}): no state reported; is lockd running for this site?")
+
+
+def doctor(path: str | Path, timeout: float = 5.0) -> Findings:
+    """Check the file, the platform and the broker."""
+    found = Findings()
+    try:
+        cfg = load_config(path)
+    except ConfigError as exc:
+        found.fail(f"the facility file is not valid ({len(exc.problems)} problem(s)):")
+        found.lines += [f"        {problem}" for problem in exc.problems]
+        return found
+    found.ok(f"{path}: {cfg.facility.id} ({cfg.facility.kind.value}), {len(cfg.doors)} door(s)")
+    check_platform(cfg, found)
+    if cfg.mqtt is not None:
+        check_broker(cfg, found, timeout)
+    elif cfg.doors:
+        found.fail("the site has doors but no [mqtt] section: doors get their commands over MQTT")
+    return found
