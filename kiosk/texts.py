@@ -1,6 +1,20 @@
-"""Every word the kiosk shows, in Japanese (first) and English."""
+"""Every word the kiosk shows, in Japanese (first) and English, served through Qt's translation system.
+
+TEXTS is the source: scripts/make_translations.py writes kiosk/i18n/kiosk_{ja,en}.ts from it and
+compiles them to .qm files, which t() reads with QTranslator (the key is the source text).
+"""
 
 from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from PySide6.QtCore import QTranslator
+
+CONTEXT = "kiosk"
+I18N = Path(__file__).resolve().parent / "i18n"
+log = logging.getLogger(__name__)
 
 TEXTS: dict[str, tuple[str, str]] = {
     "scan_desk": ("アプリのチェックインカメラでこのコードを読み取ってください", "Scan this code with the app's check-in camera"),
@@ -53,7 +67,21 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+@lru_cache(maxsize=4)
+def translator(language: str) -> QTranslator | None:
+    """The compiled translation for a language, or None if it cannot be loaded."""
+    loaded = QTranslator()
+    if loaded.load(str(I18N / f"kiosk_{language}.qm")):
+        return loaded
+    log.error("no compiled translation for %s in %s; run scripts/make_translations.py", language, I18N)
+    return None
+
+
 def t(key: str, language: str, **values: object) -> str:
     """The text in the language ("ja" or "en"), with values filled in."""
-    ja, en = TEXTS[key]
-    return (en if language == "en" else ja).format(**values)
+    language = "en" if language == "en" else "ja"
+    compiled = translator(language)
+    text = compiled.translate(CONTEXT, key) if compiled is not None else ""
+    if not text:  # never show a key to a member: fall back to the source table
+        text = TEXTS[key][1 if language == "en" else 0]
+    return text.format(**values)
