@@ -17,6 +17,8 @@ class KioskMetrics:
             "officepass_kiosk_outbox_dead_letters": ("Check-ins the platform refused for good", lambda: app.outbox_status.dead),
             "officepass_kiosk_platform_reachable": ("1 while the platform answers", lambda: int(app.outbox_status.reachable)),
             "officepass_kiosk_camera_ok": ("1 while the camera gives frames", lambda: int(app.camera_ok)),
+            "officepass_kiosk_broker_connected": ("1 while connected to the site's broker (desk-code check-ins)",
+                                                  lambda: int(app.bus is not None and app.bus.connected)),
             "officepass_kiosk_members_in": ("Members whose visit is running", lambda: app.reception.occupancy().members_in),
         }
         for name, (description, read) in gauges.items():

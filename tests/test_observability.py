@@ -62,5 +62,6 @@ def test_kiosk_metrics_count_check_ins(qtbot, camera, platform, broker, tmp_path
         assert 'officepass_kiosk_checkins_total{reason="",result="admitted",source="member_screen"} 1.0' in text
         assert 'officepass_kiosk_checkins_total{reason="bad_format",result="refused",source="member_screen"} 1.0' in text
         assert "officepass_kiosk_members_in 1.0" in text
+        assert "officepass_kiosk_broker_connected 0.0" in text  # this kiosk was started without a broker
     finally:
         app.stop()
