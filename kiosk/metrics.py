@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import Counter, Gauge
+
+from facility.metrics import MetricsEndpoint
 
 
-class KioskMetrics:
+class KioskMetrics(MetricsEndpoint):
     """One registry per kiosk."""
 
     def __init__(self, app) -> None:
-        self.registry = CollectorRegistry()
+        super().__init__()
         self.checkins = Counter("officepass_kiosk_checkins", "Passes judged at the kiosk", ["result", "reason", "source"],
                                 registry=self.registry)
         gauges = {
@@ -23,19 +25,8 @@ class KioskMetrics:
         }
         for name, (description, read) in gauges.items():
             Gauge(name, description, registry=self.registry).set_function(read)
-        self.server = None
 
     def count(self, verdict) -> None:
         """Count one verdict."""
         reason = verdict.reasons[0].code if verdict.reasons else ("repeat" if verdict.repeat else "")
         self.checkins.labels("admitted" if verdict.admitted else "refused", reason, verdict.source).inc()
-
-    def serve(self, port: int, address: str = "127.0.0.1") -> None:
-        """Serve /metrics for Prometheus."""
-        self.server, _ = start_http_server(port, address, registry=self.registry)
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client import Counter, Gauge
+
+from facility.metrics import MetricsEndpoint
 
 
-class LockdMetrics:
+class LockdMetrics(MetricsEndpoint):
     """One registry per daemon (tests run several in one process)."""
 
     def __init__(self, sync_age: Callable[[], float | None]) -> None:
-        self.registry = CollectorRegistry()
+        super().__init__()
         self.commands = Counter("officepass_lockd_commands", "Unlock commands decided", ["door", "result", "reason"],
                                 registry=self.registry)
         self.alarms = Counter("officepass_lockd_alarms", "Door alarms raised", ["door", "alarm"], registry=self.registry)
@@ -22,17 +24,7 @@ class LockdMetrics:
         sync = Gauge("officepass_lockd_reservation_sync_age_seconds", "Seconds since the last good sync (-1: never)",
                      registry=self.registry)
         sync.set_function(lambda: age if (age := sync_age()) is not None else -1)
-        self.server = None
 
-    def serve(self, port: int, address: str = "127.0.0.1") -> None:
-        """Serve /metrics for Prometheus."""
-        self.server, _ = start_http_server(port, address, registry=self.registry)
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
 
     def door_is(self, door: str, state: str, states: list[str]) -> None:
         """Record a door's new state (one-hot across the state names)."""

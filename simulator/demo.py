@@ -8,7 +8,6 @@ the kiosk, lockd, the platform contract, MQTT and the tokens are the production 
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
