@@ -1,0 +1,47 @@
+"""A kiosk without its window, for the kill trials: the production reception, store and outbox in their own process.
+
+    python tests/faults/kiosk_worker.py SITE.toml DATA_DIR PLATFORM_URL [PASSES.txt | --drain]
+
+Prints "KEPT <pass id>" once a check-in is committed. With --drain it sends what is queued and exits 0.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from facility.clock import SystemClock  # noqa: E402
+from facility.config import load_config  # noqa: E402
+from facility.platform import PlatformClient  # noqa: E402
+from kiosk.outbox import OutboxSender  # noqa: E402
+from kiosk.reception import Reception  # noqa: E402
+from kiosk.store import KioskStore  # noqa: E402
+
+
+def main(site: str, data: str, platform_url: str, work: str) -> int:
+    """Present the passes (or drain the outbox), as the kiosk would."""
+    cfg = load_config(site)
+    cfg = cfg.model_copy(update={"platform": cfg.platform.model_copy(update={"base_url": platform_url})})
+    store = KioskStore(Path(data) / "kiosk.db")
+    reception = Reception(cfg, store, SystemClock())
+    drained = threading.Event()
+    outbox = OutboxSender(store, PlatformClient(cfg.platform), cfg.facility.id, lambda: {"members_in": 0},
+                          lambda status: status.queued == 0 and drained.set())
+    outbox.start()
+    if work == "--drain":
+        outbox.wake()
+        return 0 if drained.wait(60) else 1
+    for line in Path(work).read_text().splitlines():
+        verdict = reception.present(line)
+        if verdict.admitted and not verdict.repeat:
+            print(f"KEPT {store.checkins()[-1].pass_id}", flush=True)
+        outbox.wake()
+    drained.wait(60)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:5]))
