@@ -87,20 +87,21 @@ def _raw_mqtt(broker: MosquittoBroker, rounds: int) -> tuple[list[float], list[f
     return one_way, round_trip
 
 
-def bench_unlock(commands: int = 1000, doors: int = 1) -> dict:
-    """Publish `commands` unlock commands one at a time over `doors` doors; time each to its relay."""
+def bench_unlock(commands: int = 1000, doors: int = 1, burst: bool = False) -> dict:
+    """Publish `commands` unlock commands over `doors` doors, one at a time (or every door at once, with
+    burst); time each to its relay."""
     logging.disable(logging.WARNING)  # lockd's "platform unreachable" is expected here: the cache is filled directly
     with tempfile.TemporaryDirectory() as work:
         broker = MosquittoBroker(Path(work) / "broker", USERS)
         broker.start()
         try:
-            return _measure(broker, Path(work), commands, doors)
+            return _measure(broker, Path(work), commands, doors, burst)
         finally:
             broker.stop()
             logging.disable(logging.NOTSET)
 
 
-def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int) -> dict:
+def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, burst: bool) -> dict:
     """Run lockd on probe doors and time commands, then raw MQTT."""
     cfg = bench_site(doors, work / "lockd")
     key = SigningKey.load(REPO / "config" / "demo-keys" / "platform-demo.pem")
@@ -114,12 +115,12 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int) -> 
         sender.start()
         sender.wait_connected(10)
         daemon.bus.wait_connected(10)
-        latencies = _send_commands(cfg, key, sender, moments, commands)
+        latencies = (_send_bursts if burst else _send_commands)(cfg, key, sender, moments, commands)
     finally:
         sender.stop()
         daemon.stop()
     one_way, round_trip = _raw_mqtt(broker, commands)
-    return {"benchmark": "unlock", "commands": commands, "doors": doors,
+    return {"benchmark": "unlock", "commands": len(latencies), "doors": doors, "mode": "burst" if burst else "one at a time",
             "publish_to_relay_ms": _ms(latencies), "raw_mqtt_one_way_ms": _ms(one_way),
             "raw_mqtt_round_trip_ms": _ms(round_trip),
             "lockd_adds_p99_ms": round((_ms(latencies)["p99"] - _ms(one_way)["p99"]), 3)}
@@ -132,6 +133,21 @@ def _book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
              "starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(hours=5)).isoformat()}
             for n, room in enumerate(cfg.rooms)]
     daemon.store.apply_changes(rows, 0, now, [], [])
+
+
+def _send_bursts(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: dict, count: int) -> list[float]:
+    """Round after round, a command for every door published at once; each timed to its own relay."""
+    topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
+    latencies = []
+    for _ in range(max(1, count // len(cfg.doors))):
+        texts = [(door.id, mint(UnlockCommand(door.id, n + 1, 1, int(time.time()), 30, new_id(16), topics.command(door.id)),
+                                key)) for n, door in enumerate(cfg.doors)]
+        started = {}
+        for door_id, text in texts:
+            started[door_id] = time.perf_counter()
+            sender.publish(topics.command(door_id), text, expiry=30, timeout=None)
+        latencies += [moments[door_id].get(timeout=30) - started[door_id] for door_id, _ in texts]
+    return latencies
 
 
 def _send_commands(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: dict, count: int) -> list[float]:

@@ -91,8 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True, help="the site's facility file")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and the doors")
     p = _add(sub, "bench", "run a benchmark and print its figures as JSON", "officepass-sim bench unlock --commands 1000")
-    p.add_argument("which", choices=["unlock", "scan"],
-                   help="unlock: platform publish to relay, next to raw MQTT; scan: the kiosk's camera to verdict")
+    p.add_argument("which", choices=["decode", "scan", "unlock", "rush"],
+                   help="decode: decoders on simulated frames (or --images); scan: the kiosk's camera to verdict; "
+                        "unlock: platform publish to relay next to raw MQTT; rush: 300 members at a kiosk and 50 booths")
+    p.add_argument("--images", type=Path, help="decode: a folder of photographs to decode instead")
+    p.add_argument("--burst", action="store_true", help="unlock: every door at once, round after round")
     p.add_argument("--commands", type=int, default=1000, help="how many commands (default 1000)")
     p.add_argument("--doors", type=int, default=1, help="unlock: doors under the one lockd (default 1)")
     p.add_argument("--width", type=int, default=1280, help="scan: camera width (default 1280)")
@@ -102,6 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true", help="no kiosk window (also when there is no display)")
     p.add_argument("--json", action="store_true", help="print only the summary, as JSON (the narration goes to stderr)")
     return parser
+
+
+def run_bench(args: argparse.Namespace) -> dict:
+    """The chosen benchmark's report."""
+    if args.which == "decode":
+        from simulator.bench_decode import bench_decode_folder, bench_decode_simulated
+        return bench_decode_folder(args.images) if args.images else bench_decode_simulated()
+    if args.which == "rush":
+        from simulator.bench_rush import bench_rush
+        return bench_rush()
+    from simulator.bench import bench_scan, bench_unlock
+    if args.which == "unlock":
+        return bench_unlock(args.commands, args.doors, burst=args.burst)
+    return bench_scan(args.width, args.height)
 
 
 COMMANDS = {
@@ -127,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{found.failures} problem(s) found" if found.failures else "all good")
         return 1 if found.failures else 0
     if args.command == "bench":
-        from simulator.bench import bench_scan, bench_unlock
-        report = bench_unlock(args.commands, args.doors) if args.which == "unlock" else bench_scan(args.width, args.height)
-        print(json.dumps(report, ensure_ascii=False))
+        print(json.dumps(run_bench(args), ensure_ascii=False))
         return 0
     return commands.guarded(lambda: COMMANDS[args.command](args))
 
