@@ -18,3 +18,29 @@ def test_scan_benchmark_reports_rate_latency_and_idle_cost(qapp) -> None:
     assert report["frames_decoded_per_second"] > 0 and report["idle_rss_mb"] > 0
     assert report["code_to_verdict_ms"]["samples"] == 3
     assert 0 < report["code_to_verdict_ms"]["median"] <= report["code_to_verdict_ms"]["max"]
+
+
+def test_decode_benchmark_covers_both_decoders_and_a_folder(tmp_path) -> None:
+    from simulator.bench_decode import CONDITIONS, bench_decode_folder, bench_decode_simulated
+    from simulator.screen import Shot, render_frame
+    import cv2
+    report = bench_decode_simulated(passes=1, size=(640, 480))
+    assert set(report["zxing"]) == set(CONDITIONS) | {"no code in view"} and report["zxing"]["straight"]["read"] == "1/1"
+    assert report["pyzbar"]["dark mode"]["success_rate"] is not None
+    cv2.imwrite(str(tmp_path / "a.png"), render_frame("HELLO", Shot(), (640, 480)))
+    cv2.imwrite(str(tmp_path / "b.png"), render_frame(None, Shot(), (640, 480)))
+    folder = bench_decode_folder(tmp_path)
+    assert folder["images"] == 2 and folder["zxing"]["read"] == "1/2"
+
+
+def test_unlock_benchmark_in_bursts() -> None:
+    report = bench_unlock(commands=20, doors=10, burst=True)
+    assert (report["commands"], report["mode"]) == (20, "burst")
+
+
+def test_rush_benchmark_loses_nothing() -> None:
+    from simulator.bench_rush import bench_rush
+    report = bench_rush(members=24, seconds=3, idle_seconds=0.5)
+    assert report["lost"] == 0 and report["check_ins_admitted"] == 20
+    assert report["outcomes"] == {"kiosk:admitted": 20, "booth:opened": 4}
+    assert {"lockd", "kiosk"} == set(report["under_rush"]) == set(report["idle"])
