@@ -94,3 +94,16 @@ def test_malformed_payloads_over_the_broker_are_answered_and_refused(site, paylo
     assert answer["result"] == "refused" and answer["reason"] in {"bad_format", "too_large"}
     assert site.pulses() == 0
     assert site.send(site.command())["result"] == "opened"  # and the door still works for a real member
+
+
+def test_replays_of_a_used_command_never_open_again(site) -> None:
+    genuine = mint(UnlockCommand("booth-a", 5001, 1003, int(time.time()), 30, new_id(16), TOPICS.command("booth-a")),
+                   PLATFORM_KEY)
+    assert site.send(genuine)["result"] == "opened"
+    for n in range(500):
+        door = "booth-a" if n % 3 else "booth-b"  # replayed at its own door and shown to another
+        message = Inbound(TOPICS.command(door), genuine.encode(), 1, False, False, None, None, 30, 0.0)
+        verdict, _ = site.daemon.handler.decide(door, message)
+        assert verdict.answer["result"] == "refused"
+        assert verdict.answer["reason"] == ("replayed" if door == "booth-a" else "wrong_door")
+    assert site.pulses() == 1 and len(site.daemon.store.audit_rows("unlock")) == 1
