@@ -98,8 +98,12 @@ class KioskStore(SqliteStore):
     def checkins(self, since: datetime | None = None) -> list[Recorded]:
         """Check-ins in time order (since a moment, if given)."""
         query = "SELECT * FROM checkin" + (" WHERE at >= ?" if since else "") + " ORDER BY at"
+        return self._recorded(query, (since.isoformat(),) if since else ())
+
+    def _recorded(self, query: str, arguments: tuple) -> list[Recorded]:
+        """Check-in rows as records."""
         with self._lock:
-            rows = self.db.execute(query, (since.isoformat(),) if since else ()).fetchall()
+            rows = self.db.execute(query, arguments).fetchall()
         return [Recorded(key, member, name, Plan(plan), _time(at), EntryKind(kind), _time(ends), _time(out),
                          bool(new_use), pass_id or "", source, note)
                 for key, member, name, plan, at, kind, ends, out, new_use, pass_id, source, note in rows]
@@ -109,8 +113,9 @@ class KioskStore(SqliteStore):
         return [c for c in self.checkins() if local(c.at).date() == day]
 
     def checkin_for_pass(self, pass_id: str) -> Recorded | None:
-        """The check-in a pass was used for, if any."""
-        return next((c for c in self.checkins() if pass_id and c.pass_id == pass_id), None)
+        """The check-in a pass was used for, if any (through the pass_id index)."""
+        found = self._recorded("SELECT * FROM checkin WHERE pass_id = ? LIMIT 1", (pass_id,)) if pass_id else []
+        return found[0] if found else None
 
     def check_out(self, key: str, at: datetime) -> None:
         """A member leaves for good."""
