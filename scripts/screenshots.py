@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from datetime import datetime
 import time
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from simulator.runtime import start_platform  # noqa: E402
 from simulator.screen import Shot  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
-TUESDAY_10 = __import__("datetime").datetime(2026, 11, 24, 10, 5, tzinfo=TOKYO)
+TUESDAY_10 = datetime(2026, 11, 24, 10, 5, tzinfo=TOKYO)
 
 
 def settle(app: QApplication, until, seconds: float = 10.0) -> None:
