@@ -27,6 +27,11 @@ class PlatformError(FacilityError):
         self.retry_after = retry_after
 
 
+def backoff_delay(attempt: int, base: float = 1.0, cap: float = 300.0, at_least: float | None = None) -> float:
+    """Seconds to wait after `attempt` failures: exponential with full jitter, never under a Retry-After."""
+    return max(random.uniform(0, min(cap, base * 2 ** attempt)), at_least or 0.0)
+
+
 @dataclass
 class Backoff:
     """Exponential back-off with full jitter, so many sites coming back at once do not stampede."""
@@ -37,9 +42,9 @@ class Backoff:
 
     def next_delay(self, at_least: float | None = None) -> float:
         """Seconds to wait before the next try (never less than a server's Retry-After)."""
-        delay = random.uniform(0, min(self.cap, self.base * 2 ** self.attempt))
+        delay = backoff_delay(self.attempt, self.base, self.cap, at_least)
         self.attempt += 1
-        return max(delay, at_least or 0.0)
+        return delay
 
     def reset(self) -> None:
         """After a success: start again from the shortest wait."""

@@ -9,23 +9,16 @@ reports occupancy.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from facility.loop import BackgroundLoop
-from facility.platform import PlatformClient, PlatformError
+from facility.platform import PlatformClient, PlatformError, backoff_delay
 from kiosk.store import KioskStore, OutboxItem
 
 log = logging.getLogger(__name__)
-RETRY_BASE, RETRY_CAP = 1.0, 300.0
 REFRESH_SECONDS = 60.0
-
-
-def retry_delay(attempts: int, at_least: float | None = None) -> float:
-    """Exponential back-off with full jitter after `attempts` failures."""
-    return max(random.uniform(0, min(RETRY_CAP, RETRY_BASE * 2 ** attempts)), at_least or 0.0)
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,7 @@ class OutboxSender(BackgroundLoop):
         """Retry later, or make it a dead letter when the platform said no for good."""
         attempts = item.attempts + 1
         if exc.retryable or exc.status == 408:
-            self.store.settle(item.key, "queued", attempts, time.time() + retry_delay(attempts, exc.retry_after), str(exc))
+            self.store.settle(item.key, "queued", attempts, time.time() + backoff_delay(attempts, at_least=exc.retry_after), str(exc))
             self._note(exc.status != 0, str(exc))
             return False
         log.error("check-in %s refused for good: %s", item.key, exc)
