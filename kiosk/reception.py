@@ -94,7 +94,7 @@ class Reception:
     def _decide(self, db, member_pass: MemberPass, now: datetime, source: str) -> Verdict:
         """The facility's rules for a genuine pass; an admission is kept with its outbox item."""
         member = Member(member_pass.member_id, member_pass.plan, member_pass.name, member_pass.first_visit_at_chain)
-        decision = decide_checkin(self.cfg, member, self.history(), self.occupancy(now), now)
+        decision = self._rules(member, now)
         if not decision.admitted:
             self.store.audit(db, now, "refused", member.member_id, decision.reasons[0].code, source)
             return Verdict(False, member.name, member.member_id, decision.reasons, source=source, plan=member.plan)
@@ -115,7 +115,7 @@ class Reception:
         """A manual check-in (no phone, or a refusal overridden), with the reason staff gave."""
         now = self.clock.now()
         member = Member(member_id, plan, name)
-        decision = decide_checkin(self.cfg, member, self.history(), self.occupancy(now), now)
+        decision = self._rules(member, now)
         entry = decision.entry if decision.admitted else EntryKind.CHECK_IN
         ends = decision.ends_at if decision.admitted else visit_ends_at(self.cfg, now)
         granted = CheckInDecision(True, entry, (), ends, (), entry is EntryKind.CHECK_IN)
@@ -155,14 +155,19 @@ class Reception:
 
     # --- state --------------------------------------------------------------------------------------
 
+    def _rules(self, member: Member, now: datetime) -> CheckInDecision:
+        """The facility's rules for this member now; the history is read once for the rules and the occupancy."""
+        history = self.history()
+        return decide_checkin(self.cfg, member, history, self.occupancy(now, history), now)
+
     def history(self):
         """Every check-in kept here, as the rules read it."""
         return [c.as_checkin() for c in self.store.checkins()]
 
-    def occupancy(self, now: datetime | None = None) -> Occupancy:
+    def occupancy(self, now: datetime | None = None, history=None) -> Occupancy:
         """Members whose visit runs now (visits past their limit no longer count) and companions."""
         now = now or self.clock.now()
-        members = {c.member_id for c in self.history() if c.active_at(now)}
+        members = {c.member_id for c in (self.history() if history is None else history) if c.active_at(now)}
         return Occupancy(len(members), self.store.companions_in())
 
     def vacancy(self) -> Vacancy | None:
