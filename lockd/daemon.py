@@ -20,7 +20,7 @@ from facility.clock import Clock, RealTimeScheduler, Scheduler, SystemClock
 from facility.config import FacilityConfig
 from facility.config.models import Door
 from facility.platform import PlatformClient
-from facility.tokens import Keyring, peek_unlock_command
+from facility.tokens import Keyring, UnlockCommand, peek
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.commands import UnlockHandler
@@ -126,7 +126,7 @@ class LockDaemon:
         At most one such sync every ON_DEMAND_SYNC_SECONDS, so a flood of commands cannot become
         a flood of requests to the platform.
         """
-        claimed = peek_unlock_command(message.payload.decode("ascii", "replace"))
+        claimed = peek(message.payload.decode("ascii", "replace"), UnlockCommand)
         if claimed is None or self.store.reservation(claimed.reservation_id) is not None:
             return
         if time.monotonic() - self._last_on_demand_sync >= ON_DEMAND_SYNC_SECONDS:

@@ -138,17 +138,10 @@ def verify_unlock_command(text: str, keyring: Keyring, now: float, *, topics: Si
             or _fresh_and_live(command, key_id, now, skew, seen, revocations) or command)
 
 
-def peek_desk_code(text: str) -> DeskCode | None:
-    """The kiosk a desk code claims to come from, UNVERIFIED: only to pick the key to verify it with."""
+def peek(text: str, kind: type[Token]) -> Token | None:
+    """What a token claims, UNVERIFIED: only to choose how to verify it (which kiosk's key) or what to
+    prepare first (a reservation lockd has not synced yet). Never to decide anything."""
     try:
-        return DeskCode.parse(open_envelope(text, DeskCode.TYPE, DeskCode.MAX_CHARS).body)
-    except Malformed:
-        return None
-
-
-def peek_unlock_command(text: str) -> UnlockCommand | None:
-    """The reservation a command claims, UNVERIFIED: only to decide whether to refresh the cache first."""
-    try:
-        return UnlockCommand.parse(open_envelope(text, UnlockCommand.TYPE, UnlockCommand.MAX_CHARS).body)
+        return kind.parse(open_envelope(text, kind.TYPE, kind.MAX_CHARS).body)
     except Malformed:
         return None

@@ -17,7 +17,7 @@ from facility.models import Plan, Reservation
 from facility.reasons import Reason
 from facility.rules.booking import bookable_rooms, booking_refusal, cancellation_refusal, overlaps, reservation_refusal
 from facility.tokens import (
-    DeskCode, Keyring, MemberPass, Refusal, Revocations, display_name, facility_tag, mint, new_id, peek_desk_code,
+    DeskCode, Keyring, MemberPass, Refusal, Revocations, display_name, facility_tag, mint, new_id, peek,
     verify_desk_code,
 )
 from simulator.platform.errors import ApiError
@@ -145,7 +145,7 @@ class PlatformState:
 
     def check_desk_code(self, code_text: str) -> DeskCode:
         """The front-desk code the phone scanned, signed by the very kiosk it names and fresh; else 403."""
-        claimed = peek_desk_code(code_text)
+        claimed = peek(code_text, DeskCode)
         ring = Keyring()
         if claimed is not None and (claimed.facility_id, claimed.kiosk_id) in self.kiosk_keys:
             ring.trust(claimed.kiosk_id, self.kiosk_keys[(claimed.facility_id, claimed.kiosk_id)], {"desk_code"})

@@ -9,7 +9,7 @@ import requests
 from facility.config.models import Platform
 from facility.platform import PlatformClient
 from facility.reasons import Reason
-from facility.tokens import peek_unlock_command
+from facility.tokens import UnlockCommand, peek
 from kiosk.outbox import OutboxSender
 from messagebus.client import BusError
 from simulator.broker import MosquittoBroker
@@ -61,7 +61,7 @@ def test_broker_killed_mid_traffic_every_pulse_audited_and_doors_work_after(site
 
 def _command_id(text: str) -> str:
     """The id of a command we published."""
-    return peek_unlock_command(text).command_id.hex()
+    return peek(text, UnlockCommand).command_id.hex()
 
 
 def test_a_day_without_the_platform_then_every_check_in_arrives_once(tmp_path, offline_platform) -> None:
