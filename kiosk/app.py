@@ -70,7 +70,6 @@ class KioskApp(QObject):
     def _make_bus(self, broker: BrokerSettings) -> BusClient:
         """The link on which the platform hands over desk-code check-ins."""
         topics = SiteTopics(self.cfg.mqtt.topic_prefix if self.cfg.mqtt else "officepass", self.cfg.facility.id)
-        self.topics = topics
         bus = BusClient(broker, will=Will(topics.kiosk(self.cfg.kiosk.id, "availability"), b"offline"))
         bus.subscribe(topics.kiosk(self.cfg.kiosk.id, "checkin"), self._desk_checkin)
         bus.connection_listeners.append(lambda up: up and bus.publish(
