@@ -17,14 +17,19 @@ from facility.errors import FacilityError
 
 
 class PlatformError(FacilityError):
-    """The platform did not give the answer asked for; `retryable` says whether trying again may help."""
+    """The platform did not give the answer asked for; `retryable` says whether trying again may help.
 
-    def __init__(self, status: int, code: str, message: str, retryable: bool, retry_after: float | None = None) -> None:
+    `body` is the platform's own answer ({"error", "message_en", "message_ja"}), for people to read.
+    """
+
+    def __init__(self, status: int, code: str, message: str, retryable: bool, retry_after: float | None = None,
+                 body: dict | None = None) -> None:
         super().__init__(f"{status or 'no answer'} {code}: {message}")
         self.status = status
         self.code = code
         self.retryable = retryable
         self.retry_after = retry_after
+        self.body = body or {"error": code, "message_en": message}
 
 
 def backoff_delay(attempt: int, base: float = 1.0, cap: float = 300.0, at_least: float | None = None) -> float:
@@ -78,7 +83,9 @@ class PlatformClient:
             response = self.session.request(method, f"{self.base_url}{path}", json=body, headers=headers,
                                             params=params or None, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise PlatformError(0, "unreachable", type(exc).__name__, retryable=True) from None
+            raise PlatformError(0, "unreachable", type(exc).__name__, retryable=True, body={
+                "error": "unreachable", "message_en": f"the platform cannot be reached ({type(exc).__name__})",
+                "message_ja": "プラットフォームに接続できません"}) from None
         try:
             answer = response.json() if response.content else {}
         except ValueError:
@@ -87,7 +94,7 @@ class PlatformClient:
             return response.status_code, answer
         retryable = response.status_code == 429 or response.status_code >= 500
         raise PlatformError(response.status_code, str(answer.get("error", "http_error")),
-                            str(answer.get("message_en", response.reason)), retryable, _retry_after(response))
+                            str(answer.get("message_en", response.reason)), retryable, _retry_after(response), answer)
 
     def get(self, path: str, **params) -> dict:
         """GET and return the JSON answer."""

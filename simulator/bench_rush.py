@@ -26,7 +26,8 @@ from facility.tokens import DeskCode, SigningKey, mint
 from lockd.acl import acl_text
 from simulator.bench import REPO, _ms
 from simulator.broker import MosquittoBroker, free_port
-from simulator.phone import Phone, PlatformAnswer, PlatformClient
+from facility.platform import PlatformError
+from simulator.phone import AppClient, Phone
 from simulator.runtime import start_platform
 
 CONFIG = REPO / "config"
@@ -178,10 +179,10 @@ def _plan(platform, members: int, seconds: float) -> list[tuple[float, str, int,
     return sorted(arrivals)
 
 
-def _arrive(client: PlatformClient, kiosk_key: SigningKey, kind: str, member: int, booth: int) -> tuple[str, float, str]:
+def _arrive(url: str, kiosk_key: SigningKey, kind: str, member: int, booth: int) -> tuple[str, float, str]:
     """One member's arrival: scan the desk code, or tap unlock at the booked booth; the answer and its time."""
     started = time.perf_counter()
-    phone = Phone(member, client)
+    phone = Phone(member, AppClient(url, timeout=30))  # each phone its own connection, as in life
     try:
         if kind == "kiosk":
             code = mint(DeskCode("kaikatsu-ikebukuro", "front-1", int(time.time() // 10), 10), kiosk_key)
@@ -190,7 +191,7 @@ def _arrive(client: PlatformClient, kiosk_key: SigningKey, kind: str, member: in
         else:
             answer = phone.unlock("h1t-shibuya", f"booth-{booth}")
             outcome = answer["result"] if answer["result"] != "refused" else f"refused:{answer.get('reason')}"
-    except PlatformAnswer as refused:
+    except PlatformError as refused:
         outcome = f"refused:{refused.body.get('error')}"
     return kind, time.perf_counter() - started, outcome
 
@@ -198,7 +199,6 @@ def _arrive(client: PlatformClient, kiosk_key: SigningKey, kind: str, member: in
 def _run_rush(platform, programs: dict, kiosk_metrics: int, members: int, seconds: float) -> dict:
     """Members arrive at their moments from a pool of phones; the programs are watched meanwhile."""
     arrivals = _plan(platform, members, seconds)
-    client = PlatformClient(platform.server.url, timeout=30)
     kiosk_key = SigningKey.load(CONFIG / "demo-keys" / "kiosk-demo.pem")
     watch, stop, depth = Watch(programs), threading.Event(), [0.0]
 
@@ -214,7 +214,7 @@ def _run_rush(platform, programs: dict, kiosk_metrics: int, members: int, second
     def arrive(arrival: tuple[float, str, int, int]) -> tuple[str, float, str]:
         offset, kind, member, booth = arrival
         stop.wait(max(0.0, began + offset - time.monotonic()))  # not yet this member's moment
-        return _arrive(client, kiosk_key, kind, member, booth)
+        return _arrive(platform.server.url, kiosk_key, kind, member, booth)
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         results = list(pool.map(arrive, arrivals))

@@ -16,7 +16,8 @@ from facility.rules.calendar import TOKYO
 from facility.topics import SiteTopics
 from kiosk.decoding import make_decoder
 from messagebus import BrokerSettings, BusClient
-from simulator.phone import Phone, PlatformAnswer, PlatformClient
+from facility.platform import PlatformError
+from simulator.phone import AppClient, Phone
 from simulator.runtime import start_platform
 from simulator.screen import phone_screen
 
@@ -57,7 +58,7 @@ def run_platform(args: argparse.Namespace) -> int:
 
 def add_member(args: argparse.Namespace) -> int:
     """Register a member."""
-    return _print(PlatformClient(args.platform).add_member(args.name, args.plan))
+    return _print(AppClient(args.platform).add_member(args.name, args.plan))
 
 
 def parse_start(text: str) -> datetime:
@@ -71,18 +72,18 @@ def parse_start(text: str) -> datetime:
 
 def reserve(args: argparse.Namespace) -> int:
     """Book a room for a member."""
-    phone = Phone(args.member, PlatformClient(args.platform))
+    phone = Phone(args.member, AppClient(args.platform))
     return _print(phone.book(args.facility, args.room, parse_start(args.start), args.minutes, args.guests))
 
 
 def cancel(args: argparse.Namespace) -> int:
     """Cancel a member's booking."""
-    return _print(Phone(args.member, PlatformClient(args.platform)).cancel(args.reservation))
+    return _print(Phone(args.member, AppClient(args.platform)).cancel(args.reservation))
 
 
 def show_pass(args: argparse.Namespace) -> int:
     """Save the member's phone screen with a fresh pass as a PNG."""
-    text = Phone(args.member, PlatformClient(args.platform)).show_pass(args.facility)
+    text = Phone(args.member, AppClient(args.platform)).show_pass(args.facility)
     if not cv2.imwrite(str(args.out), phone_screen(text, args.width, args.dark)):
         raise OSError(f"could not write {args.out}")
     return _print({"pass": text, "png": str(args.out)})
@@ -97,12 +98,12 @@ def scan_desk(args: argparse.Namespace) -> int:
     if not found:
         _print({"result": "no_code", "message_en": "no 2D code in the image", "message_ja": "2次元コードが見つかりません"})
         return 1
-    return _print(Phone(args.member, PlatformClient(args.platform)).scan_desk_code(found[0].text))
+    return _print(Phone(args.member, AppClient(args.platform)).scan_desk_code(found[0].text))
 
 
 def unlock(args: argparse.Namespace) -> int:
     """Tap 'unlock' for a member at a door."""
-    answer = Phone(args.member, PlatformClient(args.platform)).unlock(args.facility, args.door)
+    answer = Phone(args.member, AppClient(args.platform)).unlock(args.facility, args.door)
     _print(answer)
     return 0 if answer.get("result") == "opened" else 1
 
@@ -141,7 +142,7 @@ def guarded(command) -> int:
     """Run a command, turning the platform's refusals into a message and exit code 1."""
     try:
         return command()
-    except PlatformAnswer as exc:
+    except PlatformError as exc:
         print(json.dumps({"status": exc.status} | exc.body, ensure_ascii=False))
         return 1
     except (OSError, ValueError, ConnectionError) as exc:

@@ -19,7 +19,8 @@ from facility.models import Plan
 from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
 from kiosk.decoding import ZxingDecoder
 from messagebus import BusClient
-from simulator.phone import Phone, PlatformAnswer, PlatformClient
+from facility.platform import PlatformError
+from simulator.phone import AppClient, Phone
 from simulator.qtwait import run_until, stop_on_signals
 from simulator.screen import Shot
 from simulator.site import Site
@@ -37,7 +38,7 @@ class Demo:
         self.alarms: Counter = Counter()
         self.verdicts: list = []
         site.kiosk.verdict_displayed.connect(self.verdicts.append)
-        self.client = PlatformClient(site.platform.server.url, timeout=15)
+        self.client = AppClient(site.platform.server.url, timeout=15)
 
     def phone(self, member: int) -> Phone:
         """A member's phone."""
@@ -99,7 +100,7 @@ class Demo:
         """The member taps 開錠 at a door."""
         try:
             answer = self.phone(member).unlock("h1t-shibuya", door)
-        except PlatformAnswer as refused:
+        except PlatformError as refused:
             answer = {"result": "refused", "reason": refused.body.get("error"), "message_en": refused.body.get("message_en")}
         result = answer.get("result")
         if result == "opened":

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import (
     QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
 )
 
-from simulator.phone import Phone, PlatformAnswer, PlatformClient
+from facility.platform import PlatformError
+from simulator.phone import AppClient, Phone
 from simulator.site import Site
 
 DOOR_ACTIONS = ("push", "hold 45 s", "force", "jam", "unjam", "exit button")
@@ -54,7 +55,7 @@ class ControlPanel(QWidget):
         super().__init__()
         self.site = site
         self.setWindowTitle("officepass simulator: control panel")
-        self.client = PlatformClient(site.platform.server.url, timeout=10)
+        self.client = AppClient(site.platform.server.url, timeout=10)
         self.camera_view = QLabel()
         self.camera_view.setFixedSize(480, 270)
         self.members = QComboBox()
@@ -107,7 +108,7 @@ class ControlPanel(QWidget):
         member = self.members.currentData()
         try:
             text = Phone(member, self.client).show_pass(self.site.reception_cfg.facility.id)
-        except PlatformAnswer as exc:
+        except PlatformError as exc:
             self.log(f"the app could not get a pass: {exc}")
             return
         self.site.camera.show(text)

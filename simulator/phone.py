@@ -2,48 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import requests
-
-from facility.errors import FacilityError
+from facility.config.models import Platform
+from facility.platform import PlatformClient, PlatformError
 
 DEFAULT_PLATFORM = "http://127.0.0.1:8710/v1"
 
 
-class PlatformAnswer(FacilityError):
-    """The platform refused or failed; carries its status and its words."""
+class AppClient(PlatformClient):
+    """The member app's calls: the platform client every program uses, with each answer's HTTP status."""
 
-    def __init__(self, status: int, body: dict) -> None:
-        self.status = status
-        self.body = body
-        super().__init__(f"{status} {body.get('error', '')}: {body.get('message_en', '')} / {body.get('message_ja', '')}")
+    def __init__(self, base_url: str = DEFAULT_PLATFORM, timeout: float = 10.0) -> None:
+        super().__init__(Platform(base_url=base_url, timeout_seconds=timeout))
 
-
-@dataclass
-class PlatformClient:
-    """Plain calls to the platform, with a timeout on every one."""
-
-    base_url: str = DEFAULT_PLATFORM
-    timeout: float = 10.0
-
-    def call(self, method: str, path: str, body: dict | None = None, ok: tuple[int, ...] = (200, 201, 202),
-             **params) -> dict:
-        """One request; the JSON answer, or PlatformAnswer for any other status."""
+    def call(self, method: str, path: str, body: dict | None = None, answers: tuple[int, ...] = (), **params) -> dict:
+        """One request; the JSON answer with its status. A 2xx is an answer, and so is any status in `answers`
+        (a door that did not answer: 504); anything else raises PlatformError with the platform's words."""
         try:
-            response = requests.request(method, f"{self.base_url}{path}", json=body, params=params or None,
-                                        timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise PlatformAnswer(0, {"error": "unreachable", "message_en": str(exc),
-                                     "message_ja": "プラットフォームに接続できません"}) from None
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {"error": "not_json", "message_en": response.text[:200], "message_ja": "応答を読み取れません"}
-        if response.status_code not in ok:
-            raise PlatformAnswer(response.status_code, answer)
-        return answer | {"status": response.status_code}
+            status, answer = self.request(method, path, body, **params)
+        except PlatformError as refused:
+            if refused.status not in answers:
+                raise
+            status, answer = refused.status, refused.body
+        return answer | {"status": status}
 
     def add_member(self, name: str, plan: str) -> dict:
         """Register a member."""
@@ -53,9 +35,9 @@ class PlatformClient:
 class Phone:
     """One member's phone with the network's app."""
 
-    def __init__(self, member_id: int, client: PlatformClient | None = None) -> None:
+    def __init__(self, member_id: int, client: AppClient | None = None) -> None:
         self.member_id = member_id
-        self.client = client or PlatformClient()
+        self.client = client or AppClient()
 
     def show_pass(self, facility_id: str | None = None) -> str:
         """Tap 'show 2D code': a fresh signed pass (bound to the facility whose desk code was scanned)."""
@@ -78,4 +60,4 @@ class Phone:
     def unlock(self, facility_id: str, door_id: str) -> dict:
         """Tap 'unlock' (開錠) at a door; the door's answer comes back (504: it did not answer)."""
         return self.client.call("POST", f"/facilities/{facility_id}/doors/{door_id}/unlock",
-                                {"member_id": self.member_id}, ok=(200, 504))
+                                {"member_id": self.member_id}, answers=(504,))

@@ -20,7 +20,7 @@ from kiosk.decoding import ZxingDecoder
 from kiosk.texts import t
 from simulator.camera import VirtualCamera
 from simulator.clock import ShiftedClock
-from simulator.phone import Phone, PlatformClient
+from simulator.phone import AppClient, Phone
 from simulator.screen import Shot, render_frame
 from tests.conftest import CONFIG_DIR, bus_settings
 from tests.kiosk_desk import member_pass
@@ -154,7 +154,7 @@ def qimage_to_array(image: QImage) -> np.ndarray:
 def test_a_member_scans_the_desk_code_and_is_welcomed(qtbot, kiosk: KioskApp, platform) -> None:
     shown = qimage_to_array(kiosk.window.home.code.pixmap().toImage())
     (code,) = ZxingDecoder().decode(shown)
-    answer = Phone(1004, PlatformClient(platform.server.url)).scan_desk_code(code.text)
+    answer = Phone(1004, AppClient(platform.server.url)).scan_desk_code(code.text)
     assert (answer["result"], answer["name"]) == ("admitted", "田中 結衣")
     qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
     assert kiosk.window.verdict.headline.text() == "ようこそ、田中 結衣 様"

@@ -11,7 +11,7 @@ from facility.reasons import Reason
 from facility.tokens import SigningKey
 from facility.tokens.encoding import from_text, to_text
 from messagebus import Inbound
-from simulator.phone import Phone, PlatformClient
+from simulator.phone import AppClient, Phone
 from tests.lockd_site import BOOTH_A_BOOKING, MEETING_BOOKING, PLATFORM_KEY, TOPICS, Site
 
 
@@ -24,7 +24,7 @@ def refused_with(site: Site, answer: dict, reason: Reason, door: str = "booth-a"
 
 
 def test_a_member_taps_unlock_and_the_door_opens(site: Site) -> None:
-    answer = Phone(1003, PlatformClient(site.platform.server.url)).unlock("h1t-shibuya", "booth-a")
+    answer = Phone(1003, AppClient(site.platform.server.url)).unlock("h1t-shibuya", "booth-a")
     assert answer["result"] == "opened"
     assert site.pulses() == 1
     (row,) = site.daemon.store.audit_rows("unlock")
@@ -89,7 +89,7 @@ def book_booth_b(site: Site, hours: float) -> int:
     """Member 1002 books booth-b some hours ahead; lockd hears of it and syncs."""
     before = site.daemon.sync.sync_count
     start = site.platform.state.clock.now() + timedelta(hours=hours)
-    reservation = Phone(1002, PlatformClient(site.platform.server.url)).book("h1t-shibuya", "booth-b", start, 60)
+    reservation = Phone(1002, AppClient(site.platform.server.url)).book("h1t-shibuya", "booth-b", start, 60)
     site.wait_synced(before)
     return reservation["reservation_id"]
 
@@ -102,7 +102,7 @@ def test_outside_the_reservation_window(site: Site) -> None:
 def test_a_cancellation_reaches_the_door_at_once(site: Site) -> None:
     reservation = book_booth_b(site, 3)
     before = site.daemon.sync.sync_count
-    Phone(1002, PlatformClient(site.platform.server.url)).cancel(reservation)
+    Phone(1002, AppClient(site.platform.server.url)).cancel(reservation)
     site.wait_synced(before)
     assert site.daemon.store.reservation(reservation).cancelled
     site.clock.shift(3 * 3600)  # even at the booked time, with a command issued then

@@ -15,20 +15,21 @@ from facility.models import Plan
 from facility.reasons import Reason
 from facility.rules.calendar import TOKYO
 from facility.tokens import Keyring, MemberPass, Revocations, verify_member_pass
-from simulator.phone import Phone, PlatformAnswer, PlatformClient
+from facility.platform import PlatformError
+from simulator.phone import AppClient, Phone
 from simulator.runtime import RunningPlatform
 from tests.conftest import CONFIG_DIR
 
 
 @pytest.fixture
-def api(offline_platform: RunningPlatform) -> PlatformClient:
+def api(offline_platform: RunningPlatform) -> AppClient:
     """A client of the running platform."""
-    return PlatformClient(offline_platform.server.url, timeout=5)
+    return AppClient(offline_platform.server.url, timeout=5)
 
 
-def refusal(call) -> PlatformAnswer:
+def refusal(call) -> PlatformError:
     """The platform's refusal of a call that must fail."""
-    with pytest.raises(PlatformAnswer) as refused:
+    with pytest.raises(PlatformError) as refused:
         call()
     return refused.value
 
@@ -38,7 +39,7 @@ def soon(minutes: float) -> datetime:
     return datetime.now(TOKYO) + timedelta(minutes=minutes)
 
 
-def test_keys_verify_the_passes_the_platform_mints(api: PlatformClient) -> None:
+def test_keys_verify_the_passes_the_platform_mints(api: AppClient) -> None:
     ring = Keyring()
     for key in api.call("GET", "/keys")["keys"]:
         ring.trust(key["key_id"], base64.b64decode(key["public_key"]), set(key["purposes"]))
@@ -49,7 +50,7 @@ def test_keys_verify_the_passes_the_platform_mints(api: PlatformClient) -> None:
     assert not member_pass.first_visit_at_chain  # the seed says 1004 has visited kaikatsu
 
 
-def test_first_visit_at_a_chain_travels_in_the_pass_until_a_check_in_is_recorded(api: PlatformClient) -> None:
+def test_first_visit_at_a_chain_travels_in_the_pass_until_a_check_in_is_recorded(api: AppClient) -> None:
     ring = Keyring()
     key = api.call("GET", "/keys")["keys"][0]
     ring.trust("p", base64.b64decode(key["public_key"]), {"member_pass"})
@@ -61,7 +62,7 @@ def test_first_visit_at_a_chain_travels_in_the_pass_until_a_check_in_is_recorded
     assert not again.first_visit_at_chain
 
 
-def test_a_member_with_a_long_name_still_gets_a_pass(api: PlatformClient) -> None:
+def test_a_member_with_a_long_name_still_gets_a_pass(api: AppClient) -> None:
     member = api.add_member("グエン・ヴァン・アレクサンドラ・山田", "corporate")["member_id"]
     ring = Keyring()
     ring.trust("p", base64.b64decode(api.call("GET", "/keys")["keys"][0]["public_key"]), {"member_pass"})
@@ -69,7 +70,7 @@ def test_a_member_with_a_long_name_still_gets_a_pass(api: PlatformClient) -> Non
     assert shown.name == "グエン・ヴァン・アレ"
 
 
-def test_revoking_a_member_shows_in_revocations(api: PlatformClient) -> None:
+def test_revoking_a_member_shows_in_revocations(api: AppClient) -> None:
     assert api.call("GET", "/revocations")["member_ids"] == []
     assert api.call("POST", "/revocations", {"member_id": 1002})["member_ids"] == [1002]
     revoked = Revocations(member_ids=frozenset(api.call("GET", "/revocations")["member_ids"]))
@@ -79,7 +80,7 @@ def test_revoking_a_member_shows_in_revocations(api: PlatformClient) -> None:
     assert result.reason is Reason.REVOKED
 
 
-def test_members_are_registered_and_read_back(api: PlatformClient) -> None:
+def test_members_are_registered_and_read_back(api: AppClient) -> None:
     made = api.add_member("山本 さくら", "individual_premium")
     assert made["status"] == 201 and made["name"] == "山本 さくら"
     assert api.call("GET", f"/members/{made['member_id']}")["plan"] == "individual_premium"
@@ -87,14 +88,14 @@ def test_members_are_registered_and_read_back(api: PlatformClient) -> None:
     assert refusal(lambda: api.call("GET", "/members/99999")).status == 404
 
 
-def test_facility_settings_are_public_parts_of_the_file(api: PlatformClient) -> None:
+def test_facility_settings_are_public_parts_of_the_file(api: AppClient) -> None:
     settings = api.call("GET", "/facilities/kaikatsu-ikebukuro/settings")
     assert settings["rules"]["max_checkins_per_day"] == 1 and settings["hours"]["fri"] == ["00:00-24:00"]
     assert "tokens" not in settings and "kiosk" not in settings
     assert refusal(lambda: api.call("GET", "/facilities/nowhere/settings")).status == 404
 
 
-def test_booking_rules_are_enforced_where_bookings_are_made(api: PlatformClient) -> None:
+def test_booking_rules_are_enforced_where_bookings_are_made(api: AppClient) -> None:
     phone = Phone(1002, api)
     made = phone.book("h1t-shibuya", "booth-b", soon(60), 60)
     assert made["status"] == 201 and not made["cancelled"]
@@ -111,7 +112,7 @@ def test_booking_rules_are_enforced_where_bookings_are_made(api: PlatformClient)
     assert refusal(lambda: phone.book("h1t-shibuya", "private-1", soon(60), 60)).status == 404
 
 
-def test_cancellation_closes_two_hours_before_and_changes_are_listed_since_a_cursor(api: PlatformClient) -> None:
+def test_cancellation_closes_two_hours_before_and_changes_are_listed_since_a_cursor(api: AppClient) -> None:
     phone = Phone(1002, api)
     cursor = api.call("GET", "/facilities/h1t-shibuya/reservations", since=0)["cursor"]
     late = phone.book("h1t-shibuya", "booth-b", soon(90), 60)
@@ -126,14 +127,14 @@ def test_cancellation_closes_two_hours_before_and_changes_are_listed_since_a_cur
     assert refusal(lambda: Phone(1003, api).cancel(late["reservation_id"])).status == 404
 
 
-def post_checkin(api: PlatformClient, key: str | None, body: dict,
+def post_checkin(api: AppClient, key: str | None, body: dict,
                  facility: str = "regus-shinjuku-south") -> requests.Response:
     """POST a check-in as the kiosk's outbox does."""
     headers = {"Idempotency-Key": key} if key else {}
     return requests.post(f"{api.base_url}/facilities/{facility}/checkins", json=body, headers=headers, timeout=5)
 
 
-def test_the_same_idempotency_key_records_one_check_in_and_answers_the_same(api: PlatformClient) -> None:
+def test_the_same_idempotency_key_records_one_check_in_and_answers_the_same(api: AppClient) -> None:
     key, body = str(uuid.uuid4()), {"member_id": 1001, "at": "2026-11-24T10:00:00+09:00", "kind": "check_in"}
     first, second = post_checkin(api, key, body), post_checkin(api, key, body)
     assert (first.status_code, second.status_code) == (201, 200)
@@ -144,14 +145,14 @@ def test_the_same_idempotency_key_records_one_check_in_and_answers_the_same(api:
     assert post_checkin(api, str(uuid.uuid4()), {"member_id": 1001, "at": "yesterday"}).status_code == 400
 
 
-def test_occupancy_is_stored(api: PlatformClient) -> None:
+def test_occupancy_is_stored(api: AppClient) -> None:
     answer = api.call("PUT", "/facilities/regus-shinjuku-south/occupancy", {"members_in": 12, "companions_in": 2,
                                                                              "vacancy": "vacant"})
     assert answer["members_in"] == 12 and "received_at" in answer
     assert refusal(lambda: api.call("PUT", "/facilities/regus-shinjuku-south/occupancy", {"members_in": "a"})).status == 400
 
 
-def test_malformed_requests_get_clear_errors(api: PlatformClient) -> None:
+def test_malformed_requests_get_clear_errors(api: AppClient) -> None:
     url = api.base_url
     not_json = requests.post(f"{url}/members", data=b"{not json", headers={"Content-Type": "application/json"}, timeout=5)
     assert (not_json.status_code, not_json.json()["error"]) == (400, "bad_request")
@@ -161,7 +162,7 @@ def test_malformed_requests_get_clear_errors(api: PlatformClient) -> None:
     assert all(k in not_json.json() for k in ("message_en", "message_ja"))
 
 
-def test_unlock_and_desk_check_in_need_the_broker(api: PlatformClient) -> None:
+def test_unlock_and_desk_check_in_need_the_broker(api: AppClient) -> None:
     refused = refusal(lambda: Phone(1003, api).unlock("h1t-shibuya", "booth-a"))
     assert (refused.status, refused.body["error"]) == (503, "broker_unavailable")
 

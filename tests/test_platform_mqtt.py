@@ -17,7 +17,8 @@ from facility.tokens.encoding import from_text, to_text
 from facility.topics import SiteTopics
 from messagebus import Inbound
 from simulator.cli import main as sim_main
-from simulator.phone import Phone, PlatformAnswer, PlatformClient
+from facility.platform import PlatformError
+from simulator.phone import AppClient, Phone
 from simulator.runtime import RunningPlatform
 from tests.conftest import CONFIG_DIR
 from tests.rulebook import H1T, KAIKATSU
@@ -29,7 +30,7 @@ KIOSK_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "kiosk-demo.pem")
 
 def phone(platform: RunningPlatform, member: int) -> Phone:
     """A member's phone talking to the running platform."""
-    return Phone(member, PlatformClient(platform.server.url, timeout=10))
+    return Phone(member, AppClient(platform.server.url, timeout=10))
 
 
 def desk_code(facility: str = "kaikatsu-ikebukuro", kiosk: str = "front-1", key: SigningKey = KIOSK_KEY,
@@ -66,7 +67,7 @@ def test_a_door_that_does_not_answer_gives_504(platform) -> None:
 def test_refusals_before_any_command_is_sent(platform, bus_client) -> None:
     door = AnsweringDoor(bus_client(), H1T, "meeting-1")
     for member, door_id, reason in [(1003, "meeting-1", Reason.NOT_BOOKER), (1001, "booth-b", Reason.NO_RESERVATION)]:
-        with pytest.raises(PlatformAnswer) as refused:
+        with pytest.raises(PlatformError) as refused:
             phone(platform, member).unlock("h1t-shibuya", door_id)
         assert (refused.value.status, refused.value.body["error"]) == (403, reason.code)
     assert phone(platform, 1004).unlock("h1t-shibuya", "meeting-1")["result"] == "opened"  # the booker
@@ -99,7 +100,7 @@ def test_desk_code_check_in_hands_the_kiosk_a_pass_bound_to_its_facility(platfor
     (lambda: "NOT A DESK CODE", Reason.BAD_FORMAT),
 ], ids=["forged", "photo of an old code", "kiosk the platform does not know", "garbage"])
 def test_bad_desk_codes_are_refused_with_their_reason(platform, code, reason: Reason) -> None:
-    with pytest.raises(PlatformAnswer) as refused:
+    with pytest.raises(PlatformError) as refused:
         phone(platform, 1003).scan_desk_code(code())
     assert (refused.value.status, refused.value.body["error"]) == (403, reason.code)
 
