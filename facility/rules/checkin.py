@@ -38,37 +38,38 @@ class CheckInDecision:
 def decide_checkin(cfg: FacilityConfig, member: Member, history: Sequence[CheckIn], occupancy: Occupancy,
                    now: datetime) -> CheckInDecision:
     """Decide a member's check-in at reception from the facility's rules, history, occupancy and the time."""
-    state = vacancy(cfg.seats, occupancy, is_open(cfg.hours, now)) if cfg.seats else None
+    open_now = is_open(cfg.hours, now)  # once: every rule below asks the same question of the same moment
+    state = vacancy(cfg.seats, occupancy, open_now) if cfg.seats else None
     if not cfg.facility.kind.checks_in_at_reception:
         return CheckInDecision(False, EntryKind.CHECK_IN, (Reason.NOT_DROP_IN,), vacancy=state)
     running = running_visit(history, member.member_id, now)
     if running is not None and cfg.rules.step_out_allowed:
-        return _re_entry(cfg, member, running, now, state)
+        return _re_entry(cfg, member, running, open_now, state)
     candidate = CheckIn(member.member_id, now, member.plan)
     new_use = starts_new_use(cfg, history, candidate)
-    reasons = _common_refusals(cfg, member, now) + _new_entry_refusals(cfg, history, member, occupancy, now,
-                                                                       new_use, holds_seat=running is not None)
+    reasons = _common_refusals(cfg, member, open_now) + _new_entry_refusals(
+        cfg, history, member, occupancy, now, open_now, new_use, holds_seat=running is not None)
     if reasons:
         return CheckInDecision(False, EntryKind.CHECK_IN, reasons, vacancy=state)
     return CheckInDecision(True, EntryKind.CHECK_IN, (), visit_ends_at(cfg, now), desk_checks_due(cfg.desk_checks, member),
                            new_use, state)
 
 
-def _common_refusals(cfg: FacilityConfig, member: Member, now: datetime) -> tuple[Reason, ...]:
+def _common_refusals(cfg: FacilityConfig, member: Member, open_now: bool) -> tuple[Reason, ...]:
     """Rules every entry obeys, re-entries too: the plan and the opening hours."""
     reasons = []
     if not plan_admitted(cfg.rules, member.plan):
         reasons.append(Reason.PLAN_NOT_ADMITTED)
-    if not is_open(cfg.hours, now):
+    if not open_now:
         reasons.append(Reason.CLOSED)
     return tuple(reasons)
 
 
 def _new_entry_refusals(cfg: FacilityConfig, history: Sequence[CheckIn], member: Member, occupancy: Occupancy,
-                        now: datetime, new_use: bool, holds_seat: bool) -> tuple[Reason, ...]:
+                        now: datetime, open_now: bool, new_use: bool, holds_seat: bool) -> tuple[Reason, ...]:
     """Rules only a new entry obeys: cut-offs, the daily limit and free seats."""
     reasons = []
-    if is_open(cfg.hours, now) and cutoff_in_force(cfg.rules, now) is not None:
+    if open_now and cutoff_in_force(cfg.rules, now) is not None:
         reasons.append(Reason.AFTER_CUTOFF)
     if new_use and over_daily_limit(cfg, history, member.member_id, now):
         reasons.append(Reason.DAILY_LIMIT)
@@ -77,10 +78,10 @@ def _new_entry_refusals(cfg: FacilityConfig, history: Sequence[CheckIn], member:
     return tuple(reasons)
 
 
-def _re_entry(cfg: FacilityConfig, member: Member, running: CheckIn, now: datetime,
+def _re_entry(cfg: FacilityConfig, member: Member, running: CheckIn, open_now: bool,
               state: Vacancy | None) -> CheckInDecision:
     """Coming back after stepping out, inside the running visit: no new use, no new checks."""
-    reasons = _common_refusals(cfg, member, now)
+    reasons = _common_refusals(cfg, member, open_now)
     if reasons:
         return CheckInDecision(False, EntryKind.RE_ENTRY, reasons, vacancy=state)
     return CheckInDecision(True, EntryKind.RE_ENTRY, (), running.ends_at, (), False, state)
