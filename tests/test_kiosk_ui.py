@@ -23,7 +23,7 @@ from simulator.clock import ShiftedClock
 from simulator.phone import AppClient, Phone
 from simulator.screen import Shot, render_frame
 from tests.conftest import CONFIG_DIR, bus_settings
-from tests.kiosk_desk import member_pass
+from tests.kiosk_desk import due_now, member_pass
 from tests.rulebook import KAIKATSU
 
 # Always open, no cut-offs: what the tests see does not depend on when they run.
@@ -111,8 +111,7 @@ def test_platform_down_then_back_loses_nothing_and_doubles_nothing(qtbot, kiosk:
         assert kiosk.window.verdict.headline.text().startswith("ようこそ")  # check-in goes on
     qtbot.waitUntil(lambda: kiosk.window.home.status.text() == t("platform_down", "ja", n=2), timeout=10000)
     platform.server.restore()
-    for item in kiosk.store.outbox("queued"):
-        kiosk.store.settle(item.key, "queued", item.attempts, 0)  # skip the back-off
+    due_now(kiosk.store)
     kiosk.outbox.wake()
     qtbot.waitUntil(lambda: len(platform.state.checkins_of(ALWAYS_OPEN.facility.id)) == 2, timeout=10000)
     qtbot.waitUntil(lambda: kiosk.window.home.status.text() == "", timeout=10000)
