@@ -7,6 +7,7 @@ import itertools
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -26,8 +27,27 @@ class Clock(Protocol):
         """Seconds on a clock that never steps, for pulses and timeouts."""
 
 
+def _boot_id() -> str:
+    """The kernel's id of this boot: time.monotonic() readings compare only within one boot."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as source:
+            return source.read().strip()
+    except OSError:
+        return f"process-{uuid.uuid4().hex}"  # no boot id: trust readings only within this process
+
+
+BOOT_ID = _boot_id()
+
+
+def monotonic_epoch(clock: object) -> str:
+    """What a clock's monotonic readings are relative to; readings from different epochs do not compare."""
+    return str(getattr(clock, "monotonic_epoch", "") or f"clock-{id(clock)}-{uuid.uuid4().hex}")
+
+
 class SystemClock:
     """The machine's clocks."""
+
+    monotonic_epoch = BOOT_ID
 
     def now(self) -> datetime:
         """The wall-clock time, aware, in Asia/Tokyo."""

@@ -78,6 +78,7 @@ class CheckIn:
     checked_out_at: datetime | None = None
     reservation_id: int | None = None
     booker: bool = True
+    pass_id: str = ""  # the pass it was admitted with ("" for staff admissions and door entries)
 
     def active_at(self, now: datetime) -> bool:
         """True while this visit is still running (not checked out, not past its end)."""

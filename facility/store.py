@@ -1,13 +1,28 @@
-"""Durable local state in SQLite, committed before anything acts on it."""
+"""Durable local state in SQLite, committed before anything acts on it.
+
+A store knows when it began (its epoch) and has an identity that a marker file outside its
+folder remembers, so a store that was deleted, truncated or replaced is noticed at start
+(docs/faults.md, 'Losing the store'); tokens issued before the epoch are refused.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from facility.clock import Clock, SystemClock, monotonic_epoch
+
+log = logging.getLogger(__name__)
 
 
 def open_database(path: str | Path) -> sqlite3.Connection:
@@ -35,50 +50,162 @@ class SeenIds(Protocol):
         """Record the id; True if it had not been seen before."""
 
 
+# An id is forgotten only once it has expired by the wall clock AND by elapsed monotonic time, so a
+# wall clock stepped forward (and back) cannot make a used token new again.
+
+
 class MemorySeenIds:
     """Seen ids in memory, for tools and tests that need no durability."""
 
-    def __init__(self) -> None:
-        self._until: dict[bytes, float] = {}
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._until: dict[bytes, tuple[float, float]] = {}
+        self._monotonic = monotonic
         self._lock = threading.Lock()
 
     def first_sighting(self, token_id: bytes, keep_until: float, now: float) -> bool:
         """Record the id; True if it had not been seen before."""
         with self._lock:
-            self._until = {k: t for k, t in self._until.items() if t >= now}
+            mono = self._monotonic()
+            self._until = {k: (wall, m) for k, (wall, m) in self._until.items() if wall >= now or m >= mono}
             if token_id in self._until:
                 return False
-            self._until[token_id] = keep_until
+            self._until[token_id] = (keep_until, mono + max(0.0, keep_until - now))
             return True
 
 
 class SqliteSeenIds:
-    """Seen ids in SQLite, kept past their expiry so a restart forgets none."""
+    """Seen ids in SQLite, kept past their expiry (by both clocks) so neither a restart nor a clock step forgets one.
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    Monotonic readings only compare within one monotonic epoch (one boot of the machine); ids from
+    an earlier epoch are kept until the wall clock says they expired.
+    """
+
+    def __init__(self, db: sqlite3.Connection, clock: Clock | None = None) -> None:
         self._db = db
+        self._clock = clock or SystemClock()
+        self._epoch = monotonic_epoch(self._clock)
         self._lock = threading.Lock()
         db.execute("CREATE TABLE IF NOT EXISTS seen_token (id BLOB PRIMARY KEY, keep_until REAL NOT NULL)")
+        add_columns(db, "seen_token", {"keep_mono": "REAL NOT NULL DEFAULT 0", "epoch": "TEXT NOT NULL DEFAULT ''"})
 
     def first_sighting(self, token_id: bytes, keep_until: float, now: float) -> bool:
         """Record the id durably; True if it had not been seen before."""
         with self._lock:
-            self._db.execute("DELETE FROM seen_token WHERE keep_until < ?", (now,))
+            mono = self._clock.monotonic()
+            self._db.execute("DELETE FROM seen_token WHERE keep_until < ? AND (epoch != ? OR keep_mono < ?)",
+                             (now, self._epoch, mono))
             inserted = self._db.execute(
-                "INSERT OR IGNORE INTO seen_token (id, keep_until) VALUES (?, ?)", (token_id, keep_until)
-            ).rowcount
+                "INSERT OR IGNORE INTO seen_token (id, keep_until, keep_mono, epoch) VALUES (?, ?, ?, ?)",
+                (token_id, keep_until, mono + max(0.0, keep_until - now), self._epoch)).rowcount
             return inserted == 1
+
+    def remember(self, token_id: bytes, keep_until: float, now: float) -> None:
+        """Note an id spent elsewhere (another kiosk of the facility) so it is refused here too."""
+        self.first_sighting(token_id, keep_until, now)
+
+
+def add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Add columns a newer version needs to a table an older version made."""
+    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    for name, definition in columns.items():
+        if name not in present:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+
+
+@dataclass(frozen=True)
+class StoreLoss:
+    """A store that is not the one the marker remembers: deleted, truncated, corrupt or replaced."""
+
+    marker: Path
+    expected_store_id: str
+    expected_since: float
+    found_store_id: str
+    cause: str
+
+    def describe(self) -> str:
+        """One line for the log, the audit and the alarm."""
+        return (f"{self.cause}: the store begun at {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(self.expected_since))} "
+                f"({self.expected_store_id}) is gone; a new store {self.found_store_id} began (marker {self.marker})")
+
+
+def marker_path(db_path: Path) -> Path:
+    """Where a store's identity is remembered: beside its folder, so losing the folder is noticed too."""
+    folder = Path(db_path).resolve().parent
+    return folder.parent / f"{folder.name}.{Path(db_path).stem}.store-id"
+
+
+META_SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1), store_id TEXT NOT NULL, created_at REAL NOT NULL);
+"""
 
 
 class SqliteStore:
-    """One SQLite file (WAL, synchronous FULL) with its schema, an append-only audit, seen token ids, and transactions."""
+    """One SQLite file (WAL, synchronous FULL) with its schema, an append-only audit, seen token ids, and transactions.
 
-    def __init__(self, path: str | Path, schema: str) -> None:
-        self.db = open_database(path)
-        self.db.executescript(schema)
-        make_append_only(self.db, "audit")
-        self.seen = SqliteSeenIds(self.db)
+    `created_at` is the store's epoch (wall time it began); `loss` is set when the marker beside
+    the store's folder remembers another store (see marker_path).
+    """
+
+    def __init__(self, path: str | Path, schema: str, clock: Clock | None = None) -> None:
+        self.path = Path(path)
+        self.clock = clock or SystemClock()
+        corrupt = self._open(schema)
+        self.store_id, self.created_at = self._epoch()
+        self.seen = SqliteSeenIds(self.db, self.clock)
         self._lock = threading.RLock()
+        self.loss = self._check_marker(corrupt) if str(path) != ":memory:" else None
+
+    def _open(self, schema: str) -> str:
+        """Open the file and lay out its schema; a file SQLite cannot read is set aside and a new one begun."""
+        try:
+            self._connect(schema)
+            return ""
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{self.path.name}.unreadable-{int(time.time())}")
+            log.error("%s is not a readable SQLite store (%s); kept as %s, starting a new store", self.path, exc, aside)
+            self.path.rename(aside)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self._connect(schema)
+            return f"unreadable ({exc}; kept as {aside.name})"
+
+    def _connect(self, schema: str) -> None:
+        """Connect and create what is missing."""
+        self.db = open_database(self.path)
+        self.db.executescript(META_SCHEMA + schema)
+        make_append_only(self.db, "audit")
+
+    def _epoch(self) -> tuple[str, float]:
+        """This store's id and the moment it began (written once, when the file is new)."""
+        self.db.execute("INSERT OR IGNORE INTO store_meta (id, store_id, created_at) VALUES (1, ?, ?)",
+                        (uuid.uuid4().hex, self.clock.now().timestamp()))
+        store_id, created_at = self.db.execute("SELECT store_id, created_at FROM store_meta WHERE id = 1").fetchone()
+        return store_id, created_at
+
+    def _check_marker(self, corrupt: str) -> StoreLoss | None:
+        """Compare with the marker outside the store's folder, then make the marker name this store."""
+        marker = marker_path(self.path)
+        loss = None
+        try:
+            known = json.loads(marker.read_text())
+            if known.get("store_id") != self.store_id:
+                cause = corrupt or ("missing or emptied" if self._fresh else "replaced by another store")
+                loss = StoreLoss(marker, str(known.get("store_id")), float(known.get("created_at", 0)), self.store_id, cause)
+        except FileNotFoundError:
+            pass
+        except (ValueError, OSError, AttributeError) as exc:
+            log.warning("store marker %s unreadable (%s); writing it anew", marker, exc)
+        if loss is not None:
+            log.error("%s", loss.describe())
+        _write_atomically(marker, json.dumps({"store_id": self.store_id, "created_at": self.created_at,
+                                              "store": str(self.path.resolve())}))
+        return loss
+
+    @property
+    def _fresh(self) -> bool:
+        """True when the store began just now (nothing but its epoch in it)."""
+        return abs(self.clock.now().timestamp() - self.created_at) < 60
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -96,3 +223,14 @@ class SqliteStore:
         """Close the file."""
         with self._lock:
             self.db.close()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace a small file so that a crash leaves the old or the new one, never half of either."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(path.name + ".tmp")
+    with open(scratch, "w") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(scratch, path)

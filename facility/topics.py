@@ -5,10 +5,12 @@
     {prefix}/{facility}/door/{door}/event        door events and alarms
     {prefix}/{facility}/lockd/availability       online / offline (last will)
     {prefix}/{facility}/lockd/alarm              site alarms: stale reservations, untrusted clock
+    {prefix}/{facility}/lockd/alarm/store        lockd's store was lost (retained while that process runs)
     {prefix}/{facility}/lockd/audit              every audit row, as it is written
     {prefix}/{facility}/reservations/changed     change notices (platform -> lockd)
     {prefix}/{facility}/kiosk/{kiosk}/checkin    desk-code check-ins (platform -> kiosk)
     {prefix}/{facility}/kiosk/{kiosk}/availability
+    {prefix}/{facility}/kiosk/{kiosk}/spent      pass ids a kiosk admitted (kiosk -> the facility's other kiosks)
 """
 
 from __future__ import annotations
@@ -46,5 +48,10 @@ class SiteTopics:
         return f"{self.root}/reservations/changed"
 
     def kiosk(self, kiosk_id: str, leaf: str) -> str:
-        """A kiosk's topic: leaf is checkin or availability."""
+        """A kiosk's topic: leaf is checkin, reply, availability or spent."""
         return f"{self.root}/kiosk/{kiosk_id}/{leaf}"
+
+    @property
+    def spent_passes(self) -> str:
+        """Every kiosk's spent pass ids at this facility (a filter to subscribe to)."""
+        return self.kiosk("+", "spent")

@@ -4,7 +4,7 @@
 - with a time limit: every check-in (a re-check-in past the limit too) is a use;
 - different members are different uses;
 - a booking is one use of its booker, however often the door opens; guests are not counted.
-Re-entries after stepping out continue the running use.
+Re-entries after stepping out continue the running use; one pass is never counted twice.
 """
 
 from __future__ import annotations
@@ -52,10 +52,13 @@ def _on_day(history: Iterable[CheckIn], day: date) -> list[CheckIn]:
 def uses_on(cfg: FacilityConfig, history: Iterable[CheckIn], day: date) -> list[Use]:
     """The day's uses at this facility, in the order they started."""
     uses: dict[Hashable, Use] = {}
+    passes: set[str] = set()
     for entry in _on_day(history, day):
         key = use_key(cfg, entry)
-        if key is None:
+        if key is None or entry.pass_id in passes:
             continue
+        if entry.pass_id:
+            passes.add(entry.pass_id)
         earlier = uses.get(key)
         uses[key] = Use(entry.member_id, entry.plan, earlier.started_at if earlier else local(entry.at).isoformat(),
                         (earlier.check_ins if earlier else 0) + 1, entry.reservation_id)

@@ -48,8 +48,9 @@ class KioskApp(QObject):
         self.language = cfg.kiosk.language
         self.clock = clock or SystemClock()
         self.data_dir = Path(data_dir or cfg.kiosk.data_dir)
-        self.store = KioskStore(self.data_dir / "kiosk.db")
-        self.reception = Reception(cfg, self.store, self.clock)
+        self.store = KioskStore(self.data_dir / "kiosk.db", self.clock)
+        self.topics = SiteTopics(self.cfg.mqtt.topic_prefix if self.cfg.mqtt else "officepass", self.cfg.facility.id)
+        self.reception = Reception(cfg, self.store, self.clock, self._tell_spent)
         self.desk_code = DeskCodeShow(cfg.facility.id, cfg.kiosk.id, cfg.kiosk.desk_code_period_seconds,
                                       SigningKey.load(cfg.kiosk.signing_key_file), self.clock)
         self.outbox = OutboxSender(self.store, PlatformClient(cfg.platform), cfg.facility.id, self._occupancy_report,
@@ -66,12 +67,21 @@ class KioskApp(QObject):
         self.back_home = QTimer(self)
         self.stopped = False
         self._wire()
+        self._report_store_loss()
+
+    def _report_store_loss(self) -> None:
+        """A kiosk store that was deleted, emptied or replaced: audit it, log it and tell staff."""
+        loss = self.store.loss
+        if loss is not None:
+            log.error("kiosk store lost: %s", loss.describe())
+            self.store.audit(None, self.clock.now(), "store_lost", None, loss.cause, loss.describe())
 
     def _make_bus(self, broker: BrokerSettings) -> BusClient:
-        """The link on which the platform hands over desk-code check-ins."""
-        topics = SiteTopics(self.cfg.mqtt.topic_prefix if self.cfg.mqtt else "officepass", self.cfg.facility.id)
+        """The link on which the platform hands over desk-code check-ins and the facility's kiosks share spent passes."""
+        topics = self.topics
         bus = BusClient(broker, will=Will(topics.kiosk(self.cfg.kiosk.id, "availability"), b"offline"))
         bus.subscribe(topics.kiosk(self.cfg.kiosk.id, "checkin"), self._desk_checkin)
+        bus.subscribe(topics.spent_passes, self._spent_elsewhere)
         bus.connection_listeners.append(lambda up: up and bus.publish(
             topics.kiosk(self.cfg.kiosk.id, "availability"), b"online", retain=True, timeout=None))
         return bus
@@ -146,6 +156,26 @@ class KioskApp(QObject):
                              correlation=message.correlation, timeout=None)
         self.verdict_ready.emit(verdict)
 
+    def _tell_spent(self, pass_id: bytes, keep_until: float) -> None:
+        """After a check-in is kept: the facility's other kiosks refuse this pass from now on."""
+        if self.bus is None:
+            return
+        body = {"pass_id": pass_id.hex(), "keep_until": keep_until, "kiosk": self.cfg.kiosk.id}
+        expiry = max(1, int(keep_until - self.clock.now().timestamp()))
+        self.bus.publish(self.topics.kiosk(self.cfg.kiosk.id, "spent"), json.dumps(body), expiry=expiry, timeout=None)
+
+    def _spent_elsewhere(self, message: Inbound) -> None:
+        """Another kiosk of this facility admitted a pass (on the bus's thread)."""
+        if message.topic == self.topics.kiosk(self.cfg.kiosk.id, "spent"):
+            return
+        try:
+            body = json.loads(message.payload)
+            pass_id, keep_until = bytes.fromhex(body["pass_id"]), float(body["keep_until"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable spent-pass message on %s", message.topic)
+            return
+        self.reception.spent_elsewhere(pass_id, keep_until)
+
     def show_verdict(self, verdict: Verdict) -> None:
         """The green or red page, a sound, and back to scanning after a few seconds."""
         self.metrics.count(verdict)
@@ -178,6 +208,8 @@ class KioskApp(QObject):
         """What is wrong, in words, or nothing."""
         if not self.camera_ok:
             return t("camera_lost", self.language)
+        if self.store.loss is not None:
+            return t("store_lost", self.language)
         status = self.outbox_status
         if not status.reachable:
             return t("platform_down", self.language, n=status.queued)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from facility.loop import BackgroundLoop
 from facility.platform import PlatformClient, PlatformError, backoff_delay
+from facility.tokens import Revocations
 from kiosk.store import KioskStore, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class OutboxSender(BackgroundLoop):
         """Every minute: fetch revocations and keys; whenever occupancy changed: report it."""
         try:
             if time.time() >= self._next_refresh:
-                self.store.cache("revocations", self.client.get("/revocations"))
+                self.store.cache("revocations", Revocations.from_answer(self.client.get("/revocations")).as_answer())
                 self.store.cache("keys", self.client.get("/keys").get("keys", []))
                 self._next_refresh = time.time() + REFRESH_SECONDS
             report = self.occupancy_report()
@@ -116,3 +117,6 @@ class OutboxSender(BackgroundLoop):
                 self._reported = report
         except PlatformError as exc:
             self._note(False, str(exc))
+        except (ValueError, TypeError, AttributeError) as exc:  # an answer that is not the documented one
+            log.warning("platform answered oddly: %s", exc)
+            self._note(False, f"unexpected answer: {exc}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +25,8 @@ from facility.rules.desk import DeskCheckDue
 from facility.rules.hours import is_open
 from facility.rules.visits import visit_ends_at
 from facility.tokens import Keyring, MemberPass, Refusal, Revocations, verify_member_pass
+from facility.tokens.verify import REPLAY_MARGIN
+from facility.tokens.demo import is_demo_key
 from kiosk.store import KioskStore, Recorded, new_key
 
 
@@ -56,11 +59,13 @@ class Verdict:
 class Reception:
     """The facility's desk: passes in, verdicts out, every check-in kept and queued for the platform."""
 
-    def __init__(self, cfg: FacilityConfig, store: KioskStore, clock: Clock) -> None:
+    def __init__(self, cfg: FacilityConfig, store: KioskStore, clock: Clock,
+                 on_spent: Callable[[bytes, float], None] = lambda pass_id, keep_until: None) -> None:
         self.cfg = cfg
         self.store = store
         self.clock = clock
         self.pinned = Keyring.from_config(cfg.tokens.trusted_keys)
+        self.on_spent = on_spent  # after the commit: tell the facility's other kiosks (pass id, remember until)
         self.last_refusal: Verdict | None = None
         self._lock = threading.Lock()
 
@@ -71,16 +76,26 @@ class Reception:
             with self.store.transaction() as db:
                 verified = verify_member_pass(text, self.keyring(), now.timestamp(), skew=self.cfg.tokens.clock_skew_seconds,
                                               seen=self.store.seen, revocations=self.revocations(),
-                                              facility_id=self.cfg.facility.id)
+                                              facility_id=self.cfg.facility.id, issued_after=self.store.created_at)
+                if not isinstance(verified, Refusal) and self.store.checkin_for_pass(verified.pass_id.hex()):
+                    # Already kept here, though the replay memory let it through (it must never count twice).
+                    verified = Refusal(Reason.REPLAYED, "a check-in for this pass is kept", verified.pass_id.hex())
                 if isinstance(verified, Refusal):
                     verdict = self._refused_token(verified, source)
                     if not verdict.repeat:
                         self.store.audit(db, now, "refused", None, verified.reason.code, verified.detail)
                 else:
                     verdict = self._decide(db, verified, now, source)
+            if verdict.admitted and not verdict.repeat and not isinstance(verified, Refusal):
+                self.on_spent(verified.pass_id, verified.expires + self.cfg.tokens.clock_skew_seconds + REPLAY_MARGIN)
             if not verdict.admitted:
                 self.last_refusal = verdict
             return verdict
+
+    def spent_elsewhere(self, pass_id: bytes, keep_until: float) -> None:
+        """Another kiosk of this facility admitted this pass: refuse it here from now on."""
+        with self._lock, self.store.transaction():
+            self.store.seen.remember(pass_id, keep_until, self.clock.now().timestamp())
 
     def _refused_token(self, refusal: Refusal, source: str) -> Verdict:
         """A pass that failed verification; the same pass shown again gets its first verdict back."""
@@ -182,14 +197,17 @@ class Reception:
         ring = Keyring(dict(self.pinned.keys))
         for key in self.store.cached("keys", []):
             if "member_pass" in key.get("purposes", []) and key.get("key_id") not in ring.keys:
-                ring.trust(f"platform {key['key_id']}", base64.b64decode(key["public_key"]), {"member_pass"})
+                kid = ring.trust(f"platform {key['key_id']}", base64.b64decode(key["public_key"]), {"member_pass"})
+                if is_demo_key(kid) and not self.cfg.on_loopback:
+                    del ring.keys[kid]  # a platform that publishes a demo key is not trusted for it
         return ring
 
     def revocations(self) -> Revocations:
-        """Revocations cached from the platform."""
-        cached = self.store.cached("revocations", {})
-        return Revocations(member_ids=frozenset(cached.get("member_ids", [])),
-                           pass_ids=frozenset(bytes.fromhex(p) for p in cached.get("pass_ids", [])))
+        """Revocations cached from the platform (keys, members, passes), checked as they were cached."""
+        try:
+            return Revocations.from_answer(self.store.cached("revocations", {}))
+        except ValueError:
+            return Revocations()
 
     def today(self) -> list[Recorded]:
         """Today's check-ins."""

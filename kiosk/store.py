@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from facility.clock import Clock
 from facility.models import CheckIn, EntryKind, Plan
 from facility.rules.calendar import local
 from facility.store import SqliteStore
@@ -53,7 +54,8 @@ class Recorded:
 
     def as_checkin(self) -> CheckIn:
         """The entry as the rules read history."""
-        return CheckIn(self.member_id, self.at, self.plan, self.kind, self.ends_at, self.checked_out_at)
+        return CheckIn(self.member_id, self.at, self.plan, self.kind, self.ends_at, self.checked_out_at,
+                       pass_id=self.pass_id)
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,8 @@ def _time(text: str | None) -> datetime | None:
 class KioskStore(SqliteStore):
     """One SQLite file (WAL, synchronous FULL) for everything the kiosk must not lose."""
 
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(path, SCHEMA)
+    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+        super().__init__(path, SCHEMA, clock)
 
     # --- check-ins ------------------------------------------------------------------------
 

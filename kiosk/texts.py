@@ -31,6 +31,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "camera_lost": ("カメラが接続されていません。再接続しています…", "The camera is disconnected; reconnecting…"),
     "platform_down": ("本部と通信できません。受付は続けられます(未送信 {n} 件)",
                       "The platform is unreachable; check-in goes on ({n} waiting to send)"),
+    "store_lost": ("受付記録が失われたため作り直しました。技術担当者へ連絡してください",
+                   "The check-in records were lost and begun anew; call the technician"),
     "dead_letters": ("送信できなかった受付が {n} 件あります", "{n} check-ins could not be sent"),
     "all_good": ("", ""),
     "staff": ("スタッフ", "Staff"),

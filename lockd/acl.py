@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from facility.config import FacilityConfig
+from facility.config.models import BROKER_NAME_PATTERN
 from facility.topics import SiteTopics
 from lockd.homeassistant import discovery_topics
+
+BROKER_NAME = re.compile(BROKER_NAME_PATTERN)
 
 
 def platform_block(prefix: str, user: str) -> list[str]:
@@ -32,7 +37,8 @@ def kiosk_block(cfg: FacilityConfig) -> list[str]:
     """A site's kiosk: desk-code check-ins in, its verdicts and availability out."""
     topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
     return [f"user {cfg.mqtt.username}", f"topic read {topics.kiosk(cfg.kiosk.id, 'checkin')}",
-            f"topic write {topics.kiosk(cfg.kiosk.id, 'reply')}", f"topic write {topics.kiosk(cfg.kiosk.id, 'availability')}"]
+            f"topic write {topics.kiosk(cfg.kiosk.id, 'reply')}", f"topic write {topics.kiosk(cfg.kiosk.id, 'availability')}",
+            f"topic write {topics.kiosk(cfg.kiosk.id, 'spent')}", f"topic read {topics.spent_passes}"]
 
 
 def monitor_block(prefix: str, user: str) -> list[str]:
@@ -41,8 +47,18 @@ def monitor_block(prefix: str, user: str) -> list[str]:
             f"topic read {prefix}/+/lockd/#", "topic read homeassistant/#"]
 
 
+def _check_user(user: str, what: str) -> str:
+    """A user name the ACL can hold as one token: no white space, newline, '+', '#' or '/'."""
+    if not BROKER_NAME.fullmatch(user):
+        raise ValueError(f"{what} {user!r} is not a usable broker user name (letters, digits . _ @ - only)")
+    return user
+
+
 def acl_text(configs: list[FacilityConfig], platform_user: str = "platform", monitor_user: str | None = None) -> str:
     """The whole ACL file; every site with doors must name its broker user."""
+    _check_user(platform_user, "platform user")
+    if monitor_user is not None:
+        _check_user(monitor_user, "monitor user")
     prefix = configs[0].mqtt.topic_prefix if configs and configs[0].mqtt else "officepass"
     blocks = [platform_block(prefix, platform_user)]
     for cfg in configs:

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from facility.clock import Scheduler
@@ -18,7 +19,9 @@ from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.platform import PlatformClient
 from lockd.acl import acl_text
 from lockd.daemon import LockDaemon
+from facility.rules.calendar import TOKYO
 from lockd.door import DoorHardware
+from lockd.store import AuditRow, append_offline_audit
 from lockd.systemd import notify, watchdog_period
 from messagebus import BrokerSettings
 
@@ -60,22 +63,42 @@ def door_hardware(door: Door, scheduler: Scheduler) -> DoorHardware:
     return virtual
 
 
+def stop_cause_from_systemd() -> str:
+    """Why the service stopped, from what systemd tells ExecStopPost (SERVICE_RESULT, EXIT_CODE, EXIT_STATUS)."""
+    result = os.environ.get("SERVICE_RESULT", "")
+    if not result:
+        return "released by hand (--release-relays)"
+    code, status = os.environ.get("EXIT_CODE", "?"), os.environ.get("EXIT_STATUS", "?")
+    return f"systemd: service result {result} ({code} {status})"
+
+
 def release_relays(cfg: FacilityConfig) -> int:
-    """After lockd died, whatever way: put every GPIO relay in its released state."""
+    """After lockd died, whatever way: put every GPIO relay in its released state, and audit each with the cause."""
     from lockd.gpio import GpioDoor
-    for door in cfg.doors:
-        if door.driver == "gpio":
-            GpioDoor(door.gpio).close()
+    released = [door for door in cfg.doors if door.driver == "gpio"]
+    for door in released:
+        GpioDoor(door.gpio).close()
+    cause = stop_cause_from_systemd()
+    now = datetime.now(TOKYO).isoformat()
+    rows = [AuditRow(now, door.id, "relay_released", cause, detail=f"fail-{door.fail_mode}") for door in released]
+    if rows and not append_offline_audit(Path(cfg.lockd.data_dir) / "lockd.db", rows):
+        log.error("no lockd store at %s: relay releases not audited", cfg.lockd.data_dir)
     return 0
 
 
 def run(cfg: FacilityConfig) -> int:
-    """Run lockd until SIGTERM or Ctrl-C; relays are released on every way out."""
+    """Run lockd until SIGTERM or Ctrl-C; relays are released on every way out, each release audited with its cause."""
     daemon = LockDaemon(cfg, BrokerSettings.from_config(cfg.mqtt, f"lockd-{cfg.facility.id}"),
                         PlatformClient(cfg.platform), door_hardware)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    causes: list[str] = []
+
+    def stop_on(signum, frame) -> None:
+        causes.append(f"stopped by {signal.Signals(signum).name}")
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stop_on)
+    signal.signal(signal.SIGINT, stop_on)
     try:
         daemon.start()
         notify("READY=1")
@@ -86,9 +109,12 @@ def run(cfg: FacilityConfig) -> int:
                 notify("WATCHDOG=1")
             else:
                 log.error("a lockd loop has stopped; withholding the watchdog ping so systemd restarts lockd")
+    except BaseException as exc:
+        causes.append(f"lockd failed: {type(exc).__name__}: {exc}")
+        raise
     finally:
         notify("STOPPING=1")
-        daemon.stop()
+        daemon.stop(causes[0] if causes else "stopped")
     return 0
 
 

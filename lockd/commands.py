@@ -1,9 +1,12 @@
 """The unlock decision: every check of DESIGN.md and issue 'lockd', committed before the relay moves.
 
-retained? -> clock trustworthy? -> token (size, parse, key, signature, door, time, replay,
-revocation) -> reservation in the cache -> the facility's rules (booker, window, daily limit).
-The replay record, the decision, the audit row and the entry are one transaction, so a
-crash either forgets the command entirely (the broker redelivers it) or keeps all of it.
+bytes decided before? -> retained? -> authentic (size, parse, key known/unrevoked/valid, signature)
+-> clock trustworthy? -> door, time, issued after the store began, replay, revocation ->
+reservation in the cache -> the facility's rules (booker, window, daily limit).
+Everything up to "authentic" writes nothing: junk is counted in memory and audited in aggregate
+(lockd/junk.py), so a flood cannot slow the session down. From there on, the replay record, the
+decision, the audit row and the entry are one transaction, so a crash either forgets the command
+entirely (the broker redelivers it) or keeps all of it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from facility.clock import Clock
 from facility.config import FacilityConfig
 from facility.reasons import Reason
 from facility.rules.booking import decide_unlock
-from facility.tokens import Keyring, Refusal, Revocations, UnlockCommand, verify_unlock_command
+from facility.tokens import Keyring, Refusal, UnlockCommand, authenticate_unlock_command, judge_unlock_command
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.failpoints import failpoint
+from lockd.junk import JunkTally
 from lockd.store import AuditRow, LockdStore
 from messagebus import Inbound
 
@@ -33,6 +37,7 @@ class Verdict:
     opens: bool = False
     digest: str = ""
     audit: AuditRow | None = None
+    junk: bool = False  # refused before any durable write; audited in aggregate
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,8 @@ class UnlockHandler:
     """Decides each unlock command for the site's doors and records the decision durably."""
 
     def __init__(self, cfg: FacilityConfig, store: LockdStore, keyring: Keyring, topics: SiteTopics, clock: Clock,
-                 trust: ClockTrust, is_stale: Callable[[datetime], bool]) -> None:
+                 trust: ClockTrust, is_stale: Callable[[datetime], bool],
+                 prepare: Callable[[UnlockCommand], None] = lambda command: None) -> None:
         self.cfg = cfg
         self.store = store
         self.keyring = keyring
@@ -64,20 +70,28 @@ class UnlockHandler:
         self.clock = clock
         self.trust = trust
         self.is_stale = is_stale
+        self.prepare = prepare  # runs for authentic commands only (e.g. fetch a reservation booked a moment ago)
+        self.junk = JunkTally()
 
     def decide(self, door_id: str, message: Inbound) -> tuple[Verdict, bool]:
         """The verdict for a message, and whether it is new (False: a QoS 1 redelivery, answered before).
 
         Only a redelivery (DUP set) gets its stored answer again; the same bytes published anew
-        are a replay and go through every check, to be refused as replayed.
+        are refused as replayed, whatever the clocks say, and like all junk without a durable write.
         """
         digest = hashlib.sha256(message.topic.encode() + b"\0" + message.payload).hexdigest()
-        earlier = self.store.answer_for(digest) if message.duplicate else None
-        if earlier is not None:
-            return Verdict(earlier), False
+        if self.store.decided(digest):
+            earlier = self.store.answer_for(digest) if message.duplicate else None
+            if earlier is not None:
+                return Verdict(earlier), False
+            return self._junk(door_id, Refusal(Reason.REPLAYED, "these exact bytes were decided before")), True
         now = self.clock.now()
+        screened = self._screen(message, now)
+        if isinstance(screened, Refusal):
+            return self._junk(door_id, screened), True
+        self.prepare(screened)
         with self.store.transaction() as db:
-            checked = self._check(door_id, message, now)
+            checked = self._check(door_id, screened, message, now)
             command, refusal = checked.command, checked.refusal
             command_id = command.command_id.hex() if command else (refusal.token_id if refusal else "")
             answer = answer_body(door_id, refusal.reason if refusal else None, command_id)
@@ -87,23 +101,33 @@ class UnlockHandler:
         failpoint("after_commit")
         return Verdict(answer, refusal is None, digest, row), True
 
-    def _check(self, door_id: str, message: Inbound, now: datetime) -> Checked:
-        """Every check, in order: the first refusal, or the command that may open the door."""
+    def _junk(self, door_id: str, refusal: Refusal) -> Verdict:
+        """Answer junk and count it; nothing is written to disk for it."""
+        self.junk.count(door_id, refusal.reason, self.clock.now())
+        return Verdict(answer_body(door_id, refusal.reason, refusal.token_id), junk=True)
+
+    def _screen(self, message: Inbound, now: datetime) -> UnlockCommand | Refusal:
+        """The checks that need no durable write: not retained, text, authentic (size, parse, key, signature)."""
         if message.retain:
-            return Checked(Refusal(Reason.RETAINED, "retained message"))
-        if not self.trust.trusted(now):
-            return Checked(Refusal(Reason.CLOCK_UNTRUSTED, f"clock reads {now.isoformat()}"))
+            return Refusal(Reason.RETAINED, "retained message")
         try:
             text = message.payload.decode("ascii")
         except UnicodeDecodeError:
-            return Checked(Refusal(Reason.BAD_FORMAT, "payload is not text"))
-        sync = self.store.sync_state()
-        result = verify_unlock_command(
-            text, self.keyring, now.timestamp(), topics=self.topics, door_id=door_id, arrived_on=message.topic,
+            return Refusal(Reason.BAD_FORMAT, "payload is not text")
+        return authenticate_unlock_command(text, self.keyring, now.timestamp(), topics=self.topics,
+                                           revocations=self.store.sync_state().revocations)
+
+    def _check(self, door_id: str, command: UnlockCommand, message: Inbound, now: datetime) -> Checked:
+        """The checks of an authentic command, in order: the first refusal, or the command that may open the door."""
+        if not self.trust.trusted(now):
+            return Checked(Refusal(Reason.CLOCK_UNTRUSTED, f"clock reads {now.isoformat()}", command.command_id.hex()),
+                           command)
+        result = judge_unlock_command(
+            command, now.timestamp(), topics=self.topics, door_id=door_id, arrived_on=message.topic,
             skew=self.cfg.tokens.clock_skew_seconds, seen=self.store.seen,
-            revocations=Revocations(member_ids=sync.revoked_members, pass_ids=sync.revoked_passes))
+            revocations=self.store.sync_state().revocations, issued_after=self.store.created_at)
         if isinstance(result, Refusal):
-            return Checked(result)
+            return Checked(result, command)
         return self._rules(door_id, result, now)
 
     def _rules(self, door_id: str, command: UnlockCommand, now: datetime) -> Checked:

@@ -12,15 +12,16 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 from facility.clock import Clock, RealTimeScheduler, Scheduler, SystemClock
 from facility.config import FacilityConfig
 from facility.config.models import Door
+from facility.rules.calendar import TOKYO
 from facility.platform import PlatformClient
-from facility.tokens import Keyring, UnlockCommand, peek
+from facility.tokens import Keyring, UnlockCommand
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.commands import UnlockHandler
@@ -28,6 +29,7 @@ from lockd.door import DoorHardware
 from lockd.doors import DoorController, LockState
 from lockd.failpoints import failpoint
 from lockd.homeassistant import discovery_messages
+from lockd.junk import JUNK_AUDIT_SECONDS
 from lockd.metrics import LockdMetrics
 from lockd.store import AuditRow, LockdStore
 from lockd.sync import ReservationSync
@@ -50,15 +52,17 @@ class LockDaemon:
         self.scheduler = scheduler or RealTimeScheduler()
         self._owns_scheduler = scheduler is None
         self.topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
-        self.store = LockdStore(Path(data_dir or cfg.lockd.data_dir) / "lockd.db")
+        self.store = LockdStore(Path(data_dir or cfg.lockd.data_dir) / "lockd.db", self.clock)
         self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd.sync_interval_seconds,
                                     timedelta(minutes=cfg.lockd.stale_after_minutes), self._stale_changed)
         self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
-                                     self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale)
+                                     self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale,
+                                     self._refresh_for)
         self.metrics = LockdMetrics(self.sync.age_seconds)
         self.doors = {d.id: DoorController(d, hardware_for(d, self.scheduler), self.scheduler, self._door_news,
                                            self._exit_pressed) for d in cfg.doors}
         self._last_on_demand_sync = -ON_DEMAND_SYNC_SECONDS
+        self._junk_audit_planned = False
         self.bus = BusClient(dataclasses.replace(broker, clean_start=False, manual_ack=True,
                                                  session_expiry=cfg.lockd.session_expiry_seconds,
                                                  client_id=broker.client_id or f"lockd-{cfg.facility.id}"),
@@ -67,7 +71,8 @@ class LockDaemon:
     # --- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Lock every door, finish pulses a crash interrupted, then start syncing and listening."""
+        """Report a lost store, lock every door, finish pulses a crash interrupted, then start syncing and listening."""
+        self._report_store_loss()
         for door in self.doors.values():
             door.start()
         self._resume_pulses()
@@ -83,10 +88,14 @@ class LockDaemon:
             self.metrics.serve(self.cfg.lockd.metrics_port)
         self.bus.start()
 
-    def stop(self) -> None:
-        """Release every relay, say goodbye on the broker, and close the files."""
-        for door in self.doors.values():
+    def stop(self, cause: str = "stop") -> None:
+        """Release every relay (audited with its cause), say goodbye on the broker, and close the files."""
+        for door_id, door in self.doors.items():
             door.release()
+            self._audit(AuditRow(self.clock.now().isoformat(), door_id, "relay_released", cause,
+                                 detail=f"fail-{door.door.fail_mode}: the strike is "
+                                        f"{'open' if door.door.fail_mode == 'safe' else 'locked'} while lockd is down"))
+        self.write_junk_audit()
         if self.bus.connected:
             self.bus.publish(self.topics.lockd("availability"), b"offline", retain=True, timeout=2)
         self.bus.stop()
@@ -104,10 +113,11 @@ class LockDaemon:
 
     def _command(self, door_id: str, message: Inbound) -> None:
         """Decide, pulse if it opens, answer; a duplicate only gets its answer again."""
-        self._refresh_for(message)
         verdict, new = self.handler.decide(door_id, message)
         if new:
             self.metrics.commands.labels(door_id, verdict.answer["result"], verdict.answer.get("reason", "")).inc()
+        if verdict.junk:
+            self._plan_junk_audit()
         if new and verdict.audit is not None:
             self._publish_audit(verdict.audit)  # published in the order written: before the door moves
         if new and verdict.opens:
@@ -117,17 +127,16 @@ class LockDaemon:
         if message.response_topic:
             self.bus.publish(message.response_topic, json.dumps(verdict.answer, ensure_ascii=False),
                              correlation=message.correlation, timeout=None)
-        if new and not verdict.opens:
+        if new and not verdict.opens and not verdict.junk:
             self._publish_event(door_id, "refused", False, reason=verdict.answer.get("reason", ""))
 
-    def _refresh_for(self, message: Inbound) -> None:
-        """A command for a reservation the cache does not hold (booked a moment ago): sync once first.
+    def _refresh_for(self, command: UnlockCommand) -> None:
+        """An authentic command for a reservation the cache does not hold (booked a moment ago): sync once first.
 
         At most one such sync every ON_DEMAND_SYNC_SECONDS, so a flood of commands cannot become
         a flood of requests to the platform.
         """
-        claimed = peek(message.payload.decode("ascii", "replace"), UnlockCommand)
-        if claimed is None or self.store.reservation(claimed.reservation_id) is not None:
+        if self.store.reservation(command.reservation_id) is not None:
             return
         if time.monotonic() - self._last_on_demand_sync >= ON_DEMAND_SYNC_SECONDS:
             self._last_on_demand_sync = time.monotonic()
@@ -144,6 +153,30 @@ class LockDaemon:
             self.store.mark_pulsed(digest, action == "unlock_resumed")
 
     # --- reporting ----------------------------------------------------------------------------
+
+    def _plan_junk_audit(self) -> None:
+        """The first junk of a period: write the period's tally out when it ends."""
+        if not self._junk_audit_planned:
+            self._junk_audit_planned = True
+            self.scheduler.call_later(JUNK_AUDIT_SECONDS, self.write_junk_audit)
+
+    def write_junk_audit(self) -> None:
+        """One audit row per door and reason for the junk refused since the last one."""
+        self._junk_audit_planned = False
+        since, counts = self.handler.junk.drain()
+        for (door_id, reason), count in sorted(counts.items()):
+            self._audit(AuditRow(self.clock.now().isoformat(), door_id, "refused_junk", reason,
+                                 detail=f"{count} message(s) since {since.isoformat() if since else '?'}"))
+
+    def _report_store_loss(self) -> None:
+        """A store that was deleted, emptied or replaced: audit it and raise the alarm (published on connect)."""
+        loss = self.store.loss
+        if loss is None:
+            return
+        log.error("lockd store lost: %s; every command issued before %s is refused", loss.describe(),
+                  self.clock.now().isoformat())
+        self._audit(AuditRow(self.clock.now().isoformat(), "", "store_lost", loss.cause, detail=loss.describe()))
+        self.metrics.alarms.labels("", "store_lost").inc()
 
     def _exit_pressed(self, door_id: str) -> None:
         """Audit the exit button before its pulse."""
@@ -188,5 +221,14 @@ class LockDaemon:
         for topic, payload in discovery_messages(self.cfg, self.topics):
             self.bus.publish(topic, payload, retain=True, timeout=None)
         self.bus.publish(self.topics.lockd("availability"), b"online", retain=True, timeout=None)
+        self._publish_store_alarm()
         for door_id, door in self.doors.items():
             self.bus.publish(self.topics.door(door_id, "state"), door.state.value, retain=True, timeout=None)
+
+    def _publish_store_alarm(self) -> None:
+        """The store-lost alarm (retained): raised for the life of a process that began on a lost store."""
+        loss = self.store.loss
+        body = {"alarm": "store_lost", "active": loss is not None, "at": self.clock.now().isoformat(),
+                "error": loss.describe() if loss else "",
+                "refusing_issued_before": datetime.fromtimestamp(self.store.created_at, TOKYO).isoformat()}
+        self.bus.publish(self.topics.lockd("alarm/store"), json.dumps(body), retain=True, timeout=None)

@@ -47,12 +47,22 @@ class DoorController:
         self._lock = threading.RLock()
 
     def start(self) -> None:
-        """Lock, listen to the door, and report where it stands."""
+        """Lock, listen to the door, and report where it stands: a door found open was opened without lockd."""
         with self._lock:
             self.hardware.set_relay(self.locked_level)
             self.hardware.on_contact_change(self._contact_changed)
             self.hardware.on_exit_button(self._exit_pressed)
-            self._set_state(LockState.OPEN if self.hardware.contact_open() else LockState.LOCKED, "")
+            if self.hardware.contact_open():
+                self._opened_while_locked()
+            else:
+                self._set_state(LockState.LOCKED, "")
+
+    def _opened_while_locked(self) -> None:
+        """The door is open and lockd did not unlock it: forced, and held open if it stays so."""
+        self._held += 1
+        held = self._held
+        self._set_state(LockState.OPEN, "forced", alarm=True)
+        self.scheduler.call_later(self.door.held_open_alarm_seconds, lambda: self._held_too_long(held))
 
     def unlock(self) -> None:
         """Release the strike for the door's pulse; relock on close or when the pulse ends."""
@@ -84,10 +94,13 @@ class DoorController:
     def _contact_changed(self, is_open: bool) -> None:
         """The door moved: opened through an unlock, forced, or closed again."""
         with self._lock:
+            if is_open and not self.unlocked:
+                self._opened_while_locked()
+                return
             if is_open:
                 self._held += 1
                 held = self._held
-                self._set_state(LockState.OPEN, "opened" if self.unlocked else "forced", alarm=not self.unlocked)
+                self._set_state(LockState.OPEN, "opened")
                 self.scheduler.call_later(self.door.held_open_alarm_seconds, lambda: self._held_too_long(held))
                 return
             self._held += 1

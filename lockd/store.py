@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from facility.clock import Clock
 from facility.models import CheckIn, Plan, Reservation
-from facility.store import SqliteStore
+from facility.store import SqliteStore, add_columns, open_database
+from facility.tokens import Revocations
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS command (
@@ -56,17 +58,22 @@ class SyncState:
 
     cursor: int
     last_ok: datetime | None
-    revoked_members: frozenset[int]
-    revoked_passes: frozenset[bytes]
+    revocations: Revocations
 
 
 class LockdStore(SqliteStore):
     """One SQLite file (WAL, synchronous FULL) holding everything lockd must not lose."""
 
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(path, SCHEMA)
+    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+        super().__init__(path, SCHEMA, clock)
+        add_columns(self.db, "sync", {"revocations": "TEXT NOT NULL DEFAULT '{}'"})
 
     # --- commands ------------------------------------------------------------------------
+
+    def decided(self, digest: str) -> bool:
+        """True when these exact bytes were decided before (whatever the answer)."""
+        with self._lock:
+            return self.db.execute("SELECT 1 FROM command WHERE digest = ?", (digest,)).fetchone() is not None
 
     def answer_for(self, digest: str) -> dict | None:
         """The answer already given to this exact message (a QoS 1 duplicate or a redelivery)."""
@@ -146,21 +153,35 @@ class LockdStore(SqliteStore):
         return Reservation(rid, room, member, datetime.fromisoformat(starts), datetime.fromisoformat(ends),
                            bool(cancelled), guests, Plan(plan))
 
-    def apply_changes(self, reservations: list[dict], cursor: int, at: datetime,
-                      revoked_members: list[int], revoked_passes: list[str]) -> None:
-        """Store a sync's result: changed reservations, the new cursor, revocations, and when."""
+    def apply_changes(self, reservations: list[dict], cursor: int, at: datetime, revocations: Revocations) -> None:
+        """Store a sync's result: changed reservations, the new cursor, revocations (keys too), and when."""
         rows = [(r["reservation_id"], r["room_id"], r["member_id"], r["plan"], r["starts_at"], r["ends_at"],
                  int(r["cancelled"]), int(r.get("guests", 0))) for r in reservations]
         with self.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO reservation (reservation_id, room_id, member_id, plan, starts_at, "
                            "ends_at, cancelled, guests) VALUES (?,?,?,?,?,?,?,?)", rows)
-            db.execute("UPDATE sync SET cursor = ?, last_ok = ?, revoked_members = ?, revoked_passes = ? WHERE id = 1",
-                       (cursor, at.isoformat(), json.dumps(sorted(revoked_members)), json.dumps(sorted(revoked_passes))))
+            db.execute("UPDATE sync SET cursor = ?, last_ok = ?, revocations = ? WHERE id = 1",
+                       (cursor, at.isoformat(), json.dumps(revocations.as_answer())))
 
     def sync_state(self) -> SyncState:
         """The cursor, the last successful sync and the cached revocations."""
         with self._lock:
-            cursor, last_ok, members, passes = self.db.execute(
-                "SELECT cursor, last_ok, revoked_members, revoked_passes FROM sync WHERE id = 1").fetchone()
+            cursor, last_ok, revocations = self.db.execute(
+                "SELECT cursor, last_ok, revocations FROM sync WHERE id = 1").fetchone()
         return SyncState(cursor, datetime.fromisoformat(last_ok) if last_ok else None,
-                         frozenset(json.loads(members)), frozenset(bytes.fromhex(p) for p in json.loads(passes)))
+                         Revocations.from_answer(json.loads(revocations)))
+
+
+def append_offline_audit(path: Path, rows: list[AuditRow]) -> bool:
+    """Append audit rows while lockd is not running (ExecStopPost); never creates a store. False if there is none."""
+    if not Path(path).is_file() or Path(path).stat().st_size == 0:
+        return False  # creating one here would hide a lost store from the next start
+    db = open_database(path)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        for row in rows:
+            LockdStore.audit(db, row)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    return True

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from facility.clock import Clock
 from facility.loop import BackgroundLoop
 from facility.platform import Backoff, PlatformClient, PlatformError
+from facility.tokens import Revocations
 from lockd.store import LockdStore
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,9 @@ class ReservationSync(BackgroundLoop):
         state = self.store.sync_state()
         try:
             changes = self.client.get(f"/facilities/{self.facility_id}/reservations", since=state.cursor)
-            revoked = self.client.get("/revocations")
-            self.store.apply_changes(changes["reservations"], changes["cursor"], self.clock.now(),
-                                     revoked.get("member_ids", []), revoked.get("pass_ids", []))
-        except (PlatformError, KeyError, TypeError, ValueError) as exc:
+            revoked = Revocations.from_answer(self.client.get("/revocations"))
+            self.store.apply_changes(changes["reservations"], changes["cursor"], self.clock.now(), revoked)
+        except (PlatformError, KeyError, TypeError, ValueError, AttributeError) as exc:
             self.last_error = str(exc)
             self._retry_after = exc.retry_after if isinstance(exc, PlatformError) else None
             log.warning("reservation sync failed: %s", exc)

@@ -18,7 +18,7 @@ from facility.clock import Scheduler, SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.config.models import Door, Room
 from facility.platform import PlatformClient
-from facility.tokens import SigningKey, UnlockCommand, mint, new_id
+from facility.tokens import Revocations, SigningKey, UnlockCommand, mint, new_id
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
@@ -132,7 +132,7 @@ def _book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
     rows = [{"reservation_id": n + 1, "room_id": room.id, "member_id": 1, "plan": "corporate", "cancelled": False,
              "starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(hours=5)).isoformat()}
             for n, room in enumerate(cfg.rooms)]
-    daemon.store.apply_changes(rows, 0, now, [], [])
+    daemon.store.apply_changes(rows, 0, now, Revocations())
 
 
 def _send_bursts(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: dict, count: int) -> list[float]:

@@ -33,7 +33,8 @@ def clock_at(moment: datetime) -> ShiftedClock:
 
 def reception(cfg: FacilityConfig, tmp_path: Path, moment: datetime) -> Reception:
     """A reception for the facility with its own store, its clock set to moment."""
-    return Reception(cfg, KioskStore(tmp_path / "kiosk.db"), clock_at(moment))
+    clock = clock_at(moment)
+    return Reception(cfg, KioskStore(tmp_path / "kiosk.db", clock), clock)
 
 
 def due_now(store: KioskStore) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from facility.models import Plan
 from facility.reasons import Reason
+from facility.rules.calendar import TOKYO
 from facility.store import MemorySeenIds, SqliteSeenIds, open_database
 from facility.tokens import (
     DeskCode, Keyring, MemberPass, Refusal, Revocations, SigningKey, UnlockCommand, display_name, facility_tag, mint,
@@ -19,6 +21,7 @@ from facility.tokens import (
 )
 from facility.tokens.encoding import from_text, to_text
 from facility.topics import SiteTopics
+from simulator.clock import SettableClock
 
 NOW = 1_795_000_000
 TOPICS = SiteTopics("officepass", "h1t-shibuya")
@@ -138,10 +141,26 @@ def test_seen_ids_survive_a_restart(platform_key, keyring, tmp_path: Path) -> No
 
 
 def test_seen_ids_are_kept_past_expiry_then_forgotten(platform_key) -> None:
-    seen = MemorySeenIds()
+    elapsed = [0.0]
+    seen = MemorySeenIds(monotonic=lambda: elapsed[0])
     assert seen.first_sighting(b"id", keep_until=NOW + 100, now=NOW)
+    elapsed[0] = 100
     assert not seen.first_sighting(b"id", keep_until=NOW + 100, now=NOW + 100)
+    elapsed[0] = 101
     assert seen.first_sighting(b"id", keep_until=NOW + 300, now=NOW + 101)
+
+
+def test_seen_ids_outlive_a_wall_clock_stepped_forward_and_back(tmp_path) -> None:
+    clock = SettableClock(datetime.fromtimestamp(NOW, TOKYO))
+    seen = SqliteSeenIds(open_database(tmp_path / "seen.db"), clock)
+    assert seen.first_sighting(b"used", keep_until=NOW + 100, now=NOW)
+    clock.step_wall(7200)  # the wall clock jumps two hours; hardly any time has passed
+    assert seen.first_sighting(b"other", keep_until=NOW + 7300, now=NOW + 7200)  # prunes what has expired...
+    clock.step_wall(-7200)
+    assert not seen.first_sighting(b"used", keep_until=NOW + 100, now=NOW + 1)  # ...which "used" had not
+    clock.advance(101)  # now it has expired by both clocks
+    assert seen.first_sighting(b"later", keep_until=NOW + 400, now=NOW + 102)
+    assert seen.first_sighting(b"used", keep_until=NOW + 400, now=NOW + 102)
 
 
 @pytest.mark.parametrize("withdrawn", ["member", "key", "pass"])
@@ -152,7 +171,8 @@ def test_revoked_member_key_or_pass(platform_key, keyring, withdrawn: str) -> No
         "pass": Revocations(pass_ids=frozenset({b"\x01" * 8})),
     }[withdrawn]
     text = mint(a_pass(pass_id=b"\x01" * 8), platform_key)
-    assert reason_of(verify_member_pass(text, keyring, NOW, revocations=revocations)) is Reason.REVOKED
+    expected = Reason.KEY_REVOKED if withdrawn == "key" else Reason.REVOKED
+    assert reason_of(verify_member_pass(text, keyring, NOW, revocations=revocations)) is expected
     assert isinstance(verify_member_pass(mint(a_pass(member_id=1), platform_key), keyring, NOW,
                                          revocations=Revocations(member_ids=frozenset({424242}))), MemberPass)
 

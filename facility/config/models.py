@@ -6,6 +6,7 @@ import base64
 import binascii
 import ipaddress
 from enum import Enum
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -181,7 +182,7 @@ class Door(Strict):
         return self
 
 
-def _is_loopback(host: str | None) -> bool:
+def is_loopback(host: str | None) -> bool:
     """True for localhost and 127.0.0.0/8 or ::1: the only places plain text is allowed."""
     if host in ("localhost", None):
         return host == "localhost"
@@ -191,20 +192,27 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+# What Mosquitto's ACL and client-id binding can hold safely: no white space, no '+', '#' or '/'.
+BROKER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+BrokerName = Annotated[str, Field(pattern=BROKER_NAME_PATTERN,
+                                  description="a broker name: letters, digits . _ @ - (no spaces, '+', '#', '/')")]
+
+
 class Mqtt(Strict):
     """The site's MQTT 5 broker."""
 
-    host: str = Field(min_length=1, description="Broker host name.")
+    host: str = Field(min_length=1, pattern=r"^[^\s/#+]+$", description="Broker host name.")
     port: int = Field(default=8883, ge=1, le=65535, description="Broker port.")
     tls: bool = Field(default=True, description="TLS with certificate verification; off only on loopback.")
     ca_file: FilePath | None = Field(default=None, description="CA bundle for the broker; omitted: system CAs.")
-    username: str | None = Field(default=None, description="Broker user name.")
+    username: BrokerName | None = Field(default=None, description="Broker user name; the broker also uses it as the "
+                                                                  "client id (one connection per user).")
     password_file: FilePath | None = Field(default=None, description="File holding the broker password.")
     topic_prefix: str = Field(default="officepass", pattern=r"^[a-z0-9_-]+$", description="Root of the topic tree.")
 
     @model_validator(mode="after")
     def _tls_off_only_on_loopback(self) -> "Mqtt":
-        if not self.tls and not _is_loopback(self.host):
+        if not self.tls and not is_loopback(self.host):
             raise ValueError(f"tls = false is allowed only for a broker on this machine, not {self.host!r}")
         if (self.username is None) != (self.password_file is None):
             raise ValueError("username and password_file go together")
@@ -225,7 +233,7 @@ class Platform(Strict):
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError(f"{url!r} is not an http(s) URL")
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
             raise ValueError(f"plain http is allowed only on this machine; use https for {parts.hostname!r}")
         return url.rstrip("/")
 
@@ -254,6 +262,20 @@ class TrustedKey(Strict):
     public_key: PublicKeyB64 = Field(description="Raw Ed25519 public key, 32 bytes in base64.")
     purposes: list[KeyPurpose] = Field(min_length=1, description="Tokens this key may sign.")
     key_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}$", description="Expected key id (checked).")
+    not_before: datetime | None = Field(default=None, description="Tokens signed by this key are refused before this "
+                                                                  "moment (TOML date-time with offset).")
+    not_after: datetime | None = Field(default=None, description="Tokens signed by this key are refused after this "
+                                                                 "moment (TOML date-time with offset).")
+
+    @model_validator(mode="after")
+    def _validity_window(self) -> "TrustedKey":
+        for name in ("not_before", "not_after"):
+            moment = getattr(self, name)
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError(f"{name} needs a UTC offset, e.g. 2026-12-01T00:00:00+09:00")
+        if self.not_before and self.not_after and self.not_after <= self.not_before:
+            raise ValueError("not_after must be later than not_before")
+        return self
 
     @property
     def raw(self) -> bytes:

@@ -6,12 +6,15 @@ from collections import Counter
 
 from pydantic import Field, model_validator
 
+from urllib.parse import urlsplit
+
 from facility.config.models import (
     Companions, DeskChecks, Door, FacilityInfo, Kiosk, Lockd, Mqtt, OpeningHours, Platform, Room, Rules,
-    Seats, Strict, Tokens,
+    Seats, Strict, Tokens, is_loopback,
 )
 from facility.errors import ConfigProblem
 from facility.models import FacilityKind
+from facility.tokens.demo import DEMO_KEY_IDS
 from facility.tokens.keys import key_id_of
 
 
@@ -47,6 +50,12 @@ class FacilityConfig(Strict):
             raise CrossFieldProblems(problems)
         return self
 
+    @property
+    def on_loopback(self) -> bool:
+        """True for a site whose broker and platform are on this machine (the demo, tests, a bench)."""
+        broker_here = self.mqtt is None or is_loopback(self.mqtt.host)
+        return broker_here and is_loopback(urlsplit(self.platform.base_url).hostname)
+
     def door(self, door_id: str) -> Door | None:
         """The door with this id, if the site has one."""
         return next((d for d in self.doors if d.id == door_id), None)
@@ -65,6 +74,7 @@ def cross_field_problems(cfg: FacilityConfig) -> list[ConfigProblem]:
         *_doors_serve_known_rooms(cfg),
         *_key_ids_match(cfg),
         *_keys_cover_purposes(cfg),
+        *_demo_keys_only_on_loopback(cfg),
     ]
 
 
@@ -127,4 +137,18 @@ def _keys_cover_purposes(cfg: FacilityConfig) -> list[ConfigProblem]:
     return [
         ConfigProblem("tokens.trusted_keys", f"no trusted key has purpose {purpose!r}, needed here")
         for purpose in sorted(needed - offered)
+    ]
+
+
+def _demo_keys_only_on_loopback(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """A demo key's private half is in the repository: trusting it is only safe on a site on this machine."""
+    if cfg.on_loopback:
+        return []
+    return [
+        ConfigProblem(f"tokens.trusted_keys.{n}.public_key",
+                      f"this is the public demo key {key_id_of(key.raw)} (config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): "
+                      "its private key is published, so anyone could sign with it; it is accepted only on a loopback "
+                      "site (broker and platform on 127.0.0.1). Trust the platform's real key here")
+        for n, key in enumerate(cfg.tokens.trusted_keys)
+        if key_id_of(key.raw) in DEMO_KEY_IDS
     ]

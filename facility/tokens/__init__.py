@@ -3,11 +3,11 @@
 from facility.tokens.formats import DeskCode, MemberPass, UnlockCommand, display_name, facility_tag, mint, new_id
 from facility.tokens.keys import Keyring, SigningKey, key_id_of
 from facility.tokens.verify import (
-    NO_REVOCATIONS, Refusal, Revocations, peek, verify_desk_code, verify_member_pass,
-    verify_unlock_command,
+    NO_REVOCATIONS, Refusal, Revocations, authenticate_unlock_command, judge_unlock_command, peek, verify_desk_code,
+    verify_member_pass, verify_unlock_command,
 )
 
 __all__ = [
-    "DeskCode", "display_name", "Keyring", "MemberPass", "NO_REVOCATIONS", "Refusal", "Revocations", "SigningKey", "UnlockCommand",
+    "DeskCode", "authenticate_unlock_command", "display_name", "judge_unlock_command", "Keyring", "MemberPass", "NO_REVOCATIONS", "Refusal", "Revocations", "SigningKey", "UnlockCommand",
     "facility_tag", "key_id_of", "mint", "new_id", "peek", "verify_desk_code", "verify_member_pass", "verify_unlock_command",
 ]

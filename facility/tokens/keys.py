@@ -66,11 +66,17 @@ class SigningKey:
 
 @dataclass(frozen=True)
 class TrustedKey:
-    """A public key and what it may sign."""
+    """A public key, what it may sign, and when (Unix times; None: no bound)."""
 
     name: str
     public: Ed25519PublicKey
     purposes: frozenset[str]
+    not_before: float | None = None
+    not_after: float | None = None
+
+    def valid_at(self, now: float) -> bool:
+        """True when the key may sign at this moment (inside its validity window)."""
+        return (self.not_before is None or now >= self.not_before) and (self.not_after is None or now <= self.not_after)
 
     def verifies(self, signature: bytes, message: bytes) -> bool:
         """True when signature is this key's signature of message."""
@@ -87,10 +93,12 @@ class Keyring:
 
     keys: dict[str, TrustedKey] = field(default_factory=dict)
 
-    def trust(self, name: str, public_raw: bytes, purposes: set[str] | frozenset[str]) -> str:
-        """Add a raw public key for the given purposes; returns its key id."""
+    def trust(self, name: str, public_raw: bytes, purposes: set[str] | frozenset[str],
+              not_before: float | None = None, not_after: float | None = None) -> str:
+        """Add a raw public key for the given purposes (and validity window); returns its key id."""
         kid = key_id_of(public_raw)
-        self.keys[kid] = TrustedKey(name, Ed25519PublicKey.from_public_bytes(public_raw), frozenset(purposes))
+        self.keys[kid] = TrustedKey(name, Ed25519PublicKey.from_public_bytes(public_raw), frozenset(purposes),
+                                    not_before, not_after)
         return kid
 
     def find(self, kid: str, purpose: str) -> TrustedKey | None:
@@ -103,5 +111,10 @@ class Keyring:
         """A keyring from the [[tokens.trusted_keys]] of a facility file."""
         ring = cls()
         for key in trusted_keys:
-            ring.trust(key.name, key.raw, set(key.purposes))
+            ring.trust(key.name, key.raw, set(key.purposes), _timestamp(key.not_before), _timestamp(key.not_after))
         return ring
+
+
+def _timestamp(moment) -> float | None:
+    """A config datetime as a Unix time (None stays None)."""
+    return moment.timestamp() if moment is not None else None

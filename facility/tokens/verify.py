@@ -1,8 +1,9 @@
 """Verification of signed tokens, in DESIGN.md's order.
 
-size cap, parse, key id, signature, binding (facility or door), time window, replay,
-revocation. The binding is checked before the replay record is written, so a
-command shown to the wrong door does not burn its id for the right one.
+size cap, parse, key id (known, unrevoked, inside its validity), signature, binding (facility or
+door), time window, issued after the local store began, replay, revocation. The binding is checked
+before the replay record is written, so a command shown to the wrong door does not burn its id for
+the right one. The first four steps ("authentic") write nothing, so junk can be turned away cheaply.
 """
 
 from __future__ import annotations
@@ -40,22 +41,42 @@ class Refusal:
 
 @dataclass(frozen=True)
 class Revocations:
-    """What the platform has withdrawn: keys, members and single passes."""
+    """What the platform has withdrawn: signing keys, members and single passes."""
 
     key_ids: frozenset[str] = field(default_factory=frozenset)
     member_ids: frozenset[int] = field(default_factory=frozenset)
     pass_ids: frozenset[bytes] = field(default_factory=frozenset)
 
-    def revokes(self, token: MemberPass | UnlockCommand, key_id: str) -> bool:
-        """True when the key, the member or this very token has been withdrawn."""
-        return key_id in self.key_ids or token.member_id in self.member_ids or token.token_id in self.pass_ids
+    def revokes(self, token: MemberPass | UnlockCommand) -> bool:
+        """True when the member or this very token has been withdrawn (keys are checked before the signature)."""
+        return token.member_id in self.member_ids or token.token_id in self.pass_ids
+
+    @classmethod
+    def from_answer(cls, body: object) -> "Revocations":
+        """The platform's revocations answer, checked field by field; ValueError when it is not that answer."""
+        if not isinstance(body, dict):
+            raise ValueError(f"revocations: expected an object, got {type(body).__name__}")
+        keys, members, passes = (body.get(name, []) for name in ("key_ids", "member_ids", "pass_ids"))
+        if not (isinstance(keys, list) and all(isinstance(k, str) and len(k) == 8 for k in keys)):
+            raise ValueError("revocations: key_ids must be a list of 8-digit hex key ids")
+        if not (isinstance(members, list) and all(isinstance(m, int) and not isinstance(m, bool) for m in members)):
+            raise ValueError("revocations: member_ids must be a list of integers")
+        if not (isinstance(passes, list) and all(isinstance(p, str) for p in passes)):
+            raise ValueError("revocations: pass_ids must be a list of hex strings")
+        return cls(frozenset(k.lower() for k in keys), frozenset(members), frozenset(bytes.fromhex(p) for p in passes))
+
+    def as_answer(self) -> dict:
+        """The revocations as the platform sends them (and the programs cache them)."""
+        return {"key_ids": sorted(self.key_ids), "member_ids": sorted(self.member_ids),
+                "pass_ids": sorted(p.hex() for p in self.pass_ids)}
 
 
 NO_REVOCATIONS = Revocations()
 
 
-def _parse(text: str, kind: type[Token], keyring: Keyring, context_of) -> tuple[Token, str] | Refusal:
-    """Size cap, parse, key id and signature; the token and its key id, or a refusal."""
+def _parse(text: str, kind: type[Token], keyring: Keyring, context_of, now: float,
+           revocations: Revocations = NO_REVOCATIONS) -> tuple[Token, str] | Refusal:
+    """Size cap, parse, key id (known, unrevoked, valid now) and signature; the token and its key id, or a refusal."""
     try:
         envelope = open_envelope(text, kind.TYPE, kind.MAX_CHARS)
         token = kind.parse(envelope.body)
@@ -71,6 +92,10 @@ def _parse(text: str, kind: type[Token], keyring: Keyring, context_of) -> tuple[
     trusted = keyring.find(envelope.key_id, kind.TYPE.purpose)
     if trusted is None:
         return Refusal(Reason.UNKNOWN_KEY, f"key {envelope.key_id} is not trusted for {kind.TYPE.purpose}", token.token_id.hex())
+    if envelope.key_id in revocations.key_ids:
+        return Refusal(Reason.KEY_REVOKED, f"key {envelope.key_id} is revoked", token.token_id.hex())
+    if not trusted.valid_at(now):
+        return Refusal(Reason.KEY_NOT_VALID, f"key {envelope.key_id} is not valid at {now:.0f}", token.token_id.hex())
     if not trusted.verifies(envelope.signature, signed_message(kind.TYPE, token.context(), envelope.signed_part)):
         return Refusal(Reason.BAD_SIGNATURE, f"signature does not match key {envelope.key_id}", token.token_id.hex())
     return token, envelope.key_id
@@ -87,33 +112,44 @@ def _time_window(token: MemberPass | DeskCode | UnlockCommand, now: float, skew:
     return None
 
 
-def _fresh_and_live(token: MemberPass | UnlockCommand, key_id: str, now: float, skew: float,
-                    seen: SeenIds | None, revocations: Revocations) -> Refusal | None:
-    """Replay, then revocation."""
+def _fresh_and_live(token: MemberPass | UnlockCommand, now: float, skew: float, seen: SeenIds | None,
+                    revocations: Revocations, issued_after: float | None) -> Refusal | None:
+    """Issued after the local replay memory began, not seen before, not revoked."""
+    if issued_after is not None and token.not_before < int(issued_after):
+        # The replay memory that would have remembered this token's use began later (a lost or new store).
+        return Refusal(Reason.ISSUED_BEFORE_STORE, f"issued at {token.not_before}, store began at {issued_after:.0f}",
+                       token.token_id.hex())
     if seen is not None and not seen.first_sighting(token.token_id, token.expires + skew + REPLAY_MARGIN, now):
         return Refusal(Reason.REPLAYED, f"id {token.token_id.hex()} was seen before", token.token_id.hex())
-    if revocations.revokes(token, key_id):
-        return Refusal(Reason.REVOKED, f"key {key_id} or member {token.member_id} is revoked", token.token_id.hex())
+    if revocations.revokes(token):
+        return Refusal(Reason.REVOKED, f"member {token.member_id} or this token is revoked", token.token_id.hex())
     return None
 
 
 def verify_member_pass(text: str, keyring: Keyring, now: float, *, skew: float = 10, seen: SeenIds | None = None,
-                       revocations: Revocations = NO_REVOCATIONS, facility_id: str | None = None) -> MemberPass | Refusal:
-    """A member pass that is genuine, for this facility, current and unused; else the refusal."""
-    parsed = _parse(text, MemberPass, keyring, lambda token: token)
+                       revocations: Revocations = NO_REVOCATIONS, facility_id: str | None = None,
+                       issued_after: float | None = None) -> MemberPass | Refusal:
+    """A member pass that is genuine, for this facility, current and unused; else the refusal.
+
+    With a facility_id, an untagged pass is refused: it names no facility, so two facilities could
+    each admit it once (docs/tokens.md, 'Untagged passes').
+    """
+    parsed = _parse(text, MemberPass, keyring, lambda token: token, now, revocations)
     if isinstance(parsed, Refusal):
         return parsed
-    member_pass, key_id = parsed
-    if facility_id is not None and member_pass.facility_tag not in (None, facility_tag(facility_id)):
+    member_pass, _ = parsed
+    if facility_id is not None and member_pass.facility_tag is None:
+        return Refusal(Reason.NO_FACILITY, "the pass names no facility", member_pass.pass_id.hex())
+    if facility_id is not None and member_pass.facility_tag != facility_tag(facility_id):
         return Refusal(Reason.WRONG_FACILITY, "the pass was issued for another facility", member_pass.pass_id.hex())
     return (_time_window(member_pass, now, skew, MAX_PASS_LIFETIME)
-            or _fresh_and_live(member_pass, key_id, now, skew, seen, revocations) or member_pass)
+            or _fresh_and_live(member_pass, now, skew, seen, revocations, issued_after) or member_pass)
 
 
 def verify_desk_code(text: str, keyring: Keyring, now: float, *, skew: float = 10,
                      steps_back: int = 1) -> DeskCode | Refusal:
     """A genuine desk code shown now or up to steps_back periods ago (the member may take a moment)."""
-    parsed = _parse(text, DeskCode, keyring, lambda token: token)
+    parsed = _parse(text, DeskCode, keyring, lambda token: token, now)
     if isinstance(parsed, Refusal):
         return parsed
     code, _ = parsed
@@ -124,18 +160,34 @@ def verify_desk_code(text: str, keyring: Keyring, now: float, *, skew: float = 1
     return code
 
 
-def verify_unlock_command(text: str, keyring: Keyring, now: float, *, topics: SiteTopics, door_id: str,
-                          arrived_on: str, skew: float = 10, seen: SeenIds | None = None,
-                          revocations: Revocations = NO_REVOCATIONS) -> UnlockCommand | Refusal:
-    """An unlock command that is genuine, for this door, current and unused; else the refusal."""
-    parsed = _parse(text, UnlockCommand, keyring, lambda cmd: dataclasses.replace(cmd, topic=topics.command(cmd.door_id)))
-    if isinstance(parsed, Refusal):
-        return parsed
-    command, key_id = parsed
+def authenticate_unlock_command(text: str, keyring: Keyring, now: float, *, topics: SiteTopics,
+                                revocations: Revocations = NO_REVOCATIONS) -> UnlockCommand | Refusal:
+    """The first checks, which write nothing: size, parse, key (known, unrevoked, valid) and signature."""
+    parsed = _parse(text, UnlockCommand, keyring, lambda cmd: dataclasses.replace(cmd, topic=topics.command(cmd.door_id)),
+                    now, revocations)
+    return parsed if isinstance(parsed, Refusal) else parsed[0]
+
+
+def judge_unlock_command(command: UnlockCommand, now: float, *, topics: SiteTopics, door_id: str, arrived_on: str,
+                         skew: float = 10, seen: SeenIds | None = None, revocations: Revocations = NO_REVOCATIONS,
+                         issued_after: float | None = None) -> UnlockCommand | Refusal:
+    """The checks after authenticity: this door, current, issued after the store began, unused, not revoked."""
     if command.door_id != door_id or arrived_on != topics.command(door_id):
         return Refusal(Reason.WRONG_DOOR, f"signed for {command.topic}, arrived on {arrived_on}", command.command_id.hex())
     return (_time_window(command, now, skew, MAX_COMMAND_LIFETIME)
-            or _fresh_and_live(command, key_id, now, skew, seen, revocations) or command)
+            or _fresh_and_live(command, now, skew, seen, revocations, issued_after) or command)
+
+
+def verify_unlock_command(text: str, keyring: Keyring, now: float, *, topics: SiteTopics, door_id: str,
+                          arrived_on: str, skew: float = 10, seen: SeenIds | None = None,
+                          revocations: Revocations = NO_REVOCATIONS, issued_after: float | None = None
+                          ) -> UnlockCommand | Refusal:
+    """An unlock command that is genuine, for this door, current and unused; else the refusal."""
+    command = authenticate_unlock_command(text, keyring, now, topics=topics, revocations=revocations)
+    if isinstance(command, Refusal):
+        return command
+    return judge_unlock_command(command, now, topics=topics, door_id=door_id, arrived_on=arrived_on, skew=skew,
+                                seen=seen, revocations=revocations, issued_after=issued_after)
 
 
 def peek(text: str, kind: type[Token]) -> Token | None:

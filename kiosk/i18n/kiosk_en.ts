@@ -176,6 +176,10 @@
         <translation>For staff</translation>
     </message>
     <message>
+        <source>store_lost</source>
+        <translation>The check-in records were lost and begun anew; call the technician</translation>
+    </message>
+    <message>
         <source>until</source>
         <translation>Your visit runs until {time}</translation>
     </message>

@@ -176,6 +176,10 @@
         <translation>スタッフ確認事項</translation>
     </message>
     <message>
+        <source>store_lost</source>
+        <translation>受付記録が失われたため作り直しました。技術担当者へ連絡してください</translation>
+    </message>
+    <message>
         <source>until</source>
         <translation>ご利用は {time} までです</translation>
     </message>

@@ -102,21 +102,22 @@ class PlatformApi:
 
     def revocations(self, request: Request) -> Answer:
         """Members and passes withdrawn."""
-        revoked = self.state.revocations()
-        return 200, {"member_ids": sorted(revoked.member_ids), "pass_ids": sorted(p.hex() for p in revoked.pass_ids),
-                     "key_ids": sorted(revoked.key_ids)}
+        return 200, self.state.revocations().as_answer()
 
     def revoke(self, request: Request) -> Answer:
-        """Withdraw a member or a pass (technician)."""
+        """Withdraw a member, a pass or a signing key (technician)."""
         member = (request.body or {}).get("member_id")
         pass_hex = (request.body or {}).get("pass_id")
-        if member is None and pass_hex is None:
-            raise ApiError.bad_request("give member_id or pass_id")
+        key_id = (request.body or {}).get("key_id")
+        if member is None and pass_hex is None and key_id is None:
+            raise ApiError.bad_request("give member_id, pass_id or key_id")
+        if key_id is not None and not (isinstance(key_id, str) and re.fullmatch(r"[0-9a-f]{8}", key_id)):
+            raise ApiError.bad_request("key_id must be 8 lower-case hex digits")
         try:
             pass_id = bytes.fromhex(pass_hex) if pass_hex is not None else None
         except (TypeError, ValueError):
             raise ApiError.bad_request("pass_id must be hex") from None
-        self.state.revoke(need(request.body, "member_id", int) if member is not None else None, pass_id)
+        self.state.revoke(need(request.body, "member_id", int) if member is not None else None, pass_id, key_id)
         return self.revocations(request)
 
     # --- facilities ----------------------------------------------------------------------

@@ -81,6 +81,7 @@ class PlatformState:
         self.occupancy: dict[str, dict] = {}
         self.revoked_members: set[int] = set()
         self.revoked_passes: set[bytes] = set()
+        self.revoked_keys: set[str] = set()
         self._ids = itertools.count(5001)
         self._versions = itertools.count(1)
         self._lock = threading.RLock()
@@ -116,11 +117,13 @@ class PlatformState:
     def revocations(self) -> Revocations:
         """What is withdrawn now."""
         with self._lock:
-            return Revocations(member_ids=frozenset(self.revoked_members), pass_ids=frozenset(self.revoked_passes))
+            return Revocations(frozenset(self.revoked_keys), frozenset(self.revoked_members), frozenset(self.revoked_passes))
 
-    def revoke(self, member_id: int | None = None, pass_id: bytes | None = None) -> None:
-        """Withdraw a member or one pass."""
+    def revoke(self, member_id: int | None = None, pass_id: bytes | None = None, key_id: str | None = None) -> None:
+        """Withdraw a member, one pass or a signing key."""
         with self._lock:
+            if key_id is not None:
+                self.revoked_keys.add(key_id)
             if member_id is not None:
                 self.revoked_members.add(member_id)
             if pass_id is not None:
@@ -224,7 +227,7 @@ class PlatformState:
     # --- check-ins and occupancy ------------------------------------------------------------
 
     def record_checkin(self, facility_id: str, key: str, body: dict) -> tuple[int, dict]:
-        """Commit a check-in once per idempotency key; the same key again gets the same answer."""
+        """Commit a check-in once per idempotency key and once per pass; the same key again gets the same answer."""
         self.facility(facility_id)
         with self._lock:
             earlier = self.checkins.get(key)
@@ -233,10 +236,22 @@ class PlatformState:
                     raise ApiError(409, "idempotency_conflict", "this key was used for another check-in",
                                    "この冪等キーは別のチェックインで使用済みです")
                 return 200, earlier.answer
+            spent = self._checkin_with_pass(body.get("pass_id"))
+            if spent is not None:
+                raise ApiError(409, "pass_already_used",
+                               f"pass {body['pass_id']} was already checked in at {spent.facility_id} "
+                               f"(check-in {spent.answer['checkin_id']}); not counted again",
+                               "このパスは別の受付でチェックイン済みのため、重複して記録しません")
             answer = {"checkin_id": len(self.checkins) + 1, "idempotency_key": key, "recorded_at": self.clock.now().isoformat()}
             self.checkins[key] = RecordedCheckIn(facility_id, key, body, answer)
             self._note_visit(facility_id, body.get("member_id"))
             return 201, answer
+
+    def _checkin_with_pass(self, pass_id: object) -> RecordedCheckIn | None:
+        """The check-in a pass was already spent on (staff admissions carry no pass and never match)."""
+        if not isinstance(pass_id, str) or not pass_id:
+            return None
+        return next((c for c in self.checkins.values() if c.body.get("pass_id") == pass_id), None)
 
     def _note_visit(self, facility_id: str, member_id: object) -> None:
         """A checked-in member has visited the chain: no first-visit sign-up next time."""
