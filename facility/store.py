@@ -198,8 +198,11 @@ class SqliteStore:
             log.warning("store marker %s unreadable (%s); writing it anew", marker, exc)
         if loss is not None:
             log.error("%s", loss.describe())
-        _write_atomically(marker, json.dumps({"store_id": self.store_id, "created_at": self.created_at,
-                                              "store": str(self.path.resolve())}))
+        try:
+            _write_atomically(marker, json.dumps({"store_id": self.store_id, "created_at": self.created_at,
+                                                  "store": str(self.path.resolve())}))
+        except OSError as exc:  # the epoch still guards replays; only the next loss would go unnoticed
+            log.error("cannot write the store marker %s (%s): a lost store would not be noticed", marker, exc)
         return loss
 
     @property

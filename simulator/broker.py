@@ -28,10 +28,11 @@ class MosquittoBroker:
     """Runs mosquitto with a generated config; start, stop and restart keep the same port and data."""
 
     def __init__(self, workdir: Path, users: dict[str, str], acl: str | None = None,
-                 host: str = "127.0.0.1", port: int | None = None) -> None:
+                 host: str = "127.0.0.1", port: int | None = None, extra: list[str] | None = None) -> None:
         self.workdir = Path(workdir)
         self.users = users
         self.acl = acl
+        self.extra = list(extra or [])  # more global options, e.g. the shipped file's
         self.host = host
         self.port = port or free_port(host)
         self.log: collections.deque[str] = collections.deque(maxlen=200)
@@ -53,6 +54,7 @@ class MosquittoBroker:
             "log_type error", "log_type warning", "log_type notice", "log_type information",
             f"user {getpass.getuser()}",
         ]
+        lines += self.extra
         if self.acl is not None:
             (self.workdir / "acl").write_text(self.acl)
             lines.append(f"acl_file {self.workdir / 'acl'}")

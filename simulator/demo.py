@@ -195,7 +195,6 @@ def run_demo(headless: bool, as_json: bool) -> int:
     stop_on_signals()
     with tempfile.TemporaryDirectory(prefix="officepass-demo-") as work:
         site = Site(Path(work))
-        site.clock.shift((demo_start(site) - site.clock.now()).total_seconds())
         watcher = None
         try:
             say(f"starting a simulated site for {site.clock.now():%A %Y-%m-%d %H:%M} (Tokyo)...")
@@ -219,8 +218,3 @@ def run_demo(headless: bool, as_json: bool) -> int:
     print(json.dumps(result, ensure_ascii=False) if as_json else "summary: " + json.dumps(result, ensure_ascii=False, indent=2))
     return 0 if result["lost"] == 0 else 1
 
-
-def demo_start(site: Site):
-    """When the demo's morning is."""
-    from simulator.site import demo_morning
-    return demo_morning(site.clock.now())

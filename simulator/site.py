@@ -37,6 +37,13 @@ def demo_morning(now: datetime) -> datetime:
     return datetime.combine(day, clock_time(10, 30), TOKYO)
 
 
+def morning_clock() -> ShiftedClock:
+    """A clock reading the demo's weekday morning now and running on from there (monotonic time stays real)."""
+    clock = ShiftedClock()
+    clock.shift((demo_morning(clock.now()) - clock.now()).total_seconds())
+    return clock
+
+
 def _password(cfg: FacilityConfig) -> str:
     """The demo password a site's file points at."""
     return Path(cfg.mqtt.password_file).read_text().strip()
@@ -47,7 +54,7 @@ class Site:
 
     def __init__(self, work: Path, clock: ShiftedClock | None = None) -> None:
         self.work = work
-        self.clock = clock or ShiftedClock()
+        self.clock = clock or morning_clock()
         self.reception_cfg = load_config(CONFIG / "kaikatsu-ikebukuro.toml")
         self.booking_cfg = load_config(CONFIG / "h1t-shibuya.toml")
         self.platform_password = secrets.token_urlsafe(12)
