@@ -20,7 +20,7 @@ class Plan(str, Enum):
         return list(Plan).index(self) + 1
 
     @classmethod
-    def from_wire(cls, code: int) -> "Plan":
+    def from_wire(cls, code: int) -> Plan:
         """The plan for a token's one-byte code."""
         plans = list(Plan)
         if not 1 <= code <= len(plans):

@@ -69,7 +69,7 @@ class Reason(Worded):
     NOT_DROP_IN = ("not_drop_in", "この施設は予約制です", "This facility admits by booking only")
 
     @classmethod
-    def from_code(cls, code: str) -> "Reason":
+    def from_code(cls, code: str) -> Reason:
         """The reason with this stable code."""
         for reason in cls:
             if reason.code == code:

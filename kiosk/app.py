@@ -18,8 +18,8 @@ from facility.tokens import SigningKey
 from facility.topics import SiteTopics
 from kiosk.camera import FrameSource
 from kiosk.decoding import make_decoder
-from kiosk.metrics import KioskMetrics
 from kiosk.desk_code import DeskCodeShow
+from kiosk.metrics import KioskMetrics
 from kiosk.outbox import OutboxSender, OutboxStatus
 from kiosk.reception import Reception, Verdict
 from kiosk.scanner import Scanner

@@ -24,9 +24,15 @@ from facility.rules.checkin import CheckInDecision, decide_checkin
 from facility.rules.desk import DeskCheckDue
 from facility.rules.hours import is_open
 from facility.rules.visits import visit_ends_at
-from facility.tokens import Keyring, MemberPass, Refusal, Revocations, verify_member_pass
-from facility.tokens.verify import REPLAY_MARGIN
+from facility.tokens import (
+    Keyring,
+    MemberPass,
+    Refusal,
+    Revocations,
+    verify_member_pass,
+)
 from facility.tokens.demo import is_demo_key
+from facility.tokens.verify import REPLAY_MARGIN
 from kiosk.store import KioskStore, Recorded, new_key
 
 

@@ -17,9 +17,9 @@ from facility.config.check import check_config, program_parser
 from facility.config.models import Door
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.platform import PlatformClient
+from facility.rules.calendar import TOKYO
 from lockd.acl import acl_text
 from lockd.daemon import LockDaemon
-from facility.rules.calendar import TOKYO
 from lockd.door import DoorHardware
 from lockd.store import AuditRow, append_offline_audit
 from lockd.systemd import notify, watchdog_period

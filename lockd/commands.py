@@ -20,7 +20,13 @@ from facility.clock import Clock
 from facility.config import FacilityConfig
 from facility.reasons import Reason
 from facility.rules.booking import decide_unlock
-from facility.tokens import Keyring, Refusal, UnlockCommand, authenticate_unlock_command, judge_unlock_command
+from facility.tokens import (
+    Keyring,
+    Refusal,
+    UnlockCommand,
+    authenticate_unlock_command,
+    judge_unlock_command,
+)
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.failpoints import failpoint

@@ -19,8 +19,8 @@ from pathlib import Path
 from facility.clock import Clock, RealTimeScheduler, Scheduler, SystemClock
 from facility.config import FacilityConfig
 from facility.config.models import Door
-from facility.rules.calendar import TOKYO
 from facility.platform import PlatformClient
+from facility.rules.calendar import TOKYO
 from facility.tokens import Keyring, UnlockCommand
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust

@@ -42,7 +42,7 @@ def _ms(samples: list[float]) -> dict:
 class ProbeDoor(VirtualDoor):
     """A virtual door that notes the moment the relay is driven to release."""
 
-    def __init__(self, scheduler: Scheduler, door: Door, moments: "queue.Queue[float]") -> None:
+    def __init__(self, scheduler: Scheduler, door: Door, moments: queue.Queue[float]) -> None:
         super().__init__(scheduler, door.fail_mode, door.id)
         self.moments = moments
 

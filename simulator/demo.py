@@ -16,10 +16,10 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from facility.models import Plan
+from facility.platform import PlatformError
 from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
 from kiosk.decoding import ZxingDecoder
 from messagebus import BusClient
-from facility.platform import PlatformError
 from simulator.phone import AppClient, Phone
 from simulator.qtwait import run_until, stop_on_signals
 from simulator.screen import Shot

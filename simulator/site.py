@@ -8,7 +8,8 @@ clock set to a weekday morning, so what happens does not depend on when the demo
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, time as clock_time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 from facility.clock import RealTimeScheduler

@@ -12,7 +12,13 @@ from facility.tokens import SigningKey
 from facility.tokens.encoding import from_text, to_text
 from messagebus import Inbound
 from simulator.phone import AppClient, Phone
-from tests.lockd_site import BOOTH_A_BOOKING, MEETING_BOOKING, PLATFORM_KEY, TOPICS, Site
+from tests.lockd_site import (
+    BOOTH_A_BOOKING,
+    MEETING_BOOKING,
+    PLATFORM_KEY,
+    TOPICS,
+    Site,
+)
 
 
 def refused_with(site: Site, answer: dict, reason: Reason, door: str = "booth-a") -> None:

@@ -15,9 +15,20 @@ from facility.reasons import Reason
 from facility.rules.calendar import TOKYO
 from facility.store import MemorySeenIds, SqliteSeenIds, open_database
 from facility.tokens import (
-    DeskCode, Keyring, MemberPass, Refusal, Revocations, SigningKey, UnlockCommand, display_name, facility_tag, mint,
+    DeskCode,
+    Keyring,
+    MemberPass,
+    Refusal,
+    Revocations,
+    SigningKey,
+    UnlockCommand,
+    display_name,
+    facility_tag,
+    mint,
     new_id,
-    verify_desk_code, verify_member_pass, verify_unlock_command,
+    verify_desk_code,
+    verify_member_pass,
+    verify_unlock_command,
 )
 from facility.tokens.encoding import from_text, to_text
 from facility.topics import SiteTopics

@@ -5,16 +5,25 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-from enum import Enum
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from facility.config.timeofday import ClockTime, OpeningRange
 from facility.models import FacilityKind, Plan
+
 
 def _beside_the_file(value: Path, info: ValidationInfo) -> Path:
     """A relative path means relative to the facility file's folder, wherever the program was started."""
@@ -59,7 +68,7 @@ class OpeningHours(Strict):
     )
 
     @model_validator(mode="after")
-    def _no_overlaps(self) -> "OpeningHours":
+    def _no_overlaps(self) -> OpeningHours:
         for day in (*WEEKDAYS, "holiday"):
             ranges = sorted(getattr(self, day) or [], key=lambda r: r.start)
             for earlier, later in zip(ranges, ranges[1:]):
@@ -78,7 +87,7 @@ class EntryCutoff(Strict):
     )
 
     @model_validator(mode="after")
-    def _ordered(self) -> "EntryCutoff":
+    def _ordered(self) -> EntryCutoff:
         if self.until <= self.after:
             raise ValueError("until must be later than after on the same day")
         return self
@@ -125,7 +134,7 @@ class Seats(Strict):
     few_left_at: int = Field(ge=0, description="Free seats at or below this show 'few left' (yellow).")
 
     @model_validator(mode="after")
-    def _threshold_below_total(self) -> "Seats":
+    def _threshold_below_total(self) -> Seats:
         if self.few_left_at >= self.total:
             raise ValueError(f"few_left_at ({self.few_left_at}) must be below total ({self.total})")
         return self
@@ -174,7 +183,7 @@ class Door(Strict):
     fail_mode: Literal["secure", "safe"] = Field(default="secure", description="Locked (secure) or open (safe) when power fails.")
 
     @model_validator(mode="after")
-    def _pins_for_gpio(self) -> "Door":
+    def _pins_for_gpio(self) -> Door:
         if self.driver == "gpio" and self.gpio is None:
             raise ValueError("driver 'gpio' needs a [doors.gpio] table with its pins")
         if self.driver == "simulated" and self.gpio is not None:
@@ -211,7 +220,7 @@ class Mqtt(Strict):
     topic_prefix: str = Field(default="officepass", pattern=r"^[a-z0-9_-]+$", description="Root of the topic tree.")
 
     @model_validator(mode="after")
-    def _tls_off_only_on_loopback(self) -> "Mqtt":
+    def _tls_off_only_on_loopback(self) -> Mqtt:
         if not self.tls and not is_loopback(self.host):
             raise ValueError(f"tls = false is allowed only for a broker on this machine, not {self.host!r}")
         if (self.username is None) != (self.password_file is None):
@@ -268,7 +277,7 @@ class TrustedKey(Strict):
                                                                  "moment (TOML date-time with offset).")
 
     @model_validator(mode="after")
-    def _validity_window(self) -> "TrustedKey":
+    def _validity_window(self) -> TrustedKey:
         for name in ("not_before", "not_after"):
             moment = getattr(self, name)
             if moment is not None and moment.tzinfo is None:

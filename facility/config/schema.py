@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from urllib.parse import urlsplit
-
 from facility.config.models import (
-    Companions, DeskChecks, Door, FacilityInfo, Kiosk, Lockd, Mqtt, OpeningHours, Platform, Room, Rules,
-    Seats, Strict, Tokens, is_loopback,
+    Companions,
+    DeskChecks,
+    Door,
+    FacilityInfo,
+    Kiosk,
+    Lockd,
+    Mqtt,
+    OpeningHours,
+    Platform,
+    Room,
+    Rules,
+    Seats,
+    Strict,
+    Tokens,
+    is_loopback,
 )
 from facility.errors import ConfigProblem
 from facility.models import FacilityKind
@@ -44,7 +56,7 @@ class FacilityConfig(Strict):
     lockd: Lockd | None = None
 
     @model_validator(mode="after")
-    def _cross_field_rules(self) -> "FacilityConfig":
+    def _cross_field_rules(self) -> FacilityConfig:
         problems = cross_field_problems(self)
         if problems:
             raise CrossFieldProblems(problems)

@@ -1,10 +1,25 @@
 """Signed tokens: member passes, front-desk codes and unlock commands (Ed25519, Base45)."""
 
-from facility.tokens.formats import DeskCode, MemberPass, UnlockCommand, display_name, facility_tag, mint, new_id
+from facility.tokens.formats import (
+    DeskCode,
+    MemberPass,
+    UnlockCommand,
+    display_name,
+    facility_tag,
+    mint,
+    new_id,
+)
 from facility.tokens.keys import Keyring, SigningKey, key_id_of
 from facility.tokens.verify import (
-    NO_REVOCATIONS, Refusal, Revocations, authenticate_unlock_command, judge_unlock_command, peek, verify_desk_code,
-    verify_member_pass, verify_unlock_command,
+    NO_REVOCATIONS,
+    Refusal,
+    Revocations,
+    authenticate_unlock_command,
+    judge_unlock_command,
+    peek,
+    verify_desk_code,
+    verify_member_pass,
+    verify_unlock_command,
 )
 
 __all__ = [

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 
 from facility.errors import KeyFileError
 
@@ -30,12 +33,12 @@ class SigningKey:
         self.key_id = key_id_of(self.public_raw)
 
     @classmethod
-    def generate(cls) -> "SigningKey":
+    def generate(cls) -> SigningKey:
         """A new random key."""
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
-    def load(cls, path: str | Path) -> "SigningKey":
+    def load(cls, path: str | Path) -> SigningKey:
         """Read a PKCS#8 PEM private key file."""
         try:
             private = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
@@ -107,7 +110,7 @@ class Keyring:
         return key if key is not None and purpose in key.purposes else None
 
     @classmethod
-    def from_config(cls, trusted_keys: list) -> "Keyring":
+    def from_config(cls, trusted_keys: list) -> Keyring:
         """A keyring from the [[tokens.trusted_keys]] of a facility file."""
         ring = cls()
         for key in trusted_keys:

@@ -15,7 +15,13 @@ from typing import TypeVar
 from facility.reasons import Reason
 from facility.store import SeenIds
 from facility.tokens.encoding import Malformed
-from facility.tokens.envelope import TooLarge, UnsupportedVersion, WrongType, open_envelope, signed_message
+from facility.tokens.envelope import (
+    TooLarge,
+    UnsupportedVersion,
+    WrongType,
+    open_envelope,
+    signed_message,
+)
 from facility.tokens.formats import DeskCode, MemberPass, UnlockCommand, facility_tag
 from facility.tokens.keys import Keyring
 from facility.topics import SiteTopics
@@ -52,10 +58,10 @@ class Revocations:
         return token.member_id in self.member_ids or token.token_id in self.pass_ids
 
     @classmethod
-    def from_answer(cls, body: object) -> "Revocations":
+    def from_answer(cls, body: object) -> Revocations:
         """The platform's revocations answer, checked field by field; ValueError when it is not that answer."""
         if not isinstance(body, dict):
-            raise ValueError(f"revocations: expected an object, got {type(body).__name__}")
+            raise ValueError(f"revocations: expected an object, got {type(body).__name__}")  # noqa: TRY004 (one error type for an odd answer)
         keys, members, passes = (body.get(name, []) for name in ("key_ids", "member_ids", "pass_ids"))
         if not (isinstance(keys, list) and all(isinstance(k, str) and len(k) == 8 for k in keys)):
             raise ValueError("revocations: key_ids must be a list of 8-digit hex key ids")

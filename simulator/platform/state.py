@@ -15,9 +15,24 @@ from facility.clock import Clock
 from facility.config import FacilityConfig
 from facility.models import Plan, Reservation
 from facility.reasons import Reason
-from facility.rules.booking import bookable_rooms, booking_refusal, cancellation_refusal, overlaps, reservation_refusal
+from facility.rules.booking import (
+    bookable_rooms,
+    booking_refusal,
+    cancellation_refusal,
+    overlaps,
+    reservation_refusal,
+)
 from facility.tokens import (
-    DeskCode, Keyring, MemberPass, Refusal, Revocations, display_name, facility_tag, mint, new_id, peek,
+    DeskCode,
+    Keyring,
+    MemberPass,
+    Refusal,
+    Revocations,
+    display_name,
+    facility_tag,
+    mint,
+    new_id,
+    peek,
     verify_desk_code,
 )
 from simulator.platform.errors import ApiError

@@ -14,7 +14,6 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from facility.errors import ConfigError
 from facility.platform import PlatformClient
 from facility.reasons import Reason
 from facility.rules.calendar import TOKYO
-from facility.tokens import SigningKey, UnlockCommand, mint, new_id
+from facility.tokens import SigningKey, mint, new_id
 from kiosk.app import KioskApp
 from kiosk.outbox import OutboxSender
 from kiosk.store import KioskStore
@@ -36,7 +35,14 @@ from simulator.broker import MosquittoBroker
 from simulator.clock import SettableClock, ShiftedClock
 from tests.conftest import CONFIG_DIR, REPO, bus_settings
 from tests.kiosk_desk import due_now, member_pass, reception
-from tests.lockd_site import BOOTH_A_BOOKING, MEETING_BOOKING, PLATFORM_KEY, TOPICS, site_config, start_site
+from tests.lockd_site import (
+    BOOTH_A_BOOKING,
+    MEETING_BOOKING,
+    PLATFORM_KEY,
+    TOPICS,
+    site_config,
+    start_site,
+)
 from tests.rulebook import H1T, KAIKATSU, at
 from tests.test_kiosk_ui import ALWAYS_OPEN, kiosk_config
 
@@ -66,7 +72,7 @@ def test_a_pass_signed_by_a_revoked_key_is_refused_at_the_kiosk_online_and_offli
         update={"base_url": offline_platform.server.url, "timeout_seconds": 1})})
     desk = reception(cfg, tmp_path, MONDAY_MORNING)
     offline_platform.state.revoke(key_id=PLATFORM_KEY.key_id)
-    outbox = OutboxSender(desk.store, PlatformClient(cfg.platform), cfg.facility.id, lambda: {})
+    outbox = OutboxSender(desk.store, PlatformClient(cfg.platform), cfg.facility.id, dict)
     outbox.cycle()  # fetches and caches the revocations
     now = desk.clock.now().timestamp()
     assert desk.present(member_pass(cfg, at=now)).reasons == (Reason.KEY_REVOKED,)
@@ -139,7 +145,7 @@ def test_the_platform_counts_a_pass_once_and_the_second_kiosk_gets_a_dead_letter
         assert desk.present(text).admitted
     for desk in desks:
         due_now(desk.store)
-        OutboxSender(desk.store, PlatformClient(cfg.platform), cfg.facility.id, lambda: {}).cycle()
+        OutboxSender(desk.store, PlatformClient(cfg.platform), cfg.facility.id, dict).cycle()
     recorded = offline_platform.state.checkins_of(cfg.facility.id)
     assert len(recorded) == 1  # one use billed
     dead = desks[1].store.outbox("dead")
@@ -315,7 +321,7 @@ def test_a_site_trusting_a_demo_key_is_refused_unless_it_is_on_loopback(tmp_path
         "tls = false", "tls = true").replace('base_url = "http://127.0.0.1:8710/v1"',
                                              'base_url = "https://platform.example.jp/v1"')
     (tmp_path / "site.toml").write_text(live.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
-    result = subprocess.run([sys.executable, "-m", "lockd.cli", "--check-config", str(tmp_path / "site.toml")],
+    result = subprocess.run([sys.executable, "-m", "lockd.cli", "--check-config", str(tmp_path / "site.toml")], check=False,
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "demo key 0075557c" in result.stdout + result.stderr
@@ -359,7 +365,7 @@ def test_relays_released_after_a_watchdog_kill_are_audited_with_the_cause(tmp_pa
     LockdStore(tmp_path / "data" / "lockd.db").close()  # the store lockd kept before it was killed
     env = os.environ | {"GPIOZERO_PIN_FACTORY": "mock", "SERVICE_RESULT": "watchdog", "EXIT_CODE": "killed",
                         "EXIT_STATUS": "ABRT"}
-    result = subprocess.run([sys.executable, "-m", "lockd.cli", "--release-relays", str(tmp_path / "site.toml")],
+    result = subprocess.run([sys.executable, "-m", "lockd.cli", "--release-relays", str(tmp_path / "site.toml")], check=False,
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     rows = LockdStore(tmp_path / "data" / "lockd.db").audit_rows("relay_released")

@@ -14,7 +14,14 @@ import pytest
 
 from facility.models import Plan
 from facility.reasons import Reason
-from facility.tokens import MemberPass, SigningKey, UnlockCommand, facility_tag, mint, new_id
+from facility.tokens import (
+    MemberPass,
+    SigningKey,
+    UnlockCommand,
+    facility_tag,
+    mint,
+    new_id,
+)
 from facility.tokens.encoding import from_text, to_text
 from messagebus import Inbound
 from tests.kiosk_desk import PLATFORM_KEY, reception
