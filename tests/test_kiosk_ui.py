@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import gc
 import json
 
@@ -164,6 +166,9 @@ def refusal_text(kiosk: KioskApp, reason: Reason) -> str:
     """The pass text that makes the kiosk refuse for reason."""
     cfg = kiosk.cfg
     if reason is Reason.DAILY_LIMIT:  # one use a day: the first visit ran past its 3 h limit
+        now = kiosk.clock.now()
+        morning = (now + timedelta(days=1)).replace(hour=6, minute=0)  # 4 h later is still the same day, any hour
+        kiosk.clock.shift((morning - now).total_seconds())
         kiosk.reception.admit_by_staff(1003, "高橋 陽翔", Plan.CORPORATE, "earlier today")
         kiosk.clock.shift(4 * 3600)
         return member_pass(cfg, member_id=1003, at=kiosk.clock.now().timestamp())
