@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import gc
 import json
+from datetime import timedelta
 
 import cv2
 import numpy as np
