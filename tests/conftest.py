@@ -12,7 +12,9 @@ import pytest
 from facility.tokens import Keyring, SigningKey
 from messagebus import BrokerSettings, BusClient
 from simulator.broker import MosquittoBroker
+from simulator.clock import ShiftedClock
 from simulator.runtime import RunningPlatform, start_platform
+from simulator.site import morning_clock
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -68,8 +70,28 @@ def bus_client(broker: MosquittoBroker) -> Iterator[Callable[..., BusClient]]:
 
 
 @pytest.fixture
-def platform(broker: MosquittoBroker) -> Iterator[RunningPlatform]:
+def wall_clock() -> ShiftedClock:
+    """The test's wall clock: a weekday morning (no holiday, no cut-off near), running on in real time.
+
+    In-process parts of a test share it (platform, lockd, kiosk) and tokens are minted on it, so no
+    test depends on the date or hour it runs at. Monotonic time stays real (Qt timers, pulses).
+    """
+    return morning_clock()
+
+
+@pytest.fixture
+def platform(broker: MosquittoBroker, wall_clock: ShiftedClock) -> Iterator[RunningPlatform]:
     """The stand-in platform from config/simulator/seed.toml, on a free port, connected to the fixture broker."""
+    running = start_platform(CONFIG_DIR / "simulator" / "seed.toml", broker=bus_settings(broker, "platform", "platform"),
+                             reply_timeout=1.5, clock=wall_clock)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def real_time_platform(broker: MosquittoBroker) -> Iterator[RunningPlatform]:
+    """The platform on the real clock, for tests whose lockd or kiosk runs as its own process (on the real clock);
+    their facility files carry no date-dependent rule (cut-offs and limits removed)."""
     running = start_platform(CONFIG_DIR / "simulator" / "seed.toml", broker=bus_settings(broker, "platform", "platform"),
                              reply_timeout=1.5)
     yield running
@@ -77,19 +99,19 @@ def platform(broker: MosquittoBroker) -> Iterator[RunningPlatform]:
 
 
 @pytest.fixture
-def offline_platform() -> Iterator[RunningPlatform]:
+def offline_platform(wall_clock: ShiftedClock) -> Iterator[RunningPlatform]:
     """The stand-in platform without a broker (HTTP only)."""
-    running = start_platform(CONFIG_DIR / "simulator" / "seed.toml")
+    running = start_platform(CONFIG_DIR / "simulator" / "seed.toml", clock=wall_clock)
     yield running
     running.stop()
 
 
 @pytest.fixture
-def site(broker, platform, bus_client, tmp_path):
-    """lockd for the H1T example on virtual doors, running against the fixture broker and platform."""
+def site(broker, platform, bus_client, tmp_path, wall_clock):
+    """lockd for the H1T example on virtual doors, running against the fixture broker and platform, on the test's clock."""
     from tests.lockd_site import site_config, start_site
     running = start_site(site_config(platform.server.url, tmp_path), platform,
-                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"))
+                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"), clock=wall_clock)
     yield running
     running.daemon.stop()
 

@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from facility.clock import Clock
 from facility.config import FacilityConfig
 from facility.models import Plan
 from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
@@ -19,9 +20,9 @@ PLATFORM_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "platform-demo.pem")
 
 def member_pass(cfg: FacilityConfig, member_id: int = 1001, plan: Plan = Plan.CORPORATE, name: str = "佐藤 葵",
                 first_visit: bool = False, at: float | None = None, key: SigningKey = PLATFORM_KEY,
-                facility_id: str | None = None) -> str:
-    """A fresh pass as the app shows it, bound to the facility."""
-    issued = int(at if at is not None else time.time())
+                facility_id: str | None = None, clock: Clock | None = None) -> str:
+    """A fresh pass as the app shows it, bound to the facility, issued at `at`, or now on `clock` (the real clock)."""
+    issued = int(at if at is not None else (clock.now().timestamp() if clock is not None else time.time()))
     return mint(MemberPass(member_id, plan, new_id(8), issued, 90, facility_tag(facility_id or cfg.facility.id), None,
                            name, first_visit), key)
 

@@ -53,8 +53,8 @@ class Site:
 
     def command(self, door: str = "booth-a", reservation: int = BOOTH_A_BOOKING, member: int = 1003,
                 age: float = 0, lifetime: int = 30, key: SigningKey = PLATFORM_KEY) -> str:
-        """A signed unlock command, as the platform mints it."""
-        issued = int(time.time() - age)
+        """A signed unlock command, as the platform mints it: issued age seconds before now on the site's clock."""
+        issued = int(self.clock.now().timestamp() - age)
         return mint(UnlockCommand(door, reservation, member, issued, lifetime, new_id(16), TOPICS.command(door)), key)
 
     def send(self, text: str | bytes, door: str = "booth-a", retain: bool = False) -> dict:
@@ -100,7 +100,7 @@ def start_site(cfg: FacilityConfig, platform: RunningPlatform, lockd_bus, sender
         doors[door.id] = VirtualDoor(door_scheduler, door.fail_mode, door.id)
         return doors[door.id]
 
-    clock = clock or ShiftedClock()
+    clock = clock or platform.state.clock  # lockd and the platform read one wall clock, as on a real site
     daemon = LockDaemon(cfg, lockd_bus, PlatformClient(cfg.platform), hardware, clock=clock, scheduler=scheduler,
                         trust=ClockTrust(cfg.lockd.clock_check))
     site = Site(daemon, doors, clock, platform, sender)

@@ -11,7 +11,13 @@ import time
 
 from facility.config import FacilityConfig
 from facility.store import MemorySeenIds
-from facility.tokens import Keyring, MemberPass, Refusal, verify_member_pass, verify_unlock_command
+from facility.tokens import (
+    Keyring,
+    MemberPass,
+    Refusal,
+    verify_member_pass,
+    verify_unlock_command,
+)
 from facility.topics import SiteTopics
 from messagebus import BusClient, Inbound
 

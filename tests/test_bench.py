@@ -21,9 +21,14 @@ def test_scan_benchmark_reports_rate_latency_and_idle_cost(qapp) -> None:
 
 
 def test_decode_benchmark_covers_both_decoders_and_a_folder(tmp_path) -> None:
-    from simulator.bench_decode import CONDITIONS, bench_decode_folder, bench_decode_simulated
-    from simulator.screen import Shot, render_frame
     import cv2
+
+    from simulator.bench_decode import (
+        CONDITIONS,
+        bench_decode_folder,
+        bench_decode_simulated,
+    )
+    from simulator.screen import Shot, render_frame
     report = bench_decode_simulated(passes=1, size=(640, 480))
     assert set(report["zxing"]) == set(CONDITIONS) | {"no code in view"} and report["zxing"]["straight"]["read"] == "1/1"
     assert report["pyzbar"]["dark mode"]["success_rate"] is not None

@@ -8,7 +8,12 @@ import pytest
 
 from facility.models import CheckIn, Reservation
 from facility.reasons import Reason
-from facility.rules.booking import bookable_rooms, booking_refusal, cancellation_refusal, decide_unlock
+from facility.rules.booking import (
+    bookable_rooms,
+    booking_refusal,
+    cancellation_refusal,
+    decide_unlock,
+)
 from tests.rulebook import CORPORATE, H1T, PREMIUM, at
 
 BOOTH_A, MEETING = H1T.door("booth-a"), H1T.door("meeting-1")

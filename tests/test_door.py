@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from facility.rules.calendar import TOKYO
 from facility.clock import RealTimeScheduler
+from facility.rules.calendar import TOKYO
 from simulator.clock import SettableClock
 from simulator.door import VirtualDoor, Visitor
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-from datetime import timedelta
 
 import cv2
 import numpy as np
@@ -20,7 +19,6 @@ from kiosk.cli import main as kiosk_main
 from kiosk.decoding import ZxingDecoder
 from kiosk.texts import t
 from simulator.camera import VirtualCamera
-from simulator.clock import ShiftedClock
 from simulator.phone import AppClient, Phone
 from simulator.screen import Shot, render_frame
 from tests.conftest import CONFIG_DIR, bus_settings
@@ -40,10 +38,10 @@ def kiosk_config(platform_url: str):
 
 
 @pytest.fixture
-def kiosk(qtbot, camera, platform, broker, tmp_path):
+def kiosk(qtbot, camera, platform, broker, tmp_path, wall_clock):
     """A running kiosk for the always-open facility."""
     app = KioskApp(kiosk_config(platform.server.url), camera, broker=bus_settings(broker, "lockd", "kiosk-test"),
-                   data_dir=tmp_path, clock=ShiftedClock())
+                   data_dir=tmp_path, clock=wall_clock)
     app.start(full_screen=False)
     qtbot.waitUntil(lambda: app.bus.connected, timeout=10000)
     yield app
@@ -57,7 +55,7 @@ def verdict_shown(app: KioskApp) -> bool:
 
 
 def test_a_pass_held_to_the_camera_is_admitted(qtbot, kiosk: KioskApp, camera: VirtualCamera) -> None:
-    camera.show(member_pass(ALWAYS_OPEN))
+    camera.show(member_pass(ALWAYS_OPEN, clock=kiosk.clock))
     qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
     assert kiosk.window.verdict.headline.text() == "ようこそ、佐藤 葵 様"
     assert "までです" in kiosk.window.verdict.detail.text()
@@ -65,13 +63,13 @@ def test_a_pass_held_to_the_camera_is_admitted(qtbot, kiosk: KioskApp, camera: V
 
 
 def test_a_dark_mode_pass_is_read(qtbot, kiosk: KioskApp, camera: VirtualCamera) -> None:
-    camera.show(member_pass(ALWAYS_OPEN, member_id=1002), Shot(dark_mode=True, tilt_x=15))
+    camera.show(member_pass(ALWAYS_OPEN, clock=kiosk.clock, member_id=1002), Shot(dark_mode=True, tilt_x=15))
     qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
     assert kiosk.store.checkins()[0].member_id == 1002
 
 
 def test_a_refusal_is_red_with_its_reason_in_both_languages(qtbot, kiosk: KioskApp, camera: VirtualCamera) -> None:
-    camera.show(member_pass(ALWAYS_OPEN, plan=Plan.INDIVIDUAL_BASIC))
+    camera.show(member_pass(ALWAYS_OPEN, clock=kiosk.clock, plan=Plan.INDIVIDUAL_BASIC))
     qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
     page = kiosk.window.verdict
     assert page.headline.text() == "ご利用いただけません"
@@ -81,7 +79,7 @@ def test_a_refusal_is_red_with_its_reason_in_both_languages(qtbot, kiosk: KioskA
 
 
 def test_the_same_pass_shown_again_is_not_counted_twice(qtbot, kiosk: KioskApp) -> None:
-    text = member_pass(ALWAYS_OPEN)
+    text = member_pass(ALWAYS_OPEN, clock=kiosk.clock)
     kiosk.on_scanned(text)
     kiosk.on_scanned(text)
     assert kiosk.window.verdict.headline.text() == "佐藤 葵 様は受付済みです"
@@ -92,7 +90,7 @@ def test_the_language_switch_is_one_touch(qtbot, kiosk: KioskApp) -> None:
     qtbot.mouseClick(kiosk.window.home.language, Qt.MouseButton.LeftButton)
     assert kiosk.language == "en"
     assert kiosk.window.home.scan_hint.text() == t("scan_desk", "en")
-    kiosk.on_scanned(member_pass(ALWAYS_OPEN, plan=Plan.INDIVIDUAL_BASIC))
+    kiosk.on_scanned(member_pass(ALWAYS_OPEN, clock=kiosk.clock, plan=Plan.INDIVIDUAL_BASIC))
     assert kiosk.window.verdict.detail.text() == Reason.PLAN_NOT_ADMITTED.en
 
 
@@ -101,14 +99,14 @@ def test_camera_lost_and_back_is_said_on_screen(qtbot, kiosk: KioskApp, camera: 
     qtbot.waitUntil(lambda: kiosk.window.home.status.text() == t("camera_lost", "ja"), timeout=10000)
     camera.plug()
     qtbot.waitUntil(lambda: kiosk.window.home.status.text() == "", timeout=10000)
-    camera.show(member_pass(ALWAYS_OPEN))
+    camera.show(member_pass(ALWAYS_OPEN, clock=kiosk.clock))
     qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
 
 
 def test_platform_down_then_back_loses_nothing_and_doubles_nothing(qtbot, kiosk: KioskApp, platform) -> None:
     platform.server.go_unreachable()
     for member in (1001, 1004):
-        kiosk.on_scanned(member_pass(ALWAYS_OPEN, member_id=member))
+        kiosk.on_scanned(member_pass(ALWAYS_OPEN, clock=kiosk.clock, member_id=member))
         assert kiosk.window.verdict.headline.text().startswith("ようこそ")  # check-in goes on
     qtbot.waitUntil(lambda: kiosk.window.home.status.text() == t("platform_down", "ja", n=2), timeout=10000)
     platform.server.restore()
@@ -120,7 +118,7 @@ def test_platform_down_then_back_loses_nothing_and_doubles_nothing(qtbot, kiosk:
 
 
 def test_staff_pin_override_and_report(qtbot, kiosk: KioskApp, tmp_path) -> None:
-    kiosk.on_scanned(member_pass(ALWAYS_OPEN, plan=Plan.INDIVIDUAL_BASIC))
+    kiosk.on_scanned(member_pass(ALWAYS_OPEN, clock=kiosk.clock, plan=Plan.INDIVIDUAL_BASIC))
     kiosk.window.home.staff.click()
     assert kiosk.window.page is kiosk.window.pin
     qtbot.keyClicks(kiosk.window.pin.pin, "0000\r")
@@ -165,9 +163,6 @@ def refusal_text(kiosk: KioskApp, reason: Reason) -> str:
     """The pass text that makes the kiosk refuse for reason."""
     cfg = kiosk.cfg
     if reason is Reason.DAILY_LIMIT:  # one use a day: the first visit ran past its 3 h limit
-        now = kiosk.clock.now()
-        morning = (now + timedelta(days=1)).replace(hour=6, minute=0)  # 4 h later is still the same day, any hour
-        kiosk.clock.shift((morning - now).total_seconds())
         kiosk.reception.admit_by_staff(1003, "高橋 陽翔", Plan.CORPORATE, "earlier today")
         kiosk.clock.shift(4 * 3600)
         return member_pass(cfg, member_id=1003, at=kiosk.clock.now().timestamp())
@@ -175,11 +170,11 @@ def refusal_text(kiosk: KioskApp, reason: Reason) -> str:
         kiosk.store.cache("revocations", {"member_ids": [1001], "pass_ids": []})
     return {
         Reason.BAD_FORMAT: "https://example.com/coupon",
-        Reason.UNKNOWN_KEY: member_pass(cfg, key=SigningKey.generate()),
+        Reason.UNKNOWN_KEY: member_pass(cfg, clock=kiosk.clock, key=SigningKey.generate()),
         Reason.EXPIRED: member_pass(cfg, at=kiosk.clock.now().timestamp() - 600),
-        Reason.WRONG_FACILITY: member_pass(cfg, facility_id="regus-shinjuku-south"),
-        Reason.PLAN_NOT_ADMITTED: member_pass(cfg, plan=Plan.INDIVIDUAL_BASIC),
-        Reason.REVOKED: member_pass(cfg, member_id=1001),
+        Reason.WRONG_FACILITY: member_pass(cfg, clock=kiosk.clock, facility_id="regus-shinjuku-south"),
+        Reason.PLAN_NOT_ADMITTED: member_pass(cfg, clock=kiosk.clock, plan=Plan.INDIVIDUAL_BASIC),
+        Reason.REVOKED: member_pass(cfg, clock=kiosk.clock, member_id=1001),
     }[reason]
 
 

@@ -30,10 +30,11 @@ def clock() -> SettableClock:
 
 
 @pytest.fixture
-def site(broker, platform, bus_client, tmp_path, clock: SettableClock) -> Iterator[Site]:
-    """lockd whose door timers run on the settable clock (pulse 5 s, held-open alarm 30 s)."""
+def site(broker, platform, bus_client, tmp_path, clock: SettableClock, wall_clock) -> Iterator[Site]:
+    """lockd whose door timers run on the settable clock (pulse 5 s, held-open alarm 30 s), on the test's wall clock."""
     running = start_site(site_config(platform.server.url, tmp_path, pulse=5.0), platform,
-                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"), scheduler=clock)
+                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"), scheduler=clock,
+                         clock=wall_clock)
     yield running
     running.daemon.stop()
 

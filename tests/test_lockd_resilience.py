@@ -45,7 +45,7 @@ def test_with_the_platform_down_the_cache_keeps_serving_then_goes_stale(site: Si
     assert not site.daemon.sync.sync_once()
     alarm = json.loads(site.next_heard("lockd/alarm", where=lambda p: b'"active": true' in p).payload)
     assert alarm["alarm"] == "reservations_stale" and alarm["error"]
-    answer = site.send(site.command(reservation=424242, age=-31 * 60))
+    answer = site.send(site.command(reservation=424242))
     assert (answer["result"], answer["reason"]) == ("refused", Reason.RESERVATIONS_STALE.code)
     assert answer["message_ja"] == Reason.RESERVATIONS_STALE.ja
     site.platform.server.restore()
@@ -101,9 +101,9 @@ def wait_online(heard: "queue.Queue", timeout: float = 20) -> None:
 
 
 @pytest.mark.parametrize("failpoint", ["after_commit", "before_answer"])
-def test_killed_between_receipt_and_answer_pulses_exactly_once(failpoint: str, broker, platform, bus_client,
+def test_killed_between_receipt_and_answer_pulses_exactly_once(failpoint: str, broker, real_time_platform, bus_client,
                                                                 tmp_path: Path) -> None:
-    config = write_site_file(tmp_path, broker, platform.server.url)
+    config = write_site_file(tmp_path, broker, real_time_platform.server.url)
     heard: queue.Queue = queue.Queue()
     sender = bus_client(user="platform")
     sender.subscribe(TOPICS.lockd("availability"), heard.put)
@@ -132,8 +132,8 @@ def test_killed_between_receipt_and_answer_pulses_exactly_once(failpoint: str, b
     assert relay_moves(tmp_path).count("relay_on") == 1
 
 
-def test_systemd_notify_ready_watchdog_and_stopping(broker, platform, tmp_path: Path) -> None:
-    config = write_site_file(tmp_path, broker, platform.server.url)
+def test_systemd_notify_ready_watchdog_and_stopping(broker, real_time_platform, tmp_path: Path) -> None:
+    config = write_site_file(tmp_path, broker, real_time_platform.server.url)
     notify_path = str(tmp_path / "notify.sock")
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
         systemd.bind(notify_path)
@@ -151,17 +151,18 @@ def test_systemd_notify_ready_watchdog_and_stopping(broker, platform, tmp_path: 
             process.kill()
 
 
-def test_a_command_queued_while_lockd_was_down_and_now_stale_never_opens(broker, platform, bus_client, tmp_path) -> None:
+def test_a_command_queued_while_lockd_was_down_and_now_stale_never_opens(broker, platform, bus_client, tmp_path,
+                                                                         wall_clock) -> None:
     cfg = site_config(platform.server.url, tmp_path)
     settings = bus_settings(broker, "lockd", "lockd-queued")
-    first = start_site(cfg, platform, settings, bus_client(user="platform"))
+    first = start_site(cfg, platform, settings, bus_client(user="platform"), clock=wall_clock)
     text = first.command()
     first.daemon.stop()  # its persistent session stays on the broker
     answers: queue.Queue = queue.Queue()
     first.sender.subscribe(TOPICS.door("booth-a", "reply"), answers.put)
     first.sender.publish(TOPICS.command("booth-a"), text, response_topic=TOPICS.door("booth-a", "reply"),
                          correlation=b"queued", expiry=300)
-    later = ShiftedClock(120)  # lockd comes back two minutes later
+    later = ShiftedClock(wall_clock.offset.total_seconds() + 120)  # lockd comes back two minutes later
     second = start_site(cfg, platform, settings, bus_client(user="platform"), clock=later)
     try:
         answer = json.loads(answers.get(timeout=10).payload)

@@ -13,11 +13,12 @@ from tests.kiosk_desk import member_pass
 from tests.lockd_site import site_config, start_site
 
 
-def test_lockd_metrics_count_commands_doors_and_the_broker(broker, platform, bus_client, tmp_path) -> None:
+def test_lockd_metrics_count_commands_doors_and_the_broker(broker, platform, bus_client, tmp_path, wall_clock) -> None:
     port = free_port()
     cfg = site_config(platform.server.url, tmp_path)
     cfg = cfg.model_copy(update={"lockd": cfg.lockd.model_copy(update={"metrics_port": port})})
-    site = start_site(cfg, platform, bus_settings(broker, "lockd", "lockd-metrics"), bus_client(user="platform"))
+    site = start_site(cfg, platform, bus_settings(broker, "lockd", "lockd-metrics"), bus_client(user="platform"),
+                      clock=wall_clock)
     try:
         site.send(site.command())
         site.send(site.command(age=100))
@@ -47,16 +48,16 @@ def test_home_assistant_discovers_a_lock_and_a_door_sensor_per_door(site, bus_cl
     assert sensor["device_class"] == "door" and "OPEN" in sensor["value_template"]
 
 
-def test_kiosk_metrics_count_check_ins(qtbot, camera, platform, broker, tmp_path) -> None:
+def test_kiosk_metrics_count_check_ins(qtbot, camera, platform, broker, tmp_path, wall_clock) -> None:
     from kiosk.app import KioskApp
     from tests.test_kiosk_ui import ALWAYS_OPEN, kiosk_config
     port = free_port()
     cfg = kiosk_config(platform.server.url)
     cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"metrics_port": port})})
-    app = KioskApp(cfg, camera, data_dir=tmp_path)
+    app = KioskApp(cfg, camera, data_dir=tmp_path, clock=wall_clock)
     app.start(full_screen=False)
     try:
-        app.on_scanned(member_pass(ALWAYS_OPEN))
+        app.on_scanned(member_pass(ALWAYS_OPEN, clock=wall_clock))
         app.on_scanned("not a pass")
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         assert 'officepass_kiosk_checkins_total{reason="",result="admitted",source="member_screen"} 1.0' in text

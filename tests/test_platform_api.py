@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -12,10 +11,10 @@ import pytest
 import requests
 
 from facility.models import Plan
+from facility.platform import PlatformError
 from facility.reasons import Reason
 from facility.rules.calendar import TOKYO
 from facility.tokens import Keyring, MemberPass, Revocations, verify_member_pass
-from facility.platform import PlatformError
 from simulator.phone import AppClient, Phone
 from simulator.runtime import RunningPlatform
 from tests.conftest import CONFIG_DIR
@@ -34,49 +33,55 @@ def refusal(call) -> PlatformError:
     return refused.value
 
 
-def soon(minutes: float) -> datetime:
-    """A moment minutes from now in Tokyo."""
-    return datetime.now(TOKYO) + timedelta(minutes=minutes)
+@pytest.fixture
+def clock(offline_platform: RunningPlatform):
+    """The platform's clock (the test's wall clock): passes are judged and bookings placed on it."""
+    return offline_platform.state.clock
 
 
-def test_keys_verify_the_passes_the_platform_mints(api: AppClient) -> None:
+def soon(clock, minutes: float) -> datetime:
+    """A moment minutes from now on the platform's clock, in Tokyo."""
+    return clock.now().astimezone(TOKYO) + timedelta(minutes=minutes)
+
+
+def test_keys_verify_the_passes_the_platform_mints(api: AppClient, clock) -> None:
     ring = Keyring()
     for key in api.call("GET", "/keys")["keys"]:
         ring.trust(key["key_id"], base64.b64decode(key["public_key"]), set(key["purposes"]))
     text = Phone(1004, api).show_pass("kaikatsu-ikebukuro")
-    member_pass = verify_member_pass(text, ring, time.time(), facility_id="kaikatsu-ikebukuro")
+    member_pass = verify_member_pass(text, ring, clock.now().timestamp(), facility_id="kaikatsu-ikebukuro")
     assert isinstance(member_pass, MemberPass)
     assert (member_pass.member_id, member_pass.plan, member_pass.name) == (1004, Plan.CORPORATE, "田中 結衣")
     assert not member_pass.first_visit_at_chain  # the seed says 1004 has visited kaikatsu
 
 
-def test_first_visit_at_a_chain_travels_in_the_pass_until_a_check_in_is_recorded(api: AppClient) -> None:
+def test_first_visit_at_a_chain_travels_in_the_pass_until_a_check_in_is_recorded(api: AppClient, clock) -> None:
     ring = Keyring()
     key = api.call("GET", "/keys")["keys"][0]
     ring.trust("p", base64.b64decode(key["public_key"]), {"member_pass"})
-    first = verify_member_pass(Phone(1002, api).show_pass("kaikatsu-ikebukuro"), ring, time.time())
+    first = verify_member_pass(Phone(1002, api).show_pass("kaikatsu-ikebukuro"), ring, clock.now().timestamp())
     assert first.first_visit_at_chain
-    assert post_checkin(api, str(uuid.uuid4()), {"member_id": 1002, "at": soon(0).isoformat()},
+    assert post_checkin(api, str(uuid.uuid4()), {"member_id": 1002, "at": soon(clock, 0).isoformat()},
                         "kaikatsu-ikebukuro").status_code == 201
-    again = verify_member_pass(Phone(1002, api).show_pass("kaikatsu-ikebukuro"), ring, time.time())
+    again = verify_member_pass(Phone(1002, api).show_pass("kaikatsu-ikebukuro"), ring, clock.now().timestamp())
     assert not again.first_visit_at_chain
 
 
-def test_a_member_with_a_long_name_still_gets_a_pass(api: AppClient) -> None:
+def test_a_member_with_a_long_name_still_gets_a_pass(api: AppClient, clock) -> None:
     member = api.add_member("グエン・ヴァン・アレクサンドラ・山田", "corporate")["member_id"]
     ring = Keyring()
     ring.trust("p", base64.b64decode(api.call("GET", "/keys")["keys"][0]["public_key"]), {"member_pass"})
-    shown = verify_member_pass(Phone(member, api).show_pass(), ring, time.time())
+    shown = verify_member_pass(Phone(member, api).show_pass(), ring, clock.now().timestamp())
     assert shown.name == "グエン・ヴァン・アレ"
 
 
-def test_revoking_a_member_shows_in_revocations(api: AppClient) -> None:
+def test_revoking_a_member_shows_in_revocations(api: AppClient, clock) -> None:
     assert api.call("GET", "/revocations")["member_ids"] == []
     assert api.call("POST", "/revocations", {"member_id": 1002})["member_ids"] == [1002]
     revoked = Revocations(member_ids=frozenset(api.call("GET", "/revocations")["member_ids"]))
     ring = Keyring()
     ring.trust("p", base64.b64decode(api.call("GET", "/keys")["keys"][0]["public_key"]), {"member_pass"})
-    result = verify_member_pass(Phone(1002, api).show_pass(), ring, time.time(), revocations=revoked)
+    result = verify_member_pass(Phone(1002, api).show_pass(), ring, clock.now().timestamp(), revocations=revoked)
     assert result.reason is Reason.REVOKED
 
 
@@ -95,30 +100,30 @@ def test_facility_settings_are_public_parts_of_the_file(api: AppClient) -> None:
     assert refusal(lambda: api.call("GET", "/facilities/nowhere/settings")).status == 404
 
 
-def test_booking_rules_are_enforced_where_bookings_are_made(api: AppClient) -> None:
+def test_booking_rules_are_enforced_where_bookings_are_made(api: AppClient, clock) -> None:
     phone = Phone(1002, api)
-    made = phone.book("h1t-shibuya", "booth-b", soon(60), 60)
+    made = phone.book("h1t-shibuya", "booth-b", soon(clock, 60), 60)
     assert made["status"] == 201 and not made["cancelled"]
     cases = [
-        (lambda: phone.book("h1t-shibuya", "booth-b", soon(8 * 24 * 60), 60), 422, Reason.BOOKING_TOO_EARLY),
-        (lambda: phone.book("h1t-shibuya", "booth-b", soon(-5), 60), 422, Reason.BOOKING_IN_PAST),
-        (lambda: phone.book("h1t-shibuya", "booth-b", soon(600), 20), 422, Reason.BOOKING_TOO_SHORT),
-        (lambda: phone.book("h1t-shibuya", "booth-b", soon(90), 60), 409, Reason.ROOM_TAKEN),
+        (lambda: phone.book("h1t-shibuya", "booth-b", soon(clock, 8 * 24 * 60), 60), 422, Reason.BOOKING_TOO_EARLY),
+        (lambda: phone.book("h1t-shibuya", "booth-b", soon(clock, -5), 60), 422, Reason.BOOKING_IN_PAST),
+        (lambda: phone.book("h1t-shibuya", "booth-b", soon(clock, 600), 20), 422, Reason.BOOKING_TOO_SHORT),
+        (lambda: phone.book("h1t-shibuya", "booth-b", soon(clock, 90), 60), 409, Reason.ROOM_TAKEN),
     ]
     for call, status, reason in cases:
         refused = refusal(call)
         assert (refused.status, refused.body["error"]) == (status, reason.code)
         assert refused.body["message_ja"] == reason.ja
-    assert refusal(lambda: phone.book("h1t-shibuya", "private-1", soon(60), 60)).status == 404
+    assert refusal(lambda: phone.book("h1t-shibuya", "private-1", soon(clock, 60), 60)).status == 404
 
 
-def test_cancellation_closes_two_hours_before_and_changes_are_listed_since_a_cursor(api: AppClient) -> None:
+def test_cancellation_closes_two_hours_before_and_changes_are_listed_since_a_cursor(api: AppClient, clock) -> None:
     phone = Phone(1002, api)
     cursor = api.call("GET", "/facilities/h1t-shibuya/reservations", since=0)["cursor"]
-    late = phone.book("h1t-shibuya", "booth-b", soon(90), 60)
+    late = phone.book("h1t-shibuya", "booth-b", soon(clock, 90), 60)
     refused = refusal(lambda: phone.cancel(late["reservation_id"]))
     assert (refused.status, refused.body["error"]) == (422, Reason.CANCEL_TOO_LATE.code)
-    early = phone.book("h1t-shibuya", "booth-b", soon(180), 60)
+    early = phone.book("h1t-shibuya", "booth-b", soon(clock, 180), 60)
     assert phone.cancel(early["reservation_id"])["cancelled"]
     changed = api.call("GET", "/facilities/h1t-shibuya/reservations", since=cursor)
     assert [(r["reservation_id"], r["cancelled"]) for r in changed["reservations"]] == [

@@ -11,13 +11,13 @@ import pytest
 import qrcode
 
 from facility.models import Plan
+from facility.platform import PlatformError
 from facility.reasons import Reason
 from facility.tokens import DeskCode, SigningKey, mint
 from facility.tokens.encoding import from_text, to_text
 from facility.topics import SiteTopics
 from messagebus import Inbound
 from simulator.cli import main as sim_main
-from facility.platform import PlatformError
 from simulator.phone import AppClient, Phone
 from simulator.runtime import RunningPlatform
 from tests.conftest import CONFIG_DIR
@@ -27,6 +27,12 @@ from tests.stand_ins import AnsweringDoor, AnsweringKiosk
 H1T_TOPICS = SiteTopics("officepass", "h1t-shibuya")
 KIOSK_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "kiosk-demo.pem")
 
+
+
+@pytest.fixture
+def platform(real_time_platform):
+    """The platform's contract on the real clock: the stand-in doors and kiosk and the desk codes here use it, and no dated rule is involved."""
+    return real_time_platform
 
 def phone(platform: RunningPlatform, member: int) -> Phone:
     """A member's phone talking to the running platform."""

@@ -16,7 +16,17 @@ from facility.rules.companions import companion_fee
 from facility.rules.desk import DeskCheckDue
 from facility.rules.hours import closes_at
 from tests.rulebook import (
-    BASIC, CORPORATE, H1T, KAIKATSU, KARAOKE, NEWCOMER, PREMIUM, REGUS, at, visit, with_rules,
+    BASIC,
+    CORPORATE,
+    H1T,
+    KAIKATSU,
+    KARAOKE,
+    NEWCOMER,
+    PREMIUM,
+    REGUS,
+    at,
+    visit,
+    with_rules,
 )
 
 R = Reason

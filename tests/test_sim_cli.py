@@ -23,6 +23,12 @@ SUBCOMMANDS = ["platform", "member", "reserve", "cancel", "pass", "scan-desk", "
                "bench", "panel"]
 
 
+
+@pytest.fixture
+def platform(real_time_platform):
+    """The platform on the real clock: the simulator's commands read times like '+3h' from it; no dated rule is involved."""
+    return real_time_platform
+
 def run(platform, capsys, *args: str) -> tuple[int, dict]:
     """Run a subcommand against the platform; its exit code and JSON output."""
     code = main(["--platform", platform.server.url, *args])

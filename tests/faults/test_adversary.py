@@ -93,14 +93,14 @@ def test_a_pinned_key_outside_its_validity_window_is_refused(tmp_path) -> None:
 # --- 2. one pass is spent once ----------------------------------------------------------------------
 
 @pytest.fixture
-def two_kiosks(qtbot, platform, broker, tmp_path):
+def two_kiosks(qtbot, platform, broker, tmp_path, wall_clock):
     """Two kiosks of one facility on the site broker, each with its own store."""
     apps = []
     for name in ("front", "side"):
         cfg = kiosk_config(platform.server.url)
         cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"id": name})})
         app = KioskApp(cfg, _no_camera(), broker=bus_settings(broker, "lockd", f"kiosk-{name}"),
-                       data_dir=tmp_path / name, clock=ShiftedClock())
+                       data_dir=tmp_path / name, clock=wall_clock)
         app.start(full_screen=False)
         apps.append(app)
     qtbot.waitUntil(lambda: all(app.bus.connected for app in apps), timeout=10000)
@@ -118,7 +118,7 @@ def _no_camera():
 
 def test_one_pass_at_two_kiosks_of_a_facility_is_admitted_once(qtbot, two_kiosks) -> None:
     front, side = two_kiosks
-    text = member_pass(ALWAYS_OPEN)
+    text = member_pass(ALWAYS_OPEN, clock=front.clock)
     front.on_scanned(text)
     assert len(front.store.checkins()) == 1
     # the front kiosk tells the side one at once over the site broker
@@ -167,7 +167,7 @@ def test_a_wall_clock_stepped_forward_and_back_does_not_reopen_a_used_command(si
     used = site.command()
     assert site.send(used)["result"] == "opened"
     site.clock.shift(3 * 3600)  # hours forward: the next command sweeps the ids that have expired by the wall clock
-    assert site.send(site.command(age=-3 * 3600))["result"] == "refused"  # the booking is over by then
+    assert site.send(site.command())["result"] == "refused"  # the booking is over by then
     site.clock.shift(-3 * 3600)
     # the same bytes again, not flagged DUP by the broker
     message = Inbound(TOPICS.command("booth-a"), used.encode(), 1, False, False, None, None, 30, 0.0)
@@ -207,7 +207,8 @@ def test_a_lost_lockd_store_is_noticed_and_refuses_every_earlier_command(how, si
      "garbled": lambda: db.write_bytes(b"not a database" * 100)}[how]()
     # lockd comes back a few seconds later (its clock two seconds on): the command is still within its lifetime
     again = start_site(site_config(site.platform.server.url, tmp_path), site.platform,
-                       bus_settings(broker, "lockd", "lockd-again"), bus_client(user="platform"), clock=ShiftedClock(2))
+                       bus_settings(broker, "lockd", "lockd-again"), bus_client(user="platform"),
+                       clock=ShiftedClock(site.clock.offset.total_seconds() + 2))
     try:
         (row,) = again.daemon.store.audit_rows("store_lost")
         assert "store" in row.detail
@@ -215,7 +216,7 @@ def test_a_lost_lockd_store_is_noticed_and_refuses_every_earlier_command(how, si
         assert json.loads(alarm.payload)["error"]
         assert refused(again.send(used), Reason.ISSUED_BEFORE_STORE)
         assert again.pulses() == 0
-        assert again.send(again.command(age=-3))["result"] == "opened"  # commands issued since work
+        assert again.send(again.command())["result"] == "opened"  # commands issued since work
     finally:
         again.daemon.stop()
 
@@ -331,7 +332,8 @@ def test_a_site_trusting_a_demo_key_is_refused_unless_it_is_on_loopback(tmp_path
 
 # --- 8. doors across restarts ---------------------------------------------------------------------------------
 
-def test_a_door_found_open_at_start_raises_forced_then_held_open(platform, broker, bus_client, tmp_path) -> None:
+def test_a_door_found_open_at_start_raises_forced_then_held_open(platform, broker, bus_client, tmp_path,
+                                                                 wall_clock) -> None:
     clock = SettableClock(datetime.now(TOKYO))
     cfg = site_config(platform.server.url, tmp_path)
     from lockd.daemon import LockDaemon
@@ -343,7 +345,7 @@ def test_a_door_found_open_at_start_raises_forced_then_held_open(platform, broke
         return virtual
 
     daemon = LockDaemon(cfg, bus_settings(broker, "lockd", "lockd-doors"), PlatformClient(cfg.platform), open_door,
-                        clock=ShiftedClock(), scheduler=clock)
+                        clock=wall_clock, scheduler=clock)
     daemon.start()
     try:
         forced = daemon.store.audit_rows("forced")

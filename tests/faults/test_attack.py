@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from collections.abc import Callable
 
 import pytest
@@ -17,7 +16,6 @@ from facility.reasons import Reason
 from facility.tokens import (
     MemberPass,
     SigningKey,
-    UnlockCommand,
     facility_tag,
     mint,
     new_id,
@@ -76,7 +74,7 @@ def test_mutated_passes_admit_no_one(tmp_path) -> None:
 
 def test_mutated_commands_open_no_door(site) -> None:
     def valid_now(key: SigningKey = PLATFORM_KEY, age: float = 0, door: str = "booth-a") -> str:
-        return mint(UnlockCommand(door, 5001, 1003, int(time.time() - age), 30, new_id(16), TOPICS.command(door)), key)
+        return site.command(door, key=key, age=age)
 
     reasons = set()
     for n in range(MUTATIONS):
@@ -104,8 +102,7 @@ def test_malformed_payloads_over_the_broker_are_answered_and_refused(site, paylo
 
 
 def test_replays_of_a_used_command_never_open_again(site) -> None:
-    genuine = mint(UnlockCommand("booth-a", 5001, 1003, int(time.time()), 30, new_id(16), TOPICS.command("booth-a")),
-                   PLATFORM_KEY)
+    genuine = site.command()
     assert site.send(genuine)["result"] == "opened"
     for n in range(500):
         door = "booth-a" if n % 3 else "booth-b"  # replayed at its own door and shown to another

@@ -18,11 +18,12 @@ from tests.rulebook import KAIKATSU, at
 
 
 @pytest.fixture
-def timed_site(broker, platform, bus_client, tmp_path) -> Iterator[tuple[Site, SettableClock]]:
+def timed_site(broker, platform, bus_client, tmp_path, wall_clock) -> Iterator[tuple[Site, SettableClock]]:
     """lockd whose pulses run on a settable monotonic clock (5 s pulse)."""
     ticks = SettableClock(datetime(2026, 11, 24, 10, 0, tzinfo=TOKYO))
     running = start_site(site_config(platform.server.url, tmp_path, pulse=5.0), platform,
-                         bus_settings(broker, "lockd", "lockd-clock"), bus_client(user="platform"), scheduler=ticks)
+                         bus_settings(broker, "lockd", "lockd-clock"), bus_client(user="platform"), scheduler=ticks,
+                         clock=wall_clock)
     yield running, ticks
     running.daemon.stop()
 
@@ -41,10 +42,10 @@ def test_a_wall_clock_step_during_a_pulse_still_relocks_on_time(timed_site, step
 def test_after_a_step_back_commands_are_judged_by_the_new_time(timed_site) -> None:
     site, _ = timed_site
     site.clock.shift(-3600)
-    answer = site.send(site.command())  # issued by the platform at the true time: an hour in lockd's future
+    answer = site.send(site.command(age=-3600))  # issued by the platform at the true time: an hour in lockd's future
     assert (answer["result"], answer["reason"]) == ("refused", Reason.NOT_YET_VALID.code)
     assert site.pulses() == 0
-    later = site.send(site.command(age=3600))  # issued on lockd's (stepped) clock: genuine now, but...
+    later = site.send(site.command())  # issued on lockd's (stepped) clock: genuine now, but...
     # ...before lockd's store began by that clock: refused, since the store cannot vouch it was never used
     assert (later["result"], later["reason"]) == ("refused", Reason.ISSUED_BEFORE_STORE.code)
     assert site.pulses() == 0

@@ -15,17 +15,30 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from facility.models import Plan
 from facility.tokens import MemberPass, UnlockCommand, facility_tag, mint, new_id
 from tests.conftest import CONFIG_DIR, REPO
 from tests.lockd_site import PLATFORM_KEY, TOPICS
-from tests.test_lockd_resilience import relay_moves, start_lockd, wait_online, write_site_file
+from tests.test_lockd_resilience import (
+    relay_moves,
+    start_lockd,
+    wait_online,
+    write_site_file,
+)
 
 # 100 each in CI (200 in all); a longer soak: OFFICEPASS_KILL_TRIALS=1000 scripts/test.sh tests/faults/test_kill.py
 LOCKD_TRIALS = KIOSK_TRIALS = int(os.environ.get("OFFICEPASS_KILL_TRIALS", "100"))
 RANDOM = random.Random(86)
 WORKER = REPO / "tests" / "faults" / "kiosk_worker.py"
 
+
+
+@pytest.fixture
+def platform(real_time_platform):
+    """The platform on the real clock: lockd runs as its own process on it (the trial site has no dated rule)."""
+    return real_time_platform
 
 def kill_at_random(process: subprocess.Popen, within: float) -> None:
     """SIGKILL after a random moment (unless it ended first)."""
