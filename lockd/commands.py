@@ -23,6 +23,7 @@ from facility.rules.booking import decide_unlock
 from facility.tokens import (
     Keyring,
     Refusal,
+    Revocations,
     UnlockCommand,
     authenticate_unlock_command,
     judge_unlock_command,
@@ -86,18 +87,19 @@ class UnlockHandler:
         are refused as replayed, whatever the clocks say, and like all junk without a durable write.
         """
         digest = hashlib.sha256(message.topic.encode() + b"\0" + message.payload).hexdigest()
-        if self.store.decided(digest):
-            earlier = self.store.answer_for(digest) if message.duplicate else None
-            if earlier is not None:
-                return Verdict(earlier), False
+        earlier = self.store.answer_for(digest)
+        if earlier is not None and message.duplicate:
+            return Verdict(earlier), False
+        if earlier is not None:
             return self._junk(door_id, Refusal(Reason.REPLAYED, "these exact bytes were decided before")), True
         now = self.clock.now()
-        screened = self._screen(message, now)
+        revocations = self.store.sync_state().revocations
+        screened = self._screen(message, now, revocations)
         if isinstance(screened, Refusal):
             return self._junk(door_id, screened), True
         self.prepare(screened)
         with self.store.transaction() as db:
-            checked = self._check(door_id, screened, message, now)
+            checked = self._check(door_id, screened, message, now, revocations)
             command, refusal = checked.command, checked.refusal
             command_id = command.command_id.hex() if command else (refusal.token_id if refusal else "")
             answer = answer_body(door_id, refusal.reason if refusal else None, command_id)
@@ -112,7 +114,7 @@ class UnlockHandler:
         self.junk.count(door_id, refusal.reason, self.clock.now())
         return Verdict(answer_body(door_id, refusal.reason, refusal.token_id), junk=True)
 
-    def _screen(self, message: Inbound, now: datetime) -> UnlockCommand | Refusal:
+    def _screen(self, message: Inbound, now: datetime, revocations: Revocations) -> UnlockCommand | Refusal:
         """The checks that need no durable write: not retained, text, authentic (size, parse, key, signature)."""
         if message.retain:
             return Refusal(Reason.RETAINED, "retained message")
@@ -121,9 +123,10 @@ class UnlockHandler:
         except UnicodeDecodeError:
             return Refusal(Reason.BAD_FORMAT, "payload is not text")
         return authenticate_unlock_command(text, self.keyring, now.timestamp(), topics=self.topics,
-                                           revocations=self.store.sync_state().revocations)
+                                           revocations=revocations)
 
-    def _check(self, door_id: str, command: UnlockCommand, message: Inbound, now: datetime) -> Checked:
+    def _check(self, door_id: str, command: UnlockCommand, message: Inbound, now: datetime,
+               revocations: Revocations) -> Checked:
         """The checks of an authentic command, in order: the first refusal, or the command that may open the door."""
         if not self.trust.trusted(now):
             return Checked(Refusal(Reason.CLOCK_UNTRUSTED, f"clock reads {now.isoformat()}", command.command_id.hex()),
@@ -131,7 +134,7 @@ class UnlockHandler:
         result = judge_unlock_command(
             command, now.timestamp(), topics=self.topics, door_id=door_id, arrived_on=message.topic,
             skew=self.cfg.tokens.clock_skew_seconds, seen=self.store.seen,
-            revocations=self.store.sync_state().revocations, issued_after=self.store.created_at)
+            revocations=revocations, issued_after=self.store.created_at)
         if isinstance(result, Refusal):
             return Checked(result, command)
         return self._rules(door_id, result, now)

@@ -25,8 +25,7 @@ CREATE TABLE IF NOT EXISTS reservation (
     reservation_id INTEGER PRIMARY KEY, room_id TEXT NOT NULL, member_id INTEGER NOT NULL, plan TEXT NOT NULL,
     starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, cancelled INTEGER NOT NULL, guests INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sync (
-    id INTEGER PRIMARY KEY CHECK (id = 1), cursor INTEGER NOT NULL, last_ok TEXT, revoked_members TEXT NOT NULL,
-    revoked_passes TEXT NOT NULL);
+    id INTEGER PRIMARY KEY CHECK (id = 1), cursor INTEGER NOT NULL, last_ok TEXT, revocations TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS entry (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, member_id INTEGER NOT NULL, at TEXT NOT NULL, door TEXT NOT NULL,
     reservation_id INTEGER, new_use INTEGER NOT NULL);
@@ -34,7 +33,7 @@ CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, door TEXT NOT NULL, action TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '', command_id TEXT NOT NULL DEFAULT '', member_id INTEGER,
     reservation_id INTEGER, detail TEXT NOT NULL DEFAULT '');
-INSERT OR IGNORE INTO sync (id, cursor, last_ok, revoked_members, revoked_passes) VALUES (1, 0, NULL, '[]', '[]');
+INSERT OR IGNORE INTO sync (id, cursor, last_ok) VALUES (1, 0, NULL);
 """
 
 
@@ -66,14 +65,9 @@ class LockdStore(SqliteStore):
 
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
         super().__init__(path, SCHEMA, clock)
-        add_columns(self.db, "sync", {"revocations": "TEXT NOT NULL DEFAULT '{}'"})
+        add_columns(self.db, "sync", {"revocations": "TEXT NOT NULL DEFAULT '{}'"})  # a store made before key revocations
 
     # --- commands ------------------------------------------------------------------------
-
-    def decided(self, digest: str) -> bool:
-        """True when these exact bytes were decided before (whatever the answer)."""
-        with self._lock:
-            return self.db.execute("SELECT 1 FROM command WHERE digest = ?", (digest,)).fetchone() is not None
 
     def answer_for(self, digest: str) -> dict | None:
         """The answer already given to this exact message (a QoS 1 duplicate or a redelivery)."""
