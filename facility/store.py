@@ -17,10 +17,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from facility.clock import Clock, SystemClock, monotonic_epoch
+from facility.rules.calendar import TOKYO
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +101,6 @@ class SqliteSeenIds:
                 (token_id, keep_until, mono + max(0.0, keep_until - now), self._epoch)).rowcount
             return inserted == 1
 
-    def remember(self, token_id: bytes, keep_until: float, now: float) -> None:
-        """Note an id spent elsewhere (another kiosk of the facility) so it is refused here too."""
-        self.first_sighting(token_id, keep_until, now)
-
 
 def add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
     """Add columns a newer version needs to a table an older version made."""
@@ -124,7 +122,7 @@ class StoreLoss:
 
     def describe(self) -> str:
         """One line for the log, the audit and the alarm."""
-        return (f"{self.cause}: the store begun at {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(self.expected_since))} "
+        return (f"{self.cause}: the store begun at {datetime.fromtimestamp(self.expected_since, TOKYO):%Y-%m-%d %H:%M:%S} "
                 f"({self.expected_store_id}) is gone; a new store {self.found_store_id} began (marker {self.marker})")
 
 

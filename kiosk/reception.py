@@ -92,7 +92,7 @@ class Reception:
                         self.store.audit(db, now, "refused", None, verified.reason.code, verified.detail)
                 else:
                     verdict = self._decide(db, verified, now, source)
-            if verdict.admitted and not verdict.repeat and not isinstance(verified, Refusal):
+            if verdict.admitted and not isinstance(verified, Refusal):  # a repeat comes from a refusal
                 self.on_spent(verified.pass_id, verified.expires + self.cfg.tokens.clock_skew_seconds + REPLAY_MARGIN)
             if not verdict.admitted:
                 self.last_refusal = verdict
@@ -101,7 +101,7 @@ class Reception:
     def spent_elsewhere(self, pass_id: bytes, keep_until: float) -> None:
         """Another kiosk of this facility admitted this pass: refuse it here from now on."""
         with self._lock, self.store.transaction():
-            self.store.seen.remember(pass_id, keep_until, self.clock.now().timestamp())
+            self.store.seen.first_sighting(pass_id, keep_until, self.clock.now().timestamp())  # seen: refused here too
 
     def _refused_token(self, refusal: Refusal, source: str) -> Verdict:
         """A pass that failed verification; the same pass shown again gets its first verdict back."""

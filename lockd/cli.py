@@ -8,16 +8,14 @@ import os
 import signal
 import sys
 import threading
-from datetime import datetime
 from pathlib import Path
 
-from facility.clock import Scheduler
+from facility.clock import Scheduler, SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, program_parser
 from facility.config.models import Door
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.platform import PlatformClient
-from facility.rules.calendar import TOKYO
 from lockd.acl import acl_text
 from lockd.daemon import LockDaemon
 from lockd.door import DoorHardware
@@ -79,7 +77,7 @@ def release_relays(cfg: FacilityConfig) -> int:
     for door in released:
         GpioDoor(door.gpio).close()
     cause = stop_cause_from_systemd()
-    now = datetime.now(TOKYO).isoformat()
+    now = SystemClock().now().isoformat()
     rows = [AuditRow(now, door.id, "relay_released", cause, detail=f"fail-{door.fail_mode}") for door in released]
     if rows and not append_offline_audit(Path(cfg.lockd.data_dir) / "lockd.db", rows):
         log.error("no lockd store at %s: relay releases not audited", cfg.lockd.data_dir)
