@@ -14,7 +14,7 @@ import queue
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,6 @@ from facility.config import load_config
 from facility.errors import ConfigError
 from facility.platform import PlatformClient
 from facility.reasons import Reason
-from facility.rules.calendar import TOKYO
 from facility.tokens import SigningKey, mint, new_id
 from kiosk.app import KioskApp
 from kiosk.outbox import OutboxSender
@@ -139,8 +138,8 @@ def _seen_at(app: KioskApp, text: str) -> bool:
 def test_the_platform_counts_a_pass_once_and_the_second_kiosk_gets_a_dead_letter(offline_platform, tmp_path) -> None:
     cfg = ALWAYS_OPEN.model_copy(update={"platform": ALWAYS_OPEN.platform.model_copy(
         update={"base_url": offline_platform.server.url, "timeout_seconds": 1})})
-    desks = [reception(cfg, tmp_path / name, datetime.now(TOKYO)) for name in ("front", "side")]  # always open
-    text = member_pass(cfg)
+    desks = [reception(cfg, tmp_path / name, MONDAY_MORNING) for name in ("front", "side")]
+    text = member_pass(cfg, clock=desks[-1].clock)
     for desk in desks:  # cut off from each other (no broker): both admit
         assert desk.present(text).admitted
     for desk in desks:
@@ -334,7 +333,7 @@ def test_a_site_trusting_a_demo_key_is_refused_unless_it_is_on_loopback(tmp_path
 
 def test_a_door_found_open_at_start_raises_forced_then_held_open(platform, broker, bus_client, tmp_path,
                                                                  wall_clock) -> None:
-    clock = SettableClock(datetime.now(TOKYO))
+    clock = SettableClock(wall_clock.now())  # the doors' timers
     cfg = site_config(platform.server.url, tmp_path)
     from lockd.daemon import LockDaemon
     from simulator.door import VirtualDoor
