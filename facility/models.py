@@ -40,13 +40,24 @@ class FacilityKind(str, Enum):
 
     @property
     def checks_in_at_reception(self) -> bool:
-        """True where members check in at a kiosk rather than unlocking a booked room."""
-        return self in (FacilityKind.DROP_IN, FacilityKind.MEMBER_SCREEN, FacilityKind.KARAOKE)
+        """True where members check in at a kiosk (a staffed meeting room's representative too)."""
+        return self in (FacilityKind.DROP_IN, FacilityKind.MEMBER_SCREEN, FacilityKind.KARAOKE,
+                        FacilityKind.MEETING_ROOM_STAFFED)
 
     @property
     def needs_reservation(self) -> bool:
         """True where entry is tied to a booking."""
-        return not self.checks_in_at_reception
+        return self in (FacilityKind.BOOKING, FacilityKind.MEETING_ROOM_UNATTENDED, FacilityKind.MEETING_ROOM_STAFFED)
+
+    @property
+    def offers_seats(self) -> bool:
+        """True where walk-in members take seats while any are free (vacancy is shown)."""
+        return self.checks_in_at_reception and not self.needs_reservation
+
+    @property
+    def opens_doors(self) -> bool:
+        """True where members open a booked room's door themselves (lockd)."""
+        return self.needs_reservation and not self.checks_in_at_reception
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ class Reason(Worded):
     NO_RESERVATION = ("no_reservation", "予約が見つかりません", "No such reservation")
     RESERVATION_CANCELLED = ("reservation_cancelled", "予約はキャンセルされています", "The reservation was cancelled")
     NOT_BOOKER = ("not_booker", "予約者本人のみ解錠できます", "Only the member who booked can unlock")
+    NOT_REPRESENTATIVE = ("not_representative", "受付は予約した代表者の方のみです。代表者とご一緒にお入りください",
+                          "Only the representative who booked checks in; please come in with them")
     WRONG_ROOM = ("wrong_room", "この部屋の予約ではありません", "The reservation is for another room")
     TOO_EARLY = ("too_early", "予約時間の前です", "The reservation has not started yet")
     RESERVATION_OVER = ("reservation_over", "予約時間を過ぎています", "The reservation has ended")
@@ -59,6 +61,8 @@ class Reason(Worded):
     BOOKING_IN_PAST = ("booking_in_past", "開始時刻を過ぎた予約はできません", "The start time has passed")
     ROOM_TAKEN = ("room_taken", "その時間は予約済みです", "The room is already booked then")
     BOOKING_TOO_SHORT = ("booking_too_short", "予約時間が短すぎます", "The booking is shorter than this facility allows")
+    BOOKING_OUTSIDE_HOURS = ("booking_outside_hours", "営業時間外の予約はできません",
+                             "The booking is outside the facility's opening hours")
     CANCEL_TOO_LATE = ("cancel_too_late", "開始2時間前を過ぎたためキャンセルできません", "Cancellation closes 2 hours before the start")
     # Facility rules (DOMAIN.md).
     PLAN_NOT_ADMITTED = ("plan_not_admitted", "ご利用のプランはこの施設で使えません", "Your plan is not admitted at this facility")
@@ -67,6 +71,8 @@ class Reason(Worded):
     DAILY_LIMIT = ("daily_limit", "本日の利用回数の上限に達しました", "Today's check-in limit is reached")
     FULL = ("full", "満席です", "No seats are free")
     NOT_DROP_IN = ("not_drop_in", "この施設は予約制です", "This facility admits by booking only")
+    CLOSED_FOR_UNLOCK = ("closed_for_unlock", "営業時間外のため解錠できません（退出は室内の退出ボタンで）",
+                         "The facility is closed, so the door stays locked (leave with the exit button inside)")
 
     @classmethod
     def from_code(cls, code: str) -> Reason:

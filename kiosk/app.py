@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from facility.clock import Clock, SystemClock
 from facility.config import FacilityConfig
 from facility.platform import PlatformClient
+from facility.reservations import ReservationSync
 from facility.tokens import SigningKey
 from facility.topics import SiteTopics
 from kiosk.camera import FrameSource
@@ -32,6 +34,8 @@ from messagebus import BrokerSettings, BusClient, Inbound, Will
 
 log = logging.getLogger(__name__)
 VERDICT_SECONDS = 4
+RESERVATION_SYNC_SECONDS = 60.0  # and at once on the platform's change notice
+RESERVATIONS_STALE_AFTER = timedelta(minutes=30)
 
 
 class KioskApp(QObject):
@@ -56,6 +60,7 @@ class KioskApp(QObject):
         self.outbox = OutboxSender(self.store, PlatformClient(cfg.platform), cfg.facility.id, self._occupancy_report,
                                    lambda status: self.outbox_changed.emit(*dataclasses.astuple(status)))
         self.outbox_status = OutboxStatus(0, 0, True, "")
+        self.reservations = self._reservation_sync()
         self.camera_ok = True
         self.window = KioskWindow(cfg.facility.name)
         self.scanner = Scanner(camera, make_decoder(cfg.kiosk.decoder), self)
@@ -76,12 +81,27 @@ class KioskApp(QObject):
             log.error("kiosk store lost: %s", loss.describe())
             self.store.audit(None, self.clock.now(), "store_lost", None, loss.cause, loss.describe())
 
+    def _reservation_sync(self) -> ReservationSync | None:
+        """A staffed meeting room admits representatives against the bookings it keeps from the platform."""
+        if not self.cfg.facility.kind.needs_reservation:
+            return None
+        return ReservationSync(PlatformClient(self.cfg.platform), self.store, self.cfg.facility.id, self.clock,
+                               RESERVATION_SYNC_SECONDS, RESERVATIONS_STALE_AFTER, self._reservations_stale)
+
+    def _reservations_stale(self, stale: bool) -> None:
+        """The bookings could not be refreshed for a while (or can again): say so in the log and the audit."""
+        (log.error if stale else log.info)("reservations %s", "stale" if stale else "fresh again")
+        self.store.audit(None, self.clock.now(), "reservations_stale" if stale else "reservations_fresh")
+
     def _make_bus(self, broker: BrokerSettings) -> BusClient:
         """The link on which the platform hands over desk-code check-ins and the facility's kiosks share spent passes."""
         topics = self.topics
         bus = BusClient(broker, will=Will(topics.kiosk(self.cfg.kiosk.id, "availability"), b"offline"))
         bus.subscribe(topics.kiosk(self.cfg.kiosk.id, "checkin"), self._desk_checkin)
         bus.subscribe(topics.spent_passes, self._spent_elsewhere)
+        sync = self.reservations
+        if sync is not None:  # a booking made a moment ago reaches reception at once
+            bus.subscribe(topics.reservations_changed, lambda message: sync.trigger())
         bus.connection_listeners.append(lambda up: up and bus.publish(
             topics.kiosk(self.cfg.kiosk.id, "availability"), b"online", retain=True, timeout=None))
         return bus
@@ -110,6 +130,8 @@ class KioskApp(QObject):
         self.retranslate()
         self.refresh()
         self.outbox.start()
+        if self.reservations is not None:
+            self.reservations.start()
         self.scanner.start()
         if self.bus is not None:
             self.bus.start()
@@ -125,6 +147,8 @@ class KioskApp(QObject):
         self.back_home.stop()
         self.scanner.stop()
         self.outbox.stop()
+        if self.reservations is not None:
+            self.reservations.stop()
         if self.bus is not None:
             self.bus.stop()
         self.metrics.stop()

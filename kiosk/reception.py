@@ -11,13 +11,14 @@ import base64
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
-from facility.models import EntryKind, Member, Occupancy, Plan
+from facility.models import EntryKind, Member, Occupancy, Plan, Reservation
 from facility.reasons import Reason
+from facility.rules.booking import closest_reservation
 from facility.rules.calendar import local
 from facility.rules.capacity import Vacancy, vacancy
 from facility.rules.checkin import CheckInDecision, decide_checkin
@@ -51,12 +52,17 @@ class Verdict:
     source: str = "member_screen"
     plan: Plan | None = None
     at: float = field(default_factory=time.monotonic)
+    room: str = ""  # a staffed meeting room: the booked room's name
+    companions: int = 0  # and the guests who come along free
 
     def answer(self) -> dict:
         """The verdict as the kiosk answers the platform (desk-code check-ins)."""
-        body = {"result": "admitted" if self.admitted else "refused", "name": self.name, "repeat": self.repeat,
+        body: dict[str, object] = {"result": "admitted" if self.admitted else "refused", "name": self.name,
+                                   "repeat": self.repeat,
                 "ends_at": self.ends_at.isoformat() if self.ends_at else None,
                 "desk_checks": [c.code for c in self.desk_checks]}
+        if self.room:
+            body |= {"room": self.room, "companions": self.companions}
         if self.reasons:
             body |= {"reason": self.reasons[0].code, "message_ja": self.reasons[0].ja, "message_en": self.reasons[0].en}
         return body
@@ -109,25 +115,40 @@ class Reception:
             earlier = self.store.checkin_for_pass(refusal.token_id)
             if earlier is not None:
                 return Verdict(True, earlier.name, earlier.member_id, (), earlier.kind, earlier.ends_at, (), True,
-                               source, earlier.plan)
+                               source, earlier.plan, room=self._room_name(earlier.reservation_id),
+                               companions=earlier.companions)
         return Verdict(False, reasons=(refusal.reason,), source=source)
 
     def _decide(self, db, member_pass: MemberPass, now: datetime, source: str) -> Verdict:
         """The facility's rules for a genuine pass; an admission is kept with its outbox item."""
         member = Member(member_pass.member_id, member_pass.plan, member_pass.name, member_pass.first_visit_at_chain)
-        decision = self._rules(member, now)
+        decision = self._rules(member, now, member_pass.reservation_id)
         if not decision.admitted:
             self.store.audit(db, now, "refused", member.member_id, decision.reasons[0].code, source)
             return Verdict(False, member.name, member.member_id, decision.reasons, source=source, plan=member.plan)
         self._keep(db, member, decision, now, source, member_pass.pass_id.hex())
-        return Verdict(True, member.name, member.member_id, (), decision.entry, decision.ends_at,
-                       decision.desk_checks, False, source, member.plan)
+        return self._admitted(member, decision, source)
+
+    def _admitted(self, member: Member, decision: CheckInDecision, source: str) -> Verdict:
+        """The verdict for an admission: until when, the desk checks, and at a meeting room the room and guests."""
+        reservation = decision.reservation
+        return Verdict(True, member.name, member.member_id, (), decision.entry, decision.ends_at, decision.desk_checks,
+                       False, source, member.plan, room=self._room_name(reservation.reservation_id if reservation else None),
+                       companions=decision.companions)
+
+    def _room_name(self, reservation_id: int | None) -> str:
+        """The name of the room a reservation holds ("" for none)."""
+        reservation = self.store.reservation(reservation_id) if reservation_id is not None else None
+        room = self.cfg.room(reservation.room_id) if reservation else None
+        return room.name if room else ""
 
     def _keep(self, db, member: Member, decision: CheckInDecision, now: datetime, source: str, pass_id: str,
               note: str = "") -> None:
         """Write the check-in and its outbox item (in the caller's transaction)."""
+        reservation = decision.reservation
         record = Recorded(new_key(), member.member_id, member.name, member.plan, now, decision.entry,
-                          decision.ends_at, None, decision.new_use, pass_id, source, note)
+                          decision.ends_at, None, decision.new_use, pass_id, source, note,
+                          reservation.reservation_id if reservation else None, decision.companions)
         self.store.add_checkin(db, self.cfg.facility.id, record, time.time())
 
     # --- staff actions (each audited) -----------------------------------------------------------
@@ -139,11 +160,12 @@ class Reception:
         decision = self._rules(member, now)
         entry = decision.entry if decision.admitted else EntryKind.CHECK_IN
         ends = decision.ends_at if decision.admitted else visit_ends_at(self.cfg, now)
-        granted = CheckInDecision(True, entry, (), ends, (), entry is EntryKind.CHECK_IN)
+        granted = CheckInDecision(True, entry, (), ends, (), entry is EntryKind.CHECK_IN,
+                                  reservation=decision.reservation, companions=decision.companions)
         with self.store.transaction() as db:
             self.store.audit(db, now, "staff_admit", member_id, ",".join(r.code for r in decision.reasons), reason)
             self._keep(db, member, granted, now, "staff", "", f"staff: {reason}")
-        return Verdict(True, name, member_id, (), entry, granted.ends_at, (), False, "staff", plan)
+        return replace(self._admitted(member, granted, "staff"), desk_checks=())
 
     def override_last_refusal(self, reason: str) -> Verdict | None:
         """Admit the member who was just refused, if the pass told us who they were."""
@@ -176,10 +198,20 @@ class Reception:
 
     # --- state --------------------------------------------------------------------------------------
 
-    def _rules(self, member: Member, now: datetime) -> CheckInDecision:
+    def _rules(self, member: Member, now: datetime, reservation_id: int | None = None) -> CheckInDecision:
         """The facility's rules for this member now; the history is read once for the rules and the occupancy."""
         history = self.history()
-        return decide_checkin(self.cfg, member, history, self.occupancy(now, history), now)
+        return decide_checkin(self.cfg, member, history, self.occupancy(now, history), now,
+                              self._reservation(member.member_id, reservation_id, now))
+
+    def _reservation(self, member_id: int, reservation_id: int | None, now: datetime) -> Reservation | None:
+        """At a staffed meeting room: the booking the pass names, else the member's booking that admits them now."""
+        if not self.cfg.facility.kind.needs_reservation:
+            return None
+        if reservation_id is not None:
+            return self.store.reservation(reservation_id)
+        rooms = [room.id for room in self.cfg.rooms]
+        return closest_reservation(self.cfg, rooms, self.store.reservations_of(member_id), member_id, now)
 
     def history(self):
         """Every check-in kept here, as the rules read it."""

@@ -145,7 +145,11 @@ class VerdictPage(QFrame):
         key = "already" if verdict.repeat else ("welcome_back" if verdict.entry and verdict.entry.value == "re_entry" else "welcome")
         self.headline.setText(t(key, language, name=verdict.name))
         ends = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else None
-        self.detail.setText(t("until", language, time=ends) if ends else t("no_end", language))
+        if verdict.room:  # a staffed meeting room: the room, its end and the representative's guests
+            guests = t("guests_free", language, n=verdict.companions) if verdict.companions else ""
+            self.detail.setText("\n".join(filter(None, [t("room_until", language, room=verdict.room, time=ends), guests])))
+        else:
+            self.detail.setText(t("until", language, time=ends) if ends else t("no_end", language))
         checks = [c.text(language) for c in verdict.desk_checks]
         self.checks.setVisible(bool(checks))
         self.checks.setText(f"{t('staff_checks', language)}: " + " / ".join(checks))

@@ -14,14 +14,15 @@ from pathlib import Path
 
 from facility.clock import Clock
 from facility.models import CheckIn, EntryKind, Plan
+from facility.reservations import ReservationStore
 from facility.rules.calendar import local
-from facility.store import SqliteStore
+from facility.store import add_columns
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkin (
     key TEXT PRIMARY KEY, member_id INTEGER NOT NULL, name TEXT NOT NULL, plan TEXT NOT NULL, at TEXT NOT NULL,
     kind TEXT NOT NULL, ends_at TEXT, checked_out_at TEXT, new_use INTEGER NOT NULL, pass_id TEXT,
-    source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '');
+    source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', reservation_id INTEGER, companions INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS checkin_pass ON checkin (pass_id);
 CREATE TABLE IF NOT EXISTS outbox (
     key TEXT PRIMARY KEY, path TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
@@ -32,7 +33,11 @@ CREATE TABLE IF NOT EXISTS cache (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL, member_id INTEGER,
     reason TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
-"""
+"""  # the reservation tables come with ReservationStore (a staffed meeting room admits against them)
+# Columns a newer kiosk added to a store an older one made.
+_NEWER_CHECKIN_COLUMNS = {"reservation_id": "INTEGER", "companions": "INTEGER NOT NULL DEFAULT 0"}
+_CHECKIN_COLUMNS = ("key, member_id, name, plan, at, kind, ends_at, checked_out_at, new_use, pass_id, source, note, "
+                    "reservation_id, companions")
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,13 @@ class Recorded:
     pass_id: str
     source: str
     note: str
+    reservation_id: int | None = None
+    companions: int = 0  # a representative's guests, free and not counted
 
     def as_checkin(self) -> CheckIn:
         """The entry as the rules read history."""
         return CheckIn(self.member_id, self.at, self.plan, self.kind, self.ends_at, self.checked_out_at,
-                       pass_id=self.pass_id)
+                       reservation_id=self.reservation_id, pass_id=self.pass_id)
 
 
 @dataclass(frozen=True)
@@ -76,30 +83,33 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-class KioskStore(SqliteStore):
+class KioskStore(ReservationStore):
     """One SQLite file (WAL, synchronous FULL) for everything the kiosk must not lose."""
 
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
         super().__init__(path, SCHEMA, clock)
+        add_columns(self.db, "checkin", _NEWER_CHECKIN_COLUMNS)
 
     # --- check-ins ------------------------------------------------------------------------
 
     def add_checkin(self, db: sqlite3.Connection, facility_id: str, record: Recorded, now: float) -> None:
         """Keep a check-in and queue it for the platform (inside the caller's transaction)."""
-        db.execute("INSERT INTO checkin VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", (
+        db.execute(f"INSERT INTO checkin ({_CHECKIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
             record.key, record.member_id, record.name, record.plan.value, record.at.isoformat(), record.kind.value,
             record.ends_at.isoformat() if record.ends_at else None, None, int(record.new_use), record.pass_id,
-            record.source, record.note))
+            record.source, record.note, record.reservation_id, record.companions))
         body = {"member_id": record.member_id, "at": record.at.isoformat(), "kind": record.kind.value,
                 "plan": record.plan.value, "ends_at": record.ends_at.isoformat() if record.ends_at else None,
                 "new_use": record.new_use, "pass_id": record.pass_id, "source": record.source, "note": record.note}
+        if record.reservation_id is not None:  # a representative: one use of the booking; the guests pay nothing
+            body |= {"reservation_id": record.reservation_id, "companions": record.companions, "companion_fee_yen": 0}
         db.execute("INSERT INTO outbox VALUES (?,?,?,?,?,?,?,?)", (
             record.key, f"/facilities/{facility_id}/checkins", json.dumps(body, ensure_ascii=False), "queued", 0, now, "",
             record.at.isoformat()))
 
     def checkins(self, since: datetime | None = None) -> list[Recorded]:
         """Check-ins in time order (since a moment, if given)."""
-        query = "SELECT * FROM checkin" + (" WHERE at >= ?" if since else "") + " ORDER BY at"
+        query = f"SELECT {_CHECKIN_COLUMNS} FROM checkin" + (" WHERE at >= ?" if since else "") + " ORDER BY at"
         return self._recorded(query, (since.isoformat(),) if since else ())
 
     def _recorded(self, query: str, arguments: tuple) -> list[Recorded]:
@@ -107,8 +117,9 @@ class KioskStore(SqliteStore):
         with self._lock:
             rows = self.db.execute(query, arguments).fetchall()
         return [Recorded(key, member, name, Plan(plan), _time(at), EntryKind(kind), _time(ends), _time(out),
-                         bool(new_use), pass_id or "", source, note)
-                for key, member, name, plan, at, kind, ends, out, new_use, pass_id, source, note in rows]
+                         bool(new_use), pass_id or "", source, note, reservation, companions)
+                for key, member, name, plan, at, kind, ends, out, new_use, pass_id, source, note, reservation, companions
+                in rows]
 
     def checkins_on(self, day: date) -> list[Recorded]:
         """The day's check-ins."""
@@ -116,7 +127,8 @@ class KioskStore(SqliteStore):
 
     def checkin_for_pass(self, pass_id: str) -> Recorded | None:
         """The check-in a pass was used for, if any (through the pass_id index)."""
-        found = self._recorded("SELECT * FROM checkin WHERE pass_id = ? LIMIT 1", (pass_id,)) if pass_id else []
+        found = self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE pass_id = ? LIMIT 1",
+                               (pass_id,)) if pass_id else []
         return found[0] if found else None
 
     def check_out(self, key: str, at: datetime) -> None:

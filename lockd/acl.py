@@ -38,7 +38,8 @@ def kiosk_block(cfg: FacilityConfig) -> list[str]:
     topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
     return [f"user {cfg.mqtt.username}", f"topic read {topics.kiosk(cfg.kiosk.id, 'checkin')}",
             f"topic write {topics.kiosk(cfg.kiosk.id, 'reply')}", f"topic write {topics.kiosk(cfg.kiosk.id, 'availability')}",
-            f"topic write {topics.kiosk(cfg.kiosk.id, 'spent')}", f"topic read {topics.spent_passes}"]
+            f"topic write {topics.kiosk(cfg.kiosk.id, 'spent')}", f"topic read {topics.spent_passes}",
+            *([f"topic read {topics.reservations_changed}"] if cfg.facility.kind.needs_reservation else [])]
 
 
 def monitor_block(prefix: str, user: str) -> list[str]:

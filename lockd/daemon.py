@@ -20,6 +20,7 @@ from facility.clock import Clock, RealTimeScheduler, Scheduler, SystemClock
 from facility.config import FacilityConfig
 from facility.config.models import Door
 from facility.platform import PlatformClient
+from facility.reservations import ReservationSync
 from facility.rules.calendar import TOKYO
 from facility.tokens import Keyring, UnlockCommand
 from facility.topics import SiteTopics
@@ -32,7 +33,6 @@ from lockd.homeassistant import discovery_messages
 from lockd.junk import JUNK_AUDIT_SECONDS
 from lockd.metrics import LockdMetrics
 from lockd.store import AuditRow, LockdStore
-from lockd.sync import ReservationSync
 from messagebus import BrokerSettings, BusClient, Inbound, Will
 
 log = logging.getLogger(__name__)

@@ -13,19 +13,14 @@ from datetime import datetime
 from pathlib import Path
 
 from facility.clock import Clock
-from facility.models import CheckIn, Plan, Reservation
-from facility.store import SqliteStore, add_columns, open_database
-from facility.tokens import Revocations
+from facility.models import CheckIn
+from facility.reservations import ReservationStore
+from facility.store import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS command (
     digest TEXT PRIMARY KEY, door TEXT NOT NULL, command_id TEXT, received_at TEXT NOT NULL,
     result TEXT NOT NULL, answer TEXT NOT NULL, expires_at TEXT, pulsed INTEGER);
-CREATE TABLE IF NOT EXISTS reservation (
-    reservation_id INTEGER PRIMARY KEY, room_id TEXT NOT NULL, member_id INTEGER NOT NULL, plan TEXT NOT NULL,
-    starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, cancelled INTEGER NOT NULL, guests INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS sync (
-    id INTEGER PRIMARY KEY CHECK (id = 1), cursor INTEGER NOT NULL, last_ok TEXT, revocations TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS entry (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, member_id INTEGER NOT NULL, at TEXT NOT NULL, door TEXT NOT NULL,
     reservation_id INTEGER, new_use INTEGER NOT NULL);
@@ -33,7 +28,6 @@ CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, door TEXT NOT NULL, action TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '', command_id TEXT NOT NULL DEFAULT '', member_id INTEGER,
     reservation_id INTEGER, detail TEXT NOT NULL DEFAULT '');
-INSERT OR IGNORE INTO sync (id, cursor, last_ok) VALUES (1, 0, NULL);
 """
 
 
@@ -51,21 +45,11 @@ class AuditRow:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class SyncState:
-    """Where the reservation sync stands."""
-
-    cursor: int
-    last_ok: datetime | None
-    revocations: Revocations
-
-
-class LockdStore(SqliteStore):
+class LockdStore(ReservationStore):
     """One SQLite file (WAL, synchronous FULL) holding everything lockd must not lose."""
 
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
         super().__init__(path, SCHEMA, clock)
-        add_columns(self.db, "sync", {"revocations": "TEXT NOT NULL DEFAULT '{}'"})  # a store made before key revocations
 
     # --- commands ------------------------------------------------------------------------
 
@@ -133,37 +117,6 @@ class LockdStore(SqliteStore):
             rows = self.db.execute("SELECT at, reservation_id FROM entry WHERE member_id = ? ORDER BY seq",
                                    (member_id,)).fetchall()
         return [CheckIn(member_id, datetime.fromisoformat(at), reservation_id=reservation) for at, reservation in rows]
-
-    # --- reservation cache and sync state ---------------------------------------------------------
-
-    def reservation(self, reservation_id: int) -> Reservation | None:
-        """A cached reservation."""
-        with self._lock:
-            row = self.db.execute("SELECT reservation_id, room_id, member_id, starts_at, ends_at, cancelled, guests, plan "
-                                  "FROM reservation WHERE reservation_id = ?", (reservation_id,)).fetchone()
-        if row is None:
-            return None
-        rid, room, member, starts, ends, cancelled, guests, plan = row
-        return Reservation(rid, room, member, datetime.fromisoformat(starts), datetime.fromisoformat(ends),
-                           bool(cancelled), guests, Plan(plan))
-
-    def apply_changes(self, reservations: list[dict], cursor: int, at: datetime, revocations: Revocations) -> None:
-        """Store a sync's result: changed reservations, the new cursor, revocations (keys too), and when."""
-        rows = [(r["reservation_id"], r["room_id"], r["member_id"], r["plan"], r["starts_at"], r["ends_at"],
-                 int(r["cancelled"]), int(r.get("guests", 0))) for r in reservations]
-        with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO reservation (reservation_id, room_id, member_id, plan, starts_at, "
-                           "ends_at, cancelled, guests) VALUES (?,?,?,?,?,?,?,?)", rows)
-            db.execute("UPDATE sync SET cursor = ?, last_ok = ?, revocations = ? WHERE id = 1",
-                       (cursor, at.isoformat(), json.dumps(revocations.as_answer())))
-
-    def sync_state(self) -> SyncState:
-        """The cursor, the last successful sync and the cached revocations."""
-        with self._lock:
-            cursor, last_ok, revocations = self.db.execute(
-                "SELECT cursor, last_ok, revocations FROM sync WHERE id = 1").fetchone()
-        return SyncState(cursor, datetime.fromisoformat(last_ok) if last_ok else None,
-                         Revocations.from_answer(json.loads(revocations)))
 
 
 def append_offline_audit(path: Path, rows: list[AuditRow]) -> bool:

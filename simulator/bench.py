@@ -16,7 +16,8 @@ from pathlib import Path
 
 from facility.clock import Scheduler, SystemClock
 from facility.config import FacilityConfig, load_config
-from facility.config.models import Door, Room
+from facility.config.models import Door, OpeningHours, Room
+from facility.models import Plan, Reservation
 from facility.platform import PlatformClient
 from facility.tokens import Revocations, SigningKey, UnlockCommand, mint, new_id
 from facility.topics import SiteTopics
@@ -54,13 +55,14 @@ class ProbeDoor(VirtualDoor):
 
 
 def bench_site(doors: int, data_dir: Path) -> FacilityConfig:
-    """The H1T example grown to `doors` booths, with no daily limit and an NTP-free clock check."""
+    """The H1T example grown to `doors` booths, open around the clock (a bench runs on the real clock), with no daily
+    limit and an NTP-free clock check."""
     base = load_config(REPO / "config" / "h1t-shibuya.toml")
     rooms = [Room(id=f"booth-{n}", name=f"Booth {n}", kind="booth") for n in range(doors)]
     door_list = [Door(id=f"booth-{n}", name=f"Booth {n}", rooms=[f"booth-{n}"], driver="simulated", pulse_seconds=0.5)
                  for n in range(doors)]
     return base.model_copy(update={
-        "rooms": rooms, "doors": door_list, "rules": base.rules.model_copy(update={"max_checkins_per_day": None}),
+        "rooms": rooms, "doors": door_list, "hours": OpeningHours.around_the_clock(), "rules": base.rules.model_copy(update={"max_checkins_per_day": None}),
         "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1", "timeout_seconds": 0.2}),
         "lockd": base.lockd.model_copy(update={"clock_check": "sanity", "data_dir": data_dir})})
 
@@ -129,8 +131,7 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
 def _book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
     """One reservation per room for member 1 around now, straight into lockd's cache."""
     now = SystemClock().now()
-    rows = [{"reservation_id": n + 1, "room_id": room.id, "member_id": 1, "plan": "corporate", "cancelled": False,
-             "starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(hours=5)).isoformat()}
+    rows = [Reservation(n + 1, room.id, 1, now - timedelta(hours=1), now + timedelta(hours=5), plan=Plan.CORPORATE)
             for n, room in enumerate(cfg.rooms)]
     daemon.store.apply_changes(rows, 0, now, Revocations())
 

@@ -38,6 +38,7 @@ class Demo:
         self.alarms: Counter = Counter()
         self.verdicts: list = []
         site.kiosk.verdict_displayed.connect(self.verdicts.append)
+        site.meeting_kiosk.verdict_displayed.connect(self.verdicts.append)
         self.client = AppClient(site.platform.server.url, timeout=15)
 
     def phone(self, member: int) -> Phone:
@@ -63,16 +64,17 @@ class Demo:
             self.checkins[key] += 1
             until = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else "closing"
             checks = ", ".join(c.en for c in verdict.desk_checks) or "none"
-            self.say(f"{self._stamp()} kiosk  {who} {how}: {'ALREADY IN' if verdict.repeat else 'ADMITTED'} "
+            room = f" to {verdict.room} with {verdict.companions} guest(s), free" if verdict.room else ""
+            self.say(f"{self._stamp()} kiosk  {who} {how}: {'ALREADY IN' if verdict.repeat else 'ADMITTED'}{room} "
                      f"until {until}; staff checks: {checks}")
         else:
             self.checkins[verdict.reasons[0].code] += 1
             self.say(f"{self._stamp()} kiosk  {who} {how}: REFUSED ({verdict.reasons[0].en} / {verdict.reasons[0].ja})")
 
-    def scan_desk_code(self, member: int, who: str) -> None:
-        """The member's app reads the code on the kiosk's screen; the platform hands the kiosk a pass."""
+    def scan_desk_code(self, member: int, who: str, kiosk=None) -> None:
+        """The member's app reads the code on a kiosk's screen; the platform hands the kiosk a pass."""
         before = len(self.verdicts)
-        shown = self.site.kiosk.window.home.code.pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        shown = (kiosk or self.site.kiosk).window.home.code.pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
         pixels = np.frombuffer(shown.constBits(), np.uint8).reshape(shown.height(), shown.bytesPerLine())
         (code,) = ZxingDecoder().decode(pixels[:, : shown.width() * 3].reshape(shown.height(), shown.width(), 3).copy())
         self.phone(member).scan_desk_code(code.text)
@@ -152,6 +154,10 @@ def script(demo: Demo) -> None:
     site.doors["meeting-1"].force_open()
     run_until(lambda: demo.alarms["forced"] > 0, 5)
     site.doors["meeting-1"].shut()
+    say(f"--- {site.meeting_cfg.facility.name}: staffed meeting room ---")
+    say(f"{demo._stamp()} app    佐藤 葵 booked room A with 2 guests; she arrives with them at reception")
+    demo.scan_desk_code(1001, "佐藤 葵 (the representative)", site.meeting_kiosk)
+    demo.scan_desk_code(1002, "鈴木 蓮 (a member without a booking here)", site.meeting_kiosk)
     say("--- leaving ---")
     say(f"{demo._stamp()} door   佐藤 葵 presses the exit button inside booth-b")
     site.doors["booth-b"].press_exit_button()
@@ -165,19 +171,24 @@ def script(demo: Demo) -> None:
 def summary(demo: Demo) -> dict:
     """Admitted and refused check-ins, opened and refused unlocks, what is still queued, anything lost."""
     site = demo.site
-    site.kiosk.outbox.wake()
-    facility = site.reception_cfg.facility.id
-    kept = len(site.kiosk.store.checkins())
-    run_until(lambda: len(site.platform.state.checkins_of(facility)) >= kept, 30)
+    kiosks = {site.reception_cfg.facility.id: site.kiosk, site.meeting_cfg.facility.id: site.meeting_kiosk}
+    for kiosk in kiosks.values():
+        kiosk.outbox.wake()
+    kept = sum(len(kiosk.store.checkins()) for kiosk in kiosks.values())
+
+    def recorded() -> int:
+        return sum(len(site.platform.state.checkins_of(facility)) for facility in kiosks)
+
+    run_until(lambda: recorded() >= kept, 30)
     admitted = demo.checkins.pop("admitted", 0)
     repeat = demo.checkins.pop("repeat", 0)
     return {
         "check_ins": {"admitted": admitted, "shown_again": repeat, "refused": dict(demo.checkins)},
         "unlocks": {"opened": demo.unlocks.pop("opened", 0), "refused": dict(demo.unlocks)},
         "door_alarms": dict(demo.alarms),
-        "check_ins_queued": len(site.kiosk.store.outbox("queued")),
-        "check_ins_recorded_by_platform": len(site.platform.state.checkins_of(facility)),
-        "lost": kept - len(site.platform.state.checkins_of(facility)),
+        "check_ins_queued": sum(len(kiosk.store.outbox("queued")) for kiosk in kiosks.values()),
+        "check_ins_recorded_by_platform": recorded(),
+        "lost": kept - recorded(),
     }
 
 
@@ -199,7 +210,7 @@ def run_demo(headless: bool, as_json: bool) -> int:
         try:
             say(f"starting a simulated site for {site.clock.now():%A %Y-%m-%d %H:%M} (Tokyo)...")
             site.start(kiosk_window=not headless and bool(os.environ.get("DISPLAY")))
-            run_until(lambda: site.kiosk.bus.connected and site.lockd.bus.connected, 15)
+            run_until(lambda: site.kiosk.bus.connected and site.meeting_kiosk.bus.connected and site.lockd.bus.connected, 15)
             demo = Demo(site, say)
             watcher = BusClient(site.watcher())
             watcher.subscribe("officepass/h1t-shibuya/door/+/event", demo.door_events)

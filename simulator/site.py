@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
 
 from facility.clock import RealTimeScheduler
 from facility.config import FacilityConfig, load_config
@@ -51,21 +52,24 @@ def _password(cfg: FacilityConfig) -> str:
 
 
 class Site:
-    """The simulated facility: a Kaikatsu-like reception and an H1T-like booking floor."""
+    """The simulated facility: a Kaikatsu-like reception, an H1T-like booking floor and a staffed meeting room."""
 
     def __init__(self, work: Path, clock: ShiftedClock | None = None) -> None:
         self.work = work
         self.clock = clock or morning_clock()
         self.reception_cfg = load_config(CONFIG / "kaikatsu-ikebukuro.toml")
         self.booking_cfg = load_config(CONFIG / "h1t-shibuya.toml")
+        self.meeting_cfg = load_config(CONFIG / "meeting-kanda.toml")
         self.platform_password = secrets.token_urlsafe(12)
         self.watcher_password = secrets.token_urlsafe(12)
         self.broker = MosquittoBroker(work / "broker", self._users(), acl_text(
-            [self.reception_cfg, self.booking_cfg], monitor_user="watcher"))
+            [self.reception_cfg, self.booking_cfg, self.meeting_cfg], monitor_user="watcher"))
         self.platform: RunningPlatform | None = None
         self.lockd: LockDaemon | None = None
         self.kiosk = None
+        self.meeting_kiosk: Any = None  # a KioskApp once started (Qt is imported only then)
         self.camera = VirtualCamera(1280, 720, fps=30, paced=True)
+        self.meeting_camera = VirtualCamera(640, 360, fps=10, paced=True)  # its members use the desk code
         self.doors: dict[str, VirtualDoor] = {}
         self.scheduler = RealTimeScheduler()
 
@@ -73,7 +77,8 @@ class Site:
         """Every broker user of the site with its password."""
         return {"platform": self.platform_password, "watcher": self.watcher_password,
                 self.booking_cfg.mqtt.username: _password(self.booking_cfg),
-                self.reception_cfg.mqtt.username: _password(self.reception_cfg)}
+                self.reception_cfg.mqtt.username: _password(self.reception_cfg),
+                self.meeting_cfg.mqtt.username: _password(self.meeting_cfg)}
 
     def settings(self, user: str, password: str, client_id: str = "") -> BrokerSettings:
         """How a part of the site reaches the broker."""
@@ -86,6 +91,7 @@ class Site:
             "platform", self.platform_password, "platform"), clock=self.clock)
         self._start_lockd()
         self._start_kiosk(kiosk_window)
+        self._start_meeting_kiosk()
 
     def _with_platform(self, cfg: FacilityConfig, **changes) -> FacilityConfig:
         """A facility file pointed at the stand-in platform."""
@@ -119,11 +125,22 @@ class Site:
         if not window:
             self.kiosk.window.hide()
 
+    def _start_meeting_kiosk(self) -> None:
+        """The staffed meeting room's reception kiosk (its window stays hidden: the demo narrates it)."""
+        from kiosk.app import KioskApp
+        cfg = self._with_platform(self.meeting_cfg)
+        self.meeting_cfg = cfg
+        self.meeting_kiosk = KioskApp(cfg, self.meeting_camera, clock=self.clock, data_dir=self.work / "meeting-kiosk",
+                                      broker=self.settings(cfg.mqtt.username, _password(cfg), f"kiosk-{cfg.facility.id}"))
+        self.meeting_kiosk.start(full_screen=False)
+        self.meeting_kiosk.window.hide()
+
     def stop(self) -> None:
         """Everything down, in reverse order; no process is left behind."""
-        for part in (self.kiosk, self.lockd, self.platform):
+        for part in (self.meeting_kiosk, self.kiosk, self.lockd, self.platform):
             if part is not None:
                 part.stop()
+        self.meeting_camera.close()
         self.camera.close()
         self.scheduler.stop()
         self.broker.stop()

@@ -20,11 +20,12 @@ PLATFORM_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "platform-demo.pem")
 
 def member_pass(cfg: FacilityConfig, member_id: int = 1001, plan: Plan = Plan.CORPORATE, name: str = "佐藤 葵",
                 first_visit: bool = False, at: float | None = None, key: SigningKey = PLATFORM_KEY,
-                facility_id: str | None = None, clock: Clock | None = None) -> str:
-    """A fresh pass as the app shows it, bound to the facility, issued at `at`, or now on `clock` (the real clock)."""
+                facility_id: str | None = None, clock: Clock | None = None, reservation_id: int | None = None) -> str:
+    """A fresh pass as the app shows it, bound to the facility (and a booking), issued at `at`, or now on `clock`
+    (the real clock)."""
     issued = int(at if at is not None else (clock.now().timestamp() if clock is not None else time.time()))
-    return mint(MemberPass(member_id, plan, new_id(8), issued, 90, facility_tag(facility_id or cfg.facility.id), None,
-                           name, first_visit), key)
+    return mint(MemberPass(member_id, plan, new_id(8), issued, 90, facility_tag(facility_id or cfg.facility.id),
+                           reservation_id, name, first_visit), key)
 
 
 def clock_at(moment: datetime) -> ShiftedClock:

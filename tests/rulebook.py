@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from facility.clock import Clock
 from facility.config import FacilityConfig, load_config
 from facility.models import CheckIn, EntryKind, Member, Plan
 from facility.rules.calendar import TOKYO
@@ -12,7 +13,8 @@ from tests.conftest import CONFIG_DIR
 REGUS = load_config(CONFIG_DIR / "regus-shinjuku.toml")        # weekdays 9-18, 4 h, no basic plan, 40 seats
 KAIKATSU = load_config(CONFIG_DIR / "kaikatsu-ikebukuro.toml")  # 24 h, 3 h, 1 a day, cut-offs, first-visit sign-up
 H1T = load_config(CONFIG_DIR / "h1t-shibuya.toml")              # booking, 5 a day, early entry 5 min
-KARAOKE = load_config(CONFIG_DIR / "karaoke-shinjuku.toml")     # overnight hours, no time limit
+KARAOKE = load_config(CONFIG_DIR / "karaoke-shinjuku.toml")     # overnight hours, no time limit, companions pay
+MEETING = load_config(CONFIG_DIR / "meeting-kanda.toml")        # staffed meeting rooms: the representative checks in
 
 BASIC = Member(1, Plan.INDIVIDUAL_BASIC, "基本 太郎")
 PREMIUM = Member(2, Plan.INDIVIDUAL_PREMIUM, "上級 花子")
@@ -23,6 +25,13 @@ NEWCOMER = Member(4, Plan.INDIVIDUAL_BASIC, "初回 さくら", first_visit_at_c
 def at(text: str) -> datetime:
     """A moment in Tokyo from 'YYYY-MM-DD HH:MM'."""
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=TOKYO)
+
+
+def tomorrow_at_ten(clock: Clock) -> datetime:
+    """10:00 tomorrow in Tokyo on a clock: open at H1T (daily 8-21), bookable and cancellable at any hour of today,
+    for tests whose platform runs on the real clock."""
+    now = clock.now().astimezone(TOKYO)
+    return (now + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
 
 
 def visit(member: Member, start: str, end: str | None, **kw) -> CheckIn:

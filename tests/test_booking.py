@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from facility.config.timeofday import parse_range
 from facility.models import CheckIn, Reservation
 from facility.reasons import Reason
 from facility.rules.booking import (
@@ -32,14 +33,46 @@ def booking(room: str = "booth-a", member=PREMIUM, start: str = "2026-11-24 10:0
 ], ids=["bookings: one week ahead is allowed", "bookings: more than a week ahead is refused",
         "bookings: not once started", "bookings: up to the start"])
 def test_booking_window(start: str, now: str, reason) -> None:
-    assert booking_refusal(H1T.rules, at(start), at(start) + timedelta(minutes=60), at(now)) is reason
+    assert booking_refusal(H1T, at(start), at(start) + timedelta(minutes=60), at(now)) is reason
 
 
 def test_bookings_are_at_least_the_facility_s_shortest() -> None:
     start, now = at("2026-11-24 12:00"), at("2026-11-24 10:00")
     assert H1T.rules.shortest_booking_minutes == 30
-    assert booking_refusal(H1T.rules, start, start + timedelta(minutes=29), now) is Reason.BOOKING_TOO_SHORT
-    assert booking_refusal(H1T.rules, start, start + timedelta(minutes=30), now) is None
+    assert booking_refusal(H1T, start, start + timedelta(minutes=29), now) is Reason.BOOKING_TOO_SHORT
+    assert booking_refusal(H1T, start, start + timedelta(minutes=30), now) is None
+
+
+@pytest.mark.parametrize(("start", "minutes", "reason"), [
+    ("2026-11-24 08:00", 60, None),
+    ("2026-11-24 20:00", 60, None),
+    ("2026-11-24 21:00", 60, Reason.BOOKING_OUTSIDE_HOURS),
+    ("2026-11-24 07:00", 60, Reason.BOOKING_OUTSIDE_HOURS),
+    ("2026-11-24 20:30", 60, Reason.BOOKING_OUTSIDE_HOURS),
+    ("2026-11-23 08:00", 60, None),
+], ids=["hours: a booking at opening", "hours: a booking ending at closing", "hours: 21:00-22:00 is after closing",
+        "hours: 07:00-08:00 is before opening", "hours: a booking may not run past closing",
+        "hours: daily means public holidays too (2026-11-23)"])
+def test_bookings_lie_inside_the_opening_hours(start: str, minutes: int, reason) -> None:
+    # The guide's H1T card: 毎日 8:00-21:00.
+    assert booking_refusal(H1T, at(start), at(start) + timedelta(minutes=minutes), at("2026-11-22 10:00")) is reason
+
+
+def test_holiday_hours_bound_bookings_on_a_public_holiday() -> None:
+    shorter = H1T.model_copy(update={"hours": H1T.hours.model_copy(update={"holiday": [parse_range("10:00-17:00")]})})
+    now = at("2026-11-22 10:00")
+    assert booking_refusal(shorter, at("2026-11-23 09:00"), at("2026-11-23 10:00"), now) is Reason.BOOKING_OUTSIDE_HOURS
+    assert booking_refusal(shorter, at("2026-11-23 16:30"), at("2026-11-23 17:30"), now) is Reason.BOOKING_OUTSIDE_HOURS
+    assert booking_refusal(shorter, at("2026-11-23 10:00"), at("2026-11-23 17:00"), now) is None
+    assert booking_refusal(shorter, at("2026-11-24 09:00"), at("2026-11-24 10:00"), now) is None  # an ordinary Tuesday
+
+
+def test_a_booking_may_run_over_midnight_where_the_opening_does() -> None:
+    late = H1T.model_copy(update={"hours": H1T.hours.model_copy(update={
+        day: [parse_range("18:00-02:00")] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})})
+    now = at("2026-11-24 10:00")
+    assert booking_refusal(late, at("2026-11-24 23:30"), at("2026-11-25 01:30"), now) is None
+    assert booking_refusal(late, at("2026-11-25 01:30"), at("2026-11-25 02:30"), now) is Reason.BOOKING_OUTSIDE_HOURS
 
 
 @pytest.mark.parametrize(("now", "reason"), [
@@ -63,6 +96,11 @@ CASES = {
     "unlock: cancelled reservation": (BOOTH_A, booking(cancelled=True), PREMIUM, "2026-11-24 10:00", Reason.RESERVATION_CANCELLED),
     "unlock: reservation for another room": (BOOTH_A, booking("booth-b"), PREMIUM, "2026-11-24 10:00", Reason.WRONG_ROOM),
     "meeting room: only the booker opens": (MEETING, booking("meeting-1", guests=3), CORPORATE, "2026-11-24 10:00", Reason.NOT_BOOKER),
+    "unlock: refused after closing, though the booking runs on": (BOOTH_A, booking(start="2026-11-24 20:30", minutes=120), PREMIUM,
+                                                                  "2026-11-24 21:30", Reason.CLOSED_FOR_UNLOCK),
+    "unlock: early entry never before opening": (BOOTH_A, booking(start="2026-11-24 08:00"), PREMIUM,
+                                                 "2026-11-24 07:56", Reason.CLOSED_FOR_UNLOCK),
+    "unlock: at opening for an 8:00 booking": (BOOTH_A, booking(start="2026-11-24 08:00"), PREMIUM, "2026-11-24 08:00", None),
     "meeting room: the booker opens for the guests": (MEETING, booking("meeting-1", guests=3), PREMIUM, "2026-11-24 10:00", None),
 }
 

@@ -66,7 +66,7 @@ def test_check_config_prints_path_and_line_and_exits_1(tmp_path: Path) -> None:
     ('plans_admitted = ["individual_premium", "corporate"]', "plans_admitted = []", "rules.plans_admitted", "at least 1"),
     ('base_url = "http://127.0.0.1:8710/v1"', 'base_url = "http://api.example.jp/v1"', "platform.base_url", "https"),
     ('public_key = "IIhkrhAAs3a19vVuNPPgTqc+SamErWvU016ELA/YN1Q="', 'public_key = "c2hvcnQ="', "tokens.trusted_keys.0.public_key", "32 bytes"),
-    ('photo_id = "first_visit"', 'photo_id = "sometimes"', "desk_checks.photo_id", "Input should be"),
+    ('photo_id = "every_visit"', 'photo_id = "sometimes"', "desk_checks.photo_id", "Input should be"),
     ("[companions]", "[companions]\nfee = 1", "companions.fee", "unknown key"),
 ])
 def test_impossible_values_are_refused_with_path_and_line(old: str, new: str, path: str, words: str) -> None:
@@ -136,7 +136,7 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
 
 def test_missing_required_key_points_at_its_table() -> None:
     problems = problems_of(REGUS.replace('chain = "regus"\n', ""))
-    assert [(p.path, p.message, p.line) for p in problems] == [("facility.chain", "required key is missing", 4)]
+    assert [(p.path, p.message, p.line) for p in problems] == [("facility.chain", "required key is missing", 5)]
 
 
 def test_config_reference_in_docs_matches_the_schema() -> None:

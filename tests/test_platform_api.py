@@ -100,6 +100,12 @@ def test_facility_settings_are_public_parts_of_the_file(api: AppClient) -> None:
     assert refusal(lambda: api.call("GET", "/facilities/nowhere/settings")).status == 404
 
 
+def tonight(clock, hour: int, minute: int = 0) -> datetime:
+    """Today's hour:minute in Tokyo on the platform's clock (hours past 24 run into tomorrow)."""
+    midnight = clock.now().astimezone(TOKYO).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + timedelta(hours=hour, minutes=minute)
+
+
 def test_booking_rules_are_enforced_where_bookings_are_made(api: AppClient, clock) -> None:
     phone = Phone(1002, api)
     made = phone.book("h1t-shibuya", "booth-b", soon(clock, 60), 60)
@@ -109,6 +115,9 @@ def test_booking_rules_are_enforced_where_bookings_are_made(api: AppClient, cloc
         (lambda: phone.book("h1t-shibuya", "booth-b", soon(clock, -5), 60), 422, Reason.BOOKING_IN_PAST),
         (lambda: phone.book("h1t-shibuya", "booth-b", soon(clock, 600), 20), 422, Reason.BOOKING_TOO_SHORT),
         (lambda: phone.book("h1t-shibuya", "booth-b", soon(clock, 90), 60), 409, Reason.ROOM_TAKEN),
+        (lambda: phone.book("h1t-shibuya", "booth-b", tonight(clock, 21), 60), 422, Reason.BOOKING_OUTSIDE_HOURS),
+        (lambda: phone.book("h1t-shibuya", "booth-b", tonight(clock, 20, 30), 60), 422, Reason.BOOKING_OUTSIDE_HOURS),
+        (lambda: phone.book("h1t-shibuya", "booth-b", tonight(clock, 7 + 24), 60), 422, Reason.BOOKING_OUTSIDE_HOURS),
     ]
     for call, status, reason in cases:
         refused = refusal(call)

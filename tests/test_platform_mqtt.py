@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import queue
 import time
-from datetime import timedelta
 
 import pytest
 import qrcode
@@ -21,7 +20,7 @@ from simulator.cli import main as sim_main
 from simulator.phone import AppClient, Phone
 from simulator.runtime import RunningPlatform
 from tests.conftest import CONFIG_DIR
-from tests.rulebook import H1T, KAIKATSU
+from tests.rulebook import H1T, KAIKATSU, tomorrow_at_ten
 from tests.stand_ins import AnsweringDoor, AnsweringKiosk
 
 H1T_TOPICS = SiteTopics("officepass", "h1t-shibuya")
@@ -83,7 +82,7 @@ def test_refusals_before_any_command_is_sent(platform, bus_client) -> None:
 def test_booking_and_cancelling_publish_a_change_notice(platform, bus_client) -> None:
     notices: queue.Queue = queue.Queue()
     bus_client().subscribe(H1T_TOPICS.reservations_changed, notices.put)
-    booked = phone(platform, 1002).book("h1t-shibuya", "booth-b", platform.state.clock.now() + timedelta(hours=3), 60)
+    booked = phone(platform, 1002).book("h1t-shibuya", "booth-b", tomorrow_at_ten(platform.state.clock), 60)
     first = notices.get(timeout=5)
     phone(platform, 1002).cancel(booked["reservation_id"])
     second = notices.get(timeout=5)

@@ -128,9 +128,11 @@ def test_check_in_rule(case: Case) -> None:
 @pytest.mark.parametrize(("cfg", "member", "due"), [
     (KAIKATSU, NEWCOMER, (DeskCheckDue.PHOTO_ID, DeskCheckDue.MEMBERSHIP_SIGNUP)),
     (KAIKATSU, BASIC, ()),
-    (REGUS.model_copy(update={"desk_checks": REGUS.desk_checks.model_copy(update={"temperature": DeskCheck.EVERY_VISIT})}),
-     PREMIUM, (DeskCheckDue.TEMPERATURE,)),
-], ids=["desk checks: first visit at the chain", "desk checks: returning member", "desk checks: temperature every visit"])
+    (REGUS, PREMIUM, (DeskCheckDue.TEMPERATURE, DeskCheckDue.PHOTO_ID)),
+    (KAIKATSU.model_copy(update={"desk_checks": KAIKATSU.desk_checks.model_copy(update={"photo_id": DeskCheck.NEVER})}),
+     NEWCOMER, (DeskCheckDue.MEMBERSHIP_SIGNUP,)),
+], ids=["desk checks: first visit at the chain", "desk checks: returning member",
+        "desk checks: temperature and photo ID every visit", "desk checks: only those the file asks for"])
 def test_desk_checks_due(cfg, member: Member, due: tuple) -> None:
     decision = decide_checkin(cfg, member, [], Occupancy(), at("2026-11-24 10:00"))
     assert decision.admitted and decision.desk_checks == due
@@ -164,7 +166,7 @@ def test_size_labels() -> None:
 def test_companion_fees() -> None:
     meeting = H1T.model_copy(update={"facility": H1T.facility.model_copy(
         update={"kind": FacilityKind.MEETING_ROOM_UNATTENDED})})
-    assert (companion_fee(REGUS), companion_fee(KARAOKE), companion_fee(meeting)) == (2200, None, 0)
+    assert (companion_fee(REGUS), companion_fee(KARAOKE), companion_fee(meeting)) == (2200, 1000, 0)
 
 
 def test_closing_time_of_a_24h_place_is_none_and_of_an_overnight_place_is_next_morning() -> None:

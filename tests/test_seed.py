@@ -27,7 +27,8 @@ def seed_problems(tmp_path: Path, text: str) -> list[str]:
 
 def test_the_committed_seed_loads() -> None:
     seed = load_seed(CONFIG_DIR / "simulator" / "seed.toml")
-    assert set(seed.facilities) == {"regus-shinjuku-south", "kaikatsu-ikebukuro", "h1t-shibuya", "karaoke-shinjuku"}
+    assert set(seed.facilities) == {"regus-shinjuku-south", "kaikatsu-ikebukuro", "h1t-shibuya", "karaoke-shinjuku",
+                                   "meeting-kanda"}
     assert seed.platform_key.key_id == "0075557c"
 
 

@@ -16,7 +16,7 @@ from kiosk.decoding import ZxingDecoder
 from simulator.broker import free_port
 from simulator.cli import build_parser, main
 from tests.conftest import REPO
-from tests.rulebook import H1T
+from tests.rulebook import H1T, tomorrow_at_ten
 from tests.stand_ins import AnsweringDoor
 
 SUBCOMMANDS = ["platform", "member", "reserve", "cancel", "pass", "scan-desk", "unlock", "watch-door", "demo", "doctor",
@@ -45,8 +45,9 @@ def test_every_subcommand_has_help_with_an_example(name: str, capsys) -> None:
 def test_member_reserve_and_cancel(platform, capsys) -> None:
     code, member = run(platform, capsys, "member", "--name", "山本 さくら", "--plan", "corporate")
     assert code == 0 and member["status"] == 201
+    tomorrow_morning = tomorrow_at_ten(platform.state.clock).isoformat()  # inside H1T's daily 8:00-21:00 whenever the test runs
     code, booked = run(platform, capsys, "reserve", "--member", str(member["member_id"]), "--facility", "h1t-shibuya",
-                       "--room", "booth-b", "--start", "+3h", "--minutes", "45")
+                       "--room", "booth-b", "--start", tomorrow_morning, "--minutes", "45")
     assert code == 0 and booked["room_id"] == "booth-b"
     code, cancelled = run(platform, capsys, "cancel", "--member", str(member["member_id"]),
                           "--reservation", str(booked["reservation_id"]))

@@ -67,6 +67,11 @@ class OpeningHours(Strict):
         default=None, description="Ranges on Japanese public holidays; omitted: the weekday's ranges apply."
     )
 
+    @classmethod
+    def around_the_clock(cls) -> OpeningHours:
+        """0:00-24:00 every day (a bench or a trial on the real clock, where no dated rule may decide)."""
+        return cls.model_validate({day: ["00:00-24:00"] for day in WEEKDAYS})
+
     @model_validator(mode="after")
     def _no_overlaps(self) -> OpeningHours:
         for day in (*WEEKDAYS, "holiday"):

@@ -25,7 +25,6 @@ from facility.config.models import (
     is_loopback,
 )
 from facility.errors import ConfigProblem
-from facility.models import FacilityKind
 from facility.tokens.demo import DEMO_KEY_IDS
 from facility.tokens.keys import key_id_of
 
@@ -94,11 +93,11 @@ def _kind_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
     """Sections each kind of facility cannot do without."""
     kind = cfg.facility.kind
     problems = []
-    if kind.checks_in_at_reception and cfg.seats is None:
+    if kind.offers_seats and cfg.seats is None:
         problems.append(ConfigProblem("seats", f"a {kind.value} facility needs [seats] (total, few_left_at)"))
     if kind.needs_reservation and not cfg.rooms:
         problems.append(ConfigProblem("rooms", f"a {kind.value} facility needs at least one [[rooms]] entry"))
-    if kind in (FacilityKind.BOOKING, FacilityKind.MEETING_ROOM_UNATTENDED):
+    if kind.opens_doors:
         if not cfg.doors:
             problems.append(ConfigProblem("doors", f"a {kind.value} facility needs at least one [[doors]] entry"))
         if cfg.mqtt is None:

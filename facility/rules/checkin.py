@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from facility.config.schema import FacilityConfig
-from facility.models import CheckIn, EntryKind, Member, Occupancy
+from facility.models import CheckIn, EntryKind, Member, Occupancy, Reservation
 from facility.reasons import Reason
+from facility.rules.booking import reservation_refusal
 from facility.rules.capacity import Vacancy, free_seats, vacancy
 from facility.rules.cutoffs import cutoff_in_force
 from facility.rules.desk import DeskCheckDue, desk_checks_due
@@ -29,19 +30,25 @@ class CheckInDecision:
     desk_checks: tuple[DeskCheckDue, ...] = ()
     new_use: bool = False
     vacancy: Vacancy | None = None
+    reservation: Reservation | None = None  # a staffed meeting room: the representative's booking
+    companions: int = 0  # guests who come along with the representative, free and not counted
 
     def record(self, member: Member, now: datetime) -> CheckIn:
         """The history entry to store for an admitted decision."""
-        return CheckIn(member.member_id, now, member.plan, self.entry, self.ends_at)
+        return CheckIn(member.member_id, now, member.plan, self.entry, self.ends_at,
+                       reservation_id=self.reservation.reservation_id if self.reservation else None)
 
 
 def decide_checkin(cfg: FacilityConfig, member: Member, history: Sequence[CheckIn], occupancy: Occupancy,
-                   now: datetime) -> CheckInDecision:
-    """Decide a member's check-in at reception from the facility's rules, history, occupancy and the time."""
+                   now: datetime, reservation: Reservation | None = None) -> CheckInDecision:
+    """Decide a member's check-in at reception from the facility's rules, history, occupancy and the time
+    (and, at a staffed meeting room, the reservation the representative comes for)."""
     open_now = is_open(cfg.hours, now)  # once: every rule below asks the same question of the same moment
     state = vacancy(cfg.seats, occupancy, open_now) if cfg.seats else None
     if not cfg.facility.kind.checks_in_at_reception:
         return CheckInDecision(False, EntryKind.CHECK_IN, (Reason.NOT_DROP_IN,), vacancy=state)
+    if cfg.facility.kind.needs_reservation:
+        return _representative(cfg, member, reservation, history, now, open_now)
     running = running_visit(history, member.member_id, now)
     if running is not None and cfg.rules.step_out_allowed:
         return _re_entry(cfg, member, running, open_now, state)
@@ -76,6 +83,24 @@ def _new_entry_refusals(cfg: FacilityConfig, history: Sequence[CheckIn], member:
     if cfg.seats and not holds_seat and free_seats(cfg.seats, occupancy) == 0:
         reasons.append(Reason.FULL)
     return tuple(reasons)
+
+
+def _representative(cfg: FacilityConfig, member: Member, reservation: Reservation | None, history: Sequence[CheckIn],
+                    now: datetime, open_now: bool) -> CheckInDecision:
+    """A staffed meeting room: only the representative checks in, inside the booking; the guests come along free."""
+    refusal = reservation_refusal(cfg, [room.id for room in cfg.rooms], reservation, member.member_id, now,
+                                  not_booker=Reason.NOT_REPRESENTATIVE)
+    reasons = _common_refusals(cfg, member, open_now) + ((refusal,) if refusal else ())
+    if reasons or reservation is None:
+        return CheckInDecision(False, EntryKind.CHECK_IN, reasons or (Reason.NO_RESERVATION,))
+    back = any(c.reservation_id == reservation.reservation_id for c in history)
+    entry = EntryKind.RE_ENTRY if back else EntryKind.CHECK_IN
+    candidate = CheckIn(member.member_id, now, member.plan, entry, reservation_id=reservation.reservation_id)
+    new_use = starts_new_use(cfg, history, candidate)  # the booking is one use of its representative
+    if new_use and over_daily_limit(cfg, history, member.member_id, now):
+        return CheckInDecision(False, entry, (Reason.DAILY_LIMIT,))
+    checks = () if back else desk_checks_due(cfg.desk_checks, member)
+    return CheckInDecision(True, entry, (), reservation.ends_at, checks, new_use, None, reservation, reservation.guests)
 
 
 def _re_entry(cfg: FacilityConfig, member: Member, running: CheckIn, open_now: bool,

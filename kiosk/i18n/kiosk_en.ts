@@ -80,6 +80,10 @@
         <translation>Exit kiosk</translation>
     </message>
     <message>
+        <source>guests_free</source>
+        <translation>Your {n} guest(s) come in with you, free of charge</translation>
+    </message>
+    <message>
         <source>member_id</source>
         <translation>Member no.</translation>
     </message>
@@ -158,6 +162,10 @@
     <message>
         <source>retry_dead</source>
         <translation>Resend failed</translation>
+    </message>
+    <message>
+        <source>room_until</source>
+        <translation>{room} is yours until {time}</translation>
     </message>
     <message>
         <source>scan_desk</source>

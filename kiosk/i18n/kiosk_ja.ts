@@ -80,6 +80,10 @@
         <translation>キオスクを終了</translation>
     </message>
     <message>
+        <source>guests_free</source>
+        <translation>ご同行の方{n}名様は会員登録なしでご一緒にどうぞ（料金はかかりません）</translation>
+    </message>
+    <message>
         <source>member_id</source>
         <translation>会員番号</translation>
     </message>
@@ -158,6 +162,10 @@
     <message>
         <source>retry_dead</source>
         <translation>送信不能分を再送</translation>
+    </message>
+    <message>
+        <source>room_until</source>
+        <translation>{room}をご利用いただけます。{time}までです</translation>
     </message>
     <message>
         <source>scan_desk</source>

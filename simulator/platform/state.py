@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import itertools
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from facility.rules.booking import (
     bookable_rooms,
     booking_refusal,
     cancellation_refusal,
+    closest_reservation,
     overlaps,
     reservation_refusal,
 )
@@ -157,9 +159,19 @@ class PlatformState:
         """A fresh pass for the member's phone, bound to a facility when the app knows which."""
         member = self.member(member_id)
         first_visit = facility_id is not None and self.facility(facility_id).facility.chain not in member.chains_visited
+        booking = self._booking_to_present(facility_id, member_id) if facility_id else None
         issued = MemberPass(member.member_id, member.plan, new_id(8), int(self.clock.now().timestamp()), PASS_LIFETIME,
-                            facility_tag(facility_id) if facility_id else None, None, display_name(member.name), first_visit)
+                            facility_tag(facility_id) if facility_id else None,
+                            booking.reservation_id if booking else None, display_name(member.name), first_visit)
         return mint(issued, self.platform_key), issued
+
+    def _booking_to_present(self, facility_id: str, member_id: int) -> Reservation | None:
+        """At a staffed meeting room the app's pass carries the member's booking there (now, or the nearest)."""
+        cfg = self.facility(facility_id)
+        if not (cfg.facility.kind.checks_in_at_reception and cfg.facility.kind.needs_reservation):
+            return None
+        rooms = [room.id for room in cfg.rooms]
+        return closest_reservation(cfg, rooms, self.reservations_at(facility_id, rooms), member_id, self.clock.now())
 
     def check_desk_code(self, code_text: str) -> DeskCode:
         """The front-desk code the phone scanned, signed by the very kiosk it names and fresh; else 403."""
@@ -189,7 +201,7 @@ class PlatformState:
             raise ApiError.not_found("bookable room", room_id)
         if member.plan not in cfg.rules.plans_admitted:
             raise ApiError.refused(Reason.PLAN_NOT_ADMITTED, 403)
-        refusal = booking_refusal(cfg.rules, starts_at, ends_at, self.clock.now())
+        refusal = booking_refusal(cfg, starts_at, ends_at, self.clock.now())
         if refusal is not None:
             raise ApiError.refused(refusal, 422)
         with self._lock:
@@ -227,17 +239,21 @@ class PlatformState:
         if door is None:
             raise ApiError.not_found("door", door_id)
         now = self.clock.now()
-        with self._lock:
-            here = [b.reservation for b in self.bookings.values()
-                    if b.facility_id == facility_id and b.reservation.room_id in door.rooms]
-        mine = sorted((r for r in here if r.member_id == member_id), key=lambda r: abs((r.starts_at - now).total_seconds()))
-        for reservation in mine:
-            if reservation_refusal(cfg, door, reservation, member_id, now) is None:
-                return reservation
-        if mine:
-            raise ApiError.refused(reservation_refusal(cfg, door, mine[0], member_id, now), 403)
-        held_by_other = any(reservation_refusal(cfg, door, r, r.member_id, now) is None for r in here)
+        here = self.reservations_at(facility_id, door.rooms)
+        mine = closest_reservation(cfg, door.rooms, here, member_id, now)
+        if mine is not None:
+            refusal = reservation_refusal(cfg, door.rooms, mine, member_id, now)
+            if refusal is None:
+                return mine
+            raise ApiError.refused(refusal, 403)
+        held_by_other = any(reservation_refusal(cfg, door.rooms, r, r.member_id, now) is None for r in here)
         raise ApiError.refused(Reason.NOT_BOOKER if held_by_other else Reason.NO_RESERVATION, 403)
+
+    def reservations_at(self, facility_id: str, rooms: Collection[str]) -> list[Reservation]:
+        """Every reservation of these rooms of a facility."""
+        with self._lock:
+            return [b.reservation for b in self.bookings.values()
+                    if b.facility_id == facility_id and b.reservation.room_id in rooms]
 
     # --- check-ins and occupancy ------------------------------------------------------------
 

@@ -1,0 +1,109 @@
+"""A staffed meeting room end to end: the kiosk keeps the bookings from the platform and admits the representative.
+
+Real parts: the kiosk's Qt app on the simulator's camera, the stand-in platform over HTTP, Mosquitto for the
+front-desk code and the change notice; the seed books room A for member 1001 (two guests) from the test's 10:30.
+"""
+
+from __future__ import annotations
+
+import gc
+from datetime import timedelta
+
+import pytest
+
+from facility.models import EntryKind
+from facility.reasons import Reason
+from facility.tokens import MemberPass, peek
+from kiosk.app import KioskApp
+from kiosk.store import KioskStore
+from simulator.camera import VirtualCamera
+from simulator.phone import AppClient, Phone
+from tests.conftest import CONFIG_DIR, bus_settings
+from tests.rulebook import MEETING
+
+
+@pytest.fixture
+def meeting_kiosk(qtbot, camera, platform, broker, tmp_path, wall_clock):
+    """The meeting room's kiosk on the test's platform and broker, its first booking sync done."""
+    cfg = MEETING.model_copy(update={
+        "platform": MEETING.platform.model_copy(update={"base_url": platform.server.url, "timeout_seconds": 2}),
+        "kiosk": MEETING.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"})})
+    app = KioskApp(cfg, camera, broker=bus_settings(broker, "lockd", "meeting-kiosk"), data_dir=tmp_path, clock=wall_clock)
+    app.start(full_screen=False)
+    qtbot.waitUntil(lambda: app.bus.connected and app.reservations.sync_count >= 1, timeout=10000)
+    yield app
+    app.stop()
+    gc.collect()
+
+
+def phone(platform, member: int) -> Phone:
+    """A member's phone on the test's platform."""
+    return Phone(member, AppClient(platform.server.url, timeout=10))
+
+
+def shown_verdict(qtbot, app: KioskApp, camera: VirtualCamera, text: str):
+    """Hold a pass to the kiosk's camera and wait for the verdict it puts up."""
+    verdicts: list = []
+    app.verdict_displayed.connect(verdicts.append)
+    camera.show(text)
+    qtbot.waitUntil(lambda: bool(verdicts), timeout=10000)
+    camera.empty()
+    return verdicts[0]
+
+
+def test_the_app_s_pass_carries_the_representative_s_booking(platform) -> None:
+    text = phone(platform, 1001).show_pass("meeting-kanda")
+    booking = peek(text, MemberPass).reservation_id
+    assert booking is not None and platform.state.bookings[booking].reservation.room_id == "room-a"
+    assert peek(phone(platform, 1001).show_pass("kaikatsu-ikebukuro"), MemberPass).reservation_id is None
+
+
+def test_the_representative_is_admitted_with_the_room_the_end_and_free_guests(qtbot, meeting_kiosk: KioskApp, camera,
+                                                                               platform) -> None:
+    verdict = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1001).show_pass("meeting-kanda"))
+    assert verdict.admitted and verdict.room == "会議室A / Room A" and verdict.companions == 2
+    page = meeting_kiosk.window.verdict.detail.text()
+    assert "会議室A / Room A" in page and "2名様" in page and verdict.ends_at.strftime("%H:%M") in page
+    meeting_kiosk.outbox.wake()
+    qtbot.waitUntil(lambda: len(platform.state.checkins_of("meeting-kanda")) == 1, timeout=10000)
+    (recorded,) = platform.state.checkins_of("meeting-kanda")
+    assert (recorded["companions"], recorded["companion_fee_yen"]) == (2, 0) and recorded["new_use"] is True
+
+
+def test_a_member_without_a_booking_here_is_refused_at_reception(qtbot, meeting_kiosk: KioskApp, camera,
+                                                                 platform) -> None:
+    verdict = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1002).show_pass("meeting-kanda"))
+    assert not verdict.admitted and verdict.reasons == (Reason.NO_RESERVATION,)
+    assert meeting_kiosk.store.checkins() == []
+
+
+def test_a_booking_made_a_moment_ago_reaches_reception_with_the_change_notice(qtbot, meeting_kiosk: KioskApp, camera,
+                                                                              platform, wall_clock) -> None:
+    synced = meeting_kiosk.reservations.sync_count
+    booked = phone(platform, 1004).book("meeting-kanda", "room-b", wall_clock.now() + timedelta(minutes=5), 60, guests=4)
+    qtbot.waitUntil(lambda: meeting_kiosk.reservations.sync_count > synced, timeout=10000)  # not the minute's schedule
+    assert meeting_kiosk.store.reservation(booked["reservation_id"]) is not None
+    verdict = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1004).show_pass("meeting-kanda"))
+    assert verdict.admitted and verdict.room == "会議室B / Room B" and verdict.companions == 4
+
+
+def test_the_desk_code_flow_answers_the_app_with_the_room(qtbot, meeting_kiosk: KioskApp, platform) -> None:
+    code, _ = meeting_kiosk.desk_code.current()
+    answer = phone(platform, 1001).scan_desk_code(code)
+    assert answer["result"] == "admitted" and answer["room"] == "会議室A / Room A" and answer["companions"] == 2
+    (kept,) = meeting_kiosk.store.checkins()
+    assert kept.kind is EntryKind.CHECK_IN and kept.reservation_id is not None and kept.companions == 2
+
+
+def test_a_kiosk_store_from_before_meeting_rooms_gains_the_new_columns(tmp_path) -> None:
+    old = KioskStore(tmp_path / "kiosk.db")
+    with old.transaction() as db:  # the check-in table as the first version made it
+        db.execute("DROP TABLE checkin")
+        db.execute("CREATE TABLE checkin (key TEXT PRIMARY KEY, member_id INTEGER NOT NULL, name TEXT NOT NULL, "
+                   "plan TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL, ends_at TEXT, checked_out_at TEXT, "
+                   "new_use INTEGER NOT NULL, pass_id TEXT, source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '')")
+        db.execute("INSERT INTO checkin VALUES ('k1', 1001, '佐藤 葵', 'corporate', '2026-11-24T10:00:00+09:00', "
+                   "'check_in', NULL, NULL, 1, 'ab', 'member_screen', '')")
+    old.close()
+    (kept,) = KioskStore(tmp_path / "kiosk.db").checkins()
+    assert kept.member_id == 1001 and kept.reservation_id is None and kept.companions == 0
