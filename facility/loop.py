@@ -1,8 +1,41 @@
-"""A background loop that waits on events, never a bare sleep: the shape of lockd's sync and the kiosk's outbox."""
+"""Background loops that cannot die silently, and the supervisor that restarts one that does anyway.
+
+A loop runs `cycle()` on its own thread and waits the seconds it returns (on an event, never a
+bare sleep). Any exception a round raises is logged with its traceback, counted, kept as the
+loop's `last_error` for the staff page, the metrics and `doctor`, and followed by a backed-off
+wait; then the loop carries on. A thread that ends all the same (a BaseException, a bug in the
+waiting itself) is found by `Supervisor.check()`, restarted and reported.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
+from dataclasses import dataclass
+
+from facility.platform import Backoff
+
+log = logging.getLogger(__name__)
+FAILURE_BACKOFF_CAP = 300.0
+
+
+@dataclass(frozen=True)
+class LoopHealth:
+    """What staff, metrics and doctor see of one loop."""
+
+    name: str
+    alive: bool
+    rounds: int
+    failures: int
+    restarts: int
+    last_error: str
+    last_ok_age: float | None  # seconds since the last round that ended well (monotonic), None if none yet
+
+    @property
+    def healthy(self) -> bool:
+        """Running, and its last round did not fail."""
+        return self.alive and not self.last_error
 
 
 class BackgroundLoop:
@@ -13,11 +46,25 @@ class BackgroundLoop:
     def __init__(self) -> None:
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread = self._new_thread()
+        self._failure_backoff = Backoff(base=1.0, cap=FAILURE_BACKOFF_CAP)
+        self.rounds = 0
+        self.failures = 0
+        self.restarts = 0
+        self.crash = ""  # the last exception a round raised ("" after a good round)
+        self._last_ok: float | None = None
 
     def cycle(self) -> float:
         """One round of work; returns how long to wait before the next."""
         raise NotImplementedError
+
+    def problem(self) -> str:
+        """What is wrong with the work itself (a platform that refuses, say), beyond a crash; "" when nothing."""
+        return ""
+
+    def _new_thread(self) -> threading.Thread:
+        """A fresh thread for the loop (a thread cannot be started twice)."""
+        return threading.Thread(target=self._run, name=self.name, daemon=True)
 
     def start(self) -> None:
         """Begin looping."""
@@ -34,6 +81,16 @@ class BackgroundLoop:
         """Do a round now rather than at the next planned time."""
         self._wake.set()
 
+    def restart(self) -> bool:
+        """Start a loop whose thread has ended (not one that was stopped); True if it was restarted."""
+        if self._thread.is_alive() or self.stopping or self._thread.ident is None:
+            return False
+        self.restarts += 1
+        log.error("loop %s had stopped; restarted (restart %d)", self.name, self.restarts)
+        self._thread = self._new_thread()
+        self._thread.start()
+        return True
+
     @property
     def alive(self) -> bool:
         """True while the loop runs."""
@@ -44,9 +101,53 @@ class BackgroundLoop:
         """True once stop() was called."""
         return self._stop.is_set()
 
+    @property
+    def last_error(self) -> str:
+        """Why the loop is not doing its work now: a crashed round, or what the work itself reports."""
+        return self.crash or self.problem()
+
+    def health(self) -> LoopHealth:
+        """The loop as staff, metrics and doctor see it."""
+        age = None if self._last_ok is None else time.monotonic() - self._last_ok
+        return LoopHealth(self.name, self.alive, self.rounds, self.failures, self.restarts, self.last_error, age)
+
     def _run(self) -> None:
-        """Round after round until stopped."""
+        """Round after round until stopped; a round that raises is reported and followed by a backed-off wait."""
         while not self._stop.is_set():
-            delay = self.cycle()
+            delay = self._round()
             self._wake.wait(delay)
             self._wake.clear()
+
+    def _round(self) -> float:
+        """One guarded round; the wait that follows it."""
+        try:
+            delay = self.cycle()
+        except Exception as exc:  # any failure of a round is reported and survived
+            self.failures += 1
+            self.crash = f"{type(exc).__name__}: {exc}"
+            log.exception("loop %s failed (failure %d); carrying on", self.name, self.failures)
+            return self._failure_backoff.next_delay()
+        self.rounds += 1
+        self.crash = ""
+        self._failure_backoff.reset()
+        self._last_ok = time.monotonic()
+        return delay
+
+
+class Supervisor:
+    """Keeps a program's loops running: restarts a dead one and says which; reports them all."""
+
+    def __init__(self, loops: list[BackgroundLoop]) -> None:
+        self.loops = [loop for loop in loops if loop is not None]
+
+    def check(self) -> list[str]:
+        """Restart every loop whose thread has ended; the names restarted."""
+        return [loop.name for loop in self.loops if loop.restart()]
+
+    def health(self) -> list[LoopHealth]:
+        """Every loop's health."""
+        return [loop.health() for loop in self.loops]
+
+    def all_alive(self) -> bool:
+        """True while every loop's thread runs (a watchdog asks this)."""
+        return all(loop.alive for loop in self.loops)

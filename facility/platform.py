@@ -1,7 +1,9 @@
 """The platform seam: an HTTPS client for the network's platform (requests), shared by kiosk and lockd.
 
 Every request has a timeout; TLS always verifies (the system CAs or the file's CA bundle);
-answers are sorted into success, worth retrying (no answer, 429, 5xx) and final refusals.
+every answer is checked against its model in facility/contract.py. Answers are sorted into
+success, worth retrying (no answer, 429, 5xx, a 2xx that is not the documented body),
+"the facility's credentials need attention" (401, 403) and final refusals.
 """
 
 from __future__ import annotations
@@ -9,11 +11,20 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import requests
+from pydantic import BaseModel, ValidationError
 
 from facility.config.models import Platform
 from facility.errors import FacilityError
+
+A = TypeVar("A", bound=BaseModel)
+CREDENTIAL_STATUSES = frozenset({401, 403})
+# Only these say the request itself is wrong (malformed, conflicting, too large, unprocessable). Anything
+# else that is not a success (404 of a facility the platform does not know yet, 405, 410...) is a
+# configuration or platform problem that may be fixed, so it is retried, never thrown away.
+FINAL_STATUSES = frozenset({400, 409, 413, 422})
 
 
 class PlatformError(FacilityError):
@@ -30,6 +41,16 @@ class PlatformError(FacilityError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.body = body or {"error": code, "message_en": message}
+
+    @property
+    def credentials(self) -> bool:
+        """True when the platform refused the facility itself (an expired or withdrawn API token): alarm, keep trying."""
+        return self.status in CREDENTIAL_STATUSES
+
+    @property
+    def final(self) -> bool:
+        """True when the platform says the request itself is wrong: sending it again can never succeed."""
+        return self.status in FINAL_STATUSES
 
 
 def backoff_delay(attempt: int, base: float = 1.0, cap: float = 300.0, at_least: float | None = None) -> float:
@@ -76,9 +97,24 @@ class PlatformClient:
             token = Path(config.api_token_file).read_text().strip()
             self.session.headers["Authorization"] = f"Bearer {token}"
 
-    def request(self, method: str, path: str, body: dict | None = None, headers: dict[str, str] | None = None,
-                **params) -> tuple[int, dict]:
-        """One call; (status, JSON) for 2xx, PlatformError otherwise."""
+    def call(self, method: str, path: str, answer: type[A], body: BaseModel | None = None,
+             headers: dict[str, str] | None = None, **params) -> A:
+        """One call whose 2xx answer must be `answer`; PlatformError otherwise (a wrong body is worth retrying)."""
+        status, content = self.exchange(method, path, body.model_dump(mode="json", exclude_none=True) if body else None,
+                                        headers, **params)
+        try:  # strict: "false" is not false, 2.7 guests are not 2, true is not reservation 1
+            return answer.model_validate_json(content or b"null", strict=True)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"]) or "the body"
+            raise PlatformError(status, "bad_answer", f"a {status} answer is not the documented {answer.__name__} "
+                                f"({where}: {problem['msg']})", retryable=True, body={
+                                    "error": "bad_answer", "message_en": "the platform answered something unexpected",
+                                    "message_ja": "プラットフォームから想定外の応答がありました"}) from None
+
+    def exchange(self, method: str, path: str, body: dict | None = None, headers: dict[str, str] | None = None,
+                 **params) -> tuple[int, bytes]:
+        """One request; (status, the raw body) for 2xx, PlatformError otherwise (call() checks the body too)."""
         try:
             response = self.session.request(method, f"{self.base_url}{path}", json=body, headers=headers,
                                             params=params or None, timeout=self.timeout)
@@ -86,16 +122,13 @@ class PlatformClient:
             raise PlatformError(0, "unreachable", type(exc).__name__, retryable=True, body={
                 "error": "unreachable", "message_en": f"the platform cannot be reached ({type(exc).__name__})",
                 "message_ja": "プラットフォームに接続できません"}) from None
-        try:
-            answer = response.json() if response.content else {}
-        except ValueError:
-            answer = {"error": "not_json"}
         if 200 <= response.status_code < 300:
-            return response.status_code, answer
+            return response.status_code, response.content
+        try:
+            content = response.json() if response.content else None
+        except ValueError:
+            content = None  # HTML from a captive portal, a proxy's error page...
+        error = content if isinstance(content, dict) else {"error": "http_error"}
         retryable = response.status_code == 429 or response.status_code >= 500
-        raise PlatformError(response.status_code, str(answer.get("error", "http_error")),
-                            str(answer.get("message_en", response.reason)), retryable, _retry_after(response), answer)
-
-    def get(self, path: str, **params) -> dict:
-        """GET and return the JSON answer."""
-        return self.request("GET", path, **params)[1]
+        raise PlatformError(response.status_code, str(error.get("error", "http_error")),
+                            str(error.get("message_en", response.reason)), retryable, _retry_after(response), error)

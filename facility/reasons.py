@@ -59,6 +59,7 @@ class Reason(Worded):
     RESERVATIONS_STALE = ("reservations_stale", "予約情報を更新できません", "Reservations could not be refreshed")
     BOOKING_TOO_EARLY = ("booking_too_early", "予約は1週間前から可能です", "Bookings open one week before the start")
     BOOKING_IN_PAST = ("booking_in_past", "開始時刻を過ぎた予約はできません", "The start time has passed")
+    TOO_MANY_GUESTS = ("too_many_guests", "ご利用人数が部屋の定員を超えています", "More people than the room holds")
     ROOM_TAKEN = ("room_taken", "その時間は予約済みです", "The room is already booked then")
     BOOKING_TOO_SHORT = ("booking_too_short", "予約時間が短すぎます", "The booking is shorter than this facility allows")
     BOOKING_OUTSIDE_HOURS = ("booking_outside_hours", "営業時間外の予約はできません",

@@ -8,21 +8,25 @@ again after the next good sync), and refusals say why.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from facility.clock import Clock
+from facility.contract import (
+    ReservationsAnswer,
+    listed_id,
+    read_reservation,
+    reservations_path,
+)
 from facility.loop import BackgroundLoop
 from facility.models import Plan, Reservation
 from facility.platform import Backoff, PlatformClient, PlatformError
 from facility.rules.calendar import local
-from facility.store import SqliteStore, add_columns
-from facility.tokens import Revocations
+from facility.store import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +35,9 @@ CREATE TABLE IF NOT EXISTS reservation (
     reservation_id INTEGER PRIMARY KEY, room_id TEXT NOT NULL, member_id INTEGER NOT NULL, plan TEXT NOT NULL,
     starts_at TEXT NOT NULL, ends_at TEXT NOT NULL, cancelled INTEGER NOT NULL, guests INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS reservation_member ON reservation (member_id);
+CREATE INDEX IF NOT EXISTS reservation_end ON reservation (ends_at);
 CREATE TABLE IF NOT EXISTS sync (
-    id INTEGER PRIMARY KEY CHECK (id = 1), cursor INTEGER NOT NULL, last_ok TEXT, revocations TEXT NOT NULL DEFAULT '{}');
+    id INTEGER PRIMARY KEY CHECK (id = 1), cursor INTEGER NOT NULL, last_ok TEXT);
 INSERT OR IGNORE INTO sync (id, cursor, last_ok) VALUES (1, 0, NULL);
 """
 _COLUMNS = "reservation_id, room_id, member_id, starts_at, ends_at, cancelled, guests, plan"
@@ -44,22 +49,6 @@ class SyncState:
 
     cursor: int
     last_ok: datetime | None
-    revocations: Revocations
-
-
-def reservation_from_answer(item: object) -> Reservation:
-    """One reservation of the platform's answer, checked field by field; TypeError or ValueError when it is not one."""
-    if not isinstance(item, dict):
-        raise TypeError("a reservation is not an object")
-    try:
-        starts, ends = datetime.fromisoformat(item["starts_at"]), datetime.fromisoformat(item["ends_at"])
-        reservation = Reservation(int(item["reservation_id"]), str(item["room_id"]), int(item["member_id"]), starts, ends,
-                                  bool(item["cancelled"]), int(item.get("guests", 0)), Plan(item["plan"]))
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"a reservation lacks or mistypes {exc}") from None
-    if starts.tzinfo is None or ends.tzinfo is None or ends <= starts or reservation.guests < 0:
-        raise ValueError(f"reservation {reservation.reservation_id} has impossible times or guests")
-    return replace(reservation, starts_at=local(starts), ends_at=local(ends))  # shown on screens in Tokyo time
 
 
 def _from_row(row: tuple) -> Reservation:
@@ -74,7 +63,6 @@ class ReservationStore(SqliteStore):
 
     def __init__(self, path: str | Path, schema: str, clock: Clock | None = None) -> None:
         super().__init__(path, schema + RESERVATION_SCHEMA, clock)
-        add_columns(self.db, "sync", {"revocations": "TEXT NOT NULL DEFAULT '{}'"})  # a store made before key revocations
 
     def reservation(self, reservation_id: int) -> Reservation | None:
         """A cached reservation."""
@@ -90,23 +78,36 @@ class ReservationStore(SqliteStore):
                                    (member_id,)).fetchall()
         return [_from_row(row) for row in rows]
 
-    def apply_changes(self, reservations: list[Reservation], cursor: int, at: datetime, revocations: Revocations) -> None:
-        """Store a sync's result: changed reservations, the new cursor, revocations (keys too), and when."""
+    def reservations_running(self, now: datetime) -> list[Reservation]:
+        """Live bookings whose time includes now (through the end index)."""
+        moment = local(now).isoformat()
+        with self._lock:
+            rows = self.db.execute(f"SELECT {_COLUMNS} FROM reservation WHERE ends_at > ? AND starts_at <= ? "
+                                   "AND cancelled = 0 ORDER BY starts_at", (moment, moment)).fetchall()
+        return [_from_row(row) for row in rows]
+
+    def apply_changes(self, reservations: list[Reservation], cursor: int, at: datetime,
+                      unreadable: list[int] | None = None) -> None:
+        """Store a sync's result: changed reservations, the new cursor, and when; a changed booking that could not
+        be read is forgotten (it admits no one until the platform lists it readably)."""
         rows = [(r.reservation_id, r.room_id, r.member_id, r.plan.value, r.starts_at.isoformat(), r.ends_at.isoformat(),
                  int(r.cancelled), r.guests) for r in reservations]
         with self.transaction() as db:
+            db.executemany("DELETE FROM reservation WHERE reservation_id = ?", [(rid,) for rid in unreadable or []])
             db.executemany("INSERT OR REPLACE INTO reservation (reservation_id, room_id, member_id, plan, starts_at, "
                            "ends_at, cancelled, guests) VALUES (?,?,?,?,?,?,?,?)", rows)
-            db.execute("UPDATE sync SET cursor = ?, last_ok = ?, revocations = ? WHERE id = 1",
-                       (cursor, at.isoformat(), json.dumps(revocations.as_answer())))
+            db.execute("UPDATE sync SET cursor = ?, last_ok = ? WHERE id = 1", (cursor, at.isoformat()))
+
+    def forget_reservations_ended_before(self, moment: datetime) -> int:
+        """Retention: drop cached reservations that ended before moment; how many."""
+        with self.transaction() as db:
+            return db.execute("DELETE FROM reservation WHERE ends_at < ?", (local(moment).isoformat(),)).rowcount
 
     def sync_state(self) -> SyncState:
-        """The cursor, the last successful sync and the cached revocations."""
+        """The cursor and the last successful sync."""
         with self._lock:
-            cursor, last_ok, revocations = self.db.execute(
-                "SELECT cursor, last_ok, revocations FROM sync WHERE id = 1").fetchone()
-        return SyncState(cursor, datetime.fromisoformat(last_ok) if last_ok else None,
-                         Revocations.from_answer(json.loads(revocations)))
+            cursor, last_ok = self.db.execute("SELECT cursor, last_ok FROM sync WHERE id = 1").fetchone()
+        return SyncState(cursor, datetime.fromisoformat(last_ok) if last_ok else None)
 
 
 class ReservationSync(BackgroundLoop):
@@ -125,9 +126,10 @@ class ReservationSync(BackgroundLoop):
         self.stale_after = stale_after
         self.on_stale_change = on_stale_change
         self.backoff = Backoff(base=1.0, cap=min(300.0, interval))
-        self.last_error = ""
+        self.failing = ""
         self._retry_after: float | None = None
         self._was_stale: bool | None = None
+        self._sync_lock = threading.Lock()  # the loop and an on-demand sync never pull at the same time
         self.synced = threading.Condition()
         self.sync_count = 0
         self.first_attempt = threading.Event()
@@ -138,35 +140,59 @@ class ReservationSync(BackgroundLoop):
 
     def cycle(self) -> float:
         """Sync, then wait for the next time (or a notice)."""
-        delay = self.interval if self.sync_once() else self._retry_delay()
-        self.first_attempt.set()
+        try:
+            delay = self.interval if self.sync_once() else self._retry_delay()
+        except Exception:
+            self._note_staleness()  # a round that crashed still raises the stale alarm in time
+            raise
+        finally:
+            self.first_attempt.set()
         return delay
+
+    def problem(self) -> str:
+        """The last sync's failure, "" after a good one."""
+        return self.failing
 
     def _retry_delay(self) -> float:
         """The back-off after a failure, honouring Retry-After."""
         return self.backoff.next_delay(self._retry_after)
 
     def sync_once(self) -> bool:
-        """One sync: reservations since the cursor and the revocations; True on success."""
-        state = self.store.sync_state()
-        try:
-            changes = self.client.get(f"/facilities/{self.facility_id}/reservations", since=state.cursor)
-            reservations = [reservation_from_answer(item) for item in changes["reservations"]]
-            revoked = Revocations.from_answer(self.client.get("/revocations"))
-            self.store.apply_changes(reservations, int(changes["cursor"]), self.clock.now(), revoked)
-        except (PlatformError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            self.last_error = str(exc)
-            self._retry_after = exc.retry_after if isinstance(exc, PlatformError) else None
-            log.warning("reservation sync failed: %s", exc)
-            self._note_staleness()
-            return False
+        """One sync of the reservations changed since the cursor; True on success."""
+        with self._sync_lock:
+            state = self.store.sync_state()
+            try:
+                changes = self.client.call("GET", reservations_path(self.facility_id), ReservationsAnswer,
+                                           since=state.cursor)
+            except PlatformError as exc:
+                self.failing = str(exc)
+                self._retry_after = exc.retry_after
+                log.warning("reservation sync failed: %s", exc)
+                self._note_staleness()
+                return False
+            readable, unreadable = self._read(changes.reservations)
+            self.store.apply_changes(readable, changes.cursor, self.clock.now(), unreadable)
         self.backoff.reset()
-        self.last_error = ""
         self._note_staleness()
         with self.synced:
             self.sync_count += 1
             self.synced.notify_all()
         return True
+
+    def _read(self, listed: list) -> tuple[list[Reservation], list[int]]:
+        """The listed bookings that read as bookings, and the ids of those that do not (reported, then forgotten)."""
+        readable, unreadable, problems = [], [], []
+        for raw in listed:
+            try:
+                readable.append(read_reservation(raw))
+            except (ValueError, OverflowError) as exc:
+                rid = listed_id(raw)
+                unreadable += [rid] if rid is not None else []
+                problems.append(f"reservation {rid if rid is not None else '?'}: {exc}".splitlines()[0])
+        for problem in problems:
+            log.error("the platform listed an unreadable booking; it admits no one: %s", problem)
+        self.failing = f"{len(problems)} unreadable booking(s) in the last sync: {problems[0]}" if problems else ""
+        return readable, unreadable
 
     def stale(self, now: datetime | None = None) -> bool:
         """True when the cache has not been refreshed within the staleness limit."""

@@ -135,6 +135,7 @@ def marker_path(db_path: Path) -> Path:
 META_SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_meta (
     id INTEGER PRIMARY KEY CHECK (id = 1), store_id TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS cache (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -219,6 +220,17 @@ class SqliteStore:
                 self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+
+    def cached(self, name: str, default: object) -> object:
+        """A value fetched from the platform earlier (keys, revocations), as it was validated then."""
+        with self._lock:
+            row = self.db.execute("SELECT value FROM cache WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def cache(self, name: str, value: object) -> None:
+        """Keep a value fetched from the platform (after validating it)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO cache (name, value) VALUES (?, ?)", (name, json.dumps(value)))
 
     def close(self) -> None:
         """Close the file."""

@@ -14,14 +14,19 @@ from PySide6.QtWidgets import QApplication
 
 from facility.clock import Clock, SystemClock
 from facility.config import FacilityConfig
+from facility.contract import OccupancyBody
+from facility.loop import LoopHealth, Supervisor
 from facility.platform import PlatformClient
 from facility.reservations import ReservationSync
+from facility.systemd import Heartbeat
 from facility.tokens import SigningKey
 from facility.topics import SiteTopics
+from facility.trustcache import TrustRefresh
 from kiosk.camera import FrameSource
 from kiosk.decoding import make_decoder
 from kiosk.desk_code import DeskCodeShow
 from kiosk.metrics import KioskMetrics
+from kiosk.occupancy import OccupancyReporter
 from kiosk.outbox import OutboxSender, OutboxStatus
 from kiosk.reception import Reception, Verdict
 from kiosk.scanner import Scanner
@@ -43,7 +48,7 @@ class KioskApp(QObject):
 
     verdict_ready = Signal(object)
     verdict_displayed = Signal(object)  # the verdict, once its page is up (same thread): demo, benchmarks
-    outbox_changed = Signal(int, int, bool, str)  # plain values: nothing Python-owned waits in Qt's queue
+    outbox_changed = Signal(int, int, bool, str, bool)  # plain values: nothing Python-owned waits in Qt's queue
 
     def __init__(self, cfg: FacilityConfig, camera: FrameSource, *, clock: Clock | None = None,
                  broker: BrokerSettings | None = None, data_dir: Path | None = None) -> None:
@@ -57,10 +62,16 @@ class KioskApp(QObject):
         self.reception = Reception(cfg, self.store, self.clock, self._tell_spent)
         self.desk_code = DeskCodeShow(cfg.facility.id, cfg.kiosk.id, cfg.kiosk.desk_code_period_seconds,
                                       SigningKey.load(cfg.kiosk.signing_key_file), self.clock)
-        self.outbox = OutboxSender(self.store, PlatformClient(cfg.platform), cfg.facility.id, self._occupancy_report,
+        platform = PlatformClient(cfg.platform)
+        self.outbox = OutboxSender(self.store, platform, self.clock,
                                    lambda status: self.outbox_changed.emit(*dataclasses.astuple(status)))
         self.outbox_status = OutboxStatus(0, 0, True, "")
+        self.trust_refresh = TrustRefresh(platform, self.store, self.clock, cfg.tokens.fetch_platform_keys)
+        self.occupancy = OccupancyReporter(platform, cfg.facility.id, self._occupancy_report)
         self.reservations = self._reservation_sync()
+        self.supervisor = Supervisor([self.outbox, self.trust_refresh, self.occupancy, self.reservations])
+        self.heartbeat = Heartbeat()
+        self.screen_error = ""
         self.camera_ok = True
         self.window = KioskWindow(cfg.facility.name)
         self.scanner = Scanner(camera, make_decoder(cfg.kiosk.decoder), self)
@@ -68,6 +79,7 @@ class KioskApp(QObject):
         self.staff = StaffActions(self)
         self.bus = self._make_bus(broker) if broker else None
         self.metrics = KioskMetrics(self)
+        self.metrics.watch_loops("kiosk", self.loop_health)
         self.tick = QTimer(self)
         self.back_home = QTimer(self)
         self.stopped = False
@@ -129,9 +141,8 @@ class KioskApp(QObject):
         """Show the window and start scanning, sending and listening."""
         self.retranslate()
         self.refresh()
-        self.outbox.start()
-        if self.reservations is not None:
-            self.reservations.start()
+        for loop in self.supervisor.loops:
+            loop.start()
         self.scanner.start()
         if self.bus is not None:
             self.bus.start()
@@ -146,9 +157,8 @@ class KioskApp(QObject):
         self.tick.stop()
         self.back_home.stop()
         self.scanner.stop()
-        self.outbox.stop()
-        if self.reservations is not None:
-            self.reservations.stop()
+        for loop in self.supervisor.loops:
+            loop.stop()
         if self.bus is not None:
             self.bus.stop()
         self.metrics.stop()
@@ -217,9 +227,22 @@ class KioskApp(QObject):
     # --- screen upkeep ---------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Every second: the desk code, vacancy and the status line."""
+        """Every second: keep the loops running, then the desk code, vacancy and the status line, then the heartbeat."""
         if self.stopped:
             return
+        for name in self.supervisor.check():
+            self.store.audit(None, self.clock.now(), "loop_restarted", None, name)
+        try:
+            self._draw()
+            self.screen_error = ""
+        except Exception as exc:  # the screen must keep going (and say so) whatever one refresh hits
+            log.exception("the reception screen could not be refreshed")
+            self.screen_error = f"{type(exc).__name__}: {exc}"
+        if self.supervisor.all_alive():  # the UI thread got here, and every loop runs: tell systemd we live
+            self.heartbeat.beat()
+
+    def _draw(self) -> None:
+        """The desk code, vacancy, the status line and, if open, the staff page."""
         text, left = self.desk_code.current()
         home = self.window.home
         home.show_code(text, left, self.desk_code.period, self.language)
@@ -235,6 +258,8 @@ class KioskApp(QObject):
         if self.store.loss is not None:
             return t("store_lost", self.language)
         status = self.outbox_status
+        if status.credentials:
+            return t("credentials", self.language, n=status.queued)
         if not status.reachable:
             return t("platform_down", self.language, n=status.queued)
         if status.dead:
@@ -264,14 +289,19 @@ class KioskApp(QObject):
         self.camera_ok = ok
         self.window.home.status.setText(self.status_text())
 
-    def _outbox_changed(self, queued: int, dead: int, reachable: bool, error: str) -> None:
+    def _outbox_changed(self, queued: int, dead: int, reachable: bool, error: str, credentials: bool) -> None:
         """The link to the platform changed."""
-        self.outbox_status = OutboxStatus(queued, dead, reachable, error)
+        self.outbox_status = OutboxStatus(queued, dead, reachable, error, credentials)
         self.window.home.status.setText(self.status_text())
 
-    def _occupancy_report(self) -> dict:
+    def _occupancy_report(self) -> OccupancyBody:
         """What the platform is told of who is in (only when it changed)."""
         occupancy = self.reception.occupancy()
         state = self.reception.vacancy()
-        return {"members_in": occupancy.members_in, "companions_in": occupancy.companions_in,
-                "vacancy": state.code if state else None}
+        return OccupancyBody(members_in=occupancy.members_in, companions_in=occupancy.companions_in,
+                             vacancy=state.code if state else None)
+
+    def loop_health(self) -> list[LoopHealth]:
+        """Every background loop, and the screen's own refresh, as staff, metrics and doctor see them."""
+        screen = LoopHealth("kiosk-screen", not self.stopped, 0, 0, 0, self.screen_error, None)
+        return [*self.supervisor.health(), screen]

@@ -14,6 +14,7 @@ import cv2
 from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, program_parser
 from facility.errors import ConfigError, ConfigProblem, FacilityError
+from facility.systemd import notify
 from kiosk.camera import FrameSource, OpenCVCamera
 from kiosk.decoding import make_decoder
 from kiosk.security import hash_pin
@@ -85,7 +86,11 @@ def run(cfg: FacilityConfig, windowed: bool) -> int:
     signal.signal(signal.SIGTERM, lambda *_: kiosk.stop())
     kiosk.start(full_screen=not windowed)
     kiosk.window.destroyed.connect(application.quit)
-    return application.exec()
+    notify("READY=1")  # Type=notify: from here the screen's heartbeat feeds WatchdogSec
+    try:
+        return application.exec()
+    finally:
+        notify("STOPPING=1")
 
 
 def main(argv: list[str] | None = None) -> int:

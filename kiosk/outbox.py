@@ -1,25 +1,30 @@
 """The outbox: every kept check-in reaches the platform exactly once, however long the platform is away.
 
 Each item keeps its idempotency key across retries; failures back off exponentially with
-jitter (honouring Retry-After); a 4xx answer other than 408 and 429 is final and the item
-becomes a dead letter that staff see. The same loop refreshes keys and revocations and
-reports occupancy.
+jitter (honouring Retry-After). What an answer means (facility/platform.py):
+- a check-in the platform recorded (the documented body) is sent;
+- no answer, 429, 5xx, a 2xx that is not the documented body: retried later;
+- 401 or 403: the facility's credentials need attention: the item stays queued, staff see
+  the alarm, nothing becomes a dead letter because of it;
+- 400, 409, 413, 422: the check-in itself is wrong: a dead letter staff see and can requeue;
+- anything else (404 of an unknown facility...): retried, and reported.
+Keys, revocations and occupancy have loops of their own (facility/trustcache.py, kiosk/occupancy.py).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from facility.clock import Clock
+from facility.contract import CheckInBody, CheckInRecorded
 from facility.loop import BackgroundLoop
 from facility.platform import PlatformClient, PlatformError, backoff_delay
-from facility.tokens import Revocations
 from kiosk.store import KioskStore, OutboxItem
 
 log = logging.getLogger(__name__)
-REFRESH_SECONDS = 60.0
+IDLE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class OutboxStatus:
     dead: int
     reachable: bool
     last_error: str
+    credentials: bool = False  # the platform refuses the facility's credentials (401/403)
 
 
 class OutboxSender(BackgroundLoop):
@@ -37,86 +43,90 @@ class OutboxSender(BackgroundLoop):
 
     name = "kiosk-outbox"
 
-    def __init__(self, store: KioskStore, client: PlatformClient, facility_id: str,
-                 occupancy_report: Callable[[], dict], on_status: Callable[[OutboxStatus], None] = lambda status: None) -> None:
+    def __init__(self, store: KioskStore, client: PlatformClient, clock: Clock,
+                 on_status: Callable[[OutboxStatus], None] = lambda status: None) -> None:
         super().__init__()
         self.store = store
         self.client = client
-        self.facility_id = facility_id
-        self.occupancy_report = occupancy_report
+        self.clock = clock
         self.on_status = on_status
         self.reachable = True
-        self.last_error = ""
-        self._next_refresh = 0.0
-        self._reported: dict | None = None
+        self.failing = ""
+        self.credentials = False
+
+    def now(self) -> float:
+        """Seconds on the injected wall clock: due times are kept in these."""
+        return self.clock.now().timestamp()
 
     def retry_dead_letters(self) -> int:
         """Staff put dead letters back in the queue (after the cause was fixed); returns how many."""
         dead = self.store.outbox("dead")
         for item in dead:
-            self.store.settle(item.key, "queued", 0, time.time(), item.last_error)
+            self.store.settle(item.key, "queued", 0, self.now(), item.last_error)
         self.wake()
         return len(dead)
 
+    def problem(self) -> str:
+        """Why check-ins are not reaching the platform now ("" when they are)."""
+        return self.failing
+
     def status(self) -> OutboxStatus:
         """The queue as staff see it."""
-        return OutboxStatus(len(self.store.outbox("queued")), len(self.store.outbox("dead")), self.reachable, self.last_error)
+        return OutboxStatus(self.store.outbox_count("queued"), self.store.outbox_count("dead"), self.reachable,
+                            self.failing, self.credentials)
 
     def cycle(self) -> float:
-        """Send what is due, refresh and report; wait until the next item is due (or a wake-up)."""
-        self._send_due()
-        self._refresh_and_report()
-        self.on_status(self.status())
+        """Send what is due and report; wait until the next item is due (or a wake-up)."""
+        try:
+            self._send_due()
+        finally:
+            self.on_status(self.status())  # a round that raised is reported too
         due = self.store.next_due()
-        return min(REFRESH_SECONDS, max(0.0, due.next_at - time.time())) if due else REFRESH_SECONDS
+        return min(IDLE_SECONDS, max(0.0, due.next_at - self.now())) if due else IDLE_SECONDS
 
     def _send_due(self) -> None:
         """Send every item that is due now, oldest first, until one fails for want of the platform."""
         while not self.stopping:
-            due = [item for item in self.store.outbox("queued") if item.next_at <= time.time()]
-            if not due or not self._send(due[0]):
+            due = self.store.next_due()
+            if due is None or due.next_at > self.now() or not self._send(due):
                 return
 
     def _send(self, item: OutboxItem) -> bool:
-        """One try; False when the platform could not be reached (stop for now)."""
+        """One try; False when sending more now would not help (stop for now)."""
         try:
-            self.client.request("POST", item.path, item.body, headers={"Idempotency-Key": item.key})
+            body = CheckInBody.model_validate(item.body)
+        except ValueError as exc:  # a kept body the contract does not allow: it can never be sent as it is
+            self._dead(item, f"not a check-in the platform accepts: {exc}")
+            return True
+        try:
+            self.client.call("POST", item.path, CheckInRecorded, body, headers={"Idempotency-Key": item.key})
         except PlatformError as exc:
             return self._failed(item, exc)
-        self.store.settle(item.key, "sent", item.attempts + 1, time.time())
-        self._note(True, "")
+        self.store.settle(item.key, "sent", item.attempts + 1, self.now())
+        self._note(True, "", credentials=False)
         return True
 
     def _failed(self, item: OutboxItem, exc: PlatformError) -> bool:
-        """Retry later, or make it a dead letter when the platform said no for good."""
+        """A dead letter only when the platform says the check-in itself is wrong; else keep it for later."""
+        if exc.final:
+            self._dead(item, str(exc))
+            self._note(True, "", credentials=False)
+            return True
         attempts = item.attempts + 1
-        if exc.retryable or exc.status == 408:
-            self.store.settle(item.key, "queued", attempts, time.time() + backoff_delay(attempts, at_least=exc.retry_after), str(exc))
-            self._note(exc.status != 0, str(exc))
-            return False
-        log.error("check-in %s refused for good: %s", item.key, exc)
-        self.store.settle(item.key, "dead", attempts, time.time(), str(exc))
-        self._note(True, str(exc))
-        return True
+        self.store.settle(item.key, "queued", attempts, self.now() + backoff_delay(attempts, at_least=exc.retry_after),
+                          str(exc))
+        if exc.credentials:
+            log.error("the platform refuses this facility's credentials (%s): check-ins stay queued", exc)
+        self._note(exc.status != 0, str(exc), credentials=exc.credentials)
+        return False
 
-    def _note(self, reachable: bool, error: str) -> None:
-        """Remember whether the platform answered."""
+    def _dead(self, item: OutboxItem, error: str) -> None:
+        """Keep a check-in the platform will never take as a dead letter for staff."""
+        log.error("check-in %s refused for good: %s", item.key, error)
+        self.store.settle(item.key, "dead", item.attempts + 1, self.now(), error)
+
+    def _note(self, reachable: bool, error: str, credentials: bool) -> None:
+        """Remember whether the platform answered, and what is wrong."""
         self.reachable = reachable
-        self.last_error = error
-
-    def _refresh_and_report(self) -> None:
-        """Every minute: fetch revocations and keys; whenever occupancy changed: report it."""
-        try:
-            if time.time() >= self._next_refresh:
-                self.store.cache("revocations", Revocations.from_answer(self.client.get("/revocations")).as_answer())
-                self.store.cache("keys", self.client.get("/keys").get("keys", []))
-                self._next_refresh = time.time() + REFRESH_SECONDS
-            report = self.occupancy_report()
-            if report != self._reported:
-                self.client.request("PUT", f"/facilities/{self.facility_id}/occupancy", report)
-                self._reported = report
-        except PlatformError as exc:
-            self._note(False, str(exc))
-        except (ValueError, TypeError, AttributeError) as exc:  # an answer that is not the documented one
-            log.warning("platform answered oddly: %s", exc)
-            self._note(False, f"unexpected answer: {exc}")
+        self.failing = error
+        self.credentials = credentials

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
-from facility.models import EntryKind, Member, Occupancy, Plan, Reservation
+from facility.models import CheckIn, EntryKind, Member, Occupancy, Plan, Reservation
 from facility.reasons import Reason
 from facility.rules.booking import closest_reservation
 from facility.rules.calendar import local
@@ -34,6 +34,8 @@ from facility.tokens import (
 )
 from facility.tokens.demo import is_demo_key
 from facility.tokens.verify import REPLAY_MARGIN
+from facility.trustcache import cached_keys, cached_revocations
+from facility.usage import starts_new_use
 from kiosk.store import KioskStore, Recorded, new_key
 
 
@@ -149,7 +151,7 @@ class Reception:
         record = Recorded(new_key(), member.member_id, member.name, member.plan, now, decision.entry,
                           decision.ends_at, None, decision.new_use, pass_id, source, note,
                           reservation.reservation_id if reservation else None, decision.companions)
-        self.store.add_checkin(db, self.cfg.facility.id, record, time.time())
+        self.store.add_checkin(db, self.cfg.facility.id, record, self.clock.now().timestamp())
 
     # --- staff actions (each audited) -----------------------------------------------------------
 
@@ -159,9 +161,11 @@ class Reception:
         member = Member(member_id, plan, name)
         decision = self._rules(member, now)
         entry = decision.entry if decision.admitted else EntryKind.CHECK_IN
-        ends = decision.ends_at if decision.admitted else visit_ends_at(self.cfg, now)
-        granted = CheckInDecision(True, entry, (), ends, (), entry is EntryKind.CHECK_IN,
-                                  reservation=decision.reservation, companions=decision.companions)
+        booking = self._reservation(member_id, None, now)  # at a meeting room: the member's own, even if refused
+        ends = decision.ends_at if decision.admitted else visit_ends_at(self.cfg, now, booking)
+        candidate = CheckIn(member_id, now, plan, entry, reservation_id=booking.reservation_id if booking else None)
+        granted = CheckInDecision(True, entry, (), ends, (), starts_new_use(self.cfg, self.history(), candidate),
+                                  reservation=booking, companions=booking.guests if booking else 0)
         with self.store.transaction() as db:
             self.store.audit(db, now, "staff_admit", member_id, ",".join(r.code for r in decision.reasons), reason)
             self._keep(db, member, granted, now, "staff", "", f"staff: {reason}")
@@ -199,10 +203,17 @@ class Reception:
     # --- state --------------------------------------------------------------------------------------
 
     def _rules(self, member: Member, now: datetime, reservation_id: int | None = None) -> CheckInDecision:
-        """The facility's rules for this member now; the history is read once for the rules and the occupancy."""
+        """The facility's rules for this member now; the history is read once for the rules and the occupancy.
+
+        At a staffed meeting room the rules judge the member's booking; a member with none while
+        someone else's booking runs is judged against that one, so they hear that only its
+        representative checks in.
+        """
         history = self.history()
-        return decide_checkin(self.cfg, member, history, self.occupancy(now, history), now,
-                              self._reservation(member.member_id, reservation_id, now))
+        booking = self._reservation(member.member_id, reservation_id, now)
+        if booking is None and self.cfg.facility.kind.needs_reservation:
+            booking = next(iter(self.store.reservations_running(now)), None)
+        return decide_checkin(self.cfg, member, history, self.occupancy(now, history), now, booking)
 
     def _reservation(self, member_id: int, reservation_id: int | None, now: datetime) -> Reservation | None:
         """At a staffed meeting room: the booking the pass names, else the member's booking that admits them now."""
@@ -233,19 +244,16 @@ class Reception:
         if not self.cfg.tokens.fetch_platform_keys:
             return self.pinned
         ring = Keyring(dict(self.pinned.keys))
-        for key in self.store.cached("keys", []):
-            if "member_pass" in key.get("purposes", []) and key.get("key_id") not in ring.keys:
-                kid = ring.trust(f"platform {key['key_id']}", base64.b64decode(key["public_key"]), {"member_pass"})
+        for key in cached_keys(self.store):
+            if "member_pass" in key.purposes and key.key_id not in ring.keys:
+                kid = ring.trust(f"platform {key.key_id}", base64.b64decode(key.public_key), {"member_pass"})
                 if is_demo_key(kid) and not self.cfg.on_loopback:
                     del ring.keys[kid]  # a platform that publishes a demo key is not trusted for it
         return ring
 
     def revocations(self) -> Revocations:
-        """Revocations cached from the platform (keys, members, passes), checked as they were cached."""
-        try:
-            return Revocations.from_answer(self.store.cached("revocations", {}))
-        except ValueError:
-            return Revocations()
+        """Revocations cached from the platform (keys, members, passes), validated when they were cached."""
+        return cached_revocations(self.store)
 
     def today(self) -> list[Recorded]:
         """Today's check-ins."""

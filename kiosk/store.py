@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from facility.clock import Clock
+from facility.contract import CheckInBody, checkins_path
 from facility.models import CheckIn, EntryKind, Plan
 from facility.reservations import ReservationStore
 from facility.rules.calendar import local
@@ -27,9 +28,9 @@ CREATE INDEX IF NOT EXISTS checkin_pass ON checkin (pass_id);
 CREATE TABLE IF NOT EXISTS outbox (
     key TEXT PRIMARY KEY, path TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
     next_at REAL NOT NULL, last_error TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_at);
 CREATE TABLE IF NOT EXISTS companion (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, fee_yen INTEGER, left_at TEXT);
-CREATE TABLE IF NOT EXISTS cache (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL, member_id INTEGER,
     reason TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
@@ -98,13 +99,13 @@ class KioskStore(ReservationStore):
             record.key, record.member_id, record.name, record.plan.value, record.at.isoformat(), record.kind.value,
             record.ends_at.isoformat() if record.ends_at else None, None, int(record.new_use), record.pass_id,
             record.source, record.note, record.reservation_id, record.companions))
-        body = {"member_id": record.member_id, "at": record.at.isoformat(), "kind": record.kind.value,
-                "plan": record.plan.value, "ends_at": record.ends_at.isoformat() if record.ends_at else None,
-                "new_use": record.new_use, "pass_id": record.pass_id, "source": record.source, "note": record.note}
-        if record.reservation_id is not None:  # a representative: one use of the booking; the guests pay nothing
-            body |= {"reservation_id": record.reservation_id, "companions": record.companions, "companion_fee_yen": 0}
+        meeting = record.reservation_id is not None  # a representative: one use of the booking; the guests pay nothing
+        body = CheckInBody(member_id=record.member_id, at=record.at, kind=record.kind, plan=record.plan,
+                           ends_at=record.ends_at, new_use=record.new_use, pass_id=record.pass_id, source=record.source,
+                           note=record.note, reservation_id=record.reservation_id,
+                           companions=record.companions if meeting else None, companion_fee_yen=0 if meeting else None)
         db.execute("INSERT INTO outbox VALUES (?,?,?,?,?,?,?,?)", (
-            record.key, f"/facilities/{facility_id}/checkins", json.dumps(body, ensure_ascii=False), "queued", 0, now, "",
+            record.key, checkins_path(facility_id), body.model_dump_json(exclude_none=True), "queued", 0, now, "",
             record.at.isoformat()))
 
     def checkins(self, since: datetime | None = None) -> list[Recorded]:
@@ -181,28 +182,22 @@ class KioskStore(ReservationStore):
         return [OutboxItem(k, p, json.loads(b), s, a, n, e) for k, p, b, s, a, n, e in rows]
 
     def next_due(self) -> OutboxItem | None:
-        """The queued item due soonest."""
-        items = self.outbox("queued")
-        return min(items, key=lambda item: item.next_at) if items else None
+        """The queued item due soonest (through the state index: sent items are never read)."""
+        with self._lock:
+            row = self.db.execute("SELECT key, path, body, state, attempts, next_at, last_error FROM outbox "
+                                  "WHERE state = 'queued' ORDER BY next_at LIMIT 1").fetchone()
+        return OutboxItem(row[0], row[1], json.loads(row[2]), *row[3:]) if row else None
+
+    def outbox_count(self, state: str) -> int:
+        """How many items are in a state (queued, dead, sent)."""
+        with self._lock:
+            return self.db.execute("SELECT COUNT(*) FROM outbox WHERE state = ?", (state,)).fetchone()[0]
 
     def settle(self, key: str, state: str, attempts: int, next_at: float, error: str = "") -> None:
         """Record a send's outcome: sent, dead, or queued again for later."""
         with self.transaction() as db:
             db.execute("UPDATE outbox SET state = ?, attempts = ?, next_at = ?, last_error = ? WHERE key = ?",
                        (state, attempts, next_at, error, key))
-
-    # --- cached platform data ---------------------------------------------------------------------
-
-    def cached(self, name: str, default: object) -> object:
-        """A value fetched from the platform earlier (keys, revocations)."""
-        with self._lock:
-            row = self.db.execute("SELECT value FROM cache WHERE name = ?", (name,)).fetchone()
-        return json.loads(row[0]) if row else default
-
-    def cache(self, name: str, value: object) -> None:
-        """Keep a value fetched from the platform."""
-        with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO cache (name, value) VALUES (?, ?)", (name, json.dumps(value)))
 
 
 def new_key() -> str:

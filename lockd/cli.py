@@ -16,11 +16,11 @@ from facility.config.check import check_config, program_parser
 from facility.config.models import Door
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.platform import PlatformClient
+from facility.systemd import notify, watchdog_period
 from lockd.acl import acl_text
 from lockd.daemon import LockDaemon
 from lockd.door import DoorHardware
 from lockd.store import AuditRow, append_offline_audit
-from lockd.systemd import notify, watchdog_period
 from messagebus import BrokerSettings
 
 log = logging.getLogger("lockd")

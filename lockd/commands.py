@@ -29,6 +29,7 @@ from facility.tokens import (
     judge_unlock_command,
 )
 from facility.topics import SiteTopics
+from facility.trustcache import cached_revocations
 from lockd.clocktrust import ClockTrust
 from lockd.failpoints import failpoint
 from lockd.junk import JunkTally
@@ -93,7 +94,7 @@ class UnlockHandler:
         if earlier is not None:
             return self._junk(door_id, Refusal(Reason.REPLAYED, "these exact bytes were decided before")), True
         now = self.clock.now()
-        revocations = self.store.sync_state().revocations
+        revocations = cached_revocations(self.store)
         screened = self._screen(message, now, revocations)
         if isinstance(screened, Refusal):
             return self._junk(door_id, screened), True

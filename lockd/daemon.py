@@ -19,11 +19,13 @@ from pathlib import Path
 from facility.clock import Clock, RealTimeScheduler, Scheduler, SystemClock
 from facility.config import FacilityConfig
 from facility.config.models import Door
+from facility.loop import Supervisor
 from facility.platform import PlatformClient
 from facility.reservations import ReservationSync
 from facility.rules.calendar import TOKYO
 from facility.tokens import Keyring, UnlockCommand
 from facility.topics import SiteTopics
+from facility.trustcache import TrustRefresh
 from lockd.clocktrust import ClockTrust
 from lockd.commands import UnlockHandler
 from lockd.door import DoorHardware
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 HardwareFactory = Callable[[Door, Scheduler], DoorHardware]
 DOOR_EVENTS_AUDITED = {"opened", "closed", "forced", "held_open", "jammed"}
 ON_DEMAND_SYNC_SECONDS = 2.0
+ON_DEMAND_WAIT_SECONDS = 1.0  # the longest one command waits for a reservation booked a moment ago
 
 
 class LockDaemon:
@@ -55,10 +58,13 @@ class LockDaemon:
         self.store = LockdStore(Path(data_dir or cfg.lockd.data_dir) / "lockd.db", self.clock)
         self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd.sync_interval_seconds,
                                     timedelta(minutes=cfg.lockd.stale_after_minutes), self._stale_changed)
+        self.trust_refresh = TrustRefresh(platform, self.store, self.clock, fetch_keys=False)
+        self.supervisor = Supervisor([self.sync, self.trust_refresh])
         self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
                                      self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale,
                                      self._refresh_for)
         self.metrics = LockdMetrics(self.sync.age_seconds)
+        self.metrics.watch_loops("lockd", self.supervisor.health)
         self.doors = {d.id: DoorController(d, hardware_for(d, self.scheduler), self.scheduler, self._door_news,
                                            self._exit_pressed) for d in cfg.doors}
         self._last_on_demand_sync = -ON_DEMAND_SYNC_SECONDS
@@ -76,6 +82,7 @@ class LockDaemon:
         for door in self.doors.values():
             door.start()
         self._resume_pulses()
+        self.trust_refresh.start()
         self.sync.start()
         # Try the platform once before listening, so a fresh cache does not refuse the first commands;
         # if it does not answer in time, lockd serves from what it has.
@@ -100,14 +107,21 @@ class LockDaemon:
             self.bus.publish(self.topics.lockd("availability"), b"offline", retain=True, timeout=2)
         self.bus.stop()
         self.sync.stop()
+        self.trust_refresh.stop()
         self.metrics.stop()
         if self._owns_scheduler:
             self.scheduler.stop()
         self.store.close()
 
     def healthy(self) -> bool:
-        """True while the loops that keep doors safe are running (the systemd watchdog asks this)."""
-        return self.sync.alive and self.bus.dispatcher_alive
+        """True while the loops that keep doors safe are running (the systemd watchdog asks this).
+
+        A background loop whose thread ended is restarted here first (and reported); only the
+        dispatcher, which no one else can restart, or a loop that will not come back, fails it.
+        """
+        for name in self.supervisor.check():
+            self._audit(AuditRow(self.clock.now().isoformat(), "", "loop_restarted", name))
+        return self.supervisor.all_alive() and self.bus.dispatcher_alive
 
     # --- commands -----------------------------------------------------------------------------
 
@@ -131,16 +145,21 @@ class LockDaemon:
             self._publish_event(door_id, "refused", False, reason=verdict.answer.get("reason", ""))
 
     def _refresh_for(self, command: UnlockCommand) -> None:
-        """An authentic command for a reservation the cache does not hold (booked a moment ago): sync once first.
+        """An authentic command for a reservation the cache does not hold (booked a moment ago): ask the sync loop.
 
-        At most one such sync every ON_DEMAND_SYNC_SECONDS, so a flood of commands cannot become
-        a flood of requests to the platform.
+        The sync runs on its own thread; the dispatcher waits for it at most ON_DEMAND_WAIT_SECONDS,
+        and at most once every ON_DEMAND_SYNC_SECONDS, so neither a hanging platform nor a flood of
+        such commands can stall the other doors.
         """
         if self.store.reservation(command.reservation_id) is not None:
             return
-        if time.monotonic() - self._last_on_demand_sync >= ON_DEMAND_SYNC_SECONDS:
-            self._last_on_demand_sync = time.monotonic()
-            self.sync.sync_once()
+        if time.monotonic() - self._last_on_demand_sync < ON_DEMAND_SYNC_SECONDS:
+            return
+        self._last_on_demand_sync = time.monotonic()
+        with self.sync.synced:
+            before = self.sync.sync_count
+            self.sync.trigger()
+            self.sync.synced.wait_for(lambda: self.sync.sync_count > before, ON_DEMAND_WAIT_SECONDS)
 
     def _resume_pulses(self) -> None:
         """Openings decided before a crash but never pulsed: pulse them if still valid, else give them up."""

@@ -19,7 +19,7 @@ from facility.config import FacilityConfig, load_config
 from facility.config.models import Door, OpeningHours, Room
 from facility.models import Plan, Reservation
 from facility.platform import PlatformClient
-from facility.tokens import Revocations, SigningKey, UnlockCommand, mint, new_id
+from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
@@ -133,7 +133,7 @@ def _book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
     now = SystemClock().now()
     rows = [Reservation(n + 1, room.id, 1, now - timedelta(hours=1), now + timedelta(hours=5), plan=Plan.CORPORATE)
             for n, room in enumerate(cfg.rooms)]
-    daemon.store.apply_changes(rows, 0, now, Revocations())
+    daemon.store.apply_changes(rows, 0, now)
 
 
 def _send_bursts(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: dict, count: int) -> list[float]:

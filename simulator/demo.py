@@ -157,7 +157,7 @@ def script(demo: Demo) -> None:
     say(f"--- {site.meeting_cfg.facility.name}: staffed meeting room ---")
     say(f"{demo._stamp()} app    佐藤 葵 booked room A with 2 guests; she arrives with them at reception")
     demo.scan_desk_code(1001, "佐藤 葵 (the representative)", site.meeting_kiosk)
-    demo.scan_desk_code(1002, "鈴木 蓮 (a member without a booking here)", site.meeting_kiosk)
+    demo.scan_desk_code(1002, "鈴木 蓮 (one of her guests, a member too)", site.meeting_kiosk)
     say("--- leaving ---")
     say(f"{demo._stamp()} door   佐藤 葵 presses the exit button inside booth-b")
     site.doors["booth-b"].press_exit_button()

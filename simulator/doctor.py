@@ -7,7 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
 from facility.config import FacilityConfig, load_config
+from facility.contract import KEYS, KeysAnswer, SettingsAnswer, settings_path
 from facility.errors import ConfigError
 from facility.platform import PlatformClient, PlatformError
 from facility.topics import SiteTopics
@@ -41,16 +45,21 @@ def check_platform(cfg: FacilityConfig, found: Findings) -> None:
     """Reach the platform and see whether it knows this facility."""
     client = PlatformClient(cfg.platform)
     try:
-        keys = client.get("/keys")["keys"]
-        client.get(f"/facilities/{cfg.facility.id}/settings")
+        keys = client.call("GET", KEYS, KeysAnswer).keys
+        client.call("GET", settings_path(cfg.facility.id), SettingsAnswer)
     except PlatformError as exc:
         if exc.status == 404:
             found.fail(f"the platform at {cfg.platform.base_url} does not know facility {cfg.facility.id!r}")
-        else:
+        elif exc.credentials:
+            found.fail(f"the platform at {cfg.platform.base_url} refuses this facility's API token ({exc}): "
+                       "renew the file named by platform.api_token_file")
+        elif exc.status == 0:
             found.fail(f"cannot reach the platform at {cfg.platform.base_url}: {exc}")
+        else:
+            found.fail(f"the platform at {cfg.platform.base_url} answers wrongly: {exc}")
         return
     found.ok(f"platform {cfg.platform.base_url} answers and knows {cfg.facility.id}")
-    published = {key["key_id"] for key in keys}
+    published = {key.key_id for key in keys}
     pinned = {key.key_id for key in cfg.tokens.trusted_keys if key.key_id}
     if pinned and not pinned & published:
         found.warn("none of the pinned keys is among the platform's published keys: check for a key rotation")
@@ -95,6 +104,37 @@ def _door_states(cfg: FacilityConfig, states: queue.Queue, found: Findings, time
             found.warn(f"door {door.id} ({door.name}): no state reported; is lockd running for this site?")
 
 
+def check_loops(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
+    """Each running program's background loops, read from its metrics endpoint (when the file enables one)."""
+    ports = {"kiosk": cfg.kiosk.metrics_port if cfg.kiosk else None, "lockd": cfg.lockd.metrics_port if cfg.lockd else None}
+    for program, port in ports.items():
+        if port is None:
+            continue
+        try:
+            text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=timeout).text
+        except requests.RequestException:
+            found.warn(f"{program}: no metrics on 127.0.0.1:{port}; is it running on this machine?")
+            continue
+        for name, loop in loop_states(text, program).items():
+            if loop["up"] == 1:
+                found.ok(f"{program} loop {name}: running ({int(loop['failures'])} failure(s), "
+                         f"{int(loop['restarts'])} restart(s) so far)")
+            else:
+                found.warn(f"{program} loop {name}: failing or stopped ({int(loop['failures'])} failure(s), "
+                           f"{int(loop['restarts'])} restart(s)); see the program's log")
+
+
+def loop_states(metrics_text: str, program: str) -> dict[str, dict[str, float]]:
+    """The loops' figures from a Prometheus text page: {loop: {"up": .., "failures": .., "restarts": ..}}."""
+    loops: dict[str, dict[str, float]] = {}
+    prefix = f"officepass_{program}_loop_"
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name.startswith(prefix):
+            for sample in family.samples:
+                loops.setdefault(sample.labels["loop"], {})[family.name[len(prefix):]] = sample.value
+    return loops
+
+
 def doctor(path: str | Path, timeout: float = 5.0) -> Findings:
     """Check the file, the platform and the broker."""
     found = Findings()
@@ -106,6 +146,7 @@ def doctor(path: str | Path, timeout: float = 5.0) -> Findings:
         return found
     found.ok(f"{path}: {cfg.facility.id} ({cfg.facility.kind.value}), {len(cfg.doors)} door(s)")
     check_platform(cfg, found)
+    check_loops(cfg, found, timeout)
     if cfg.mqtt is not None:
         check_broker(cfg, found, timeout)
     elif cfg.doors:

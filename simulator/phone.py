@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from facility.config.models import Platform
@@ -10,21 +11,25 @@ from facility.platform import PlatformClient, PlatformError
 DEFAULT_PLATFORM = "http://127.0.0.1:8710/v1"
 
 
-class AppClient(PlatformClient):
-    """The member app's calls: the platform client every program uses, with each answer's HTTP status."""
+class AppClient:
+    """The member app's calls, through the platform client every program uses, with each answer's HTTP status."""
 
     def __init__(self, base_url: str = DEFAULT_PLATFORM, timeout: float = 10.0) -> None:
-        super().__init__(Platform(base_url=base_url, timeout_seconds=timeout))
+        self.platform = PlatformClient(Platform(base_url=base_url, timeout_seconds=timeout))
+        self.base_url = self.platform.base_url
 
     def call(self, method: str, path: str, body: dict | None = None, answers: tuple[int, ...] = (), **params) -> dict:
         """One request; the JSON answer with its status. A 2xx is an answer, and so is any status in `answers`
         (a door that did not answer: 504); anything else raises PlatformError with the platform's words."""
         try:
-            status, answer = self.request(method, path, body, **params)
+            status, raw = self.platform.exchange(method, path, body, **params)
+            answer = json.loads(raw) if raw else {}
         except PlatformError as refused:
             if refused.status not in answers:
                 raise
             status, answer = refused.status, refused.body
+        if not isinstance(answer, dict):
+            raise PlatformError(status, "bad_answer", "the answer is not a JSON object", retryable=True)
         return answer | {"status": status}
 
     def add_member(self, name: str, plan: str) -> dict:

@@ -37,7 +37,8 @@ def test_headless_demo_runs_to_its_summary_with_nothing_lost() -> None:
     summary = json.loads(out)
     assert summary["lost"] == 0 and summary["check_ins_queued"] == 0
     assert summary["check_ins"]["admitted"] == 4 and summary["check_ins"]["shown_again"] == 1
-    assert summary["check_ins"]["refused"] == {"expired": 1, "wrong_facility": 1, "unknown_key": 1, "no_reservation": 1}
+    assert summary["check_ins"]["refused"] == {"expired": 1, "wrong_facility": 1, "unknown_key": 1,
+                                                "not_representative": 1}
     assert summary["unlocks"] == {"opened": 3, "refused": {"not_booker": 1, "reservation_cancelled": 1}}
     assert summary["door_alarms"] == {"forced": 1}
     assert "scanned the front-desk code: ADMITTED" in narration and "taps unlock at meeting-1: REFUSED" in narration

@@ -70,10 +70,13 @@ def test_the_representative_is_admitted_with_the_room_the_end_and_free_guests(qt
     assert (recorded["companions"], recorded["companion_fee_yen"]) == (2, 0) and recorded["new_use"] is True
 
 
-def test_a_member_without_a_booking_here_is_refused_at_reception(qtbot, meeting_kiosk: KioskApp, camera,
-                                                                 platform) -> None:
+def test_a_guest_who_is_a_member_is_told_to_come_in_with_the_representative(qtbot, meeting_kiosk: KioskApp, camera,
+                                                                              platform, wall_clock) -> None:
     verdict = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1002).show_pass("meeting-kanda"))
-    assert not verdict.admitted and verdict.reasons == (Reason.NO_RESERVATION,)
+    assert not verdict.admitted and verdict.reasons == (Reason.NOT_REPRESENTATIVE,)
+    wall_clock.shift(3 * 3600)  # the booking is over: now nobody's booking runs
+    later = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1002).show_pass("meeting-kanda"))
+    assert not later.admitted and later.reasons == (Reason.NO_RESERVATION,)
     assert meeting_kiosk.store.checkins() == []
 
 

@@ -22,7 +22,6 @@ from facility.rules.capacity import Vacancy
 from facility.rules.checkin import decide_checkin
 from facility.rules.companions import companion_fee
 from facility.rules.desk import DeskCheckDue
-from facility.tokens import Revocations
 from facility.usage import uses_on
 from kiosk.reception import Reception
 from kiosk.store import KioskStore
@@ -63,7 +62,7 @@ def meeting_desk(tmp_path: Path, moment: str, guests: int = 2, **booking) -> tup
               "starts_at": at(f"{TUESDAY} 10:00"), "ends_at": at(f"{TUESDAY} 12:00"), "guests": guests,
               "plan": Plan.CORPORATE} | booking
     reservation = Reservation(**fields)
-    desk.store.apply_changes([reservation], 1, clock.now(), Revocations())
+    desk.store.apply_changes([reservation], 1, clock.now())
     return desk, reservation
 
 

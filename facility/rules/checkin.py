@@ -100,7 +100,8 @@ def _representative(cfg: FacilityConfig, member: Member, reservation: Reservatio
     if new_use and over_daily_limit(cfg, history, member.member_id, now):
         return CheckInDecision(False, entry, (Reason.DAILY_LIMIT,))
     checks = () if back else desk_checks_due(cfg.desk_checks, member)
-    return CheckInDecision(True, entry, (), reservation.ends_at, checks, new_use, None, reservation, reservation.guests)
+    ends = visit_ends_at(cfg, now, reservation)  # the booking's end, or closing if the hours changed since
+    return CheckInDecision(True, entry, (), ends, checks, new_use, None, reservation, reservation.guests)
 
 
 def _re_entry(cfg: FacilityConfig, member: Member, running: CheckIn, open_now: bool,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from facility.config.schema import FacilityConfig
-from facility.models import CheckIn
+from facility.models import CheckIn, Reservation
 from facility.rules.calendar import local
 from facility.rules.hours import closes_at
 from facility.usage import member_uses_on
@@ -17,12 +17,13 @@ def running_visit(history: Sequence[CheckIn], member_id: int, now: datetime) -> 
     return next((c for c in reversed(history) if c.member_id == member_id and c.active_at(now)), None)
 
 
-def visit_ends_at(cfg: FacilityConfig, start: datetime) -> datetime | None:
-    """When a visit starting now ends: its time limit or closing, whichever is first; None if neither."""
+def visit_ends_at(cfg: FacilityConfig, start: datetime, booking: Reservation | None = None) -> datetime | None:
+    """When a visit starting now ends: its time limit (or its booking's end) or closing, whichever is first;
+    None if neither."""
     closing = closes_at(cfg.hours, start)
     limit = cfg.rules.time_limit_minutes
     by_limit = start + timedelta(minutes=limit) if limit is not None else None
-    ends = [moment for moment in (by_limit, closing) if moment is not None]
+    ends = [moment for moment in (booking.ends_at if booking else by_limit, closing) if moment is not None]
     return min(ends) if ends else None
 
 

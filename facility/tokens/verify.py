@@ -57,25 +57,6 @@ class Revocations:
         """True when the member or this very token has been withdrawn (keys are checked before the signature)."""
         return token.member_id in self.member_ids or token.token_id in self.pass_ids
 
-    @classmethod
-    def from_answer(cls, body: object) -> Revocations:
-        """The platform's revocations answer, checked field by field; ValueError when it is not that answer."""
-        if not isinstance(body, dict):
-            raise ValueError(f"revocations: expected an object, got {type(body).__name__}")  # noqa: TRY004 (one error type for an odd answer)
-        keys, members, passes = (body.get(name, []) for name in ("key_ids", "member_ids", "pass_ids"))
-        if not (isinstance(keys, list) and all(isinstance(k, str) and len(k) == 8 for k in keys)):
-            raise ValueError("revocations: key_ids must be a list of 8-digit hex key ids")
-        if not (isinstance(members, list) and all(isinstance(m, int) and not isinstance(m, bool) for m in members)):
-            raise ValueError("revocations: member_ids must be a list of integers")
-        if not (isinstance(passes, list) and all(isinstance(p, str) for p in passes)):
-            raise ValueError("revocations: pass_ids must be a list of hex strings")
-        return cls(frozenset(k.lower() for k in keys), frozenset(members), frozenset(bytes.fromhex(p) for p in passes))
-
-    def as_answer(self) -> dict:
-        """The revocations as the platform sends them (and the programs cache them)."""
-        return {"key_ids": sorted(self.key_ids), "member_ids": sorted(self.member_ids),
-                "pass_ids": sorted(p.hex() for p in self.pass_ids)}
-
 
 NO_REVOCATIONS = Revocations()
 

@@ -6,7 +6,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from facility.contract import BookingBody, CheckInBody, OccupancyBody, RevocationsAnswer
 from facility.models import Plan
 from simulator.platform.errors import ApiError
 from simulator.platform.faults import Fault
@@ -29,6 +33,7 @@ class Request:
 
 
 Answer = tuple[int, dict]
+M = TypeVar("M", bound=BaseModel)
 
 
 def need(body: dict | None, name: str, kind: type) -> object:
@@ -49,6 +54,16 @@ def moment(body: dict | None, name: str) -> datetime:
     if value.tzinfo is None:
         raise ApiError.bad_request(f"field {name!r} needs a UTC offset, e.g. +09:00")
     return value
+
+
+def valid(model: type[M], body: dict | None) -> M:
+    """The body as the contract's model; 400 naming the first wrong field otherwise."""
+    try:
+        return model.model_validate(body or {})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "body"
+        raise ApiError.bad_request(f"{where}: {problem['msg']}") from None
 
 
 class PlatformApi:
@@ -102,7 +117,7 @@ class PlatformApi:
 
     def revocations(self, request: Request) -> Answer:
         """Members and passes withdrawn."""
-        return 200, self.state.revocations().as_answer()
+        return 200, RevocationsAnswer.of(self.state.revocations()).model_dump(mode="json")
 
     def revoke(self, request: Request) -> Answer:
         """Withdraw a member, a pass or a signing key (technician)."""
@@ -139,17 +154,16 @@ class PlatformApi:
 
     def occupancy(self, request: Request) -> Answer:
         """A kiosk reports who is in."""
-        need(request.body, "members_in", int)
-        return 200, self.state.set_occupancy(request.params["facility"], request.body)
+        report = valid(OccupancyBody, request.body)
+        return 200, self.state.set_occupancy(request.params["facility"], report.model_dump(mode="json"))
 
     def post_checkin(self, request: Request) -> Answer:
         """Record a check-in once per Idempotency-Key."""
         key = request.headers.get("idempotency-key", "")
         if not 8 <= len(key) <= 100:
             raise ApiError.bad_request("an Idempotency-Key header of 8 to 100 characters is required")
-        need(request.body, "member_id", int)
-        moment(request.body, "at")
-        return self.state.record_checkin(request.params["facility"], key, request.body)
+        valid(CheckInBody, request.body)
+        return self.state.record_checkin(request.params["facility"], key, request.body or {})
 
     def list_checkins(self, request: Request) -> Answer:
         """Every check-in recorded for a facility."""
@@ -181,9 +195,8 @@ class PlatformApi:
 
     def book(self, request: Request) -> Answer:
         """Book a room; the site's doors are told at once."""
-        body = request.body
-        record = self.state.book(need(body, "member_id", int), need(body, "facility_id", str), need(body, "room_id", str),
-                                 moment(body, "starts_at"), moment(body, "ends_at"), int((body or {}).get("guests", 0)))
+        body = valid(BookingBody, request.body)
+        record = self.state.book(body.member_id, body.facility_id, body.room_id, body.starts_at, body.ends_at, body.guests)
         request.after.append(lambda: self.service.announce_reservations(record.facility_id))
         return 201, record.public()
 
@@ -223,5 +236,5 @@ class PlatformApi:
             request.after.append(lambda: self.control.go_unreachable(float(seconds)))
         else:
             self.control.faults.set(fault, body.get("count"), int(body.get("retry_after", 1)),
-                                    float(body.get("hang_seconds", 30)))
+                                    float(body.get("hang_seconds", 30)), int(body.get("status", 200)))
         return 200, {"mode": fault.value}

@@ -16,6 +16,9 @@ class Fault(str, Enum):
     HANG = "hang"
     DROP_AFTER_COMMIT = "drop_after_commit"
     UNREACHABLE = "unreachable"
+    NOT_AN_OBJECT = "not_an_object"  # JSON `[]` instead of the documented object, with `status` (default 200)
+    HTML = "html"  # a captive portal's HTML page with `status` (default 200)
+    UNAUTHORIZED = "unauthorized"  # 401: the facility's API token expired
 
 
 @dataclass
@@ -26,11 +29,12 @@ class FaultSetting:
     remaining: int | None = None
     retry_after: int = 1
     hang_seconds: float = 30.0
+    status: int = 200
 
     def public(self) -> dict:
         """The setting as the admin endpoint shows it."""
         return {"mode": self.fault.value, "remaining": self.remaining, "retry_after": self.retry_after,
-                "hang_seconds": self.hang_seconds}
+                "hang_seconds": self.hang_seconds, "status": self.status}
 
 
 class FaultSwitches:
@@ -41,10 +45,11 @@ class FaultSwitches:
         self._lock = threading.Lock()
         self.released = threading.Event()
 
-    def set(self, fault: Fault, count: int | None = None, retry_after: int = 1, hang_seconds: float = 30.0) -> None:
+    def set(self, fault: Fault, count: int | None = None, retry_after: int = 1, hang_seconds: float = 30.0,
+            status: int = 200) -> None:
         """Turn a fault on, for count requests or until cleared."""
         with self._lock:
-            self._setting = FaultSetting(fault, count, retry_after, hang_seconds)
+            self._setting = FaultSetting(fault, count, retry_after, hang_seconds, status)
             self.released.clear()
 
     def clear(self) -> None:
@@ -63,7 +68,8 @@ class FaultSwitches:
                 current.remaining -= 1
                 if current.remaining <= 0:
                     self._setting = FaultSetting()
-            return FaultSetting(current.fault, current.remaining, current.retry_after, current.hang_seconds)
+            return FaultSetting(current.fault, current.remaining, current.retry_after, current.hang_seconds,
+                                current.status)
 
     @property
     def setting(self) -> FaultSetting:

@@ -83,11 +83,15 @@ def _parse(handler: BaseHTTPRequestHandler) -> Request:
     return Request(handler.command, url.path.rstrip("/") or "/", dict(parse_qsl(url.query)), headers, body)
 
 
-def _respond(handler: BaseHTTPRequestHandler, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
-    """Write a JSON answer."""
-    data = json.dumps(body, ensure_ascii=False).encode()
+CAPTIVE_PORTAL = b"<!DOCTYPE html><html><head><title>Wi-Fi login</title></head><body>Please log in</body></html>"
+
+
+def _respond(handler: BaseHTTPRequestHandler, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+    """Write a JSON answer (bytes are written as an HTML page, as a captive portal would)."""
+    html = isinstance(body, bytes)
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
     handler.send_response(status)
-    handler.send_header("Content-Type", "application/json; charset=utf-8")
+    handler.send_header("Content-Type", "text/html; charset=utf-8" if html else "application/json; charset=utf-8")
     handler.send_header("Content-Length", str(len(data)))
     for name, value in (headers or {}).items():
         handler.send_header(name, value)
@@ -190,6 +194,13 @@ class PlatformServer:
         if fault is Fault.HANG:
             self.faults.released.wait(setting.hang_seconds)
             return _drop(handler)
+        if fault is Fault.NOT_AN_OBJECT:
+            return _respond(handler, setting.status, [])
+        if fault is Fault.HTML:
+            return _respond(handler, setting.status, CAPTIVE_PORTAL)
+        if fault is Fault.UNAUTHORIZED:
+            return _respond(handler, 401, {"error": "unauthorized", "message_en": "the API token has expired",
+                                           "message_ja": "APIトークンの有効期限が切れています"})
         status, body = self._answer(request)
         if fault is Fault.DROP_AFTER_COMMIT:
             _drop(handler)  # committed, but the caller never hears so

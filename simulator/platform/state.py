@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
+from facility.contract import ReservationItem
 from facility.models import Plan, Reservation
 from facility.reasons import Reason
 from facility.rules.booking import (
@@ -68,10 +69,7 @@ class BookingRecord:
 
     def public(self) -> dict:
         """The reservation as the API shows it."""
-        r = self.reservation
-        return {"reservation_id": r.reservation_id, "facility_id": self.facility_id, "room_id": r.room_id,
-                "member_id": r.member_id, "plan": r.plan.value, "starts_at": r.starts_at.isoformat(),
-                "ends_at": r.ends_at.isoformat(), "cancelled": r.cancelled, "guests": r.guests, "version": self.version}
+        return ReservationItem.of(self.facility_id, self.reservation, self.version).model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -201,6 +199,9 @@ class PlatformState:
             raise ApiError.not_found("bookable room", room_id)
         if member.plan not in cfg.rules.plans_admitted:
             raise ApiError.refused(Reason.PLAN_NOT_ADMITTED, 403)
+        room = cfg.room(room_id)
+        if room is not None and guests + 1 > room.capacity:
+            raise ApiError.refused(Reason.TOO_MANY_GUESTS, 422)
         refusal = booking_refusal(cfg, starts_at, ends_at, self.clock.now())
         if refusal is not None:
             raise ApiError.refused(refusal, 422)

@@ -24,6 +24,7 @@ from facility.errors import ConfigError
 from facility.platform import PlatformClient
 from facility.reasons import Reason
 from facility.tokens import SigningKey, mint, new_id
+from facility.trustcache import TrustRefresh
 from kiosk.app import KioskApp
 from kiosk.outbox import OutboxSender
 from kiosk.store import KioskStore
@@ -57,11 +58,11 @@ def refused(answer: dict, reason: Reason) -> bool:
 
 def test_a_revoked_signing_key_opens_nothing_online_or_from_the_cache(site) -> None:
     client = PlatformClient(H1T.platform.model_copy(update={"base_url": site.platform.server.url}))
-    client.request("POST", "/revocations", {"key_id": PLATFORM_KEY.key_id})
-    assert site.daemon.sync.sync_once()
+    client.exchange("POST", "/revocations", {"key_id": PLATFORM_KEY.key_id})
+    assert site.daemon.trust_refresh.refresh()
     assert refused(site.send(site.command()), Reason.KEY_REVOKED)
     site.platform.server.go_unreachable()
-    assert not site.daemon.sync.sync_once()  # offline now: the cached list still holds the key
+    assert not site.daemon.trust_refresh.refresh()  # offline now: the cached list still holds the key
     assert refused(site.send(site.command()), Reason.KEY_REVOKED)
     assert site.pulses() == 0
 
@@ -71,8 +72,7 @@ def test_a_pass_signed_by_a_revoked_key_is_refused_at_the_kiosk_online_and_offli
         update={"base_url": offline_platform.server.url, "timeout_seconds": 1})})
     desk = reception(cfg, tmp_path, MONDAY_MORNING)
     offline_platform.state.revoke(key_id=PLATFORM_KEY.key_id)
-    outbox = OutboxSender(desk.store, PlatformClient(cfg.platform), cfg.facility.id, dict)
-    outbox.cycle()  # fetches and caches the revocations
+    assert TrustRefresh(PlatformClient(cfg.platform), desk.store, desk.clock, fetch_keys=True).refresh()
     now = desk.clock.now().timestamp()
     assert desk.present(member_pass(cfg, at=now)).reasons == (Reason.KEY_REVOKED,)
     offline_platform.stop()  # the platform is gone: the cached list is used
@@ -144,7 +144,7 @@ def test_the_platform_counts_a_pass_once_and_the_second_kiosk_gets_a_dead_letter
         assert desk.present(text).admitted
     for desk in desks:
         due_now(desk.store)
-        OutboxSender(desk.store, PlatformClient(cfg.platform), cfg.facility.id, dict).cycle()
+        OutboxSender(desk.store, PlatformClient(cfg.platform), desk.clock).cycle()
     recorded = offline_platform.state.checkins_of(cfg.facility.id)
     assert len(recorded) == 1  # one use billed
     dead = desks[1].store.outbox("dead")

@@ -75,8 +75,7 @@ def test_a_day_without_the_platform_then_every_check_in_arrives_once(tmp_path, o
             status[0] = latest
             changed.notify_all()
 
-    outbox = OutboxSender(desk.store, client, KAIKATSU.facility.id, lambda: {"members_in": desk.occupancy().members_in},
-                          report)
+    outbox = OutboxSender(desk.store, client, desk.clock, report)
     outbox.start()
     try:
         for member in range(240):  # a member every four minutes from 8:00 to 24:00; when it is full, some are refused
@@ -87,6 +86,8 @@ def test_a_day_without_the_platform_then_every_check_in_arrives_once(tmp_path, o
         assert len(desk.store.outbox("queued")) == len(kept) >= 150
         offline_platform.server.restore()
         due_now(desk.store)
+        with changed:
+            status[0] = None  # only a report after the platform came back counts
         outbox.wake()
         with changed:
             assert changed.wait_for(lambda: status[0] is not None and status[0].queued == 0 and status[0].reachable, 60)

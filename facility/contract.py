@@ -1,0 +1,256 @@
+"""The platform's HTTP contract as the facility edge uses it: every path and every body (docs/platform-api.md).
+
+The kiosk, lockd, the doctor, the stand-in platform and the tests all speak through these
+models, and docs/platform-openapi.yaml is checked against them (tests/test_contract.py). An
+answer is validated before anything uses it: a 2xx whose body is not the documented one is a
+failure to retry, never a success. Answers ignore fields they do not know (the platform may
+grow); bodies the edge sends are exact.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from facility.models import EntryKind, Plan, Reservation
+from facility.rules.calendar import local
+from facility.tokens import Revocations
+
+# --- paths (relative to the facility file's platform.base_url, which ends in /v1) ------------------
+
+KEYS = "/keys"
+REVOCATIONS = "/revocations"
+MEMBERS = "/members"
+RESERVATIONS = "/reservations"
+DESK_CHECKINS = "/desk-checkins"
+
+
+def settings_path(facility_id: str) -> str:
+    """A facility's public settings."""
+    return f"/facilities/{facility_id}/settings"
+
+
+def reservations_path(facility_id: str) -> str:
+    """A facility's reservations changed since a cursor (`?since=N`)."""
+    return f"/facilities/{facility_id}/reservations"
+
+
+def checkins_path(facility_id: str) -> str:
+    """Where a kiosk records a check-in (POST, with an Idempotency-Key)."""
+    return f"/facilities/{facility_id}/checkins"
+
+
+def occupancy_path(facility_id: str) -> str:
+    """Where a kiosk reports who is in (PUT)."""
+    return f"/facilities/{facility_id}/occupancy"
+
+
+def unlock_path(facility_id: str, door_id: str) -> str:
+    """Where a member's phone asks to open a door."""
+    return f"/facilities/{facility_id}/doors/{door_id}/unlock"
+
+
+# --- field types -------------------------------------------------------------------------------------
+
+
+def _hex(text: str) -> str:
+    """Lower-case hex digits, or a ValueError."""
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        raise ValueError("not hex digits") from None
+    return text.lower()
+
+
+def _base64_key(text: str) -> str:
+    """A raw 32-byte Ed25519 public key in base64, or a ValueError."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64") from None
+    if len(raw) != 32:
+        raise ValueError("an Ed25519 public key is 32 bytes")
+    return text
+
+
+KeyId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}$"), AfterValidator(str.lower)]
+HexId = Annotated[str, Field(min_length=2, max_length=64), AfterValidator(_hex)]
+PublicKey = Annotated[str, AfterValidator(_base64_key)]
+MemberId = Annotated[int, Field(ge=1)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class Answer(BaseModel):
+    """A body the platform sends: checked field by field, fields it adds later are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=False)
+
+
+class Body(BaseModel):
+    """A body the edge sends: exactly these fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ErrorAnswer(Answer):
+    """Any refusal: a stable code and the words in both languages."""
+
+    error: str
+    message_en: str = ""
+    message_ja: str = ""
+
+
+# --- keys and revocations ----------------------------------------------------------------------------
+
+
+class PublishedKey(Answer):
+    """One of the platform's public keys and what it signs."""
+
+    key_id: KeyId
+    public_key: PublicKey
+    purposes: list[str]
+
+
+class KeysAnswer(Answer):
+    """GET /keys."""
+
+    keys: list[PublishedKey]
+
+
+class RevocationsAnswer(Answer):
+    """GET /revocations: what the platform has withdrawn."""
+
+    key_ids: list[KeyId] = []
+    member_ids: list[MemberId] = []
+    pass_ids: list[HexId] = []
+
+    def revocations(self) -> Revocations:
+        """As the verifier uses them."""
+        return Revocations(frozenset(self.key_ids), frozenset(self.member_ids),
+                           frozenset(bytes.fromhex(p) for p in self.pass_ids))
+
+    @classmethod
+    def of(cls, revocations: Revocations) -> RevocationsAnswer:
+        """The answer that says these revocations (the stand-in platform; the programs' caches)."""
+        return cls(key_ids=sorted(revocations.key_ids), member_ids=sorted(revocations.member_ids),
+                   pass_ids=sorted(p.hex() for p in revocations.pass_ids))
+
+
+# --- reservations -----------------------------------------------------------------------------------
+
+
+class ReservationItem(Answer):
+    """One reservation as the platform lists it."""
+
+    reservation_id: Annotated[int, Field(ge=1, lt=2**63)]
+    facility_id: str | None = None
+    room_id: Annotated[str, Field(min_length=1, max_length=40)]
+    member_id: MemberId
+    plan: Plan
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    cancelled: bool
+    guests: Count = 0
+    version: int | None = None
+
+    def reservation(self) -> Reservation:
+        """As the rules use it, in Tokyo time; ValueError for a booking that ends before it starts."""
+        if self.ends_at <= self.starts_at:
+            raise ValueError(f"reservation {self.reservation_id} ends before it starts")
+        return Reservation(self.reservation_id, self.room_id, self.member_id, local(self.starts_at), local(self.ends_at),
+                           self.cancelled, self.guests, self.plan)
+
+    @classmethod
+    def of(cls, facility_id: str, reservation: Reservation, version: int) -> ReservationItem:
+        """How the platform lists a reservation."""
+        r = reservation
+        return cls(reservation_id=r.reservation_id, facility_id=facility_id, room_id=r.room_id, member_id=r.member_id,
+                   plan=r.plan, starts_at=r.starts_at, ends_at=r.ends_at, cancelled=r.cancelled, guests=r.guests,
+                   version=version)
+
+
+class ReservationsAnswer(Answer):
+    """GET /facilities/{facility}/reservations?since=N; each item is read on its own (read_reservation)."""
+
+    cursor: Count
+    reservations: list[Any]  # one unreadable booking must not keep every other change from the doors
+
+
+def read_reservation(raw: object) -> Reservation:
+    """One listed reservation, strictly; ValueError (or OverflowError for an impossible date) when it is not one."""
+    return ReservationItem.model_validate_json(json.dumps(raw), strict=True).reservation()
+
+
+def listed_id(raw: object) -> int | None:
+    """The reservation id of a listed item that could not be read, when at least that is readable."""
+    rid = raw.get("reservation_id") if isinstance(raw, dict) else None
+    return rid if isinstance(rid, int) and not isinstance(rid, bool) and 1 <= rid < 2**63 else None
+
+
+class BookingBody(Body):
+    """POST /reservations (a member's phone): book a room."""
+
+    member_id: MemberId
+    facility_id: Annotated[str, Field(min_length=1, max_length=40)]
+    room_id: Annotated[str, Field(min_length=1, max_length=40)]
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    guests: Annotated[int, Field(ge=0, le=100)] = 0
+
+
+# --- check-ins and occupancy ----------------------------------------------------------------------
+
+
+class CheckInBody(Body):
+    """POST /facilities/{facility}/checkins: one kept check-in (the idempotency key travels as a header)."""
+
+    member_id: MemberId
+    at: AwareDatetime
+    kind: EntryKind = EntryKind.CHECK_IN
+    plan: Plan = Plan.INDIVIDUAL_PREMIUM
+    ends_at: AwareDatetime | None = None
+    new_use: bool = True
+    pass_id: str = ""
+    source: str = "member_screen"
+    note: str = ""
+    reservation_id: int | None = None  # a staffed meeting room's representative: one use of the booking
+    companions: Count | None = None  # and the guests who came along
+    companion_fee_yen: Count | None = None
+
+
+class CheckInRecorded(Answer):
+    """The platform has the check-in (201 the first time, 200 with the same body for the same key)."""
+
+    checkin_id: int
+    idempotency_key: str
+    recorded_at: AwareDatetime
+
+
+class OccupancyBody(Body):
+    """PUT /facilities/{facility}/occupancy: who is in now."""
+
+    members_in: Count
+    companions_in: Count = 0
+    vacancy: str | None = None
+
+
+class OccupancyAnswer(Answer):
+    """The report as the platform stored it."""
+
+    members_in: Count
+    received_at: AwareDatetime
+
+
+# --- settings (the doctor reads them) ---------------------------------------------------------------
+
+
+class SettingsAnswer(Answer):
+    """GET /facilities/{facility}/settings: the public part of the facility file."""
+
+    facility: dict
+    hours: dict
+    rules: dict

@@ -1,0 +1,87 @@
+"""What a site trusts and distrusts from the platform: revocations (and, where allowed, published keys).
+
+One loop fetches them for the kiosk and for lockd, validates them against the contract and keeps
+them in the program's store, so a check made while the platform is away uses the last good list.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from facility.clock import Clock
+from facility.contract import (
+    KEYS,
+    REVOCATIONS,
+    KeysAnswer,
+    PublishedKey,
+    RevocationsAnswer,
+)
+from facility.loop import BackgroundLoop
+from facility.platform import Backoff, PlatformClient, PlatformError
+from facility.store import SqliteStore
+from facility.tokens import Revocations
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 60.0
+
+
+def cached_revocations(store: SqliteStore) -> Revocations:
+    """The revocations last fetched (validated when kept); none before the first fetch."""
+    try:
+        return RevocationsAnswer.model_validate(store.cached("revocations", {})).revocations()
+    except ValueError as exc:  # only a hand-edited store gets here: say so loudly, keep checking signatures
+        log.error("the cached revocations are unreadable (%s); refetching", exc)
+        return Revocations()
+
+
+def cached_keys(store: SqliteStore) -> list[PublishedKey]:
+    """The platform's published keys last fetched (validated when kept; kept as a list, as earlier versions did)."""
+    try:
+        return KeysAnswer.model_validate({"keys": store.cached("keys", [])}).keys
+    except ValueError as exc:
+        log.error("the cached platform keys are unreadable (%s); trusting the pinned keys only", exc)
+        return []
+
+
+class TrustRefresh(BackgroundLoop):
+    """Every minute (and on demand): the platform's revocations, and its keys when the facility trusts them."""
+
+    name = "trust-refresh"
+
+    def __init__(self, client: PlatformClient, store: SqliteStore, clock: Clock, fetch_keys: bool,
+                 interval: float = REFRESH_SECONDS) -> None:
+        super().__init__()
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.fetch_keys = fetch_keys
+        self.interval = interval
+        self.backoff = Backoff(base=1.0, cap=min(300.0, interval))
+        self.failing = ""
+        self.last_ok: datetime | None = None
+
+    def cycle(self) -> float:
+        """Refresh, then wait for the next time."""
+        return self.interval if self.refresh() else self.backoff.next_delay()
+
+    def problem(self) -> str:
+        """The last refresh's failure, "" after a good one."""
+        return self.failing
+
+    def refresh(self) -> bool:
+        """Fetch and keep the lists; True when both came back as documented."""
+        try:
+            revoked = self.client.call("GET", REVOCATIONS, RevocationsAnswer)
+            keys = self.client.call("GET", KEYS, KeysAnswer) if self.fetch_keys else None
+        except PlatformError as exc:
+            self.failing = str(exc)
+            log.warning("revocations and keys not refreshed: %s", exc)
+            return False
+        self.store.cache("revocations", revoked.model_dump(mode="json"))
+        if keys is not None:
+            self.store.cache("keys", keys.model_dump(mode="json")["keys"])
+        self.failing = ""
+        self.last_ok = self.clock.now()
+        self.backoff.reset()
+        return True
