@@ -15,6 +15,7 @@ import json
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
 
 from facility.models import EntryKind, Plan, Reservation
 from facility.rules.calendar import local
@@ -254,3 +255,21 @@ class SettingsAnswer(Answer):
     facility: dict
     hours: dict
     rules: dict
+
+
+# --- the OpenAPI file's schemas (docs/platform-openapi.yaml; scripts/make_openapi.py writes them there) --------
+
+OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
+    ErrorAnswer, PublishedKey, KeysAnswer, RevocationsAnswer, ReservationItem, BookingBody, CheckInBody,
+    CheckInRecorded, OccupancyBody, OccupancyAnswer)
+OPENAPI_BEGIN = "    # BEGIN schemas generated from facility/contract.py by scripts/make_openapi.py: do not edit by hand"
+OPENAPI_END = "    # END generated schemas"
+
+
+def openapi_schemas_block() -> str:
+    """The contract's models as OpenAPI component schemas, one JSON (= YAML flow) line each, between the markers."""
+    _, top = models_json_schema([(model, "validation") for model in OPENAPI_MODELS],
+                                ref_template="#/components/schemas/{model}")
+    lines = [f"    {name}: {json.dumps(schema, ensure_ascii=False, sort_keys=True)}"
+             for name, schema in sorted(top["$defs"].items())]
+    return "\n".join([OPENAPI_BEGIN, *lines, OPENAPI_END])

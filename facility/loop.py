@@ -123,9 +123,9 @@ class BackgroundLoop:
         try:
             delay = self.cycle()
         except Exception as exc:  # any failure of a round is reported and survived
-            self.failures += 1
             self.crash = f"{type(exc).__name__}: {exc}"
-            log.exception("loop %s failed (failure %d); carrying on", self.name, self.failures)
+            log.exception("loop %s failed (failure %d); carrying on", self.name, self.failures + 1)
+            self.failures += 1  # counted last: whoever sees the count sees the report too
             return self._failure_backoff.next_delay()
         self.rounds += 1
         self.crash = ""

@@ -32,6 +32,7 @@ def open_database(path: str | Path) -> sqlite3.Connection:
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+    db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file: pages freed by retention are returned
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
@@ -89,6 +90,12 @@ class SqliteSeenIds:
         self._lock = threading.Lock()
         db.execute("CREATE TABLE IF NOT EXISTS seen_token (id BLOB PRIMARY KEY, keep_until REAL NOT NULL)")
         add_columns(db, "seen_token", {"keep_mono": "REAL NOT NULL DEFAULT 0", "epoch": "TEXT NOT NULL DEFAULT ''"})
+
+    def forget_expired(self, now: float) -> int:
+        """Drop ids expired by both clocks (as first_sighting does); how many."""
+        with self._lock:
+            return self._db.execute("DELETE FROM seen_token WHERE keep_until < ? AND (epoch != ? OR keep_mono < ?)",
+                                    (now, self._epoch, self._clock.monotonic())).rowcount
 
     def first_sighting(self, token_id: bytes, keep_until: float, now: float) -> bool:
         """Record the id durably; True if it had not been seen before."""
@@ -231,6 +238,45 @@ class SqliteStore:
         """Keep a value fetched from the platform (after validating it)."""
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO cache (name, value) VALUES (?, ?)", (name, json.dumps(value)))
+
+    def export_audit(self, before: datetime, folder: Path) -> int:
+        """Move audit rows older than before to a JSON-lines file in folder (one per day of export); how many.
+
+        The rows are written and synced before they leave the store, so a crash in between keeps
+        them twice at worst, never nowhere. The append-only triggers are lifted for this delete only.
+        """
+        cutoff = before.astimezone(TOKYO).isoformat()
+        with self._lock:
+            cursor = self.db.execute("SELECT * FROM audit WHERE at < ? ORDER BY seq", (cutoff,))
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            if not rows:
+                return 0
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(folder / f"{self.clock.now().date().isoformat()}.jsonl", "a", encoding="utf-8") as out:
+                out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+                out.flush()
+                os.fsync(out.fileno())
+            with self.transaction() as db:
+                for verb in ("update", "delete"):
+                    db.execute(f"DROP TRIGGER IF EXISTS audit_no_{verb}")
+                db.execute("DELETE FROM audit WHERE seq <= ? AND at < ?", (rows[-1]["seq"], cutoff))
+                make_append_only(db, "audit")
+            return len(rows)
+
+    def compact(self) -> None:
+        """Give the pages retention freed back to the file system (a store from before turns incremental once)."""
+        with self._lock:
+            if self.db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                self.db.execute("VACUUM")
+            self.db.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page: a script runs it out
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def file_bytes(self) -> int:
+        """The store's size on disk: the database and its write-ahead log."""
+        return sum(Path(f"{self.path}{suffix}").stat().st_size for suffix in ("", "-wal")
+                   if Path(f"{self.path}{suffix}").exists())
 
     def close(self) -> None:
         """Close the file."""

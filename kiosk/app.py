@@ -18,6 +18,7 @@ from facility.contract import OccupancyBody
 from facility.loop import LoopHealth, Supervisor
 from facility.platform import PlatformClient
 from facility.reservations import ReservationSync
+from facility.retention import RetentionLoop
 from facility.systemd import Heartbeat
 from facility.tokens import SigningKey
 from facility.topics import SiteTopics
@@ -32,7 +33,7 @@ from kiosk.reception import Reception, Verdict
 from kiosk.scanner import Scanner
 from kiosk.security import PinGuard
 from kiosk.staff_actions import StaffActions
-from kiosk.store import KioskStore
+from kiosk.store import KioskStore, purge_kiosk
 from kiosk.texts import t
 from kiosk.window import KioskWindow
 from messagebus import BrokerSettings, BusClient, Inbound, Will
@@ -69,7 +70,10 @@ class KioskApp(QObject):
         self.trust_refresh = TrustRefresh(platform, self.store, self.clock, cfg.tokens.fetch_platform_keys)
         self.occupancy = OccupancyReporter(platform, cfg.facility.id, self._occupancy_report)
         self.reservations = self._reservation_sync()
-        self.supervisor = Supervisor([self.outbox, self.trust_refresh, self.occupancy, self.reservations])
+        keep = timedelta(days=cfg.kiosk.retention_days)
+        self.retention = RetentionLoop(lambda now: purge_kiosk(self.store, now, keep, cfg.kiosk.audit_export_days),
+                                       self.clock)
+        self.supervisor = Supervisor([self.outbox, self.trust_refresh, self.occupancy, self.reservations, self.retention])
         self.heartbeat = Heartbeat()
         self.screen_error = ""
         self.camera_ok = True

@@ -12,14 +12,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
 from facility.models import CheckIn, EntryKind, Member, Occupancy, Plan, Reservation
 from facility.reasons import Reason
 from facility.rules.booking import closest_reservation
-from facility.rules.calendar import local
+from facility.rules.calendar import local, since_yesterday
 from facility.rules.capacity import Vacancy, vacancy
 from facility.rules.checkin import CheckInDecision, decide_checkin
 from facility.rules.desk import DeskCheckDue
@@ -150,7 +150,7 @@ class Reception:
         reservation = decision.reservation
         record = Recorded(new_key(), member.member_id, member.name, member.plan, now, decision.entry,
                           decision.ends_at, None, decision.new_use, pass_id, source, note,
-                          reservation.reservation_id if reservation else None, decision.companions)
+                          reservation.reservation_id if reservation else None, decision.companions, decision.booker)
         self.store.add_checkin(db, self.cfg.facility.id, record, self.clock.now().timestamp())
 
     # --- staff actions (each audited) -----------------------------------------------------------
@@ -164,8 +164,11 @@ class Reception:
         booking = self._reservation(member_id, None, now)  # at a meeting room: the member's own, even if refused
         ends = decision.ends_at if decision.admitted else visit_ends_at(self.cfg, now, booking)
         candidate = CheckIn(member_id, now, plan, entry, reservation_id=booking.reservation_id if booking else None)
-        granted = CheckInDecision(True, entry, (), ends, (), starts_new_use(self.cfg, self.history(), candidate),
-                                  reservation=booking, companions=booking.guests if booking else 0)
+        # At a meeting room a member without a booking of their own comes as someone's guest: free, not a use.
+        guest = booking is None and self.cfg.facility.kind.needs_reservation
+        new_use = not guest and starts_new_use(self.cfg, self.history(member_id, now), candidate)
+        granted = CheckInDecision(True, entry, (), ends, (), new_use, reservation=booking,
+                                  companions=booking.guests if booking else 0, booker=not guest)
         with self.store.transaction() as db:
             self.store.audit(db, now, "staff_admit", member_id, ",".join(r.code for r in decision.reasons), reason)
             self._keep(db, member, granted, now, "staff", "", f"staff: {reason}")
@@ -209,11 +212,11 @@ class Reception:
         someone else's booking runs is judged against that one, so they hear that only its
         representative checks in.
         """
-        history = self.history()
+        history = self.history(member.member_id, now)
         booking = self._reservation(member.member_id, reservation_id, now)
         if booking is None and self.cfg.facility.kind.needs_reservation:
             booking = next(iter(self.store.reservations_running(now)), None)
-        return decide_checkin(self.cfg, member, history, self.occupancy(now, history), now, booking)
+        return decide_checkin(self.cfg, member, history, self.occupancy(now), now, booking)
 
     def _reservation(self, member_id: int, reservation_id: int | None, now: datetime) -> Reservation | None:
         """At a staffed meeting room: the booking the pass names, else the member's booking that admits them now."""
@@ -224,15 +227,18 @@ class Reception:
         rooms = [room.id for room in self.cfg.rooms]
         return closest_reservation(self.cfg, rooms, self.store.reservations_of(member_id), member_id, now)
 
-    def history(self):
-        """Every check-in kept here, as the rules read it."""
-        return [c.as_checkin() for c in self.store.checkins()]
+    def history(self, member_id: int, now: datetime) -> list[CheckIn]:
+        """What the rules need of the member's history: since yesterday began (today's uses, a booking that ran
+        over midnight) and any visit still running. The cost does not grow with the months kept."""
+        return [c.as_checkin() for c in self.store.recent_checkins(member_id, since_yesterday(now), now)]
 
-    def occupancy(self, now: datetime | None = None, history=None) -> Occupancy:
+    def day_history(self, day: date) -> list[CheckIn]:
+        """Every check-in of one day, as the usage report reads it."""
+        return [c.as_checkin() for c in self.store.checkins_on(day)]
+
+    def occupancy(self, now: datetime | None = None) -> Occupancy:
         """Members whose visit runs now (visits past their limit no longer count) and companions."""
-        now = now or self.clock.now()
-        members = {c.member_id for c in (self.history() if history is None else history) if c.active_at(now)}
-        return Occupancy(len(members), self.store.companions_in())
+        return Occupancy(self.store.members_in(now or self.clock.now()), self.store.companions_in())
 
     def vacancy(self) -> Vacancy | None:
         """The colour the app shows for this facility now."""

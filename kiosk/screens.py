@@ -59,6 +59,7 @@ class HomePage(QWidget):
         self.camera.setFixedSize(480, 270)
         self.camera.setStyleSheet("background: #222; border-radius: 8px;")
         self.show_hint = label("", 18)
+        self._code_shown = ""
         self.staff = QPushButton()
         self.staff.setFlat(True)
         self._layout()
@@ -88,8 +89,10 @@ class HomePage(QWidget):
         page.addLayout(bottom)
 
     def show_code(self, text: str, seconds_left: int, period: int, language: str) -> None:
-        """Show the desk code and how long it lasts."""
-        self.code.setPixmap(qr_pixmap(text, 420))
+        """Show the desk code (drawn again only when it changed) and how long it lasts."""
+        if text != self._code_shown:
+            self.code.setPixmap(qr_pixmap(text, 420))
+            self._code_shown = text
         self.countdown.setText(t("refresh_in", language, s=period, left=seconds_left))
 
     def show_vacancy(self, state: Vacancy | None, language: str) -> None:

@@ -53,6 +53,7 @@ class StaffPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.summary, self.message = label("", 18, True), label("", 16, True, "#1b7f3b")
+        self.health = label("", 14, True, "#b3261e")  # background tasks that are failing, in words
         self.today = QTableWidget(0, 6)
         self.today.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.today.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -91,6 +92,7 @@ class StaffPage(QWidget):
         lower.addWidget(self.camera)
         page = QVBoxLayout(self)
         page.addWidget(self.summary)
+        page.addWidget(self.health)
         page.addLayout(actions)
         page.addWidget(self.today, 1)
         page.addLayout(lower)

@@ -52,6 +52,10 @@ class StaffActions:
                  local(c.ends_at).strftime("%H:%M") if c.ends_at else "-", c.source + (" (out)" if c.checked_out_at else ""))
                 for c in reversed(app.reception.today())]
         page.show_today(rows)
+        failing = [loop for loop in app.loop_health() if not loop.healthy]
+        page.health.setVisible(bool(failing))
+        page.health.setText("\n".join(t("loop_failing", app.language, name=loop.name, error=loop.last_error[:160],
+                                         failures=loop.failures, restarts=loop.restarts) for loop in failing))
         page.dead.clear()
         page.dead.addItems([f"{item.body.get('member_id')} {item.body.get('at', '')[11:16]}  {item.last_error}"
                             for item in app.store.outbox("dead")])
@@ -111,7 +115,7 @@ class StaffActions:
         today = local(app.clock.now()).date()
         path = app.data_dir / "reports" / f"usage-{app.cfg.facility.id}-{today}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(usage_report_csv(app.cfg, app.reception.history(), today), encoding="utf-8")
+        path.write_text(usage_report_csv(app.cfg, app.reception.day_history(today), today), encoding="utf-8")
         self._say("report_saved", path=path)
         return path
 

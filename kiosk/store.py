@@ -9,36 +9,43 @@ import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from facility.clock import Clock
 from facility.contract import CheckInBody, checkins_path
 from facility.models import CheckIn, EntryKind, Plan
 from facility.reservations import ReservationStore
-from facility.rules.calendar import local
+from facility.retention import drop_old_exports
+from facility.rules.calendar import TOKYO, local
 from facility.store import add_columns
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkin (
     key TEXT PRIMARY KEY, member_id INTEGER NOT NULL, name TEXT NOT NULL, plan TEXT NOT NULL, at TEXT NOT NULL,
     kind TEXT NOT NULL, ends_at TEXT, checked_out_at TEXT, new_use INTEGER NOT NULL, pass_id TEXT,
-    source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', reservation_id INTEGER, companions INTEGER NOT NULL DEFAULT 0);
+    source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', reservation_id INTEGER, companions INTEGER NOT NULL DEFAULT 0,
+    booker INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS checkin_pass ON checkin (pass_id);
+CREATE INDEX IF NOT EXISTS checkin_member ON checkin (member_id, at);
+CREATE INDEX IF NOT EXISTS checkin_at ON checkin (at);
+CREATE INDEX IF NOT EXISTS checkin_end ON checkin (ends_at);
 CREATE TABLE IF NOT EXISTS outbox (
     key TEXT PRIMARY KEY, path TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
     next_at REAL NOT NULL, last_error TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_at);
 CREATE TABLE IF NOT EXISTS companion (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, fee_yen INTEGER, left_at TEXT);
+CREATE INDEX IF NOT EXISTS companion_left ON companion (left_at);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL, member_id INTEGER,
     reason TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
 """  # the reservation tables come with ReservationStore (a staffed meeting room admits against them)
 # Columns a newer kiosk added to a store an older one made.
-_NEWER_CHECKIN_COLUMNS = {"reservation_id": "INTEGER", "companions": "INTEGER NOT NULL DEFAULT 0"}
+_NEWER_CHECKIN_COLUMNS = {"reservation_id": "INTEGER", "companions": "INTEGER NOT NULL DEFAULT 0",
+                          "booker": "INTEGER NOT NULL DEFAULT 1"}
 _CHECKIN_COLUMNS = ("key, member_id, name, plan, at, kind, ends_at, checked_out_at, new_use, pass_id, source, note, "
-                    "reservation_id, companions")
+                    "reservation_id, companions, booker")
 
 
 @dataclass(frozen=True)
@@ -59,11 +66,12 @@ class Recorded:
     note: str
     reservation_id: int | None = None
     companions: int = 0  # a representative's guests, free and not counted
+    booker: bool = True  # False: a member let in as someone's guest at a meeting room (never a use)
 
     def as_checkin(self) -> CheckIn:
         """The entry as the rules read history."""
         return CheckIn(self.member_id, self.at, self.plan, self.kind, self.ends_at, self.checked_out_at,
-                       reservation_id=self.reservation_id, pass_id=self.pass_id)
+                       reservation_id=self.reservation_id, booker=self.booker, pass_id=self.pass_id)
 
 
 @dataclass(frozen=True)
@@ -95,10 +103,10 @@ class KioskStore(ReservationStore):
 
     def add_checkin(self, db: sqlite3.Connection, facility_id: str, record: Recorded, now: float) -> None:
         """Keep a check-in and queue it for the platform (inside the caller's transaction)."""
-        db.execute(f"INSERT INTO checkin ({_CHECKIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+        db.execute(f"INSERT INTO checkin ({_CHECKIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
             record.key, record.member_id, record.name, record.plan.value, record.at.isoformat(), record.kind.value,
             record.ends_at.isoformat() if record.ends_at else None, None, int(record.new_use), record.pass_id,
-            record.source, record.note, record.reservation_id, record.companions))
+            record.source, record.note, record.reservation_id, record.companions, int(record.booker)))
         meeting = record.reservation_id is not None  # a representative: one use of the booking; the guests pay nothing
         body = CheckInBody(member_id=record.member_id, at=record.at, kind=record.kind, plan=record.plan,
                            ends_at=record.ends_at, new_use=record.new_use, pass_id=record.pass_id, source=record.source,
@@ -118,13 +126,32 @@ class KioskStore(ReservationStore):
         with self._lock:
             rows = self.db.execute(query, arguments).fetchall()
         return [Recorded(key, member, name, Plan(plan), _time(at), EntryKind(kind), _time(ends), _time(out),
-                         bool(new_use), pass_id or "", source, note, reservation, companions)
-                for key, member, name, plan, at, kind, ends, out, new_use, pass_id, source, note, reservation, companions
-                in rows]
+                         bool(new_use), pass_id or "", source, note, reservation, companions, bool(booker))
+                for key, member, name, plan, at, kind, ends, out, new_use, pass_id, source, note, reservation, companions,
+                booker in rows]
 
     def checkins_on(self, day: date) -> list[Recorded]:
-        """The day's check-ins."""
-        return [c for c in self.checkins() if local(c.at).date() == day]
+        """The day's check-ins (through the time index). Times are kept in Tokyo ISO form, which sorts as time."""
+        start = datetime.combine(day, time(0), TOKYO)
+        return self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE at >= ? AND at < ? ORDER BY at",
+                              (start.isoformat(), (start + timedelta(days=1)).isoformat()))
+
+    def recent_checkins(self, member_id: int, since: datetime, now: datetime) -> list[Recorded]:
+        """The member's check-ins since a moment, and any of theirs still running now (through the member index)."""
+        return self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE member_id = ? AND (at >= ? OR ends_at IS "
+                              "NULL OR ends_at > ?) ORDER BY at", (member_id, local(since).isoformat(),
+                                                                  local(now).isoformat()))
+
+    def members_in(self, now: datetime) -> int:
+        """Members whose visit runs now: checked in, not checked out, not past its end (through the end index)."""
+        moment = local(now).isoformat()
+        with self._lock:
+            # Two range reads of the end index (still running, or never ending): only live rows are visited.
+            return self.db.execute(
+                "SELECT COUNT(DISTINCT member_id) FROM (SELECT member_id, kind, at, checked_out_at FROM checkin "
+                "WHERE ends_at > ? UNION ALL SELECT member_id, kind, at, checked_out_at FROM checkin WHERE ends_at IS NULL) "
+                "WHERE kind = ? AND at <= ? AND (checked_out_at IS NULL OR checked_out_at > ?)",
+                (moment, EntryKind.CHECK_IN.value, moment, moment)).fetchone()[0]
 
     def checkin_for_pass(self, pass_id: str) -> Recorded | None:
         """The check-in a pass was used for, if any (through the pass_id index)."""
@@ -198,6 +225,24 @@ class KioskStore(ReservationStore):
         with self.transaction() as db:
             db.execute("UPDATE outbox SET state = ?, attempts = ?, next_at = ?, last_error = ? WHERE key = ?",
                        (state, attempts, next_at, error, key))
+
+
+def purge_kiosk(store: KioskStore, now: datetime, keep: timedelta, export_days: int) -> dict[str, int]:
+    """Retention at the kiosk: what is past `keep` and safe to forget; how much of each went."""
+    before = local(now - keep).isoformat()
+    with store.transaction() as db:
+        checkins = db.execute("DELETE FROM checkin WHERE at < ? AND key IN (SELECT key FROM outbox WHERE state = 'sent')",
+                              (before,)).rowcount  # only what the platform has: a queued or dead one stays
+        sent = db.execute("DELETE FROM outbox WHERE state = 'sent' AND created_at < ?", (before,)).rowcount
+        companions = db.execute("DELETE FROM companion WHERE left_at IS NOT NULL AND left_at < ?", (before,)).rowcount
+    folder = store.path.parent / "audit"
+    done = {"checkins": checkins, "outbox_sent": sent, "companions": companions,
+            "reservations": store.forget_reservations_ended_before(now - keep),
+            "seen_ids": store.seen.forget_expired(now.timestamp()),
+            "audit_exported": store.export_audit(now - keep, folder),
+            "audit_files_dropped": drop_old_exports(folder, export_days, now)}
+    store.compact()
+    return done
 
 
 def new_key() -> str:

@@ -20,6 +20,7 @@ from facility.clock import Clock
 from facility.config import FacilityConfig
 from facility.reasons import Reason
 from facility.rules.booking import decide_unlock
+from facility.rules.calendar import since_yesterday
 from facility.tokens import (
     Keyring,
     Refusal,
@@ -144,7 +145,7 @@ class UnlockHandler:
         """The reservation and the facility's rules; a stale cache is named as the reason it may be wrong."""
         reservation = self.store.reservation(command.reservation_id)
         decision = decide_unlock(self.cfg, self.cfg.door(door_id), reservation, command.member_id,
-                                 self.store.entries_of(command.member_id), now)
+                                 self.store.entries_of(command.member_id, since_yesterday(now)), now)
         if decision.admitted:
             return Checked(None, command, decision.new_use)
         reason = decision.reasons[0]

@@ -22,6 +22,7 @@ from facility.config.models import Door
 from facility.loop import Supervisor
 from facility.platform import PlatformClient
 from facility.reservations import ReservationSync
+from facility.retention import RetentionLoop
 from facility.rules.calendar import TOKYO
 from facility.tokens import Keyring, UnlockCommand
 from facility.topics import SiteTopics
@@ -34,7 +35,7 @@ from lockd.failpoints import failpoint
 from lockd.homeassistant import discovery_messages
 from lockd.junk import JUNK_AUDIT_SECONDS
 from lockd.metrics import LockdMetrics
-from lockd.store import AuditRow, LockdStore
+from lockd.store import AuditRow, LockdStore, purge_lockd
 from messagebus import BrokerSettings, BusClient, Inbound, Will
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,10 @@ class LockDaemon:
         self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd.sync_interval_seconds,
                                     timedelta(minutes=cfg.lockd.stale_after_minutes), self._stale_changed)
         self.trust_refresh = TrustRefresh(platform, self.store, self.clock, fetch_keys=False)
-        self.supervisor = Supervisor([self.sync, self.trust_refresh])
+        keep = timedelta(days=cfg.lockd.retention_days)
+        self.retention = RetentionLoop(lambda now: purge_lockd(self.store, now, keep, cfg.lockd.audit_export_days),
+                                       self.clock)
+        self.supervisor = Supervisor([self.sync, self.trust_refresh, self.retention])
         self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
                                      self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale,
                                      self._refresh_for)
@@ -83,6 +87,7 @@ class LockDaemon:
             door.start()
         self._resume_pulses()
         self.trust_refresh.start()
+        self.retention.start()
         self.sync.start()
         # Try the platform once before listening, so a fresh cache does not refuse the first commands;
         # if it does not answer in time, lockd serves from what it has.
@@ -108,6 +113,7 @@ class LockDaemon:
         self.bus.stop()
         self.sync.stop()
         self.trust_refresh.stop()
+        self.retention.stop()
         self.metrics.stop()
         if self._owns_scheduler:
             self.scheduler.stop()

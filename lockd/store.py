@@ -9,21 +9,26 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from facility.clock import Clock
 from facility.models import CheckIn
 from facility.reservations import ReservationStore
+from facility.retention import drop_old_exports
+from facility.rules.calendar import local
 from facility.store import open_database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS command (
     digest TEXT PRIMARY KEY, door TEXT NOT NULL, command_id TEXT, received_at TEXT NOT NULL,
     result TEXT NOT NULL, answer TEXT NOT NULL, expires_at TEXT, pulsed INTEGER);
+CREATE INDEX IF NOT EXISTS command_pulse ON command (pulsed);
+CREATE INDEX IF NOT EXISTS command_expiry ON command (expires_at);
 CREATE TABLE IF NOT EXISTS entry (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, member_id INTEGER NOT NULL, at TEXT NOT NULL, door TEXT NOT NULL,
     reservation_id INTEGER, new_use INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS entry_member ON entry (member_id, at);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, door TEXT NOT NULL, action TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '', command_id TEXT NOT NULL DEFAULT '', member_id INTEGER,
@@ -111,12 +116,32 @@ class LockdStore(ReservationStore):
         db.execute("INSERT INTO entry (member_id, at, door, reservation_id, new_use) VALUES (?,?,?,?,?)",
                    (member_id, at.isoformat(), door, reservation_id, int(new_use)))
 
-    def entries_of(self, member_id: int) -> list[CheckIn]:
-        """The member's entries, as the rules read history."""
+    def entries_of(self, member_id: int, since: datetime) -> list[CheckIn]:
+        """The member's entries since a moment, as the rules read history (through the member index)."""
         with self._lock:
-            rows = self.db.execute("SELECT at, reservation_id FROM entry WHERE member_id = ? ORDER BY seq",
-                                   (member_id,)).fetchall()
+            rows = self.db.execute("SELECT at, reservation_id FROM entry WHERE member_id = ? AND at >= ? ORDER BY seq",
+                                   (member_id, local(since).isoformat())).fetchall()
         return [CheckIn(member_id, datetime.fromisoformat(at), reservation_id=reservation) for at, reservation in rows]
+
+
+COMMAND_MARGIN = timedelta(days=1)  # a decided command is remembered this long past its expiry
+
+
+def purge_lockd(store: LockdStore, now: datetime, keep: timedelta, export_days: int) -> dict[str, int]:
+    """Retention at the door: what is past `keep` (commands: past expiry and a margin) and safe to forget."""
+    expired = local(now - COMMAND_MARGIN).isoformat()
+    with store.transaction() as db:
+        commands = db.execute("DELETE FROM command WHERE COALESCE(expires_at, received_at) < ? AND "
+                              "(pulsed IS NULL OR pulsed != 0)", (expired,)).rowcount  # never one awaiting its pulse
+        entries = db.execute("DELETE FROM entry WHERE at < ?", (local(now - keep).isoformat(),)).rowcount
+    folder = store.path.parent / "audit"
+    done = {"commands": commands, "entries": entries,
+            "reservations": store.forget_reservations_ended_before(now - keep),
+            "seen_ids": store.seen.forget_expired(now.timestamp()),
+            "audit_exported": store.export_audit(now - keep, folder),
+            "audit_files_dropped": drop_old_exports(folder, export_days, now)}
+    store.compact()
+    return done
 
 
 def append_offline_audit(path: Path, rows: list[AuditRow]) -> bool:

@@ -91,9 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True, help="the site's facility file")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and the doors")
     p = _add(sub, "bench", "run a benchmark and print its figures as JSON", "officepass-sim bench unlock --commands 1000")
-    p.add_argument("which", choices=["decode", "scan", "unlock", "rush"],
+    p.add_argument("which", choices=["decode", "scan", "unlock", "rush", "history", "soak"],
                    help="decode: decoders on simulated frames (or --images); scan: the kiosk's camera to verdict; "
-                        "unlock: platform publish to relay next to raw MQTT; rush: 300 members at a kiosk and 50 booths")
+                        "unlock: platform publish to relay next to raw MQTT; rush: 300 members at a kiosk and 50 booths; "
+                        "history: a year of history against empty stores; soak: a simulated month, memory and files")
+    p.add_argument("--days", type=int, default=None, help="history: days of history (365); soak: days simulated (30)")
     p.add_argument("--images", type=Path, help="decode: a folder of photographs to decode instead")
     p.add_argument("--burst", action="store_true", help="unlock: every door at once, round after round")
     p.add_argument("--commands", type=int, default=1000, help="how many commands (default 1000)")
@@ -115,6 +117,12 @@ def run_bench(args: argparse.Namespace) -> dict:
     if args.which == "rush":
         from simulator.bench_rush import bench_rush
         return bench_rush()
+    if args.which == "history":
+        from simulator.bench_history import bench_history
+        return bench_history(days=args.days or 365)
+    if args.which == "soak":
+        from simulator.bench_soak import bench_soak
+        return bench_soak(days=args.days or 30)
     from simulator.bench import bench_scan, bench_unlock
     if args.which == "unlock":
         return bench_unlock(args.commands, args.doors, burst=args.burst)

@@ -63,11 +63,21 @@ class ShiftedClock(SystemClock):
 
     def __init__(self, offset_seconds: float = 0.0) -> None:
         self.offset = timedelta(seconds=offset_seconds)
+        self.lapsed = 0.0
 
     def now(self) -> datetime:
         """The shifted wall time."""
         return super().now() + self.offset
 
+    def monotonic(self) -> float:
+        """The machine's monotonic time, plus whatever lapse() let pass."""
+        return super().monotonic() + self.lapsed
+
     def shift(self, seconds: float) -> None:
-        """Move the wall time further by seconds (negative: back)."""
+        """Step the wall time by seconds (negative: back), as a clock correction would; monotonic time stays."""
         self.offset += timedelta(seconds=seconds)
+
+    def lapse(self, seconds: float) -> None:
+        """Let time pass: the wall and the monotonic clocks both move on (a simulated day, a month)."""
+        self.offset += timedelta(seconds=seconds)
+        self.lapsed += seconds

@@ -8,14 +8,16 @@ from pathlib import Path
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
-from facility.models import Plan
+from facility.models import Member, Plan, Reservation
 from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
 from kiosk.reception import Reception
 from kiosk.store import KioskStore
 from simulator.clock import ShiftedClock
 from tests.conftest import CONFIG_DIR
+from tests.rulebook import MEETING, at
 
 PLATFORM_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "platform-demo.pem")
+REPRESENTATIVE = Member(1001, Plan.CORPORATE, "佐藤 葵")
 
 
 def member_pass(cfg: FacilityConfig, member_id: int = 1001, plan: Plan = Plan.CORPORATE, name: str = "佐藤 葵",
@@ -43,3 +45,21 @@ def due_now(store: KioskStore) -> None:
     """Make every queued check-in due at once: the platform is back, and a test need not wait out the back-off."""
     for item in store.outbox("queued"):
         store.settle(item.key, "queued", item.attempts, 0)
+
+
+def meeting_desk(tmp_path: Path, moment: str, guests: int = 2, **booking) -> tuple[Reception, Reservation]:
+    """The staffed meeting room's reception at a moment, holding the representative's booking of room A 10:00-12:00."""
+    clock = clock_at(at(moment))
+    desk = Reception(MEETING, KioskStore(tmp_path / "kiosk.db", clock), clock)
+    fields = {"reservation_id": 77, "room_id": "room-a", "member_id": REPRESENTATIVE.member_id,
+              "starts_at": at("2026-11-24 10:00"), "ends_at": at("2026-11-24 12:00"), "guests": guests,
+              "plan": Plan.CORPORATE} | booking
+    reservation = Reservation(**fields)
+    desk.store.apply_changes([reservation], 1, clock.now())
+    return desk, reservation
+
+
+def shown(desk: Reception, member: Member = REPRESENTATIVE, reservation_id: int | None = None):
+    """The member's app pass shown at the meeting room's reception."""
+    return desk.present(member_pass(MEETING, member.member_id, member.plan, member.name,
+                                    at=desk.clock.now().timestamp(), reservation_id=reservation_id))

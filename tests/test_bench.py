@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from simulator.bench import bench_unlock
 
 
@@ -49,3 +51,26 @@ def test_rush_benchmark_loses_nothing() -> None:
     assert report["lost"] == 0 and report["check_ins_admitted"] == 20
     assert report["outcomes"] == {"kiosk:admitted": 20, "booth:opened": 4}
     assert {"lockd", "kiosk"} == set(report["under_rush"]) == set(report["idle"])
+
+
+def test_history_benchmark_compares_a_store_with_history_to_an_empty_one_and_shows_retention(qapp) -> None:
+    from simulator.bench_history import bench_history
+    report = bench_history(days=100, checkins_per_day=20, commands_per_day=40, samples=10)
+    for side, figure in (("kiosk", "scan_to_verdict_ms"), ("kiosk", "refresh_ms"), ("lockd", "unlock_decision_ms")):
+        for store in ("empty", "year"):
+            assert 0 < report[side][store][figure]["median"] <= report[side][store][figure]["max"]
+    year = report["kiosk"]["year"]
+    assert 10 * 20 <= year["purged"]["checkins"] <= 11 * 20  # the days past 90 went (the platform had them all)
+    assert year["file_bytes_after_retention"] < year["file_bytes_all_kept"]
+    assert report["lockd"]["year"]["purged"]["entries"] > 0
+
+
+@pytest.mark.soak
+def test_a_simulated_month_keeps_memory_threads_and_files_flat(qapp) -> None:
+    """The long soak (a few minutes): pytest -m soak. The figures go to docs/benchmarks.md."""
+    from simulator.bench_soak import bench_soak
+    report = bench_soak(days=30)
+    growth = report["growth_after_retention_began"]
+    assert growth["threads"] == 1.0 and growth["rss_mb"] < 1.15
+    assert growth["kiosk_db_bytes"] < 1.3 and growth["lockd_db_bytes"] < 1.3
+    assert all(day["queued"] == 0 for day in report["daily"])

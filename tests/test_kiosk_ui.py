@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import pytest
+import requests
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
@@ -21,7 +27,7 @@ from kiosk.texts import t
 from simulator.camera import VirtualCamera
 from simulator.phone import AppClient, Phone
 from simulator.screen import Shot, render_frame
-from tests.conftest import CONFIG_DIR, bus_settings
+from tests.conftest import CONFIG_DIR, REPO, bus_settings
 from tests.kiosk_desk import due_now, member_pass
 from tests.rulebook import KAIKATSU
 
@@ -117,6 +123,36 @@ def test_platform_down_then_back_loses_nothing_and_doubles_nothing(qtbot, kiosk:
     assert sorted(c["member_id"] for c in platform.state.checkins_of(ALWAYS_OPEN.facility.id)) == [1001, 1004]
 
 
+def test_expired_credentials_are_said_on_screen_and_failing_tasks_on_the_staff_page(qtbot, kiosk: KioskApp,
+                                                                                    platform) -> None:
+    requests.put(f"{platform.server.url}/_sim/faults", json={"mode": "unauthorized"}, timeout=5)
+    kiosk.on_scanned(member_pass(ALWAYS_OPEN, clock=kiosk.clock))
+    qtbot.waitUntil(lambda: kiosk.window.home.status.text() == t("credentials", "ja", n=1), timeout=10000)
+    assert kiosk.store.outbox_count("dead") == 0
+    kiosk.window.show_page(kiosk.window.staff)
+    kiosk.refresh()
+    assert "kiosk-outbox" in kiosk.window.staff.health.text() and "401" in kiosk.window.staff.health.text()
+    requests.put(f"{platform.server.url}/_sim/faults", json={"mode": "none"}, timeout=5)
+    due_now(kiosk.store)
+    kiosk.outbox.wake()
+    qtbot.waitUntil(lambda: kiosk.store.outbox_count("queued") == 0, timeout=10000)
+    qtbot.waitUntil(lambda: kiosk.window.home.status.text() == "", timeout=10000)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the death is the point
+def test_a_background_loop_whose_thread_died_is_restarted_by_the_screen_and_audited(qtbot, kiosk: KioskApp) -> None:
+    loop, real_cycle = kiosk.occupancy, kiosk.occupancy.cycle
+
+    def dies_once() -> float:
+        loop.cycle = real_cycle
+        raise SystemExit("the thread ends")
+
+    loop.cycle = dies_once
+    loop.wake()
+    qtbot.waitUntil(lambda: loop.restarts == 1 and loop.alive, timeout=10000)  # the next screen refresh saw it
+    assert ("loop_restarted", "kiosk-occupancy") in [(row[1], row[3]) for row in kiosk.store.audit_rows()]
+
+
 def test_staff_pin_override_and_report(qtbot, kiosk: KioskApp, tmp_path) -> None:
     kiosk.on_scanned(member_pass(ALWAYS_OPEN, clock=kiosk.clock, plan=Plan.INDIVIDUAL_BASIC))
     kiosk.window.home.staff.click()
@@ -199,3 +235,26 @@ def test_decode_command_prints_one_json_line_per_image(tmp_path, capsys) -> None
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines == [{"file": str(tmp_path / "dark.png"), "texts": [text]}, {"file": str(tmp_path / "empty.png"), "texts": []}]
     assert kiosk_main(["decode", "--decoder", "pyzbar", str(tmp_path / "missing.png")]) == 1
+
+
+def test_the_kiosk_tells_systemd_it_is_ready_pings_the_watchdog_and_says_when_it_stops(tmp_path) -> None:
+    text = (CONFIG_DIR / "kaikatsu-ikebukuro.toml").read_text().replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/')
+    (tmp_path / "site.toml").write_text(text.replace('data_dir = "../var/kaikatsu-ikebukuro/kiosk"',
+                                                     f'data_dir = "{tmp_path / "kiosk"}"'))
+    notify_path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(notify_path)
+        systemd.settimeout(30)
+        env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "2000000"}
+        process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "--config", str(tmp_path / "site.toml"),
+                                    "--windowed"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            said = [systemd.recv(100).decode() for _ in range(3)]
+            assert said == ["READY=1", "WATCHDOG=1", "WATCHDOG=1"]  # the screen's refresh keeps pinging
+            process.send_signal(signal.SIGTERM)
+            while (line := systemd.recv(100).decode()) == "WATCHDOG=1":
+                continue
+            assert line == "STOPPING=1"
+            assert process.wait(30) == 0
+        finally:
+            process.kill()

@@ -11,15 +11,17 @@ from datetime import timedelta
 
 import pytest
 
-from facility.models import EntryKind
+from facility.models import EntryKind, Member, Plan
 from facility.reasons import Reason
 from facility.tokens import MemberPass, peek
+from facility.usage import uses_on
 from kiosk.app import KioskApp
 from kiosk.store import KioskStore
 from simulator.camera import VirtualCamera
 from simulator.phone import AppClient, Phone
 from tests.conftest import CONFIG_DIR, bus_settings
-from tests.rulebook import MEETING
+from tests.kiosk_desk import meeting_desk, shown
+from tests.rulebook import MEETING, at
 
 
 @pytest.fixture
@@ -110,3 +112,28 @@ def test_a_kiosk_store_from_before_meeting_rooms_gains_the_new_columns(tmp_path)
     old.close()
     (kept,) = KioskStore(tmp_path / "kiosk.db").checkins()
     assert kept.member_id == 1001 and kept.reservation_id is None and kept.companions == 0
+
+
+def test_staff_letting_the_representative_in_early_and_her_later_scan_are_one_use(tmp_path) -> None:
+    desk, booking = meeting_desk(tmp_path, "2026-11-24 09:30")
+    assert shown(desk).reasons == (Reason.TOO_EARLY,)
+    assert desk.override_last_refusal("arrived early to set up").admitted
+    desk.clock.shift(45 * 60)
+    assert shown(desk).entry is EntryKind.RE_ENTRY
+    assert uses_on(MEETING, desk.day_history(booking.starts_at.date()), booking.starts_at.date())[0].reservation_id == booking.reservation_id
+    assert len(uses_on(MEETING, desk.day_history(booking.starts_at.date()), booking.starts_at.date())) == 1
+
+
+def test_a_guest_staff_let_in_is_free_and_not_a_use(tmp_path) -> None:
+    desk, booking = meeting_desk(tmp_path, "2026-11-24 10:00")
+    assert shown(desk).admitted
+    guest = Member(1002, Plan.INDIVIDUAL_PREMIUM, "鈴木 蓮")
+    assert shown(desk, guest).reasons == (Reason.NOT_REPRESENTATIVE,)
+    assert desk.override_last_refusal("came with the representative").admitted
+    assert [use.member_id for use in uses_on(MEETING, desk.day_history(booking.starts_at.date()), booking.starts_at.date())] == [1001]
+
+
+def test_a_booking_that_outlasts_changed_hours_ends_at_closing_on_screen(tmp_path) -> None:
+    desk, _ = meeting_desk(tmp_path, "2026-11-24 20:00", starts_at=at("2026-11-24 20:00"), ends_at=at("2026-11-24 22:00"))
+    verdict = shown(desk)
+    assert verdict.admitted and verdict.ends_at == at("2026-11-24 21:00")  # Kanda closes at 21:00

@@ -23,9 +23,7 @@ from facility.rules.checkin import decide_checkin
 from facility.rules.companions import companion_fee
 from facility.rules.desk import DeskCheckDue
 from facility.usage import uses_on
-from kiosk.reception import Reception
-from kiosk.store import KioskStore
-from tests.kiosk_desk import clock_at, member_pass
+from tests.kiosk_desk import meeting_desk, shown
 from tests.rulebook import (
     BASIC,
     CORPORATE,
@@ -41,7 +39,6 @@ from tests.rulebook import (
 )
 
 TUESDAY = "2026-11-24"
-REPRESENTATIVE = Member(1001, Plan.CORPORATE, "佐藤 葵")
 
 
 def decide(cfg, member: Member, moment: str, history=(), occupancy: Occupancy | None = None):
@@ -52,24 +49,6 @@ def decide(cfg, member: Member, moment: str, history=(), occupancy: Occupancy | 
 def uses(cfg, history: list[CheckIn], day: str = TUESDAY) -> int:
     """How many uses the day's history counts."""
     return len(uses_on(cfg, history, date.fromisoformat(day)))
-
-
-def meeting_desk(tmp_path: Path, moment: str, guests: int = 2, **booking) -> tuple[Reception, Reservation]:
-    """The staffed meeting room's reception at a moment, holding the representative's booking of room A 10:00-12:00."""
-    clock = clock_at(at(moment))
-    desk = Reception(MEETING, KioskStore(tmp_path / "kiosk.db", clock), clock)
-    fields = {"reservation_id": 77, "room_id": "room-a", "member_id": REPRESENTATIVE.member_id,
-              "starts_at": at(f"{TUESDAY} 10:00"), "ends_at": at(f"{TUESDAY} 12:00"), "guests": guests,
-              "plan": Plan.CORPORATE} | booking
-    reservation = Reservation(**fields)
-    desk.store.apply_changes([reservation], 1, clock.now())
-    return desk, reservation
-
-
-def shown(desk: Reception, member: Member = REPRESENTATIVE, reservation_id: int | None = None):
-    """The member's app pass shown at the meeting room's reception."""
-    return desk.present(member_pass(MEETING, member.member_id, member.plan, member.name,
-                                    at=desk.clock.now().timestamp(), reservation_id=reservation_id))
 
 
 # --- FAQ ------------------------------------------------------------------------------------------
@@ -227,7 +206,7 @@ def groups_staffed_meeting_room_guests_are_free_and_the_booking_is_one_use(tmp_p
     assert again.admitted and again.entry is EntryKind.RE_ENTRY
     (queued, _) = desk.store.outbox("queued")
     assert (queued.body["reservation_id"], queued.body["companions"], queued.body["companion_fee_yen"]) == (77, 2, 0)
-    assert uses(MEETING, desk.history()) == 1 and companion_fee(MEETING) == 0
+    assert uses(MEETING, desk.day_history(date.fromisoformat(TUESDAY))) == 1 and companion_fee(MEETING) == 0
 
 
 def groups_staffed_meeting_room_only_inside_the_booking(tmp_path: Path) -> None:

@@ -320,6 +320,10 @@ class Kiosk(Strict):
                                      description="Serve Prometheus metrics on 127.0.0.1 at this port; omitted: none.")
     staff_pin_hash: str = Field(pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]{64}$",
                                 description="PBKDF2 hash of the staff PIN: officepass-kiosk --hash-pin.")
+    retention_days: int = Field(default=90, ge=7, le=3650,
+                                description="Days check-ins, member names and audit rows are kept once the platform has them (personal data: no longer).")
+    audit_export_days: int = Field(default=400, ge=30, le=3650,
+                                   description="Days exported audit files (<data_dir>/audit/*.jsonl) are kept.")
 
 
 class Lockd(Strict):
@@ -337,3 +341,7 @@ class Lockd(Strict):
                                               description="Publish Home Assistant MQTT discovery under it; omit to skip.")
     session_expiry_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600,
                                         description="How long the broker keeps lockd's session (and its commands) while away.")
+    retention_days: int = Field(default=90, ge=7, le=3650,
+                                description="Days entries, cached bookings and audit rows are kept once the platform has them (personal data: no longer).")
+    audit_export_days: int = Field(default=400, ge=30, le=3650,
+                                   description="Days exported audit files (<data_dir>/audit/*.jsonl) are kept.")

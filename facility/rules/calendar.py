@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -37,3 +37,9 @@ def local(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("a naive datetime has no time zone; pass an aware one")
     return moment.astimezone(TOKYO)
+
+
+def since_yesterday(moment: datetime) -> datetime:
+    """Midnight at the start of the day before moment's (Tokyo): as far back as a rule looks into a member's
+    history (today's uses, and a visit or booking that ran over midnight)."""
+    return datetime.combine(local(moment).date() - timedelta(days=1), time(0), TOKYO)

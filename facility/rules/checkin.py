@@ -32,11 +32,12 @@ class CheckInDecision:
     vacancy: Vacancy | None = None
     reservation: Reservation | None = None  # a staffed meeting room: the representative's booking
     companions: int = 0  # guests who come along with the representative, free and not counted
+    booker: bool = True  # False: a member let in by staff as someone's guest at a meeting room
 
     def record(self, member: Member, now: datetime) -> CheckIn:
         """The history entry to store for an admitted decision."""
         return CheckIn(member.member_id, now, member.plan, self.entry, self.ends_at,
-                       reservation_id=self.reservation.reservation_id if self.reservation else None)
+                       reservation_id=self.reservation.reservation_id if self.reservation else None, booker=self.booker)
 
 
 def decide_checkin(cfg: FacilityConfig, member: Member, history: Sequence[CheckIn], occupancy: Occupancy,

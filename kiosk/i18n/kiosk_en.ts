@@ -64,6 +64,10 @@
         <translation>Companion out</translation>
     </message>
     <message>
+        <source>credentials</source>
+        <translation>The platform refuses this facility's credentials; check-in goes on ({n} waiting to send). Call the technician</translation>
+    </message>
+    <message>
         <source>dead_letters</source>
         <translation>{n} check-ins could not be sent</translation>
     </message>
@@ -82,6 +86,10 @@
     <message>
         <source>guests_free</source>
         <translation>Your {n} guest(s) come in with you, free of charge</translation>
+    </message>
+    <message>
+        <source>loop_failing</source>
+        <translation>Background task {name} is failing ({failures} failures, {restarts} restarts): {error}</translation>
     </message>
     <message>
         <source>member_id</source>

@@ -64,6 +64,10 @@
         <translation>同伴者 退店</translation>
     </message>
     <message>
+        <source>credentials</source>
+        <translation>本部がこの施設の認証情報を受け付けません。受付は続けられます（未送信{n}件）。技術担当者へ連絡してください</translation>
+    </message>
+    <message>
         <source>dead_letters</source>
         <translation>送信できなかった受付が {n} 件あります</translation>
     </message>
@@ -82,6 +86,10 @@
     <message>
         <source>guests_free</source>
         <translation>ご同行の方{n}名様は会員登録なしでご一緒にどうぞ（料金はかかりません）</translation>
+    </message>
+    <message>
+        <source>loop_failing</source>
+        <translation>バックグラウンド処理「{name}」が失敗しています（失敗{failures}回、再起動{restarts}回）：{error}</translation>
     </message>
     <message>
         <source>member_id</source>

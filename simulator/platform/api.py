@@ -236,5 +236,5 @@ class PlatformApi:
             request.after.append(lambda: self.control.go_unreachable(float(seconds)))
         else:
             self.control.faults.set(fault, body.get("count"), int(body.get("retry_after", 1)),
-                                    float(body.get("hang_seconds", 30)), int(body.get("status", 200)))
+                                    float(body.get("hang_seconds", 30)), int(body.get("status", 200)), body.get("item"))
         return 200, {"mode": fault.value}

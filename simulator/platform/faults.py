@@ -19,6 +19,7 @@ class Fault(str, Enum):
     NOT_AN_OBJECT = "not_an_object"  # JSON `[]` instead of the documented object, with `status` (default 200)
     HTML = "html"  # a captive portal's HTML page with `status` (default 200)
     UNAUTHORIZED = "unauthorized"  # 401: the facility's API token expired
+    GARBLED_ITEM = "garbled_item"  # a list answer (reservations) carries one more item: `item`, as given
 
 
 @dataclass
@@ -30,11 +31,13 @@ class FaultSetting:
     retry_after: int = 1
     hang_seconds: float = 30.0
     status: int = 200
+    item: object = None
 
     def public(self) -> dict:
         """The setting as the admin endpoint shows it."""
         return {"mode": self.fault.value, "remaining": self.remaining, "retry_after": self.retry_after,
-                "hang_seconds": self.hang_seconds, "status": self.status}
+                "hang_seconds": self.hang_seconds, "status": self.status,
+                "item": self.item}
 
 
 class FaultSwitches:
@@ -46,10 +49,10 @@ class FaultSwitches:
         self.released = threading.Event()
 
     def set(self, fault: Fault, count: int | None = None, retry_after: int = 1, hang_seconds: float = 30.0,
-            status: int = 200) -> None:
+            status: int = 200, item: object = None) -> None:
         """Turn a fault on, for count requests or until cleared."""
         with self._lock:
-            self._setting = FaultSetting(fault, count, retry_after, hang_seconds, status)
+            self._setting = FaultSetting(fault, count, retry_after, hang_seconds, status, item)
             self.released.clear()
 
     def clear(self) -> None:
@@ -69,7 +72,7 @@ class FaultSwitches:
                 if current.remaining <= 0:
                     self._setting = FaultSetting()
             return FaultSetting(current.fault, current.remaining, current.retry_after, current.hang_seconds,
-                                current.status)
+                                current.status, current.item)
 
     @property
     def setting(self) -> FaultSetting:

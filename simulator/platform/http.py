@@ -202,6 +202,8 @@ class PlatformServer:
             return _respond(handler, 401, {"error": "unauthorized", "message_en": "the API token has expired",
                                            "message_ja": "APIトークンの有効期限が切れています"})
         status, body = self._answer(request)
+        if fault is Fault.GARBLED_ITEM and isinstance(body.get("reservations"), list):
+            body = dict(body, reservations=[*body["reservations"], setting.item])
         if fault is Fault.DROP_AFTER_COMMIT:
             _drop(handler)  # committed, but the caller never hears so
         else:
