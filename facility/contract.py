@@ -9,14 +9,13 @@ grow); bodies the edge sends are exact.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+from facility.config.models import check_public_key
 from facility.models import EntryKind, Plan, Reservation
 from facility.rules.calendar import local
 from facility.tokens import Revocations
@@ -67,20 +66,9 @@ def _hex(text: str) -> str:
     return text.lower()
 
 
-def _base64_key(text: str) -> str:
-    """A raw 32-byte Ed25519 public key in base64, or a ValueError."""
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("not base64") from None
-    if len(raw) != 32:
-        raise ValueError("an Ed25519 public key is 32 bytes")
-    return text
-
-
 KeyId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}$"), AfterValidator(str.lower)]
 HexId = Annotated[str, Field(min_length=2, max_length=64), AfterValidator(_hex)]
-PublicKey = Annotated[str, AfterValidator(_base64_key)]
+PublicKey = Annotated[str, AfterValidator(check_public_key)]
 MemberId = Annotated[int, Field(ge=1)]
 Count = Annotated[int, Field(ge=0)]
 

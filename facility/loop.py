@@ -137,8 +137,8 @@ class BackgroundLoop:
 class Supervisor:
     """Keeps a program's loops running: restarts a dead one and says which; reports them all."""
 
-    def __init__(self, loops: list[BackgroundLoop]) -> None:
-        self.loops = [loop for loop in loops if loop is not None]
+    def __init__(self, loops: list[BackgroundLoop | None]) -> None:
+        self.loops: list[BackgroundLoop] = [loop for loop in loops if loop is not None]  # a loop a site lacks is None
 
     def check(self) -> list[str]:
         """Restart every loop whose thread has ended; the names restarted."""

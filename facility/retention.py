@@ -16,6 +16,7 @@ from pathlib import Path
 
 from facility.clock import Clock
 from facility.loop import BackgroundLoop
+from facility.reservations import ReservationStore
 
 log = logging.getLogger(__name__)
 RETENTION_SECONDS = 3600.0
@@ -30,6 +31,18 @@ def drop_old_exports(folder: Path, keep_days: int, now: datetime) -> int:
             file.unlink()
             gone += 1
     return gone
+
+
+def retain_shared(store: ReservationStore, now: datetime, keep: timedelta, export_days: int) -> dict[str, int]:
+    """What every program's store forgets alike: bookings long over, expired token ids, the old audit (exported
+    first, then its old files); then the freed pages go back to the file system. Call after the program's own."""
+    folder = store.path.parent / "audit"
+    done = {"reservations": store.forget_reservations_ended_before(now - keep),
+            "seen_ids": store.seen.forget_expired(now.timestamp()),
+            "audit_exported": store.export_audit(now - keep, folder),
+            "audit_files_dropped": drop_old_exports(folder, export_days, now)}
+    store.compact()
+    return done
 
 
 class RetentionLoop(BackgroundLoop):

@@ -16,7 +16,7 @@ from facility.clock import Clock
 from facility.contract import CheckInBody, checkins_path
 from facility.models import CheckIn, EntryKind, Plan
 from facility.reservations import ReservationStore
-from facility.retention import drop_old_exports
+from facility.retention import retain_shared
 from facility.rules.calendar import TOKYO, local
 from facility.store import add_columns
 
@@ -235,14 +235,8 @@ def purge_kiosk(store: KioskStore, now: datetime, keep: timedelta, export_days: 
                               (before,)).rowcount  # only what the platform has: a queued or dead one stays
         sent = db.execute("DELETE FROM outbox WHERE state = 'sent' AND created_at < ?", (before,)).rowcount
         companions = db.execute("DELETE FROM companion WHERE left_at IS NOT NULL AND left_at < ?", (before,)).rowcount
-    folder = store.path.parent / "audit"
-    done = {"checkins": checkins, "outbox_sent": sent, "companions": companions,
-            "reservations": store.forget_reservations_ended_before(now - keep),
-            "seen_ids": store.seen.forget_expired(now.timestamp()),
-            "audit_exported": store.export_audit(now - keep, folder),
-            "audit_files_dropped": drop_old_exports(folder, export_days, now)}
-    store.compact()
-    return done
+    return {"checkins": checkins, "outbox_sent": sent, "companions": companions,
+            **retain_shared(store, now, keep, export_days)}
 
 
 def new_key() -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from facility.clock import Clock
 from facility.models import CheckIn
 from facility.reservations import ReservationStore
-from facility.retention import drop_old_exports
+from facility.retention import retain_shared
 from facility.rules.calendar import local
 from facility.store import open_database
 
@@ -134,14 +134,7 @@ def purge_lockd(store: LockdStore, now: datetime, keep: timedelta, export_days: 
         commands = db.execute("DELETE FROM command WHERE COALESCE(expires_at, received_at) < ? AND "
                               "(pulsed IS NULL OR pulsed != 0)", (expired,)).rowcount  # never one awaiting its pulse
         entries = db.execute("DELETE FROM entry WHERE at < ?", (local(now - keep).isoformat(),)).rowcount
-    folder = store.path.parent / "audit"
-    done = {"commands": commands, "entries": entries,
-            "reservations": store.forget_reservations_ended_before(now - keep),
-            "seen_ids": store.seen.forget_expired(now.timestamp()),
-            "audit_exported": store.export_audit(now - keep, folder),
-            "audit_files_dropped": drop_old_exports(folder, export_days, now)}
-    store.compact()
-    return done
+    return {"commands": commands, "entries": entries, **retain_shared(store, now, keep, export_days)}
 
 
 def append_offline_audit(path: Path, rows: list[AuditRow]) -> bool:

@@ -123,15 +123,17 @@ def _kiosk_day(kiosk, clock: ShiftedClock, day: int, count: int) -> None:
 
 def _lockd_day(handler: UnlockHandler, store: LockdStore, topics: SiteTopics, clock: ShiftedClock, day: int,
                count: int) -> None:
-    """A day at the doors: a booking for the day and `count` genuine commands for it, decided and kept."""
+    """A day at the doors: a booking for the day and `count` genuine commands for it, decided, kept and pulsed."""
     now = clock.now()
     store.apply_changes([Reservation(day + 1, "booth-a", 7, now - timedelta(hours=1), now + timedelta(hours=20))],
                         day + 1, now)
     for _ in range(count):
         text = mint(UnlockCommand("booth-a", day + 1, 7, int(clock.now().timestamp()), 30, new_id(16),
                                   topics.command("booth-a")), KEY)
-        handler.decide("booth-a", Inbound(topics.command("booth-a"), text.encode(), 1, False, False, None, None, 30,
-                                          time.monotonic()))
+        verdict, _ = handler.decide("booth-a", Inbound(topics.command("booth-a"), text.encode(), 1, False, False, None,
+                                                       None, 30, time.monotonic()))
+        if verdict.opens:
+            store.mark_pulsed(verdict.digest)  # the relay moved, as lockd notes after every opening
         clock.lapse(4 * 3600 / count)
 
 
