@@ -175,8 +175,13 @@ def read_reservation(raw: object) -> Reservation:
 
 
 def listed_id(raw: object) -> int | None:
-    """The reservation id of a listed item that could not be read, when at least that is readable."""
+    """The reservation id of a listed item that could not be read, read leniently (77, 77.0, "77"): whatever
+    booking it might be about is forgotten rather than left as it was."""
     rid = raw.get("reservation_id") if isinstance(raw, dict) else None
+    if isinstance(rid, float) and rid.is_integer():
+        rid = int(rid)
+    if isinstance(rid, str) and rid.strip().isdigit():
+        rid = int(rid.strip())
     return rid if isinstance(rid, int) and not isinstance(rid, bool) and 1 <= rid < 2**63 else None
 
 

@@ -26,16 +26,22 @@ class LoopHealth:
 
     name: str
     alive: bool
-    rounds: int
-    failures: int
+    rounds: int  # rounds that ended well
+    failures: int  # rounds that raised or whose work failed
     restarts: int
     last_error: str
     last_ok_age: float | None  # seconds since the last round that ended well (monotonic), None if none yet
+    stale_after: float | None = None  # a loop that must come round this often (the screen): older is stalled
+
+    @property
+    def stalled(self) -> bool:
+        """True when a loop that must come round often has not (a frozen screen)."""
+        return self.stale_after is not None and self.last_ok_age is not None and self.last_ok_age > self.stale_after
 
     @property
     def healthy(self) -> bool:
-        """Running, and its last round did not fail."""
-        return self.alive and not self.last_error
+        """Running, its last round did not fail, and it is not stalled."""
+        return self.alive and not self.last_error and not self.stalled
 
 
 class BackgroundLoop:
@@ -53,6 +59,7 @@ class BackgroundLoop:
         self.restarts = 0
         self.crash = ""  # the last exception a round raised ("" after a good round)
         self._last_ok: float | None = None
+        self._restarted_at = float("-inf")
 
     def cycle(self) -> float:
         """One round of work; returns how long to wait before the next."""
@@ -82,9 +89,15 @@ class BackgroundLoop:
         self._wake.set()
 
     def restart(self) -> bool:
-        """Start a loop whose thread has ended (not one that was stopped); True if it was restarted."""
+        """Start a loop whose thread has ended (not one that was stopped); True if it was restarted.
+
+        A loop that keeps dying is restarted ever less often (1 s doubling to 5 min), so it cannot
+        turn into a request and an audit row every second."""
         if self._thread.is_alive() or self.stopping or self._thread.ident is None:
             return False
+        if self.restarts and time.monotonic() - self._restarted_at < min(FAILURE_BACKOFF_CAP, 2.0 ** min(self.restarts, 20)):
+            return False
+        self._restarted_at = time.monotonic()
         self.restarts += 1
         log.error("loop %s had stopped; restarted (restart %d)", self.name, self.restarts)
         self._thread = self._new_thread()
@@ -127,10 +140,13 @@ class BackgroundLoop:
             log.exception("loop %s failed (failure %d); carrying on", self.name, self.failures + 1)
             self.failures += 1  # counted last: whoever sees the count sees the report too
             return self._failure_backoff.next_delay()
-        self.rounds += 1
         self.crash = ""
         self._failure_backoff.reset()
-        self._last_ok = time.monotonic()
+        if self.problem():  # it ran, but its work failed (the platform refused, say): a failure, not a good round
+            self.failures += 1
+        else:
+            self.rounds += 1
+            self._last_ok = time.monotonic()
         return delay
 
 

@@ -8,7 +8,10 @@ success, worth retrying (no answer, 429, 5xx, a 2xx that is not the documented b
 
 from __future__ import annotations
 
+import json
+import math
 import random
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -20,6 +23,7 @@ from facility.config.models import Platform
 from facility.errors import FacilityError
 
 A = TypeVar("A", bound=BaseModel)
+MAX_ANSWER_BYTES = 64 * 1024 * 1024  # a year of reservations is far less; anything bigger is not an answer
 CREDENTIAL_STATUSES = frozenset({401, 403})
 # Only these say the request itself is wrong (malformed, conflicting, too large, unprocessable). Anything
 # else that is not a success (404 of a facility the platform does not know yet, 405, 410...) is a
@@ -54,8 +58,10 @@ class PlatformError(FacilityError):
 
 
 def backoff_delay(attempt: int, base: float = 1.0, cap: float = 300.0, at_least: float | None = None) -> float:
-    """Seconds to wait after `attempt` failures: exponential with full jitter, never under a Retry-After."""
-    return max(random.uniform(0, min(cap, base * 2 ** attempt)), at_least or 0.0)
+    """Seconds to wait after `attempt` failures: exponential with full jitter, never over cap, never under a
+    Retry-After (itself held to the cap: a platform cannot park a check-in for a year)."""
+    ceiling = min(cap, base * 2 ** min(attempt, 30))  # 2**1024 would not fit a float after days of outage
+    return max(random.uniform(0, ceiling), min(at_least or 0.0, cap))
 
 
 @dataclass
@@ -78,11 +84,12 @@ class Backoff:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    """The Retry-After header in seconds, if it is a number."""
+    """The Retry-After header in seconds, if it is a finite, non-negative number (inf, NaN, -5 are ignored)."""
     try:
-        return float(response.headers.get("Retry-After", ""))
+        seconds = float(response.headers.get("Retry-After", ""))
     except ValueError:
         return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 class PlatformClient:
@@ -97,11 +104,29 @@ class PlatformClient:
             token = Path(config.api_token_file).read_text().strip()
             self.session.headers["Authorization"] = f"Bearer {token}"
 
-    def call(self, method: str, path: str, answer: type[A], body: BaseModel | None = None,
+    @staticmethod
+    def _read_within(response: requests.Response, deadline: float) -> bytes:
+        """The whole body by the deadline and under MAX_ANSWER_BYTES: requests' timeout is per read, so a platform
+        that drips a byte at a time would otherwise hold a loop for ever while it looks alive."""
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(65536):
+                chunks.append(chunk)
+                size += len(chunk)
+                if time.monotonic() > deadline or size > MAX_ANSWER_BYTES:
+                    raise requests.Timeout("the answer took too long or was too large")
+        finally:
+            response.close()
+        return b"".join(chunks)
+
+    def call(self, method: str, path: str, answer: type[A], body: BaseModel | dict | None = None,
              headers: dict[str, str] | None = None, **params) -> A:
-        """One call whose 2xx answer must be `answer`; PlatformError otherwise (a wrong body is worth retrying)."""
-        status, content = self.exchange(method, path, body.model_dump(mode="json", exclude_none=True) if body else None,
-                                        headers, **params)
+        """One call whose 2xx answer must be `answer`; PlatformError otherwise (a wrong body is worth retrying).
+
+        A body may be a model (sent as the contract writes it) or a dict already checked against one
+        and sent exactly as kept (a retried check-in must be byte-for-byte what the platform may have)."""
+        sent = body.model_dump(mode="json", exclude_none=True) if isinstance(body, BaseModel) else body
+        status, content = self.exchange(method, path, sent, headers, **params)
         try:  # strict: "false" is not false, 2.7 guests are not 2, true is not reservation 1
             return answer.model_validate_json(content or b"null", strict=True)
         except ValidationError as exc:
@@ -117,18 +142,19 @@ class PlatformClient:
         """One request; (status, the raw body) for 2xx, PlatformError otherwise (call() checks the body too)."""
         try:
             response = self.session.request(method, f"{self.base_url}{path}", json=body, headers=headers,
-                                            params=params or None, timeout=self.timeout)
+                                            params=params or None, timeout=self.timeout, stream=True)
+            content = self._read_within(response, time.monotonic() + self.timeout * 2)
         except requests.RequestException as exc:
             raise PlatformError(0, "unreachable", type(exc).__name__, retryable=True, body={
                 "error": "unreachable", "message_en": f"the platform cannot be reached ({type(exc).__name__})",
                 "message_ja": "プラットフォームに接続できません"}) from None
         if 200 <= response.status_code < 300:
-            return response.status_code, response.content
+            return response.status_code, content
         try:
-            content = response.json() if response.content else None
+            parsed = json.loads(content) if content else None
         except ValueError:
-            content = None  # HTML from a captive portal, a proxy's error page...
-        error = content if isinstance(content, dict) else {"error": "http_error"}
+            parsed = None  # HTML from a captive portal, a proxy's error page...
+        error = parsed if isinstance(parsed, dict) else {"error": "http_error"}
         retryable = response.status_code == 429 or response.status_code >= 500
         raise PlatformError(response.status_code, str(error.get("error", "http_error")),
                             str(error.get("message_en", response.reason)), retryable, _retry_after(response), error)

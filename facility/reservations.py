@@ -100,8 +100,7 @@ class ReservationStore(SqliteStore):
 
     def forget_reservations_ended_before(self, moment: datetime) -> int:
         """Retention: drop cached reservations that ended before moment; how many."""
-        with self.transaction() as db:
-            return db.execute("DELETE FROM reservation WHERE ends_at < ?", (local(moment).isoformat(),)).rowcount
+        return self.delete_in_batches("reservation", "ends_at < ?", (local(moment).isoformat(),))
 
     def sync_state(self) -> SyncState:
         """The cursor and the last successful sync."""
@@ -184,7 +183,10 @@ class ReservationSync(BackgroundLoop):
         readable, unreadable, problems = [], [], []
         for raw in listed:
             try:
-                readable.append(read_reservation(raw))
+                reservation = read_reservation(raw)
+                if raw.get("facility_id") not in (None, self.facility_id):  # read_reservation checked it is an object
+                    raise ValueError(f"listed for another facility ({raw.get('facility_id')})")
+                readable.append(reservation)
             except (ValueError, OverflowError) as exc:
                 rid = listed_id(raw)
                 unreadable += [rid] if rid is not None else []

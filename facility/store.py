@@ -19,12 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from facility.clock import Clock, SystemClock, monotonic_epoch
 from facility.rules.calendar import TOKYO
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+PURGE_BATCH = 2000
 
 
 def open_database(path: str | Path) -> sqlite3.Connection:
@@ -160,6 +162,8 @@ class SqliteStore:
         self.store_id, self.created_at = self._epoch()
         self.seen = SqliteSeenIds(self.db, self.clock)
         self._lock = threading.RLock()
+        self._parsed: dict[str, tuple[int, object]] = {}  # name -> (revision, parsed value): parsed once per change
+        self._revisions: dict[str, int] = {}
         self.loss = self._check_marker(corrupt) if str(path) != ":memory:" else None
 
     def _open(self, schema: str) -> str:
@@ -238,6 +242,19 @@ class SqliteStore:
         """Keep a value fetched from the platform (after validating it)."""
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO cache (name, value) VALUES (?, ?)", (name, json.dumps(value)))
+            self._revisions[name] = self._revisions.get(name, 0) + 1
+
+    def cached_as(self, name: str, default: object, parse: Callable[[object], T]) -> T:
+        """A cached value parsed, reparsed only after it changes: a long revocation list is not read again for
+        every pass and every command (this process is the only writer of its cache)."""
+        with self._lock:
+            revision = self._revisions.get(name, 0)
+            memo = self._parsed.get(name)
+            if memo is not None and memo[0] == revision:
+                return memo[1]  # type: ignore[return-value]
+            value = parse(self.cached(name, default))
+            self._parsed[name] = (revision, value)
+            return value
 
     def export_audit(self, before: datetime, folder: Path) -> int:
         """Move audit rows older than before to a JSON-lines file in folder (one per day of export); how many.
@@ -264,13 +281,28 @@ class SqliteStore:
                 make_append_only(db, "audit")
             return len(rows)
 
+    def delete_in_batches(self, table: str, where: str, arguments: tuple) -> int:
+        """Delete the matching rows a few thousand per transaction, so a large purge never holds the store for long
+        (lockd decides commands between the batches); how many went."""
+        gone = 0
+        while True:
+            with self.transaction() as db:
+                batch = db.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {where} "
+                                   f"LIMIT {PURGE_BATCH})", arguments).rowcount
+            gone += batch
+            if batch < PURGE_BATCH:
+                return gone
+
     def compact(self) -> None:
-        """Give the pages retention freed back to the file system (a store from before turns incremental once)."""
+        """Give the pages retention freed back to the file system.
+
+        A store made before incremental auto-vacuum keeps its size instead (SQLite reuses the freed
+        pages, so it stays bounded all the same): converting it would take a full VACUUM, which holds
+        the store for seconds on a year of rows.
+        """
         with self._lock:
-            if self.db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
-                self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
-                self.db.execute("VACUUM")
-            self.db.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page: a script runs it out
+            if self.db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+                self.db.executescript("PRAGMA incremental_vacuum;")  # execute() would free one page only
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def file_bytes(self) -> int:

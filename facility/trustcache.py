@@ -29,7 +29,7 @@ REFRESH_SECONDS = 60.0
 def cached_revocations(store: SqliteStore) -> Revocations:
     """The revocations last fetched (validated when kept); none before the first fetch."""
     try:
-        return RevocationsAnswer.model_validate(store.cached("revocations", {})).revocations()
+        return store.cached_as("revocations", {}, lambda raw: RevocationsAnswer.model_validate(raw).revocations())
     except ValueError as exc:  # only a hand-edited store gets here: say so loudly, keep checking signatures
         log.error("the cached revocations are unreadable (%s); refetching", exc)
         return Revocations()
@@ -38,7 +38,7 @@ def cached_revocations(store: SqliteStore) -> Revocations:
 def cached_keys(store: SqliteStore) -> list[PublishedKey]:
     """The platform's published keys last fetched (validated when kept; kept as a list, as earlier versions did)."""
     try:
-        return KeysAnswer.model_validate({"keys": store.cached("keys", [])}).keys
+        return store.cached_as("keys", [], lambda raw: KeysAnswer.model_validate({"keys": raw}).keys)
     except ValueError as exc:
         log.error("the cached platform keys are unreadable (%s); trusting the pinned keys only", exc)
         return []

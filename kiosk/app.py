@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,6 +45,34 @@ RESERVATION_SYNC_SECONDS = 60.0  # and at once on the platform's change notice
 RESERVATIONS_STALE_AFTER = timedelta(minutes=30)
 
 
+class ScreenHealth:
+    """The once-a-second refresh on the UI thread, seen as a loop: a frozen screen shows as stalled."""
+
+    STALE_AFTER = 10.0
+
+    def __init__(self) -> None:
+        self.rounds = 0
+        self.failures = 0
+        self.error = ""
+        self._last_ok: float | None = None
+
+    def went_well(self) -> None:
+        """A refresh drew the screen."""
+        self.rounds += 1
+        self.error = ""
+        self._last_ok = time.monotonic()
+
+    def failed(self, error: str) -> None:
+        """A refresh raised."""
+        self.failures += 1
+        self.error = error
+
+    def health(self, alive: bool) -> LoopHealth:
+        """As the metrics, the staff page and doctor see it (read from any thread)."""
+        age = None if self._last_ok is None else time.monotonic() - self._last_ok
+        return LoopHealth("kiosk-screen", alive, self.rounds, self.failures, 0, self.error, age, self.STALE_AFTER)
+
+
 class KioskApp(QObject):
     """One kiosk for one facility."""
 
@@ -75,7 +104,7 @@ class KioskApp(QObject):
                                        self.clock)
         self.supervisor = Supervisor([self.outbox, self.trust_refresh, self.occupancy, self.reservations, self.retention])
         self.heartbeat = Heartbeat()
-        self.screen_error = ""
+        self.screen = ScreenHealth()
         self.camera_ok = True
         self.window = KioskWindow(cfg.facility.name)
         self.scanner = Scanner(camera, make_decoder(cfg.kiosk.decoder), self)
@@ -238,10 +267,10 @@ class KioskApp(QObject):
             self.store.audit(None, self.clock.now(), "loop_restarted", None, name)
         try:
             self._draw()
-            self.screen_error = ""
+            self.screen.went_well()
         except Exception as exc:  # the screen must keep going (and say so) whatever one refresh hits
             log.exception("the reception screen could not be refreshed")
-            self.screen_error = f"{type(exc).__name__}: {exc}"
+            self.screen.failed(f"{type(exc).__name__}: {exc}")
         if self.supervisor.all_alive():  # the UI thread got here, and every loop runs: tell systemd we live
             self.heartbeat.beat()
 
@@ -307,5 +336,4 @@ class KioskApp(QObject):
 
     def loop_health(self) -> list[LoopHealth]:
         """Every background loop, and the screen's own refresh, as staff, metrics and doctor see them."""
-        screen = LoopHealth("kiosk-screen", not self.stopped, 0, 0, 0, self.screen_error, None)
-        return [*self.supervisor.health(), screen]
+        return [*self.supervisor.health(), self.screen.health(not self.stopped)]

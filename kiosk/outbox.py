@@ -25,6 +25,7 @@ from kiosk.store import KioskStore, OutboxItem
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 60.0
+MAX_WAIT = 300.0  # the back-off's cap, which also bounds any Retry-After
 
 
 @dataclass(frozen=True)
@@ -82,24 +83,30 @@ class OutboxSender(BackgroundLoop):
         finally:
             self.on_status(self.status())  # a round that raised is reported too
         due = self.store.next_due()
-        return min(IDLE_SECONDS, max(0.0, due.next_at - self.now())) if due else IDLE_SECONDS
+        return min(IDLE_SECONDS, max(0.0, due.next_at - self.now())) if due else IDLE_SECONDS  # a parked item: 60 s
 
     def _send_due(self) -> None:
-        """Send every item that is due now, oldest first, until one fails for want of the platform."""
+        """Send every item that is due now, soonest first, until one fails for want of the platform.
+
+        No wait is ever longer than MAX_WAIT: an item due further ahead was parked by a wall clock that
+        has since been stepped back, and is due now."""
         while not self.stopping:
             due = self.store.next_due()
-            if due is None or due.next_at > self.now() or not self._send(due):
+            if due is None or self.now() < due.next_at <= self.now() + MAX_WAIT or not self._send(due):
                 return
 
     def _send(self, item: OutboxItem) -> bool:
         """One try; False when sending more now would not help (stop for now)."""
         try:
-            body = CheckInBody.model_validate(item.body)
+            CheckInBody.model_validate(item.body)
         except ValueError as exc:  # a kept body the contract does not allow: it can never be sent as it is
             self._dead(item, f"not a check-in the platform accepts: {exc}")
             return True
-        try:
-            self.client.call("POST", item.path, CheckInRecorded, body, headers={"Idempotency-Key": item.key})
+        try:  # the body exactly as kept: a retry must match what the platform may already hold under this key
+            recorded = self.client.call("POST", item.path, CheckInRecorded, item.body, headers={"Idempotency-Key": item.key})
+            if recorded.idempotency_key != item.key:
+                raise PlatformError(200, "bad_answer", f"the answer names another check-in ({recorded.idempotency_key})",
+                                    retryable=True)
         except PlatformError as exc:
             return self._failed(item, exc)
         self.store.settle(item.key, "sent", item.attempts + 1, self.now())
@@ -113,7 +120,7 @@ class OutboxSender(BackgroundLoop):
             self._note(True, "", credentials=False)
             return True
         attempts = item.attempts + 1
-        self.store.settle(item.key, "queued", attempts, self.now() + backoff_delay(attempts, at_least=exc.retry_after),
+        self.store.settle(item.key, "queued", attempts, self.now() + backoff_delay(attempts, cap=MAX_WAIT, at_least=exc.retry_after),
                           str(exc))
         if exc.credentials:
             log.error("the platform refuses this facility's credentials (%s): check-ins stay queued", exc)

@@ -230,11 +230,11 @@ class KioskStore(ReservationStore):
 def purge_kiosk(store: KioskStore, now: datetime, keep: timedelta, export_days: int) -> dict[str, int]:
     """Retention at the kiosk: what is past `keep` and safe to forget; how much of each went."""
     before = local(now - keep).isoformat()
-    with store.transaction() as db:
-        checkins = db.execute("DELETE FROM checkin WHERE at < ? AND key IN (SELECT key FROM outbox WHERE state = 'sent')",
-                              (before,)).rowcount  # only what the platform has: a queued or dead one stays
-        sent = db.execute("DELETE FROM outbox WHERE state = 'sent' AND created_at < ?", (before,)).rowcount
-        companions = db.execute("DELETE FROM companion WHERE left_at IS NOT NULL AND left_at < ?", (before,)).rowcount
+    # Only what the platform has: a queued or dead check-in stays, whatever its age.
+    checkins = store.delete_in_batches("checkin", "at < ? AND key IN (SELECT key FROM outbox WHERE state = 'sent')",
+                                       (before,))
+    sent = store.delete_in_batches("outbox", "state = 'sent' AND created_at < ?", (before,))
+    companions = store.delete_in_batches("companion", "left_at IS NOT NULL AND left_at < ?", (before,))
     return {"checkins": checkins, "outbox_sent": sent, "companions": companions,
             **retain_shared(store, now, keep, export_days)}
 

@@ -61,8 +61,7 @@ class LockDaemon:
                                     timedelta(minutes=cfg.lockd.stale_after_minutes), self._stale_changed)
         self.trust_refresh = TrustRefresh(platform, self.store, self.clock, fetch_keys=False)
         keep = timedelta(days=cfg.lockd.retention_days)
-        self.retention = RetentionLoop(lambda now: purge_lockd(self.store, now, keep, cfg.lockd.audit_export_days),
-                                       self.clock)
+        self.retention = RetentionLoop(lambda now: self._retain(now, keep), self.clock)
         self.supervisor = Supervisor([self.sync, self.trust_refresh, self.retention])
         self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
                                      self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale,
@@ -118,6 +117,13 @@ class LockDaemon:
         if self._owns_scheduler:
             self.scheduler.stop()
         self.store.close()
+
+    def _retain(self, now: datetime, keep: timedelta) -> dict[str, int]:
+        """The hourly purge, only on a clock lockd trusts: a clock years ahead must not delete what is still needed."""
+        if not self.handler.trust.trusted(now):
+            log.warning("retention waits: the clock is not trusted (%s)", now.isoformat())
+            return {}
+        return purge_lockd(self.store, now, keep, self.cfg.lockd.audit_export_days)
 
     def healthy(self) -> bool:
         """True while the loops that keep doors safe are running (the systemd watchdog asks this).

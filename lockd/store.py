@@ -130,10 +130,9 @@ COMMAND_MARGIN = timedelta(days=1)  # a decided command is remembered this long 
 def purge_lockd(store: LockdStore, now: datetime, keep: timedelta, export_days: int) -> dict[str, int]:
     """Retention at the door: what is past `keep` (commands: past expiry and a margin) and safe to forget."""
     expired = local(now - COMMAND_MARGIN).isoformat()
-    with store.transaction() as db:
-        commands = db.execute("DELETE FROM command WHERE COALESCE(expires_at, received_at) < ? AND "
-                              "(pulsed IS NULL OR pulsed != 0)", (expired,)).rowcount  # never one awaiting its pulse
-        entries = db.execute("DELETE FROM entry WHERE at < ?", (local(now - keep).isoformat(),)).rowcount
+    commands = store.delete_in_batches("command", "COALESCE(expires_at, received_at) < ? AND (pulsed IS NULL OR "
+                                       "pulsed != 0)", (expired,))  # never one awaiting its pulse
+    entries = store.delete_in_batches("entry", "at < ?", (local(now - keep).isoformat(),))
     return {"commands": commands, "entries": entries, **retain_shared(store, now, keep, export_days)}
 
 

@@ -116,12 +116,14 @@ def check_loops(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
             found.warn(f"{program}: no metrics on 127.0.0.1:{port}; is it running on this machine?")
             continue
         for name, loop in loop_states(text, program).items():
-            if loop["up"] == 1:
+            if loop.get("up") == 1:
                 found.ok(f"{program} loop {name}: running ({int(loop['failures'])} failure(s), "
                          f"{int(loop['restarts'])} restart(s) so far)")
             else:
-                found.warn(f"{program} loop {name}: failing or stopped ({int(loop['failures'])} failure(s), "
-                           f"{int(loop['restarts'])} restart(s)); see the program's log")
+                age = loop.get("last_ok_age_seconds", -1)
+                since = "no good round yet" if age < 0 else f"last good round {int(age)} s ago"
+                found.warn(f"{program} loop {name}: failing, stalled or stopped ({since}, {int(loop['failures'])} "
+                           f"failure(s), {int(loop['restarts'])} restart(s)); see the program's log")
 
 
 def loop_states(metrics_text: str, program: str) -> dict[str, dict[str, float]]:

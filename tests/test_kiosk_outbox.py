@@ -205,3 +205,38 @@ def test_a_round_that_raises_is_reported_and_the_loop_carries_on(desk, outbox, o
     outbox.wait(lambda s: s.queued == 0)
     outbox.until(lambda: outbox.sender.crash == "")  # cleared once the good round has ended
     assert len(recorded(offline_platform)) == 1
+
+
+def test_a_year_long_retry_after_is_held_to_the_back_off_s_cap(desk, outbox, offline_platform) -> None:
+    switch(offline_platform, mode="rate_limit", count=1, retry_after=365 * 24 * 3600)
+    admit(desk, 1)
+    outbox.sender.start()
+    outbox.wait(lambda s: "429" in s.last_error)
+    (item,) = desk.store.outbox("queued")
+    assert item.next_at - desk.clock.now().timestamp() <= 300
+
+
+def test_a_check_in_parked_by_a_clock_that_ran_ahead_is_sent_once_the_clock_is_put_right(desk, outbox,
+                                                                                         offline_platform) -> None:
+    switch(offline_platform, mode="error_500", count=1)
+    admit(desk, 1)
+    desk.clock.shift(30 * 24 * 3600)  # the wall clock runs a month ahead while the platform fails once
+    outbox.sender.start()
+    outbox.wait(lambda s: "500" in s.last_error)
+    desk.clock.shift(-30 * 24 * 3600)  # NTP puts it right: the item's due time is a month away
+    outbox.sender.wake()
+    outbox.wait(lambda s: s.queued == 0)
+    assert len(recorded(offline_platform)) == 1
+
+
+def test_a_check_in_kept_by_an_earlier_version_is_sent_exactly_as_kept(desk, outbox, offline_platform) -> None:
+    admit(desk, 1)
+    (item,) = desk.store.outbox("queued")
+    earlier = dict(item.body, ends_at=None)  # an earlier kiosk wrote "ends_at": null
+    desk.store.db.execute("UPDATE outbox SET body = ? WHERE key = ?", (json.dumps(earlier), item.key))
+    committed = requests.post(f"{offline_platform.server.url}{item.path}", json=earlier, timeout=5,
+                              headers={"Idempotency-Key": item.key})  # it reached the platform; the answer was lost
+    assert committed.status_code == 201
+    outbox.sender.start()
+    outbox.wait(lambda s: s.queued == 0)
+    assert desk.store.outbox_count("dead") == 0 and len(recorded(offline_platform)) == 1

@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from facility.loop import BackgroundLoop, Supervisor
-from facility.platform import PlatformClient, PlatformError
+from facility.models import Reservation
+from facility.platform import PlatformClient, PlatformError, backoff_delay
 from facility.reasons import Reason
 from facility.reservations import ReservationSync
 from facility.trustcache import TrustRefresh, cached_revocations
@@ -141,3 +142,69 @@ def test_a_loop_that_dies_anyway_is_restarted_by_the_supervisor_and_counted() ->
     assert loop.entered.acquire(timeout=5) and loop.alive and loop.health().restarts == 1
     loop.stop()
     assert supervisor.check() == []  # a loop that was stopped on purpose stays stopped
+
+
+@pytest.mark.parametrize("listed_as", [77.0, "77"], ids=["a float id", "a string id"])
+def test_a_garbled_cancellation_forgets_the_booking_it_might_be_about(sync, offline_platform, wall_clock,
+                                                                     listed_as) -> None:
+    now = wall_clock.now()
+    sync.store.apply_changes([Reservation(77, "booth-a", 1002, now, now + timedelta(hours=1))], 0, now)
+    switch(offline_platform, mode="garbled_item", item={**GARBLED, "reservation_id": listed_as, "cancelled": True})
+    assert sync.sync_once()
+    assert sync.store.reservation(77) is None  # it admits no one until the platform lists it readably
+
+
+def test_a_booking_listed_for_another_facility_is_not_cached(sync, offline_platform) -> None:
+    elsewhere = {**GARBLED, "reservation_id": 4343, "facility_id": "regus-shinjuku-south",
+                 "starts_at": "2026-11-24T10:00:00+09:00", "ends_at": "2026-11-24T11:00:00+09:00"}
+    switch(offline_platform, mode="garbled_item", item=elsewhere)
+    assert sync.sync_once() and sync.store.reservation(4343) is None and "another facility" in sync.last_error
+
+
+def test_an_answer_dripping_a_byte_at_a_time_fails_within_the_timeout_instead_of_hanging(offline_platform, tmp_path,
+                                                                                         wall_clock) -> None:
+    store = LockdStore(tmp_path / "lockd.db", wall_clock)
+    refresh = TrustRefresh(client_for(offline_platform), store, wall_clock, fetch_keys=False)
+    switch(offline_platform, mode="drip", hang_seconds=0.3)
+    try:
+        assert not refresh.refresh() and "unreachable" in refresh.last_error  # cut off at twice the 1 s timeout
+    finally:
+        switch(offline_platform, mode="none")
+
+
+def test_the_back_off_stays_capped_after_days_of_failures() -> None:
+    assert 0 <= backoff_delay(5000, cap=300) <= 300 and backoff_delay(5000, cap=300, at_least=10**9) == 300
+
+
+def test_the_cached_revocations_are_parsed_once_per_change(offline_platform, tmp_path, wall_clock) -> None:
+    store = LockdStore(tmp_path / "lockd.db", wall_clock)
+    refresh = TrustRefresh(client_for(offline_platform), store, wall_clock, fetch_keys=False)
+    assert refresh.refresh()
+    first = cached_revocations(store)
+    assert cached_revocations(store) is first  # not read and parsed again for every command
+    offline_platform.state.revoke(member_id=1004)
+    assert refresh.refresh() and 1004 in cached_revocations(store).member_ids
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_loop_that_keeps_dying_is_restarted_ever_less_often() -> None:
+    class Doomed(BackgroundLoop):
+        name = "doomed"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.entered = threading.Semaphore(0)
+
+        def cycle(self) -> float:
+            self.entered.release()
+            raise SystemExit("again")
+
+    loop = Doomed()
+    supervisor = Supervisor([loop])
+    loop.start()
+    assert loop.entered.acquire(timeout=5)
+    loop._thread.join(5)
+    assert supervisor.check() == ["doomed"] and loop.entered.acquire(timeout=5)
+    loop._thread.join(5)
+    assert supervisor.check() == []  # died again at once: the next restart waits (2 s, doubling to 5 min)
+    loop.stop()

@@ -20,6 +20,7 @@ class Fault(str, Enum):
     HTML = "html"  # a captive portal's HTML page with `status` (default 200)
     UNAUTHORIZED = "unauthorized"  # 401: the facility's API token expired
     GARBLED_ITEM = "garbled_item"  # a list answer (reservations) carries one more item: `item`, as given
+    DRIP = "drip"  # the answer comes a byte every `hang_seconds`
 
 
 @dataclass

@@ -99,6 +99,22 @@ def _respond(handler: BaseHTTPRequestHandler, status: int, body: object, headers
     handler.wfile.write(data)
 
 
+def _drip(handler: BaseHTTPRequestHandler, status: int, body: dict, every: float, released: threading.Event) -> None:
+    """The answer, a byte at a time, each after `every` seconds (until the switch is cleared or the caller leaves)."""
+    data = json.dumps(body, ensure_ascii=False).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json; charset=utf-8")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    try:
+        for byte in data:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            released.wait(every)
+    except OSError:
+        handler.close_connection = True
+
+
 def _drop(handler: BaseHTTPRequestHandler) -> None:
     """Close the connection without answering, as a crashed or cut-off server would."""
     handler.close_connection = True
@@ -204,7 +220,9 @@ class PlatformServer:
         status, body = self._answer(request)
         if fault is Fault.GARBLED_ITEM and isinstance(body.get("reservations"), list):
             body = dict(body, reservations=[*body["reservations"], setting.item])
-        if fault is Fault.DROP_AFTER_COMMIT:
+        if fault is Fault.DRIP:
+            _drip(handler, status, body, setting.hang_seconds, self.faults.released)
+        elif fault is Fault.DROP_AFTER_COMMIT:
             _drop(handler)  # committed, but the caller never hears so
         else:
             _respond(handler, status, body)
