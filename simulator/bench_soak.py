@@ -90,7 +90,7 @@ def bench_soak(days: int = 30, checkins_per_day: int = 150, commands_per_day: in
             for day in range(days):
                 _kiosk_day(kiosk, clock, day, checkins_per_day)
                 _lockd_day(handler, store, topics, clock, day, commands_per_day)
-                _end_of_day(kiosk, store, clock)
+                _end_of_day(kiosk, store, clock, platform)
                 daily.append({"day": day + 1, "rss_mb": _rss_mb(), "threads": threading.active_count(),
                               "kiosk_db_bytes": kiosk.store.file_bytes(), "lockd_db_bytes": store.file_bytes(),
                               "checkins_kept": len(kiosk.store.checkins()), "queued": kiosk.store.outbox_count("queued")})
@@ -137,10 +137,15 @@ def _lockd_day(handler: UnlockHandler, store: LockdStore, topics: SiteTopics, cl
         clock.lapse(4 * 3600 / count)
 
 
-def _end_of_day(kiosk, store: LockdStore, clock: ShiftedClock) -> None:
-    """The night: the outbox delivers the day, both programs' retention rounds run, the clock reaches the next morning."""
+def _end_of_day(kiosk, store: LockdStore, clock: ShiftedClock, platform) -> None:
+    """The night: the outbox delivers the day, both programs' retention rounds run, the clock reaches the next morning.
+
+    The stand-in platform runs in this process and keeps what it records in memory; it hands the day's
+    check-ins on (as the real platform files them away), so the memory measured is the kiosk's and lockd's.
+    """
     kiosk.outbox.wake()
     run_until(lambda: kiosk.store.outbox_count("queued") == 0, 30)
+    platform.state.archive_checkins()
     kiosk.retention.wake()
     rounds = kiosk.retention.rounds
     run_until(lambda: kiosk.retention.rounds > rounds, 30)

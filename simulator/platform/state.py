@@ -295,6 +295,13 @@ class PlatformState:
         with self._lock:
             return [dict(c.body, **c.answer) for c in self.checkins.values() if c.facility_id == facility_id]
 
+    def archive_checkins(self) -> int:
+        """Forget the check-ins recorded so far (a long soak in one process: the real platform files them away)."""
+        with self._lock:
+            count = len(self.checkins)
+            self.checkins.clear()
+            return count
+
     def set_occupancy(self, facility_id: str, report: dict) -> dict:
         """Store what a kiosk reports of who is in."""
         self.facility(facility_id)
