@@ -1,4 +1,4 @@
-"""`officepass-sim bench soak`: a simulated month at one kiosk and one door controller, in a few minutes.
+"""`officepass-sim bench soak`: a simulated month at one kiosk and one door controller, in about ten minutes.
 
 The kiosk is the real KioskApp (Qt offscreen, its loops running against the stand-in platform on
 loopback), the door side lockd's decision path and store; both on one lapsing clock, a simulated

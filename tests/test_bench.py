@@ -66,8 +66,9 @@ def test_history_benchmark_compares_a_store_with_history_to_an_empty_one_and_sho
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1800)
 def test_a_simulated_month_keeps_memory_threads_and_files_flat(qapp) -> None:
-    """The long soak (a few minutes): pytest -m soak. The figures go to docs/benchmarks.md."""
+    """The long soak (about 11 minutes): pytest -m soak. The figures go to docs/benchmarks.md."""
     from simulator.bench_soak import bench_soak
     report = bench_soak(days=30)
     growth = report["growth_after_retention_began"]
