@@ -54,8 +54,9 @@ class StaffActions:
         page.show_today(rows)
         failing = [loop for loop in app.loop_health() if not loop.healthy]
         page.health.setVisible(bool(failing))
-        page.health.setText("\n".join(t("loop_failing", app.language, name=loop.name, error=loop.last_error[:160],
-                                         failures=loop.failures, restarts=loop.restarts) for loop in failing))
+        page.health.setText("\n".join(t("loop_failing", app.language, name=t(f"task_{loop.name}", app.language),
+                                         error=loop.last_error[:160], failures=loop.failures, restarts=loop.restarts)
+                                       for loop in failing))
         page.dead.clear()
         page.dead.addItems([f"{item.body.get('member_id')} {item.body.get('at', '')[11:16]}  {item.last_error}"
                             for item in app.store.outbox("dead")])

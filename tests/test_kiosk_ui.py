@@ -131,7 +131,7 @@ def test_expired_credentials_are_said_on_screen_and_failing_tasks_on_the_staff_p
     assert kiosk.store.outbox_count("dead") == 0
     kiosk.window.show_page(kiosk.window.staff)
     kiosk.refresh()
-    assert "kiosk-outbox" in kiosk.window.staff.health.text() and "401" in kiosk.window.staff.health.text()
+    assert t("task_kiosk-outbox", "ja") in kiosk.window.staff.health.text() and "401" in kiosk.window.staff.health.text()
     requests.put(f"{platform.server.url}/_sim/faults", json={"mode": "none"}, timeout=5)
     due_now(kiosk.store)
     kiosk.outbox.wake()

@@ -196,6 +196,30 @@
         <translation>The check-in records were lost and begun anew; call the technician</translation>
     </message>
     <message>
+        <source>task_kiosk-occupancy</source>
+        <translation>reporting occupancy</translation>
+    </message>
+    <message>
+        <source>task_kiosk-outbox</source>
+        <translation>sending check-ins</translation>
+    </message>
+    <message>
+        <source>task_kiosk-screen</source>
+        <translation>refreshing the screen</translation>
+    </message>
+    <message>
+        <source>task_reservation-sync</source>
+        <translation>syncing bookings</translation>
+    </message>
+    <message>
+        <source>task_retention</source>
+        <translation>clearing old records</translation>
+    </message>
+    <message>
+        <source>task_trust-refresh</source>
+        <translation>fetching revocations and keys</translation>
+    </message>
+    <message>
         <source>until</source>
         <translation>Your visit runs until {time}</translation>
     </message>

@@ -196,6 +196,30 @@
         <translation>受付記録が失われたため作り直しました。技術担当者へ連絡してください</translation>
     </message>
     <message>
+        <source>task_kiosk-occupancy</source>
+        <translation>在席状況の報告</translation>
+    </message>
+    <message>
+        <source>task_kiosk-outbox</source>
+        <translation>受付記録の送信</translation>
+    </message>
+    <message>
+        <source>task_kiosk-screen</source>
+        <translation>画面の更新</translation>
+    </message>
+    <message>
+        <source>task_reservation-sync</source>
+        <translation>予約情報の同期</translation>
+    </message>
+    <message>
+        <source>task_retention</source>
+        <translation>古い記録の整理</translation>
+    </message>
+    <message>
+        <source>task_trust-refresh</source>
+        <translation>失効情報・鍵の取得</translation>
+    </message>
+    <message>
         <source>until</source>
         <translation>ご利用は {time} までです</translation>
     </message>
