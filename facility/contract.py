@@ -196,6 +196,43 @@ class BookingBody(Body):
     guests: Annotated[int, Field(ge=0, le=100)] = 0
 
 
+# --- members' phones (the stand-in platform serves these too) -----------------------------------------------
+
+
+class MemberBody(Body):
+    """POST /members (stand-in): register a member."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    plan: Plan
+
+
+class PassRequest(Body):
+    """POST /members/{member}/pass: a fresh pass, bound to the facility whose desk code the app scanned."""
+
+    facility_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+class UnlockRequest(Body):
+    """POST /facilities/{facility}/doors/{door}/unlock: the member tapped unlock."""
+
+    member_id: MemberId
+
+
+class DeskCheckinBody(Body):
+    """POST /desk-checkins: the front-desk code the app scanned."""
+
+    member_id: MemberId
+    code: Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class RevokeBody(Body):
+    """POST /revocations (stand-in technician call): withdraw a member, a pass or a signing key."""
+
+    member_id: MemberId | None = None
+    pass_id: HexId | None = None
+    key_id: KeyId | None = None
+
+
 # --- check-ins and occupancy ----------------------------------------------------------------------
 
 
@@ -254,7 +291,7 @@ class SettingsAnswer(Answer):
 
 OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
     ErrorAnswer, PublishedKey, KeysAnswer, RevocationsAnswer, ReservationItem, BookingBody, CheckInBody,
-    CheckInRecorded, OccupancyBody, OccupancyAnswer)
+    CheckInRecorded, OccupancyBody, OccupancyAnswer, MemberBody, PassRequest, UnlockRequest, DeskCheckinBody, RevokeBody)
 OPENAPI_BEGIN = "    # BEGIN schemas generated from facility/contract.py by scripts/make_openapi.py: do not edit by hand"
 OPENAPI_END = "    # END generated schemas"
 

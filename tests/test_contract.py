@@ -27,6 +27,25 @@ def test_the_openapi_file_carries_the_contract_s_schemas_as_generated() -> None:
     assert contract.openapi_schemas_block() in OPENAPI, "run: .venv/bin/python scripts/make_openapi.py"
 
 
+def test_the_openapi_file_is_valid_openapi() -> None:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.readers import read_from_filename
+    spec, _ = read_from_filename(str(REPO / "docs" / "platform-openapi.yaml"))
+    validate(spec)  # raises, naming the place, when it is not
+
+
+def test_every_body_sent_to_the_platform_has_a_typed_schema() -> None:
+    from openapi_spec_validator.readers import read_from_filename
+    spec, _ = read_from_filename(str(REPO / "docs" / "platform-openapi.yaml"))
+    for path, operations in spec["paths"].items():
+        for method in ("post", "put"):
+            if method in operations:
+                schema = operations[method]["requestBody"]["content"]["application/json"]["schema"]
+                target = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]] if "$ref" in schema else schema
+                assert all("type" in field or "$ref" in field or "anyOf" in field or "description" in field
+                           for field in target["properties"].values()), (method, path)
+
+
 def test_every_path_of_the_contract_is_in_the_openapi_file() -> None:
     paths = [contract.KEYS, contract.REVOCATIONS, contract.MEMBERS, contract.RESERVATIONS, contract.DESK_CHECKINS,
              contract.settings_path("{facility}"), contract.reservations_path("{facility}"),

@@ -5,13 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from facility.contract import BookingBody, CheckInBody, OccupancyBody, RevocationsAnswer
-from facility.models import Plan
+from facility.contract import (
+    BookingBody,
+    CheckInBody,
+    DeskCheckinBody,
+    MemberBody,
+    OccupancyBody,
+    PassRequest,
+    RevocationsAnswer,
+    RevokeBody,
+    UnlockRequest,
+)
 from simulator.platform.errors import ApiError
 from simulator.platform.faults import Fault
 from simulator.platform.service import PlatformService
@@ -41,18 +49,6 @@ def need(body: dict | None, name: str, kind: type) -> object:
     value = (body or {}).get(name)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ApiError.bad_request(f"field {name!r} must be a {kind.__name__}")
-    return value
-
-
-def moment(body: dict | None, name: str) -> datetime:
-    """A required ISO 8601 time with its offset."""
-    text = need(body, name, str)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ApiError.bad_request(f"field {name!r} is not an ISO 8601 time") from None
-    if value.tzinfo is None:
-        raise ApiError.bad_request(f"field {name!r} needs a UTC offset, e.g. +09:00")
     return value
 
 
@@ -121,18 +117,10 @@ class PlatformApi:
 
     def revoke(self, request: Request) -> Answer:
         """Withdraw a member, a pass or a signing key (technician)."""
-        member = (request.body or {}).get("member_id")
-        pass_hex = (request.body or {}).get("pass_id")
-        key_id = (request.body or {}).get("key_id")
-        if member is None and pass_hex is None and key_id is None:
+        body = valid(RevokeBody, request.body)
+        if body.member_id is None and body.pass_id is None and body.key_id is None:
             raise ApiError.bad_request("give member_id, pass_id or key_id")
-        if key_id is not None and not (isinstance(key_id, str) and re.fullmatch(r"[0-9a-f]{8}", key_id)):
-            raise ApiError.bad_request("key_id must be 8 lower-case hex digits")
-        try:
-            pass_id = bytes.fromhex(pass_hex) if pass_hex is not None else None
-        except (TypeError, ValueError):
-            raise ApiError.bad_request("pass_id must be hex") from None
-        self.state.revoke(need(request.body, "member_id", int) if member is not None else None, pass_id, key_id)
+        self.state.revoke(body.member_id, bytes.fromhex(body.pass_id) if body.pass_id else None, body.key_id)
         return self.revocations(request)
 
     # --- facilities ----------------------------------------------------------------------
@@ -171,17 +159,15 @@ class PlatformApi:
 
     def unlock(self, request: Request) -> Answer:
         """A member's phone asks to open a door."""
-        return self.service.unlock(request.params["facility"], request.params["door"], need(request.body, "member_id", int))
+        return self.service.unlock(request.params["facility"], request.params["door"],
+                                   valid(UnlockRequest, request.body).member_id)
 
     # --- members and bookings ---------------------------------------------------------------
 
     def add_member(self, request: Request) -> Answer:
         """Register a member."""
-        try:
-            plan = Plan(need(request.body, "plan", str))
-        except ValueError:
-            raise ApiError.bad_request(f"plan must be one of {', '.join(p.value for p in Plan)}") from None
-        return 201, self.state.add_member(need(request.body, "name", str), plan).public()
+        body = valid(MemberBody, request.body)
+        return 201, self.state.add_member(body.name, body.plan).public()
 
     def get_member(self, request: Request) -> Answer:
         """One member."""
@@ -189,7 +175,7 @@ class PlatformApi:
 
     def member_pass(self, request: Request) -> Answer:
         """A fresh pass for the member's phone ('show 2D code')."""
-        facility = (request.body or {}).get("facility_id")
+        facility = valid(PassRequest, request.body).facility_id
         text, issued = self.state.mint_pass(int(request.params["member"]), facility)
         return 201, {"pass": text, "pass_id": issued.pass_id.hex(), "expires": issued.expires}
 
@@ -212,7 +198,8 @@ class PlatformApi:
 
     def desk_checkin(self, request: Request) -> Answer:
         """The app submits the front-desk code it scanned."""
-        return self.service.desk_checkin(need(request.body, "member_id", int), need(request.body, "code", str))
+        body = valid(DeskCheckinBody, request.body)
+        return self.service.desk_checkin(body.member_id, body.code)
 
     # --- simulator control ------------------------------------------------------------------
 
