@@ -26,9 +26,9 @@ from lockd.daemon import LockDaemon
 from messagebus import BrokerSettings, BusClient
 from simulator.broker import MosquittoBroker
 from simulator.door import VirtualDoor
+from simulator.examples import DEMO_KEYS, EXAMPLES
 from simulator.qtwait import run_until
 
-REPO = Path(__file__).resolve().parent.parent
 USERS = {"lockd": "bench-lockd", "platform": "bench-platform"}
 
 
@@ -57,7 +57,7 @@ class ProbeDoor(VirtualDoor):
 def bench_site(doors: int, data_dir: Path) -> FacilityConfig:
     """The H1T example grown to `doors` booths, open around the clock (a bench runs on the real clock), with no daily
     limit and an NTP-free clock check."""
-    base = load_config(REPO / "config" / "h1t-shibuya.toml")
+    base = load_config(EXAMPLES / "h1t-shibuya.toml")
     rooms = [Room(id=f"booth-{n}", name=f"Booth {n}", kind="booth") for n in range(doors)]
     door_list = [Door(id=f"booth-{n}", name=f"Booth {n}", rooms=[f"booth-{n}"], driver="simulated", pulse_seconds=0.5)
                  for n in range(doors)]
@@ -106,7 +106,7 @@ def bench_unlock(commands: int = 1000, doors: int = 1, burst: bool = False) -> d
 def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, burst: bool) -> dict:
     """Run lockd on probe doors and time commands, then raw MQTT."""
     cfg = bench_site(doors, work / "lockd")
-    key = SigningKey.load(REPO / "config" / "demo-keys" / "platform-demo.pem")
+    key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
     moments: dict[str, queue.Queue] = {d.id: queue.Queue() for d in cfg.doors}
     daemon = LockDaemon(cfg, BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]), PlatformClient(cfg.platform),
                         lambda door, scheduler: ProbeDoor(scheduler, door, moments[door.id]), trust=ClockTrust("sanity"))
@@ -184,11 +184,11 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
     from kiosk.app import KioskApp
     from simulator.camera import VirtualCamera
     qt = QApplication.instance() or QApplication([])
-    base = load_config(REPO / "config" / "kaikatsu-ikebukuro.toml")
+    base = load_config(EXAMPLES / "kaikatsu-ikebukuro.toml")
     cfg = base.model_copy(update={"rules": base.rules.model_copy(update={"entry_cutoffs": [], "max_checkins_per_day": None}),
                                   "seats": base.seats.model_copy(update={"total": 2000}),
                                   "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1"})})
-    key = SigningKey.load(REPO / "config" / "demo-keys" / "platform-demo.pem")
+    key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
     camera = VirtualCamera(width, height, fps=30, paced=True)
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as data:

@@ -24,13 +24,14 @@ import requests
 
 from facility.tokens import DeskCode, SigningKey, mint
 from lockd.acl import acl_text
-from simulator.bench import REPO, _ms
+from simulator.bench import _ms
+from simulator.examples import EXAMPLES
 from simulator.broker import MosquittoBroker, free_port
 from facility.platform import PlatformError
 from simulator.phone import AppClient, Phone
 from simulator.runtime import start_platform
 
-CONFIG = REPO / "config"
+CONFIG = EXAMPLES
 BOOTHS = 50
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from facility.models import Plan
 from simulator import commands
+from simulator.examples import SEED
 from simulator.phone import DEFAULT_PLATFORM
 
 
@@ -68,9 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--platform", default=DEFAULT_PLATFORM, help=f"platform API URL (default {DEFAULT_PLATFORM})")
     sub = parser.add_subparsers(dest="command", required=True)
     p = _add(sub, "platform", "run the stand-in platform (HTTP API, and MQTT when a broker is given)",
-             "officepass-sim platform --seed config/simulator/seed.toml --port 8710 --broker-port 1883 "
+             "officepass-sim platform --port 8710 --broker-port 1883 "
              "--broker-user platform --broker-password-file platform.pass")
-    p.add_argument("--seed", type=Path, default=Path("config/simulator/seed.toml"))
+    p.add_argument("--seed", type=Path, default=SEED, help="the platform's starting data (default: the shipped seed)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8710)
     _broker_options(p)

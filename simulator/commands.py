@@ -12,11 +12,12 @@ from pathlib import Path
 
 import cv2
 
+from facility.errors import FacilityError
+from facility.platform import PlatformError
 from facility.rules.calendar import TOKYO
 from facility.topics import SiteTopics
 from kiosk.decoding import make_decoder
 from messagebus import BrokerSettings, BusClient
-from facility.platform import PlatformError
 from simulator.phone import AppClient, Phone
 from simulator.runtime import start_platform
 from simulator.screen import phone_screen
@@ -145,6 +146,6 @@ def guarded(command) -> int:
     except PlatformError as exc:
         print(json.dumps({"status": exc.status} | exc.body, ensure_ascii=False))
         return 1
-    except (OSError, ValueError, ConnectionError) as exc:
+    except (FacilityError, OSError, ValueError, ConnectionError) as exc:  # a file that is not there or not valid...
         print(f"officepass-sim: {exc}", file=sys.stderr)
         return 1

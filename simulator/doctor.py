@@ -143,7 +143,7 @@ def doctor(path: str | Path, timeout: float = 5.0) -> Findings:
     try:
         cfg = load_config(path)
     except ConfigError as exc:
-        found.fail(f"the facility file is not valid ({len(exc.problems)} problem(s)):")
+        found.fail(f"{path}: the facility file is not valid ({len(exc.problems)} problem(s)):")
         found.lines += [f"        {problem}" for problem in exc.problems]
         return found
     found.ok(f"{path}: {cfg.facility.id} ({cfg.facility.kind.value}), {len(cfg.doors)} door(s)")

@@ -25,10 +25,10 @@ from simulator.broker import MosquittoBroker
 from simulator.camera import VirtualCamera
 from simulator.clock import ShiftedClock
 from simulator.door import VirtualDoor, Visitor
+from simulator.examples import EXAMPLES
 from simulator.runtime import RunningPlatform, start_platform
 
-REPO = Path(__file__).resolve().parent.parent
-CONFIG = REPO / "config"
+CONFIG = EXAMPLES
 
 
 def demo_morning(now: datetime) -> datetime:

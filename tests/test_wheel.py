@@ -1,0 +1,76 @@
+"""The built wheel works outside the repository: its demo, its stand-in platform and its error messages.
+
+The wheel is built from this checkout and installed, without dependencies, into a fresh venv; the
+dependencies come from the project's own venv through a plain path entry (not its .pth files, so
+the editable install of this checkout stays out of sight). Every command runs from another folder.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+import requests
+
+from simulator.broker import free_port
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A fresh venv holding only the wheel; its bin folder."""
+    work = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(REPO)],
+                   check=True, capture_output=True)
+    (wheel,) = (work / "dist").glob("officepass_edge-*.whl")
+    venv.create(work / "venv", with_pip=True)
+    python = work / "venv" / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, capture_output=True)
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    Path(site, "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return work / "venv" / "bin"
+
+
+@pytest.mark.timeout(600)
+def test_the_installed_demo_runs_from_another_folder_with_nothing_lost(installed: Path, tmp_path: Path) -> None:
+    where = subprocess.run([str(installed / "python"), "-c", "import facility, simulator.examples as e; "
+                            "print(facility.__file__); print(e.SEED)"], check=True, capture_output=True, text=True,
+                           cwd=tmp_path).stdout.split()
+    assert all(str(REPO) not in line for line in where)  # the wheel's code and data, not this checkout's
+    result = subprocess.run([str(installed / "officepass-sim"), "demo", "--headless", "--json"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout)
+    assert summary["lost"] == 0 and summary["check_ins"]["admitted"] == 4
+
+
+def test_the_installed_platform_starts_with_its_shipped_seed(installed: Path, tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen([str(installed / "officepass-sim"), "platform", "--port", str(port)], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "serving" in process.stdout.readline()
+        keys = requests.get(f"http://127.0.0.1:{port}/v1/keys", timeout=5).json()["keys"]
+        assert keys[0]["key_id"] == "0075557c"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.mark.parametrize("command", [["officepass-kiosk", "--check-config", "missing.toml"],
+                                     ["officepass-lockd", "--config", "missing.toml"],
+                                     ["officepass-sim", "doctor", "--config", "missing.toml"],
+                                     ["officepass-sim", "platform", "--seed", "missing.toml"]],
+                         ids=["kiosk", "lockd", "doctor", "platform"])
+def test_a_user_error_is_a_message_and_an_exit_code_never_a_traceback(installed: Path, tmp_path: Path,
+                                                                       command: list[str]) -> None:
+    result = subprocess.run([str(installed / command[0]), *command[1:]], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr
+    assert "missing.toml" in result.stdout + result.stderr
