@@ -66,7 +66,7 @@ class LockDaemon:
         self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
                                      self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale,
                                      self._refresh_for)
-        self.metrics = LockdMetrics(self.sync.age_seconds)
+        self.metrics = LockdMetrics(self.sync.age_seconds, self._last_sync_timestamp)
         self.metrics.watch_loops("lockd", self.supervisor.health)
         self.doors = {d.id: DoorController(d, hardware_for(d, self.scheduler), self.scheduler, self._door_news,
                                            self._exit_pressed) for d in cfg.doors}
@@ -124,6 +124,11 @@ class LockDaemon:
             log.warning("retention waits: the clock is not trusted (%s)", now.isoformat())
             return {}
         return purge_lockd(self.store, now, keep, self.cfg.lockd.audit_export_days)
+
+    def _last_sync_timestamp(self) -> float:
+        """When the reservations were last synced, as Unix time; 0 if never."""
+        last_ok = self.store.sync_state().last_ok
+        return last_ok.timestamp() if last_ok else 0.0
 
     def healthy(self) -> bool:
         """True while the loops that keep doors safe are running (the systemd watchdog asks this).

@@ -1,7 +1,7 @@
-"""Home Assistant MQTT discovery: each door appears as a lock entity and a door sensor.
+"""Home Assistant MQTT discovery: each door appears as a lock-state sensor and a door sensor, both read-only.
 
-Home Assistant sees the state but cannot open anything: its command topic is one lockd
-never reads, because doors open only for signed commands from the platform.
+Doors open only for signed commands from the platform, so Home Assistant gets no button at all:
+an MQTT lock entity would show lock and unlock buttons that could only do nothing.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from facility.topics import SiteTopics
 
 
 def discovery_topics(prefix: str, facility_id: str, door_id: str) -> tuple[str, str]:
-    """Where a door's lock and door-sensor configurations are published."""
+    """Where a door's lock-state sensor and door-sensor configurations are published."""
     node = f"officepass_{facility_id}_{door_id}".replace("-", "_")
-    return f"{prefix}/lock/{node}/config", f"{prefix}/binary_sensor/{node}/config"
+    return f"{prefix}/sensor/{node}/config", f"{prefix}/binary_sensor/{node}/config"
 
 
 def discovery_messages(cfg: FacilityConfig, topics: SiteTopics) -> list[tuple[str, str]]:
@@ -31,9 +31,8 @@ def discovery_messages(cfg: FacilityConfig, topics: SiteTopics) -> list[tuple[st
                   "suggested_area": cfg.facility.name}
         common = {"availability_topic": topics.lockd("availability"), "payload_available": "online",
                   "payload_not_available": "offline", "device": device, "state_topic": topics.door(door.id, "state")}
-        lock = common | {"name": "Lock", "unique_id": f"{node}_lock", "command_topic": f"{topics.door(door.id, 'ha_ignored')}",
-                         "state_locked": "LOCKED", "state_unlocked": "UNLOCKED", "state_unlocking": "UNLOCKING",
-                         "state_jammed": "JAMMED", "state_open": "OPEN"}
+        lock = common | {"name": "Lock", "unique_id": f"{node}_lock", "device_class": "enum", "icon": "mdi:lock",
+                         "options": ["LOCKED", "UNLOCKED", "UNLOCKING", "JAMMED", "OPEN"]}
         sensor = common | {"name": "Door", "unique_id": f"{node}_door", "device_class": "door",
                            "value_template": "{{ 'ON' if value == 'OPEN' else 'OFF' }}"}
         messages += [(lock_topic, json.dumps(lock, ensure_ascii=False)), (sensor_topic, json.dumps(sensor, ensure_ascii=False))]

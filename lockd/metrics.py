@@ -12,7 +12,7 @@ from facility.metrics import MetricsEndpoint
 class LockdMetrics(MetricsEndpoint):
     """One registry per daemon (tests run several in one process)."""
 
-    def __init__(self, sync_age: Callable[[], float | None]) -> None:
+    def __init__(self, sync_age: Callable[[], float | None], last_sync: Callable[[], float] = lambda: 0.0) -> None:
         super().__init__()
         self.commands = Counter("officepass_lockd_commands", "Unlock commands decided", ["door", "result", "reason"],
                                 registry=self.registry)
@@ -24,6 +24,9 @@ class LockdMetrics(MetricsEndpoint):
         sync = Gauge("officepass_lockd_reservation_sync_age_seconds", "Seconds since the last good sync (-1: never)",
                      registry=self.registry)
         sync.set_function(lambda: age if (age := sync_age()) is not None else -1)
+        # For alerts: time() - this > 1800 fires for a cache never synced too (0), which the age's -1 cannot.
+        Gauge("officepass_lockd_reservation_last_sync_timestamp_seconds",
+              "Unix time of the last good reservation sync (0: never)", registry=self.registry).set_function(last_sync)
 
 
     def door_is(self, door: str, state: str, states: list[str]) -> None:

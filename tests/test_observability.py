@@ -30,6 +30,7 @@ def test_lockd_metrics_count_commands_doors_and_the_broker(broker, platform, bus
         age = float(next(line.split()[1] for line in text.splitlines()
                          if line.startswith("officepass_lockd_reservation_sync_age_seconds ")))
         assert 0 <= age < 60
+        assert "officepass_lockd_reservation_last_sync_timestamp_seconds 1." in text  # synced: a Unix time
     finally:
         site.daemon.stop()
 
@@ -41,11 +42,12 @@ def test_home_assistant_discovers_a_lock_and_a_door_sensor_per_door(site, bus_cl
     while len(configs) < 6:
         message = found.get(timeout=10)
         configs[message.topic] = (json.loads(message.payload), message.retain)
-    lock, _ = configs["homeassistant/lock/officepass_h1t_shibuya_booth_a/config"]
+    lock, _ = configs["homeassistant/sensor/officepass_h1t_shibuya_booth_a/config"]
     later: queue.Queue = queue.Queue()  # Home Assistant started after lockd: the broker kept the config for it
-    bus_client(user="platform").subscribe("homeassistant/lock/officepass_h1t_shibuya_booth_a/config", later.put)
+    bus_client(user="platform").subscribe("homeassistant/sensor/officepass_h1t_shibuya_booth_a/config", later.put)
     assert later.get(timeout=10).retain and lock["state_topic"] == "officepass/h1t-shibuya/door/booth-a/state"
-    assert lock["state_jammed"] == "JAMMED" and lock["availability_topic"] == "officepass/h1t-shibuya/lockd/availability"
+    assert "JAMMED" in lock["options"] and lock["availability_topic"] == "officepass/h1t-shibuya/lockd/availability"
+    assert not any("command_topic" in config for config, _ in configs.values())  # no button that would do nothing
     sensor, _ = configs["homeassistant/binary_sensor/officepass_h1t_shibuya_meeting_1/config"]
     assert sensor["device_class"] == "door" and "OPEN" in sensor["value_template"]
 
