@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import models_json_schema
 
 from facility.config.models import check_public_key
@@ -67,7 +67,7 @@ def _hex(text: str) -> str:
 
 
 KeyId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}$"), AfterValidator(str.lower)]
-HexId = Annotated[str, Field(min_length=2, max_length=64), AfterValidator(_hex)]
+HexId = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^(?:[0-9a-fA-F]{2})+$"), AfterValidator(_hex)]
 PublicKey = Annotated[str, AfterValidator(check_public_key)]
 MemberId = Annotated[int, Field(ge=1)]
 Count = Annotated[int, Field(ge=0)]
@@ -225,8 +225,26 @@ class DeskCheckinBody(Body):
     code: Annotated[str, Field(min_length=1, max_length=400)]
 
 
+def _one_of_them(schema: dict, model: type) -> None:
+    """The schema of a body that names at least one thing, each given as a value (null is not one)."""
+    for field in schema["properties"].values():
+        field.update(next(option for option in field.pop("anyOf") if option.get("type") != "null"))
+        field.pop("default", None)
+    schema["minProperties"] = 1
+
+
 class RevokeBody(Body):
     """POST /revocations (stand-in technician call): withdraw a member, a pass or a signing key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_one_of_them)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: object) -> object:
+        """A field given is a value: null is refused, as the schema says."""
+        if isinstance(data, dict) and any(value is None for value in data.values()):
+            raise ValueError("give values, not null; leave out what you do not name")
+        return data
 
     member_id: MemberId | None = None
     pass_id: HexId | None = None

@@ -91,6 +91,10 @@ class PlatformApi:
             ]
         ]
 
+    def allowed(self, path: str) -> list[str]:
+        """The methods a path answers to (the Allow header of a 405)."""
+        return [method for method, pattern, _ in self.routes if pattern.match(path)]
+
     def route(self, request: Request) -> Answer:
         """Find the route and run it; 404 or 405 when there is none."""
         allowed = []

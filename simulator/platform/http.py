@@ -59,7 +59,21 @@ class _Handler(BaseHTTPRequestHandler):
         """GET, and (aliased below) POST, PUT and DELETE."""
         self.server.platform.handle(self)
 
-    do_POST = do_PUT = do_DELETE = do_GET
+    # Every other method gets the API's own 405 (JSON, with the methods allowed), not http.server's HTML 501.
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_GET
+
+    def __getattr__(self, name: str):
+        """Any method http.server does not know (QUERY, PROPFIND...) also gets the API's 405."""
+        if name.startswith("do_"):
+            return self.do_GET
+        raise AttributeError(name)
+
+    def do_HEAD(self) -> None:
+        """HEAD is not part of the API: 405, and (as HEAD requires) no body."""
+        self.send_response(405)
+        self.send_header("Allow", "GET, POST, PUT, DELETE")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def log_message(self, format: str, *args) -> None:
         """Request lines go to the debug log, not stderr."""
@@ -225,7 +239,8 @@ class PlatformServer:
         elif fault is Fault.DROP_AFTER_COMMIT:
             _drop(handler)  # committed, but the caller never hears so
         else:
-            _respond(handler, status, body)
+            allow = {"Allow": ", ".join(self.api.allowed(request.path))} if status == 405 else None
+            _respond(handler, status, body, allow)
         for action in request.after:
             action()
 
