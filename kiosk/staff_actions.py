@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 class StaffActions:
     """Unlocking the staff page with the PIN, and handling its buttons."""
 
-    def __init__(self, app: "KioskApp") -> None:
+    def __init__(self, app: KioskApp) -> None:
         self.app = app
         page = app.window.staff
         actions = {"back": app.go_home, "exit": self.exit_kiosk, "check_out": self.check_out,

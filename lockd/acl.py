@@ -30,7 +30,7 @@ def lockd_block(cfg: FacilityConfig) -> list[str]:
         for door in cfg.doors:
             lines += [f"topic write {topic}" for topic in discovery_topics(cfg.lockd.home_assistant_prefix,
                                                                             cfg.facility.id, door.id)]
-    return lines + [f"topic write {topics.root}/lockd/#", f"topic read {topics.reservations_changed}"]
+    return [*lines, f"topic write {topics.root}/lockd/#", f"topic read {topics.reservations_changed}"]
 
 
 def kiosk_block(cfg: FacilityConfig) -> list[str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-CLOCK_FLOOR = datetime(2026, 1, 1, tzinfo=timezone.utc)  # a board without RTC boots in 1970
+CLOCK_FLOOR = datetime(2026, 1, 1, tzinfo=UTC)  # a board without RTC boots in 1970
 TIME_ERROR = 5  # adjtimex(2): the kernel says the clock is not synchronised
 
 

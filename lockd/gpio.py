@@ -44,7 +44,7 @@ class GpioDoor:
     def on_exit_button(self, callback: Callable[[], None]) -> None:
         """Call back when the exit button is pressed (no-op when none is wired)."""
         if self._exit is not None:
-            self._exit.when_pressed = lambda: callback()
+            self._exit.when_pressed = lambda: callback()  # noqa: PLW0108 (gpiozero would pass the button to a callback that takes it)
 
     def strike_locked(self) -> bool | None:
         """The strike monitor, or None where none is wired."""

@@ -50,11 +50,11 @@ class BrokerSettings:
     manual_ack: bool = False  # acknowledge QoS 1 messages only after their handler finished
 
     @classmethod
-    def from_config(cls, mqtt_config, client_id: str, **overrides) -> "BrokerSettings":
+    def from_config(cls, mqtt_config, client_id: str, **overrides) -> BrokerSettings:
         """Settings from a facility file's [mqtt] section, reading the password file."""
         password = Path(mqtt_config.password_file).read_text().strip() if mqtt_config.password_file else None
-        fields = dict(host=mqtt_config.host, port=mqtt_config.port, username=mqtt_config.username, password=password,
-                      tls=mqtt_config.tls, ca_file=mqtt_config.ca_file, client_id=client_id)
+        fields = {"host": mqtt_config.host, "port": mqtt_config.port, "username": mqtt_config.username, "password": password,
+                      "tls": mqtt_config.tls, "ca_file": mqtt_config.ca_file, "client_id": client_id}
         return cls(**(fields | overrides))
 
 
@@ -111,8 +111,8 @@ class BusClient:
         self._subscriptions: dict[str, tuple[int, Handler, bool]] = {}
         self._pending_subacks: dict[int, threading.Event] = {}
         self._awaiting_subacks: set[int] = set()
-        self._replies: dict[bytes, tuple[str, "queue.Queue[Inbound]"]] = {}
-        self._inbox: "queue.Queue[Inbound | None]" = queue.Queue()
+        self._replies: dict[bytes, tuple[str, queue.Queue[Inbound]]] = {}
+        self._inbox: queue.Queue[Inbound | None] = queue.Queue()
         self._connected = threading.Event()
         self._lock = threading.RLock()
         self.connection_listeners: list[Callable[[bool], None]] = []
@@ -311,7 +311,7 @@ class BusClient:
         if response_topic not in self._subscriptions:
             self.subscribe(response_topic, lambda message: None)
         correlation = secrets.token_bytes(16)
-        answers: "queue.Queue[Inbound]" = queue.Queue()
+        answers: queue.Queue[Inbound] = queue.Queue()
         self._replies[correlation] = (response_topic, answers)
         try:
             self.publish(topic, payload, expiry=expiry, response_topic=response_topic, correlation=correlation,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import datetime
 import time
+from datetime import datetime
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -66,7 +66,7 @@ def main() -> int:
         settle(qt, lambda: kiosk.window.home.camera.pixmap() is not None and not kiosk.window.home.camera.pixmap().isNull())
         camera.empty()
         shots = {
-            "kiosk-home-ja": lambda: kiosk.go_home(),
+            "kiosk-home-ja": kiosk.go_home,
             "kiosk-admitted-ja": lambda: kiosk.show_verdict(kiosk.reception.present(
                 a_pass(clock, cfg.facility.id, 1001, "佐藤 葵", Plan.INDIVIDUAL_PREMIUM, first=True))),
             "kiosk-refused-ja": lambda: kiosk.show_verdict(kiosk.reception.present(

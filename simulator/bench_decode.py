@@ -49,7 +49,7 @@ def bench_decode_simulated(passes: int = 10, size: tuple[int, int] = (1280, 720)
         decoder, rows = make_decoder(name), {}
         for label, shot in CONDITIONS.items():
             results = [_timed(decoder, render_frame(text, shot, size)) for text in texts]
-            rows[label] = _summary(sum(found == [text] for (found, _), text in zip(results, texts)), len(texts),
+            rows[label] = _summary(sum(found == [text] for (found, _), text in zip(results, texts, strict=False)), len(texts),
                                    [seconds for _, seconds in results])
         no_code = [_timed(decoder, empty)[1] for _ in range(10)]
         rows["no code in view"] = {"ms_per_frame_median": round(statistics.median(no_code) * 1000, 2)}

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from facility.clock import SystemClock
 
 
-
 class SettableClock:
     """A clock that moves only when told; scheduled actions run as it passes them."""
 

@@ -41,7 +41,7 @@ class VirtualDoor:
                  history_file: Path | None = None) -> None:
         self.name = name
         # Unbuffered, so each line is with the kernel the moment it is written, even if the process is killed.
-        self._history_file = open(history_file, "ab", buffering=0) if history_file else None
+        self._history_file = open(history_file, "ab", buffering=0) if history_file else None  # noqa: SIM115 (open for the door's life; closed in close())
         self.scheduler = scheduler
         self.fail_mode = fail_mode
         self.relay_energised = False

@@ -5,7 +5,14 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from facility.platform import PlatformError
@@ -18,7 +25,7 @@ DOOR_ACTIONS = ("push", "hold 45 s", "force", "jam", "unjam", "exit button")
 class DoorRow:
     """One door's line on the panel: what its hardware is doing, and buttons to act on it."""
 
-    def __init__(self, panel: "ControlPanel", door_id: str, grid: QGridLayout, row: int) -> None:
+    def __init__(self, panel: ControlPanel, door_id: str, grid: QGridLayout, row: int) -> None:
         self.panel, self.door_id = panel, door_id
         self.status = QLabel()
         grid.addWidget(QLabel(f"<b>{door_id}</b>"), row, 0)

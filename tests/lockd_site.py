@@ -49,7 +49,7 @@ class Site:
     clock: ShiftedClock
     platform: RunningPlatform
     sender: BusClient
-    heard: "queue.Queue[Inbound]" = field(default_factory=queue.Queue)
+    heard: queue.Queue[Inbound] = field(default_factory=queue.Queue)
 
     def command(self, door: str = "booth-a", reservation: int = BOOTH_A_BOOKING, member: int = 1003,
                 age: float = 0, lifetime: int = 30, key: SigningKey = PLATFORM_KEY) -> str:

@@ -30,7 +30,7 @@ class AnsweringDoor:
         self.topics = SiteTopics("officepass", cfg.facility.id)
         self.keyring = Keyring.from_config(cfg.tokens.trusted_keys)
         self.seen = MemorySeenIds()
-        self.received: "queue.Queue[Inbound]" = queue.Queue()
+        self.received: queue.Queue[Inbound] = queue.Queue()
         bus.subscribe(self.topics.command(door_id), self._answer)
 
     def _answer(self, message: Inbound) -> None:
@@ -48,7 +48,7 @@ class AnsweringKiosk:
         self.bus, self.cfg = bus, cfg
         self.topics = SiteTopics("officepass", cfg.facility.id)
         self.keyring = Keyring.from_config(cfg.tokens.trusted_keys)
-        self.passes: "queue.Queue[MemberPass]" = queue.Queue()
+        self.passes: queue.Queue[MemberPass] = queue.Queue()
         bus.subscribe(self.topics.kiosk(kiosk_id, "checkin"), self._answer)
 
     def _answer(self, message: Inbound) -> None:

@@ -124,6 +124,6 @@ def test_daily_limit_counts_each_booking_as_one_use() -> None:
 
 
 def test_opening_the_same_booking_again_is_not_a_new_use_even_at_the_limit() -> None:
-    history = earlier_uses(4) + [CheckIn(PREMIUM.member_id, at("2026-11-24 10:00"), PREMIUM.plan, reservation_id=55)]
+    history = [*earlier_uses(4), CheckIn(PREMIUM.member_id, at("2026-11-24 10:00"), PREMIUM.plan, reservation_id=55)]
     decision = decide_unlock(H1T, BOOTH_A, booking(), PREMIUM.member_id, history, at("2026-11-24 10:30"))
     assert decision.admitted and not decision.new_use

@@ -12,7 +12,7 @@ from paho.mqtt.properties import Properties
 from simulator.broker import MosquittoBroker
 
 
-def _connect(broker: MosquittoBroker, user: str, password: str) -> tuple[mqtt.Client, "queue.Queue"]:
+def _connect(broker: MosquittoBroker, user: str, password: str) -> tuple[mqtt.Client, queue.Queue]:
     """An MQTT 5 client; its CONNACK reason and messages arrive on the returned queue."""
     events: queue.Queue = queue.Queue()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)

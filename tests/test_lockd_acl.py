@@ -45,7 +45,7 @@ def client(acl_broker: MosquittoBroker) -> Iterator:
         bus.stop()
 
 
-def hears(bus: BusClient, topic: str) -> "queue.Queue":
+def hears(bus: BusClient, topic: str) -> queue.Queue:
     """What a client receives on a topic."""
     got: queue.Queue = queue.Queue()
     bus.subscribe(topic, got.put)

@@ -93,7 +93,7 @@ def relay_moves(tmp_path: Path, door: str = "booth-a") -> list[str]:
     return [json.loads(line)["what"] for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def wait_online(heard: "queue.Queue", timeout: float = 20) -> None:
+def wait_online(heard: queue.Queue, timeout: float = 20) -> None:
     """Wait for lockd to say it is online."""
     while True:
         message = heard.get(timeout=timeout)

@@ -41,14 +41,14 @@ OTHER_KEY = SigningKey.generate()
 
 def a_pass(**changes) -> MemberPass:
     """A member pass issued now for 90 s, with any fields changed."""
-    fields = dict(member_id=424242, plan=Plan.CORPORATE, pass_id=new_id(8), not_before=NOW, lifetime=90)
+    fields = {"member_id": 424242, "plan": Plan.CORPORATE, "pass_id": new_id(8), "not_before": NOW, "lifetime": 90}
     return MemberPass(**(fields | changes))
 
 
 def a_command(door: str = "booth-a", **changes) -> UnlockCommand:
     """An unlock command for a door, issued now for 30 s, signed for that door's topic."""
-    fields = dict(door_id=door, reservation_id=77, member_id=424242, issued_at=NOW, lifetime=30,
-                  command_id=new_id(16), topic=TOPICS.command(door))
+    fields = {"door_id": door, "reservation_id": 77, "member_id": 424242, "issued_at": NOW, "lifetime": 30,
+                  "command_id": new_id(16), "topic": TOPICS.command(door)}
     return UnlockCommand(**(fields | changes))
 
 

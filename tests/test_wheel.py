@@ -39,8 +39,8 @@ def installed(tmp_path_factory) -> Path:
 
 @pytest.mark.timeout(600)
 def test_the_installed_demo_runs_from_another_folder_with_nothing_lost(installed: Path, tmp_path: Path) -> None:
-    where = subprocess.run([str(installed / "python"), "-c", "import facility, simulator.examples as e; "
-                            "print(facility.__file__); print(e.SEED)"], check=True, capture_output=True, text=True,
+    program = "import facility, simulator.examples as e; print(facility.__file__); print(e.SEED)"
+    where = subprocess.run([str(installed / "python"), "-c", program], check=True, capture_output=True, text=True,
                            cwd=tmp_path).stdout.split()
     assert all(str(REPO) not in line for line in where)  # the wheel's code and data, not this checkout's
     result = subprocess.run([str(installed / "officepass-sim"), "demo", "--headless", "--json"], cwd=tmp_path,

@@ -39,9 +39,9 @@ class _Tables:
     def enter(self, names: tuple[str, ...], is_array: bool) -> list[Path]:
         """Move to the table a header names; an array header adds one element. Returns the paths it starts."""
         if is_array:
-            base = self.resolve(names[:-1]) + (names[-1],)
+            base = (*self.resolve(names[:-1]), names[-1])
             self.counts[base] = self.counts.get(base, -1) + 1
-            self.current = base + (self.counts[base],)
+            self.current = (*base, self.counts[base])
             return [base, self.current]
         self.current = self.resolve(names)
         return [self.current]

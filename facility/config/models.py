@@ -7,6 +7,7 @@ import binascii
 import ipaddress
 from datetime import datetime
 from enum import Enum
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -76,7 +77,7 @@ class OpeningHours(Strict):
     def _no_overlaps(self) -> OpeningHours:
         for day in (*WEEKDAYS, "holiday"):
             ranges = sorted(getattr(self, day) or [], key=lambda r: r.start)
-            for earlier, later in zip(ranges, ranges[1:]):
+            for earlier, later in pairwise(ranges):
                 if earlier.overnight or later.start < earlier.end:
                     raise ValueError(f"{day}: ranges {earlier} and {later} overlap")
         return self

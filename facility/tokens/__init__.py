@@ -23,6 +23,23 @@ from facility.tokens.verify import (
 )
 
 __all__ = [
-    "DeskCode", "authenticate_unlock_command", "display_name", "judge_unlock_command", "Keyring", "MemberPass", "NO_REVOCATIONS", "Refusal", "Revocations", "SigningKey", "UnlockCommand",
-    "facility_tag", "key_id_of", "mint", "new_id", "peek", "verify_desk_code", "verify_member_pass", "verify_unlock_command",
+    "NO_REVOCATIONS",
+    "DeskCode",
+    "Keyring",
+    "MemberPass",
+    "Refusal",
+    "Revocations",
+    "SigningKey",
+    "UnlockCommand",
+    "authenticate_unlock_command",
+    "display_name",
+    "facility_tag",
+    "judge_unlock_command",
+    "key_id_of",
+    "mint",
+    "new_id",
+    "peek",
+    "verify_desk_code",
+    "verify_member_pass",
+    "verify_unlock_command",
 ]

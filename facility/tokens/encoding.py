@@ -37,32 +37,32 @@ class Writer:
     def __init__(self) -> None:
         self.parts: list[bytes] = []
 
-    def u8(self, value: int) -> "Writer":
+    def u8(self, value: int) -> Writer:
         """An unsigned byte."""
         self.parts.append(struct.pack(">B", value))
         return self
 
-    def u16(self, value: int) -> "Writer":
+    def u16(self, value: int) -> Writer:
         """A big-endian 16-bit unsigned integer."""
         self.parts.append(struct.pack(">H", value))
         return self
 
-    def u32(self, value: int) -> "Writer":
+    def u32(self, value: int) -> Writer:
         """A big-endian 32-bit unsigned integer."""
         self.parts.append(struct.pack(">I", value))
         return self
 
-    def u64(self, value: int) -> "Writer":
+    def u64(self, value: int) -> Writer:
         """A big-endian 64-bit unsigned integer."""
         self.parts.append(struct.pack(">Q", value))
         return self
 
-    def raw(self, value: bytes) -> "Writer":
+    def raw(self, value: bytes) -> Writer:
         """Bytes as they are."""
         self.parts.append(value)
         return self
 
-    def short_text(self, value: str, limit: int) -> "Writer":
+    def short_text(self, value: str, limit: int) -> Writer:
         """UTF-8 text of at most limit bytes, behind a one-byte length."""
         data = value.encode("utf-8")
         if len(data) > limit:

@@ -77,7 +77,7 @@ class MemberPass:
         return out.bytes()
 
     @classmethod
-    def parse(cls, body: bytes) -> "MemberPass":
+    def parse(cls, body: bytes) -> MemberPass:
         """A pass from its body; raises Malformed."""
         data = Reader(body)
         flags = data.u8()
@@ -132,7 +132,7 @@ class DeskCode:
         return out.u32(self.step).u8(self.period).bytes()
 
     @classmethod
-    def parse(cls, body: bytes) -> "DeskCode":
+    def parse(cls, body: bytes) -> DeskCode:
         """A desk code from its body; raises Malformed."""
         data = Reader(body)
         code = cls(data.short_text(ID_MAX_BYTES), data.short_text(ID_MAX_BYTES), data.u32(), data.u8())
@@ -182,7 +182,7 @@ class UnlockCommand:
         return out.u32(self.issued_at).u16(self.lifetime).raw(self.command_id).bytes()
 
     @classmethod
-    def parse(cls, body: bytes) -> "UnlockCommand":
+    def parse(cls, body: bytes) -> UnlockCommand:
         """A command from its body; raises Malformed."""
         data = Reader(body)
         door, reservation, member = data.short_text(ID_MAX_BYTES), data.u64(), data.u64()

@@ -17,17 +17,17 @@ class ApiError(FacilityError):
         self.ja = ja
 
     @classmethod
-    def refused(cls, reason: Reason, status: int = 409) -> "ApiError":
+    def refused(cls, reason: Reason, status: int = 409) -> ApiError:
         """A refusal for one of the domain's reasons."""
         return cls(status, reason.code, reason.en, reason.ja)
 
     @classmethod
-    def not_found(cls, what: str, ident: object) -> "ApiError":
+    def not_found(cls, what: str, ident: object) -> ApiError:
         """Something named in the request does not exist."""
         return cls(404, "not_found", f"no {what} {ident}", f"{what} {ident} が見つかりません")
 
     @classmethod
-    def bad_request(cls, detail: str) -> "ApiError":
+    def bad_request(cls, detail: str) -> ApiError:
         """The request itself is malformed."""
         return cls(400, "bad_request", detail, f"リクエストが不正です: {detail}")
 

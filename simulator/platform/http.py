@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -25,7 +26,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], platform: "PlatformServer") -> None:
+    def __init__(self, address: tuple[str, int], platform: PlatformServer) -> None:
         super().__init__(address, _Handler)
         self.platform = platform
         self.connections: set[socket.socket] = set()
@@ -33,10 +34,8 @@ class _Server(ThreadingHTTPServer):
     def cut_connections(self) -> None:
         """Close every open client connection too: unreachable means kept-alive connections die as well."""
         for connection in list(self.connections):
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -132,10 +131,8 @@ def _drip(handler: BaseHTTPRequestHandler, status: int, body: dict, every: float
 def _drop(handler: BaseHTTPRequestHandler) -> None:
     """Close the connection without answering, as a crashed or cut-off server would."""
     handler.close_connection = True
-    try:
+    with contextlib.suppress(OSError):
         handler.connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class PlatformServer:

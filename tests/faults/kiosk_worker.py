@@ -13,12 +13,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from facility.clock import SystemClock  # noqa: E402
-from facility.config import load_config  # noqa: E402
-from facility.platform import PlatformClient  # noqa: E402
-from kiosk.outbox import OutboxSender  # noqa: E402
-from kiosk.reception import Reception  # noqa: E402
-from kiosk.store import KioskStore  # noqa: E402
+from facility.clock import SystemClock
+from facility.config import load_config
+from facility.platform import PlatformClient
+from kiosk.outbox import OutboxSender
+from kiosk.reception import Reception
+from kiosk.store import KioskStore
 
 
 def main(site: str, data: str, platform_url: str, work: str) -> int:

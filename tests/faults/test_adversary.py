@@ -202,7 +202,7 @@ def test_a_lost_lockd_store_is_noticed_and_refuses_every_earlier_command(how, si
     db = tmp_path / "lockd.db"
     for suffix in ("-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    {"deleted": lambda: db.unlink(), "truncated": lambda: db.write_bytes(b""),
+    {"deleted": db.unlink, "truncated": lambda: db.write_bytes(b""),
      "garbled": lambda: db.write_bytes(b"not a database" * 100)}[how]()
     # lockd comes back a few seconds later (its clock two seconds on): the command is still within its lifetime
     again = start_site(site_config(site.platform.server.url, tmp_path), site.platform,
@@ -281,7 +281,7 @@ def test_broker_user_names_that_could_bend_the_acl_are_refused(bad: str, tmp_pat
     text = (CONFIG_DIR / "h1t-shibuya.toml").read_text().replace(
         'username = "lockd-h1t-shibuya"', f"username = {json.dumps(bad)}")
     (tmp_path / "site.toml").write_text(text.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
-    with pytest.raises(ConfigError, match="mqtt.username"):
+    with pytest.raises(ConfigError, match=r"mqtt\.username"):
         load_config(tmp_path / "site.toml")
     with pytest.raises(ValueError, match="monitor user"):
         acl_text([H1T], monitor_user=bad or " ")

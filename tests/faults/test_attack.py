@@ -84,7 +84,7 @@ def test_mutated_commands_open_no_door(site) -> None:
             payload, door = valid_now(door="booth-a"), "booth-b"
         data = payload.encode("utf-8", "replace") if isinstance(payload, str) else payload
         message = Inbound(TOPICS.command(door), data, 1, n % 17 == 0, False, None, None, 30, 0.0)
-        verdict, new = site.daemon.handler.decide(door, message)
+        verdict, _new = site.daemon.handler.decide(door, message)
         assert verdict.answer["result"] == "refused", verdict.answer
         reasons.add(verdict.answer["reason"])
     assert all(len(door.events("relay_on")) == 0 for door in site.doors.values())
