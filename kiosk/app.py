@@ -84,14 +84,14 @@ class KioskApp(QObject):
                  broker: BrokerSettings | None = None, data_dir: Path | None = None) -> None:
         super().__init__()
         self.cfg = cfg
-        self.language = cfg.kiosk.language
+        self.language = cfg.kiosk_settings.language
         self.clock = clock or SystemClock()
-        self.data_dir = Path(data_dir or cfg.kiosk.data_dir)
+        self.data_dir = Path(data_dir or cfg.kiosk_settings.data_dir)
         self.store = KioskStore(self.data_dir / "kiosk.db", self.clock)
-        self.topics = SiteTopics(self.cfg.mqtt.topic_prefix if self.cfg.mqtt else "officepass", self.cfg.facility.id)
+        self.topics = SiteTopics(self.cfg.mqtt_settings.topic_prefix if self.cfg.mqtt else "officepass", self.cfg.facility.id)
         self.reception = Reception(cfg, self.store, self.clock, self._tell_spent)
-        self.desk_code = DeskCodeShow(cfg.facility.id, cfg.kiosk.id, cfg.kiosk.desk_code_period_seconds,
-                                      SigningKey.load(cfg.kiosk.signing_key_file), self.clock)
+        self.desk_code = DeskCodeShow(cfg.facility.id, cfg.kiosk_settings.id, cfg.kiosk_settings.desk_code_period_seconds,
+                                      SigningKey.load(cfg.kiosk_settings.signing_key_file), self.clock)
         platform = PlatformClient(cfg.platform)
         self.outbox = OutboxSender(self.store, platform, self.clock,
                                    lambda status: self.outbox_changed.emit(*dataclasses.astuple(status)))
@@ -99,16 +99,16 @@ class KioskApp(QObject):
         self.trust_refresh = TrustRefresh(platform, self.store, self.clock, cfg.tokens.fetch_platform_keys)
         self.occupancy = OccupancyReporter(platform, cfg.facility.id, self._occupancy_report)
         self.reservations = self._reservation_sync()
-        keep = timedelta(days=cfg.kiosk.retention_days)
-        self.retention = RetentionLoop(lambda now: purge_kiosk(self.store, now, keep, cfg.kiosk.audit_export_days),
+        keep = timedelta(days=cfg.kiosk_settings.retention_days)
+        self.retention = RetentionLoop(lambda now: purge_kiosk(self.store, now, keep, cfg.kiosk_settings.audit_export_days),
                                        self.clock)
         self.supervisor = Supervisor([self.outbox, self.trust_refresh, self.occupancy, self.reservations, self.retention])
         self.heartbeat = Heartbeat()
         self.screen = ScreenHealth()
         self.camera_ok = True
         self.window = KioskWindow(cfg.facility.name)
-        self.scanner = Scanner(camera, make_decoder(cfg.kiosk.decoder), self)
-        self.pin = PinGuard(cfg.kiosk.staff_pin_hash)
+        self.scanner = Scanner(camera, make_decoder(cfg.kiosk_settings.decoder), self)
+        self.pin = PinGuard(cfg.kiosk_settings.staff_pin_hash)
         self.staff = StaffActions(self)
         self.bus = self._make_bus(broker) if broker else None
         self.metrics = KioskMetrics(self)
@@ -141,14 +141,14 @@ class KioskApp(QObject):
     def _make_bus(self, broker: BrokerSettings) -> BusClient:
         """The link on which the platform hands over desk-code check-ins and the facility's kiosks share spent passes."""
         topics = self.topics
-        bus = BusClient(broker, will=Will(topics.kiosk(self.cfg.kiosk.id, "availability"), b"offline"))
-        bus.subscribe(topics.kiosk(self.cfg.kiosk.id, "checkin"), self._desk_checkin)
+        bus = BusClient(broker, will=Will(topics.kiosk(self.cfg.kiosk_settings.id, "availability"), b"offline"))
+        bus.subscribe(topics.kiosk(self.cfg.kiosk_settings.id, "checkin"), self._desk_checkin)
         bus.subscribe(topics.spent_passes, self._spent_elsewhere)
         sync = self.reservations
         if sync is not None:  # a booking made a moment ago reaches reception at once
             bus.subscribe(topics.reservations_changed, lambda message: sync.trigger())
         bus.connection_listeners.append(lambda up: up and bus.publish(
-            topics.kiosk(self.cfg.kiosk.id, "availability"), b"online", retain=True, timeout=None))
+            topics.kiosk(self.cfg.kiosk_settings.id, "availability"), b"online", retain=True, timeout=None))
         return bus
 
     def _wire(self) -> None:
@@ -180,8 +180,8 @@ class KioskApp(QObject):
         if self.bus is not None:
             self.bus.start()
         self.tick.start(1000)
-        if self.cfg.kiosk.metrics_port:
-            self.metrics.serve(self.cfg.kiosk.metrics_port)
+        if self.cfg.kiosk_settings.metrics_port:
+            self.metrics.serve(self.cfg.kiosk_settings.metrics_port)
         self.window.showFullScreen() if full_screen else self.window.show()
 
     def stop(self) -> None:
@@ -227,13 +227,13 @@ class KioskApp(QObject):
         """After a check-in is kept: the facility's other kiosks refuse this pass from now on."""
         if self.bus is None:
             return
-        body = {"pass_id": pass_id.hex(), "keep_until": keep_until, "kiosk": self.cfg.kiosk.id}
+        body = {"pass_id": pass_id.hex(), "keep_until": keep_until, "kiosk": self.cfg.kiosk_settings.id}
         expiry = max(1, int(keep_until - self.clock.now().timestamp()))
-        self.bus.publish(self.topics.kiosk(self.cfg.kiosk.id, "spent"), json.dumps(body), expiry=expiry, timeout=None)
+        self.bus.publish(self.topics.kiosk(self.cfg.kiosk_settings.id, "spent"), json.dumps(body), expiry=expiry, timeout=None)
 
     def _spent_elsewhere(self, message: Inbound) -> None:
         """Another kiosk of this facility admitted a pass (on the bus's thread)."""
-        if message.topic == self.topics.kiosk(self.cfg.kiosk.id, "spent"):
+        if message.topic == self.topics.kiosk(self.cfg.kiosk_settings.id, "spent"):
             return
         try:
             body = json.loads(message.payload)

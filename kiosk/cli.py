@@ -27,7 +27,7 @@ def kiosk_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
         problems.append(ConfigProblem("facility.kind", f"a {cfg.facility.kind.value} facility has no reception kiosk"))
     if cfg.kiosk is None:
         problems.append(ConfigProblem("kiosk", "the kiosk needs a [kiosk] table (id, decoder, camera, ...)"))
-    elif cfg.kiosk.signing_key_file is None:
+    elif cfg.kiosk_settings.signing_key_file is None:
         problems.append(ConfigProblem("kiosk.signing_key_file", "the kiosk signs its front-desk code: give its key file"))
     return problems
 
@@ -68,10 +68,10 @@ def decode(argv: list[str]) -> int:
 
 def camera_for(cfg: FacilityConfig) -> FrameSource:
     """The camera the facility file names: the simulator's only when it says 'simulated'."""
-    if cfg.kiosk.camera == "simulated":
+    if cfg.kiosk_settings.camera == "simulated":
         from simulator.camera import VirtualCamera
         return VirtualCamera(paced=True)
-    return OpenCVCamera(cfg.kiosk.camera)
+    return OpenCVCamera(cfg.kiosk_settings.camera)
 
 
 def run(cfg: FacilityConfig, windowed: bool) -> int:
@@ -81,7 +81,7 @@ def run(cfg: FacilityConfig, windowed: bool) -> int:
     from kiosk.app import KioskApp
     from messagebus import BrokerSettings
     application = QApplication.instance() or QApplication(sys.argv[:1])
-    broker = BrokerSettings.from_config(cfg.mqtt, f"kiosk-{cfg.facility.id}-{cfg.kiosk.id}") if cfg.mqtt else None
+    broker = BrokerSettings.from_config(cfg.mqtt, f"kiosk-{cfg.facility.id}-{cfg.kiosk_settings.id}") if cfg.mqtt else None
     kiosk = KioskApp(cfg, camera_for(cfg), broker=broker)
     signal.signal(signal.SIGTERM, lambda *_: kiosk.stop())
     kiosk.start(full_screen=not windowed)

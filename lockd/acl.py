@@ -21,24 +21,24 @@ def platform_block(prefix: str, user: str) -> list[str]:
 
 def lockd_block(cfg: FacilityConfig) -> list[str]:
     """A site's lockd: its doors' commands in, their state, events and answers out, its own lockd/ subtree."""
-    topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
-    lines = [f"user {cfg.mqtt.username}"]
+    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    lines = [f"user {cfg.mqtt_settings.username}"]
     for door in cfg.doors:
         lines.append(f"topic read {topics.command(door.id)}")
         lines += [f"topic write {topics.door(door.id, leaf)}" for leaf in ("state", "event", "reply")]
-    if cfg.lockd is not None and cfg.lockd.home_assistant_prefix:
+    if cfg.lockd is not None and cfg.lockd_settings.home_assistant_prefix:
         for door in cfg.doors:
-            lines += [f"topic write {topic}" for topic in discovery_topics(cfg.lockd.home_assistant_prefix,
+            lines += [f"topic write {topic}" for topic in discovery_topics(cfg.lockd_settings.home_assistant_prefix,
                                                                             cfg.facility.id, door.id)]
     return [*lines, f"topic write {topics.root}/lockd/#", f"topic read {topics.reservations_changed}"]
 
 
 def kiosk_block(cfg: FacilityConfig) -> list[str]:
     """A site's kiosk: desk-code check-ins in, its verdicts and availability out."""
-    topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
-    return [f"user {cfg.mqtt.username}", f"topic read {topics.kiosk(cfg.kiosk.id, 'checkin')}",
-            f"topic write {topics.kiosk(cfg.kiosk.id, 'reply')}", f"topic write {topics.kiosk(cfg.kiosk.id, 'availability')}",
-            f"topic write {topics.kiosk(cfg.kiosk.id, 'spent')}", f"topic read {topics.spent_passes}",
+    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    return [f"user {cfg.mqtt_settings.username}", f"topic read {topics.kiosk(cfg.kiosk_settings.id, 'checkin')}",
+            f"topic write {topics.kiosk(cfg.kiosk_settings.id, 'reply')}", f"topic write {topics.kiosk(cfg.kiosk_settings.id, 'availability')}",
+            f"topic write {topics.kiosk(cfg.kiosk_settings.id, 'spent')}", f"topic read {topics.spent_passes}",
             *([f"topic read {topics.reservations_changed}"] if cfg.facility.kind.needs_reservation else [])]
 
 
@@ -65,7 +65,7 @@ def acl_text(configs: list[FacilityConfig], platform_user: str = "platform", mon
     for cfg in configs:
         if cfg.mqtt is None or not (cfg.doors or cfg.kiosk):
             continue
-        if not cfg.mqtt.username:
+        if not cfg.mqtt_settings.username:
             raise ValueError(f"{cfg.facility.id}: [mqtt] username is needed to give it its own topics")
         blocks.append(lockd_block(cfg) if cfg.doors else kiosk_block(cfg))
     if monitor_user:

@@ -79,8 +79,8 @@ def release_relays(cfg: FacilityConfig) -> int:
     cause = stop_cause_from_systemd()
     now = SystemClock().now().isoformat()
     rows = [AuditRow(now, door.id, "relay_released", cause, detail=f"fail-{door.fail_mode}") for door in released]
-    if rows and not append_offline_audit(Path(cfg.lockd.data_dir) / "lockd.db", rows):
-        log.error("no lockd store at %s: relay releases not audited", cfg.lockd.data_dir)
+    if rows and not append_offline_audit(Path(cfg.lockd_settings.data_dir) / "lockd.db", rows):
+        log.error("no lockd store at %s: relay releases not audited", cfg.lockd_settings.data_dir)
     return 0
 
 

@@ -55,16 +55,16 @@ class LockDaemon:
         self.clock = clock or SystemClock()
         self.scheduler = scheduler or RealTimeScheduler()
         self._owns_scheduler = scheduler is None
-        self.topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
-        self.store = LockdStore(Path(data_dir or cfg.lockd.data_dir) / "lockd.db", self.clock)
-        self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd.sync_interval_seconds,
-                                    timedelta(minutes=cfg.lockd.stale_after_minutes), self._stale_changed)
+        self.topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+        self.store = LockdStore(Path(data_dir or cfg.lockd_settings.data_dir) / "lockd.db", self.clock)
+        self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd_settings.sync_interval_seconds,
+                                    timedelta(minutes=cfg.lockd_settings.stale_after_minutes), self._stale_changed)
         self.trust_refresh = TrustRefresh(platform, self.store, self.clock, fetch_keys=False)
-        keep = timedelta(days=cfg.lockd.retention_days)
+        keep = timedelta(days=cfg.lockd_settings.retention_days)
         self.retention = RetentionLoop(lambda now: self._retain(now, keep), self.clock)
         self.supervisor = Supervisor([self.sync, self.trust_refresh, self.retention])
         self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
-                                     self.clock, trust or ClockTrust(cfg.lockd.clock_check), self.sync.stale,
+                                     self.clock, trust or ClockTrust(cfg.lockd_settings.clock_check), self.sync.stale,
                                      self._refresh_for)
         self.metrics = LockdMetrics(self.sync.age_seconds, self._last_sync_timestamp)
         self.metrics.watch_loops("lockd", self.supervisor.health)
@@ -73,7 +73,7 @@ class LockDaemon:
         self._last_on_demand_sync = -ON_DEMAND_SYNC_SECONDS
         self._junk_audit_planned = False
         self.bus = BusClient(dataclasses.replace(broker, clean_start=False, manual_ack=True,
-                                                 session_expiry=cfg.lockd.session_expiry_seconds,
+                                                 session_expiry=cfg.lockd_settings.session_expiry_seconds,
                                                  client_id=broker.client_id or f"lockd-{cfg.facility.id}"),
                              will=Will(self.topics.lockd("availability"), b"offline"))
 
@@ -95,8 +95,8 @@ class LockDaemon:
             self.bus.subscribe(self.topics.command(door_id), partial(self._command, door_id), retain_as_published=True)
         self.bus.subscribe(self.topics.reservations_changed, lambda message: self.sync.trigger())
         self.bus.connection_listeners.append(self._connection_changed)
-        if self.cfg.lockd.metrics_port:
-            self.metrics.serve(self.cfg.lockd.metrics_port)
+        if self.cfg.lockd_settings.metrics_port:
+            self.metrics.serve(self.cfg.lockd_settings.metrics_port)
         self.bus.start()
 
     def stop(self, cause: str = "stop") -> None:
@@ -123,7 +123,7 @@ class LockDaemon:
         if not self.handler.trust.trusted(now):
             log.warning("retention waits: the clock is not trusted (%s)", now.isoformat())
             return {}
-        return purge_lockd(self.store, now, keep, self.cfg.lockd.audit_export_days)
+        return purge_lockd(self.store, now, keep, self.cfg.lockd_settings.audit_export_days)
 
     def _last_sync_timestamp(self) -> float:
         """When the reservations were last synced, as Unix time; 0 if never."""

@@ -20,7 +20,7 @@ def discovery_topics(prefix: str, facility_id: str, door_id: str) -> tuple[str, 
 
 def discovery_messages(cfg: FacilityConfig, topics: SiteTopics) -> list[tuple[str, str]]:
     """(topic, retained JSON) for every door of the site."""
-    prefix = cfg.lockd.home_assistant_prefix
+    prefix = cfg.lockd_settings.home_assistant_prefix
     if prefix is None:
         return []
     messages = []

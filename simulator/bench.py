@@ -64,7 +64,7 @@ def bench_site(doors: int, data_dir: Path) -> FacilityConfig:
     return base.model_copy(update={
         "rooms": rooms, "doors": door_list, "hours": OpeningHours.around_the_clock(), "rules": base.rules.model_copy(update={"max_checkins_per_day": None}),
         "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1", "timeout_seconds": 0.2}),
-        "lockd": base.lockd.model_copy(update={"clock_check": "sanity", "data_dir": data_dir})})
+        "lockd": base.lockd_settings.model_copy(update={"clock_check": "sanity", "data_dir": data_dir})})
 
 
 def _raw_mqtt(broker: MosquittoBroker, rounds: int) -> tuple[list[float], list[float]]:
@@ -138,7 +138,7 @@ def _book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
 
 def _send_bursts(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: dict, count: int) -> list[float]:
     """Round after round, a command for every door published at once; each timed to its own relay."""
-    topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
+    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     latencies = []
     for _ in range(max(1, count // len(cfg.doors))):
         texts = [(door.id, mint(UnlockCommand(door.id, n + 1, 1, int(time.time()), 30, new_id(16), topics.command(door.id)),
@@ -153,7 +153,7 @@ def _send_bursts(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moment
 
 def _send_commands(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: dict, count: int) -> list[float]:
     """Publish minted commands one at a time and wait for each relay drive."""
-    topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
+    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     latencies = []
     for n in range(count):
         door = cfg.doors[n % len(cfg.doors)]

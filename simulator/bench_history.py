@@ -136,7 +136,7 @@ def _kiosk_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
     refresh = _timed(lambda n: kiosk.refresh(), samples)
     kept = kiosk.store.file_bytes()
     kiosk.store.compact()
-    purged = purge_kiosk(kiosk.store, clock.now(), timedelta(days=cfg.kiosk.retention_days), cfg.kiosk.audit_export_days)
+    purged = purge_kiosk(kiosk.store, clock.now(), timedelta(days=cfg.kiosk_settings.retention_days), cfg.kiosk_settings.audit_export_days)
     after = kiosk.store.file_bytes()
     kiosk.stop()
     return {"scan_to_verdict_ms": present, "refresh_ms": refresh, "file_bytes_all_kept": kept,
@@ -151,7 +151,7 @@ def _lockd_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
     store.compact()
     now = clock.now()
     store.apply_changes([Reservation(1, "booth-a", 7, now - timedelta(hours=1), now + timedelta(hours=5))], 1, now)
-    topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
+    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     handler = UnlockHandler(cfg, store, Keyring.from_config(cfg.tokens.trusted_keys), topics, clock,
                             ClockTrust("sanity"), lambda moment: False)
 
@@ -165,7 +165,7 @@ def _lockd_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
     figures = _timed(unlock, samples)
     kept = store.file_bytes()
     store.compact()
-    purged = purge_lockd(store, clock.now(), timedelta(days=cfg.lockd.retention_days), cfg.lockd.audit_export_days)
+    purged = purge_lockd(store, clock.now(), timedelta(days=cfg.lockd_settings.retention_days), cfg.lockd_settings.audit_export_days)
     after = store.file_bytes()
     store.close()
     return {"unlock_decision_ms": figures, "file_bytes_all_kept": kept, "file_bytes_after_retention": after,

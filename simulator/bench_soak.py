@@ -54,7 +54,7 @@ def _kiosk_cfg(platform_url: str) -> FacilityConfig:
     """The roomy always-open kiosk site, on the stand-in platform, keeping a week."""
     cfg = _kiosk_site()
     return cfg.model_copy(update={"platform": cfg.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 2}),
-                                  "kiosk": cfg.kiosk.model_copy(update={"retention_days": RETENTION_DAYS,
+                                  "kiosk": cfg.kiosk_settings.model_copy(update={"retention_days": RETENTION_DAYS,
                                                                         "signing_key_file": CONFIG / "demo-keys" / "kiosk-demo.pem"})})
 
 
@@ -83,7 +83,7 @@ def bench_soak(days: int = 30, checkins_per_day: int = 150, commands_per_day: in
         kiosk.start(full_screen=False)
         lockd_cfg = _lockd_site()
         store = LockdStore(Path(work) / "lockd" / "lockd.db", clock)
-        topics = SiteTopics(lockd_cfg.mqtt.topic_prefix, lockd_cfg.facility.id)
+        topics = SiteTopics(lockd_cfg.mqtt_settings.topic_prefix, lockd_cfg.facility.id)
         handler = UnlockHandler(lockd_cfg, store, Keyring.from_config(lockd_cfg.tokens.trusted_keys), topics, clock,
                                 ClockTrust("sanity"), lambda moment: False)
         try:

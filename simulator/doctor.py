@@ -73,16 +73,16 @@ def check_broker(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
         found.fail(f"cannot read the broker password file: {exc}")
         return
     bus, states = BusClient(settings), queue.Queue()
-    topics = SiteTopics(cfg.mqtt.topic_prefix, cfg.facility.id)
+    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     for door in cfg.doors:
         bus.subscribe(topics.door(door.id, "state"), states.put)
     bus.start()
     try:
         if not bus.wait_connected(timeout):
-            found.fail(f"cannot log in to the broker at {cfg.mqtt.host}:{cfg.mqtt.port} as {cfg.mqtt.username!r} "
+            found.fail(f"cannot log in to the broker at {cfg.mqtt_settings.host}:{cfg.mqtt_settings.port} as {cfg.mqtt_settings.username!r} "
                        "(wrong password, TLS, or the broker is down)")
             return
-        found.ok(f"broker {cfg.mqtt.host}:{cfg.mqtt.port} accepts {cfg.mqtt.username!r}")
+        found.ok(f"broker {cfg.mqtt_settings.host}:{cfg.mqtt_settings.port} accepts {cfg.mqtt_settings.username!r}")
         _door_states(cfg, states, found, timeout)
     finally:
         bus.stop()
@@ -106,7 +106,7 @@ def _door_states(cfg: FacilityConfig, states: queue.Queue, found: Findings, time
 
 def check_loops(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
     """Each running program's background loops, read from its metrics endpoint (when the file enables one)."""
-    ports = {"kiosk": cfg.kiosk.metrics_port if cfg.kiosk else None, "lockd": cfg.lockd.metrics_port if cfg.lockd else None}
+    ports = {"kiosk": cfg.kiosk_settings.metrics_port if cfg.kiosk else None, "lockd": cfg.lockd_settings.metrics_port if cfg.lockd else None}
     for program, port in ports.items():
         if port is None:
             continue

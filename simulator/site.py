@@ -48,7 +48,7 @@ def morning_clock() -> ShiftedClock:
 
 def _password(cfg: FacilityConfig) -> str:
     """The demo password a site's file points at."""
-    return Path(cfg.mqtt.password_file).read_text().strip()
+    return Path(cfg.mqtt_settings.password_file).read_text().strip()
 
 
 class Site:
@@ -76,9 +76,9 @@ class Site:
     def _users(self) -> dict[str, str]:
         """Every broker user of the site with its password."""
         return {"platform": self.platform_password, "watcher": self.watcher_password,
-                self.booking_cfg.mqtt.username: _password(self.booking_cfg),
-                self.reception_cfg.mqtt.username: _password(self.reception_cfg),
-                self.meeting_cfg.mqtt.username: _password(self.meeting_cfg)}
+                self.booking_cfg.mqtt_settings.username: _password(self.booking_cfg),
+                self.reception_cfg.mqtt_settings.username: _password(self.reception_cfg),
+                self.meeting_cfg.mqtt_settings.username: _password(self.meeting_cfg)}
 
     def settings(self, user: str, password: str, client_id: str = "") -> BrokerSettings:
         """How a part of the site reaches the broker."""
@@ -100,7 +100,7 @@ class Site:
 
     def _start_lockd(self) -> None:
         """lockd for the booking floor, on virtual doors whose visitors walk through when told."""
-        cfg = self._with_platform(self.booking_cfg, lockd=self.booking_cfg.lockd.model_copy(update={
+        cfg = self._with_platform(self.booking_cfg, lockd=self.booking_cfg.lockd_settings.model_copy(update={
             "data_dir": self.work / "lockd", "clock_check": "sanity"}))
         self.booking_cfg = cfg
 
@@ -109,7 +109,7 @@ class Site:
             self.doors[spec.id].expect(Visitor(opens_after=0.8, closes_after=2.5))
             return self.doors[spec.id]
 
-        self.lockd = LockDaemon(cfg, self.settings(cfg.mqtt.username, _password(cfg), f"lockd-{cfg.facility.id}"),
+        self.lockd = LockDaemon(cfg, self.settings(cfg.mqtt_settings.username, _password(cfg), f"lockd-{cfg.facility.id}"),
                                 PlatformClient(cfg.platform), door, clock=self.clock, scheduler=self.scheduler,
                                 trust=ClockTrust("sanity"))
         self.lockd.start()
@@ -120,7 +120,7 @@ class Site:
         cfg = self._with_platform(self.reception_cfg)
         self.reception_cfg = cfg
         self.kiosk = KioskApp(cfg, self.camera, clock=self.clock, data_dir=self.work / "kiosk", broker=self.settings(
-            cfg.mqtt.username, _password(cfg), f"kiosk-{cfg.facility.id}"))
+            cfg.mqtt_settings.username, _password(cfg), f"kiosk-{cfg.facility.id}"))
         self.kiosk.start(full_screen=False)
         if not window:
             self.kiosk.window.hide()
@@ -131,7 +131,7 @@ class Site:
         cfg = self._with_platform(self.meeting_cfg)
         self.meeting_cfg = cfg
         self.meeting_kiosk = KioskApp(cfg, self.meeting_camera, clock=self.clock, data_dir=self.work / "meeting-kiosk",
-                                      broker=self.settings(cfg.mqtt.username, _password(cfg), f"kiosk-{cfg.facility.id}"))
+                                      broker=self.settings(cfg.mqtt_settings.username, _password(cfg), f"kiosk-{cfg.facility.id}"))
         self.meeting_kiosk.start(full_screen=False)
         self.meeting_kiosk.window.hide()
 

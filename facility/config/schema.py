@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
@@ -24,9 +25,11 @@ from facility.config.models import (
     Tokens,
     is_loopback,
 )
-from facility.errors import ConfigProblem
+from facility.errors import ConfigError, ConfigProblem
 from facility.tokens.demo import DEMO_KEY_IDS
 from facility.tokens.keys import key_id_of
+
+T = TypeVar("T")
 
 
 class CrossFieldProblems(ValueError):
@@ -62,6 +65,21 @@ class FacilityConfig(Strict):
         return self
 
     @property
+    def kiosk_settings(self) -> Kiosk:
+        """[kiosk], which a kiosk's file must hold (kiosk_needs says so before the kiosk starts)."""
+        return _present(self.kiosk, "kiosk")
+
+    @property
+    def lockd_settings(self) -> Lockd:
+        """[lockd], or its defaults when the file names none."""
+        return self.lockd if self.lockd is not None else Lockd()
+
+    @property
+    def mqtt_settings(self) -> Mqtt:
+        """[mqtt], which every program that speaks to the site's broker needs."""
+        return _present(self.mqtt, "mqtt")
+
+    @property
     def on_loopback(self) -> bool:
         """True for a site whose broker and platform are on this machine (the demo, tests, a bench)."""
         broker_here = self.mqtt is None or is_loopback(self.mqtt.host)
@@ -74,6 +92,13 @@ class FacilityConfig(Strict):
     def room(self, room_id: str) -> Room | None:
         """The room with this id, if the site has one."""
         return next((r for r in self.rooms if r.id == room_id), None)
+
+
+def _present(section: T | None, name: str) -> T:
+    """A section a program cannot run without; a clear error, not an AttributeError, when it is missing."""
+    if section is None:
+        raise ConfigError("", [ConfigProblem(name, f"this program needs the [{name}] table")])
+    return section
 
 
 def cross_field_problems(cfg: FacilityConfig) -> list[ConfigProblem]:
