@@ -86,18 +86,18 @@ class Scanner(QObject):
 
     def __init__(self, camera: FrameSource, decoder: Decoder, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread(self)
+        self.capture_thread = QThread(self)  # not "thread": that would hide QObject.thread()
         self.worker = ScanWorker(camera, decoder)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        self.thread.finished.connect(self.worker.deleteLater)
+        self.worker.moveToThread(self.capture_thread)
+        self.capture_thread.started.connect(self.worker.run)
+        self.capture_thread.finished.connect(self.worker.deleteLater)
 
     def start(self) -> None:
         """Start scanning."""
-        self.thread.start()
+        self.capture_thread.start()
 
     def stop(self) -> None:
         """Stop scanning and wait for the thread."""
         self.worker.stop()
-        self.thread.quit()
-        self.thread.wait(5000)
+        self.capture_thread.quit()
+        self.capture_thread.wait(5000)
