@@ -8,7 +8,7 @@ from enum import Enum
 
 
 class Plan(str, Enum):
-    """The membership plans of DOMAIN.md; the code is also the wire value in tokens."""
+    """The membership plans of docs/domain.md; the code is also the wire value in tokens."""
 
     INDIVIDUAL_BASIC = "individual_basic"
     INDIVIDUAL_PREMIUM = "individual_premium"
@@ -29,7 +29,7 @@ class Plan(str, Enum):
 
 
 class FacilityKind(str, Enum):
-    """How members get in (DOMAIN.md, 'Kinds of facility')."""
+    """How members get in (docs/domain.md, 'Kinds of facility')."""
 
     DROP_IN = "drop_in"
     MEMBER_SCREEN = "member_screen"

@@ -25,7 +25,7 @@ class Worded(Enum):
 class Reason(Worded):
     """A refusal reason: a stable code plus the words shown to a person."""
 
-    # Token checks, in the order DESIGN.md verifies them.
+    # Token checks, in the order docs/architecture.md verifies them.
     TOO_LARGE = ("too_large", "コードが大きすぎます", "The code is too large")
     BAD_FORMAT = ("bad_format", "コードを読み取れません", "The code is not a valid pass")
     UNSUPPORTED_VERSION = ("unsupported_version", "対応していないコードの版です", "Unsupported code version")
@@ -65,7 +65,7 @@ class Reason(Worded):
     BOOKING_OUTSIDE_HOURS = ("booking_outside_hours", "営業時間外の予約はできません",
                              "The booking is outside the facility's opening hours")
     CANCEL_TOO_LATE = ("cancel_too_late", "開始2時間前を過ぎたためキャンセルできません", "Cancellation closes 2 hours before the start")
-    # Facility rules (DOMAIN.md).
+    # Facility rules (docs/domain.md).
     PLAN_NOT_ADMITTED = ("plan_not_admitted", "ご利用のプランはこの施設で使えません", "Your plan is not admitted at this facility")
     CLOSED = ("closed", "営業時間外です", "The facility is closed now")
     AFTER_CUTOFF = ("after_cutoff", "本日の新規入店受付は終了しました", "No new entry after today's cut-off")

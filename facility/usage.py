@@ -1,4 +1,4 @@
-"""How uses are counted (DOMAIN.md); this drives corporate billing.
+"""How uses are counted (docs/domain.md); this drives corporate billing.
 
 - no time limit: the same member's visits on one day are one use;
 - with a time limit: every check-in (a re-check-in past the limit too) is a use;

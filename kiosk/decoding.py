@@ -1,4 +1,4 @@
-"""The decoder seam: zxing-cpp by default, pyzbar as the alternative (DESIGN.md measured both)."""
+"""The decoder seam: zxing-cpp by default, pyzbar as the alternative (docs/architecture.md measured both)."""
 
 from __future__ import annotations
 

@@ -111,7 +111,7 @@ class StaffActions:
         self._done()
 
     def save_report(self) -> Path:
-        """Write today's usage report (CSV, counted per DOMAIN.md) beside the kiosk's data."""
+        """Write today's usage report (CSV, counted per docs/domain.md) beside the kiosk's data."""
         app = self.app
         today = local(app.clock.now()).date()
         path = app.data_dir / "reports" / f"usage-{app.cfg.facility.id}-{today}.csv"

@@ -1,4 +1,4 @@
-"""The unlock decision: every check of DESIGN.md and issue 'lockd', committed before the relay moves.
+"""The unlock decision: every check of docs/architecture.md and issue 'lockd', committed before the relay moves.
 
 bytes decided before? -> retained? -> authentic (size, parse, key known/unrevoked/valid, signature)
 -> clock trustworthy? -> door, time, issued after the store began, replay, revocation ->

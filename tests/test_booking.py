@@ -1,4 +1,4 @@
-"""Bookings (DOMAIN.md): when they can be made and cancelled, and who may open the door."""
+"""Bookings (docs/domain.md): when they can be made and cancelled, and who may open the door."""
 
 from __future__ import annotations
 

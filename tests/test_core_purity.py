@@ -1,4 +1,4 @@
-"""The shared core imports no Qt, OpenCV, paho or GPIO code (DESIGN.md), so every program can use it."""
+"""The shared core imports no Qt, OpenCV, paho or GPIO code (docs/architecture.md), so every program can use it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The check-in decision, one row per rule of DOMAIN.md (the row id names the rule)."""
+"""The check-in decision, one row per rule of docs/domain.md (the row id names the rule)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Signed tokens: each refusal of DESIGN.md's verification order, durability of replay ids, and properties."""
+"""Signed tokens: each refusal of docs/architecture.md's verification order, durability of replay ids, and properties."""
 
 from __future__ import annotations
 

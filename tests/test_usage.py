@@ -1,4 +1,4 @@
-"""How uses are counted (DOMAIN.md), and the day's usage report."""
+"""How uses are counted (docs/domain.md), and the day's usage report."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ the editable install of this checkout stays out of sight). Every command runs fr
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,7 +26,10 @@ from tests.conftest import REPO
 def installed(tmp_path_factory) -> Path:
     """A fresh venv holding only the wheel; its bin folder."""
     work = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(REPO)],
+    source = work / "source"  # a copy: building in the checkout would leave a build/ folder in it
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__",
+                                                                ".pytest_cache", ".hypothesis", ".ruff_cache", "var"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(source)],
                    check=True, capture_output=True)
     (wheel,) = (work / "dist").glob("officepass_edge-*.whl")
     venv.create(work / "venv", with_pip=True)

@@ -50,7 +50,7 @@ class FacilityInfo(Strict):
     id: Identifier = Field(description="The platform's id of this facility.")
     name: str = Field(min_length=1, max_length=80, description="Name shown on screens.")
     chain: Identifier = Field(description="Chain the facility belongs to; first-visit sign-up is per chain.")
-    kind: FacilityKind = Field(description="How members get in (DOMAIN.md kinds).")
+    kind: FacilityKind = Field(description="How members get in (docs/domain.md kinds).")
     prefecture: str = Field(default="", max_length=10, description="Prefecture, for the platform's listing.")
 
 
@@ -100,7 +100,7 @@ class EntryCutoff(Strict):
 
 
 class Rules(Strict):
-    """The facility's own values for the network's rules (DOMAIN.md)."""
+    """The facility's own values for the network's rules (docs/domain.md)."""
 
     plans_admitted: list[Plan] = Field(min_length=1, description="Plans admitted here.")
     time_limit_minutes: int | None = Field(
@@ -124,7 +124,7 @@ class DeskCheck(str, Enum):
 
 
 class DeskChecks(Strict):
-    """Checks staff perform at the desk (DOMAIN.md 'Checks at the desk')."""
+    """Checks staff perform at the desk (docs/domain.md 'Checks at the desk')."""
 
     temperature: DeskCheck = Field(default=DeskCheck.NEVER, description="Temperature check.")
     photo_id: DeskCheck = Field(default=DeskCheck.NEVER, description="Photo ID check.")
@@ -147,7 +147,7 @@ class Seats(Strict):
 
 
 class Companions(Strict):
-    """Non-member companions (DOMAIN.md)."""
+    """Non-member companions (docs/domain.md)."""
 
     drop_in_fee_yen: int | None = Field(
         default=None, ge=0, le=100_000, description="Fee a companion pays on site; omitted: drop-in not sold."

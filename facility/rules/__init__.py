@@ -1,1 +1,1 @@
-"""The network's rules (DOMAIN.md), one module per rule; checkin.py and booking.py compose them."""
+"""The network's rules (docs/domain.md), one module per rule; checkin.py and booking.py compose them."""

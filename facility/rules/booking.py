@@ -1,4 +1,4 @@
-"""Bookings (DOMAIN.md): when they can be made and cancelled, and who may unlock the booked room."""
+"""Bookings (docs/domain.md): when they can be made and cancelled, and who may unlock the booked room."""
 
 from __future__ import annotations
 

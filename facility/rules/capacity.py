@@ -1,4 +1,4 @@
-"""Vacancy shown to members (DOMAIN.md): blue vacant, yellow few left, red full or closed."""
+"""Vacancy shown to members (docs/domain.md): blue vacant, yellow few left, red full or closed."""
 
 from __future__ import annotations
 

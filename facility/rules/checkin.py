@@ -1,4 +1,4 @@
-"""The check-in decision at reception: every rule of DOMAIN.md that applies to a walk-in member."""
+"""The check-in decision at reception: every rule of docs/domain.md that applies to a walk-in member."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Companions who are not members (DOMAIN.md): they pay the drop-in fee, or come free to meeting rooms."""
+"""Companions who are not members (docs/domain.md): they pay the drop-in fee, or come free to meeting rooms."""
 
 from __future__ import annotations
 

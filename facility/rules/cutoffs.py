@@ -1,4 +1,4 @@
-"""Entry cut-offs (DOMAIN.md): e.g. no new entry after 18:00 on Fridays and before public holidays."""
+"""Entry cut-offs (docs/domain.md): e.g. no new entry after 18:00 on Fridays and before public holidays."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks at the desk (DOMAIN.md): temperature, photo ID, first-visit sign-up at the chain."""
+"""Checks at the desk (docs/domain.md): temperature, photo ID, first-visit sign-up at the chain."""
 
 from __future__ import annotations
 

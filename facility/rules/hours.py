@@ -1,4 +1,4 @@
-"""Opening hours (DOMAIN.md): per weekday, on public holidays, overnight and 24 h."""
+"""Opening hours (docs/domain.md): per weekday, on public holidays, overnight and 24 h."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Plans admitted (DOMAIN.md): premium and corporate everywhere, basic only where the facility says."""
+"""Plans admitted (docs/domain.md): premium and corporate everywhere, basic only where the facility says."""
 
 from __future__ import annotations
 

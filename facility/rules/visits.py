@@ -1,4 +1,4 @@
-"""Time limits, re-check-in, stepping out and daily limits (DOMAIN.md)."""
+"""Time limits, re-check-in, stepping out and daily limits (docs/domain.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The three signed tokens of DESIGN.md and their binary bodies.
+"""The three signed tokens of docs/architecture.md and their binary bodies.
 
 Member pass (on the phone)    flags, plan, member, pass id, not-before, lifetime,
                               [facility tag], [reservation], [display name]

@@ -1,4 +1,4 @@
-"""Verification of signed tokens, in DESIGN.md's order.
+"""Verification of signed tokens, in docs/architecture.md's order.
 
 size cap, parse, key id (known, unrevoked, inside its validity), signature, binding (facility or
 door), time window, issued after the local store began, replay, revocation. The binding is checked

@@ -1,6 +1,6 @@
 """What the stand-in platform knows and the operations on it; thread-safe, in memory.
 
-Booking rules come from the shared core, so the platform refuses exactly what DOMAIN.md says.
+Booking rules come from the shared core, so the platform refuses exactly what docs/domain.md says.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ class PlatformState:
 
     def book(self, member_id: int, facility_id: str, room_id: str, starts_at: datetime, ends_at: datetime,
              guests: int = 0) -> BookingRecord:
-        """Make a booking under DOMAIN.md's rules; ApiError says why not."""
+        """Make a booking under docs/domain.md's rules; ApiError says why not."""
         member, cfg = self.member(member_id), self.facility(facility_id)
         if room_id not in {room.id for room in bookable_rooms(cfg)}:
             raise ApiError.not_found("bookable room", room_id)
