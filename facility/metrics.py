@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import GaugeMetricFamily
@@ -16,7 +17,7 @@ class MetricsEndpoint:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.server = None
+        self.server: WSGIServer | None = None
 
     def watch_loops(self, program: str, health: Callable[[], list[LoopHealth]]) -> None:
         """Each background loop's state at scrape time: up, rounds, failures, restarts, age of the last good round."""

@@ -147,8 +147,13 @@ class KioskApp(QObject):
         sync = self.reservations
         if sync is not None:  # a booking made a moment ago reaches reception at once
             bus.subscribe(topics.reservations_changed, lambda message: sync.trigger())
-        bus.connection_listeners.append(lambda up: up and bus.publish(
-            topics.kiosk(self.cfg.kiosk_settings.id, "availability"), b"online", retain=True, timeout=None))
+        kiosk_id = self.cfg.kiosk_settings.id
+
+        def say_online(up: bool) -> None:
+            if up:
+                bus.publish(topics.kiosk(kiosk_id, "availability"), b"online", retain=True, timeout=None)
+
+        bus.connection_listeners.append(say_online)
         return bus
 
     def _wire(self) -> None:

@@ -125,7 +125,7 @@ class KioskStore(ReservationStore):
         """Check-in rows as records."""
         with self._lock:
             rows = self.db.execute(query, arguments).fetchall()
-        return [Recorded(key, member, name, Plan(plan), _time(at), EntryKind(kind), _time(ends), _time(out),
+        return [Recorded(key, member, name, Plan(plan), datetime.fromisoformat(at), EntryKind(kind), _time(ends), _time(out),
                          bool(new_use), pass_id or "", source, note, reservation, companions, bool(booker))
                 for key, member, name, plan, at, kind, ends, out, new_use, pass_id, source, note, reservation, companions,
                 booker in rows]

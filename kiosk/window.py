@@ -32,7 +32,9 @@ class KioskWindow(QWidget):
     @property
     def page(self) -> QWidget:
         """The page in front."""
-        return self.stack.currentWidget()
+        page = self.stack.currentWidget()
+        assert page is not None, "the stack always holds the pages"
+        return page
 
     def allow_close(self) -> None:
         """Staff chose to exit: the next close goes through."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from facility.clock import Scheduler, SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, program_parser
-from facility.config.models import Door
+from facility.config.models import Door, GpioPins
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.platform import PlatformClient
 from facility.systemd import notify, watchdog_period
@@ -49,11 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def gpio_pins(door: Door) -> GpioPins:
+    """A GPIO door's pins (the schema requires [doors.gpio] for driver "gpio")."""
+    if door.gpio is None:
+        raise ConfigError("", [ConfigProblem(f"doors.{door.id}.gpio", "a gpio door needs its [doors.gpio] pins")])
+    return door.gpio
+
+
 def door_hardware(door: Door, scheduler: Scheduler) -> DoorHardware:
     """The driver the facility file names for a door; the simulator only when it says 'simulated'."""
     if door.driver == "gpio":
         from lockd.gpio import GpioDoor
-        return GpioDoor(door.gpio)
+        return GpioDoor(gpio_pins(door))
     from simulator.door import VirtualDoor, Visitor
     log_dir = os.environ.get("OFFICEPASS_SIM_DOOR_LOG_DIR")  # technicians and the fault suite read these
     virtual = VirtualDoor(scheduler, door.fail_mode, door.id, Path(log_dir) / f"{door.id}.jsonl" if log_dir else None)
@@ -75,7 +82,7 @@ def release_relays(cfg: FacilityConfig) -> int:
     from lockd.gpio import GpioDoor
     released = [door for door in cfg.doors if door.driver == "gpio"]
     for door in released:
-        GpioDoor(door.gpio).close()
+        GpioDoor(gpio_pins(door)).close()
     cause = stop_cause_from_systemd()
     now = SystemClock().now().isoformat()
     rows = [AuditRow(now, door.id, "relay_released", cause, detail=f"fail-{door.fail_mode}") for door in released]

@@ -144,7 +144,9 @@ class UnlockHandler:
     def _rules(self, door_id: str, command: UnlockCommand, now: datetime) -> Checked:
         """The reservation and the facility's rules; a stale cache is named as the reason it may be wrong."""
         reservation = self.store.reservation(command.reservation_id)
-        decision = decide_unlock(self.cfg, self.cfg.door(door_id), reservation, command.member_id,
+        door = self.cfg.door(door_id)
+        assert door is not None, "lockd subscribes only to the doors of its file"
+        decision = decide_unlock(self.cfg, door, reservation, command.member_id,
                                  self.store.entries_of(command.member_id, since_yesterday(now)), now)
         if decision.admitted:
             return Checked(None, command, decision.new_use)
@@ -162,6 +164,7 @@ class UnlockHandler:
             row = AuditRow(now.isoformat(), door_id, "refused", refusal.reason.code, refusal.token_id, member,
                            reservation, refusal.detail)
         else:
+            assert command is not None, "an opening always has its command"
             row = AuditRow(now.isoformat(), door_id, "unlock", "", command.command_id.hex(), member, reservation)
             self.store.record_entry(db, command.member_id, now, door_id, command.reservation_id, checked.new_use)
         self.store.audit(db, row)

@@ -53,8 +53,8 @@ class LockDaemon:
                  data_dir: Path | None = None) -> None:
         self.cfg = cfg
         self.clock = clock or SystemClock()
-        self.scheduler = scheduler or RealTimeScheduler()
-        self._owns_scheduler = scheduler is None
+        self._own_scheduler = RealTimeScheduler() if scheduler is None else None  # stopped with lockd
+        self.scheduler: Scheduler = scheduler or self._own_scheduler
         self.topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
         self.store = LockdStore(Path(data_dir or cfg.lockd_settings.data_dir) / "lockd.db", self.clock)
         self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd_settings.sync_interval_seconds,
@@ -114,8 +114,8 @@ class LockDaemon:
         self.trust_refresh.stop()
         self.retention.stop()
         self.metrics.stop()
-        if self._owns_scheduler:
-            self.scheduler.stop()
+        if self._own_scheduler is not None:
+            self._own_scheduler.stop()
         self.store.close()
 
     def _retain(self, now: datetime, keep: timedelta) -> dict[str, int]:

@@ -15,7 +15,7 @@ from facility.contract import KEYS, KeysAnswer, SettingsAnswer, settings_path
 from facility.errors import ConfigError
 from facility.platform import PlatformClient, PlatformError
 from facility.topics import SiteTopics
-from messagebus import BrokerSettings, BusClient
+from messagebus import BrokerSettings, BusClient, Inbound
 
 Say = Callable[[str], None]
 
@@ -72,7 +72,7 @@ def check_broker(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
     except OSError as exc:
         found.fail(f"cannot read the broker password file: {exc}")
         return
-    bus, states = BusClient(settings), queue.Queue()
+    bus, states = BusClient(settings), queue.Queue[Inbound]()
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     for door in cfg.doors:
         bus.subscribe(topics.door(door.id, "state"), states.put)

@@ -10,7 +10,7 @@ from facility.rules.calendar import is_day_before_holiday, is_public_holiday, lo
 
 def day_labels(day: date) -> set[str]:
     """The labels a cut-off's `on` list can match for this day."""
-    labels = {WEEKDAYS[day.weekday()]}
+    labels: set[str] = {WEEKDAYS[day.weekday()]}
     if is_public_holiday(day):
         labels.add("holiday")
     if is_day_before_holiday(day):
