@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from facility.clock import RealTimeScheduler
 from facility.config import FacilityConfig, load_config
@@ -28,6 +28,10 @@ from simulator.door import VirtualDoor, Visitor
 from simulator.examples import EXAMPLES
 from simulator.runtime import RunningPlatform, start_platform
 
+if TYPE_CHECKING:  # Qt is imported only when a kiosk starts
+    from kiosk.app import KioskApp
+
+T = TypeVar("T")
 CONFIG = EXAMPLES
 
 
@@ -48,7 +52,19 @@ def morning_clock() -> ShiftedClock:
 
 def _password(cfg: FacilityConfig) -> str:
     """The demo password a site's file points at."""
-    return Path(cfg.mqtt_settings.password_file).read_text().strip()
+    return Path(_started(cfg.mqtt_settings.password_file, "a password file")).read_text().strip()
+
+
+def _user(cfg: FacilityConfig) -> str:
+    """The broker user a site's file names (every example file names one)."""
+    return _started(cfg.mqtt_settings.username, "a broker user")
+
+
+def _started(part: T | None, name: str) -> T:
+    """A part of the site (or of its files) that must be there by now."""
+    if part is None:
+        raise RuntimeError(f"{name} is missing: start the site first, from the shipped files")
+    return part
 
 
 class Site:
@@ -64,10 +80,10 @@ class Site:
         self.watcher_password = secrets.token_urlsafe(12)
         self.broker = MosquittoBroker(work / "broker", self._users(), acl_text(
             [self.reception_cfg, self.booking_cfg, self.meeting_cfg], monitor_user="watcher"))
-        self.platform: RunningPlatform | None = None
-        self.lockd: LockDaemon | None = None
-        self.kiosk = None
-        self.meeting_kiosk: Any = None  # a KioskApp once started (Qt is imported only then)
+        self._platform: RunningPlatform | None = None  # each part exists once start() has made it
+        self._lockd: LockDaemon | None = None
+        self._kiosk: KioskApp | None = None
+        self._meeting_kiosk: KioskApp | None = None
         self.camera = VirtualCamera(1280, 720, fps=30, paced=True)
         self.meeting_camera = VirtualCamera(640, 360, fps=10, paced=True)  # its members use the desk code
         self.doors: dict[str, VirtualDoor] = {}
@@ -76,9 +92,9 @@ class Site:
     def _users(self) -> dict[str, str]:
         """Every broker user of the site with its password."""
         return {"platform": self.platform_password, "watcher": self.watcher_password,
-                self.booking_cfg.mqtt_settings.username: _password(self.booking_cfg),
-                self.reception_cfg.mqtt_settings.username: _password(self.reception_cfg),
-                self.meeting_cfg.mqtt_settings.username: _password(self.meeting_cfg)}
+                _user(self.booking_cfg): _password(self.booking_cfg),
+                _user(self.reception_cfg): _password(self.reception_cfg),
+                _user(self.meeting_cfg): _password(self.meeting_cfg)}
 
     def settings(self, user: str, password: str, client_id: str = "") -> BrokerSettings:
         """How a part of the site reaches the broker."""
@@ -87,7 +103,7 @@ class Site:
     def start(self, kiosk_window: bool = False) -> None:
         """Broker, platform, lockd, then the kiosk."""
         self.broker.start()
-        self.platform = start_platform(CONFIG / "simulator" / "seed.toml", broker=self.settings(
+        self._platform = start_platform(CONFIG / "simulator" / "seed.toml", broker=self.settings(
             "platform", self.platform_password, "platform"), clock=self.clock)
         self._start_lockd()
         self._start_kiosk(kiosk_window)
@@ -109,7 +125,7 @@ class Site:
             self.doors[spec.id].expect(Visitor(opens_after=0.8, closes_after=2.5))
             return self.doors[spec.id]
 
-        self.lockd = LockDaemon(cfg, self.settings(cfg.mqtt_settings.username, _password(cfg), f"lockd-{cfg.facility.id}"),
+        self._lockd = LockDaemon(cfg, self.settings(_user(cfg), _password(cfg), f"lockd-{cfg.facility.id}"),
                                 PlatformClient(cfg.platform), door, clock=self.clock, scheduler=self.scheduler,
                                 trust=ClockTrust("sanity"))
         self.lockd.start()
@@ -119,8 +135,8 @@ class Site:
         from kiosk.app import KioskApp
         cfg = self._with_platform(self.reception_cfg)
         self.reception_cfg = cfg
-        self.kiosk = KioskApp(cfg, self.camera, clock=self.clock, data_dir=self.work / "kiosk", broker=self.settings(
-            cfg.mqtt_settings.username, _password(cfg), f"kiosk-{cfg.facility.id}"))
+        self._kiosk = KioskApp(cfg, self.camera, clock=self.clock, data_dir=self.work / "kiosk", broker=self.settings(
+            _user(cfg), _password(cfg), f"kiosk-{cfg.facility.id}"))
         self.kiosk.start(full_screen=False)
         if not window:
             self.kiosk.window.hide()
@@ -130,14 +146,34 @@ class Site:
         from kiosk.app import KioskApp
         cfg = self._with_platform(self.meeting_cfg)
         self.meeting_cfg = cfg
-        self.meeting_kiosk = KioskApp(cfg, self.meeting_camera, clock=self.clock, data_dir=self.work / "meeting-kiosk",
-                                      broker=self.settings(cfg.mqtt_settings.username, _password(cfg), f"kiosk-{cfg.facility.id}"))
+        self._meeting_kiosk = KioskApp(cfg, self.meeting_camera, clock=self.clock, data_dir=self.work / "meeting-kiosk",
+                                      broker=self.settings(_user(cfg), _password(cfg), f"kiosk-{cfg.facility.id}"))
         self.meeting_kiosk.start(full_screen=False)
         self.meeting_kiosk.window.hide()
 
+    @property
+    def platform(self) -> RunningPlatform:
+        """The stand-in platform (once started)."""
+        return _started(self._platform, "the platform")
+
+    @property
+    def lockd(self) -> LockDaemon:
+        """lockd on the booking floor (once started)."""
+        return _started(self._lockd, "lockd")
+
+    @property
+    def kiosk(self) -> KioskApp:
+        """The reception kiosk (once started)."""
+        return _started(self._kiosk, "the kiosk")
+
+    @property
+    def meeting_kiosk(self) -> KioskApp:
+        """The staffed meeting room's kiosk (once started)."""
+        return _started(self._meeting_kiosk, "the meeting room's kiosk")
+
     def stop(self) -> None:
         """Everything down, in reverse order; no process is left behind."""
-        for part in (self.meeting_kiosk, self.kiosk, self.lockd, self.platform):
+        for part in (self._meeting_kiosk, self._kiosk, self._lockd, self._platform):
             if part is not None:
                 part.stop()
         self.meeting_camera.close()
