@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from facility.clock import Clock, SystemClock
 from facility.config import FacilityConfig
 from facility.contract import OccupancyBody
+from facility.errors import ConfigError, ConfigProblem
 from facility.loop import LoopHealth, Supervisor
 from facility.platform import PlatformClient
 from facility.reservations import ReservationSync
@@ -43,6 +44,14 @@ log = logging.getLogger(__name__)
 VERDICT_SECONDS = 4
 RESERVATION_SYNC_SECONDS = 60.0  # and at once on the platform's change notice
 RESERVATIONS_STALE_AFTER = timedelta(minutes=30)
+
+
+def desk_code_key(cfg: FacilityConfig) -> Path:
+    """The kiosk's own key for its desk code (kiosk_needs refuses a file without one before the kiosk starts)."""
+    key = cfg.kiosk_settings.signing_key_file
+    if key is None:
+        raise ConfigError("", [ConfigProblem("kiosk.signing_key_file", "the kiosk signs its front-desk code: give its key file")])
+    return key
 
 
 class ScreenHealth:
@@ -91,7 +100,7 @@ class KioskApp(QObject):
         self.topics = SiteTopics(self.cfg.mqtt_settings.topic_prefix if self.cfg.mqtt else "officepass", self.cfg.facility.id)
         self.reception = Reception(cfg, self.store, self.clock, self._tell_spent)
         self.desk_code = DeskCodeShow(cfg.facility.id, cfg.kiosk_settings.id, cfg.kiosk_settings.desk_code_period_seconds,
-                                      SigningKey.load(cfg.kiosk_settings.signing_key_file), self.clock)
+                                      SigningKey.load(desk_code_key(cfg)), self.clock)
         platform = PlatformClient(cfg.platform)
         self.outbox = OutboxSender(self.store, platform, self.clock,
                                    lambda status: self.outbox_changed.emit(*dataclasses.astuple(status)))
@@ -223,7 +232,7 @@ class KioskApp(QObject):
             return
         verdict = self.reception.present(text, "desk_code")
         self.outbox.wake()
-        if message.response_topic:
+        if message.response_topic and self.bus is not None:
             self.bus.publish(message.response_topic, json.dumps(verdict.answer(), ensure_ascii=False),
                              correlation=message.correlation, timeout=None)
         self.verdict_ready.emit(verdict)

@@ -54,7 +54,7 @@ def decode_parser() -> argparse.ArgumentParser:
 def decode(argv: list[str]) -> int:
     """Print one JSON line per image: {"file": ..., "texts": [...]} (and "error" when unreadable)."""
     args = decode_parser().parse_args(argv)
-    name = args.decoder or (load_config(args.config).kiosk.decoder if args.config else "zxing")
+    name = args.decoder or (load_config(args.config).kiosk_settings.decoder if args.config else "zxing")
     decoder, failed = make_decoder(name), False
     for path in args.images:
         image = cv2.imread(str(path))

@@ -38,7 +38,8 @@ class ZxingDecoder:
     def decode(self, frame: np.ndarray) -> list[Decoded]:
         """Every QR code in the frame."""
         # Model 2 only: a pass never fits Micro QR or rMQR, and their false positives in moire would flash red.
-        found = zxingcpp.read_barcodes(frame, formats=zxingcpp.BarcodeFormat.QRCodeModel2, try_invert=True)
+        found = zxingcpp.read_barcodes(frame, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCodeModel2),
+                                       try_invert=True)
         return [Decoded(b.text, tuple((p.x, p.y) for p in (b.position.top_left, b.position.top_right,
                                                              b.position.bottom_right, b.position.bottom_left)))
                 for b in found if b.valid]
@@ -63,7 +64,7 @@ class PyzbarDecoder:
 
 def make_decoder(name: str) -> Decoder:
     """The decoder a facility file names."""
-    decoders = {"zxing": ZxingDecoder, "pyzbar": PyzbarDecoder}
+    decoders: dict[str, type[ZxingDecoder] | type[PyzbarDecoder]] = {"zxing": ZxingDecoder, "pyzbar": PyzbarDecoder}
     if name not in decoders:
         raise ValueError(f"unknown decoder {name!r}; use one of {', '.join(decoders)}")
     return decoders[name]()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -126,7 +128,7 @@ class StaffPage(QWidget):
         self.today.setHorizontalHeaderLabels([t(f"column_{c}", language) for c in ("time", "member", "name", "kind",
                                                                                   "until", "source")])
 
-    def show_today(self, rows: list[tuple[str, ...]]) -> None:
+    def show_today(self, rows: Sequence[tuple[str, ...]]) -> None:
         """Today's check-ins, newest first; the row's key is kept for check-out."""
         self.today.setRowCount(len(rows))
         for number, row in enumerate(rows):

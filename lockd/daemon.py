@@ -53,8 +53,10 @@ class LockDaemon:
                  data_dir: Path | None = None) -> None:
         self.cfg = cfg
         self.clock = clock or SystemClock()
-        self._own_scheduler = RealTimeScheduler() if scheduler is None else None  # stopped with lockd
-        self.scheduler: Scheduler = scheduler or self._own_scheduler
+        self._own_scheduler: RealTimeScheduler | None = None  # one lockd made itself, stopped with it
+        if scheduler is None:
+            scheduler = self._own_scheduler = RealTimeScheduler()
+        self.scheduler: Scheduler = scheduler
         self.topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
         self.store = LockdStore(Path(data_dir or cfg.lockd_settings.data_dir) / "lockd.db", self.clock)
         self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd_settings.sync_interval_seconds,

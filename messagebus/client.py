@@ -190,10 +190,9 @@ class BusClient:
             return
         self._no_delay()
         with self._lock:
-            self._awaiting_subacks = {
-                self._send_subscribe(topic_filter, qos, as_published)
-                for topic_filter, (qos, _, as_published) in self._subscriptions.items()}
-            self._awaiting_subacks.discard(None)
+            sent = [self._send_subscribe(topic_filter, qos, as_published)
+                    for topic_filter, (qos, _, as_published) in self._subscriptions.items()]
+            self._awaiting_subacks = {mid for mid in sent if mid is not None}
             ready = not self._awaiting_subacks
         if ready:
             self._ready()
@@ -201,7 +200,7 @@ class BusClient:
     def _no_delay(self) -> None:
         """Send small packets at once: with Nagle's algorithm a PUBLISH after a PUBACK waits ~40 ms."""
         sock = self._client.socket()
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _ready(self) -> None:
@@ -271,7 +270,7 @@ class BusClient:
         """Send SUBSCRIBE; its message id (None if it could not be sent), whose SUBACK sets an event."""
         with self._lock:
             result, mid = self._client.subscribe(topic_filter, options=SubscribeOptions(qos=qos, retainAsPublished=as_published))
-            if result != mqtt.MQTT_ERR_SUCCESS:
+            if result != mqtt.MQTT_ERR_SUCCESS or mid is None:
                 return None
             self._pending_subacks[mid] = threading.Event()
             return mid

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from facility.clock import Clock
 from facility.config import FacilityConfig, load_config
-from facility.config.models import OpeningHours
+from facility.config.models import OpeningHours, Seats
 from facility.models import Plan, Reservation
 from facility.tokens import (
     Keyring,
@@ -53,7 +53,7 @@ def _kiosk_site() -> FacilityConfig:
     base = load_config(CONFIG / "kaikatsu-ikebukuro.toml")
     return base.model_copy(update={"hours": OpeningHours.around_the_clock(),
                                    "rules": base.rules.model_copy(update={"entry_cutoffs": [], "max_checkins_per_day": None}),
-                                   "seats": base.seats.model_copy(update={"total": 2000}),
+                                   "seats": Seats(total=2000, few_left_at=5),
                                    "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1",
                                                                                 "timeout_seconds": 0.2})})
 

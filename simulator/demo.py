@@ -210,7 +210,8 @@ def run_demo(headless: bool, as_json: bool) -> int:
         try:
             say(f"starting a simulated site for {site.clock.now():%A %Y-%m-%d %H:%M} (Tokyo)...")
             site.start(kiosk_window=not headless and bool(os.environ.get("DISPLAY")))
-            run_until(lambda: site.kiosk.bus.connected and site.meeting_kiosk.bus.connected and site.lockd.bus.connected, 15)
+            run_until(lambda: all(bus is not None and bus.connected
+                                  for bus in (site.kiosk.bus, site.meeting_kiosk.bus, site.lockd.bus)), 15)
             demo = Demo(site, say)
             watcher = BusClient(site.watcher())
             watcher.subscribe("officepass/h1t-shibuya/door/+/event", demo.door_events)

@@ -27,7 +27,11 @@ def run_until(condition: Callable[[], bool], timeout: float) -> bool:
         return True
     loop, deadline = QEventLoop(), time.monotonic() + timeout
     check = QTimer()
-    check.timeout.connect(lambda: (condition() or interrupted.is_set() or time.monotonic() > deadline) and loop.quit())
+    def look() -> None:
+        if condition() or interrupted.is_set() or time.monotonic() > deadline:
+            loop.quit()
+
+    check.timeout.connect(look)
     check.start(5)
     loop.exec()
     check.stop()

@@ -39,7 +39,7 @@ def start_platform(seed: str | Path, host: str = "127.0.0.1", port: int = 0, bro
     """Start a platform from a seed file; with broker settings, wait until it is connected."""
     state = PlatformState(load_seed(seed), clock or SystemClock())
     bus = BusClient(broker) if broker is not None else None
-    if bus is not None:
+    if bus is not None and broker is not None:
         bus.start()
         if not bus.wait_connected(connect_timeout):
             bus.stop()

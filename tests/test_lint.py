@@ -1,4 +1,5 @@
-"""The code keeps to its lint rules ([tool.ruff] in pyproject.toml): ruff is part of the test command."""
+"""The code keeps to its lint and type rules ([tool.ruff], [tool.mypy] in pyproject.toml): both are part of the test
+command."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from tests.conftest import REPO
 def test_ruff_finds_nothing() -> None:
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=REPO, capture_output=True, text=True,
                             timeout=120)
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_mypy_finds_nothing() -> None:
+    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:]
 
 

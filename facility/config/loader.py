@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def _schema_problems(exc: ValidationError, lines: dict) -> list[ConfigProblem]:
     return problems
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     """Pydantic's message, naming the value that was refused."""
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] in ("missing", "extra_forbidden"):

@@ -93,8 +93,8 @@ def decide_unlock(cfg: FacilityConfig, door: Door, reservation: Reservation | No
     """Decide an unlock at a booking facility or meeting room: only the booker, in the window, while open,
     under the daily limit."""
     refusal = reservation_refusal(cfg, door.rooms, reservation, member_id, now)
-    if refusal is not None:
-        return UnlockDecision(False, (refusal,))
+    if refusal is not None or reservation is None:
+        return UnlockDecision(False, (refusal or Reason.NO_RESERVATION,))
     if not is_open(cfg.hours, now):  # early entry or a booking kept from before the hours changed: the door stays shut
         return UnlockDecision(False, (Reason.CLOSED_FOR_UNLOCK,))
     candidate = CheckIn(member_id, now, reservation.plan, reservation_id=reservation.reservation_id)
