@@ -7,17 +7,20 @@ import getpass
 import json
 import signal
 import sys
+from importlib.util import find_spec
 from pathlib import Path
-
-import cv2
+from typing import TYPE_CHECKING
 
 from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, program_parser
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.systemd import notify
-from kiosk.camera import FrameSource, OpenCVCamera
-from kiosk.decoding import make_decoder
 from kiosk.security import hash_pin
+
+if TYPE_CHECKING:
+    from kiosk.camera import FrameSource
+
+KIOSK_EXTRA = "officepass-kiosk needs its own libraries (Qt, OpenCV, zxing-cpp): pip install 'officepass-edge[kiosk]'"
 
 
 def kiosk_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
@@ -55,6 +58,9 @@ def decode(argv: list[str]) -> int:
     """Print one JSON line per image: {"file": ..., "texts": [...]} (and "error" when unreadable)."""
     args = decode_parser().parse_args(argv)
     name = args.decoder or (load_config(args.config).kiosk_settings.decoder if args.config else "zxing")
+    import cv2
+
+    from kiosk.decoding import make_decoder
     decoder, failed = make_decoder(name), False
     for path in args.images:
         image = cv2.imread(str(path))
@@ -68,6 +74,7 @@ def decode(argv: list[str]) -> int:
 
 def camera_for(cfg: FacilityConfig) -> FrameSource:
     """The camera the facility file names: the simulator's only when it says 'simulated'."""
+    from kiosk.camera import OpenCVCamera
     if cfg.kiosk_settings.camera == "simulated":
         from simulator.camera import VirtualCamera
         return VirtualCamera(paced=True)
@@ -96,6 +103,10 @@ def run(cfg: FacilityConfig, windowed: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-kiosk."""
     argv = sys.argv[1:] if argv is None else argv
+    needs_extra = argv[:1] == ["decode"] or not any(flag in argv for flag in ("--check-config", "--hash-pin", "-h", "--help"))
+    if needs_extra and not all(find_spec(module) for module in ("PySide6", "cv2", "zxingcpp")):
+        print(KIOSK_EXTRA, file=sys.stderr)
+        return 1
     if argv[:1] == ["decode"]:
         return decode(argv[1:])
     args = build_parser().parse_args(argv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 from facility.models import Plan
@@ -140,6 +141,9 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-sim."""
     args = build_parser().parse_args(argv)
+    if args.command in ("demo", "panel", "bench") and not all(find_spec(m) for m in ("PySide6", "cv2", "zxingcpp")):
+        print("officepass-sim needs the kiosk's libraries for this: pip install 'officepass-edge[sim]'", file=sys.stderr)
+        return 1
     if args.command == "demo":
         from simulator.demo import run_demo
         return run_demo(args.headless, args.json)

@@ -8,7 +8,10 @@ the editable install of this checkout stays out of sight). Every command runs fr
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -20,6 +23,7 @@ import requests
 
 from simulator.broker import free_port
 from tests.conftest import REPO
+from tests.test_lockd_resilience import write_site_file
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +82,42 @@ def test_a_user_error_is_a_message_and_an_exit_code_never_a_traceback(installed:
                             timeout=60)
     assert result.returncode != 0 and "Traceback" not in result.stdout + result.stderr
     assert "missing.toml" in result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def lockd_only(installed: Path, tmp_path_factory) -> Path:
+    """A fresh venv holding the wheel with lockd's extra only (its dependencies installed for real); its bin folder."""
+    work = tmp_path_factory.mktemp("lockd-only")
+    (wheel,) = (installed.parent.parent / "dist").glob("officepass_edge-*.whl")
+    venv.create(work / "venv", with_pip=True)
+    subprocess.run([str(work / "venv" / "bin" / "python"), "-m", "pip", "install", "-q", f"{wheel}[lockd]"], check=True,
+                   capture_output=True, timeout=600)
+    return work / "venv" / "bin"
+
+
+def test_a_door_board_installs_lockd_without_qt_or_opencv_and_it_runs(lockd_only: Path, broker, real_time_platform,
+                                                                       tmp_path: Path) -> None:
+    for heavy in ("PySide6", "cv2", "zxingcpp"):
+        assert subprocess.run([str(lockd_only / "python"), "-c", f"import {heavy}"], capture_output=True).returncode != 0
+    config = write_site_file(tmp_path, broker, real_time_platform.server.url)
+    assert subprocess.run([str(lockd_only / "officepass-lockd"), "--check-config", str(config)], cwd=tmp_path,
+                          capture_output=True, text=True).returncode == 0
+    notify_path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(notify_path)
+        systemd.settimeout(30)
+        lockd = subprocess.Popen([str(lockd_only / "officepass-lockd"), "--config", str(config)], cwd=tmp_path,
+                                 env=os.environ | {"NOTIFY_SOCKET": notify_path}, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            assert systemd.recv(100) == b"READY=1"  # connected, synced, listening: a door controller at work
+            lockd.send_signal(signal.SIGTERM)
+            assert lockd.wait(30) == 0
+        finally:
+            lockd.kill()
+
+
+def test_the_kiosk_without_its_extra_says_what_to_install(lockd_only: Path, tmp_path: Path) -> None:
+    result = subprocess.run([str(lockd_only / "officepass-kiosk"), "--config", "site.toml"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "officepass-edge[kiosk]" in result.stderr and "Traceback" not in result.stderr
