@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import cv2
@@ -56,3 +57,19 @@ class OpenCVCamera:
         if self._capture is not None:
             self._capture.release()
             self._capture = None
+
+
+def simulated_camera(setting: str) -> FrameSource:
+    """The simulator's camera, paced like a real one (technicians, the demo)."""
+    from simulator.camera import VirtualCamera
+    return VirtualCamera(paced=True)
+
+
+# Frame sources by the name a facility file gives `[kiosk] camera`; any other value is a device number, a file or a
+# stream URL for OpenCV. The simulator's camera is chosen only by its own name.
+FRAME_SOURCES: dict[str, Callable[[str], FrameSource]] = {"simulated": simulated_camera}
+
+
+def frame_source(setting: str, sources: Mapping[str, Callable[[str], FrameSource]] = FRAME_SOURCES) -> FrameSource:
+    """The camera a facility file names."""
+    return sources[setting](setting) if setting in sources else OpenCVCamera(setting)

@@ -18,7 +18,7 @@ from facility.systemd import notify
 from kiosk.security import hash_pin
 
 if TYPE_CHECKING:
-    from kiosk.camera import FrameSource
+    pass
 
 KIOSK_EXTRA = "officepass-kiosk needs its own libraries (Qt, OpenCV, zxing-cpp): pip install 'officepass-edge[kiosk]'"
 
@@ -72,15 +72,6 @@ def decode(argv: list[str]) -> int:
     return 1 if failed else 0
 
 
-def camera_for(cfg: FacilityConfig) -> FrameSource:
-    """The camera the facility file names: the simulator's only when it says 'simulated'."""
-    from kiosk.camera import OpenCVCamera
-    if cfg.kiosk_settings.camera == "simulated":
-        from simulator.camera import VirtualCamera
-        return VirtualCamera(paced=True)
-    return OpenCVCamera(cfg.kiosk_settings.camera)
-
-
 def run(cfg: FacilityConfig, windowed: bool) -> int:
     """Open the kiosk until staff exit it (or SIGTERM)."""
     from PySide6.QtWidgets import QApplication
@@ -89,7 +80,8 @@ def run(cfg: FacilityConfig, windowed: bool) -> int:
     from messagebus import BrokerSettings
     application = QApplication.instance() or QApplication(sys.argv[:1])
     broker = BrokerSettings.from_config(cfg.mqtt, f"kiosk-{cfg.facility.id}-{cfg.kiosk_settings.id}") if cfg.mqtt else None
-    kiosk = KioskApp(cfg, camera_for(cfg), broker=broker)
+    from kiosk.camera import frame_source
+    kiosk = KioskApp(cfg, frame_source(cfg.kiosk_settings.camera), broker=broker)
     signal.signal(signal.SIGTERM, lambda *_: kiosk.stop())
     kiosk.start(full_screen=not windowed)
     kiosk.window.destroyed.connect(application.quit)

@@ -10,16 +10,15 @@ import sys
 import threading
 from pathlib import Path
 
-from facility.clock import Scheduler, SystemClock
+from facility.clock import SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, program_parser
-from facility.config.models import Door, GpioPins
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.platform import PlatformClient
 from facility.systemd import notify, watchdog_period
 from lockd.acl import acl_text
 from lockd.daemon import LockDaemon
-from lockd.door import DoorHardware
+from lockd.drivers import door_factory, gpio_pins, standard_drivers
 from lockd.store import AuditRow, append_offline_audit
 from messagebus import BrokerSettings
 
@@ -49,25 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def gpio_pins(door: Door) -> GpioPins:
-    """A GPIO door's pins (the schema requires [doors.gpio] for driver "gpio")."""
-    if door.gpio is None:
-        raise ConfigError("", [ConfigProblem(f"doors.{door.id}.gpio", "a gpio door needs its [doors.gpio] pins")])
-    return door.gpio
-
-
-def door_hardware(door: Door, scheduler: Scheduler) -> DoorHardware:
-    """The driver the facility file names for a door; the simulator only when it says 'simulated'."""
-    if door.driver == "gpio":
-        from lockd.gpio import GpioDoor
-        return GpioDoor(gpio_pins(door))
-    from simulator.door import VirtualDoor, Visitor
-    log_dir = os.environ.get("OFFICEPASS_SIM_DOOR_LOG_DIR")  # technicians and the fault suite read these
-    virtual = VirtualDoor(scheduler, door.fail_mode, door.id, Path(log_dir) / f"{door.id}.jsonl" if log_dir else None)
-    virtual.expect(Visitor())
-    return virtual
-
-
 def stop_cause_from_systemd() -> str:
     """Why the service stopped, from what systemd tells ExecStopPost (SERVICE_RESULT, EXIT_CODE, EXIT_STATUS)."""
     result = os.environ.get("SERVICE_RESULT", "")
@@ -94,7 +74,7 @@ def release_relays(cfg: FacilityConfig) -> int:
 def run(cfg: FacilityConfig) -> int:
     """Run lockd until SIGTERM or Ctrl-C; relays are released on every way out, each release audited with its cause."""
     daemon = LockDaemon(cfg, BrokerSettings.from_config(cfg.mqtt, f"lockd-{cfg.facility.id}"),
-                        PlatformClient(cfg.platform), door_hardware)
+                        PlatformClient(cfg.platform), door_factory(standard_drivers()))
     stop = threading.Event()
     causes: list[str] = []
 

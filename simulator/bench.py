@@ -24,6 +24,7 @@ from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
+from lockd.drivers import door_factory
 from messagebus import BrokerSettings, BusClient, Inbound
 from simulator.broker import MosquittoBroker
 from simulator.door import VirtualDoor
@@ -114,7 +115,7 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
     key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
     moments: dict[str, queue.Queue] = {d.id: queue.Queue() for d in cfg.doors}
     daemon = LockDaemon(cfg, BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]), PlatformClient(cfg.platform),
-                        lambda door, scheduler: ProbeDoor(scheduler, door, moments[door.id]), trust=ClockTrust("sanity"))
+                        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments[door.id])}), trust=ClockTrust("sanity"))
     _book_every_room(daemon, cfg)
     sender = BusClient(BrokerSettings(broker.host, broker.port, "platform", USERS["platform"]))
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from facility.clock import Scheduler
+from facility.config.models import Door
 
 
 @dataclass(frozen=True)
@@ -181,3 +182,21 @@ class VirtualDoor:
     def events(self, *kinds: str) -> list[DoorEvent]:
         """The history, only the given kinds if any are named."""
         return [e for e in self.history if not kinds or e.what in kinds]
+
+
+class SimulatedDoors:
+    """The "simulated" door driver: virtual doors made on demand and kept by id, each with who walks through
+    (a Visitor, or None: nobody) and, optionally, a file per door logging every move."""
+
+    def __init__(self, visitor: Visitor | None = None, log_dir: Path | None = None) -> None:
+        self.visitor = visitor
+        self.log_dir = log_dir
+        self.made: dict[str, VirtualDoor] = {}
+
+    def __call__(self, door: Door, scheduler: Scheduler) -> VirtualDoor:
+        """The virtual door for a facility file's door."""
+        made = VirtualDoor(scheduler, door.fail_mode, door.id, self.log_dir / f"{door.id}.jsonl" if self.log_dir else None)
+        if self.visitor is not None:
+            made.expect(self.visitor)
+        self.made[door.id] = made
+        return made

@@ -12,15 +12,15 @@ from pathlib import Path
 
 from facility.clock import Scheduler
 from facility.config import FacilityConfig
-from facility.config.models import Door
 from facility.platform import PlatformClient
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
+from lockd.drivers import door_factory
 from messagebus import BusClient, Inbound
 from simulator.clock import ShiftedClock
-from simulator.door import VirtualDoor
+from simulator.door import SimulatedDoors, VirtualDoor
 from simulator.runtime import RunningPlatform
 from tests.conftest import CONFIG_DIR
 from tests.rulebook import H1T
@@ -94,14 +94,12 @@ class Site:
 def start_site(cfg: FacilityConfig, platform: RunningPlatform, lockd_bus, sender: BusClient,
                scheduler: Scheduler | None = None, clock: ShiftedClock | None = None) -> Site:
     """Start lockd on virtual doors and wait until it listens and has synced once."""
-    doors: dict[str, VirtualDoor] = {}
-
-    def hardware(door: Door, door_scheduler: Scheduler) -> VirtualDoor:
-        doors[door.id] = VirtualDoor(door_scheduler, door.fail_mode, door.id)
-        return doors[door.id]
-
+    simulated = SimulatedDoors()  # nobody walks through unless a test says so
+    doors = simulated.made
     clock = clock or platform.state.clock  # lockd and the platform read one wall clock, as on a real site
-    daemon = LockDaemon(cfg, lockd_bus, PlatformClient(cfg.platform), hardware, clock=clock, scheduler=scheduler,
+    daemon = LockDaemon(cfg, lockd_bus, PlatformClient(cfg.platform),
+                        door_factory({"simulated": simulated, "gpio": simulated}),  # every door virtual here
+                        clock=clock, scheduler=scheduler,
                         trust=ClockTrust(cfg.lockd.clock_check))
     site = Site(daemon, doors, clock, platform, sender)
     sender.subscribe(f"{TOPICS.root}/#", site.heard.put)
