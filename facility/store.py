@@ -94,17 +94,20 @@ class SqliteSeenIds:
         add_columns(db, "seen_token", {"keep_mono": "REAL NOT NULL DEFAULT 0", "epoch": "TEXT NOT NULL DEFAULT ''"})
 
     def forget_expired(self, now: float) -> int:
-        """Drop ids expired by both clocks (as first_sighting does); how many."""
+        """Drop ids expired by both clocks (retention; first_sighting does it too); how many."""
         with self._lock:
-            return self._db.execute("DELETE FROM seen_token WHERE keep_until < ? AND (epoch != ? OR keep_mono < ?)",
-                                    (now, self._epoch, self._clock.monotonic())).rowcount
+            return self._forget(now, self._clock.monotonic())
+
+    def _forget(self, now: float, mono: float) -> int:
+        """The one rule for forgetting: expired by the wall clock, and by monotonic time within this epoch."""
+        return self._db.execute("DELETE FROM seen_token WHERE keep_until < ? AND (epoch != ? OR keep_mono < ?)",
+                                (now, self._epoch, mono)).rowcount
 
     def first_sighting(self, token_id: bytes, keep_until: float, now: float) -> bool:
         """Record the id durably; True if it had not been seen before."""
         with self._lock:
             mono = self._clock.monotonic()
-            self._db.execute("DELETE FROM seen_token WHERE keep_until < ? AND (epoch != ? OR keep_mono < ?)",
-                             (now, self._epoch, mono))
+            self._forget(now, mono)
             inserted = self._db.execute(
                 "INSERT OR IGNORE INTO seen_token (id, keep_until, keep_mono, epoch) VALUES (?, ?, ?, ?)",
                 (token_id, keep_until, mono + max(0.0, keep_until - now), self._epoch)).rowcount

@@ -7,7 +7,6 @@ import getpass
 import json
 import signal
 import sys
-from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, program_parser
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.systemd import notify
+from kiosk import kiosk_libraries_installed
 from kiosk.security import hash_pin
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-kiosk."""
     argv = sys.argv[1:] if argv is None else argv
     needs_extra = argv[:1] == ["decode"] or not any(flag in argv for flag in ("--check-config", "--hash-pin", "-h", "--help"))
-    if needs_extra and not all(find_spec(module) for module in ("PySide6", "cv2", "zxingcpp")):
+    if needs_extra and not kiosk_libraries_installed():
         print(KIOSK_EXTRA, file=sys.stderr)
         return 1
     if argv[:1] == ["decode"]:

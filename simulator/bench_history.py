@@ -48,7 +48,7 @@ from simulator.site import CONFIG, demo_morning
 KEY = SigningKey.load(CONFIG / "demo-keys" / "platform-demo.pem")
 
 
-def _kiosk_site() -> FacilityConfig:
+def kiosk_bench_site() -> FacilityConfig:
     """The Kaikatsu example, roomy and open around the clock, pointed nowhere (no loop talks to a platform here)."""
     base = load_config(CONFIG / "kaikatsu-ikebukuro.toml")
     return base.model_copy(update={"hours": OpeningHours.around_the_clock(),
@@ -58,7 +58,7 @@ def _kiosk_site() -> FacilityConfig:
                                                                                 "timeout_seconds": 0.2})})
 
 
-def _lockd_site() -> FacilityConfig:
+def lockd_bench_site() -> FacilityConfig:
     """The H1T example, open around the clock, no daily limit."""
     base = load_config(CONFIG / "h1t-shibuya.toml")
     return base.model_copy(update={"hours": OpeningHours.around_the_clock(),
@@ -124,7 +124,7 @@ def _kiosk_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
     from kiosk.app import KioskApp
     from simulator.camera import VirtualCamera
     QApplication.instance() or QApplication([])
-    cfg = _kiosk_site()
+    cfg = kiosk_bench_site()
     store = KioskStore(folder / "kiosk.db", clock)
     _fill_kiosk(store, cfg.facility.id, clock.now(), days, per_day)
     store.compact()  # as the hourly retention round leaves it (write-ahead log checkpointed)
@@ -145,7 +145,7 @@ def _kiosk_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
 
 def _lockd_figures(folder: Path, clock: Clock, days: int, per_day: int, samples: int) -> dict:
     """lockd's decision for a genuine command on a store holding `days` of history; the file size; after retention."""
-    cfg = _lockd_site()
+    cfg = lockd_bench_site()
     store = LockdStore(folder / "lockd.db", clock)
     _fill_lockd(store, clock.now(), days, per_day)
     store.compact()

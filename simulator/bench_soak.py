@@ -33,7 +33,7 @@ from lockd.clocktrust import ClockTrust
 from lockd.commands import UnlockHandler
 from lockd.store import LockdStore, purge_lockd
 from messagebus import Inbound
-from simulator.bench_history import KEY, _kiosk_site, _lockd_site
+from simulator.bench_history import KEY, kiosk_bench_site, lockd_bench_site
 from simulator.clock import ShiftedClock
 from simulator.qtwait import run_until
 from simulator.runtime import start_platform
@@ -52,7 +52,7 @@ def _rss_mb() -> float:
 
 def _kiosk_cfg(platform_url: str) -> FacilityConfig:
     """The roomy always-open kiosk site, on the stand-in platform, keeping a week."""
-    cfg = _kiosk_site()
+    cfg = kiosk_bench_site()
     return cfg.model_copy(update={"platform": cfg.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 2}),
                                   "kiosk": cfg.kiosk_settings.model_copy(update={"retention_days": RETENTION_DAYS,
                                                                         "signing_key_file": CONFIG / "demo-keys" / "kiosk-demo.pem"})})
@@ -81,7 +81,7 @@ def bench_soak(days: int = 30, checkins_per_day: int = 150, commands_per_day: in
         kiosk = KioskApp(_kiosk_cfg(platform.server.url), VirtualCamera(64, 48, fps=2, paced=True), clock=clock,
                          data_dir=Path(work) / "kiosk")
         kiosk.start(full_screen=False)
-        lockd_cfg = _lockd_site()
+        lockd_cfg = lockd_bench_site()
         store = LockdStore(Path(work) / "lockd" / "lockd.db", clock)
         topics = SiteTopics(lockd_cfg.mqtt_settings.topic_prefix, lockd_cfg.facility.id)
         handler = UnlockHandler(lockd_cfg, store, Keyring.from_config(lockd_cfg.tokens.trusted_keys), topics, clock,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from importlib.util import find_spec
 from pathlib import Path
 
 from facility.models import Plan
+from kiosk import kiosk_libraries_installed
 from simulator import commands
 from simulator.examples import SEED
 from simulator.phone import DEFAULT_PLATFORM
@@ -141,7 +141,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-sim."""
     args = build_parser().parse_args(argv)
-    if args.command in ("demo", "panel", "bench") and not all(find_spec(m) for m in ("PySide6", "cv2", "zxingcpp")):
+    if args.command in ("demo", "panel", "bench") and not kiosk_libraries_installed():
         print("officepass-sim needs the kiosk's libraries for this: pip install 'officepass-edge[sim]'", file=sys.stderr)
         return 1
     if args.command == "demo":
