@@ -55,6 +55,11 @@ class FacilityKind(str, Enum):
         return self.checks_in_at_reception and not self.needs_reservation
 
     @property
+    def camera_first(self) -> bool:
+        """True where members show their app's screen to the kiosk's camera (it gets the main space there)."""
+        return self is FacilityKind.MEMBER_SCREEN
+
+    @property
     def opens_doors(self) -> bool:
         """True where members open a booked room's door themselves (lockd)."""
         return self.needs_reservation and not self.checks_in_at_reception

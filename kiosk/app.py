@@ -1,4 +1,8 @@
-"""The kiosk put together: reception, outbox, scanner, desk code and platform messages behind the window."""
+"""The running kiosk: members' passes in, verdicts out, the state on screen, staff mode with its timers.
+
+kiosk/assembly.py builds the parts; this module gives them behaviour. The kiosk's situation
+lives in one KioskState (kiosk/state.py) that the pages, the staff page and the metrics read.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +10,37 @@ import dataclasses
 import json
 import logging
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QApplication
 
 from facility.clock import Clock, SystemClock
 from facility.config import FacilityConfig
 from facility.contract import OccupancyBody
-from facility.errors import ConfigError, ConfigProblem
-from facility.loop import LoopHealth, Supervisor
-from facility.platform import PlatformClient
-from facility.reservations import ReservationSync
-from facility.retention import RetentionLoop
+from facility.loop import LoopHealth
+from facility.rules.calendar import local
 from facility.systemd import Heartbeat
-from facility.tokens import SigningKey
-from facility.topics import SiteTopics
-from facility.trustcache import TrustRefresh
+from kiosk.assembly import assemble
 from kiosk.camera import FrameSource
 from kiosk.decoding import make_decoder
-from kiosk.desk_code import DeskCodeShow
+from kiosk.doorway import hours_today
 from kiosk.metrics import KioskMetrics
-from kiosk.occupancy import OccupancyReporter
-from kiosk.outbox import OutboxSender, OutboxStatus
-from kiosk.reception import Reception, Verdict
+from kiosk.outbox import OutboxStatus
+from kiosk.reception import Verdict
 from kiosk.scanner import Scanner
 from kiosk.security import PinGuard
-from kiosk.staff_actions import StaffActions
-from kiosk.store import KioskStore, purge_kiosk
+from kiosk.sounds import Chime
+from kiosk.staff_actions import StaffActions, StaffDesk
+from kiosk.state import KioskState
 from kiosk.texts import t
+from kiosk.verdicts import MIN_SECONDS, present, surname, verdict_seconds
 from kiosk.window import KioskWindow
 from messagebus import BrokerSettings, BusClient, Inbound, Will
 
 log = logging.getLogger(__name__)
-VERDICT_SECONDS = 4
-RESERVATION_SYNC_SECONDS = 60.0  # and at once on the platform's change notice
-RESERVATIONS_STALE_AFTER = timedelta(minutes=30)
-
-
-def desk_code_key(cfg: FacilityConfig) -> Path:
-    """The kiosk's own key for its desk code (kiosk_needs refuses a file without one before the kiosk starts)."""
-    key = cfg.kiosk_settings.signing_key_file
-    if key is None:
-        raise ConfigError("", [ConfigProblem("kiosk.signing_key_file", "the kiosk signs its front-desk code: give its key file")])
-    return key
+IDLE_SECONDS = 60  # staff page locks, half-typed PINs go, the language returns to the facility's own
+STRIP_SECONDS = 8  # a member's verdict shown over a staff page
 
 
 class ScreenHealth:
@@ -86,47 +75,42 @@ class KioskApp(QObject):
     """One kiosk for one facility."""
 
     verdict_ready = Signal(object)
-    verdict_displayed = Signal(object)  # the verdict, once its page is up (same thread): demo, benchmarks
+    verdict_displayed = Signal(object)  # the verdict, once it is on screen (same thread): demo, benchmarks
     outbox_changed = Signal(int, int, bool, str, bool)  # plain values: nothing Python-owned waits in Qt's queue
+    broker_changed = Signal(bool)
 
     def __init__(self, cfg: FacilityConfig, camera: FrameSource, *, clock: Clock | None = None,
-                 broker: BrokerSettings | None = None, data_dir: Path | None = None) -> None:
+                 broker: BrokerSettings | None = None, data_dir: Path | None = None, chime: Chime | None = None) -> None:
         super().__init__()
         self.cfg = cfg
-        self.language = cfg.kiosk_settings.language
-        self.clock = clock or SystemClock()
-        self.data_dir = Path(data_dir or cfg.kiosk_settings.data_dir)
-        self.store = KioskStore(self.data_dir / "kiosk.db", self.clock)
-        self.topics = SiteTopics(self.cfg.mqtt_settings.topic_prefix if self.cfg.mqtt else "officepass", self.cfg.facility.id)
-        self.reception = Reception(cfg, self.store, self.clock, self._tell_spent)
-        self.desk_code = DeskCodeShow(cfg.facility.id, cfg.kiosk_settings.id, cfg.kiosk_settings.desk_code_period_seconds,
-                                      SigningKey.load(desk_code_key(cfg)), self.clock)
-        platform = PlatformClient(cfg.platform)
-        self.outbox = OutboxSender(self.store, platform, self.clock,
-                                   lambda status: self.outbox_changed.emit(*dataclasses.astuple(status)))
-        self.outbox_status = OutboxStatus(0, 0, True, "")
-        self.trust_refresh = TrustRefresh(platform, self.store, self.clock, cfg.tokens.fetch_platform_keys)
-        self.occupancy = OccupancyReporter(platform, cfg.facility.id, self._occupancy_report)
-        self.reservations = self._reservation_sync()
-        keep = timedelta(days=cfg.kiosk_settings.retention_days)
-        self.retention = RetentionLoop(lambda now: purge_kiosk(self.store, now, keep, cfg.kiosk_settings.audit_export_days),
-                                       self.clock)
-        self.supervisor = Supervisor([self.outbox, self.trust_refresh, self.occupancy, self.reservations, self.retention])
-        self.heartbeat = Heartbeat()
-        self.screen = ScreenHealth()
-        self.camera_ok = True
-        self.window = KioskWindow(cfg.facility.name)
+        self.parts = assemble(cfg, clock or SystemClock(), Path(data_dir or cfg.kiosk_settings.data_dir),
+                              on_outbox=lambda status: self.outbox_changed.emit(*dataclasses.astuple(status)),
+                              on_spent=self._tell_spent, occupancy_report=self._occupancy_report)
+        self.clock, self.store = self.parts.clock, self.parts.store
+        self.reception, self.outbox = self.parts.reception, self.parts.outbox
+        self.state = KioskState(cfg)
+        self.window = KioskWindow(cfg.facility.name, cfg.facility.kind.camera_first)
         self.scanner = Scanner(camera, make_decoder(cfg.kiosk_settings.decoder), self)
-        self.pin = PinGuard(cfg.kiosk_settings.staff_pin_hash)
-        self.staff = StaffActions(self)
+        self.chime = chime or Chime()
+        self.staff = StaffActions(StaffDesk(cfg, self.reception, self.outbox, self.state,
+                                            PinGuard(cfg.kiosk_settings.staff_pin_hash), self.window.pin,
+                                            self.window.staff, self.parts.data_dir),
+                                  open_staff=lambda: self.window.show_page(self.window.staff), quit_kiosk=self.stop)
         self.bus = self._make_bus(broker) if broker else None
+        self.state.update(broker=None if self.bus is None else False)  # no bus: no desk-code check-ins at all
+        self.screen, self.heartbeat = ScreenHealth(), Heartbeat()
         self.metrics = KioskMetrics(self)
         self.metrics.watch_loops("kiosk", self.loop_health)
-        self.tick = QTimer(self)
-        self.back_home = QTimer(self)
+        self.timers = {name: QTimer(self) for name in ("tick", "back_home", "idle", "strip")}
+        self.shown_since = 0.0  # when the verdict on screen appeared (a tap cannot dismiss it sooner)
         self.stopped = False
         self._wire()
         self._report_store_loss()
+
+    @property
+    def language(self) -> str:
+        """The language on screen now."""
+        return self.state.language
 
     def _report_store_loss(self) -> None:
         """A kiosk store that was deleted, emptied or replaced: audit it, log it and tell staff."""
@@ -134,81 +118,88 @@ class KioskApp(QObject):
         if loss is not None:
             log.error("kiosk store lost: %s", loss.describe())
             self.store.audit(None, self.clock.now(), "store_lost", None, loss.cause, loss.describe())
-
-    def _reservation_sync(self) -> ReservationSync | None:
-        """A staffed meeting room admits representatives against the bookings it keeps from the platform."""
-        if not self.cfg.facility.kind.needs_reservation:
-            return None
-        return ReservationSync(PlatformClient(self.cfg.platform), self.store, self.cfg.facility.id, self.clock,
-                               RESERVATION_SYNC_SECONDS, RESERVATIONS_STALE_AFTER, self._reservations_stale)
-
-    def _reservations_stale(self, stale: bool) -> None:
-        """The bookings could not be refreshed for a while (or can again): say so in the log and the audit."""
-        (log.error if stale else log.info)("reservations %s", "stale" if stale else "fresh again")
-        self.store.audit(None, self.clock.now(), "reservations_stale" if stale else "reservations_fresh")
+            self.state.update(store_lost=True)
 
     def _make_bus(self, broker: BrokerSettings) -> BusClient:
         """The link on which the platform hands over desk-code check-ins and the facility's kiosks share spent passes."""
-        topics = self.topics
-        bus = BusClient(broker, will=Will(topics.kiosk(self.cfg.kiosk_settings.id, "availability"), b"offline"))
-        bus.subscribe(topics.kiosk(self.cfg.kiosk_settings.id, "checkin"), self._desk_checkin)
+        topics, kiosk_id = self.parts.topics, self.cfg.kiosk_settings.id
+        bus = BusClient(broker, will=Will(topics.kiosk(kiosk_id, "availability"), b"offline"))
+        bus.subscribe(topics.kiosk(kiosk_id, "checkin"), self._desk_checkin)
         bus.subscribe(topics.spent_passes, self._spent_elsewhere)
-        sync = self.reservations
+        sync = self.parts.reservations
         if sync is not None:  # a booking made a moment ago reaches reception at once
             bus.subscribe(topics.reservations_changed, lambda message: sync.trigger())
-        kiosk_id = self.cfg.kiosk_settings.id
 
-        def say_online(up: bool) -> None:
+        def connection(up: bool) -> None:  # on the bus's thread: say so to the broker, then to the UI thread
             if up:
                 bus.publish(topics.kiosk(kiosk_id, "availability"), b"online", retain=True, timeout=None)
+            self.broker_changed.emit(up)
 
-        bus.connection_listeners.append(say_online)
+        bus.connection_listeners.append(connection)
         return bus
 
     def _wire(self) -> None:
         """Connect signals to what they drive."""
-        home = self.window.home
+        window, timers = self.window, self.timers
         self.scanner.worker.found.connect(self.on_scanned)
         self.scanner.worker.preview.connect(self._preview)
-        self.scanner.worker.camera_ok.connect(self._camera_changed)
+        self.scanner.worker.camera_ok.connect(lambda ok: self.state.update(camera_ok=ok))
         self.verdict_ready.connect(self.show_verdict)
         self.outbox_changed.connect(self._outbox_changed)
-        home.language.clicked.connect(self.toggle_language)
-        home.staff.clicked.connect(lambda: self.window.show_page(self.window.pin))
-        self.window.pin.cancelled.connect(self.go_home)
-        self.window.pin.entered.connect(self.staff.unlock)
-        self.window.verdict.tapped.connect(self.go_home)
-        self.tick.timeout.connect(self.refresh)
-        self.back_home.setSingleShot(True)
-        self.back_home.timeout.connect(self.go_home)
+        self.broker_changed.connect(lambda up: self.state.update(broker=up))
+        self.state.changed.connect(self._draw_state)
+        window.home.language.clicked.connect(self.toggle_language)
+        window.home.staff.clicked.connect(self.enter_staff_mode)
+        window.pin.cancelled.connect(self.go_home)
+        window.pin.entered.connect(self.staff.unlock)
+        window.staff.buttons["back"].clicked.connect(self.go_home)
+        window.verdict.tapped.connect(self._verdict_tapped)
+        window.touched.connect(lambda: timers["idle"].start(IDLE_SECONDS * 1000))
+        for name, action in (("tick", self.refresh), ("back_home", self.go_home), ("idle", self.idle),
+                             ("strip", window.hide_member_strip)):
+            timers[name].timeout.connect(action)
+            timers[name].setSingleShot(name != "tick")
 
     # --- life cycle ------------------------------------------------------------------------
+
+    @staticmethod
+    def _application() -> QCoreApplication:
+        """The running Qt application (a kiosk is only ever built inside one)."""
+        application = QCoreApplication.instance()
+        assert application is not None, "KioskApp needs a QApplication"
+        return application
 
     def start(self, full_screen: bool = True) -> None:
         """Show the window and start scanning, sending and listening."""
         self.retranslate()
         self.refresh()
-        for loop in self.supervisor.loops:
+        for loop in self.parts.supervisor.loops:
             loop.start()
         self.scanner.start()
         if self.bus is not None:
             self.bus.start()
-        self.tick.start(1000)
+        self.timers["tick"].start(1000)
+        self.timers["idle"].start(IDLE_SECONDS * 1000)
+        self._application().installEventFilter(self.window)  # any touch anywhere restarts the idle timer
         if self.cfg.kiosk_settings.metrics_port:
             self.metrics.serve(self.cfg.kiosk_settings.metrics_port)
         self.window.showFullScreen() if full_screen else self.window.show()
 
     def stop(self) -> None:
         """Stop everything and close the window."""
+        if self.stopped:
+            return
         self.stopped = True
-        self.tick.stop()
-        self.back_home.stop()
+        for timer in self.timers.values():
+            timer.stop()
+        self._application().removeEventFilter(self.window)
         self.scanner.stop()
-        for loop in self.supervisor.loops:
+        for loop in self.parts.supervisor.loops:
             loop.stop()
         if self.bus is not None:
             self.bus.stop()
         self.metrics.stop()
+        self.chime.stop()
         QCoreApplication.sendPostedEvents()  # deliver what the threads queued while Python is alive
         self.window.allow_close()
         self.window.close()
@@ -239,15 +230,17 @@ class KioskApp(QObject):
 
     def _tell_spent(self, pass_id: bytes, keep_until: float) -> None:
         """After a check-in is kept: the facility's other kiosks refuse this pass from now on."""
-        if self.bus is None:
+        bus = getattr(self, "bus", None)  # None until built: a pass kept while the kiosk is still being put together
+        if bus is None:
             return
         body = {"pass_id": pass_id.hex(), "keep_until": keep_until, "kiosk": self.cfg.kiosk_settings.id}
         expiry = max(1, int(keep_until - self.clock.now().timestamp()))
-        self.bus.publish(self.topics.kiosk(self.cfg.kiosk_settings.id, "spent"), json.dumps(body), expiry=expiry, timeout=None)
+        bus.publish(self.parts.topics.kiosk(self.cfg.kiosk_settings.id, "spent"), json.dumps(body),
+                         expiry=expiry, timeout=None)
 
     def _spent_elsewhere(self, message: Inbound) -> None:
         """Another kiosk of this facility admitted a pass (on the bus's thread)."""
-        if message.topic == self.topics.kiosk(self.cfg.kiosk_settings.id, "spent"):
+        if message.topic == self.parts.topics.kiosk(self.cfg.kiosk_settings.id, "spent"):
             return
         try:
             body = json.loads(message.payload)
@@ -258,26 +251,71 @@ class KioskApp(QObject):
         self.reception.spent_elsewhere(pass_id, keep_until)
 
     def show_verdict(self, verdict: Verdict) -> None:
-        """The green or red page, a sound, and back to scanning after a few seconds."""
+        """The verdict's page, mark and sound; staff at work keep their page and see it in the strip."""
         self.metrics.count(verdict)
-        self.window.verdict.show_verdict(verdict, self.language)
-        self.window.show_page(self.window.verdict)
-        QApplication.beep()
-        self.back_home.start(VERDICT_SECONDS * 1000)
+        shown = present(verdict)
+        self.chime.play(shown.look)
+        if verdict.desk_checks:
+            self.state.update(pending_checks=self.store.pending_desk_checks())
+        if self.state.staff_mode:
+            self._strip(verdict)
+        else:
+            self.window.verdict.show_verdict(verdict, self.language)
+            self.window.show_page(self.window.verdict)
+            self.shown_since = time.monotonic()
+            self.timers["back_home"].start(int(verdict_seconds(verdict) * 1000))
         self.verdict_displayed.emit(verdict)
 
+    def _strip(self, verdict: Verdict) -> None:
+        """A member's verdict over the staff page: mark, who, and what the member was told."""
+        shown, language = present(verdict), self.language
+        if verdict.admitted:
+            words = t("strip_admitted", language, name=surname(verdict.name) or verdict.member_id)
+        else:
+            assert shown.reason is not None
+            words = shown.reason.text(language)
+        self.window.show_member_strip(f"{shown.look.mark}  {words}", shown.look.background, shown.look.ink)
+        self.timers["strip"].start(STRIP_SECONDS * 1000)
+        if self.window.page is self.window.staff:
+            self.staff.refresh()
+
+    def _verdict_tapped(self) -> None:
+        """A tap on the verdict goes back, once it has been up long enough to be seen."""
+        if time.monotonic() - self.shown_since >= MIN_SECONDS:
+            self.go_home()
+
     def go_home(self) -> None:
-        """Back to the reception page."""
+        """Back to the reception page, in the facility's language (the next member may not read English)."""
+        self.timers["back_home"].stop()
+        self.window.pin.reset()
+        self.window.staff.clear_forms()
+        self.window.hide_member_strip()
+        self.state.update(staff_mode=False)
+        self._set_language(self.state.default_language)
         self.window.show_page(self.window.home)
         self.refresh()
+
+    # --- staff mode -------------------------------------------------------------------------------
+
+    def enter_staff_mode(self) -> None:
+        """The PIN page, with nothing typed."""
+        self.timers["back_home"].stop()
+        self.window.pin.reset()
+        self.state.update(staff_mode=True)
+        self.window.show_page(self.window.pin)
+
+    def idle(self) -> None:
+        """Nobody touched the screen for a minute: lock the staff side and return to the facility's language."""
+        if self.state.staff_mode or self.language != self.state.default_language:
+            self.go_home()
 
     # --- screen upkeep ---------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Every second: keep the loops running, then the desk code, vacancy and the status line, then the heartbeat."""
+        """Every second: keep the loops running, then the screen, then the heartbeat."""
         if self.stopped:
             return
-        for name in self.supervisor.check():
+        for name in self.parts.supervisor.check():
             self.store.audit(None, self.clock.now(), "loop_restarted", None, name)
         try:
             self._draw()
@@ -285,61 +323,53 @@ class KioskApp(QObject):
         except Exception as exc:  # the screen must keep going (and say so) whatever one refresh hits
             log.exception("the reception screen could not be refreshed")
             self.screen.failed(f"{type(exc).__name__}: {exc}")
-        if self.supervisor.all_alive():  # the UI thread got here, and every loop runs: tell systemd we live
+        if self.parts.supervisor.all_alive():  # the UI thread got here, and every loop runs: tell systemd we live
             self.heartbeat.beat()
 
     def _draw(self) -> None:
-        """The desk code, vacancy, the status line and, if open, the staff page."""
-        text, left = self.desk_code.current()
+        """The clock, the doorway, the loops' health and the desk code; the state's observers redraw the rest."""
+        now = self.clock.now()
+        failing = [loop for loop in self.loop_health() if not loop.healthy]
+        self.state.update(doorway=self.reception.doorway(), hours_today=hours_today(self.cfg, now), failing_loops=failing)
         home = self.window.home
-        home.show_code(text, left, self.desk_code.period, self.language)
-        home.show_vacancy(self.reception.vacancy(), self.language)
-        home.status.setText(self.status_text())
+        home.clock.setText(local(now).strftime("%H:%M"))
+        text, left = self.parts.desk_code.current()
+        home.show_code(text, left, self.parts.desk_code.period, self.language)
         if self.window.page is self.window.staff:
             self.staff.refresh()
 
-    def status_text(self) -> str:
-        """What is wrong, in words, or nothing."""
-        if not self.camera_ok:
-            return t("camera_lost", self.language)
-        if self.store.loss is not None:
-            return t("store_lost", self.language)
-        status = self.outbox_status
-        if status.credentials:
-            return t("credentials", self.language, n=status.queued)
-        if not status.reachable:
-            return t("platform_down", self.language, n=status.queued)
-        if status.dead:
-            return t("dead_letters", self.language, n=status.dead)
-        return ""
+    def _draw_state(self) -> None:
+        """The state changed: the reception page (and an open staff page) show it."""
+        self.window.home.show_state(self.state, self.language)
+        if self.window.page is self.window.staff:
+            self.staff.refresh()
 
     def toggle_language(self) -> None:
         """Japanese <-> English, one touch."""
-        self.language = "en" if self.language == "ja" else "ja"
-        self.retranslate()
+        self._set_language("en" if self.language == "ja" else "ja")
         self.refresh()
+
+    def _set_language(self, language: str) -> None:
+        """Every text in the language."""
+        if language != self.state.language:
+            self.state.update(language=language)
+            self.retranslate()
 
     def retranslate(self) -> None:
         """Every fixed text in the current language."""
         self.window.home.retranslate(self.language)
         self.window.pin.retranslate(self.language)
         self.window.staff.retranslate(self.language, self.cfg.companions.drop_in_fee_yen)
+        self._draw_state()
 
     def _preview(self, image: QImage) -> None:
         """Show the camera on the reception page (and the staff page)."""
-        pixmap = QPixmap.fromImage(image)
-        self.window.home.camera.setPixmap(pixmap.scaled(self.window.home.camera.size()))
-        self.window.staff.camera.setPixmap(pixmap.scaled(self.window.staff.camera.size()))
-
-    def _camera_changed(self, ok: bool) -> None:
-        """The camera went away or came back."""
-        self.camera_ok = ok
-        self.window.home.status.setText(self.status_text())
+        self.window.home.show_preview(image, self.state.camera_ok)
+        self.window.staff.camera.setPixmap(QPixmap.fromImage(image).scaled(self.window.staff.camera.size()))
 
     def _outbox_changed(self, queued: int, dead: int, reachable: bool, error: str, credentials: bool) -> None:
         """The link to the platform changed."""
-        self.outbox_status = OutboxStatus(queued, dead, reachable, error, credentials)
-        self.window.home.status.setText(self.status_text())
+        self.state.update(outbox=OutboxStatus(queued, dead, reachable, error, credentials))
 
     def _occupancy_report(self) -> OccupancyBody:
         """What the platform is told of who is in (only when it changed)."""
@@ -350,4 +380,5 @@ class KioskApp(QObject):
 
     def loop_health(self) -> list[LoopHealth]:
         """Every background loop, and the screen's own refresh, as staff, metrics and doctor see them."""
-        return [*self.supervisor.health(), self.screen.health(not self.stopped)]
+        return [*self.parts.supervisor.health(), self.screen.health(not self.stopped)]
+

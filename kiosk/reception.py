@@ -36,6 +36,7 @@ from facility.tokens.demo import is_demo_key
 from facility.tokens.verify import REPLAY_MARGIN
 from facility.trustcache import cached_keys, cached_revocations
 from facility.usage import starts_new_use
+from kiosk.doorway import Doorway, doorway
 from kiosk.store import KioskStore, Recorded, new_key
 
 
@@ -81,6 +82,7 @@ class Reception:
         self.pinned = Keyring.from_config(cfg.tokens.trusted_keys)
         self.on_spent = on_spent  # after the commit: tell the facility's other kiosks (pass id, remember until)
         self.last_refusal: Verdict | None = None
+        self.last_refusal_at: datetime | None = None  # when it was refused (staff see it beside the override)
         self._lock = threading.Lock()
 
     def present(self, text: str, source: str = "member_screen") -> Verdict:
@@ -103,7 +105,7 @@ class Reception:
             if verdict.admitted and not isinstance(verified, Refusal):  # a repeat comes from a refusal
                 self.on_spent(verified.pass_id, verified.expires + self.cfg.tokens.clock_skew_seconds + REPLAY_MARGIN)
             if not verdict.admitted:
-                self.last_refusal = verdict
+                self.last_refusal, self.last_refusal_at = verdict, now
             return verdict
 
     def spent_elsewhere(self, pass_id: bytes, keep_until: float) -> None:
@@ -152,6 +154,7 @@ class Reception:
                           decision.ends_at, None, decision.new_use, pass_id, source, note,
                           reservation.reservation_id if reservation else None, decision.companions, decision.booker)
         self.store.add_checkin(db, self.cfg.facility.id, record, self.clock.now().timestamp())
+        self.store.add_desk_checks(db, record, decision.desk_checks)  # on the staff list until ticked
 
     # --- staff actions (each audited) -----------------------------------------------------------
 
@@ -244,6 +247,11 @@ class Reception:
         """The colour the app shows for this facility now."""
         now = self.clock.now()
         return vacancy(self.cfg.seats, self.occupancy(now), is_open(self.cfg.hours, now)) if self.cfg.seats else None
+
+    def doorway(self) -> Doorway:
+        """Whether the facility takes new members now (closed, past the cut-off, full, few left, free)."""
+        now = self.clock.now()
+        return doorway(self.cfg, self.occupancy(now), now)
 
     def keyring(self) -> Keyring:
         """The pinned keys, plus the platform's published ones when the facility allows it."""

@@ -1,114 +1,277 @@
-"""The staff side, behind the PIN: today's check-ins, the queue, overrides, companions, the report, exit."""
+"""The staff side, for fingers: the PIN keypad, then tabs for today's list, desk checks, admissions, the queue, more."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
-    QComboBox,
+    QBoxLayout,
+    QButtonGroup,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from facility.models import Plan
-from kiosk.screens import label
 from kiosk.texts import t
+from kiosk.widgets import GREEN, RED, TOUCH, Keypad, Words, big_button, centred, style
+
+REASONS = ("reason_app_trouble", "reason_phone_trouble", "reason_confirmed")  # an override's reason, one touch
+
+
+def member_strip() -> Words:
+    """The line that shows a member's verdict on a staff page, hidden until there is one."""
+    strip = Words("", 20, True)
+    strip.hide()
+    return strip
+
+
+def scrolled(widget: QWidget) -> QScrollArea:
+    """The widget in a scroll area without a frame, as wide as the tab."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setWidget(widget)
+    return scroll
 
 
 class PinPage(QWidget):
-    """Asks for the staff PIN; emits the digits typed."""
+    """The staff PIN on a keypad (no keyboard under cage); dots show how many digits were typed."""
 
     entered = Signal(str)
     cancelled = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.prompt, self.message = label("", 24, True), label("", 18, True, "#b3261e")
-        self.pin = QLineEdit()
-        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin.setMaxLength(12)
-        self.pin.setStyleSheet("font-size: 28pt;")
-        self.pin.returnPressed.connect(self._submit)
-        self.back = QPushButton()
+        self.prompt, self.message = centred(Words("", 24, True)), centred(Words("", 18, True, RED))
+        self.strip = member_strip()
+        self.dots = centred(QLabel())
+        self.dots.setStyleSheet(style(32, True))
+        self.keypad = Keypad(12)
+        self.keypad.setMaximumWidth(480)
+        self.keypad.typed.connect(lambda digits: self.dots.setText("●" * len(digits) or " "))
+        self.keypad.submitted.connect(self._submit)
+        self.back = big_button()
         self.back.clicked.connect(self.cancelled.emit)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.strip)
         layout.addStretch(1)
-        for widget in (self.prompt, self.pin, self.message, self.back):
-            layout.addWidget(widget, alignment=Qt.AlignmentFlag.AlignHCenter)
+        for widget in (self.prompt, self.dots, self.message):
+            layout.addWidget(widget)
+        layout.addWidget(self.keypad, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.back, alignment=Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(1)
 
-    def _submit(self) -> None:
-        """Hand over the PIN and clear the field."""
-        pin = self.pin.text()
-        self.pin.clear()
+    def _submit(self, pin: str) -> None:
+        """Hand over the PIN and forget it here."""
+        self.keypad.clear()
         self.entered.emit(pin)
+
+    def reset(self) -> None:
+        """No half-typed PIN and no old message is left for the next person."""
+        self.keypad.clear()
+        self.message.setText("")
 
     def retranslate(self, language: str) -> None:
         """Fixed texts in the language."""
         self.prompt.setText(t("pin_prompt", language))
         self.back.setText(t("back", language))
+        self.keypad.retranslate(t("key_clear", language), t("key_ok", language))
+
+
+class ChecklistRow(QWidget):
+    """One desk check owed: who, what, since when, and the button that ticks it."""
+
+    def __init__(self, text: str, button_text: str) -> None:
+        super().__init__()
+        self.label = Words(text, 18)
+        self.tick = big_button(button_text, "#1565c0", "white")
+        row = QHBoxLayout(self)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.tick)
 
 
 class StaffPage(QWidget):
-    """What staff can see and do; the controller fills it and handles its buttons."""
+    """What staff can see and do; the controller (kiosk/staff_actions.py) fills it and handles its buttons."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary, self.message = label("", 18, True), label("", 16, True, "#1b7f3b")
-        self.health = label("", 14, True, "#b3261e")  # background tasks that are failing, in words
-        self.today = QTableWidget(0, 6)
-        self.today.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.today.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.dead = QListWidget()
-        self.dead_title = label("", 14, True)
-        self.form_labels = {key: QLabel() for key in ("member_id", "name", "reason")}
+        self.summary, self.message = Words("", 18, True), Words("", 18, True, GREEN)
+        self.strip = member_strip()
+        self.alerts = Words("", 16, True, RED)  # problems for staff, in words, with the next step
+        self.buttons = {name: big_button() for name in (
+            "back", "exit", "exit_confirm", "exit_cancel", "check_out", "retry_dead", "admit_manual", "override",
+            "companion_in", "companion_out", "report", "confirm_over", "cancel_over")}
+        self.buttons["exit_confirm"].setStyleSheet(self.buttons["exit_confirm"].styleSheet() +
+                                                   f" QPushButton {{ background: {RED}; color: white; }}")
+        self.tabs = QTabWidget()
+        self.tabs.setStyleSheet(f"QTabBar::tab {{ min-height: {TOUCH}px; padding: 0 18px; font-size: 17pt; }} "
+                                "QTabBar::tab:selected { font-weight: bold; }")
+        self.today = self._table()
+        self.checklist = QVBoxLayout()
+        self.checklist_rows: list[ChecklistRow] = []
+        self.checklist_empty = Words("", 18)
+        self.refusal = Words("", 18, True)
+        self.member_id = QLineEdit()
+        self.member_id.setReadOnly(True)  # typed on the keypad; a keyboard may still type into the keypad's field
+        self.member_id.setStyleSheet(style(24, True))
+        self.keypad = Keypad(10)
+        self.member_name, self.reason = QLineEdit(), QLineEdit()
+        for field in (self.member_id, self.member_name, self.reason):
+            field.setMinimumHeight(TOUCH - 8)
+            field.setStyleSheet(style(18))
+        self.plans = QButtonGroup(self)
+        self.plan_buttons = {plan: big_button() for plan in Plan}
+        self.reasons = QButtonGroup(self)
+        self.reason_buttons = {key: big_button() for key in REASONS}
+        self.confirm = Words("", 18, True, RED)
+        self.queue = Words("", 18, True)
+        self.dead = Words("", 16)
+        self.exit_question = Words("", 18, True, RED)
         self.camera = QLabel()
         self.camera.setFixedSize(320, 180)
-        self.member_id, self.member_name, self.reason = QLineEdit(), QLineEdit(), QLineEdit()
-        self.plan = QComboBox()
-        self.plan.addItems([plan.value for plan in Plan])
-        self.buttons = {name: QPushButton() for name in (
-            "back", "exit", "check_out", "retry_dead", "admit_manual", "override", "companion_in", "companion_out", "report")}
+        self.tab_titles: dict[str, QWidget] = {}
         self._layout()
 
+    @staticmethod
+    def _table() -> QTableWidget:
+        """A read-only table of today's check-ins, a row chosen by touch."""
+        table = QTableWidget(0, 6)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.verticalHeader().setDefaultSectionSize(TOUCH - 8)
+        table.verticalHeader().hide()
+        table.setStyleSheet(style(15))
+        return table
+
     def _layout(self) -> None:
-        """Summary and actions on top, today's check-ins in the middle, forms and the camera below."""
-        actions = QHBoxLayout()
-        for name in ("back", "check_out", "companion_in", "companion_out", "report", "retry_dead", "exit"):
-            actions.addWidget(self.buttons[name])
-        form = QGridLayout()
-        for row, (key, field) in enumerate((("member_id", self.member_id), ("name", self.member_name))):
-            form.addWidget(self.form_labels[key], row, 0)
-            form.addWidget(field, row, 1)
-        form.addWidget(self.plan, 2, 1)
-        form.addWidget(self.form_labels["reason"], 3, 0)
-        form.addWidget(self.reason, 3, 1)
-        dead = QVBoxLayout()
-        dead.addWidget(self.dead_title)
-        dead.addWidget(self.dead)
-        form.addWidget(self.buttons["admit_manual"], 4, 0)
-        form.addWidget(self.buttons["override"], 4, 1)
-        lower = QHBoxLayout()
-        lower.addLayout(form, 2)
-        lower.addLayout(dead, 2)
-        lower.addWidget(self.camera)
+        """Summary, alerts and the way back on top; a tab per task below; the last action's result at the bottom."""
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.buttons["back"])
+        for key, build in (("tab_today", self._today_tab), ("tab_checks", self._checks_tab),
+                           ("tab_admit", self._admit_tab), ("tab_queue", self._queue_tab), ("tab_more", self._more_tab)):
+            tab = scrolled(build())  # a small screen scrolls a tab; the page itself never outgrows the screen
+            self.tab_titles[key] = tab
+            self.tabs.addTab(tab, "")
         page = QVBoxLayout(self)
-        page.addWidget(self.summary)
-        page.addWidget(self.health)
-        page.addLayout(actions)
-        page.addWidget(self.today, 1)
-        page.addLayout(lower)
+        page.addWidget(self.strip)
+        page.addLayout(top)
+        page.addWidget(self.alerts)
+        page.addWidget(self.tabs, 1)
         page.addWidget(self.message)
+
+    def _today_tab(self) -> QWidget:
+        """Today's check-ins, check-out and companions."""
+        tab = QWidget()
+        actions = QHBoxLayout()
+        for name in ("check_out", "companion_in", "companion_out"):
+            actions.addWidget(self.buttons[name])
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.today, 1)
+        layout.addLayout(actions)
+        return tab
+
+    def _checks_tab(self) -> QWidget:
+        """Desk checks owed, each with its tick."""
+        inner = QWidget()
+        column = QVBoxLayout(inner)
+        column.addWidget(self.checklist_empty)
+        column.addLayout(self.checklist)
+        column.addStretch(1)
+        return inner
+
+    def _admit_tab(self) -> QWidget:
+        """The last refusal and its override; a manual check-in by member number on the keypad."""
+        tab = QWidget()
+        plans, reasons = QHBoxLayout(), QHBoxLayout()
+        for group, buttons, row in ((self.plans, self.plan_buttons.values(), plans),
+                                    (self.reasons, self.reason_buttons.values(), reasons)):
+            group.setExclusive(True)
+            for button in buttons:
+                button.setCheckable(True)
+                group.addButton(button)
+                row.addWidget(button)
+        form = QGridLayout()
+        form.addWidget(self.member_id, 0, 0)
+        form.addWidget(self.member_name, 0, 1)
+        form.addLayout(plans, 1, 0, 1, 2)
+        form.addLayout(reasons, 2, 0, 1, 2)
+        form.addWidget(self.reason, 3, 0, 1, 2)
+        confirm = QHBoxLayout()
+        confirm.addWidget(self.confirm, 1)
+        confirm.addWidget(self.buttons["confirm_over"])
+        confirm.addWidget(self.buttons["cancel_over"])
+        actions = QHBoxLayout()
+        actions.addWidget(self.buttons["override"])
+        actions.addWidget(self.buttons["admit_manual"])
+        left = QVBoxLayout()
+        left.addWidget(self.refusal)
+        left.addLayout(form)
+        left.addLayout(actions)
+        left.addLayout(confirm)
+        left.addStretch(1)
+        body = self.admit_body = QBoxLayout(QBoxLayout.Direction.LeftToRight, tab)
+        body.addLayout(left, 3)
+        body.addWidget(self.keypad, 2, alignment=Qt.AlignmentFlag.AlignTop)
+        self.keypad.ok.hide()  # the form's own buttons act; the keypad only types the number
+        self.keypad.typed.connect(self.member_id.setText)
+        self.show_confirm(False)
+        return tab
+
+    def _queue_tab(self) -> QWidget:
+        """The link to the platform: what waits, what failed and what to do."""
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.queue)
+        layout.addWidget(self.dead, 1, alignment=Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.buttons["retry_dead"])
+        return tab
+
+    def _more_tab(self) -> QWidget:
+        """The report, the camera, and leaving the kiosk (asked twice)."""
+        tab = QWidget()
+        exit_row = QHBoxLayout()
+        exit_row.addWidget(self.exit_question, 1)
+        exit_row.addWidget(self.buttons["exit_confirm"])
+        exit_row.addWidget(self.buttons["exit_cancel"])
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.buttons["report"])
+        layout.addWidget(self.camera)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons["exit"])
+        layout.addLayout(exit_row)
+        self.ask_exit(False)
+        return tab
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """On a portrait screen the keypad goes under the form rather than beside it."""
+        portrait = event.size().height() > event.size().width()
+        self.admit_body.setDirection(QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight)
+        super().resizeEvent(event)
+
+    def show_confirm(self, shown: bool, text: str = "") -> None:
+        """The question before admitting past capacity."""
+        self.confirm.setText(text)
+        for widget in (self.confirm, self.buttons["confirm_over"], self.buttons["cancel_over"]):
+            widget.setVisible(shown)
+
+    def ask_exit(self, shown: bool) -> None:
+        """The question before closing the kiosk."""
+        for widget in (self.exit_question, self.buttons["exit_confirm"], self.buttons["exit_cancel"]):
+            widget.setVisible(shown)
 
     def retranslate(self, language: str, companion_fee: int | None) -> None:
         """Fixed texts in the language."""
@@ -119,12 +282,18 @@ class StaffPage(QWidget):
                 button.setEnabled(companion_fee is not None)
             else:
                 button.setText(t(name, language))
-        for key, widget in self.form_labels.items():
-            widget.setText(t(key, language))
-        self.dead_title.setText(t("dead_title", language))
-        self.member_id.setPlaceholderText(t("member_id", language))
-        self.member_name.setPlaceholderText(t("name", language))
-        self.reason.setPlaceholderText(t("reason", language))
+        for index, key in enumerate(self.tab_titles):
+            self.tabs.setTabText(index, t(key, language))
+        for plan, button in self.plan_buttons.items():
+            button.setText(t(f"plan_{plan.value}", language))
+        for key, button in self.reason_buttons.items():
+            button.setText(t(key, language))
+        self.member_id.setPlaceholderText(t("member_id_hint", language))
+        self.member_name.setPlaceholderText(t("name_hint", language))
+        self.reason.setPlaceholderText(t("reason_hint", language))
+        self.exit_question.setText(t("exit_question", language))
+        self.checklist_empty.setText(t("checks_none", language))
+        self.keypad.retranslate(t("key_clear", language), t("key_ok", language))
         self.today.setHorizontalHeaderLabels([t(f"column_{c}", language) for c in ("time", "member", "name", "kind",
                                                                                   "until", "source")])
 
@@ -137,7 +306,44 @@ class StaffPage(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, row[0])
                 self.today.setItem(number, column, item)
 
+    def show_checklist(self, rows: Sequence[tuple[str, str]], button_text: str) -> list[ChecklistRow]:
+        """The desk checks owed (text, and the button's words); returns the rows so their buttons can be wired."""
+        for old in self.checklist_rows:
+            self.checklist.removeWidget(old)
+            old.hide()  # gone from the screen now, not when Qt gets round to deleting it
+            old.deleteLater()
+        self.checklist_rows = [ChecklistRow(text, button_text) for text, _ in rows]
+        for row in self.checklist_rows:
+            self.checklist.addWidget(row)
+        self.checklist_empty.setVisible(not rows)
+        return self.checklist_rows
+
     def selected_key(self) -> str | None:
         """The check-in chosen in the table."""
         items = self.today.selectedItems()
         return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+    def chosen_plan(self) -> Plan | None:
+        """The plan touched for a manual check-in."""
+        return next((plan for plan, button in self.plan_buttons.items() if button.isChecked()), None)
+
+    def chosen_reason(self) -> str:
+        """The reason typed, else the one touched (in Japanese, as the audit keeps it), else ''."""
+        typed = self.reason.text().strip()
+        if typed:
+            return typed
+        return next((t(key, "ja") for key, button in self.reason_buttons.items() if button.isChecked()), "")
+
+    def clear_forms(self) -> None:
+        """Nothing typed or chosen is left for the next staff member."""
+        self.keypad.clear()
+        self.member_name.clear()
+        self.reason.clear()
+        for group in (self.plans, self.reasons):
+            group.setExclusive(False)
+            for button in group.buttons():
+                button.setChecked(False)
+            group.setExclusive(True)
+        self.show_confirm(False)
+        self.ask_exit(False)
+        self.message.setText("")

@@ -18,6 +18,7 @@ from facility.models import CheckIn, EntryKind, Plan
 from facility.reservations import ReservationStore
 from facility.retention import retain_shared
 from facility.rules.calendar import TOKYO, local
+from facility.rules.desk import DeskCheckDue
 from facility.store import add_columns
 
 SCHEMA = """
@@ -40,6 +41,10 @@ CREATE INDEX IF NOT EXISTS companion_left ON companion (left_at);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, action TEXT NOT NULL, member_id INTEGER,
     reason TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS desk_check (
+    checkin_key TEXT NOT NULL, check_code TEXT NOT NULL, member_id INTEGER NOT NULL, name TEXT NOT NULL,
+    due_at TEXT NOT NULL, done_at TEXT, PRIMARY KEY (checkin_key, check_code));
+CREATE INDEX IF NOT EXISTS desk_check_pending ON desk_check (done_at, due_at);
 """  # the reservation tables come with ReservationStore (a staffed meeting room admits against them)
 # Columns a newer kiosk added to a store an older one made.
 _NEWER_CHECKIN_COLUMNS = {"reservation_id": "INTEGER", "companions": "INTEGER NOT NULL DEFAULT 0",
@@ -87,6 +92,17 @@ class OutboxItem:
     last_error: str
 
 
+@dataclass(frozen=True)
+class PendingCheck:
+    """A desk check staff still owe a member (temperature, photo ID, sign-up), until they tick it."""
+
+    checkin_key: str
+    check: DeskCheckDue
+    member_id: int
+    name: str
+    due_at: datetime
+
+
 def _time(text: str | None) -> datetime | None:
     """A stored time."""
     return datetime.fromisoformat(text) if text else None
@@ -115,6 +131,30 @@ class KioskStore(ReservationStore):
         db.execute("INSERT INTO outbox VALUES (?,?,?,?,?,?,?,?)", (
             record.key, checkins_path(facility_id), body.model_dump_json(exclude_none=True), "queued", 0, now, "",
             record.at.isoformat()))
+
+    def add_desk_checks(self, db: sqlite3.Connection, record: Recorded, checks: tuple[DeskCheckDue, ...]) -> None:
+        """The checks staff owe this check-in (inside the check-in's transaction, so none is lost)."""
+        db.executemany("INSERT INTO desk_check VALUES (?,?,?,?,?,NULL)", [
+            (record.key, check.code, record.member_id, record.name, record.at.isoformat()) for check in checks])
+
+    def pending_desk_checks(self) -> list[PendingCheck]:
+        """Desk checks not yet ticked, oldest first."""
+        with self._lock:
+            rows = self.db.execute("SELECT checkin_key, check_code, member_id, name, due_at FROM desk_check "
+                                   "WHERE done_at IS NULL ORDER BY due_at").fetchall()
+        return [PendingCheck(key, _desk_check(code), member, name, datetime.fromisoformat(due))
+                for key, code, member, name, due in rows]
+
+    def tick_desk_check(self, checkin_key: str, check_code: str, at: datetime) -> bool:
+        """Staff did the check: it leaves the list, and the audit says who and when. False if it was not pending."""
+        with self.transaction() as db:
+            done = db.execute("UPDATE desk_check SET done_at = ? WHERE checkin_key = ? AND check_code = ? "
+                              "AND done_at IS NULL", (at.isoformat(), checkin_key, check_code)).rowcount
+            if done:
+                member = db.execute("SELECT member_id FROM desk_check WHERE checkin_key = ? AND check_code = ?",
+                                    (checkin_key, check_code)).fetchone()[0]
+                self.audit(db, at, "desk_check_done", member, check_code, checkin_key)
+        return bool(done)
 
     def checkins(self, since: datetime | None = None) -> list[Recorded]:
         """Check-ins in time order (since a moment, if given)."""
@@ -235,8 +275,15 @@ def purge_kiosk(store: KioskStore, now: datetime, keep: timedelta, export_days: 
                                        (before,))
     sent = store.delete_in_batches("outbox", "state = 'sent' AND created_at < ?", (before,))
     companions = store.delete_in_batches("companion", "left_at IS NOT NULL AND left_at < ?", (before,))
-    return {"checkins": checkins, "outbox_sent": sent, "companions": companions,
+    # A ticked check goes with its age; one still owed stays on the staff list, whatever its age.
+    ticked = store.delete_in_batches("desk_check", "done_at IS NOT NULL AND done_at < ?", (before,))
+    return {"checkins": checkins, "outbox_sent": sent, "companions": companions, "desk_checks": ticked,
             **retain_shared(store, now, keep, export_days)}
+
+
+def _desk_check(code: str) -> DeskCheckDue:
+    """The desk check with this code."""
+    return next(check for check in DeskCheckDue if check.code == code)
 
 
 def new_key() -> str:

@@ -6,6 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 APT_PACKAGES=(mosquitto mosquitto-clients xvfb xauth fonts-noto-cjk libzbar0
+    # aplay plays the kiosk's verdict sounds
+    alsa-utils
     # what Qt's xcb platform loads on a desktop (the windowed demo, the panel, a kiosk under X)
     libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
     libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3

@@ -146,8 +146,8 @@ def _end_of_day(kiosk, store: LockdStore, clock: ShiftedClock, platform) -> None
     kiosk.outbox.wake()
     run_until(lambda: kiosk.store.outbox_count("queued") == 0, 30)
     platform.state.archive_checkins()
-    kiosk.retention.wake()
-    rounds = kiosk.retention.rounds
-    run_until(lambda: kiosk.retention.rounds > rounds, 30)
+    kiosk.parts.retention.wake()
+    rounds = kiosk.parts.retention.rounds
+    run_until(lambda: kiosk.parts.retention.rounds > rounds, 30)
     purge_lockd(store, clock.now(), timedelta(days=RETENTION_DAYS), 400)
     clock.lapse(12 * 3600)

@@ -47,3 +47,11 @@ def test_the_gpio_set_up_gives_the_door_user_its_group_and_rule_on_plain_debian_
     assert 'GROUP="gpio"' in rule and 'KERNEL=="gpiochip*"' in rule
     unit = (UNITS / "officepass-lockd.service").read_text()
     assert "SupplementaryGroups=gpio" in unit and "User=officepass" in unit  # the unit names what the script makes
+
+
+def test_staff_can_leave_the_kiosk_and_nobody_can_switch_away_from_it() -> None:
+    unit = (UNITS / "officepass-kiosk.service").read_text()
+    settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
+    assert settings["Restart"] == "on-failure"  # staff's exit (status 0) stays exited; a crash comes back
+    command = settings["ExecStart"].split()
+    assert command[0] == "/usr/bin/cage" and "-s" not in command[:command.index("--")]  # no VT switching

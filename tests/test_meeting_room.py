@@ -32,7 +32,7 @@ def meeting_kiosk(qtbot, camera, platform, broker, tmp_path, wall_clock):
         "kiosk": MEETING.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"})})
     app = KioskApp(cfg, camera, broker=bus_settings(broker, "lockd", "meeting-kiosk"), data_dir=tmp_path, clock=wall_clock)
     app.start(full_screen=False)
-    qtbot.waitUntil(lambda: app.bus.connected and app.reservations.sync_count >= 1, timeout=10000)
+    qtbot.waitUntil(lambda: app.bus.connected and app.parts.reservations.sync_count >= 1, timeout=10000)
     yield app
     app.stop()
     gc.collect()
@@ -84,16 +84,16 @@ def test_a_guest_who_is_a_member_is_told_to_come_in_with_the_representative(qtbo
 
 def test_a_booking_made_a_moment_ago_reaches_reception_with_the_change_notice(qtbot, meeting_kiosk: KioskApp, camera,
                                                                               platform, wall_clock) -> None:
-    synced = meeting_kiosk.reservations.sync_count
+    synced = meeting_kiosk.parts.reservations.sync_count
     booked = phone(platform, 1004).book("meeting-kanda", "room-b", wall_clock.now() + timedelta(minutes=5), 60, guests=4)
-    qtbot.waitUntil(lambda: meeting_kiosk.reservations.sync_count > synced, timeout=10000)  # not the minute's schedule
+    qtbot.waitUntil(lambda: meeting_kiosk.parts.reservations.sync_count > synced, timeout=10000)  # not the minute's schedule
     assert meeting_kiosk.store.reservation(booked["reservation_id"]) is not None
     verdict = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1004).show_pass("meeting-kanda"))
     assert verdict.admitted and verdict.room == "会議室B / Room B" and verdict.companions == 4
 
 
 def test_the_desk_code_flow_answers_the_app_with_the_room(qtbot, meeting_kiosk: KioskApp, platform) -> None:
-    code, _ = meeting_kiosk.desk_code.current()
+    code, _ = meeting_kiosk.parts.desk_code.current()
     answer = phone(platform, 1001).scan_desk_code(code)
     assert answer["result"] == "admitted" and answer["room"] == "会議室A / Room A" and answer["companions"] == 2
     (kept,) = meeting_kiosk.store.checkins()

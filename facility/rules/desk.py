@@ -10,9 +10,9 @@ from facility.reasons import Worded
 class DeskCheckDue(Worded):
     """A check staff must perform before the member sits down."""
 
-    TEMPERATURE = ("temperature", "検温をお願いします", "Take the member's temperature")
-    PHOTO_ID = ("photo_id", "本人確認書類をご提示ください", "Check a photo ID")
-    MEMBERSHIP_SIGNUP = ("membership_signup", "初回のみ会員登録が必要です", "First visit: membership sign-up")
+    TEMPERATURE = ("temperature", "検温", "Take the member's temperature")
+    PHOTO_ID = ("photo_id", "本人確認書類の確認", "Check a photo ID")
+    MEMBERSHIP_SIGNUP = ("membership_signup", "初回の会員登録", "First visit: membership sign-up")
 
 
 def _due(when: DeskCheck, first_visit: bool) -> bool:

@@ -5,35 +5,99 @@
     <name>kiosk</name>
     <message>
         <source>admit_manual</source>
-        <translation>Admit manually</translation>
+        <translation>Admit by member number</translation>
     </message>
     <message>
-        <source>all_good</source>
-        <translation></translation>
+        <source>admitted_by_staff</source>
+        <translation>Checked in {name} (member {member}) until {time}</translation>
     </message>
     <message>
         <source>already</source>
         <translation>{name}, you are already checked in</translation>
     </message>
     <message>
+        <source>already_anonymous</source>
+        <translation>You are already checked in</translation>
+    </message>
+    <message>
         <source>back</source>
         <translation>Back to reception</translation>
     </message>
     <message>
+        <source>broker_down</source>
+        <translation>The site's message broker is unreachable: the desk code is off; the camera still works</translation>
+    </message>
+    <message>
         <source>camera_lost</source>
-        <translation>The camera is disconnected; reconnecting…</translation>
+        <translation>The camera is disconnected; check its cable. Reconnecting</translation>
+    </message>
+    <message>
+        <source>camera_lost_member</source>
+        <translation>The camera is getting ready; please scan the desk code with the app</translation>
+    </message>
+    <message>
+        <source>camera_lost_no_desk</source>
+        <translation>Check-in is not possible just now; please ask the staff</translation>
+    </message>
+    <message>
+        <source>camera_preparing</source>
+        <translation>The camera is getting ready</translation>
+    </message>
+    <message>
+        <source>camera_wait</source>
+        <translation>Please wait while the camera gets ready</translation>
+    </message>
+    <message>
+        <source>cancel_over</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>check_done</source>
+        <translation>Done</translation>
     </message>
     <message>
         <source>check_out</source>
-        <translation>Check out</translation>
+        <translation>Check out the chosen member</translation>
+    </message>
+    <message>
+        <source>check_row</source>
+        <translation>{time}  {name} (member {member}): {check}</translation>
+    </message>
+    <message>
+        <source>check_ticked</source>
+        <translation>Recorded for {name}: {check}</translation>
+    </message>
+    <message>
+        <source>checked_out</source>
+        <translation> (checked out)</translation>
+    </message>
+    <message>
+        <source>checked_out_done</source>
+        <translation>Checked out</translation>
+    </message>
+    <message>
+        <source>checks_none</source>
+        <translation>No desk checks waiting</translation>
+    </message>
+    <message>
+        <source>choose_row</source>
+        <translation>Choose a row in the table first</translation>
+    </message>
+    <message>
+        <source>closed_note</source>
+        <translation>The facility is closed, so check-in is not possible now</translation>
+    </message>
+    <message>
+        <source>closed_today</source>
+        <translation>Closed today</translation>
     </message>
     <message>
         <source>column_kind</source>
-        <translation>Kind</translation>
+        <translation>Entry</translation>
     </message>
     <message>
         <source>column_member</source>
-        <translation>Member</translation>
+        <translation>Member no.</translation>
     </message>
     <message>
         <source>column_name</source>
@@ -41,7 +105,7 @@
     </message>
     <message>
         <source>column_source</source>
-        <translation>Source</translation>
+        <translation>How</translation>
     </message>
     <message>
         <source>column_time</source>
@@ -56,6 +120,14 @@
         <translation>Companion in (¥{fee})</translation>
     </message>
     <message>
+        <source>companion_in_done</source>
+        <translation>Companion recorded; collect ¥{fee}</translation>
+    </message>
+    <message>
+        <source>companion_none</source>
+        <translation>No companion is in</translation>
+    </message>
+    <message>
         <source>companion_not_sold</source>
         <translation>Companion drop-in is not sold here</translation>
     </message>
@@ -64,40 +136,152 @@
         <translation>Companion out</translation>
     </message>
     <message>
+        <source>companion_out_done</source>
+        <translation>Companion left</translation>
+    </message>
+    <message>
+        <source>confirm_over</source>
+        <translation>Admit over capacity</translation>
+    </message>
+    <message>
         <source>credentials</source>
-        <translation>The platform refuses this facility's credentials; check-in goes on ({n} waiting to send). Call the technician</translation>
+        <translation>The platform refuses this facility's credentials; check-in goes on (waiting to send: {n}). Call the technician</translation>
     </message>
     <message>
         <source>dead_letters</source>
-        <translation>{n} check-ins could not be sent</translation>
+        <translation>Check-ins the platform refused: {n}. See the Sending tab</translation>
     </message>
     <message>
-        <source>dead_title</source>
-        <translation>Check-ins that could not be sent</translation>
+        <source>dead_none</source>
+        <translation>Nothing was refused by the platform</translation>
     </message>
     <message>
-        <source>done</source>
-        <translation>Done</translation>
+        <source>dead_row</source>
+        <translation>{time} member {member}: the platform refused it. Check it with platform support, then press Send again. Detail: {error}</translation>
+    </message>
+    <message>
+        <source>desk_code_off</source>
+        <translation>The desk code is not available now; hold the app's 2D code up to the camera</translation>
+    </message>
+    <message>
+        <source>door_after_cutoff</source>
+        <translation>No new entry for today</translation>
+    </message>
+    <message>
+        <source>door_closed</source>
+        <translation>Closed now</translation>
+    </message>
+    <message>
+        <source>door_few_left</source>
+        <translation>Few seats left</translation>
+    </message>
+    <message>
+        <source>door_full</source>
+        <translation>Full at the moment</translation>
+    </message>
+    <message>
+        <source>door_open</source>
+        <translation>Open for check-in</translation>
+    </message>
+    <message>
+        <source>door_vacant</source>
+        <translation>Seats free</translation>
+    </message>
+    <message>
+        <source>entry_check_in</source>
+        <translation>Check-in</translation>
+    </message>
+    <message>
+        <source>entry_re_entry</source>
+        <translation>Re-entry</translation>
     </message>
     <message>
         <source>exit</source>
-        <translation>Exit kiosk</translation>
+        <translation>Exit the kiosk</translation>
+    </message>
+    <message>
+        <source>exit_cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>exit_confirm</source>
+        <translation>Exit</translation>
+    </message>
+    <message>
+        <source>exit_question</source>
+        <translation>Members cannot check in while the kiosk is closed. Exit?</translation>
+    </message>
+    <message>
+        <source>fix_fresh_code</source>
+        <translation>Show a fresh code in the app; saved pictures do not work</translation>
+    </message>
+    <message>
+        <source>fix_phone_clock</source>
+        <translation>Set your phone's date and time to automatic, then show the code again</translation>
+    </message>
+    <message>
+        <source>fix_scan_desk</source>
+        <translation>Scan this desk's code with the app first, then show your code again</translation>
+    </message>
+    <message>
+        <source>fix_show_pass</source>
+        <translation>Open "Show 2D code" in the app and hold it up to the camera</translation>
+    </message>
+    <message>
+        <source>fix_update_app</source>
+        <translation>Update the app, then try again</translation>
+    </message>
+    <message>
+        <source>fix_with_representative</source>
+        <translation>Please come in with the representative who booked</translation>
     </message>
     <message>
         <source>guests_free</source>
-        <translation>Your {n} guest(s) come in with you, free of charge</translation>
+        <translation>Guests with you, free of charge and without membership: {n}</translation>
+    </message>
+    <message>
+        <source>hours_24h</source>
+        <translation>Open 24 hours</translation>
+    </message>
+    <message>
+        <source>hours_today</source>
+        <translation>Open today {hours}</translation>
+    </message>
+    <message>
+        <source>key_clear</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <source>key_ok</source>
+        <translation>OK</translation>
     </message>
     <message>
         <source>loop_failing</source>
-        <translation>Background task {name} is failing ({failures} failures, {restarts} restarts): {error}</translation>
+        <translation>Background task {name} is failing (failures: {failures}, restarts: {restarts}); if it goes on, call the technician. Detail: {error}</translation>
     </message>
     <message>
-        <source>member_id</source>
-        <translation>Member no.</translation>
+        <source>member_id_hint</source>
+        <translation>Member no. (on the keypad)</translation>
     </message>
     <message>
-        <source>name</source>
-        <translation>Name</translation>
+        <source>missing</source>
+        <translation>Still needed: {what}</translation>
+    </message>
+    <message>
+        <source>missing_member</source>
+        <translation>member number</translation>
+    </message>
+    <message>
+        <source>missing_plan</source>
+        <translation>plan</translation>
+    </message>
+    <message>
+        <source>missing_reason</source>
+        <translation>reason</translation>
+    </message>
+    <message>
+        <source>name_hint</source>
+        <translation>Name (optional)</translation>
     </message>
     <message>
         <source>no_end</source>
@@ -105,59 +289,95 @@
     </message>
     <message>
         <source>nothing_to_override</source>
-        <translation>No refusal to override</translation>
+        <translation>No refusal to override; admit by member number</translation>
     </message>
     <message>
         <source>occupancy</source>
-        <translation>{members} members and {companions} companions in</translation>
+        <translation>In now: members {members}, companions {companions}</translation>
     </message>
     <message>
         <source>or_show</source>
-        <translation>Or hold the app's 2D code up to the camera</translation>
+        <translation>Or open "Show 2D code" in the app and hold it up to the camera</translation>
     </message>
     <message>
         <source>other_language</source>
         <translation>日本語</translation>
     </message>
     <message>
+        <source>over_capacity</source>
+        <translation>The facility is full. Admit over capacity?</translation>
+    </message>
+    <message>
         <source>override</source>
-        <translation>Override last refusal</translation>
+        <translation>Admit the member just refused</translation>
     </message>
     <message>
         <source>pin_locked</source>
-        <translation>Too many tries; wait {s} s</translation>
+        <translation>Too many wrong tries; try again in {s} s</translation>
     </message>
     <message>
         <source>pin_prompt</source>
-        <translation>Staff PIN</translation>
+        <translation>Enter the staff PIN</translation>
     </message>
     <message>
         <source>pin_wrong</source>
         <translation>Wrong PIN</translation>
     </message>
     <message>
+        <source>plan_corporate</source>
+        <translation>Corporate</translation>
+    </message>
+    <message>
+        <source>plan_individual_basic</source>
+        <translation>Individual Basic</translation>
+    </message>
+    <message>
+        <source>plan_individual_premium</source>
+        <translation>Individual Premium</translation>
+    </message>
+    <message>
         <source>platform_down</source>
-        <translation>The platform is unreachable; check-in goes on ({n} waiting to send)</translation>
+        <translation>The platform is unreachable; check-in goes on. Waiting to send: {n}</translation>
     </message>
     <message>
         <source>queue</source>
-        <translation>{queued} waiting to send, {dead} failed</translation>
+        <translation>Waiting to send: {queued}. Refused by the platform: {dead}</translation>
     </message>
     <message>
-        <source>reason</source>
-        <translation>Reason</translation>
+        <source>re_entry_only</source>
+        <translation>Members already checked in today: hold the app's 2D code up to the camera to come back in</translation>
     </message>
     <message>
-        <source>reason_needed</source>
-        <translation>Enter a reason</translation>
+        <source>reason_app_trouble</source>
+        <translation>App trouble</translation>
+    </message>
+    <message>
+        <source>reason_confirmed</source>
+        <translation>Confirmed with the platform</translation>
+    </message>
+    <message>
+        <source>reason_hint</source>
+        <translation>Other reason (optional)</translation>
+    </message>
+    <message>
+        <source>reason_phone_trouble</source>
+        <translation>Phone flat or broken</translation>
     </message>
     <message>
         <source>refresh_in</source>
-        <translation>Changes every {s} s ({left} s left)</translation>
+        <translation>A new code every {s} s ({left} s left)</translation>
     </message>
     <message>
-        <source>refused</source>
-        <translation>Entry refused</translation>
+        <source>refusal_member</source>
+        <translation>Refused at {time}: {name} (member {member}), because: {reason}</translation>
+    </message>
+    <message>
+        <source>refusal_none</source>
+        <translation>No one has been refused just now</translation>
+    </message>
+    <message>
+        <source>refusal_unknown</source>
+        <translation>Refused at {time}: {reason}. The pass did not say who; admit by member number</translation>
     </message>
     <message>
         <source>report</source>
@@ -168,8 +388,12 @@
         <translation>Saved: {path}</translation>
     </message>
     <message>
+        <source>retried</source>
+        <translation>Sending {n} again</translation>
+    </message>
+    <message>
         <source>retry_dead</source>
-        <translation>Resend failed</translation>
+        <translation>Send again</translation>
     </message>
     <message>
         <source>room_until</source>
@@ -181,19 +405,59 @@
     </message>
     <message>
         <source>see_staff</source>
-        <translation>Please ask the staff</translation>
+        <translation>Please ask the staff at reception</translation>
+    </message>
+    <message>
+        <source>source_desk_code</source>
+        <translation>Desk code</translation>
+    </message>
+    <message>
+        <source>source_member_screen</source>
+        <translation>Camera</translation>
+    </message>
+    <message>
+        <source>source_staff</source>
+        <translation>Staff</translation>
     </message>
     <message>
         <source>staff</source>
         <translation>Staff</translation>
     </message>
     <message>
-        <source>staff_checks</source>
-        <translation>For staff</translation>
+        <source>staff_badge</source>
+        <translation>Staff ({n})</translation>
     </message>
     <message>
         <source>store_lost</source>
         <translation>The check-in records were lost and begun anew; call the technician</translation>
+    </message>
+    <message>
+        <source>strip_admitted</source>
+        <translation>{name} checked in</translation>
+    </message>
+    <message>
+        <source>tab_admit</source>
+        <translation>Admit</translation>
+    </message>
+    <message>
+        <source>tab_checks</source>
+        <translation>Desk checks</translation>
+    </message>
+    <message>
+        <source>tab_checks_n</source>
+        <translation>Desk checks ({n})</translation>
+    </message>
+    <message>
+        <source>tab_more</source>
+        <translation>More</translation>
+    </message>
+    <message>
+        <source>tab_queue</source>
+        <translation>Sending</translation>
+    </message>
+    <message>
+        <source>tab_today</source>
+        <translation>Today</translation>
     </message>
     <message>
         <source>task_kiosk-occupancy</source>
@@ -220,6 +484,10 @@
         <translation>fetching revocations and keys</translation>
     </message>
     <message>
+        <source>to_counter</source>
+        <translation>Please come to the reception counter</translation>
+    </message>
+    <message>
         <source>until</source>
         <translation>Your visit runs until {time}</translation>
     </message>
@@ -228,8 +496,16 @@
         <translation>Welcome, {name}</translation>
     </message>
     <message>
+        <source>welcome_anonymous</source>
+        <translation>Welcome</translation>
+    </message>
+    <message>
         <source>welcome_back</source>
         <translation>Welcome back, {name}</translation>
+    </message>
+    <message>
+        <source>welcome_back_anonymous</source>
+        <translation>Welcome back</translation>
     </message>
 </context>
 </TS>

@@ -5,27 +5,91 @@
     <name>kiosk</name>
     <message>
         <source>admit_manual</source>
-        <translation>手動で受付</translation>
+        <translation>番号の会員を受付する</translation>
     </message>
     <message>
-        <source>all_good</source>
-        <translation></translation>
+        <source>admitted_by_staff</source>
+        <translation>{name}様（会員番号{member}）を受付しました。ご利用は{time}までです</translation>
     </message>
     <message>
         <source>already</source>
-        <translation>{name} 様は受付済みです</translation>
+        <translation>{name}様は受付済みです</translation>
+    </message>
+    <message>
+        <source>already_anonymous</source>
+        <translation>受付済みです</translation>
     </message>
     <message>
         <source>back</source>
-        <translation>受付に戻る</translation>
+        <translation>受付画面に戻る</translation>
+    </message>
+    <message>
+        <source>broker_down</source>
+        <translation>施設内の通信サーバーにつながりません。受付のコードは使えません。カメラでの受付は続けられます</translation>
     </message>
     <message>
         <source>camera_lost</source>
-        <translation>カメラが接続されていません。再接続しています…</translation>
+        <translation>カメラが接続されていません。ケーブルを確認してください。再接続を続けています</translation>
+    </message>
+    <message>
+        <source>camera_lost_member</source>
+        <translation>カメラを準備しています。受付のコードをアプリで読み取ってください</translation>
+    </message>
+    <message>
+        <source>camera_lost_no_desk</source>
+        <translation>ただいまチェックインできません。受付スタッフにお声がけください</translation>
+    </message>
+    <message>
+        <source>camera_preparing</source>
+        <translation>カメラを準備しています</translation>
+    </message>
+    <message>
+        <source>camera_wait</source>
+        <translation>カメラの準備ができるまでお待ちください</translation>
+    </message>
+    <message>
+        <source>cancel_over</source>
+        <translation>やめる</translation>
+    </message>
+    <message>
+        <source>check_done</source>
+        <translation>確認しました</translation>
     </message>
     <message>
         <source>check_out</source>
-        <translation>退出処理</translation>
+        <translation>選んだ方を退出にする</translation>
+    </message>
+    <message>
+        <source>check_row</source>
+        <translation>{time}　{name}様（会員番号{member}）：{check}</translation>
+    </message>
+    <message>
+        <source>check_ticked</source>
+        <translation>{name}様の「{check}」を記録しました</translation>
+    </message>
+    <message>
+        <source>checked_out</source>
+        <translation>（退出済み）</translation>
+    </message>
+    <message>
+        <source>checked_out_done</source>
+        <translation>退出にしました</translation>
+    </message>
+    <message>
+        <source>checks_none</source>
+        <translation>確認待ちはありません</translation>
+    </message>
+    <message>
+        <source>choose_row</source>
+        <translation>表から退出する方を選んでください</translation>
+    </message>
+    <message>
+        <source>closed_note</source>
+        <translation>ただいま営業時間外のため、チェックインできません</translation>
+    </message>
+    <message>
+        <source>closed_today</source>
+        <translation>本日は休業日です</translation>
     </message>
     <message>
         <source>column_kind</source>
@@ -37,7 +101,7 @@
     </message>
     <message>
         <source>column_name</source>
-        <translation>氏名</translation>
+        <translation>お名前</translation>
     </message>
     <message>
         <source>column_source</source>
@@ -53,147 +117,347 @@
     </message>
     <message>
         <source>companion_in</source>
-        <translation>同伴者 入店 (¥{fee})</translation>
+        <translation>同伴者の入店（{fee}円）</translation>
+    </message>
+    <message>
+        <source>companion_in_done</source>
+        <translation>同伴者の入店を記録しました。{fee}円をお受け取りください</translation>
+    </message>
+    <message>
+        <source>companion_none</source>
+        <translation>店内に同伴者はいません</translation>
     </message>
     <message>
         <source>companion_not_sold</source>
-        <translation>同伴者の利用は販売していません</translation>
+        <translation>同伴者の利用はありません</translation>
     </message>
     <message>
         <source>companion_out</source>
-        <translation>同伴者 退店</translation>
+        <translation>同伴者の退店</translation>
+    </message>
+    <message>
+        <source>companion_out_done</source>
+        <translation>同伴者の退店を記録しました</translation>
+    </message>
+    <message>
+        <source>confirm_over</source>
+        <translation>定員を超えて受付する</translation>
     </message>
     <message>
         <source>credentials</source>
-        <translation>本部がこの施設の認証情報を受け付けません。受付は続けられます（未送信{n}件）。技術担当者へ連絡してください</translation>
+        <translation>本部がこの施設の認証情報を受け付けません。受付は続けられます（未送信{n}件）。技術担当者へご連絡ください</translation>
     </message>
     <message>
         <source>dead_letters</source>
-        <translation>送信できなかった受付が {n} 件あります</translation>
+        <translation>本部に受け付けられなかった受付が{n}件あります。「送信状況」をご確認ください</translation>
     </message>
     <message>
-        <source>dead_title</source>
-        <translation>送信不能の受付</translation>
+        <source>dead_none</source>
+        <translation>送信できなかった受付はありません</translation>
     </message>
     <message>
-        <source>done</source>
-        <translation>処理しました</translation>
+        <source>dead_row</source>
+        <translation>{time}　会員番号{member}：本部が受け付けませんでした。内容を確かめて本部サポートへご連絡のうえ、「もう一度送る」を押してください。詳細：{error}</translation>
+    </message>
+    <message>
+        <source>desk_code_off</source>
+        <translation>ただいま受付のコードは使えません。アプリの2次元コードをカメラにかざしてください</translation>
+    </message>
+    <message>
+        <source>door_after_cutoff</source>
+        <translation>本日の新規受付は終了しました</translation>
+    </message>
+    <message>
+        <source>door_closed</source>
+        <translation>営業時間外です</translation>
+    </message>
+    <message>
+        <source>door_few_left</source>
+        <translation>残りわずか</translation>
+    </message>
+    <message>
+        <source>door_full</source>
+        <translation>ただいま満席です</translation>
+    </message>
+    <message>
+        <source>door_open</source>
+        <translation>受付中</translation>
+    </message>
+    <message>
+        <source>door_vacant</source>
+        <translation>空席あり</translation>
+    </message>
+    <message>
+        <source>entry_check_in</source>
+        <translation>入店</translation>
+    </message>
+    <message>
+        <source>entry_re_entry</source>
+        <translation>再入店</translation>
     </message>
     <message>
         <source>exit</source>
-        <translation>キオスクを終了</translation>
+        <translation>キオスクを終了する</translation>
+    </message>
+    <message>
+        <source>exit_cancel</source>
+        <translation>やめる</translation>
+    </message>
+    <message>
+        <source>exit_confirm</source>
+        <translation>終了する</translation>
+    </message>
+    <message>
+        <source>exit_question</source>
+        <translation>キオスクを終了すると、会員は受付できなくなります。終了しますか？</translation>
+    </message>
+    <message>
+        <source>fix_fresh_code</source>
+        <translation>アプリで新しいコードを表示してください。保存した画像は使えません</translation>
+    </message>
+    <message>
+        <source>fix_phone_clock</source>
+        <translation>スマートフォンの日付と時刻を自動設定にしてから、コードを表示し直してください</translation>
+    </message>
+    <message>
+        <source>fix_scan_desk</source>
+        <translation>受付のコードをアプリで読み取ってから、コードを表示し直してください</translation>
+    </message>
+    <message>
+        <source>fix_show_pass</source>
+        <translation>アプリの「2次元コードを表示」を開いて、カメラにかざしてください</translation>
+    </message>
+    <message>
+        <source>fix_update_app</source>
+        <translation>アプリを最新版に更新してから、もう一度お試しください</translation>
+    </message>
+    <message>
+        <source>fix_with_representative</source>
+        <translation>ご予約の代表者の方とご一緒にお入りください</translation>
     </message>
     <message>
         <source>guests_free</source>
-        <translation>ご同行の方{n}名様は会員登録なしでご一緒にどうぞ（料金はかかりません）</translation>
+        <translation>ご同行の方{n}名様も、会員登録なしでご一緒にお入りいただけます。料金はかかりません</translation>
+    </message>
+    <message>
+        <source>hours_24h</source>
+        <translation>24時間営業</translation>
+    </message>
+    <message>
+        <source>hours_today</source>
+        <translation>本日の営業時間　{hours}</translation>
+    </message>
+    <message>
+        <source>key_clear</source>
+        <translation>消去</translation>
+    </message>
+    <message>
+        <source>key_ok</source>
+        <translation>OK</translation>
     </message>
     <message>
         <source>loop_failing</source>
-        <translation>バックグラウンド処理「{name}」が失敗しています（失敗{failures}回、再起動{restarts}回）：{error}</translation>
+        <translation>「{name}」の処理が失敗しています（失敗{failures}回、再起動{restarts}回）。続く場合は技術担当者へご連絡ください。詳細：{error}</translation>
     </message>
     <message>
-        <source>member_id</source>
+        <source>member_id_hint</source>
+        <translation>会員番号（数字キーで入力）</translation>
+    </message>
+    <message>
+        <source>missing</source>
+        <translation>次を入力・選択してください：{what}</translation>
+    </message>
+    <message>
+        <source>missing_member</source>
         <translation>会員番号</translation>
     </message>
     <message>
-        <source>name</source>
-        <translation>氏名</translation>
+        <source>missing_plan</source>
+        <translation>プラン</translation>
+    </message>
+    <message>
+        <source>missing_reason</source>
+        <translation>理由</translation>
+    </message>
+    <message>
+        <source>name_hint</source>
+        <translation>お名前（任意）</translation>
     </message>
     <message>
         <source>no_end</source>
-        <translation>ご利用時間の制限はありません</translation>
+        <translation>ご利用時間に制限はありません</translation>
     </message>
     <message>
         <source>nothing_to_override</source>
-        <translation>取り消せる拒否はありません</translation>
+        <translation>受付できる拒否はありません。会員番号で受付してください</translation>
     </message>
     <message>
         <source>occupancy</source>
-        <translation>在席 {members} 名・同伴 {companions} 名</translation>
+        <translation>ご利用中：会員{members}名・同伴者{companions}名</translation>
     </message>
     <message>
         <source>or_show</source>
-        <translation>または、アプリの「2次元コードを表示」をカメラにかざしてください</translation>
+        <translation>アプリの「2次元コードを表示」を開いて、カメラにかざしてください</translation>
     </message>
     <message>
         <source>other_language</source>
         <translation>English</translation>
     </message>
     <message>
+        <source>over_capacity</source>
+        <translation>満席です。定員を超えて受付しますか？</translation>
+    </message>
+    <message>
         <source>override</source>
-        <translation>直前の拒否を取り消して受付</translation>
+        <translation>直前に拒否された方を受付する</translation>
     </message>
     <message>
         <source>pin_locked</source>
-        <translation>しばらくお待ちください({s}秒)</translation>
+        <translation>入力を続けて間違えたため、{s}秒お待ちください</translation>
     </message>
     <message>
         <source>pin_prompt</source>
-        <translation>スタッフ暗証番号</translation>
+        <translation>スタッフ用の暗証番号を入力してください</translation>
     </message>
     <message>
         <source>pin_wrong</source>
         <translation>暗証番号が違います</translation>
     </message>
     <message>
+        <source>plan_corporate</source>
+        <translation>法人</translation>
+    </message>
+    <message>
+        <source>plan_individual_basic</source>
+        <translation>個人ベーシック</translation>
+    </message>
+    <message>
+        <source>plan_individual_premium</source>
+        <translation>個人プレミアム</translation>
+    </message>
+    <message>
         <source>platform_down</source>
-        <translation>本部と通信できません。受付は続けられます(未送信 {n} 件)</translation>
+        <translation>本部と通信できません。受付は続けられます。未送信{n}件は通信が戻りしだい送ります</translation>
     </message>
     <message>
         <source>queue</source>
-        <translation>未送信 {queued} 件・送信不能 {dead} 件</translation>
+        <translation>未送信：{queued}件　送信できなかったもの：{dead}件</translation>
     </message>
     <message>
-        <source>reason</source>
-        <translation>理由</translation>
+        <source>re_entry_only</source>
+        <translation>ご利用中の方の再入場は、アプリの2次元コードをカメラにかざしてください</translation>
     </message>
     <message>
-        <source>reason_needed</source>
-        <translation>理由を入力してください</translation>
+        <source>reason_app_trouble</source>
+        <translation>アプリの不具合</translation>
+    </message>
+    <message>
+        <source>reason_confirmed</source>
+        <translation>本部に確認済み</translation>
+    </message>
+    <message>
+        <source>reason_hint</source>
+        <translation>その他の理由（任意）</translation>
+    </message>
+    <message>
+        <source>reason_phone_trouble</source>
+        <translation>スマートフォンの電池切れ・故障</translation>
     </message>
     <message>
         <source>refresh_in</source>
-        <translation>{s}秒ごとに更新されます(あと{left}秒)</translation>
+        <translation>{s}秒ごとに新しいコードになります（あと{left}秒）</translation>
     </message>
     <message>
-        <source>refused</source>
-        <translation>ご利用いただけません</translation>
+        <source>refusal_member</source>
+        <translation>{time}に拒否：{name}様（会員番号{member}）、理由：{reason}</translation>
+    </message>
+    <message>
+        <source>refusal_none</source>
+        <translation>直前に拒否された方はいません</translation>
+    </message>
+    <message>
+        <source>refusal_unknown</source>
+        <translation>{time}に拒否：{reason}。どなたか分からないため、会員番号で受付してください</translation>
     </message>
     <message>
         <source>report</source>
-        <translation>本日の利用レポートを保存</translation>
+        <translation>本日の利用レポートを保存する</translation>
     </message>
     <message>
         <source>report_saved</source>
-        <translation>保存しました: {path}</translation>
+        <translation>保存しました：{path}</translation>
+    </message>
+    <message>
+        <source>retried</source>
+        <translation>{n}件をもう一度送ります</translation>
     </message>
     <message>
         <source>retry_dead</source>
-        <translation>送信不能分を再送</translation>
+        <translation>もう一度送る</translation>
     </message>
     <message>
         <source>room_until</source>
-        <translation>{room}をご利用いただけます。{time}までです</translation>
+        <translation>{room}を{time}までご利用いただけます</translation>
     </message>
     <message>
         <source>scan_desk</source>
-        <translation>アプリのチェックインカメラでこのコードを読み取ってください</translation>
+        <translation>アプリのチェックインカメラで、このコードを読み取ってください</translation>
     </message>
     <message>
         <source>see_staff</source>
-        <translation>スタッフにお声がけください</translation>
+        <translation>受付スタッフにお声がけください</translation>
+    </message>
+    <message>
+        <source>source_desk_code</source>
+        <translation>受付のコード</translation>
+    </message>
+    <message>
+        <source>source_member_screen</source>
+        <translation>カメラ</translation>
+    </message>
+    <message>
+        <source>source_staff</source>
+        <translation>スタッフ</translation>
     </message>
     <message>
         <source>staff</source>
         <translation>スタッフ</translation>
     </message>
     <message>
-        <source>staff_checks</source>
-        <translation>スタッフ確認事項</translation>
+        <source>staff_badge</source>
+        <translation>スタッフ（{n}件）</translation>
     </message>
     <message>
         <source>store_lost</source>
-        <translation>受付記録が失われたため作り直しました。技術担当者へ連絡してください</translation>
+        <translation>受付記録が失われたため作り直しました。技術担当者へご連絡ください</translation>
+    </message>
+    <message>
+        <source>strip_admitted</source>
+        <translation>{name}様を受付しました</translation>
+    </message>
+    <message>
+        <source>tab_admit</source>
+        <translation>手動受付</translation>
+    </message>
+    <message>
+        <source>tab_checks</source>
+        <translation>確認事項</translation>
+    </message>
+    <message>
+        <source>tab_checks_n</source>
+        <translation>確認事項（{n}件）</translation>
+    </message>
+    <message>
+        <source>tab_more</source>
+        <translation>その他</translation>
+    </message>
+    <message>
+        <source>tab_queue</source>
+        <translation>送信状況</translation>
+    </message>
+    <message>
+        <source>tab_today</source>
+        <translation>本日の受付</translation>
     </message>
     <message>
         <source>task_kiosk-occupancy</source>
@@ -220,16 +484,28 @@
         <translation>失効情報・鍵の取得</translation>
     </message>
     <message>
+        <source>to_counter</source>
+        <translation>受付カウンターへお越しください</translation>
+    </message>
+    <message>
         <source>until</source>
-        <translation>ご利用は {time} までです</translation>
+        <translation>ご利用は{time}までです</translation>
     </message>
     <message>
         <source>welcome</source>
-        <translation>ようこそ、{name} 様</translation>
+        <translation>ようこそ、{name}様</translation>
+    </message>
+    <message>
+        <source>welcome_anonymous</source>
+        <translation>ようこそ</translation>
     </message>
     <message>
         <source>welcome_back</source>
-        <translation>おかえりなさい、{name} 様</translation>
+        <translation>おかえりなさい、{name}様</translation>
+    </message>
+    <message>
+        <source>welcome_back_anonymous</source>
+        <translation>おかえりなさい</translation>
     </message>
 </context>
 </TS>

@@ -1,0 +1,86 @@
+"""How a verdict looks to the member: admitted (green ○), try again (amber △, with the fix) or refused (red ×).
+
+A refusal the member can put right with their own phone (an expired screenshot, a payment
+code, the app's other screen, a phone clock that runs ahead) is not a refusal to them: it is
+amber and says what to do. A real refusal is red, gives the reason and sends them to staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from facility.reasons import Reason
+from kiosk.reception import Verdict
+
+
+class Look(Enum):
+    """The three things a member can see after a scan, each with its mark, colours, sound and time on screen."""
+
+    ADMITTED = ("○", "#1b5e20", "#ffffff", 5.0)
+    RETRY = ("△", "#ffb300", "#1c1c1c", 8.0)  # dark ink on amber: white on amber is unreadable (1.97:1)
+    REFUSED = ("×", "#b3261e", "#ffffff", 10.0)
+
+    def __init__(self, mark: str, background: str, ink: str, seconds: float) -> None:
+        self.mark = mark
+        self.background = background
+        self.ink = ink
+        self.seconds = seconds
+
+
+# Refusals the member fixes on their phone, and the text key of the fix (kiosk/texts.py).
+MEMBER_FIXES: dict[Reason, str] = {
+    Reason.BAD_FORMAT: "fix_show_pass",
+    Reason.TOO_LARGE: "fix_show_pass",
+    Reason.WRONG_TYPE: "fix_show_pass",
+    Reason.EXPIRED: "fix_fresh_code",
+    Reason.REPLAYED: "fix_fresh_code",
+    Reason.ISSUED_BEFORE_STORE: "fix_fresh_code",
+    Reason.NOT_YET_VALID: "fix_phone_clock",
+    Reason.UNSUPPORTED_VERSION: "fix_update_app",
+    Reason.WRONG_FACILITY: "fix_scan_desk",
+    Reason.NO_FACILITY: "fix_scan_desk",
+    Reason.NOT_REPRESENTATIVE: "fix_with_representative",
+}
+# Long enough to read; a tap cannot dismiss a verdict before this.
+MIN_SECONDS = 1.5
+DESK_CHECK_SECONDS = 8.0  # an admission that sends the member to the counter stays a little longer
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """The look of one verdict and, for the amber and red ones, the reason and the next step (text keys)."""
+
+    look: Look
+    reason: Reason | None = None
+    next_step: str = ""
+
+    @property
+    def seconds(self) -> float:
+        """How long the verdict stays before the kiosk goes back to scanning."""
+        return self.look.seconds
+
+
+def present(verdict: Verdict) -> Presentation:
+    """How this verdict is shown to the member."""
+    if verdict.admitted:
+        return Presentation(Look.ADMITTED)
+    reason = verdict.reasons[0] if verdict.reasons else Reason.BAD_FORMAT
+    fix = MEMBER_FIXES.get(reason)
+    if fix is not None:
+        return Presentation(Look.RETRY, reason, fix)
+    return Presentation(Look.REFUSED, reason, "see_staff")
+
+
+def verdict_seconds(verdict: Verdict) -> float:
+    """Time on screen: longer for refusals, and for an admission with a visit to the counter."""
+    shown = present(verdict)
+    if shown.look is Look.ADMITTED and verdict.desk_checks:
+        return DESK_CHECK_SECONDS
+    return shown.seconds
+
+
+def surname(name: str) -> str:
+    """The family name alone (the first word), so the queue behind does not read a member's full name."""
+    words = name.replace("\u3000", " ").split()
+    return words[0] if words else ""
