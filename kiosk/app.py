@@ -171,10 +171,10 @@ class KioskApp(QObject):
 
     def start(self, full_screen: bool = True) -> None:
         """Show the window and start scanning, sending and listening."""
-        self.retranslate()
-        self.refresh()
         for loop in self.parts.supervisor.loops:
             loop.start()
+        self.retranslate()
+        self.refresh()
         self.scanner.start()
         if self.bus is not None:
             self.bus.start()

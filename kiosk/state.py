@@ -17,6 +17,8 @@ from kiosk.doorway import Doorway, TodaysHours
 from kiosk.outbox import OutboxStatus
 from kiosk.store import PendingCheck
 
+PLATFORM_POLLS = ("trust-refresh", "kiosk-occupancy")  # loops that fail exactly when the platform does not answer
+
 
 @dataclass(frozen=True)
 class StaffAlert:
@@ -58,9 +60,16 @@ class KioskState(QObject):
             self.changed.emit()
 
     @property
+    def platform_up(self) -> bool:
+        """The platform answers: the outbox's last send, and the keys-and-revocations poll (a minute at most old),
+        which notices a lost link even when no check-in waits."""
+        polls_fail = any(loop.name in PLATFORM_POLLS and loop.last_error for loop in self.failing_loops)
+        return self.outbox.reachable and not self.outbox.credentials and not polls_fail
+
+    @property
     def desk_code_usable(self) -> bool:
         """A desk-code check-in travels phone -> platform -> broker -> kiosk: all of it must be up."""
-        return bool(self.broker) and self.outbox.reachable and not self.outbox.credentials
+        return bool(self.broker) and self.platform_up
 
     def member_notice(self) -> str:
         """The one line members see about the kiosk itself (a text key, or '')."""

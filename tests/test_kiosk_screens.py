@@ -219,6 +219,19 @@ def test_the_desk_code_goes_when_the_broker_goes_and_comes_back_with_it(qtbot, l
     qtbot.waitUntil(home.desk_panel.isVisible, timeout=20000)
 
 
+def test_a_platform_that_stops_answering_hides_the_desk_code_even_with_nothing_queued(qtbot, linked: KioskApp,
+                                                                                      platform) -> None:
+    home = linked.window.home
+    assert home.desk_panel.isVisible() and linked.store.outbox_count("queued") == 0
+    platform.server.go_unreachable()
+    linked.parts.trust_refresh.wake()  # its minute's poll, now
+    qtbot.waitUntil(lambda: not home.desk_panel.isVisible(), timeout=15000)
+    assert home.notice.text() == t("desk_code_off", "ja")
+    platform.server.restore()
+    linked.parts.trust_refresh.wake()
+    qtbot.waitUntil(home.desk_panel.isVisible, timeout=15000)
+
+
 def test_the_member_screen_branch_gives_the_camera_the_main_space(qtbot, offline_platform, tmp_path) -> None:
     app = kiosk_for(KAIKATSU, offline_platform.server.url, tmp_path, clock_at(at("2026-11-24 10:05")))
     try:
