@@ -20,12 +20,14 @@ def platform_block(prefix: str, user: str) -> list[str]:
 
 
 def lockd_block(cfg: FacilityConfig) -> list[str]:
-    """A site's lockd: its doors' commands in, their state, events and answers out, its own lockd/ subtree."""
+    """A site's lockd: its doors' commands in, their state (also readable), events and answers out, its lockd/ subtree."""
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     lines = [f"user {cfg.mqtt_settings.username}"]
     for door in cfg.doors:
         lines.append(f"topic read {topics.command(door.id)}")
-        lines += [f"topic write {topics.door(door.id, leaf)}" for leaf in ("state", "event", "reply")]
+        # its doors' states readable too: `officepass-sim doctor` logs in as the site and lists them
+        lines.append(f"topic readwrite {topics.door(door.id, 'state')}")
+        lines += [f"topic write {topics.door(door.id, leaf)}" for leaf in ("event", "reply")]
     if cfg.lockd is not None and cfg.lockd_settings.home_assistant_prefix:
         for door in cfg.doors:
             lines += [f"topic write {topic}" for topic in discovery_topics(cfg.lockd_settings.home_assistant_prefix,

@@ -11,16 +11,19 @@ import logging
 import queue
 import secrets
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from facility.errors import FacilityError
@@ -320,3 +323,63 @@ class BusClient:
             return None
         finally:
             self._replies.pop(correlation, None)
+
+
+# --- one login, to say why a connection fails -----------------------------------------
+
+# CONNACK reason codes that mean the broker refused these credentials (MQTT 5: 0x86, 0x87; paho maps 3.1.1's too).
+CREDENTIALS_REFUSED = {134, 135}
+
+
+@dataclass(frozen=True)
+class LoginAnswer:
+    """How the broker answered one login: accepted, refused the credentials, refused otherwise, or was not reached."""
+
+    outcome: Literal["accepted", "credentials", "refused", "down", "no_answer", "tls", "unreachable"]
+    detail: str = ""
+
+
+def try_login(settings: BrokerSettings, timeout: float) -> LoginAnswer:
+    """Connect once (no retry, no subscription) and say how the broker answered, or why it could not be reached."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings.client_id, protocol=mqtt.MQTTv5)
+    if settings.username is not None:
+        client.username_pw_set(settings.username, settings.password)
+    if settings.tls:
+        client.tls_set(ca_certs=str(settings.ca_file) if settings.ca_file else None)
+    client.connect_timeout = timeout
+    answers: queue.Queue[LoginAnswer] = queue.Queue()
+    client.on_connect = lambda _c, _u, _f, reason, _p: answers.put(_connack(reason))
+    client.on_disconnect = lambda _c, _u, _f, reason, _p: answers.put(
+        LoginAnswer("no_answer", f"the broker closed the connection before answering ({reason})"))
+    try:
+        client.connect(settings.host, settings.port, settings.keepalive)
+    except OSError as exc:
+        return _not_reached(exc, settings.tls)
+    client.loop_start()
+    try:
+        return answers.get(timeout=timeout)
+    except queue.Empty:
+        return LoginAnswer("no_answer", f"no CONNACK within {timeout:g} s")
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def _connack(reason: ReasonCode) -> LoginAnswer:
+    """The login's fate from the CONNACK's reason code."""
+    if not reason.is_failure:
+        return LoginAnswer("accepted", str(reason))
+    return LoginAnswer("credentials" if reason.value in CREDENTIALS_REFUSED else "refused", f"{reason} (0x{reason.value:02x})")
+
+
+def _not_reached(exc: OSError, tls: bool) -> LoginAnswer:
+    """Why the connection itself failed; the order matters, as each of these is an OSError."""
+    if isinstance(exc, ssl.SSLError):
+        return LoginAnswer("tls", str(exc))
+    if tls and isinstance(exc, ConnectionResetError):  # a plain listener drops a TLS hello
+        return LoginAnswer("tls", "the broker dropped the TLS handshake; does this port speak TLS?")
+    if isinstance(exc, ConnectionRefusedError):
+        return LoginAnswer("down", "connection refused")
+    if isinstance(exc, TimeoutError):
+        return LoginAnswer("no_answer", "timed out")
+    return LoginAnswer("unreachable", str(exc) or type(exc).__name__)

@@ -85,10 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, help="exit after this many messages (exit 1 if they do not come)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the broker and for each message")
     _broker_options(p)
-    p = _add(sub, "panel", "open the control panel on a simulated site: doors, kiosk camera, faults",
+    p = _add(sub, "panel", "open the control panel on a simulated site: ports, doors, kiosk, alarms, faults",
              "officepass-sim panel")
     p.add_argument("--headless", action="store_true", help="no windows (for scripts)")
-    p = _add(sub, "doctor", "check a site's file and whether it reaches its broker and platform; lists the doors",
+    p = _add(sub, "doctor", "check a site: its file, clock, demo secrets, platform, broker login, doors and camera",
              "officepass-sim doctor --config /etc/officepass/site.toml")
     p.add_argument("--config", required=True, help="the site's facility file")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and the doors")

@@ -1,4 +1,4 @@
-"""`officepass-sim doctor`: is this site's file good, and can it reach what it needs? Said in plain words."""
+"""`officepass-sim doctor`: is this site's file good, and can it reach what it needs? Said in plain words, with a fix."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from facility.contract import KEYS, KeysAnswer, SettingsAnswer, settings_path
 from facility.errors import ConfigError
 from facility.platform import PlatformClient, PlatformError
 from facility.topics import SiteTopics
-from messagebus import BrokerSettings, BusClient, Inbound
-
-Say = Callable[[str], None]
+from messagebus import BrokerSettings, BusClient, Inbound, LoginAnswer, try_login
+from simulator.doctor_local import Advice, ClockReading, check_camera, check_clock, check_demo_secrets, system_clock
 
 
 @dataclass
@@ -31,14 +30,21 @@ class Findings:
         """Something works."""
         self.lines.append(f"OK    {text}")
 
-    def warn(self, text: str) -> None:
+    def warn(self, text: str, fix: str | None = None) -> None:
         """Something to look at."""
         self.lines.append(f"WARN  {text}")
+        self._fix(fix)
 
-    def fail(self, text: str) -> None:
+    def fail(self, text: str, fix: str | None = None) -> None:
         """Something that stops the site."""
         self.failures += 1
         self.lines.append(f"FAIL  {text}")
+        self._fix(fix)
+
+    def _fix(self, fix: str | None) -> None:
+        """What to do about the line above, indented under its text."""
+        if fix:
+            self.lines.append(f"      fix: {fix}")
 
 
 def check_platform(cfg: FacilityConfig, found: Findings) -> None:
@@ -48,21 +54,29 @@ def check_platform(cfg: FacilityConfig, found: Findings) -> None:
         keys = client.call("GET", KEYS, KeysAnswer).keys
         client.call("GET", settings_path(cfg.facility.id), SettingsAnswer)
     except PlatformError as exc:
-        if exc.status == 404:
-            found.fail(f"the platform at {cfg.platform.base_url} does not know facility {cfg.facility.id!r}")
-        elif exc.credentials:
-            found.fail(f"the platform at {cfg.platform.base_url} refuses this facility's API token ({exc}): "
-                       "renew the file named by platform.api_token_file")
-        elif exc.status == 0:
-            found.fail(f"cannot reach the platform at {cfg.platform.base_url}: {exc}")
-        else:
-            found.fail(f"the platform at {cfg.platform.base_url} answers wrongly: {exc}")
+        text, fix = platform_advice(cfg, exc)
+        found.fail(text, fix=fix)
         return
     found.ok(f"platform {cfg.platform.base_url} answers and knows {cfg.facility.id}")
     published = {key.key_id for key in keys}
     pinned = {key.key_id for key in cfg.tokens.trusted_keys if key.key_id}
     if pinned and not pinned & published:
         found.warn("none of the pinned keys is among the platform's published keys: check for a key rotation")
+
+
+def platform_advice(cfg: FacilityConfig, exc: PlatformError) -> Advice:
+    """What the platform's refusal or silence means, and what to do."""
+    url = cfg.platform.base_url
+    if exc.status == 404:
+        return Advice(f"the platform at {url} does not know facility {cfg.facility.id!r}",
+                      "check [facility] id, or ask the network to register this facility")
+    if exc.credentials:
+        return Advice(f"the platform at {url} refuses this facility's API token ({exc})",
+                      "renew the file named by platform.api_token_file")
+    if exc.status == 0:
+        return Advice(f"cannot reach the platform at {url}: {exc}",
+                      f"check [platform] base_url and this board's network: curl {url}/keys")
+    return Advice(f"the platform at {url} answers wrongly: {exc}", "the platform's operator must look at it")
 
 
 def check_broker(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
@@ -78,14 +92,41 @@ def check_broker(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
         bus.subscribe(topics.door(door.id, "state"), states.put)
     bus.start()
     try:
-        if not bus.wait_connected(timeout):
-            found.fail(f"cannot log in to the broker at {cfg.mqtt_settings.host}:{cfg.mqtt_settings.port} as {cfg.mqtt_settings.username!r} "
-                       "(wrong password, TLS, or the broker is down)")
-            return
-        found.ok(f"broker {cfg.mqtt_settings.host}:{cfg.mqtt_settings.port} accepts {cfg.mqtt_settings.username!r}")
-        _door_states(cfg, states, found, timeout)
+        connected = bus.wait_connected(timeout)
+        if connected:
+            found.ok(f"broker {cfg.mqtt_settings.host}:{cfg.mqtt_settings.port} accepts {cfg.mqtt_settings.username!r}")
+            _door_states(cfg, states, found, timeout)
     finally:
         bus.stop()
+    if not connected:  # ask once more, plainly, to learn why: the client above only keeps retrying
+        text, fix = login_advice(cfg, try_login(settings, timeout))
+        found.fail(text, fix=fix)
+
+
+def login_advice(cfg: FacilityConfig, answer: LoginAnswer) -> Advice:
+    """What a failed login means in plain words: a wrong password is not a broker that is down; each with its fix."""
+    mqtt = cfg.mqtt_settings
+    where, user = f"{mqtt.host}:{mqtt.port}", mqtt.username
+    advice = {
+        "credentials": Advice(f"the broker at {where} refuses the login of {user!r} ({answer.detail}): wrong password "
+                              "or user",
+                              f"on the broker: mosquitto_passwd /etc/mosquitto/officepass.passwd {user}, the same "
+                              f"password in {mqtt.password_file}, then systemctl reload mosquitto"),
+        "refused": Advice(f"the broker at {where} refuses the connection ({answer.detail})",
+                          "read the broker's log: journalctl -u mosquitto"),
+        "down": Advice(f"no broker at {where} ({answer.detail}): it is down or listens on another port",
+                       "on the broker: systemctl status mosquitto, journalctl -u mosquitto; check [mqtt] host and port"),
+        "no_answer": Advice(f"the broker at {where} does not answer ({answer.detail})",
+                            f"check the network and the firewall between here and {mqtt.host}, port {mqtt.port}"),
+        "tls": Advice(f"TLS to the broker at {where} fails ({answer.detail})",
+                      "check [mqtt] tls and ca_file, that the broker's certificate names this host, and that the "
+                      "port speaks TLS"),
+        "unreachable": Advice(f"cannot reach the broker at {where} ({answer.detail})",
+                              "check [mqtt] host and this board's network"),
+        "accepted": Advice(f"the broker at {where} accepts {user!r} now, but did not within the timeout",
+                           "run doctor again; if it repeats, look at the broker's load and the network"),
+    }
+    return advice[answer.outcome]
 
 
 def _door_states(cfg: FacilityConfig, states: queue.Queue, found: Findings, timeout: float) -> None:
@@ -110,9 +151,8 @@ def check_loops(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
     for program, port in ports.items():
         if port is None:
             continue
-        try:
-            text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=timeout).text
-        except requests.RequestException:
+        text = metrics_text(port, timeout)
+        if text is None:
             found.warn(f"{program}: no metrics on 127.0.0.1:{port}; is it running on this machine?")
             continue
         for name, loop in loop_states(text, program).items():
@@ -126,6 +166,26 @@ def check_loops(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
                            f"failure(s), {int(loop['restarts'])} restart(s)); see the program's log")
 
 
+def metrics_text(port: int, timeout: float) -> str | None:
+    """A program's metrics page on this machine, or None when nothing serves it."""
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=timeout).text
+    except requests.RequestException:
+        return None
+
+
+def running_kiosk_camera(cfg: FacilityConfig, timeout: float) -> bool | None:
+    """Whether a kiosk running here gets pictures, from its metrics; None when none runs (or it serves no metrics)."""
+    port = cfg.kiosk_settings.metrics_port
+    text = metrics_text(port, timeout) if port is not None else None
+    if text is None:
+        return None
+    for family in text_string_to_metric_families(text):
+        if family.name == "officepass_kiosk_camera_ok":
+            return all(sample.value == 1 for sample in family.samples)
+    return None
+
+
 def loop_states(metrics_text: str, program: str) -> dict[str, dict[str, float]]:
     """The loops' figures from a Prometheus text page: {loop: {"up": .., "failures": .., "restarts": ..}}."""
     loops: dict[str, dict[str, float]] = {}
@@ -137,8 +197,8 @@ def loop_states(metrics_text: str, program: str) -> dict[str, dict[str, float]]:
     return loops
 
 
-def doctor(path: str | Path, timeout: float = 5.0) -> Findings:
-    """Check the file, the platform and the broker."""
+def doctor(path: str | Path, timeout: float = 5.0, clock: Callable[[], ClockReading] | None = None) -> Findings:
+    """Check the file, this machine (clock, camera, demo secrets), the platform and the broker."""
     found = Findings()
     try:
         cfg = load_config(path)
@@ -147,10 +207,14 @@ def doctor(path: str | Path, timeout: float = 5.0) -> Findings:
         found.lines += [f"        {problem}" for problem in exc.problems]
         return found
     found.ok(f"{path}: {cfg.facility.id} ({cfg.facility.kind.value}), {len(cfg.doors)} door(s)")
+    check_clock(cfg, found, (clock or system_clock)())  # looked up now, so a test can stand in for this machine's clock
+    check_demo_secrets(cfg, found)
     check_platform(cfg, found)
     check_loops(cfg, found, timeout)
     if cfg.mqtt is not None:
         check_broker(cfg, found, timeout)
     elif cfg.doors:
         found.fail("the site has doors but no [mqtt] section: doors get their commands over MQTT")
+    if cfg.kiosk is not None:
+        check_camera(cfg, found, timeout, running_kiosk_camera(cfg, timeout))
     return found

@@ -1,8 +1,12 @@
-"""The technician's control panel: a simulated site's doors and the kiosk's camera, with buttons to act on them."""
+"""The technician's control panel: a simulated site's broker, platform, doors and kiosk, with buttons to act on them."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+import time
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -10,32 +14,44 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from facility.platform import PlatformError
+from simulator.panel_state import KioskAlarms, KioskView, Line, kiosk_lines, lockd_alarm_text, lockd_alarms
 from simulator.phone import AppClient, Phone
 from simulator.site import Site
 
 DOOR_ACTIONS = ("push", "hold 45 s", "force", "jam", "unjam", "exit button")
+CAMERA_SIZE = (432, 243)  # 16:9, small enough for the whole panel to fit a 1280x800 screen
+BAD = "color: #b00020; font-weight: bold"  # red, and the words say it too (DOWN, UNPLUGGED...)
+
+
+def show_line(label: QLabel, line: Line) -> None:
+    """A status line in its words, red and bold when it needs a technician."""
+    label.setText(line.text)
+    label.setStyleSheet(BAD if line.bad else "")
 
 
 class DoorRow:
-    """One door's line on the panel: what its hardware is doing, and buttons to act on it."""
+    """One door on the panel: what its hardware and lockd are doing, and buttons to act on it."""
 
     def __init__(self, panel: ControlPanel, door_id: str, grid: QGridLayout, row: int) -> None:
         self.panel, self.door_id = panel, door_id
         self.status = QLabel()
-        grid.addWidget(QLabel(f"<b>{door_id}</b>"), row, 0)
-        grid.addWidget(self.status, row, 1)
+        grid.addWidget(QLabel(f"<b>{door_id}</b>"), 2 * row, 0)
+        grid.addWidget(self.status, 2 * row, 1)
+        buttons = QHBoxLayout()
         self.buttons = {}
-        for column, action in enumerate(DOOR_ACTIONS, start=2):
+        for action in DOOR_ACTIONS:
             button = QPushButton(action)
             button.clicked.connect(lambda _=False, a=action: self.act(a))
-            grid.addWidget(button, row, column)
+            buttons.addWidget(button)
             self.buttons[action] = button
+        grid.addLayout(buttons, 2 * row + 1, 1)
 
     def act(self, action: str) -> None:
         """Do what a person (or a faulty strike) would."""
@@ -45,70 +61,138 @@ class DoorRow:
         self.panel.log(f"{self.door_id}: {action}")
 
     def refresh(self) -> None:
-        """Show relay, strike, contact, lock state and the last alarm."""
+        """Show lockd's state, then the relay, strike and contact."""
         door = self.panel.site.doors[self.door_id]
         state = self.panel.site.lockd.doors[self.door_id].state.value
-        alarms = [e.what for e in door.history if e.what in ("forced", "jammed", "strike_stuck")]
-        self.status.setText(f"relay {'ON ' if door.relay_energised else 'off'} | strike "
-                            f"{'released' if door.strike_released else 'locked'} | door "
-                            f"{'OPEN' if door.open else 'closed'} | lockd {state}"
-                            + (f" | last alarm: {alarms[-1]}" if alarms else ""))
+        show_line(self.status, Line(f"lockd {state}  |  relay {'ON' if door.relay_energised else 'off'}  |  strike "
+                                    f"{'released' if door.strike_released else 'locked'}  |  door "
+                                    f"{'OPEN' if door.open else 'closed'}", bad=state == "JAMMED"))
 
 
 class ControlPanel(QWidget):
     """The panel window."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, rehearsal: dict[str, Path] | None = None) -> None:
         super().__init__()
         self.site = site
+        self.rehearsal = rehearsal if rehearsal is not None else site.rehearsal_files()
         self.setWindowTitle("officepass simulator: control panel")
         self.client = AppClient(site.platform.server.url, timeout=10)
-        self.camera_view = QLabel()
-        self.camera_view.setFixedSize(480, 270)
+        self.camera_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.camera_view.setFixedSize(*CAMERA_SIZE)
+        self.camera_view.setStyleSheet("background: #303030; color: white; font-weight: bold")
         self.members = QComboBox()
         for member in site.platform.state.members.values():
             self.members.addItem(f"{member.member_id} {member.name} ({member.plan.value})", member.member_id)
-        self.messages = QLabel()
-        self.messages.setWordWrap(True)
+        self.site_lines = {"broker": QLabel(), "platform": QLabel()}
+        self.lockd_link = QLabel()
+        self.kiosk_status = {name: QLabel() for name in ("camera", "broker link", "platform", "queue")}
+        self.kiosk_alarms = KioskAlarms()
+        self.alarms, self.activity = QListWidget(), QListWidget()
+        self.lockd_alarms_seen = 0
         self.rows: list[DoorRow] = []
         self.cut = {"platform": QPushButton("cut the platform"), "broker": QPushButton("cut the broker")}
+        self.plug = QPushButton("unplug the camera")
+        self.camera_plugged = True
+        self.last_picture: float | None = None  # monotonic time of the kiosk's last picture
         self._layout()
         site.kiosk.scanner.worker.preview.connect(self._camera)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(200)
+        self.refresh()
+
+    # --- building --------------------------------------------------------------------------------------------------
 
     def _layout(self) -> None:
-        """Kiosk camera and phone on the left, doors on the right, the outside world below."""
-        show, away = QPushButton("show this member's pass to the camera"), QPushButton("take the phone away")
-        show.clicked.connect(self.show_pass)
-        away.clicked.connect(self.site.camera.empty)
-        kiosk = QVBoxLayout()
-        for widget in (self.camera_view, self.members, show, away):
-            kiosk.addWidget(widget)
-        kiosk_box = QGroupBox("kiosk camera")
-        kiosk_box.setLayout(kiosk)
+        """The site's ports on top, the kiosk and the doors in the middle, alarms and what was done below."""
+        middle = QHBoxLayout()
+        middle.addWidget(self._kiosk_box())
+        middle.addWidget(self._doors_box(), 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self._list_box("alarms (newest first)", self.alarms), 3)
+        bottom.addWidget(self._list_box("what you did", self.activity), 2)
+        page = QVBoxLayout(self)
+        page.addWidget(self._site_box())
+        page.addLayout(middle)
+        page.addLayout(bottom, 1)
+
+    def _site_box(self) -> QGroupBox:
+        """Where the broker and the platform listen, with the doctor's command lines to rehearse against them."""
         grid = QGridLayout()
-        for row, door_id in enumerate(self.site.doors):
-            self.rows.append(DoorRow(self, door_id, grid, row))
-        doors_box = QGroupBox("doors")
-        doors_box.setLayout(grid)
         self.cut["platform"].clicked.connect(self.toggle_platform)
         self.cut["broker"].clicked.connect(self.toggle_broker)
-        world = QHBoxLayout()
-        world.addWidget(self.cut["platform"])
-        world.addWidget(self.cut["broker"])
-        top = QHBoxLayout()
-        top.addWidget(kiosk_box)
-        top.addWidget(doors_box, 1)
-        page = QVBoxLayout(self)
-        page.addLayout(top)
-        page.addLayout(world)
-        page.addWidget(self.messages)
+        for row, part in enumerate(("broker", "platform")):
+            grid.addWidget(QLabel(f"<b>{part}</b>"), row, 0)
+            grid.addWidget(self.site_lines[part], row, 1)
+            grid.addWidget(self.cut[part], row, 2)
+        self.doctor = QLabel("<br>".join(f"officepass-sim doctor --config {path}" for path in self.rehearsal.values()))
+        self.doctor.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        grid.addWidget(QLabel("<b>doctor</b>"), 2, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.doctor, 2, 1, 1, 2)
+        grid.setColumnStretch(1, 1)
+        box = QGroupBox("this site on this machine (rehearse doctor against it: copy a line into a terminal)")
+        box.setLayout(grid)
+        return box
+
+    def _kiosk_box(self) -> QGroupBox:
+        """The kiosk's camera, its links and queue, a member's phone and the camera's cable."""
+        show, away = QPushButton("show this member's pass"), QPushButton("take the phone away")
+        show.clicked.connect(self.show_pass)
+        away.clicked.connect(self.site.camera.empty)
+        self.plug.clicked.connect(self.toggle_camera)
+        status = QGridLayout()
+        for row, (name, label) in enumerate(self.kiosk_status.items()):
+            status.addWidget(QLabel(f"<b>{name}</b>"), row, 0, Qt.AlignmentFlag.AlignTop)
+            label.setWordWrap(True)
+            status.addWidget(label, row, 1)
+        status.setColumnStretch(1, 1)
+        phone = QHBoxLayout()
+        phone.addWidget(show)
+        phone.addWidget(away)
+        kiosk = QVBoxLayout()
+        kiosk.addWidget(self.camera_view, 0, Qt.AlignmentFlag.AlignHCenter)
+        kiosk.addLayout(status)
+        kiosk.addWidget(self.members)
+        kiosk.addLayout(phone)
+        kiosk.addWidget(self.plug)
+        kiosk.addStretch(1)
+        box = QGroupBox(f"kiosk {self.site.reception_cfg.facility.id}")
+        box.setLayout(kiosk)
+        box.setFixedWidth(CAMERA_SIZE[0] + 40)
+        return box
+
+    def _doors_box(self) -> QGroupBox:
+        """A line and a row of buttons per door."""
+        grid = QGridLayout()
+        grid.addWidget(QLabel("<b>lockd</b>"), 0, 0)
+        grid.addWidget(self.lockd_link, 0, 1)
+        for row, door_id in enumerate(self.site.doors):
+            self.rows.append(DoorRow(self, door_id, grid, row + 1))
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(2 * len(self.site.doors) + 2, 1)
+        box = QGroupBox(f"doors of {self.site.booking_cfg.facility.id}")
+        box.setLayout(grid)
+        return box
+
+    @staticmethod
+    def _list_box(title: str, items: QListWidget) -> QGroupBox:
+        """A titled list."""
+        layout = QVBoxLayout()
+        layout.addWidget(items)
+        box = QGroupBox(title)
+        box.setLayout(layout)
+        return box
+
+    # --- acting ----------------------------------------------------------------------------------------------------
 
     def log(self, text: str) -> None:
-        """Say what just happened."""
-        self.messages.setText(f"{self.site.clock.now():%H:%M:%S} {text}")
+        """Say what was just done, newest first."""
+        self.activity.insertItem(0, f"{self.site.clock.now():%H:%M:%S}  {text}")
+
+    def alarm(self, at: datetime, text: str) -> None:
+        """Add an alarm, newest first."""
+        self.alarms.insertItem(0, f"{at:%H:%M:%S}  {text}")
 
     def show_pass(self) -> None:
         """The chosen member opens the app and holds the pass to the camera."""
@@ -126,7 +210,7 @@ class ControlPanel(QWidget):
         server = self.site.platform.server
         server.restore() if not server.reachable else server.go_unreachable()
         self.cut["platform"].setText("restore the platform" if not server.reachable else "cut the platform")
-        self.log("platform " + ("unreachable" if not server.reachable else "back"))
+        self.log("platform " + ("cut off" if not server.reachable else "back"))
 
     def toggle_broker(self) -> None:
         """Stop the broker, or start it again on the same port."""
@@ -135,14 +219,62 @@ class ControlPanel(QWidget):
         self.cut["broker"].setText("restore the broker" if not broker.running else "cut the broker")
         self.log("broker " + ("stopped" if not broker.running else "running"))
 
+    def toggle_camera(self) -> None:
+        """Pull the kiosk camera's cable, or plug it back in."""
+        self.camera_plugged = not self.camera_plugged
+        if self.camera_plugged:
+            self.site.camera.plug()
+        else:
+            self.site.camera.unplug()
+            self.last_picture = None  # plugged back, the camera counts as back once a picture arrives
+            self.camera_view.setText("camera unplugged")  # not the last picture, frozen as if it were live
+        self.plug.setText("unplug the camera" if self.camera_plugged else "plug the camera back in")
+        self.log("kiosk camera " + ("plugged back in" if self.camera_plugged else "unplugged"))
+
+    # --- showing ---------------------------------------------------------------------------------------------------
+
     def refresh(self) -> None:
-        """Update every door's line."""
+        """Update the site, the kiosk, every door and the alarms."""
+        self._refresh_site()
+        self._refresh_kiosk()
         for row in self.rows:
             row.refresh()
+        self._refresh_lockd_alarms()
+
+    def _refresh_site(self) -> None:
+        """Ports, and whether each part is up."""
+        broker, server = self.site.broker, self.site.platform.server
+        show_line(self.site_lines["broker"], Line(
+            f"{broker.host}:{broker.port}  " + ("running" if broker.running else "STOPPED"), bad=not broker.running))
+        show_line(self.site_lines["platform"], Line(
+            f"{server.url}  " + ("answering" if server.reachable else "CUT OFF"), bad=not server.reachable))
+        connected = self.site.lockd.bus.connected
+        show_line(self.lockd_link, Line("broker link " + ("connected" if connected else "DOWN, reconnecting"),
+                                        bad=not connected))
+
+    def _refresh_kiosk(self) -> None:
+        """The kiosk's lines, from what it exposes; a line that goes bad (or comes back) is also an alarm."""
+        kiosk = self.site.kiosk
+        age = None if self.last_picture is None else time.monotonic() - self.last_picture
+        lines = kiosk_lines(KioskView(self.camera_plugged, age, None if kiosk.bus is None else kiosk.bus.connected,
+                                      kiosk.outbox.status()))
+        for change in self.kiosk_alarms.changes(lines):
+            self.alarm(self.site.clock.now(), change)
+        for name, line in lines.items():
+            show_line(self.kiosk_status[name], line)
+
+    def _refresh_lockd_alarms(self) -> None:
+        """lockd's alarms as it audits them (forced, held open, jammed, a lost store), each once."""
+        alarms = lockd_alarms(self.site.lockd.store.audit_rows())
+        for row in alarms[self.lockd_alarms_seen:]:
+            self.alarm(datetime.fromisoformat(row.at), lockd_alarm_text(row))
+        self.lockd_alarms_seen = len(alarms)
 
     def _camera(self, image: QImage) -> None:
-        """The kiosk's camera feed."""
-        self.camera_view.setPixmap(QPixmap.fromImage(image).scaled(self.camera_view.size()))
+        """The kiosk's camera feed, as the kiosk shows it."""
+        if self.camera_plugged:  # a picture already on its way when the cable was pulled is not one
+            self.last_picture = time.monotonic()
+            self.camera_view.setPixmap(QPixmap.fromImage(image).scaled(self.camera_view.size()))
 
 
 def run_panel(headless: bool = False) -> int:
@@ -150,7 +282,6 @@ def run_panel(headless: bool = False) -> int:
     import os
     import sys
     import tempfile
-    from pathlib import Path
     if headless or not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
@@ -164,7 +295,11 @@ def run_panel(headless: bool = False) -> int:
             site.start(kiosk_window=True)
             panel = ControlPanel(site)
             panel.show()
-            print("control panel open; close it (or Ctrl-C) to stop the site", flush=True)
+            print(f"control panel open: broker {site.broker.host}:{site.broker.port}, platform {site.platform.server.url}",
+                  flush=True)
+            for path in panel.rehearsal.values():
+                print(f"  rehearse: officepass-sim doctor --config {path}", flush=True)
+            print("close the panel (or Ctrl-C) to stop the site", flush=True)
             run_until(lambda: not panel.isVisible(), 365 * 24 * 3600)
         except KeyboardInterrupt:
             pass

@@ -26,7 +26,7 @@ from simulator.broker import MosquittoBroker
 from simulator.camera import VirtualCamera
 from simulator.clock import ShiftedClock
 from simulator.door import SimulatedDoors, VirtualDoor, Visitor
-from simulator.examples import EXAMPLES
+from simulator.examples import DEMO_KEYS, EXAMPLES
 from simulator.runtime import RunningPlatform, start_platform
 
 if TYPE_CHECKING:  # Qt is imported only when a kiosk starts
@@ -181,6 +181,21 @@ class Site:
         self.camera.close()
         self.scheduler.stop()
         self.broker.stop()
+
+    def rehearsal_files(self) -> dict[str, Path]:
+        """The reception's and the booking floor's files pointed at this site's broker and platform, for `doctor`."""
+        folder = self.work / "doctor"
+        folder.mkdir(exist_ok=True)
+        written = {}
+        for role, example in (("kiosk", "kaikatsu-ikebukuro.toml"), ("lockd", "h1t-shibuya.toml")):
+            text = (CONFIG / example).read_text()
+            for shipped, here in (("port = 1883", f"port = {self.broker.port}"),
+                                  ('"http://127.0.0.1:8710/v1"', f'"{self.platform.server.url}"'),
+                                  ('"demo-keys/', f'"{DEMO_KEYS}/'), ('data_dir = "../var/', f'data_dir = "{folder}/')):
+                text = text.replace(shipped, here)
+            written[role] = folder / example
+            written[role].write_text(text)
+        return written
 
     def watcher(self) -> BrokerSettings:
         """Read-only access to states and events."""

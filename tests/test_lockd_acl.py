@@ -99,3 +99,13 @@ def test_the_generated_acl_names_each_door() -> None:
     for door in ("booth-a", "booth-b", "meeting-1"):
         assert f"topic read officepass/h1t-shibuya/door/{door}/command" in text
     assert "user lockd-h1t-shibuya" in text and "topic write officepass/+/door/+/command" in text
+
+
+def test_a_site_reads_its_own_doors_states_for_the_doctor_but_not_another_site_s(client) -> None:
+    own, other = client("lockd-h1t-shibuya"), client("lockd-iioffice-ueno")
+    own_states = hears(own, "officepass/h1t-shibuya/door/booth-a/state")
+    others_view = hears(other, "officepass/+/door/booth-a/state")
+    own.publish("officepass/h1t-shibuya/door/booth-a/state", b"LOCKED", timeout=5)
+    assert own_states.get(timeout=5).payload == b"LOCKED"
+    other.publish("officepass/iioffice-ueno/door/booth-a/state", b"OPEN", timeout=5)  # after LOCKED, on the same path
+    assert others_view.get(timeout=5).topic == "officepass/iioffice-ueno/door/booth-a/state"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import queue
 import threading
+from dataclasses import replace
 
-from messagebus import Inbound
+from messagebus import Inbound, try_login
 from simulator.broker import MosquittoBroker
+from tests.conftest import bus_settings
 
 
 def test_subscriptions_survive_a_broker_restart(broker: MosquittoBroker, bus_client) -> None:
@@ -66,3 +68,14 @@ def test_a_request_is_not_answered_by_its_own_echo(bus_client) -> None:
                                                                            correlation=m.correlation))
     reply = asker.request("officepass/test/ask", b"question", "officepass/replies/asker", timeout=5)
     assert reply is not None and (reply.topic, reply.payload) == ("officepass/replies/asker", b"real answer")
+
+
+def test_one_login_tells_a_wrong_password_from_a_broker_that_is_down(broker: MosquittoBroker) -> None:
+    right = bus_settings(broker, "lockd", "login-probe")
+    assert try_login(right, 5).outcome == "accepted"
+    wrong = try_login(replace(right, password="not-the-password"), 5)
+    assert wrong.outcome == "credentials" and "0x87" in wrong.detail  # Mosquitto: CONNACK "Not authorized"
+    assert try_login(replace(right, username="nobody"), 5).outcome == "credentials"
+    assert try_login(replace(right, tls=True), 5).outcome == "tls"  # a TLS hello to a plain listener
+    broker.stop()
+    assert try_login(right, 5).outcome == "down"  # nothing listens on the port: connection refused
