@@ -80,9 +80,56 @@ def platform_advice(cfg: FacilityConfig, exc: PlatformError) -> Advice:
 
 
 def check_broker(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
-    """Log in to the broker as this site and list the doors' states."""
+    """The broker link: from the running programs' metrics if they run here, else by logging in as the site."""
+    links = running_links(cfg, timeout)
+    if not links:
+        log_in_as_site(cfg, found, timeout)
+        return
+    # The broker gives each user one connection (use_username_as_clientid): logging in as the site would throw
+    # the running program off and end its session, so doctor asks the program instead.
+    where = f"{cfg.mqtt_settings.host}:{cfg.mqtt_settings.port}"
+    for program, (connected, doors) in links.items():
+        if connected:
+            found.ok(f"{program} running here is connected to the broker at {where} (read from its metrics)")
+        else:
+            text, fix = login_advice(cfg, try_login(_settings(cfg), timeout))  # nothing holds the login now
+            found.fail(f"{program} running here is not connected to the broker: {text}", fix=fix)
+        for door in cfg.doors if program == "lockd" else ():
+            state = doors.get(door.id)
+            if state:
+                found.ok(f"door {door.id} ({door.name}): {state}")
+            else:
+                found.warn(f"door {door.id} ({door.name}): lockd reports no state for it")
+
+
+def running_links(cfg: FacilityConfig, timeout: float) -> dict[str, tuple[bool, dict[str, str]]]:
+    """For each program running here with metrics: whether it is connected to the broker, and (lockd) each door's state."""
+    ports = {"lockd": cfg.lockd_settings.metrics_port if cfg.lockd else None,
+             "kiosk": cfg.kiosk_settings.metrics_port if cfg.kiosk else None}
+    links: dict[str, tuple[bool, dict[str, str]]] = {}
+    for program, port in ports.items():
+        text = metrics_text(port, timeout) if port is not None else None
+        if text is None:
+            continue
+        connected, doors = False, dict[str, str]()
+        for family in text_string_to_metric_families(text):
+            if family.name == f"officepass_{program}_broker_connected":
+                connected = all(sample.value == 1 for sample in family.samples)
+            elif family.name == "officepass_lockd_door_state":
+                doors |= {s.labels["door"]: s.labels["state"] for s in family.samples if s.value == 1}
+        links[program] = (connected, doors)
+    return links
+
+
+def _settings(cfg: FacilityConfig) -> BrokerSettings:
+    """The site's own broker login."""
+    return BrokerSettings.from_config(cfg.mqtt, f"doctor-{cfg.facility.id}")
+
+
+def log_in_as_site(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
+    """Log in to the broker as this site and list the doors' states (nothing else holds the login here)."""
     try:
-        settings = BrokerSettings.from_config(cfg.mqtt, f"doctor-{cfg.facility.id}")
+        settings = _settings(cfg)
     except OSError as exc:
         found.fail(f"cannot read the broker password file: {exc}")
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -262,3 +263,33 @@ def test_a_running_kiosk_s_camera_is_read_from_its_metrics(qtbot, camera, platfo
         app.stop()
     assert found.lines[0] == "FAIL  camera '0' gives no picture (as the kiosk running here reports in its metrics)"
     assert "ls /dev/video0" in found.lines[1]
+
+
+def test_doctor_asks_a_running_lockd_rather_than_taking_its_broker_login(broker, platform, tmp_path: Path, capsys,
+                                                                         synced_machine) -> None:
+    from tests.test_lockd_resilience import start_lockd
+    port = free_port()
+    config = write_site_file(tmp_path, broker, platform.server.url)
+    config.write_text(config.read_text().replace('clock_check = "sanity"', f'clock_check = "sanity"\nmetrics_port = {port}'))
+    lockd = start_lockd(config, tmp_path)
+    try:
+        def connected() -> bool:
+            try:
+                return "officepass_lockd_broker_connected 1.0" in requests.get(f"http://127.0.0.1:{port}/metrics",
+                                                                               timeout=1).text
+            except requests.RequestException:
+                return False
+        deadline = time.monotonic() + 20
+        while not connected() and time.monotonic() < deadline:
+            threading.Event().wait(0.1)  # polling an outside process's metrics: no signal to wait on
+        assert connected()
+        kicked_before = sum("already connected" in line for line in broker.log)
+        assert main(["doctor", "--config", str(config), "--timeout", "3"]) == 0
+        out = capsys.readouterr().out
+        assert f"OK    lockd running here is connected to the broker at 127.0.0.1:{broker.port}" in out
+        assert "OK    door booth-a (ブースA扉 / Booth A door): LOCKED" in out
+        assert sum("already connected" in line for line in broker.log) == kicked_before  # lockd kept its session
+        assert connected()
+    finally:
+        lockd.kill()
+        lockd.wait(10)
