@@ -34,13 +34,14 @@ from kiosk.sounds import Chime
 from kiosk.staff_actions import StaffActions, StaffDesk
 from kiosk.state import KioskState
 from kiosk.texts import t
-from kiosk.verdicts import MIN_SECONDS, present, surname, verdict_seconds
+from kiosk.verdicts import MIN_SECONDS, Presentation, present, surname, verdict_seconds
 from kiosk.window import KioskWindow
 from messagebus import BrokerSettings, BusClient, Inbound, Will
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 60  # staff page locks, half-typed PINs go, the language returns to the facility's own
 STRIP_SECONDS = 8  # a member's verdict shown over a staff page
+CAMERA_STALL_SECONDS = 3.0  # no frame for this long: the camera hangs (a read that blocks says nothing)
 
 
 class ScreenHealth:
@@ -95,7 +96,7 @@ class KioskApp(QObject):
         self.staff = StaffActions(StaffDesk(cfg, self.reception, self.outbox, self.state,
                                             PinGuard(cfg.kiosk_settings.staff_pin_hash), self.window.pin,
                                             self.window.staff, self.parts.data_dir),
-                                  open_staff=lambda: self.window.show_page(self.window.staff), quit_kiosk=self.stop)
+                                  open_staff=lambda: self.window.show_page(self.window.staff), quit_kiosk=self.leave)
         self.bus = self._make_bus(broker) if broker else None
         self.state.update(broker=None if self.bus is None else False)  # no bus: no desk-code check-ins at all
         self.screen, self.heartbeat = ScreenHealth(), Heartbeat()
@@ -103,6 +104,9 @@ class KioskApp(QObject):
         self.metrics.watch_loops("kiosk", self.loop_health)
         self.timers = {name: QTimer(self) for name in ("tick", "back_home", "idle", "strip")}
         self.shown_since = 0.0  # when the verdict on screen appeared (a tap cannot dismiss it sooner)
+        self.last_frame = time.monotonic()  # a camera whose frames stop coming is lost, though it never said so
+        self.camera_reports_ok = True
+        self.left_by_staff = False
         self.stopped = False
         self._wire()
         self._report_store_loss()
@@ -143,7 +147,7 @@ class KioskApp(QObject):
         window, timers = self.window, self.timers
         self.scanner.worker.found.connect(self.on_scanned)
         self.scanner.worker.preview.connect(self._preview)
-        self.scanner.worker.camera_ok.connect(lambda ok: self.state.update(camera_ok=ok))
+        self.scanner.worker.camera_ok.connect(self._camera_reported)
         self.verdict_ready.connect(self.show_verdict)
         self.outbox_changed.connect(self._outbox_changed)
         self.broker_changed.connect(lambda up: self.state.update(broker=up))
@@ -174,7 +178,7 @@ class KioskApp(QObject):
         for loop in self.parts.supervisor.loops:
             loop.start()
         self.retranslate()
-        self.refresh()
+        self._draw()  # not refresh(): no watchdog ping before the program has told systemd it is ready
         self.scanner.start()
         if self.bus is not None:
             self.bus.start()
@@ -253,23 +257,26 @@ class KioskApp(QObject):
     def show_verdict(self, verdict: Verdict) -> None:
         """The verdict's page, mark and sound; staff at work keep their page and see it in the strip."""
         self.metrics.count(verdict)
-        shown = present(verdict)
+        shown = present(verdict, self.state.desk_code_shown)
         self.chime.play(shown.look)
+        self.timers["idle"].start(IDLE_SECONDS * 1000)  # a member is at the screen
         if verdict.desk_checks:
             self.state.update(pending_checks=self.store.pending_desk_checks())
         if self.state.staff_mode:
-            self._strip(verdict)
+            self._strip(verdict, shown)
         else:
-            self.window.verdict.show_verdict(verdict, self.language)
+            self.window.verdict.show_verdict(verdict, shown, self.language)
             self.window.show_page(self.window.verdict)
             self.shown_since = time.monotonic()
-            self.timers["back_home"].start(int(verdict_seconds(verdict) * 1000))
+            self.timers["back_home"].start(int(verdict_seconds(verdict, shown) * 1000))
         self.verdict_displayed.emit(verdict)
 
-    def _strip(self, verdict: Verdict) -> None:
+    def _strip(self, verdict: Verdict, shown: Presentation) -> None:
         """A member's verdict over the staff page: mark, who, and what the member was told."""
-        shown, language = present(verdict), self.language
-        if verdict.admitted:
+        language = self.language
+        if verdict.repeat:
+            words = t("already", language, name=surname(verdict.name) or verdict.member_id)
+        elif verdict.admitted:
             words = t("strip_admitted", language, name=surname(verdict.name) or verdict.member_id)
         else:
             assert shown.reason is not None
@@ -305,9 +312,18 @@ class KioskApp(QObject):
         self.window.show_page(self.window.pin)
 
     def idle(self) -> None:
-        """Nobody touched the screen for a minute: lock the staff side and return to the facility's language."""
+        """Nobody touched the screen for a minute: lock the staff side and return to the facility's language
+        (a verdict on screen runs its own time first)."""
+        if self.window.page is self.window.verdict:
+            self.timers["idle"].start(IDLE_SECONDS * 1000)
+            return
         if self.state.staff_mode or self.language != self.state.default_language:
             self.go_home()
+
+    def leave(self) -> None:
+        """Staff close the kiosk on purpose (the CLI tells systemd not to start it again)."""
+        self.left_by_staff = True
+        self.stop()
 
     # --- screen upkeep ---------------------------------------------------------------------------
 
@@ -330,7 +346,9 @@ class KioskApp(QObject):
         """The clock, the doorway, the loops' health and the desk code; the state's observers redraw the rest."""
         now = self.clock.now()
         failing = [loop for loop in self.loop_health() if not loop.healthy]
-        self.state.update(doorway=self.reception.doorway(), hours_today=hours_today(self.cfg, now), failing_loops=failing)
+        stalled = time.monotonic() - self.last_frame > CAMERA_STALL_SECONDS
+        self.state.update(doorway=self.reception.doorway(), hours_today=hours_today(self.cfg, now), failing_loops=failing,
+                          camera_ok=self.camera_reports_ok and not stalled)
         home = self.window.home
         home.clock.setText(local(now).strftime("%H:%M"))
         text, left = self.parts.desk_code.current()
@@ -362,8 +380,17 @@ class KioskApp(QObject):
         self.window.staff.retranslate(self.language, self.cfg.companions.drop_in_fee_yen)
         self._draw_state()
 
+    def _camera_reported(self, ok: bool) -> None:
+        """The capture thread says the camera went away or came back."""
+        self.camera_reports_ok = ok
+        self.last_frame = time.monotonic()
+        self.state.update(camera_ok=ok)
+
     def _preview(self, image: QImage) -> None:
         """Show the camera on the reception page (and the staff page)."""
+        self.last_frame = time.monotonic()
+        if self.camera_reports_ok and not self.state.camera_ok:
+            self.state.update(camera_ok=True)  # frames again after a stall
         self.window.home.show_preview(image, self.state.camera_ok)
         self.window.staff.camera.setPixmap(QPixmap.fromImage(image).scaled(self.window.staff.camera.size()))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -90,6 +91,22 @@ def run(cfg: FacilityConfig, windowed: bool) -> int:
         return application.exec()
     finally:
         notify("STOPPING=1")
+        if kiosk.left_by_staff:
+            mark_left_by_staff()
+
+
+LEFT_BY_STAFF = "left-by-staff"
+
+
+def mark_left_by_staff() -> None:
+    """Leave a mark that staff closed the kiosk, so the unit's ExecCondition does not start it again.
+
+    cage ends with status 0 whatever its client did, so systemd cannot tell a crash from a staff
+    exit by the status: the mark, in the unit's runtime directory, tells it. systemd removes the
+    directory when the unit stops for good, so the next `systemctl start` or boot starts the kiosk."""
+    runtime = os.environ.get("RUNTIME_DIRECTORY")
+    if runtime:
+        (Path(runtime.split(":")[0]) / LEFT_BY_STAFF).write_text("closed from the staff page\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,7 @@ from facility.rules.booking import closest_reservation
 from facility.rules.calendar import local, since_yesterday
 from facility.rules.capacity import Vacancy, vacancy
 from facility.rules.checkin import CheckInDecision, decide_checkin
-from facility.rules.desk import DeskCheckDue
+from facility.rules.desk import DeskCheckDue, desk_checks_due
 from facility.rules.hours import is_open
 from facility.rules.visits import visit_ends_at
 from facility.tokens import (
@@ -170,7 +170,8 @@ class Reception:
         # At a meeting room a member without a booking of their own comes as someone's guest: free, not a use.
         guest = booking is None and self.cfg.facility.kind.needs_reservation
         new_use = not guest and starts_new_use(self.cfg, self.history(member_id, now), candidate)
-        granted = CheckInDecision(True, entry, (), ends, (), new_use, reservation=booking,
+        checks = desk_checks_due(self.cfg.desk_checks, member) if entry is EntryKind.CHECK_IN else ()  # staff owe them
+        granted = CheckInDecision(True, entry, (), ends, checks, new_use, reservation=booking,
                                   companions=booking.guests if booking else 0, booker=not guest)
         with self.store.transaction() as db:
             self.store.audit(db, now, "staff_admit", member_id, ",".join(r.code for r in decision.reasons), reason)
@@ -180,16 +181,19 @@ class Reception:
     def override_last_refusal(self, reason: str) -> Verdict | None:
         """Admit the member who was just refused, if the pass told us who they were."""
         refused = self.last_refusal
-        if refused is None or refused.member_id is None:
+        return self.override(refused, reason) if refused is not None else None
+
+    def override(self, refused: Verdict, reason: str) -> Verdict | None:
+        """Admit this refused member (the one staff were shown, not whoever was refused since), if known."""
+        if refused.member_id is None:
             return None
-        self.last_refusal = None
+        if self.last_refusal is refused:
+            self.last_refusal = None
         return self.admit_by_staff(refused.member_id, refused.name, refused.plan or Plan.INDIVIDUAL_PREMIUM, reason)
 
-    def check_out(self, key: str, reason: str = "") -> None:
-        """Staff check a member out (their seat becomes free)."""
-        now = self.clock.now()
-        self.store.check_out(key, now)
-        self.store.audit(None, now, "check_out", None, "", f"{key} {reason}".strip())
+    def check_out(self, key: str, reason: str = "") -> Recorded | None:
+        """Staff check a member out (their seat becomes free); None when they were already out."""
+        return self.store.check_out(key, self.clock.now(), reason)
 
     def companion_arrives(self) -> int | None:
         """A paying non-member companion sits down; returns the fee to collect."""

@@ -13,8 +13,8 @@ from kiosk.doorway import Doorway, TodaysHours
 from kiosk.reception import Verdict
 from kiosk.state import KioskState
 from kiosk.texts import t
-from kiosk.verdicts import Look, present, surname
-from kiosk.widgets import INK, RED, Words, big_button, centred, style
+from kiosk.verdicts import Look, Presentation, in_language, surname
+from kiosk.widgets import INK, RED, OneLine, Words, big_button, centred, style
 
 CODE_SHARE = 0.40  # of the screen's short side, at least: phones read the desk code from arm's length
 QUIET_ZONE = 4
@@ -51,7 +51,7 @@ class HomePage(QWidget):
     def __init__(self, facility_name: str, camera_first: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.camera_first = camera_first
-        self.title = Words(facility_name, 22, True)
+        self.title = OneLine(facility_name, 22, True)
         self.clock = centred(QLabel())
         self.clock.setStyleSheet(style(30, True))
         self.language, self.staff = big_button(), big_button(size=16)
@@ -133,7 +133,7 @@ class HomePage(QWidget):
                                                              "padding: 6px 18px;"))
         self.hours.setText(self._hours(state.hours_today, language))
         closed = door is Doorway.CLOSED
-        self.desk_panel.setVisible(door.takes_new_members and state.desk_code_usable)
+        self.desk_panel.setVisible(state.desk_code_shown)
         self.camera_panel.setVisible(not closed)
         self.closed_panel.setVisible(closed)
         self.closed_note.setText(t("closed_note", language))
@@ -196,9 +196,8 @@ class VerdictPage(QFrame):
         """A tap asks to go back to scanning (the kiosk decides whether it has been seen long enough)."""
         self.tapped.emit()
 
-    def show_verdict(self, verdict: Verdict, language: str) -> None:
-        """Fill the page for a verdict."""
-        shown = present(verdict)
+    def show_verdict(self, verdict: Verdict, shown: Presentation, language: str) -> None:
+        """Fill the page for a verdict, as it is presented."""
         self.look = shown.look
         self.setStyleSheet(f"VerdictPage {{ background: {shown.look.background}; }}")
         ink = shown.look.ink
@@ -209,14 +208,15 @@ class VerdictPage(QFrame):
             widget.setStyleSheet(style(size, bold, ink))
         if verdict.admitted:
             self._admitted(verdict, language)
-        else:
-            assert shown.reason is not None
-            other = "en" if language == "ja" else "ja"
-            self.headline.setText(shown.reason.text(language))
-            self.detail.setText("")
-            self.next_step.setText(t(shown.next_step, language))
-            self.counter.hide()
-            self.secondary.setText(f"{shown.reason.text(other)}\n{t(shown.next_step, other)}")
+            self.next_step.setText(t(shown.next_step, language) if shown.next_step else "")
+            return
+        assert shown.reason is not None
+        other = "en" if language == "ja" else "ja"
+        self.headline.setText(shown.reason.text(language))
+        self.detail.setText("")
+        self.next_step.setText(t(shown.next_step, language))
+        self.counter.hide()
+        self.secondary.setText(f"{shown.reason.text(other)}\n{t(shown.next_step, other)}")
 
     def _admitted(self, verdict: Verdict, language: str) -> None:
         """Welcome by surname, until when, and the counter if staff owe a check."""
@@ -227,11 +227,11 @@ class VerdictPage(QFrame):
         ends = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else None
         if verdict.room:  # a staffed meeting room: the room, its end and the representative's guests
             guests = t("guests_free", language, n=verdict.companions) if verdict.companions else ""
-            self.detail.setText("\n".join(filter(None, [t("room_until", language, room=verdict.room, time=ends), guests])))
+            room = in_language(verdict.room, language)
+            self.detail.setText("\n".join(filter(None, [t("room_until", language, room=room, time=ends), guests])))
         else:
             self.detail.setText(t("until", language, time=ends) if ends else t("no_end", language))
-        self.next_step.setText("")
-        self.counter.setVisible(bool(verdict.desk_checks))
+        self.counter.setVisible(bool(verdict.desk_checks) and not verdict.repeat)
         self.counter.setText(t("to_counter", language))
         self.counter.setStyleSheet(style(26, True, INK, "background: #ffd54f; border-radius: 12px; padding: 14px;"))
         self.secondary.setText("")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QBoxLayout,
     QButtonGroup,
     QGridLayout,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
+    QScroller,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -29,19 +31,32 @@ from kiosk.widgets import GREEN, RED, TOUCH, Keypad, Words, big_button, centred,
 REASONS = ("reason_app_trouble", "reason_phone_trouble", "reason_confirmed")  # an override's reason, one touch
 
 
-def member_strip() -> Words:
-    """The line that shows a member's verdict on a staff page, hidden until there is one."""
-    strip = Words("", 20, True)
-    strip.hide()
+STRIP_HEIGHT = 56
+
+
+def member_strip() -> QLabel:
+    """The line that shows a member's verdict on a staff page. Its room is always kept, so nothing under a
+    finger moves when a verdict appears."""
+    strip = QLabel()
+    strip.setFixedHeight(STRIP_HEIGHT)
     return strip
 
 
+def finger_scrolling(area: QAbstractScrollArea) -> QAbstractScrollArea:
+    """A list a finger drags (a touch screen has no wheel, and a thin scroll bar is hard to hit)."""
+    QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)  # mouse clicks stay clicks
+    area.setStyleSheet(area.styleSheet() + " QScrollBar:vertical { width: 28px; } QScrollBar:horizontal { height: 28px; }")
+    return area
+
+
 def scrolled(widget: QWidget) -> QScrollArea:
-    """The widget in a scroll area without a frame, as wide as the tab."""
+    """The widget in a scroll area without a frame, as wide as the tab, dragged by a finger."""
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the tab fits its width
     scroll.setWidget(widget)
+    finger_scrolling(scroll)
     return scroll
 
 
@@ -118,6 +133,7 @@ class StaffPage(QWidget):
         self.tabs.setStyleSheet(f"QTabBar::tab {{ min-height: {TOUCH}px; padding: 0 18px; font-size: 17pt; }} "
                                 "QTabBar::tab:selected { font-weight: bold; }")
         self.today = self._table()
+        self._today_shown: list[tuple[str, ...]] = []
         self.checklist = QVBoxLayout()
         self.checklist_rows: list[ChecklistRow] = []
         self.checklist_empty = Words("", 18)
@@ -153,7 +169,11 @@ class StaffPage(QWidget):
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.verticalHeader().setDefaultSectionSize(TOUCH - 8)
         table.verticalHeader().hide()
+        table.horizontalHeader().setMinimumSectionSize(40)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setWordWrap(True)
         table.setStyleSheet(style(15))
+        finger_scrolling(table)
         return table
 
     def _layout(self) -> None:
@@ -196,14 +216,14 @@ class StaffPage(QWidget):
     def _admit_tab(self) -> QWidget:
         """The last refusal and its override; a manual check-in by member number on the keypad."""
         tab = QWidget()
-        plans, reasons = QHBoxLayout(), QHBoxLayout()
-        for group, buttons, row in ((self.plans, self.plan_buttons.values(), plans),
-                                    (self.reasons, self.reason_buttons.values(), reasons)):
+        plans, reasons = QGridLayout(), QGridLayout()
+        for group, buttons, grid, columns in ((self.plans, self.plan_buttons.values(), plans, 3),
+                                              (self.reasons, self.reason_buttons.values(), reasons, 2)):
             group.setExclusive(True)
-            for button in buttons:
+            for index, button in enumerate(buttons):
                 button.setCheckable(True)
                 group.addButton(button)
-                row.addWidget(button)
+                grid.addWidget(button, index // columns, index % columns)
         form = QGridLayout()
         form.addWidget(self.member_id, 0, 0)
         form.addWidget(self.member_name, 0, 1)
@@ -276,10 +296,9 @@ class StaffPage(QWidget):
     def retranslate(self, language: str, companion_fee: int | None) -> None:
         """Fixed texts in the language."""
         for name, button in self.buttons.items():
-            if name == "companion_in":
-                button.setText(t("companion_in", language, fee=companion_fee) if companion_fee is not None
-                               else t("companion_not_sold", language))
-                button.setEnabled(companion_fee is not None)
+            if name in ("companion_in", "companion_out"):  # only where companions are sold at the desk
+                button.setText(t(name, language, fee=companion_fee))
+                button.setVisible(companion_fee is not None)
             else:
                 button.setText(t(name, language))
         for index, key in enumerate(self.tab_titles):
@@ -298,13 +317,21 @@ class StaffPage(QWidget):
                                                                                   "until", "source")])
 
     def show_today(self, rows: Sequence[tuple[str, ...]]) -> None:
-        """Today's check-ins, newest first; the row's key is kept for check-out."""
+        """Today's check-ins, newest first, each row holding its check-in's key. Built again only when they
+        changed, and the chosen check-in stays chosen however the rows move (a new arrival goes on top)."""
+        if list(rows) == self._today_shown:
+            return
+        chosen = self.selected_key()
+        self._today_shown = list(rows)
+        self.today.clearSelection()
         self.today.setRowCount(len(rows))
         for number, row in enumerate(rows):
             for column, value in enumerate(row[1:]):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, row[0])
                 self.today.setItem(number, column, item)
+            if row[0] == chosen:
+                self.today.selectRow(number)
 
     def show_checklist(self, rows: Sequence[tuple[str, str]], button_text: str) -> list[ChecklistRow]:
         """The desk checks owed (text, and the button's words); returns the rows so their buttons can be wired."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ from kiosk.state import KioskState
 from kiosk.store import KioskStore, OutboxItem, PendingCheck, Recorded
 from kiosk.texts import t
 from kiosk.verdicts import surname
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,7 +64,19 @@ class StaffActions:
                    "report": self.save_report, "confirm_over": self._admit_anyway,
                    "cancel_over": lambda: self._ask_over_capacity(None)}
         for name, action in actions.items():
-            page.buttons[name].clicked.connect(action)
+            page.buttons[name].clicked.connect(self._safely(action))
+
+    def _safely(self, action: Callable[[], object]) -> Callable[[], None]:
+        """A button's action: the last message goes first, and whatever it hits is said on the page, never lost in
+        a log (the kiosk goes on)."""
+        def run() -> None:
+            self.desk.page.message.setText("")
+            try:
+                action()
+            except Exception as exc:  # a staff task must never fail in silence
+                log.exception("a staff action failed")
+                self._say("staff_error", error=f"{type(exc).__name__}: {exc}"[:160])
+        return run
 
     def _say(self, key: str, **values: object) -> None:
         """A line of feedback on the staff page."""
@@ -155,20 +170,23 @@ class StaffActions:
 
     def admit_manual(self) -> None:
         """Check a member in by hand (no phone at hand): the member number, the plan and a reason."""
-        page = self.desk.page
+        page, language = self.desk.page, self.desk.language
         digits, plan, reason = page.keypad.digits, page.chosen_plan(), page.chosen_reason()
-        missing = [t(key, self.desk.language) for key, absent in (("missing_member", not digits),
-                                                                  ("missing_plan", plan is None),
-                                                                  ("missing_reason", not reason)) if absent]
+        missing = [t(key, language) for key, absent in (("missing_member", not digits), ("missing_plan", plan is None),
+                                                        ("missing_reason", not reason)) if absent]
         if missing:
-            self._say("missing", what="・".join(missing) if self.desk.language == "ja" else ", ".join(missing))
+            self._say("missing", what="・".join(missing) if language == "ja" else ", ".join(missing))
+            return
+        if not digits.isdigit() or int(digits) <= 0:
+            self._say("member_id_invalid")
             return
         assert plan is not None
-        name = page.member_name.text().strip()
-        self._guard_capacity(lambda: self._admitted(self.desk.reception.admit_by_staff(int(digits), name, plan, reason)))
+        member_id, name = int(digits), page.member_name.text().strip()
+        self._guard_capacity(self._who(name, member_id),
+                             lambda: self._admitted(self.desk.reception.admit_by_staff(member_id, name, plan, reason)))
 
     def override(self) -> None:
-        """Admit the member the kiosk just refused, with a reason."""
+        """Admit the member the kiosk just refused, with a reason; the question and the admission are for them."""
         reception, reason = self.desk.reception, self.desk.page.chosen_reason()
         refused = reception.last_refusal
         if refused is None or refused.member_id is None:
@@ -179,22 +197,28 @@ class StaffActions:
             return
 
         def admit() -> None:
-            verdict = reception.override_last_refusal(reason)
+            verdict = reception.override(refused, reason)
             if verdict is not None:
                 self._admitted(verdict)
-        self._guard_capacity(admit)
+        self._guard_capacity(self._who(refused.name, refused.member_id), admit)
 
-    def _guard_capacity(self, admit: Callable[[], None]) -> None:
-        """Admit now, or first ask while the facility is full."""
+    def _who(self, name: str, member_id: int) -> str:
+        """A member as staff read them: the name and number, or the number alone."""
+        if name:
+            return t("member_named", self.desk.language, name=name, member=member_id)
+        return t("member_unnamed", self.desk.language, member=member_id)
+
+    def _guard_capacity(self, who: str, admit: Callable[[], None]) -> None:
+        """Admit now, or first ask (naming the member) while the facility is full."""
         if self.desk.reception.doorway() is Doorway.FULL:
-            self._ask_over_capacity(admit)
+            self._ask_over_capacity(admit, who)
             return
         admit()
 
-    def _ask_over_capacity(self, admit: Callable[[], None] | None) -> None:
+    def _ask_over_capacity(self, admit: Callable[[], None] | None, who: str = "") -> None:
         """Show (or withdraw) the question before exceeding capacity."""
         self._over_capacity = admit
-        self.desk.page.show_confirm(admit is not None, t("over_capacity", self.desk.language))
+        self.desk.page.show_confirm(admit is not None, t("over_capacity", self.desk.language, who=who))
 
     def _admit_anyway(self) -> None:
         """Staff confirmed: admit past capacity."""
@@ -204,19 +228,25 @@ class StaffActions:
             admit()
 
     def _admitted(self, verdict: Verdict) -> None:
-        """Say who was admitted and until when, and clear the form for the next one."""
+        """Say who was admitted and until when, put their desk checks on the list, and clear the form."""
+        desk = self.desk
         ends = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else "—"
-        self.desk.page.clear_forms()
-        self._done("admitted_by_staff", name=verdict.name or str(verdict.member_id), member=verdict.member_id, time=ends)
+        desk.page.clear_forms()
+        desk.state.update(pending_checks=desk.store.pending_desk_checks())
+        assert verdict.member_id is not None
+        self._done("admitted_by_staff", who=self._who(verdict.name, verdict.member_id), time=ends)
 
     def check_out(self) -> None:
-        """Check out the member selected in the table."""
+        """Check out the member chosen in the table (kept by the check-in, not by its row), and say who."""
         key = self.desk.page.selected_key()
         if not key:
             self._say("choose_row")
             return
-        self.desk.reception.check_out(key, "staff")
-        self._done("checked_out_done")
+        left = self.desk.reception.check_out(key, "staff")
+        if left is None:
+            self._say("already_out")
+            return
+        self._done("checked_out_done", who=self._who(left.name, left.member_id))
 
     def companion_in(self) -> None:
         """A paying companion sits down."""

@@ -18,6 +18,7 @@ from kiosk.outbox import OutboxStatus
 from kiosk.store import PendingCheck
 
 PLATFORM_POLLS = ("trust-refresh", "kiosk-occupancy")  # loops that fail exactly when the platform does not answer
+PLATFORM_LOOPS = (*PLATFORM_POLLS, "kiosk-outbox", "reservation-sync")  # every loop that talks to the platform
 
 
 @dataclass(frozen=True)
@@ -61,43 +62,63 @@ class KioskState(QObject):
 
     @property
     def platform_up(self) -> bool:
-        """The platform answers: the outbox's last send, and the keys-and-revocations poll (a minute at most old),
-        which notices a lost link even when no check-in waits."""
+        """The platform answers as it should: the outbox's last send, and the keys-and-revocations poll (a minute
+        at most old), which notices a lost link even when no check-in waits."""
         polls_fail = any(loop.name in PLATFORM_POLLS and loop.last_error for loop in self.failing_loops)
-        return self.outbox.reachable and not self.outbox.credentials and not polls_fail
+        return self.outbox.reachable and not self.outbox.last_error and not self.outbox.credentials and not polls_fail
 
     @property
     def desk_code_usable(self) -> bool:
         """A desk-code check-in travels phone -> platform -> broker -> kiosk: all of it must be up."""
         return bool(self.broker) and self.platform_up
 
+    @property
+    def desk_code_shown(self) -> bool:
+        """The desk code is on the reception page: its chain works and the doorway takes new members."""
+        return self.desk_code_usable and self.doorway.takes_new_members
+
     def member_notice(self) -> str:
-        """The one line members see about the kiosk itself (a text key, or '')."""
+        """The one line members see about the kiosk itself (a text key, or ''); nothing that invites a scan the
+        doorway does not allow."""
+        if self.doorway is Doorway.CLOSED:
+            return ""  # the closed card says it all
         if not self.camera_ok:
-            return "camera_lost_member" if self.desk_code_usable else "camera_lost_no_desk"
-        if not self.desk_code_usable:
+            return "camera_lost_member" if self.desk_code_usable and self.doorway.takes_new_members else "camera_lost_no_desk"
+        if not self.desk_code_usable and self.doorway.takes_new_members:
             return "desk_code_off"
         return ""
 
     def staff_alerts(self) -> list[StaffAlert]:
-        """What staff should know or act on, most urgent first; members never see these."""
+        """What staff should know or act on, most urgent first; members never see these. A failing platform
+        loop is not repeated under an alert that already explains it."""
         alerts = []
         if self.store_lost:
             alerts.append(StaffAlert("store_lost"))
         if not self.camera_ok:
             alerts.append(StaffAlert("camera_lost"))
-        if self.outbox.credentials:
-            alerts.append(StaffAlert("credentials", (("n", self.outbox.queued),)))
-        elif not self.outbox.reachable:
-            alerts.append(StaffAlert("platform_down", (("n", self.outbox.queued),)))
+        platform = self._platform_alert()
+        if platform is not None:
+            alerts.append(platform)
         if self.broker is False:
             alerts.append(StaffAlert("broker_down"))
         if self.outbox.dead:
             alerts.append(StaffAlert("dead_letters", (("n", self.outbox.dead),)))
+        explained = PLATFORM_LOOPS if platform is not None else ()
         alerts.extend(StaffAlert("loop_failing", (("name", loop.name), ("error", loop.last_error[:160]),
                                                   ("failures", loop.failures), ("restarts", loop.restarts)))
-                      for loop in self.failing_loops)
+                      for loop in self.failing_loops if loop.name not in explained)
         return alerts
+
+    def _platform_alert(self) -> StaffAlert | None:
+        """The platform's trouble in one line: its credentials refused, unreachable, or answering wrongly."""
+        queued = (("n", self.outbox.queued),)
+        if self.outbox.credentials:
+            return StaffAlert("credentials", queued)
+        if not self.outbox.reachable:
+            return StaffAlert("platform_down", queued)
+        if not self.platform_up:
+            return StaffAlert("platform_failing", queued)
+        return None
 
     @property
     def needs_staff(self) -> int:

@@ -199,11 +199,15 @@ class KioskStore(ReservationStore):
                                (pass_id,)) if pass_id else []
         return found[0] if found else None
 
-    def check_out(self, key: str, at: datetime) -> None:
-        """A member leaves for good."""
+    def check_out(self, key: str, at: datetime, reason: str = "") -> Recorded | None:
+        """A member leaves for good (audited in the same transaction); None when already out or unknown."""
         with self.transaction() as db:
-            db.execute("UPDATE checkin SET checked_out_at = ? WHERE key = ? AND checked_out_at IS NULL",
-                       (at.isoformat(), key))
+            left = db.execute("UPDATE checkin SET checked_out_at = ? WHERE key = ? AND checked_out_at IS NULL",
+                              (at.isoformat(), key)).rowcount
+            if left:
+                self.audit(db, at, "check_out", None, "", f"{key} {reason}".strip())
+        found = self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE key = ?", (key,))
+        return found[0] if left and found else None
 
     # --- companions and audit --------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ MEMBER_FIXES: dict[Reason, str] = {
     Reason.NO_FACILITY: "fix_scan_desk",
     Reason.NOT_REPRESENTATIVE: "fix_with_representative",
 }
+NEEDS_DESK_CODE = {"fix_scan_desk"}  # a fix that only works while the desk code is on screen
 # Long enough to read; a tap cannot dismiss a verdict before this.
 MIN_SECONDS = 1.5
 DESK_CHECK_SECONDS = 8.0  # an admission that sends the member to the counter stays a little longer
@@ -61,20 +62,21 @@ class Presentation:
         return self.look.seconds
 
 
-def present(verdict: Verdict) -> Presentation:
-    """How this verdict is shown to the member."""
+def present(verdict: Verdict, desk_code_shown: bool = True) -> Presentation:
+    """How this verdict is shown to the member; a fix that needs the desk code is offered only while it shows."""
+    if verdict.repeat:  # the same pass again (a second tap, or a photo of it): not a welcome, and no one more in
+        return Presentation(Look.RETRY, None, "repeat_note")
     if verdict.admitted:
         return Presentation(Look.ADMITTED)
     reason = verdict.reasons[0] if verdict.reasons else Reason.BAD_FORMAT
     fix = MEMBER_FIXES.get(reason)
-    if fix is not None:
+    if fix is not None and (desk_code_shown or fix not in NEEDS_DESK_CODE):
         return Presentation(Look.RETRY, reason, fix)
     return Presentation(Look.REFUSED, reason, "see_staff")
 
 
-def verdict_seconds(verdict: Verdict) -> float:
+def verdict_seconds(verdict: Verdict, shown: Presentation) -> float:
     """Time on screen: longer for refusals, and for an admission with a visit to the counter."""
-    shown = present(verdict)
     if shown.look is Look.ADMITTED and verdict.desk_checks:
         return DESK_CHECK_SECONDS
     return shown.seconds
@@ -84,3 +86,9 @@ def surname(name: str) -> str:
     """The family name alone (the first word), so the queue behind does not read a member's full name."""
     words = name.replace("\u3000", " ").split()
     return words[0] if words else ""
+
+
+def in_language(name: str, language: str) -> str:
+    """The part of a bilingual name ('会議室A / Room A') in the language shown; a name with one part as it is."""
+    parts = [part.strip() for part in name.split(" / ")]
+    return parts[1] if language == "en" and len(parts) == 2 else parts[0]

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import budoux
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 INK, GREEN, RED, AMBER = "#1c1c1c", "#1b5e20", "#b3261e", "#ffb300"
@@ -60,6 +61,35 @@ class Words(QLabel):
     def text(self) -> str:
         """The text as set."""
         return self._plain
+
+
+class OneLine(QLabel):
+    """A label kept to one line: a text too long for the width ends in '…' rather than pushing the page taller."""
+
+    def __init__(self, text: str = "", size: int = 18, bold: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = text
+        self.setStyleSheet(style(size, bold))
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._fit()
+
+    def setText(self, text: str) -> None:
+        """Show as much of the text as fits."""
+        self._full = text
+        self._fit()
+
+    def text(self) -> str:
+        """The whole text."""
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Fit the text again to the new width."""
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """The text, cut with '…' to the width."""
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(40, self.width())))
 
 
 def big_button(text: str = "", colour: str = "#e8eaed", ink: str = INK, size: int = 18) -> QPushButton:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
-from PySide6.QtWidgets import QStackedLayout, QWidget
+from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 from kiosk.screens import HomePage, VerdictPage
 from kiosk.staff import PinPage, StaffPage
-from kiosk.widgets import Words, style
+from kiosk.widgets import style
 
 # Input that shows a person is at the screen (for the staff page's idle lock and the language's return).
 _TOUCHES = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin}
@@ -45,17 +45,17 @@ class KioskWindow(QWidget):
     def show_member_strip(self, text: str, background: str, ink: str) -> None:
         """A member's verdict, at the top of the staff pages (staff stay where they are)."""
         for strip in (self.pin.strip, self.staff.strip):
-            strip.setText(text)
-            strip.setStyleSheet(style(20, True, ink, f"background: {background}; padding: 12px; border-radius: 8px;"))
-            strip.show()
+            strip.setText(strip.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(100, self.width() - 40)))
+            strip.setStyleSheet(style(20, True, ink, f"background: {background}; padding: 0 12px; border-radius: 8px;"))
 
     def hide_member_strip(self) -> None:
-        """No member's verdict on the staff pages."""
-        self.pin.strip.hide()
-        self.staff.strip.hide()
+        """No member's verdict on the staff pages (the room stays)."""
+        for strip in (self.pin.strip, self.staff.strip):
+            strip.setText("")
+            strip.setStyleSheet("background: transparent;")
 
     @property
-    def member_strip(self) -> Words:
+    def member_strip(self) -> QLabel:
         """The strip on the page in front (the PIN's or the staff page's)."""
         return self.staff.strip if self.page is self.staff else self.pin.strip
 

@@ -97,7 +97,7 @@ class Shooter:
         image = Image.open(path).convert("RGB")
         if max(image.size) > 1280:
             image = image.resize((image.width // 2, image.height // 2), Image.Resampling.LANCZOS)
-        image.quantize(64, dither=Image.Dither.NONE).save(path, optimize=True)
+        image.quantize(128, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(path, optimize=True)
         print(path)
         return path
 

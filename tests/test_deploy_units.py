@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from kiosk.cli import LEFT_BY_STAFF, mark_left_by_staff
 from tests.conftest import REPO
 
 UNITS = REPO / "deploy" / "systemd"
@@ -52,6 +53,20 @@ def test_the_gpio_set_up_gives_the_door_user_its_group_and_rule_on_plain_debian_
 def test_staff_can_leave_the_kiosk_and_nobody_can_switch_away_from_it() -> None:
     unit = (UNITS / "officepass-kiosk.service").read_text()
     settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
-    assert settings["Restart"] == "on-failure"  # staff's exit (status 0) stays exited; a crash comes back
+    # cage ends with 0 whatever the kiosk did: every end restarts, except after staff left (the mark in /run)
+    assert settings["Restart"] == "always" and settings["RuntimeDirectoryPreserve"] == "restart"
+    assert f"/run/{settings['RuntimeDirectory']}/{LEFT_BY_STAFF}" in settings["ExecCondition"]
     command = settings["ExecStart"].split()
     assert command[0] == "/usr/bin/cage" and "-s" not in command[:command.index("--")]  # no VT switching
+
+
+def test_the_unit_s_condition_refuses_to_start_only_after_staff_left(tmp_path: Path, monkeypatch) -> None:
+    unit = (UNITS / "officepass-kiosk.service").read_text()
+    condition = next(line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("ExecCondition="))
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    check = ["/bin/sh", "-c", condition.split("'")[1].replace("/run/officepass-kiosk", str(runtime))]
+    assert subprocess.run(check).returncode == 0  # a crash: start again
+    monkeypatch.setenv("RUNTIME_DIRECTORY", str(runtime))
+    mark_left_by_staff()
+    assert subprocess.run(check).returncode == 1  # staff closed it: stay closed

@@ -291,11 +291,12 @@ def test_every_staff_button_is_big_enough_for_a_finger(qtbot, regus: KioskApp) -
 
 
 def test_a_member_scan_does_not_throw_staff_out(qtbot, regus: KioskApp) -> None:
+    regus.window.resize(1280, 800)
     tap(qtbot, regus.window.home.staff)
     tap(qtbot, regus.window.pin.keypad.keys["2"])
     regus.on_scanned(a_pass(regus, 1002))
     assert regus.window.page is regus.window.pin and regus.window.pin.keypad.digits == "2"
-    assert regus.window.member_strip.isVisible() and "佐藤" in regus.window.member_strip.text()
+    assert "佐藤" in regus.window.member_strip.text()
     for digit in "580":
         tap(qtbot, regus.window.pin.keypad.keys[digit])
     tap(qtbot, regus.window.pin.keypad.ok)
@@ -367,8 +368,10 @@ def test_the_override_says_who_was_refused_and_why_asks_before_exceeding_capacit
     assert "鈴木 蓮" in staff.refusal.text() and Reason.FULL.ja in staff.refusal.text()
     tap(qtbot, staff.reason_buttons["reason_confirmed"])
     tap(qtbot, staff.buttons["override"])
-    assert staff.confirm.isVisible() and staff.confirm.text() == t("over_capacity", "ja")
+    assert staff.confirm.isVisible()
+    assert staff.confirm.text() == t("over_capacity", "ja", who="鈴木 蓮様（会員番号1002）")
     assert len(regus.store.checkins()) == 40
+    regus.on_scanned(a_pass(regus, 1003, plan=Plan.INDIVIDUAL_BASIC, name="高橋 陽翔"))  # refused meanwhile
     tap(qtbot, staff.buttons["confirm_over"])
     assert len(regus.store.checkins()) == 41 and regus.store.checkins()[-1].member_id == 1002
     assert staff.message.text().startswith("鈴木 蓮様（会員番号1002）を受付しました")
@@ -468,3 +471,197 @@ def test_japanese_lines_break_between_phrases_only() -> None:
 
 def test_touch_targets_are_at_least_sixty_pixels() -> None:
     assert TOUCH >= 60
+
+
+# --- what an outside try found ------------------------------------------------------------------------------
+
+
+def test_check_out_keeps_the_chosen_member_when_someone_arrives_and_says_who(qtbot, regus: KioskApp) -> None:
+    regus.on_scanned(a_pass(regus, 2000, name="山田 一郎"))
+    unlock(qtbot, regus)
+    table = regus.window.staff.today
+    table.selectRow(0)
+    regus.on_scanned(a_pass(regus, 2001, name="中村 二郎"))  # newest first: the rows shift
+    regus.staff.refresh()
+    tap(qtbot, regus.window.staff.buttons["check_out"])
+    (out,) = [c for c in regus.store.checkins() if c.checked_out_at]
+    assert out.member_id == 2000
+    assert regus.window.staff.message.text() == t("checked_out_done", "ja", who="山田 一郎様（会員番号2000）")
+    audited = len(regus.store.audit_rows())
+    table.selectRow([table.item(r, 1).text() for r in range(table.rowCount())].index("2000"))
+    tap(qtbot, regus.window.staff.buttons["check_out"])
+    assert regus.window.staff.message.text() == t("already_out", "ja") and len(regus.store.audit_rows()) == audited
+
+
+def test_the_member_notice_never_invites_what_the_doorway_refuses(regus: KioskApp) -> None:
+    state = regus.state
+    state.update(doorway=Doorway.CLOSED, broker=False, camera_ok=False)
+    assert state.member_notice() == ""
+    state.update(doorway=Doorway.FULL)
+    assert state.member_notice() == "camera_lost_no_desk"
+    state.update(camera_ok=True)
+    assert state.member_notice() == ""
+    state.update(doorway=Doorway.VACANT)
+    assert state.member_notice() == "desk_code_off"
+
+
+def test_another_facility_s_pass_is_not_told_to_scan_a_desk_code_that_is_not_shown(regus: KioskApp) -> None:
+    assert not regus.state.desk_code_shown
+    regus.on_scanned(member_pass(regus.cfg, at=regus.clock.now().timestamp(), facility_id="elsewhere"))
+    assert regus.window.verdict.mark.text() == Look.REFUSED.mark
+    assert regus.window.verdict.next_step.text() == t("see_staff", "ja")
+
+
+def test_the_same_pass_again_is_not_a_green_welcome(regus: KioskApp) -> None:
+    text = a_pass(regus)
+    regus.on_scanned(text)
+    regus.on_scanned(text)  # a second tap, or a photo of someone's pass
+    page = regus.window.verdict
+    assert page.mark.text() == Look.RETRY.mark and page.next_step.text() == t("repeat_note", "ja")
+    assert regus.chime.played[-2:] == [Look.ADMITTED, Look.RETRY] and len(regus.store.checkins()) == 1
+
+
+def test_a_bad_member_number_is_said_not_swallowed(qtbot, regus: KioskApp) -> None:
+    unlock(qtbot, regus)
+    staff = regus.window.staff
+    tap(qtbot, staff.keypad.keys["0"])
+    tap(qtbot, staff.plan_buttons[Plan.CORPORATE])
+    tap(qtbot, staff.reason_buttons["reason_app_trouble"])
+    tap(qtbot, staff.buttons["admit_manual"])
+    assert staff.message.text() == t("member_id_invalid", "ja") and regus.store.checkins() == []
+
+
+def test_a_manual_check_in_owes_the_desk_checks_and_names_a_member_without_a_name(qtbot, regus: KioskApp) -> None:
+    unlock(qtbot, regus)
+    staff = regus.window.staff
+    for digit in "1001":
+        tap(qtbot, staff.keypad.keys[digit])
+    tap(qtbot, staff.plan_buttons[Plan.CORPORATE])
+    tap(qtbot, staff.reason_buttons["reason_app_trouble"])
+    tap(qtbot, staff.buttons["admit_manual"])
+    assert staff.message.text().startswith(t("member_unnamed", "ja", member=1001) + "を受付しました")
+    assert {c.check.code for c in regus.state.pending_checks} == {"temperature", "photo_id"}
+
+
+def test_a_staff_action_that_fails_says_so_on_the_page(qtbot, regus: KioskApp, monkeypatch) -> None:
+    unlock(qtbot, regus)
+    monkeypatch.setattr(regus.reception, "companion_arrives", lambda: 1 / 0)
+    tap(qtbot, regus.window.staff.buttons["companion_in"])
+    assert regus.window.staff.message.text().startswith("処理できませんでした") and "ZeroDivisionError" in \
+        regus.window.staff.message.text()
+
+
+def test_staff_alerts_say_a_failing_platform_once(regus: KioskApp) -> None:
+    from facility.loop import LoopHealth
+    from kiosk.outbox import OutboxStatus
+    failing = [LoopHealth("trust-refresh", True, 1, 3, 0, "HTTP 500", 1.0), LoopHealth("retention", True, 1, 1, 0, "disk", 1)]
+    regus.state.update(outbox=OutboxStatus(2, 0, True, "HTTP 500 from the platform"), failing_loops=failing)
+    assert [a.key for a in regus.state.staff_alerts()] == ["platform_failing", "loop_failing"]  # retention only
+    regus.state.update(outbox=OutboxStatus(2, 0, True, "401", True))
+    assert regus.state.staff_alerts()[0].key == "credentials"
+
+
+def test_the_idle_minute_never_cuts_a_verdict_short(regus: KioskApp) -> None:
+    regus.on_scanned(a_pass(regus, plan=Plan.INDIVIDUAL_BASIC))
+    assert regus.timers["idle"].remainingTime() > 50000  # a member at the screen is activity
+    regus.timers["idle"].timeout.emit()
+    assert regus.window.page is regus.window.verdict and regus.timers["back_home"].isActive()
+
+
+def test_nothing_under_a_finger_moves_when_a_member_s_verdict_appears(qtbot, regus: KioskApp) -> None:
+    regus.window.resize(1280, 800)
+    regus.on_scanned(a_pass(regus))
+    regus.go_home()
+    unlock(qtbot, regus)
+    staff = regus.window.staff
+    staff.tabs.setCurrentIndex(1)
+    QApplication.processEvents()
+    tick = staff.checklist_rows[0].tick
+    before = tick.mapTo(regus.window, QPoint(0, 0))
+    regus.on_scanned(a_pass(regus, 1002))
+    QApplication.processEvents()
+    assert t("strip_admitted", "ja", name="佐藤") in regus.window.member_strip.text()
+    assert tick.mapTo(regus.window, QPoint(0, 0)) == before
+
+
+def test_long_lists_scroll_under_a_finger(qtbot, regus: KioskApp) -> None:
+    from PySide6.QtTest import QTest
+    regus.window.resize(1280, 800)
+    for member in range(3000, 3015):
+        regus.on_scanned(a_pass(regus, member))
+    regus.go_home()
+    unlock(qtbot, regus)
+    regus.window.staff.tabs.setCurrentIndex(1)
+    area = regus.window.staff.tabs.currentWidget()
+    QApplication.processEvents()
+    bar, viewport, device = area.verticalScrollBar(), area.viewport(), QTest.createTouchDevice()
+    assert bar.maximum() > 0 and bar.value() == 0
+    x = viewport.width() // 3
+    QTest.touchEvent(viewport, device).press(0, QPoint(x, 400), viewport).commit()
+    for y in range(380, 100, -20):
+        qtbot.wait(10)  # a finger moves over time: the scroller reads its speed from the events' times
+        QTest.touchEvent(viewport, device).move(0, QPoint(x, y), viewport).commit()
+    QTest.touchEvent(viewport, device).release(0, QPoint(x, 100), viewport).commit()
+    qtbot.waitUntil(lambda: bar.value() > 100, timeout=5000)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_english_long_names_and_a_meeting_room_still_fit(qtbot, offline_platform, tmp_path, size) -> None:
+    from tests.rulebook import MEETING
+    long_name = MEETING.facility.model_copy(update={"name": "とても長い名前の会議室センター 神田駅前本館 / A Very Long Meeting Centre Name, Kanda Station Main Building"})
+    app = kiosk_for(MEETING.model_copy(update={"facility": long_name}), offline_platform.server.url, tmp_path,
+                    clock_at(at("2026-11-24 10:05")))
+    try:
+        window = app.window
+        window.resize(*size)
+        tap(qtbot, window.home.language)
+        unlock(qtbot, app)
+        for index in range(window.staff.tabs.count()):
+            window.staff.tabs.setCurrentIndex(index)
+            for page in (window.home, window.staff):
+                window.show_page(page)
+                QApplication.processEvents()
+                assert (window.width(), window.height()) == size
+        window.staff.tabs.setCurrentIndex(2)
+        QApplication.processEvents()
+        keypad = window.staff.keypad
+        assert keypad.mapTo(window, QPoint(keypad.width(), 0)).x() <= size[0]
+        assert not window.staff.buttons["companion_in"].isVisibleTo(window.staff)  # not sold at a meeting room
+    finally:
+        app.stop()
+
+
+def test_a_camera_that_stops_giving_frames_is_lost_though_it_never_said_so(qtbot, offline_platform, tmp_path) -> None:
+    import threading as threads
+
+    class Hanging:
+        """A camera whose read blocks (a stuck USB or RTSP stream) once the gate closes."""
+
+        def __init__(self) -> None:
+            self.inner, self.gate = camera_stub(), threads.Event()
+            self.gate.set()
+
+        def read(self):
+            self.gate.wait()
+            return self.inner.read()
+
+        def close(self) -> None:
+            self.gate.set()
+            self.inner.close()
+
+    cfg = REGUS.model_copy(update={
+        "platform": REGUS.platform.model_copy(update={"base_url": offline_platform.server.url}),
+        "kiosk": REGUS.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"})})
+    camera = Hanging()
+    app = KioskApp(cfg, camera, clock=clock_at(at("2026-11-24 10:05")), data_dir=tmp_path, chime=Chime(None))
+    app.start(full_screen=False)
+    try:
+        qtbot.waitUntil(lambda: not app.window.home.camera.pixmap().isNull(), timeout=10000)
+        camera.gate.clear()
+        qtbot.waitUntil(lambda: not app.state.camera_ok, timeout=10000)
+        assert app.window.home.show_hint.text() == t("camera_wait", "ja") and app.window.home.camera.pixmap().isNull()
+        camera.gate.set()
+        qtbot.waitUntil(lambda: app.state.camera_ok, timeout=10000)
+    finally:
+        camera.gate.set()
+        app.stop()

@@ -146,8 +146,8 @@ def test_expired_credentials_are_said_on_screen_and_failing_tasks_on_the_staff_p
     kiosk.window.show_page(kiosk.window.staff)
     kiosk.refresh()
     alerts = kiosk.window.staff.alerts.text()
-    assert t("credentials", "ja", n=1) in alerts
-    assert t("task_kiosk-outbox", "ja") in alerts and "401" in alerts
+    assert t("credentials", "ja", n=1) in alerts  # one line says it: the loops it explains are not repeated
+    assert t("task_kiosk-outbox", "ja") not in alerts
     requests.put(f"{platform.server.url}/_sim/faults", json={"mode": "none"}, timeout=5)
     due_now(kiosk.store)
     kiosk.outbox.wake()

@@ -65,7 +65,7 @@ def test_the_representative_is_admitted_with_the_room_the_end_and_free_guests(qt
     verdict = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1001).show_pass("meeting-kanda"))
     assert verdict.admitted and verdict.room == "会議室A / Room A" and verdict.companions == 2
     page = meeting_kiosk.window.verdict.detail.text()
-    assert "会議室A / Room A" in page and "2名様" in page and verdict.ends_at.strftime("%H:%M") in page
+    assert "会議室Aを" in page and "Room A" not in page and "2名様" in page and verdict.ends_at.strftime("%H:%M") in page
     meeting_kiosk.outbox.wake()
     qtbot.waitUntil(lambda: len(platform.state.checkins_of("meeting-kanda")) == 1, timeout=10000)
     (recorded,) = platform.state.checkins_of("meeting-kanda")

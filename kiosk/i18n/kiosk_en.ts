@@ -9,7 +9,7 @@
     </message>
     <message>
         <source>admitted_by_staff</source>
-        <translation>Checked in {name} (member {member}) until {time}</translation>
+        <translation>Checked in {who} until {time}</translation>
     </message>
     <message>
         <source>already</source>
@@ -18,6 +18,10 @@
     <message>
         <source>already_anonymous</source>
         <translation>You are already checked in</translation>
+    </message>
+    <message>
+        <source>already_out</source>
+        <translation>That member has already checked out</translation>
     </message>
     <message>
         <source>back</source>
@@ -73,7 +77,7 @@
     </message>
     <message>
         <source>checked_out_done</source>
-        <translation>Checked out</translation>
+        <translation>Checked out {who}</translation>
     </message>
     <message>
         <source>checks_none</source>
@@ -126,10 +130,6 @@
     <message>
         <source>companion_none</source>
         <translation>No companion is in</translation>
-    </message>
-    <message>
-        <source>companion_not_sold</source>
-        <translation>Companion drop-in is not sold here</translation>
     </message>
     <message>
         <source>companion_out</source>
@@ -264,6 +264,18 @@
         <translation>Member no. (on the keypad)</translation>
     </message>
     <message>
+        <source>member_id_invalid</source>
+        <translation>That member number is not valid; enter it again</translation>
+    </message>
+    <message>
+        <source>member_named</source>
+        <translation>{name} (member {member})</translation>
+    </message>
+    <message>
+        <source>member_unnamed</source>
+        <translation>member {member}</translation>
+    </message>
+    <message>
         <source>missing</source>
         <translation>Still needed: {what}</translation>
     </message>
@@ -305,7 +317,7 @@
     </message>
     <message>
         <source>over_capacity</source>
-        <translation>The facility is full. Admit over capacity?</translation>
+        <translation>The facility is full. Admit {who} over capacity?</translation>
     </message>
     <message>
         <source>override</source>
@@ -329,15 +341,19 @@
     </message>
     <message>
         <source>plan_individual_basic</source>
-        <translation>Individual Basic</translation>
+        <translation>Basic</translation>
     </message>
     <message>
         <source>plan_individual_premium</source>
-        <translation>Individual Premium</translation>
+        <translation>Premium</translation>
     </message>
     <message>
         <source>platform_down</source>
         <translation>The platform is unreachable; check-in goes on. Waiting to send: {n}</translation>
+    </message>
+    <message>
+        <source>platform_failing</source>
+        <translation>The platform answers with errors; check-in goes on. Waiting to send: {n}</translation>
     </message>
     <message>
         <source>queue</source>
@@ -353,7 +369,7 @@
     </message>
     <message>
         <source>reason_confirmed</source>
-        <translation>Confirmed with the platform</translation>
+        <translation>Confirmed with HQ</translation>
     </message>
     <message>
         <source>reason_hint</source>
@@ -378,6 +394,10 @@
     <message>
         <source>refusal_unknown</source>
         <translation>Refused at {time}: {reason}. The pass did not say who; admit by member number</translation>
+    </message>
+    <message>
+        <source>repeat_note</source>
+        <translation>One code admits one person: anyone with you checks in with their own app</translation>
     </message>
     <message>
         <source>report</source>
@@ -426,6 +446,10 @@
     <message>
         <source>staff_badge</source>
         <translation>Staff ({n})</translation>
+    </message>
+    <message>
+        <source>staff_error</source>
+        <translation>That did not work; if it happens again, call the technician. Detail: {error}</translation>
     </message>
     <message>
         <source>store_lost</source>

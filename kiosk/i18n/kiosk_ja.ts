@@ -9,7 +9,7 @@
     </message>
     <message>
         <source>admitted_by_staff</source>
-        <translation>{name}様（会員番号{member}）を受付しました。ご利用は{time}までです</translation>
+        <translation>{who}を受付しました。ご利用は{time}までです</translation>
     </message>
     <message>
         <source>already</source>
@@ -18,6 +18,10 @@
     <message>
         <source>already_anonymous</source>
         <translation>受付済みです</translation>
+    </message>
+    <message>
+        <source>already_out</source>
+        <translation>その方はすでに退出済みです</translation>
     </message>
     <message>
         <source>back</source>
@@ -73,7 +77,7 @@
     </message>
     <message>
         <source>checked_out_done</source>
-        <translation>退出にしました</translation>
+        <translation>{who}を退出にしました</translation>
     </message>
     <message>
         <source>checks_none</source>
@@ -126,10 +130,6 @@
     <message>
         <source>companion_none</source>
         <translation>店内に同伴者はいません</translation>
-    </message>
-    <message>
-        <source>companion_not_sold</source>
-        <translation>同伴者の利用はありません</translation>
     </message>
     <message>
         <source>companion_out</source>
@@ -264,6 +264,18 @@
         <translation>会員番号（数字キーで入力）</translation>
     </message>
     <message>
+        <source>member_id_invalid</source>
+        <translation>会員番号が正しくありません。もう一度入力してください</translation>
+    </message>
+    <message>
+        <source>member_named</source>
+        <translation>{name}様（会員番号{member}）</translation>
+    </message>
+    <message>
+        <source>member_unnamed</source>
+        <translation>会員番号{member}の方</translation>
+    </message>
+    <message>
         <source>missing</source>
         <translation>次を入力・選択してください：{what}</translation>
     </message>
@@ -305,7 +317,7 @@
     </message>
     <message>
         <source>over_capacity</source>
-        <translation>満席です。定員を超えて受付しますか？</translation>
+        <translation>満席です。{who}を定員を超えて受付しますか？</translation>
     </message>
     <message>
         <source>override</source>
@@ -338,6 +350,10 @@
     <message>
         <source>platform_down</source>
         <translation>本部と通信できません。受付は続けられます。未送信{n}件は通信が戻りしだい送ります</translation>
+    </message>
+    <message>
+        <source>platform_failing</source>
+        <translation>本部が正しく応答していません。受付は続けられます。未送信{n}件は応答が戻りしだい送ります</translation>
     </message>
     <message>
         <source>queue</source>
@@ -378,6 +394,10 @@
     <message>
         <source>refusal_unknown</source>
         <translation>{time}に拒否：{reason}。どなたか分からないため、会員番号で受付してください</translation>
+    </message>
+    <message>
+        <source>repeat_note</source>
+        <translation>同じコードでもう一人は入れません。お連れの方はご自身のアプリでチェックインしてください</translation>
     </message>
     <message>
         <source>report</source>
@@ -426,6 +446,10 @@
     <message>
         <source>staff_badge</source>
         <translation>スタッフ（{n}件）</translation>
+    </message>
+    <message>
+        <source>staff_error</source>
+        <translation>処理できませんでした。続く場合は技術担当者へご連絡ください。詳細：{error}</translation>
     </message>
     <message>
         <source>store_lost</source>
