@@ -32,7 +32,7 @@ from kiosk.scanner import Scanner
 from kiosk.security import PinGuard
 from kiosk.sounds import Chime
 from kiosk.staff_actions import StaffActions, StaffDesk
-from kiosk.state import KioskState
+from kiosk.state import CameraWatch, KioskState
 from kiosk.texts import t
 from kiosk.verdicts import MIN_SECONDS, Presentation, present, surname, verdict_seconds
 from kiosk.window import KioskWindow
@@ -41,7 +41,6 @@ from messagebus import BrokerSettings, BusClient, Inbound, Will
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 60  # staff page locks, half-typed PINs go, the language returns to the facility's own
 STRIP_SECONDS = 8  # a member's verdict shown over a staff page
-CAMERA_STALL_SECONDS = 3.0  # no frame for this long: the camera hangs (a read that blocks says nothing)
 
 
 class ScreenHealth:
@@ -103,9 +102,7 @@ class KioskApp(QObject):
         self.metrics = KioskMetrics(self)
         self.metrics.watch_loops("kiosk", self.loop_health)
         self.timers = {name: QTimer(self) for name in ("tick", "back_home", "idle", "strip")}
-        self.shown_since = 0.0  # when the verdict on screen appeared (a tap cannot dismiss it sooner)
-        self.last_frame = time.monotonic()  # a camera whose frames stop coming is lost, though it never said so
-        self.camera_reports_ok = True
+        self.camera = CameraWatch()  # a camera whose frames stop coming is lost, though it never said so
         self.left_by_staff = False
         self.stopped = False
         self._wire()
@@ -267,7 +264,6 @@ class KioskApp(QObject):
         else:
             self.window.verdict.show_verdict(verdict, shown, self.language)
             self.window.show_page(self.window.verdict)
-            self.shown_since = time.monotonic()
             self.timers["back_home"].start(int(verdict_seconds(verdict, shown) * 1000))
         self.verdict_displayed.emit(verdict)
 
@@ -288,7 +284,7 @@ class KioskApp(QObject):
 
     def _verdict_tapped(self) -> None:
         """A tap on the verdict goes back, once it has been up long enough to be seen."""
-        if time.monotonic() - self.shown_since >= MIN_SECONDS:
+        if self.window.verdict.shown_for() >= MIN_SECONDS:
             self.go_home()
 
     def go_home(self) -> None:
@@ -346,9 +342,8 @@ class KioskApp(QObject):
         """The clock, the doorway, the loops' health and the desk code; the state's observers redraw the rest."""
         now = self.clock.now()
         failing = [loop for loop in self.loop_health() if not loop.healthy]
-        stalled = time.monotonic() - self.last_frame > CAMERA_STALL_SECONDS
         self.state.update(doorway=self.reception.doorway(), hours_today=hours_today(self.cfg, now), failing_loops=failing,
-                          camera_ok=self.camera_reports_ok and not stalled)
+                          camera_ok=self.camera.ok)
         home = self.window.home
         home.clock.setText(local(now).strftime("%H:%M"))
         text, left = self.parts.desk_code.current()
@@ -382,14 +377,13 @@ class KioskApp(QObject):
 
     def _camera_reported(self, ok: bool) -> None:
         """The capture thread says the camera went away or came back."""
-        self.camera_reports_ok = ok
-        self.last_frame = time.monotonic()
+        self.camera.reported(ok)
         self.state.update(camera_ok=ok)
 
     def _preview(self, image: QImage) -> None:
         """Show the camera on the reception page (and the staff page)."""
-        self.last_frame = time.monotonic()
-        if self.camera_reports_ok and not self.state.camera_ok:
+        self.camera.frame()
+        if self.camera.ok and not self.state.camera_ok:
             self.state.update(camera_ok=True)  # frames again after a stall
         self.window.home.show_preview(image, self.state.camera_ok)
         self.window.staff.camera.setPixmap(QPixmap.fromImage(image).scaled(self.window.staff.camera.size()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import qrcode
 from PySide6.QtCore import Qt, Signal
@@ -180,6 +181,7 @@ class VerdictPage(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.look = Look.ADMITTED
+        self.shown_at = 0.0  # monotonic: when the verdict on screen appeared (a tap cannot dismiss it sooner)
         self.mark = centred(QLabel())
         self.headline, self.detail = centred(Words("", 40, True)), centred(Words("", 26))
         self.next_step = centred(Words("", 26, True))
@@ -192,13 +194,17 @@ class VerdictPage(QFrame):
             layout.addWidget(widget)
         layout.addStretch(1)
 
+    def shown_for(self) -> float:
+        """Seconds the verdict on the page has been up."""
+        return time.monotonic() - self.shown_at
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         """A tap asks to go back to scanning (the kiosk decides whether it has been seen long enough)."""
         self.tapped.emit()
 
     def show_verdict(self, verdict: Verdict, shown: Presentation, language: str) -> None:
         """Fill the page for a verdict, as it is presented."""
-        self.look = shown.look
+        self.look, self.shown_at = shown.look, time.monotonic()
         self.setStyleSheet(f"VerdictPage {{ background: {shown.look.background}; }}")
         ink = shown.look.ink
         self.mark.setText(shown.look.mark)

@@ -7,6 +7,7 @@ should see are decided here, once.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
@@ -19,6 +20,31 @@ from kiosk.store import PendingCheck
 
 PLATFORM_POLLS = ("trust-refresh", "kiosk-occupancy")  # loops that fail exactly when the platform does not answer
 PLATFORM_LOOPS = (*PLATFORM_POLLS, "kiosk-outbox", "reservation-sync")  # every loop that talks to the platform
+
+
+CAMERA_STALL_SECONDS = 3.0  # no frame for this long: the camera hangs (a read that blocks says nothing)
+
+
+class CameraWatch:
+    """Whether the camera works: what the capture thread reports, and whether frames still come."""
+
+    def __init__(self) -> None:
+        self.reported_ok = True
+        self.last_frame = time.monotonic()
+
+    def reported(self, ok: bool) -> None:
+        """The capture thread says the camera went away or came back."""
+        self.reported_ok = ok
+        self.last_frame = time.monotonic()
+
+    def frame(self) -> None:
+        """A frame arrived."""
+        self.last_frame = time.monotonic()
+
+    @property
+    def ok(self) -> bool:
+        """Reported working, and a frame came lately."""
+        return self.reported_ok and time.monotonic() - self.last_frame <= CAMERA_STALL_SECONDS
 
 
 @dataclass(frozen=True)

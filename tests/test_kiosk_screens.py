@@ -111,7 +111,7 @@ def test_refusals_stay_longer_than_welcomes_and_a_tap_cannot_dismiss_one_unseen(
     assert regus.timers["back_home"].interval() == Look.REFUSED.seconds * 1000
     tap(qtbot, regus.window.verdict)  # at once: the member has not read it yet
     assert regus.window.page is regus.window.verdict
-    regus.shown_since -= MIN_SECONDS  # as if the verdict had been up that long
+    regus.window.verdict.shown_at -= MIN_SECONDS  # as if the verdict had been up that long
     tap(qtbot, regus.window.verdict)
     assert regus.window.page is regus.window.home
 
