@@ -39,11 +39,6 @@ def test_zxing_reads_the_phone_in_each_condition(shot: Shot) -> None:
     assert [d.text for d in ZXING.decode(render_frame(PASS, shot))] == [PASS]
 
 
-@pytest.mark.parametrize("shot", [Shot(distance=3.0), Shot(blur=4.0), Shot(moire=0.9)], ids=["too far", "too blurred", "heavy moire"])
-def test_conditions_beyond_reading_give_no_code_rather_than_a_wrong_one(shot: Shot) -> None:
-    assert ZXING.decode(render_frame(PASS, shot)) == []
-
-
 @pytest.mark.parametrize("shot", [Shot(), Shot(tilt_x=30), Shot(dark_mode=True)], ids=["straight", "tilted", "dark mode"])
 def test_pyzbar_reads_the_common_cases(shot: Shot) -> None:
     assert [d.text for d in PYZBAR.decode(render_frame(PASS, shot))] == [PASS]
