@@ -22,22 +22,31 @@ def test_scan_benchmark_reports_rate_latency_and_idle_cost(qapp) -> None:
     assert 0 < report["code_to_verdict_ms"]["median"] <= report["code_to_verdict_ms"]["max"]
 
 
-def test_decode_benchmark_covers_both_decoders_and_a_folder(tmp_path) -> None:
+def test_decode_benchmark_covers_every_reader_and_a_folder(tmp_path) -> None:
     import cv2
 
     from simulator.bench_decode import (
         CONDITIONS,
+        DEGRADED,
+        READERS,
         bench_decode_folder,
         bench_decode_simulated,
+        bench_passes,
     )
     from simulator.screen import Shot, render_frame
-    report = bench_decode_simulated(passes=1, size=(640, 480))
-    assert set(report["zxing"]) == set(CONDITIONS) | {"no code in view"} and report["zxing"]["straight"]["read"] == "1/1"
-    assert report["pyzbar"]["dark mode"]["success_rate"] is not None
+    report = bench_decode_simulated(passes=1, size=(640, 480), frames=2)
+    rows = report["conditions"]
+    assert set(rows) == set(CONDITIONS) | set(DEGRADED) | {"no code in view", "no code, noise 10"}
+    assert report["pass"]["qr_version"] == 6 and all(set(row) == set(READERS) for row in rows.values())
+    assert rows["straight"]["zxing_alone"]["read"] == rows["straight"]["kiosk_camera"]["read"] == "1/1"
+    assert rows["no code in view"]["kiosk_still"] == rows["no code in view"]["kiosk_still"] | {"read": "-", "wrong": 0}
     cv2.imwrite(str(tmp_path / "a.png"), render_frame("HELLO", Shot(), (640, 480)))
     cv2.imwrite(str(tmp_path / "b.png"), render_frame(None, Shot(), (640, 480)))
+    cv2.imwrite(str(tmp_path / "far.png"), render_frame(bench_passes(1)[0], Shot(distance=2.5), (1280, 720)))
     folder = bench_decode_folder(tmp_path)
-    assert folder["images"] == 2 and folder["zxing"]["read"] == "1/2"
+    assert folder["images"] == 3 and folder["zxing_alone"]["read"] == "1/3" and folder["kiosk_still"]["read"] == "2/3"
+    assert folder["kiosk_reads_where_zxing_alone_does_not"] == ["far.png"]
+    assert folder["zxing_alone_reads_where_kiosk_does_not"] == []
 
 
 def test_unlock_benchmark_in_bursts() -> None:
