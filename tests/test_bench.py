@@ -17,9 +17,12 @@ def test_unlock_benchmark_reports_lockd_next_to_raw_mqtt() -> None:
 def test_scan_benchmark_reports_rate_latency_and_idle_cost(qapp) -> None:
     from simulator.bench import bench_scan
     report = bench_scan(640, 480, samples=3, idle_seconds=0.5)
-    assert report["frames_decoded_per_second"] > 0 and report["idle_rss_mb"] > 0
+    assert report["frames_decoded_per_second"] > 0 and report["idle_rss_mb"] > 0 and report["pass_qr_version"] == 6
     assert report["code_to_verdict_ms"]["samples"] == 3
     assert 0 < report["code_to_verdict_ms"]["median"] <= report["code_to_verdict_ms"]["max"]
+    scanning = report["while_members_scan"]
+    assert scanning["frames_decoded_per_second"] > 0 and scanning["frames_dropped"] >= 0
+    assert 0 < scanning["decode_ms_per_frame"]["median"] <= scanning["decode_ms_per_frame"]["p95"]
 
 
 def test_decode_benchmark_covers_every_reader_and_a_folder(tmp_path) -> None:
