@@ -52,6 +52,23 @@ def test_decode_benchmark_covers_every_reader_and_a_folder(tmp_path) -> None:
     assert folder["zxing_alone_reads_where_kiosk_does_not"] == []
 
 
+def test_decode_benchmark_on_photographs_made_with_opencv() -> None:
+    from simulator.bench_decode import bench_decode_photographs
+    report = bench_decode_photographs(count=4, code_free=2, seed=3)
+    assert (report["with_code"], report["without_code"]) == (4, 2)
+    assert report["zxing_alone_reads_where_kiosk_does_not"] == 0
+    assert all(report[reader]["wrong_or_false_reads"] == 0 for reader in ("zxing_alone", "kiosk_still", "pyzbar"))
+
+
+def test_photographs_are_drawn_from_their_seed() -> None:
+    import numpy as np
+
+    from simulator.photographs import photograph
+    first, second = photograph(np.random.default_rng(8)), photograph(np.random.default_rng(8))
+    assert first[1] == second[1] and first[1] is not None and np.array_equal(first[0], second[0])
+    assert photograph(np.random.default_rng(8), with_code=False)[1] is None
+
+
 def test_unlock_benchmark_in_bursts() -> None:
     report = bench_unlock(commands=20, doors=10, burst=True)
     assert (report["commands"], report["mode"]) == (20, "burst")
