@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 
 import cv2
 import numpy as np
@@ -11,10 +12,11 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from kiosk.camera import FrameSource
-from kiosk.decoding import Decoder
+from kiosk.decoding import Decoded, Decoder
 
 RECONNECT_SECONDS = 1.0
 REAPPEAR_GAP = 0.5  # unseen this long, a code shown again is a new showing
+PREVIEW_WIDTH = 640  # the reception page shows the camera 480 wide: a 1080p frame need not cross threads whole
 
 
 def to_qimage(frame: np.ndarray) -> QImage:
@@ -22,6 +24,16 @@ def to_qimage(frame: np.ndarray) -> QImage:
     rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
     height, width = rgb.shape[:2]
     return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
+def preview_of(frame: np.ndarray, codes: list[Decoded], width: int = PREVIEW_WIDTH) -> QImage:
+    """The frame scaled down to at most `width` pixels wide, with the codes found outlined."""
+    scale = min(1.0, width / frame.shape[1])
+    shown = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame.copy()
+    for code in codes:
+        cv2.polylines(shown, [np.array([(x * scale, y * scale) for x, y in code.corners], np.int32)], True,
+                      (60, 200, 60), 4)
+    return to_qimage(shown)
 
 
 class ScanWorker(QObject):
@@ -38,6 +50,7 @@ class ScanWorker(QObject):
         self.preview_every = preview_every
         self.frames = 0
         self.decoded = 0
+        self.decode_seconds: deque[float] = deque(maxlen=900)  # the last 30 s at 30 fps, for benches and staff
         self._stop = threading.Event()
         self._last: dict[str, float] = {}
         self._camera_ok: bool | None = None
@@ -57,7 +70,9 @@ class ScanWorker(QObject):
     def _look_at(self, frame: np.ndarray) -> None:
         """Decode a frame; report new codes, and show a preview with the codes outlined."""
         self.frames += 1
-        found = self.decoder.decode(frame)
+        began = time.perf_counter()
+        found = self.decoder.decode_next(frame)
+        self.decode_seconds.append(time.perf_counter() - began)
         now = time.monotonic()
         for code in found:
             self.decoded += 1
@@ -65,10 +80,7 @@ class ScanWorker(QObject):
                 self.found.emit(code.text)  # a pass held up is seen in every frame: say so once per showing
             self._last[code.text] = now
         if found or self.frames % self.preview_every == 0:
-            shown = frame.copy()
-            for code in found:
-                cv2.polylines(shown, [np.array(code.corners, np.int32)], True, (60, 200, 60), 6)
-            self.preview.emit(to_qimage(shown))
+            self.preview.emit(preview_of(frame, found))
 
     def _report_camera(self, ok: bool) -> None:
         """Say when the camera goes away or comes back."""

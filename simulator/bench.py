@@ -180,7 +180,8 @@ def _rss_mb() -> float:
 
 
 def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_seconds: float = 5.0) -> dict:
-    """The kiosk on the simulator's camera: frames decoded per second, code in frame to verdict on screen, idle cost."""
+    """The kiosk on the simulator's camera: frames decoded (and dropped), time per frame, code in frame to verdict on
+    screen, idle cost."""
     import os
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -188,6 +189,7 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
     from facility.models import Plan
     from facility.tokens import MemberPass, facility_tag
     from kiosk.app import KioskApp
+    from simulator.bench_decode import percentiles_ms, qr_version
     from simulator.camera import VirtualCamera
     qt = QApplication.instance() or QApplication([])
     base = load_config(EXAMPLES / "kaikatsu-ikebukuro.toml")
@@ -199,11 +201,14 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as data:
         kiosk = KioskApp(cfg, camera, data_dir=Path(data))
+        worker = kiosk.scanner.worker
         shown: list[float] = []
         kiosk.verdict_displayed.connect(lambda verdict: shown.append(time.monotonic()))
         kiosk.start(full_screen=False)
         idle = _idle(qt, kiosk, idle_seconds)
-        latencies = []
+        latencies, text = [], ""
+        frames, dropped, wall = worker.frames, camera.frames_dropped, time.monotonic()
+        worker.decode_seconds.clear()
         for n in range(samples):
             text = mint(MemberPass(9000 + n, Plan.CORPORATE, new_id(8), int(time.time()), 90,
                                    facility_tag(cfg.facility.id), None, "計測"), key)
@@ -213,10 +218,13 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
                 latencies.append(shown[-1] - camera.code_first_seen_at)
             camera.empty()
             run_until(lambda: camera.frames_read % 5 == 0 and camera.code_first_seen_at is not None, 1)
+        scanning = {"frames_decoded_per_second": round((worker.frames - frames) / (time.monotonic() - wall), 1),
+                    "frames_dropped": camera.frames_dropped - dropped, "decode_ms_per_frame": percentiles_ms(list(worker.decode_seconds))}
         kiosk.stop()
     logging.disable(logging.NOTSET)
     ordered = sorted(latencies)
-    return {"benchmark": "scan", "width": width, "height": height, "camera_fps": 30, **idle,
+    return {"benchmark": "scan", "width": width, "height": height, "camera_fps": 30,
+            "pass_qr_version": qr_version(text), **idle, "while_members_scan": scanning,
             "code_to_verdict_ms": {"samples": len(ordered), "median": round(statistics.median(ordered) * 1000, 1),
                                    "p95": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 1),
                                    "max": round(ordered[-1] * 1000, 1)}}
@@ -228,12 +236,16 @@ def _more_than(shown: list[float], before: int) -> bool:
 
 
 def _idle(qt, kiosk, seconds: float) -> dict:
-    """Decode rate, CPU share and memory while the kiosk scans an empty desk."""
-    worker = kiosk.scanner.worker
-    frames, cpu, wall = worker.frames, time.process_time(), time.monotonic()
+    """Decode rate, frames dropped, time per frame, CPU share and memory while the kiosk scans an empty desk."""
+    from simulator.bench_decode import percentiles_ms
+    worker, camera = kiosk.scanner.worker, kiosk.scanner.worker.camera
+    frames, dropped, cpu, wall = worker.frames, camera.frames_dropped, time.process_time(), time.monotonic()
+    worker.decode_seconds.clear()
     run_until(lambda: time.monotonic() - wall >= seconds, seconds + 1)
     elapsed = time.monotonic() - wall
     return {"frames_decoded_per_second": round((worker.frames - frames) / elapsed, 1),
+            "idle_frames_dropped": camera.frames_dropped - dropped,
+            "idle_decode_ms_per_frame": percentiles_ms(list(worker.decode_seconds)),
             "idle_cpu_share_of_one_core": round((time.process_time() - cpu) / elapsed, 3),
             "idle_rss_mb": _rss_mb(),
             "note": "CPU includes the simulated camera drawing its frames in the same process"}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.screen import Shot, render_frame
+from simulator.screen import Shot, clean_frame, render_frame
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class VirtualCamera:
         self.fps = fps
         self.paced = paced
         self.frames_read = 0
+        self.frames_dropped = 0  # frame times that passed while the reader was busy: a real camera drops them
         self.shown: list[tuple[int, str | None]] = []
         self.code_first_seen_at: float | None = None  # when the first frame with the current code was served
         self._rng = np.random.default_rng(seed)
@@ -41,9 +42,11 @@ class VirtualCamera:
         self._closed = threading.Event()
         self._next_tick = time.monotonic()
         self._lock = threading.Lock()
+        self._draw_ahead(Segment(None))  # the empty desk too: a 1080p desk takes a third of a second to draw
 
     def show(self, text: str, shot: Shot = Shot(), frames: int | None = None) -> None:
         """Hold a phone with this code up now (for a number of frames, or until changed)."""
+        self._draw_ahead(Segment(text, shot, frames))
         with self._lock:
             self._script.clear()
             self._start(Segment(text, shot, frames))
@@ -56,10 +59,17 @@ class VirtualCamera:
 
     def play(self, segments: list[Segment]) -> None:
         """Queue a sequence of phones and empty stretches, shown one after another."""
+        for segment in segments:
+            self._draw_ahead(segment)
         with self._lock:
             self._script.extend(segments)
             if self._left is None and self._current.text is None:
                 self._advance()
+
+    def _draw_ahead(self, segment: Segment) -> None:
+        """Draw what a segment shows before it is shown, in the caller's thread: a real camera's frames cost the kiosk
+        nothing to make, so the simulator's drawing (tens of milliseconds at 1080p) stays out of the kiosk's time."""
+        clean_frame(segment.text, segment.shot, self.size)
 
     def _start(self, segment: Segment) -> None:
         """Begin showing a segment."""
@@ -86,19 +96,23 @@ class VirtualCamera:
         if self.paced:
             self._wait_for_tick()
         with self._lock:
-            segment = self._current
-            if self._fresh:
-                self.code_first_seen_at, self._fresh = time.monotonic(), False
+            segment, first, self._fresh = self._current, self._fresh, False
             self.frames_read += 1  # counted first, so a segment begun now is logged at its first frame
             if self._left is not None:
                 self._left -= 1
                 if self._left <= 0:
                     self._advance()
-        return render_frame(segment.text, segment.shot, self.size, self._rng)
+        frame = render_frame(segment.text, segment.shot, self.size, self._rng)
+        if first:
+            self.code_first_seen_at = time.monotonic()  # the moment the frame is served, as a camera delivers it
+        return frame
 
     def _wait_for_tick(self) -> None:
-        """Hold the read until the next frame time, as a real camera does."""
-        self._next_tick = max(self._next_tick + 1 / self.fps, time.monotonic())
+        """Hold the read until the next frame time, as a real camera does; count the frames a slow reader missed."""
+        due, now = self._next_tick + 1 / self.fps, time.monotonic()
+        if now > due:
+            self.frames_dropped += int((now - due) * self.fps)
+        self._next_tick = max(due, now)
         self._closed.wait(max(0.0, self._next_tick - time.monotonic()))
 
     def close(self) -> None:

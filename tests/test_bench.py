@@ -17,27 +17,56 @@ def test_unlock_benchmark_reports_lockd_next_to_raw_mqtt() -> None:
 def test_scan_benchmark_reports_rate_latency_and_idle_cost(qapp) -> None:
     from simulator.bench import bench_scan
     report = bench_scan(640, 480, samples=3, idle_seconds=0.5)
-    assert report["frames_decoded_per_second"] > 0 and report["idle_rss_mb"] > 0
+    assert report["frames_decoded_per_second"] > 0 and report["idle_rss_mb"] > 0 and report["pass_qr_version"] == 6
     assert report["code_to_verdict_ms"]["samples"] == 3
     assert 0 < report["code_to_verdict_ms"]["median"] <= report["code_to_verdict_ms"]["max"]
+    scanning = report["while_members_scan"]
+    assert scanning["frames_decoded_per_second"] > 0 and scanning["frames_dropped"] >= 0
+    assert 0 < scanning["decode_ms_per_frame"]["median"] <= scanning["decode_ms_per_frame"]["p95"]
 
 
-def test_decode_benchmark_covers_both_decoders_and_a_folder(tmp_path) -> None:
+def test_decode_benchmark_covers_every_reader_and_a_folder(tmp_path) -> None:
     import cv2
 
     from simulator.bench_decode import (
         CONDITIONS,
+        DEGRADED,
+        READERS,
         bench_decode_folder,
         bench_decode_simulated,
+        bench_passes,
     )
     from simulator.screen import Shot, render_frame
-    report = bench_decode_simulated(passes=1, size=(640, 480))
-    assert set(report["zxing"]) == set(CONDITIONS) | {"no code in view"} and report["zxing"]["straight"]["read"] == "1/1"
-    assert report["pyzbar"]["dark mode"]["success_rate"] is not None
+    report = bench_decode_simulated(passes=1, size=(640, 480), frames=2)
+    rows = report["conditions"]
+    assert set(rows) == set(CONDITIONS) | set(DEGRADED) | {"no code in view", "no code, noise 10"}
+    assert report["pass"]["qr_version"] == 6 and all(set(row) == set(READERS) for row in rows.values())
+    assert rows["straight"]["zxing_alone"]["read"] == rows["straight"]["kiosk_camera"]["read"] == "1/1"
+    assert rows["no code in view"]["kiosk_still"] == rows["no code in view"]["kiosk_still"] | {"read": "-", "wrong": 0}
     cv2.imwrite(str(tmp_path / "a.png"), render_frame("HELLO", Shot(), (640, 480)))
     cv2.imwrite(str(tmp_path / "b.png"), render_frame(None, Shot(), (640, 480)))
+    cv2.imwrite(str(tmp_path / "far.png"), render_frame(bench_passes(1)[0], Shot(distance=2.5), (1280, 720)))
     folder = bench_decode_folder(tmp_path)
-    assert folder["images"] == 2 and folder["zxing"]["read"] == "1/2"
+    assert folder["images"] == 3 and folder["zxing_alone"]["read"] == "1/3" and folder["kiosk_still"]["read"] == "2/3"
+    assert folder["kiosk_reads_where_zxing_alone_does_not"] == ["far.png"]
+    assert folder["zxing_alone_reads_where_kiosk_does_not"] == []
+
+
+def test_decode_benchmark_on_photographs_made_with_opencv() -> None:
+    from simulator.bench_decode import bench_decode_photographs
+    report = bench_decode_photographs(count=4, code_free=2, seed=3)
+    assert (report["with_code"], report["without_code"]) == (4, 2)
+    assert report["zxing_alone_reads_where_kiosk_does_not"] == 0
+    assert all(report[reader]["wrong_or_false_reads"] == 0 for reader in ("zxing_alone", "kiosk_still", "pyzbar"))
+
+
+def test_photographs_are_drawn_from_their_seed() -> None:
+    import numpy as np
+
+    from simulator.photographs import photograph
+    first, second = photograph(np.random.default_rng(8)), photograph(np.random.default_rng(8))
+    assert first[1] == second[1] and first[1] is not None and np.array_equal(first[0], second[0])
+    assert photograph(np.random.default_rng(8), with_code=False)[1] is None
 
 
 def test_unlock_benchmark_in_bursts() -> None:

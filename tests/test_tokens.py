@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import qrcode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,12 +26,13 @@ from facility.tokens import (
     display_name,
     facility_tag,
     mint,
+    mint_pass_v1,
     new_id,
     verify_desk_code,
     verify_member_pass,
     verify_unlock_command,
 )
-from facility.tokens.encoding import from_text, to_text
+from facility.tokens.encoding import Malformed, Reader, Writer, from_text, to_text
 from facility.topics import SiteTopics
 from simulator.clock import SettableClock
 
@@ -71,10 +73,54 @@ def test_member_pass_round_trips_with_every_optional_field(platform_key, keyring
     assert verify_member_pass(mint(issued, platform_key), keyring, NOW, facility_id="kaikatsu-ikebukuro") == issued
 
 
+def qr_version(text: str) -> int:
+    """The smallest QR version that holds text at error correction M, as phones draw passes."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(text)
+    code.make(fit=True)
+    return code.version
+
+
 def test_pass_text_stays_in_qr_alphanumeric_mode_and_small(platform_key) -> None:
     text = mint(a_pass(), platform_key)
     assert set(text) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
-    assert len(text) == 141  # docs/tokens.md gives this size: QR version 6 at error correction M
+    assert len(text) == 132  # docs/tokens.md gives this size: QR version 6 at error correction M
+
+
+@pytest.mark.parametrize("family", ["林", "佐藤", "佐々木", "Yamamoto"])
+def test_a_pass_for_a_facility_with_the_family_name_is_qr_version_6(platform_key, family: str) -> None:
+    issued = a_pass(member_id=1_000_001, facility_tag=facility_tag("kaikatsu-ikebukuro"), name=display_name(family + " 葵"))
+    assert qr_version(mint(issued, platform_key)) == 6
+    assert qr_version(mint_pass_v1(dataclasses.replace(issued, name=family + " 葵"), platform_key)) >= 7  # what it was
+
+
+def test_a_version_1_pass_from_an_older_app_still_verifies(platform_key, keyring) -> None:
+    issued = a_pass(facility_tag=facility_tag("kaikatsu-ikebukuro"), reservation_id=99, name="山田 太郎")
+    text = mint_pass_v1(issued, platform_key)
+    assert from_text(text)[0] == 1 and from_text(mint(issued, platform_key))[0] == 2
+    assert verify_member_pass(text, keyring, NOW, facility_id="kaikatsu-ikebukuro") == issued
+
+
+def test_a_pass_relabelled_as_the_other_version_is_refused(platform_key, keyring) -> None:
+    for text, other in ((mint(a_pass(), platform_key), 1), (mint_pass_v1(a_pass(), platform_key), 2)):
+        data = bytearray(from_text(text))
+        data[0] = other
+        assert isinstance(verify_member_pass(to_text(bytes(data)), keyring, NOW), Refusal)
+
+
+@pytest.mark.parametrize("value", [0, 1, 127, 128, 16_383, 16_384, 1_000_001, 2**63, 2**64 - 1])
+def test_varints_round_trip(value: int) -> None:
+    data = Writer().varint(value).bytes()
+    assert len(data) == max(1, -(-value.bit_length() // 7))
+    reader = Reader(data)
+    assert reader.varint() == value
+    reader.end()
+
+
+@pytest.mark.parametrize("data", [b"\x80\x00", b"\xff" * 9 + b"\x02", b"\x80" * 11, b"\x80"])
+def test_varints_in_a_longer_form_or_too_large_or_cut_are_malformed(data: bytes) -> None:
+    with pytest.raises(Malformed):
+        Reader(data).varint()
 
 
 def test_unlock_command_and_desk_code_round_trip(platform_key, keyring) -> None:
@@ -97,8 +143,11 @@ def test_garbage_is_bad_format(text: str, keyring) -> None:
 
 def test_other_version_and_other_type_are_refused(platform_key, keyring) -> None:
     data = bytearray(from_text(mint(a_pass(), platform_key)))
-    data[0] = 2
+    data[0] = 3
     assert reason_of(verify_member_pass(to_text(bytes(data)), keyring, NOW)) is Reason.UNSUPPORTED_VERSION
+    command = bytearray(from_text(mint(a_command(), platform_key)))
+    command[0] = 2  # passes have a version 2; commands do not
+    assert reason_of(check_command(to_text(bytes(command)), keyring)) is Reason.UNSUPPORTED_VERSION
     command_text = mint(a_command(), platform_key)
     assert reason_of(verify_member_pass(command_text, keyring, NOW)) is Reason.WRONG_TYPE
 
@@ -224,9 +273,11 @@ def test_desk_code_is_accepted_one_period_late_but_not_two(platform_key, keyring
     assert reason_of(verify_desk_code(text, keyring, start - 6, skew=5)) is Reason.NOT_YET_VALID
 
 
-def test_long_names_are_shortened_on_a_character_boundary_to_fit_a_pass() -> None:
-    assert display_name("グエン・ヴァン・アレクサンドラ・山田") == "グエン・ヴァン・アレ"  # 10 characters, 30 bytes
-    assert display_name("佐藤 葵") == "佐藤 葵"
+def test_a_pass_carries_the_family_name_shortened_on_a_character_boundary() -> None:
+    assert display_name("グエン・ヴァン・アレクサンドラ・山田") == "グエン・ヴァン・アレ"  # no space: 10 characters, 30 bytes
+    assert display_name("佐藤 葵") == "佐藤"
+    assert display_name("佐々木\u3000陽翔") == "佐々木"  # an ideographic space too
+    assert display_name("") == ""
     with pytest.raises(ValueError, match="at most 30"):
         mint(a_pass(name="あ" * 11), OTHER_KEY)
 
@@ -251,12 +302,13 @@ PASSES = st.builds(
 @given(issued=PASSES)
 def test_valid_passes_round_trip(issued: MemberPass, platform_key, keyring) -> None:
     assert verify_member_pass(mint(issued, platform_key), keyring, NOW) == issued
+    assert verify_member_pass(mint_pass_v1(issued, platform_key), keyring, NOW) == issued
 
 
 @settings(max_examples=300, deadline=None)
-@given(issued=PASSES, data=st.data())
-def test_any_change_of_any_byte_is_refused(issued: MemberPass, data: st.DataObject, platform_key, keyring) -> None:
-    raw = bytearray(from_text(mint(issued, platform_key)))
+@given(issued=PASSES, minted=st.sampled_from([mint, mint_pass_v1]), data=st.data())
+def test_any_change_of_any_byte_is_refused(issued: MemberPass, minted, data: st.DataObject, platform_key, keyring) -> None:
+    raw = bytearray(from_text(minted(issued, platform_key)))
     index = data.draw(st.integers(0, len(raw) - 1))
     raw[index] ^= data.draw(st.integers(1, 255))
     assert isinstance(verify_member_pass(to_text(bytes(raw)), keyring, NOW), Refusal)

@@ -7,6 +7,7 @@ from facility.tokens.formats import (
     display_name,
     facility_tag,
     mint,
+    mint_pass_v1,
     new_id,
 )
 from facility.tokens.keys import Keyring, SigningKey, key_id_of
@@ -37,6 +38,7 @@ __all__ = [
     "judge_unlock_command",
     "key_id_of",
     "mint",
+    "mint_pass_v1",
     "new_id",
     "peek",
     "verify_desk_code",

@@ -57,6 +57,18 @@ class Writer:
         self.parts.append(struct.pack(">Q", value))
         return self
 
+    def varint(self, value: int) -> Writer:
+        """An unsigned integer below 2**64 in LEB128: 7 bits a byte, so small numbers take few bytes."""
+        if not 0 <= value < 2 ** 64:
+            raise ValueError(f"{value} does not fit 64 bits")
+        out = bytearray()
+        while value >= 0x80:
+            out.append(value & 0x7F | 0x80)
+            value >>= 7
+        out.append(value)
+        self.parts.append(bytes(out))
+        return self
+
     def raw(self, value: bytes) -> Writer:
         """Bytes as they are."""
         self.parts.append(value)
@@ -104,6 +116,18 @@ class Reader:
     def u64(self) -> int:
         """A big-endian 64-bit unsigned integer."""
         return struct.unpack(">Q", self.take(8))[0]
+
+    def varint(self) -> int:
+        """An unsigned LEB128 integer below 2**64, in its shortest form only (one number, one spelling)."""
+        value = 0
+        for shift in range(0, 70, 7):
+            byte = self.u8()
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                if (byte == 0 and shift) or value >= 2 ** 64:
+                    raise Malformed("varint not in its shortest form or too large")
+                return value
+        raise Malformed("varint too long")
 
     def short_text(self, limit: int) -> str:
         """Length-prefixed UTF-8 text of at most limit bytes."""

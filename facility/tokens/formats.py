@@ -1,6 +1,8 @@
 """The three signed tokens of docs/architecture.md and their binary bodies.
 
-Member pass (on the phone)    flags, plan, member, pass id, not-before, lifetime,
+Member pass (on the phone)    v2: flags and plan, member (varint), pass id, not-before, lifetime,
+                              [facility tag], [reservation (varint)], [family name]
+                              v1: flags, plan, member, pass id, not-before, lifetime,
                               [facility tag], [reservation], [display name]
 Front-desk code (on a kiosk)  facility, kiosk, time step, period
 Unlock command (over MQTT)    door, reservation, member, issued-at, lifetime, command id
@@ -14,20 +16,26 @@ from dataclasses import dataclass
 
 from facility.models import Plan
 from facility.tokens.encoding import Malformed, Reader, Writer
-from facility.tokens.envelope import TokenType, seal
+from facility.tokens.envelope import TokenType, current_version, seal
 from facility.tokens.keys import SigningKey
 
 NAME_MAX_BYTES = 30
 ID_MAX_BYTES = 40
 _HAS_RESERVATION, _HAS_FACILITY, _FIRST_VISIT, _HAS_NAME = 1, 2, 4, 8
 _KNOWN_FLAGS = _HAS_RESERVATION | _HAS_FACILITY | _FIRST_VISIT | _HAS_NAME
+_FLAG_BITS = 0x0F  # version 2 keeps the plan in the flags byte's high half
 
 
 def display_name(name: str) -> str:
-    """The member's name shortened, on a character boundary, to what a pass can carry."""
-    while len(name.encode("utf-8")) > NAME_MAX_BYTES:
-        name = name[:-1]
-    return name
+    """What a pass carries of a member's name: the family name, shortened on a character boundary to fit.
+
+    Member records write the family name first (佐藤 葵), so it is the first word; a name without a space is kept
+    whole. The kiosk greets members by family name (佐藤 様), and a shorter name keeps the code small."""
+    words = name.split()
+    family = words[0] if words else ""
+    while len(family.encode("utf-8")) > NAME_MAX_BYTES:
+        family = family[:-1]
+    return family
 
 
 def facility_tag(facility_id: str) -> bytes:
@@ -62,34 +70,40 @@ class MemberPass:
         """Last second of validity (before skew)."""
         return self.not_before + self.lifetime
 
-    def body(self) -> bytes:
-        """The binary body."""
+    def body(self, version: int = current_version(TokenType.MEMBER_PASS)) -> bytes:
+        """The binary body in a format version: 2 (current) packs the plan into the flags byte and writes the member
+        and reservation as varints; 1 is the older fixed layout."""
         flags = ((self.reservation_id is not None) * _HAS_RESERVATION | (self.facility_tag is not None) * _HAS_FACILITY
                  | self.first_visit_at_chain * _FIRST_VISIT | bool(self.name) * _HAS_NAME)
-        out = Writer().u8(flags).u8(self.plan.wire).u64(self.member_id).raw(self.pass_id)
-        out.u32(self.not_before).u16(self.lifetime)
+        compact = version == 2
+        out = Writer().u8(flags | self.plan.wire << 4) if compact else Writer().u8(flags).u8(self.plan.wire)
+        (out.varint if compact else out.u64)(self.member_id)
+        out.raw(self.pass_id).u32(self.not_before).u16(self.lifetime)
         if self.facility_tag is not None:
             out.raw(self.facility_tag)
         if self.reservation_id is not None:
-            out.u64(self.reservation_id)
+            (out.varint if compact else out.u64)(self.reservation_id)
         if self.name:
             out.short_text(self.name, NAME_MAX_BYTES)
         return out.bytes()
 
     @classmethod
-    def parse(cls, body: bytes) -> MemberPass:
-        """A pass from its body; raises Malformed."""
+    def parse(cls, body: bytes, version: int = current_version(TokenType.MEMBER_PASS)) -> MemberPass:
+        """A pass from its body in a format version (1 or 2); raises Malformed."""
         data = Reader(body)
-        flags = data.u8()
+        compact = version == 2
+        first = data.u8()
+        flags, plan_wire = (first & _FLAG_BITS, first >> 4) if compact else (first, data.u8())
         if flags & ~_KNOWN_FLAGS:
             raise Malformed("unknown flags")
         try:
-            plan = Plan.from_wire(data.u8())
+            plan = Plan.from_wire(plan_wire)
         except ValueError as exc:
             raise Malformed(str(exc)) from None
-        member_id, pass_id, not_before, lifetime = data.u64(), data.take(8), data.u32(), data.u16()
+        integer = data.varint if compact else data.u64
+        member_id, pass_id, not_before, lifetime = integer(), data.take(8), data.u32(), data.u16()
         tag = data.take(4) if flags & _HAS_FACILITY else None
-        reservation = data.u64() if flags & _HAS_RESERVATION else None
+        reservation = integer() if flags & _HAS_RESERVATION else None
         name = data.short_text(NAME_MAX_BYTES) if flags & _HAS_NAME else ""
         data.end()
         return cls(member_id, plan, pass_id, not_before, lifetime, tag, reservation, name, bool(flags & _FIRST_VISIT))
@@ -132,8 +146,8 @@ class DeskCode:
         return out.u32(self.step).u8(self.period).bytes()
 
     @classmethod
-    def parse(cls, body: bytes) -> DeskCode:
-        """A desk code from its body; raises Malformed."""
+    def parse(cls, body: bytes, version: int = 1) -> DeskCode:
+        """A desk code from its body (format version 1, the only one); raises Malformed."""
         data = Reader(body)
         code = cls(data.short_text(ID_MAX_BYTES), data.short_text(ID_MAX_BYTES), data.u32(), data.u8())
         data.end()
@@ -182,8 +196,8 @@ class UnlockCommand:
         return out.u32(self.issued_at).u16(self.lifetime).raw(self.command_id).bytes()
 
     @classmethod
-    def parse(cls, body: bytes) -> UnlockCommand:
-        """A command from its body; raises Malformed."""
+    def parse(cls, body: bytes, version: int = 1) -> UnlockCommand:
+        """A command from its body (format version 1, the only one); raises Malformed."""
         data = Reader(body)
         door, reservation, member = data.short_text(ID_MAX_BYTES), data.u64(), data.u64()
         command = cls(door, reservation, member, data.u32(), data.u16(), data.take(16))
@@ -201,5 +215,10 @@ def new_id(size: int) -> bytes:
 
 
 def mint(token: MemberPass | DeskCode | UnlockCommand, key: SigningKey) -> str:
-    """Sign a token with key; the text goes into a QR code or an MQTT payload."""
+    """Sign a token with key, in its type's current format version; the text goes into a QR code or an MQTT payload."""
     return seal(token.TYPE, key, token.body(), token.context())
+
+
+def mint_pass_v1(token: MemberPass, key: SigningKey) -> str:
+    """A pass in the older version 1 layout, as a phone with an older app still shows (kiosks read both)."""
+    return seal(token.TYPE, key, token.body(version=1), token.context(), version=1)

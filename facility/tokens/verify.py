@@ -66,7 +66,7 @@ def _parse(text: str, kind: type[Token], keyring: Keyring, context_of, now: floa
     """Size cap, parse, key id (known, unrevoked, valid now) and signature; the token and its key id, or a refusal."""
     try:
         envelope = open_envelope(text, kind.TYPE, kind.MAX_CHARS)
-        token = kind.parse(envelope.body)
+        token = kind.parse(envelope.body, envelope.version)
     except TooLarge as exc:
         return Refusal(Reason.TOO_LARGE, str(exc))
     except UnsupportedVersion as exc:
@@ -181,6 +181,7 @@ def peek(text: str, kind: type[Token]) -> Token | None:
     """What a token claims, UNVERIFIED: only to choose how to verify it (which kiosk's key) or what to
     prepare first (a reservation lockd has not synced yet). Never to decide anything."""
     try:
-        return kind.parse(open_envelope(text, kind.TYPE, kind.MAX_CHARS).body)
+        envelope = open_envelope(text, kind.TYPE, kind.MAX_CHARS)
+        return kind.parse(envelope.body, envelope.version)
     except Malformed:
         return None
