@@ -1,4 +1,4 @@
-"""The stand-in platform's key set and its rotation over HTTP, fetched by a site's trust loop."""
+"""The stand-in platform's key set and its rotation over HTTP, fetched by a site's trust loop, and checked by doctor."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import requests
 
 from facility.keyset import SiteKeys
 from facility.platform import PlatformClient
+from facility.tokens import SigningKey
 from facility.trustcache import TrustRefresh
 from lockd.store import LockdStore
+from simulator.doctor import Findings, check_platform
+from simulator.doctor_local import check_demo_secrets
 from tests.keyset_helpers import ROOT, rooted
 from tests.rulebook import H1T
 
@@ -54,3 +57,19 @@ def test_the_stand_in_rotates_its_keys_step_by_step_over_http(offline_platform) 
     assert old in requests.get(f"{offline_platform.server.url}/revocations", timeout=5).json()["key_ids"]
     assert requests.post(url, json={"action": "spin"}, timeout=5).status_code == 400
     assert requests.post(url, json={"action": "sign_with", "key_id": "12345678"}, timeout=5).status_code == 409
+
+
+def test_doctor_checks_a_rooted_site_s_key_set(offline_platform) -> None:
+    cfg = rooted(H1T).model_copy(update={"platform": H1T.platform.model_copy(
+        update={"base_url": offline_platform.server.url, "timeout_seconds": 1})})
+    found = Findings()
+    check_platform(cfg, found)
+    assert found.failures == 0 and any(f"is signed by root {ROOT.key_id}" in line for line in found.lines)
+    found = Findings()
+    check_platform(rooted(cfg, SigningKey.generate()), found)
+    assert found.failures == 1 and any("would be refused here: keyset_unknown_root" in line for line in found.lines)
+    found = Findings()
+    check_demo_secrets(cfg.model_copy(update={"platform": cfg.platform.model_copy(update={"base_url": "https://p.example/v1"}),
+                                              "mqtt": cfg.mqtt_settings.model_copy(update={"host": "b.example", "tls": True})}),
+                       found)
+    assert any(f"is the demo root key {ROOT.key_id}" in line for line in found.lines if line.startswith("FAIL"))
