@@ -183,7 +183,7 @@ def judge(candidate: KeySet, held: KeySet | None, now: float) -> Refused | None:
     return None
 
 
-Outcome = Literal["adopted", "held", "refused"]
+Outcome = Literal["adopted", "held", "stale", "refused"]
 
 
 @dataclass(frozen=True)
@@ -257,15 +257,29 @@ class SiteKeys:
         self.load()
         return self._ring
 
-    def offer(self, data: bytes | str | object, source: str) -> Offer:
+    @property
+    def held_digest(self) -> str:
+        """The held set's digest ("" for none): a fetch notes it when it asks, to see whether it was overtaken."""
+        held = self.held
+        return held.digest if held is not None else ""
+
+    def offer(self, data: bytes | str | object, source: str, held_when_asked: str | None = None) -> Offer:
         """A key set from the platform (`source`: "https" or "mqtt"): adopted if genuine, valid and newer; kept
-        durably before it is used; every refusal logged, and audited once per distinct document."""
+        durably before it is used; every refusal logged, and audited once per distinct document.
+
+        `held_when_asked` (a fetch's held_digest before it asked): an older set answered to a fetch that a newer
+        announced set overtook in flight is "stale", dropped quietly; the same older set with nothing adopted
+        meanwhile is a rollback, refused."""
         if not self.rooted:
             return Offer("refused", None, Refused(KeySetRefusal.UNKNOWN_ROOT, "this site pins no root key"))
         self.load()
         with self._lock:
             opened = open_keyset(data, self.roots)
             refusal = opened if isinstance(opened, Refused) else judge(opened, self._held, self.clock.now().timestamp())
+            if (refusal is not None and refusal.reason is KeySetRefusal.ROLLBACK and held_when_asked is not None
+                    and held_when_asked != self.held_digest):
+                log.info("key set from %s overtaken in flight (%s); dropped", source, refusal.detail)
+                return Offer("stale", refusal.version)
             if refusal is not None:
                 self._refuse(refusal, data, source)
                 return Offer("refused", refusal.version, refusal)

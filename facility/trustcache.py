@@ -102,10 +102,11 @@ class TrustRefresh(BackgroundLoop):
         audited, while no answer or an error status is only a failed fetch."""
         if self.keyset is None:
             return ""
+        held_when_asked = self.keyset.held_digest  # an announcement may overtake this fetch: not a rollback then
         try:
             _, content = self.client.exchange("GET", KEYSET)
         except PlatformError as exc:
             log.warning("key set not refreshed: %s", exc)
             return f"key set: {exc}"
-        offer = self.keyset.offer(content, "https")
+        offer = self.keyset.offer(content, "https", held_when_asked)
         return f"key set refused: {offer.refusal}" if offer.refusal is not None else ""

@@ -95,6 +95,17 @@ def test_an_older_set_is_refused_also_after_a_restart(tmp_path) -> None:
     assert audited_again[-1][:2] == ("keyset_refused", "keyset_rollback")
 
 
+def test_a_fetch_overtaken_by_an_announced_set_is_dropped_not_refused(tmp_path) -> None:
+    keys, audited = site(tmp_path)
+    first = signed_set(2, certified(PLATFORM_KEY))
+    keys.offer(json.dumps(first), "https")
+    asked = keys.held_digest  # a fetch asks the platform, which answers v2 ...
+    keys.offer(json.dumps(signed_set(3, certified(PLATFORM_KEY), certified(NEW))), "mqtt")  # ... while v3 is announced
+    assert keys.offer(json.dumps(first), "https", asked).outcome == "stale"
+    assert [row[0] for row in audited] == ["keyset_adopted", "keyset_adopted"]
+    assert keys.offer(json.dumps(first), "https", keys.held_digest).refusal.reason is KeySetRefusal.ROLLBACK  # not in flight
+
+
 def test_the_same_version_with_other_contents_is_refused(tmp_path) -> None:
     keys, _ = site(tmp_path)
     assert keys.offer(json.dumps(signed_set(7, certified(PLATFORM_KEY))), "https").outcome == "adopted"
