@@ -9,8 +9,10 @@ grow); bodies the edge sends are exact.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import models_json_schema
@@ -23,6 +25,7 @@ from facility.tokens import Revocations
 # --- paths (relative to the facility file's platform.base_url, which ends in /v1) ------------------
 
 KEYS = "/keys"
+KEYSET = "/keyset"
 REVOCATIONS = "/revocations"
 MEMBERS = "/members"
 RESERVATIONS = "/reservations"
@@ -71,6 +74,21 @@ HexId = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^(?:[0-9a-fA
 PublicKey = Annotated[str, AfterValidator(check_public_key)]
 MemberId = Annotated[int, Field(ge=1)]
 Count = Annotated[int, Field(ge=0)]
+UnixTime = Annotated[int, Field(ge=0, lt=2**40)]
+
+
+def _signature(text: str) -> str:
+    """Base64 of exactly 64 bytes (an Ed25519 signature), or a ValueError."""
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not base64") from None
+    if len(raw) != 64:
+        raise ValueError(f"an Ed25519 signature is 64 bytes, this one is {len(raw)}")
+    return text
+
+
+Signature = Annotated[str, AfterValidator(_signature)]
 
 
 class Answer(BaseModel):
@@ -108,6 +126,36 @@ class KeysAnswer(Answer):
     """GET /keys."""
 
     keys: list[PublishedKey]
+
+
+class CertifiedKey(Answer):
+    """One of the platform's signing keys as its root certifies it: what it signs and when (Unix seconds; null: no bound).
+
+    Purposes this edge does not know are ignored, so the platform can certify keys for new token types."""
+
+    key_id: KeyId
+    public_key: PublicKey
+    purposes: Annotated[list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]], Field(min_length=1, max_length=16)]
+    not_before: UnixTime | None = None
+    not_after: UnixTime | None = None
+
+
+class KeySetContent(Answer):
+    """The signed part of the key set (docs/tokens.md, 'The key set'): versioned, complete, with what it revokes."""
+
+    format: Literal[1]
+    version: Annotated[int, Field(ge=1, lt=2**53)]
+    issued_at: UnixTime
+    keys: Annotated[list[CertifiedKey], Field(min_length=1, max_length=64)]
+    revoked: Annotated[list[KeyId], Field(max_length=4096)] = []
+
+
+class SignedKeySet(Answer):
+    """GET /keyset, and the retained MQTT announcement: the key set, the root key that signed it, and its signature."""
+
+    keyset: KeySetContent
+    signed_by: KeyId
+    signature: Signature
 
 
 class RevocationsAnswer(Answer):
@@ -308,7 +356,7 @@ class SettingsAnswer(Answer):
 # --- the OpenAPI file's schemas (docs/platform-openapi.yaml; scripts/make_openapi.py writes them there) --------
 
 OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
-    ErrorAnswer, PublishedKey, KeysAnswer, RevocationsAnswer, ReservationItem, BookingBody, CheckInBody,
+    ErrorAnswer, PublishedKey, KeysAnswer, CertifiedKey, KeySetContent, SignedKeySet, RevocationsAnswer, ReservationItem, BookingBody, CheckInBody,
     CheckInRecorded, OccupancyBody, OccupancyAnswer, MemberBody, PassRequest, UnlockRequest, DeskCheckinBody, RevokeBody)
 OPENAPI_BEGIN = "    # BEGIN schemas generated from facility/contract.py by scripts/make_openapi.py: do not edit by hand"
 OPENAPI_END = "    # END generated schemas"

@@ -7,7 +7,9 @@
     {prefix}/{facility}/lockd/alarm              site alarms: stale reservations, untrusted clock
     {prefix}/{facility}/lockd/alarm/store        lockd's store was lost (retained while that process runs)
     {prefix}/{facility}/lockd/audit              every audit row, as it is written
+    {prefix}/{facility}/lockd/keyset             the key set lockd holds (retained: version, keys, revoked)
     {prefix}/{facility}/reservations/changed     change notices (platform -> lockd)
+    {prefix}/{facility}/keyset                   the platform's signed key set (platform -> lockd, kiosks), retained
     {prefix}/{facility}/kiosk/{kiosk}/checkin    desk-code check-ins (platform -> kiosk)
     {prefix}/{facility}/kiosk/{kiosk}/availability
     {prefix}/{facility}/kiosk/{kiosk}/spent      pass ids a kiosk admitted (kiosk -> the facility's other kiosks)
@@ -46,6 +48,11 @@ class SiteTopics:
     def reservations_changed(self) -> str:
         """Where the platform announces reservation changes."""
         return f"{self.root}/reservations/changed"
+
+    @property
+    def keyset(self) -> str:
+        """Where the platform announces its signed key set (retained), for lockd and the kiosks to verify."""
+        return f"{self.root}/keyset"
 
     def kiosk(self, kiosk_id: str, leaf: str) -> str:
         """A kiosk's topic: leaf is checkin, reply, availability or spent."""

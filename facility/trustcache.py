@@ -1,4 +1,5 @@
-"""What a site trusts and distrusts from the platform: revocations (and, where allowed, published keys).
+"""What a site trusts and distrusts from the platform: revocations, the signed key set where the site pins a root
+(facility/keyset.py), and, where allowed, published keys.
 
 One loop fetches them for the kiosk and for lockd, validates them against the contract and keeps
 them in the program's store, so a check made while the platform is away uses the last good list.
@@ -12,11 +13,13 @@ from datetime import datetime
 from facility.clock import Clock
 from facility.contract import (
     KEYS,
+    KEYSET,
     REVOCATIONS,
     KeysAnswer,
     PublishedKey,
     RevocationsAnswer,
 )
+from facility.keyset import SiteKeys
 from facility.loop import BackgroundLoop
 from facility.platform import Backoff, PlatformClient, PlatformError
 from facility.store import SqliteStore
@@ -45,17 +48,19 @@ def cached_keys(store: SqliteStore) -> list[PublishedKey]:
 
 
 class TrustRefresh(BackgroundLoop):
-    """Every minute (and on demand): the platform's revocations, and its keys when the facility trusts them."""
+    """Every minute (and on demand): the platform's revocations, its signed key set when the facility pins a root,
+    and its published keys when the facility trusts them."""
 
     name = "trust-refresh"
 
     def __init__(self, client: PlatformClient, store: SqliteStore, clock: Clock, fetch_keys: bool,
-                 interval: float = REFRESH_SECONDS) -> None:
+                 interval: float = REFRESH_SECONDS, keyset: SiteKeys | None = None) -> None:
         super().__init__()
         self.client = client
         self.store = store
         self.clock = clock
-        self.fetch_keys = fetch_keys
+        self.keyset = keyset if keyset is not None and keyset.rooted else None
+        self.fetch_keys = fetch_keys and self.keyset is None  # with a root, unsigned keys are never trusted
         self.interval = interval
         self.backoff = Backoff(base=1.0, cap=min(300.0, interval))
         self.failing = ""
@@ -70,7 +75,7 @@ class TrustRefresh(BackgroundLoop):
         return self.failing
 
     def refresh(self) -> bool:
-        """Fetch and keep the lists; True when both came back as documented."""
+        """Fetch and keep the lists; True when all came back as documented (and a key set was not refused)."""
         try:
             revoked = self.client.call("GET", REVOCATIONS, RevocationsAnswer)
             keys = self.client.call("GET", KEYS, KeysAnswer) if self.fetch_keys else None
@@ -81,7 +86,27 @@ class TrustRefresh(BackgroundLoop):
         self.store.cache("revocations", revoked.model_dump(mode="json"))
         if keys is not None:
             self.store.cache("keys", keys.model_dump(mode="json")["keys"])
+        problem = self._refresh_keyset()
+        if problem:
+            self.failing = problem
+            return False
         self.failing = ""
         self.last_ok = self.clock.now()
         self.backoff.reset()
         return True
+
+    def _refresh_keyset(self) -> str:
+        """Fetch the signed key set and offer it; what went wrong, "" when it is held or adopted (or not wanted).
+
+        The raw answer is offered as it came: a 2xx that is not a signed set (HTML, `[]`) is a refused set,
+        audited, while no answer or an error status is only a failed fetch."""
+        if self.keyset is None:
+            return ""
+        held_when_asked = self.keyset.held_digest  # an announcement may overtake this fetch: not a rollback then
+        try:
+            _, content = self.client.exchange("GET", KEYSET)
+        except PlatformError as exc:
+            log.warning("key set not refreshed: %s", exc)
+            return f"key set: {exc}"
+        offer = self.keyset.offer(content, "https", held_when_asked)
+        return f"key set refused: {offer.refusal}" if offer.refusal is not None else ""

@@ -127,6 +127,9 @@ class KioskApp(QObject):
         bus = BusClient(broker, will=Will(topics.kiosk(kiosk_id, "availability"), b"offline"))
         bus.subscribe(topics.kiosk(kiosk_id, "checkin"), self._desk_checkin)
         bus.subscribe(topics.spent_passes, self._spent_elsewhere)
+        keys = self.reception.keys
+        if keys.rooted:  # the platform's signed key set, announced retained: verified and adopted if newer
+            bus.subscribe(topics.keyset, lambda message: keys.announced(message.payload))
         sync = self.parts.reservations
         if sync is not None:  # a booking made a moment ago reaches reception at once
             bus.subscribe(topics.reservations_changed, lambda message: sync.trigger())

@@ -68,7 +68,8 @@ def assemble(cfg: FacilityConfig, clock: Clock, data_dir: Path, *,
     platform = PlatformClient(cfg.platform)
     keep = timedelta(days=cfg.kiosk_settings.retention_days)
     outbox = OutboxSender(store, platform, clock, on_outbox)
-    trust_refresh = TrustRefresh(platform, store, clock, cfg.tokens.fetch_platform_keys)
+    reception = Reception(cfg, store, clock, on_spent)
+    trust_refresh = TrustRefresh(platform, store, clock, cfg.tokens.fetch_platform_keys, keyset=reception.keys)
     occupancy = OccupancyReporter(platform, cfg.facility.id, occupancy_report)
     reservations = _reservation_sync(cfg, store, clock)
     retention = RetentionLoop(lambda now: purge_kiosk(store, now, keep, cfg.kiosk_settings.audit_export_days), clock)
@@ -76,7 +77,7 @@ def assemble(cfg: FacilityConfig, clock: Clock, data_dir: Path, *,
     return KioskParts(
         cfg, clock, data_dir, store,
         SiteTopics(cfg.mqtt_settings.topic_prefix if cfg.mqtt else "officepass", cfg.facility.id),
-        Reception(cfg, store, clock, on_spent),
+        reception,
         DeskCodeShow(cfg.facility.id, cfg.kiosk_settings.id, cfg.kiosk_settings.desk_code_period_seconds,
                      SigningKey.load(desk_code_key(cfg)), clock),
         outbox, trust_refresh, occupancy, reservations, retention, Supervisor([loop for loop in loops if loop]))

@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
+from facility.keyset import SiteKeys
 from facility.models import CheckIn, EntryKind, Member, Occupancy, Plan, Reservation
 from facility.reasons import Reason
 from facility.rules.booking import closest_reservation
@@ -80,6 +81,9 @@ class Reception:
         self.store = store
         self.clock = clock
         self.pinned = Keyring.from_config(cfg.tokens.trusted_keys)
+        # With a root key: the pinned keys and those of the signed key set held (facility/keyset.py).
+        self.keys = SiteKeys(cfg, store, clock, lambda action, reason, detail: store.audit(
+            None, clock.now(), action, None, reason, detail)).load()
         self.on_spent = on_spent  # after the commit: tell the facility's other kiosks (pass id, remember until)
         self.last_refusal: Verdict | None = None
         self.last_refusal_at: datetime | None = None  # when it was refused (staff see it beside the override)
@@ -258,7 +262,10 @@ class Reception:
         return doorway(self.cfg, self.occupancy(now), now)
 
     def keyring(self) -> Keyring:
-        """The pinned keys, plus the platform's published ones when the facility allows it."""
+        """The pinned keys, plus the keys its root certifies (with a root) or the platform's published ones (when the
+        facility allows it)."""
+        if self.keys.rooted:
+            return self.keys.keyring()
         if not self.cfg.tokens.fetch_platform_keys:
             return self.pinned
         ring = Keyring(dict(self.pinned.keys))

@@ -13,10 +13,10 @@ BROKER_NAME = re.compile(BROKER_NAME_PATTERN)
 
 
 def platform_block(prefix: str, user: str) -> list[str]:
-    """The platform publishes commands and notices and reads the answers, for every site."""
+    """The platform publishes commands, notices and its key set and reads the answers, for every site."""
     return [f"user {user}", f"topic write {prefix}/+/door/+/command", f"topic read {prefix}/+/door/+/reply",
             f"topic write {prefix}/+/reservations/changed", f"topic write {prefix}/+/kiosk/+/checkin",
-            f"topic read {prefix}/+/kiosk/+/reply"]
+            f"topic read {prefix}/+/kiosk/+/reply", f"topic write {prefix}/+/keyset"]
 
 
 def lockd_block(cfg: FacilityConfig) -> list[str]:
@@ -32,7 +32,8 @@ def lockd_block(cfg: FacilityConfig) -> list[str]:
         for door in cfg.doors:
             lines += [f"topic write {topic}" for topic in discovery_topics(cfg.lockd_settings.home_assistant_prefix,
                                                                             cfg.facility.id, door.id)]
-    return [*lines, f"topic write {topics.root}/lockd/#", f"topic read {topics.reservations_changed}"]
+    return [*lines, f"topic write {topics.root}/lockd/#", f"topic read {topics.reservations_changed}",
+            f"topic read {topics.keyset}"]
 
 
 def kiosk_block(cfg: FacilityConfig) -> list[str]:
@@ -41,6 +42,7 @@ def kiosk_block(cfg: FacilityConfig) -> list[str]:
     return [f"user {cfg.mqtt_settings.username}", f"topic read {topics.kiosk(cfg.kiosk_settings.id, 'checkin')}",
             f"topic write {topics.kiosk(cfg.kiosk_settings.id, 'reply')}", f"topic write {topics.kiosk(cfg.kiosk_settings.id, 'availability')}",
             f"topic write {topics.kiosk(cfg.kiosk_settings.id, 'spent')}", f"topic read {topics.spent_passes}",
+            f"topic read {topics.keyset}",
             *([f"topic read {topics.reservations_changed}"] if cfg.facility.kind.needs_reservation else [])]
 
 

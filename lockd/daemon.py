@@ -19,6 +19,7 @@ from pathlib import Path
 from facility.clock import Clock, RealTimeScheduler, Scheduler, SystemClock
 from facility.config import FacilityConfig
 from facility.config.models import Door
+from facility.keyset import KeySet, SiteKeys
 from facility.loop import Supervisor
 from facility.platform import PlatformClient
 from facility.reservations import ReservationSync
@@ -61,7 +62,9 @@ class LockDaemon:
         self.store = LockdStore(Path(data_dir or cfg.lockd_settings.data_dir) / "lockd.db", self.clock)
         self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd_settings.sync_interval_seconds,
                                     timedelta(minutes=cfg.lockd_settings.stale_after_minutes), self._stale_changed)
-        self.trust_refresh = TrustRefresh(platform, self.store, self.clock, fetch_keys=False)
+        # The platform's keys: pinned, plus those its root certifies in the key set (facility/keyset.py).
+        self.keys = SiteKeys(cfg, self.store, self.clock, self._keyset_audit, [self._keyset_adopted])
+        self.trust_refresh = TrustRefresh(platform, self.store, self.clock, fetch_keys=False, keyset=self.keys)
         keep = timedelta(days=cfg.lockd_settings.retention_days)
         self.retention = RetentionLoop(lambda now: self._retain(now, keep), self.clock)
         self.supervisor = Supervisor([self.sync, self.trust_refresh, self.retention])
@@ -84,6 +87,7 @@ class LockDaemon:
     def start(self) -> None:
         """Report a lost store, lock every door, finish pulses a crash interrupted, then start syncing and listening."""
         self._report_store_loss()
+        self.handler.keyring = self.keys.load().keyring()  # the key set held before the restart, checked again
         for door in self.doors.values():
             door.start()
         self._resume_pulses()
@@ -96,6 +100,8 @@ class LockDaemon:
         for door_id in self.doors:
             self.bus.subscribe(self.topics.command(door_id), partial(self._command, door_id), retain_as_published=True)
         self.bus.subscribe(self.topics.reservations_changed, lambda message: self.sync.trigger())
+        if self.keys.rooted:
+            self.bus.subscribe(self.topics.keyset, lambda message: self.keys.announced(message.payload))
         self.bus.connection_listeners.append(self._connection_changed)
         if self.cfg.lockd_settings.metrics_port:
             self.metrics.serve(self.cfg.lockd_settings.metrics_port)
@@ -190,6 +196,26 @@ class LockDaemon:
                 self.doors[door_id].unlock()
             self.store.mark_pulsed(digest, action == "unlock_resumed")
 
+    # --- the platform's keys ---------------------------------------------------------------------
+
+    def _keyset_adopted(self, held: KeySet) -> None:
+        """A newer key set was adopted (kept in the store already): commands are judged by its keys from now on."""
+        self.handler.keyring = self.keys.keyring()
+        self._publish_keyset()
+
+    def _keyset_audit(self, action: str, reason: str, detail: str) -> None:
+        """A key set adopted or refused: audited and published like every audit row."""
+        self._audit(AuditRow(self.clock.now().isoformat(), "", action, reason, detail=detail))
+
+    def _publish_keyset(self) -> None:
+        """The key set held, retained on lockd/keyset: a fleet sees which sites hold which version."""
+        held = self.keys.held
+        if held is None:
+            return
+        body = {"version": held.version, "keys": [key.key_id for key in held.content.keys],
+                "revoked": held.content.revoked, "at": self.clock.now().isoformat()}
+        self.bus.publish(self.topics.lockd("keyset"), json.dumps(body), retain=True, timeout=None)
+
     # --- reporting ----------------------------------------------------------------------------
 
     def _plan_junk_audit(self) -> None:
@@ -260,6 +286,7 @@ class LockDaemon:
             self.bus.publish(topic, payload, retain=True, timeout=None)
         self.bus.publish(self.topics.lockd("availability"), b"online", retain=True, timeout=None)
         self._publish_store_alarm()
+        self._publish_keyset()
         for door_id, door in self.doors.items():
             self.bus.publish(self.topics.door(door_id, "state"), door.state.value, retain=True, timeout=None)
 

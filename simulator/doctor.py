@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +12,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from facility.config import FacilityConfig, load_config
-from facility.contract import KEYS, KeysAnswer, SettingsAnswer, settings_path
+from facility.contract import KEYS, KEYSET, KeysAnswer, SettingsAnswer, settings_path
 from facility.errors import ConfigError
+from facility.keyset import KeySet, Refused, judge, open_keyset, root_keyring
 from facility.platform import PlatformClient, PlatformError
 from facility.topics import SiteTopics
 from messagebus import BrokerSettings, BusClient, Inbound, LoginAnswer, try_login
@@ -58,10 +60,32 @@ def check_platform(cfg: FacilityConfig, found: Findings) -> None:
         found.fail(text, fix=fix)
         return
     found.ok(f"platform {cfg.platform.base_url} answers and knows {cfg.facility.id}")
+    if cfg.tokens.root_keys:
+        check_keyset(cfg, client, found)
+        return
     published = {key.key_id for key in keys}
     pinned = {key.key_id for key in cfg.tokens.trusted_keys if key.key_id}
     if pinned and not pinned & published:
         found.warn("none of the pinned keys is among the platform's published keys: check for a key rotation")
+
+
+def check_keyset(cfg: FacilityConfig, client: PlatformClient, found: Findings) -> None:
+    """A site pinning a root: the platform's key set must be signed by it and hold a key valid now."""
+    try:
+        _, content = client.exchange("GET", KEYSET)
+    except PlatformError as exc:
+        found.fail(f"the platform's key set cannot be fetched ({exc})",
+                   fix="the platform must serve GET /keyset for sites that pin a root key")
+        return
+    opened = open_keyset(content, root_keyring(cfg))
+    refusal = opened if isinstance(opened, Refused) else judge(opened, None, time.time())
+    if refusal is not None:
+        found.fail(f"the platform's key set would be refused here: {refusal}",
+                   fix="check [[tokens.root_keys]] against the network's root key, and this board's clock")
+        return
+    assert isinstance(opened, KeySet)
+    found.ok(f"the platform's key set v{opened.version} is signed by root {opened.document['signed_by']} "
+             f"and certifies {', '.join(key.key_id for key in opened.content.keys)}")
 
 
 def platform_advice(cfg: FacilityConfig, exc: PlatformError) -> Advice:

@@ -192,7 +192,11 @@ def _demo_trusted_keys(cfg: FacilityConfig) -> list[Advice]:
     return [Advice(f"tokens.trusted_keys {key.name!r} is the demo key {key_id_of(key.raw)} "
                    f"(config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): anyone can sign passes with it",
                    "trust the platform's real public key instead")
-            for key in cfg.tokens.trusted_keys if is_demo_key(key_id_of(key.raw))]
+            for key in cfg.tokens.trusted_keys if is_demo_key(key_id_of(key.raw))] + [
+        Advice(f"tokens.root_keys {key.name!r} is the demo root key {key_id_of(key.raw)} "
+               f"(config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): anyone can certify signing keys with it",
+               "pin the network's real root key instead")
+        for key in cfg.tokens.root_keys if is_demo_key(key_id_of(key.raw))]
 
 
 def _demo_kiosk_key(cfg: FacilityConfig, found: Findings) -> list[Advice]:

@@ -45,6 +45,7 @@ def start_platform(seed: str | Path, host: str = "127.0.0.1", port: int = 0, bro
             bus.stop()
             raise ConnectionError(f"the platform could not reach the broker at {broker.host}:{broker.port}")
     service = PlatformService(state, bus, topic_prefix, reply_timeout)
+    service.announce_keyset()  # retained: doors and kiosks that connect later hear it at once
     server = PlatformServer(service, host, port)
     server.start()
     return RunningPlatform(server, service, bus)

@@ -47,7 +47,7 @@ def test_every_body_sent_to_the_platform_has_a_typed_schema() -> None:
 
 
 def test_every_path_of_the_contract_is_in_the_openapi_file() -> None:
-    paths = [contract.KEYS, contract.REVOCATIONS, contract.MEMBERS, contract.RESERVATIONS, contract.DESK_CHECKINS,
+    paths = [contract.KEYS, contract.KEYSET, contract.REVOCATIONS, contract.MEMBERS, contract.RESERVATIONS, contract.DESK_CHECKINS,
              contract.settings_path("{facility}"), contract.reservations_path("{facility}"),
              contract.checkins_path("{facility}"), contract.occupancy_path("{facility}"),
              contract.unlock_path("{facility}", "{door}")]

@@ -40,6 +40,8 @@ def summary(cfg: FacilityConfig) -> str:
     if cfg.doors:
         parts.append(f"{len(cfg.doors)} door(s)")
     parts.append(f"{len(cfg.tokens.trusted_keys)} trusted key(s)")
+    if cfg.tokens.root_keys:
+        parts.append(f"{len(cfg.tokens.root_keys)} root key(s)")
     return ", ".join(parts)
 
 

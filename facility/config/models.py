@@ -298,13 +298,31 @@ class TrustedKey(Strict):
         return base64.b64decode(self.public_key)
 
 
+class RootKey(Strict):
+    """A root key pinned at install: it certifies the platform's signing keys (the key set) and signs nothing else."""
+
+    name: str = Field(min_length=1, max_length=60, description="Label for people, e.g. 'network root 2026'.")
+    public_key: PublicKeyB64 = Field(description="Raw Ed25519 public key, 32 bytes in base64.")
+    key_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}$", description="Expected key id (checked).")
+
+    @property
+    def raw(self) -> bytes:
+        """The 32 key bytes."""
+        return base64.b64decode(self.public_key)
+
+
 class Tokens(Strict):
     """How signed tokens are checked here."""
 
     clock_skew_seconds: int = Field(default=10, ge=0, le=120, description="Clock difference tolerated.")
-    trusted_keys: list[TrustedKey] = Field(min_length=1, description="Keys trusted here; several during rotation.")
+    trusted_keys: list[TrustedKey] = Field(default_factory=list, description="Keys pinned here; several during "
+                                           "rotation. May be empty when root_keys certify the platform's keys.")
+    root_keys: list[RootKey] = Field(default_factory=list, max_length=4, description="Root keys that certify the "
+                                     "platform's signing keys in its signed key set (docs/tokens.md, 'The key set'); "
+                                     "omitted: only the pinned (and, if allowed, published) keys are trusted.")
     fetch_platform_keys: bool = Field(default=True, description="Also trust the keys the platform publishes (over "
-                                                                "verified TLS), so rotation needs no file change.")
+                                                                "verified TLS), so rotation needs no file change. "
+                                                                "Ignored with root_keys: only certified keys count.")
 
 
 class Kiosk(Strict):

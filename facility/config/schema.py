@@ -19,10 +19,12 @@ from facility.config.models import (
     OpeningHours,
     Platform,
     Room,
+    RootKey,
     Rules,
     Seats,
     Strict,
     Tokens,
+    TrustedKey,
     is_loopback,
 )
 from facility.errors import ConfigError, ConfigProblem
@@ -109,7 +111,9 @@ def cross_field_problems(cfg: FacilityConfig) -> list[ConfigProblem]:
         *_unique_ids("doors", [d.id for d in cfg.doors]),
         *_doors_serve_known_rooms(cfg),
         *_key_ids_match(cfg),
+        *_some_key(cfg),
         *_keys_cover_purposes(cfg),
+        *_roots_sign_only_key_sets(cfg),
         *_demo_keys_only_on_loopback(cfg),
     ]
 
@@ -158,14 +162,38 @@ def _doors_serve_known_rooms(cfg: FacilityConfig) -> list[ConfigProblem]:
 def _key_ids_match(cfg: FacilityConfig) -> list[ConfigProblem]:
     """A key id written beside a key must be that key's id: catches keys pasted into the wrong entry."""
     return [
-        ConfigProblem(f"tokens.trusted_keys.{n}.key_id", f"key id is {key_id_of(key.raw)}, not {key.key_id}")
-        for n, key in enumerate(cfg.tokens.trusted_keys)
+        ConfigProblem(f"tokens.{section}.{n}.key_id", f"key id is {key_id_of(key.raw)}, not {key.key_id}")
+        for section, n, key in _every_key(cfg)
         if key.key_id is not None and key.key_id != key_id_of(key.raw)
     ]
 
 
+def _every_key(cfg: FacilityConfig) -> list[tuple[str, int, TrustedKey | RootKey]]:
+    """Each pinned and root key with its section and place, for the checks they share."""
+    pinned: list[tuple[str, int, TrustedKey | RootKey]] = [("trusted_keys", n, k) for n, k in enumerate(cfg.tokens.trusted_keys)]
+    return pinned + [("root_keys", n, k) for n, k in enumerate(cfg.tokens.root_keys)]
+
+
+def _some_key(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """A site trusts pinned keys, or a root that certifies the platform's keys; with neither it opens for no one."""
+    if cfg.tokens.trusted_keys or cfg.tokens.root_keys:
+        return []
+    return [ConfigProblem("tokens.trusted_keys", "no key is trusted: pin the platform's keys here, or give "
+                                                 "[[tokens.root_keys]] to trust the keys its root certifies")]
+
+
+def _roots_sign_only_key_sets(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """A root key certifies keys and signs no token: the same key pinned for tokens too is a mistake."""
+    pinned = {key_id_of(key.raw) for key in cfg.tokens.trusted_keys}
+    return [ConfigProblem(f"tokens.root_keys.{n}.public_key", f"key {key_id_of(key.raw)} is also in trusted_keys: a "
+                                                              "root key signs key sets only, never tokens")
+            for n, key in enumerate(cfg.tokens.root_keys) if key_id_of(key.raw) in pinned]
+
+
 def _keys_cover_purposes(cfg: FacilityConfig) -> list[ConfigProblem]:
-    """Some trusted key must sign what this kind of facility verifies."""
+    """Some trusted key must sign what this kind of facility verifies (with a root, the key set says which)."""
+    if cfg.tokens.root_keys or not cfg.tokens.trusted_keys:
+        return []
     needed = {"member_pass"} if cfg.facility.kind.checks_in_at_reception else set()
     if cfg.doors:
         needed.add("unlock_command")
@@ -181,10 +209,10 @@ def _demo_keys_only_on_loopback(cfg: FacilityConfig) -> list[ConfigProblem]:
     if cfg.on_loopback:
         return []
     return [
-        ConfigProblem(f"tokens.trusted_keys.{n}.public_key",
+        ConfigProblem(f"tokens.{section}.{n}.public_key",
                       f"this is the public demo key {key_id_of(key.raw)} (config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): "
                       "its private key is published, so anyone could sign with it; it is accepted only on a loopback "
                       "site (broker and platform on 127.0.0.1). Trust the platform's real key here")
-        for n, key in enumerate(cfg.tokens.trusted_keys)
+        for section, n, key in _every_key(cfg)
         if key_id_of(key.raw) in DEMO_KEY_IDS
     ]

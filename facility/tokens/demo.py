@@ -9,6 +9,7 @@ from __future__ import annotations
 DEMO_KEY_IDS: dict[str, str] = {
     "0075557c": "platform-demo.pem",
     "1c3fcaa8": "kiosk-demo.pem",
+    "a7f0d538": "root-demo.pem",
 }
 
 

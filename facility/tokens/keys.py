@@ -92,9 +92,13 @@ class TrustedKey:
 
 @dataclass
 class Keyring:
-    """The keys a site trusts, by key id; several at once so keys can be rotated."""
+    """The keys a site trusts, by key id; several at once so keys can be rotated.
+
+    `revoked` names keys withdrawn by a signed key set (facility/keyset.py): refused as revoked even if pinned.
+    """
 
     keys: dict[str, TrustedKey] = field(default_factory=dict)
+    revoked: frozenset[str] = frozenset()
 
     def trust(self, name: str, public_raw: bytes, purposes: set[str] | frozenset[str],
               not_before: float | None = None, not_after: float | None = None) -> str:

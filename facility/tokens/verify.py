@@ -77,10 +77,11 @@ def _parse(text: str, kind: type[Token], keyring: Keyring, context_of, now: floa
         return Refusal(Reason.BAD_FORMAT, str(exc))
     token = context_of(token)
     trusted = keyring.find(envelope.key_id, kind.TYPE.purpose)
-    if trusted is None:
+    if trusted is None and envelope.key_id not in keyring.revoked:
         return Refusal(Reason.UNKNOWN_KEY, f"key {envelope.key_id} is not trusted for {kind.TYPE.purpose}", token.token_id.hex())
-    if envelope.key_id in revocations.key_ids:
+    if envelope.key_id in revocations.key_ids or envelope.key_id in keyring.revoked:
         return Refusal(Reason.KEY_REVOKED, f"key {envelope.key_id} is revoked", token.token_id.hex())
+    assert trusted is not None, "a key neither trusted nor revoked was refused above"
     if not trusted.valid_at(now):
         return Refusal(Reason.KEY_NOT_VALID, f"key {envelope.key_id} is not valid at {now:.0f}", token.token_id.hex())
     if not trusted.verifies(envelope.signature, signed_message(kind.TYPE, token.context(), envelope.signed_part)):

@@ -72,6 +72,7 @@ class PlatformApi:
         self.routes: list[tuple[str, re.Pattern, Callable[[Request], Answer]]] = [
             (method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in [
                 ("GET", r"/v1/keys", self.keys),
+                ("GET", r"/v1/keyset", self.keyset),
                 ("GET", r"/v1/revocations", self.revocations),
                 ("POST", r"/v1/revocations", self.revoke),
                 ("GET", rf"/v1/facilities/(?P<facility>{ID})/settings", self.settings),
@@ -88,6 +89,8 @@ class PlatformApi:
                 ("POST", r"/v1/desk-checkins", self.desk_checkin),
                 ("GET", r"/v1/_sim/faults", self.get_faults),
                 ("PUT", r"/v1/_sim/faults", self.set_faults),
+                ("GET", r"/v1/_sim/keys", self.key_status),
+                ("POST", r"/v1/_sim/keys", self.rotate_keys),
             ]
         ]
 
@@ -114,6 +117,14 @@ class PlatformApi:
     def keys(self, request: Request) -> Answer:
         """The platform's public keys."""
         return 200, {"keys": self.state.keys()}
+
+    def keyset(self, request: Request) -> Answer:
+        """The platform's signing keys, certified by its root (404 for a platform without a root key)."""
+        document = self.state.keyset()
+        if document is None:
+            raise ApiError(404, "not_found", "this platform has no root key, so no key set",
+                           "このプラットフォームにはルート鍵がないため、鍵セットはありません")
+        return 200, document
 
     def revocations(self, request: Request) -> Answer:
         """Members and passes withdrawn."""
@@ -226,6 +237,31 @@ class PlatformApi:
                 raise ApiError.bad_request("seconds must be a positive number")
             request.after.append(lambda: self.control.go_unreachable(float(seconds)))
         else:
+            path = body.get("path")
+            if path is not None and not isinstance(path, str):
+                raise ApiError.bad_request("path must be a string, e.g. /v1/keyset")
             self.control.faults.set(fault, body.get("count"), int(body.get("retry_after", 1)),
-                                    float(body.get("hang_seconds", 30)), int(body.get("status", 200)), body.get("item"))
+                                    float(body.get("hang_seconds", 30)), int(body.get("status", 200)), body.get("item"),
+                                    path)
         return 200, {"mode": fault.value}
+
+    def key_status(self, request: Request) -> Answer:
+        """Where a key rotation stands: set version, the key signing now, certified and revoked keys."""
+        return 200, self.state.key_set.status()
+
+    def rotate_keys(self, request: Request) -> Answer:
+        """One step of a key rotation (simulator/platform/keys.py): add_key, sign_with or revoke_key."""
+        body = request.body or {}
+        action = need(body, "action", str)
+        if action == "add_key":
+            bounds = {name: body.get(name) for name in ("not_before", "not_after")}
+            if any(value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0)
+                   for value in bounds.values()):
+                raise ApiError.bad_request("not_before and not_after are Unix seconds")
+            return 200, self.service.add_signing_key(**bounds)
+        key_id = need(body, "key_id", str)
+        if action == "sign_with":
+            return 200, self.service.sign_with(str(key_id).lower())
+        if action == "revoke_key":
+            return 200, self.service.revoke_signing_key(str(key_id).lower())
+        raise ApiError.bad_request("action must be add_key, sign_with or revoke_key")

@@ -33,12 +33,13 @@ class FaultSetting:
     hang_seconds: float = 30.0
     status: int = 200
     item: object = None
+    path: str | None = None  # only requests for this path (e.g. /v1/keyset); None: every request
 
     def public(self) -> dict:
         """The setting as the admin endpoint shows it."""
         return {"mode": self.fault.value, "remaining": self.remaining, "retry_after": self.retry_after,
                 "hang_seconds": self.hang_seconds, "status": self.status,
-                "item": self.item}
+                "item": self.item, "path": self.path}
 
 
 class FaultSwitches:
@@ -50,10 +51,10 @@ class FaultSwitches:
         self.released = threading.Event()
 
     def set(self, fault: Fault, count: int | None = None, retry_after: int = 1, hang_seconds: float = 30.0,
-            status: int = 200, item: object = None) -> None:
-        """Turn a fault on, for count requests or until cleared."""
+            status: int = 200, item: object = None, path: str | None = None) -> None:
+        """Turn a fault on, for count requests (of `path`, if given) or until cleared."""
         with self._lock:
-            self._setting = FaultSetting(fault, count, retry_after, hang_seconds, status, item)
+            self._setting = FaultSetting(fault, count, retry_after, hang_seconds, status, item, path)
             self.released.clear()
 
     def clear(self) -> None:
@@ -62,18 +63,20 @@ class FaultSwitches:
             self._setting = FaultSetting()
             self.released.set()
 
-    def take(self) -> FaultSetting:
-        """The fault for the request now arriving, counting it against the switch."""
+    def take(self, path: str = "") -> FaultSetting:
+        """The fault for the request now arriving (for this path), counting it against the switch."""
         with self._lock:
             current = self._setting
             if current.fault is Fault.NONE or current.fault is Fault.UNREACHABLE:
+                return FaultSetting()
+            if current.path is not None and current.path != path:
                 return FaultSetting()
             if current.remaining is not None:
                 current.remaining -= 1
                 if current.remaining <= 0:
                     self._setting = FaultSetting()
             return FaultSetting(current.fault, current.remaining, current.retry_after, current.hang_seconds,
-                                current.status, current.item)
+                                current.status, current.item, current.path)
 
     @property
     def setting(self) -> FaultSetting:

@@ -210,7 +210,7 @@ class PlatformServer:
             request = _parse(handler)
         except ApiError as exc:
             return _respond(handler, exc.status, exc.body())
-        setting = FaultSetting() if request.path.startswith(CONTROL_PREFIX) else self.faults.take()
+        setting = FaultSetting() if request.path.startswith(CONTROL_PREFIX) else self.faults.take(request.path)
         fault = setting.fault
         if fault is Fault.ERROR_500:
             return _respond(handler, 500, {"error": "internal", "message_en": "simulated server error",

@@ -46,6 +46,8 @@ class Seed(Strict):
     """The whole seed file; paths are relative to the file."""
 
     platform_key_file: Path = Field(description="The platform's Ed25519 signing key (PEM).")
+    root_key_file: Path | None = Field(default=None, description="The root key that certifies the platform's "
+                                       "signing keys in its signed key set (PEM); omitted: no GET /keyset.")
     facilities: list[Path] = Field(min_length=1, description="Facility files the platform serves.")
     kiosks: list[SeedKiosk] = Field(default_factory=list)
     members: list[SeedMember] = Field(default_factory=list)
@@ -55,10 +57,12 @@ class Seed(Strict):
 class LoadedSeed:
     """A validated seed with its facility files and signing key loaded."""
 
-    def __init__(self, seed: Seed, facilities: dict[str, FacilityConfig], platform_key: SigningKey) -> None:
+    def __init__(self, seed: Seed, facilities: dict[str, FacilityConfig], platform_key: SigningKey,
+                 root_key: SigningKey | None = None) -> None:
         self.seed = seed
         self.facilities = facilities
         self.platform_key = platform_key
+        self.root_key = root_key
 
 
 def load_seed(path: str | Path) -> LoadedSeed:
@@ -75,4 +79,8 @@ def load_seed(path: str | Path) -> LoadedSeed:
         key = SigningKey.load(base / seed.platform_key_file)
     except KeyFileError as exc:
         raise ConfigError(str(path), [ConfigProblem("platform_key_file", str(exc))]) from None
-    return LoadedSeed(seed, facilities, key)
+    try:
+        root = SigningKey.load(base / seed.root_key_file) if seed.root_key_file else None
+    except KeyFileError as exc:
+        raise ConfigError(str(path), [ConfigProblem("root_key_file", str(exc))]) from None
+    return LoadedSeed(seed, facilities, key, root)

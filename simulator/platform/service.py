@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from facility.tokens import UnlockCommand, mint, new_id
+from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from facility.topics import SiteTopics
 from messagebus import BusClient
 from simulator.platform.errors import ApiError
@@ -35,13 +35,15 @@ class PlatformService:
                            "施設のブローカーに接続できません")
         return self.bus
 
-    def unlock(self, facility_id: str, door_id: str, member_id: int) -> tuple[int, dict]:
-        """A member tapped 'unlock': check the reservation, send a signed command, return the door's answer."""
+    def unlock(self, facility_id: str, door_id: str, member_id: int, key: SigningKey | None = None) -> tuple[int, dict]:
+        """A member tapped 'unlock': check the reservation, send a signed command, return the door's answer.
+
+        `key` signs instead of the platform's current key (a bench checks that a revoked key is refused)."""
         reservation = self.state.reservation_for_door(facility_id, door_id, member_id)
         topics = self.topics(facility_id)
         command = UnlockCommand(door_id, reservation.reservation_id, member_id, int(self.state.clock.now().timestamp()),
                                 COMMAND_LIFETIME, new_id(16), topics.command(door_id))
-        answer = self._bus().request(topics.command(door_id), mint(command, self.state.platform_key),
+        answer = self._bus().request(topics.command(door_id), mint(command, key or self.state.platform_key),
                                      topics.door(door_id, "reply"), timeout=self.reply_timeout, expiry=COMMAND_LIFETIME)
         base = {"reservation_id": reservation.reservation_id, "command_id": command.command_id.hex()}
         if answer is None:
@@ -69,6 +71,40 @@ class PlatformService:
         cursor, _ = self.state.changed_since(facility_id, 0)
         self.bus.publish(self.topics(facility_id).reservations_changed, json.dumps({"cursor": cursor}),
                          expiry=NOTICE_EXPIRY)
+
+    # --- the key set and its rotation (simulator/platform/keys.py) ----------------------------------
+
+    def announce_keyset(self, facility_ids: list[str] | None = None) -> int:
+        """Publish the signed key set, retained, on each facility's keyset topic; how many were published.
+
+        Retained, so a door or kiosk that connects later hears the newest set at once; every site also
+        fetches GET /keyset each minute, so a site the announcement misses still comes round."""
+        document = self.state.keyset()
+        if document is None or self.bus is None or not self.bus.connected:
+            return 0
+        payload = json.dumps(document)
+        targets = facility_ids if facility_ids is not None else list(self.state.facilities)
+        for facility_id in targets:
+            self.bus.publish(self.topics(facility_id).keyset, payload, retain=True, timeout=self.reply_timeout)
+        return len(targets)
+
+    def add_signing_key(self, key: SigningKey | None = None, not_before: int | None = None,
+                        not_after: int | None = None) -> dict:
+        """Rotation step 1: certify a new key in a new set version and announce it; the old key still signs."""
+        added = self.state.key_set.add_key(key, not_before=not_before, not_after=not_after)
+        self.announce_keyset()
+        return self.state.key_set.status() | {"key_id": added.key_id}
+
+    def sign_with(self, key_id: str) -> dict:
+        """Rotation step 2, once the sites hold the set that certifies it: sign new tokens with this key."""
+        self.state.key_set.sign_with(key_id)
+        return self.state.key_set.status() | {"key_id": key_id}
+
+    def revoke_signing_key(self, key_id: str) -> dict:
+        """Rotation step 3, after the overlap: revoke the old key in a new set version and announce it."""
+        self.state.revoke_signing_key(key_id)
+        self.announce_keyset()
+        return self.state.key_set.status() | {"key_id": key_id}
 
 
 def _reply_body(payload: bytes) -> dict:

@@ -31,6 +31,7 @@ from facility.tokens import (
     MemberPass,
     Refusal,
     Revocations,
+    SigningKey,
     display_name,
     facility_tag,
     mint,
@@ -39,6 +40,7 @@ from facility.tokens import (
     verify_desk_code,
 )
 from simulator.platform.errors import ApiError
+from simulator.platform.keys import PlatformKeys
 from simulator.platform.seed import LoadedSeed
 
 PASS_LIFETIME = 90
@@ -88,7 +90,7 @@ class PlatformState:
     def __init__(self, seed: LoadedSeed, clock: Clock) -> None:
         self.clock = clock
         self.facilities = seed.facilities
-        self.platform_key = seed.platform_key
+        self.key_set = PlatformKeys(seed.platform_key, seed.root_key, clock)
         self.kiosk_keys = {(k.facility, k.kiosk): base64.b64decode(k.public_key) for k in seed.seed.kiosks}
         self.members = {m.id: MemberRecord(m.id, m.name, m.plan, set(m.chains_visited)) for m in seed.seed.members}
         self.bookings: dict[int, BookingRecord] = {}
@@ -124,10 +126,23 @@ class PlatformState:
             raise ApiError.not_found("member", member_id)
         return self.members[member_id]
 
+    @property
+    def platform_key(self) -> SigningKey:
+        """The key passes and commands are signed with now (a rotation changes it: simulator/platform/keys.py)."""
+        return self.key_set.signing_key
+
     def keys(self) -> list[dict]:
-        """The platform's public keys, as facilities fetch them."""
-        key = self.platform_key
-        return [{"key_id": key.key_id, "public_key": key.public_b64, "purposes": ["member_pass", "unlock_command"]}]
+        """The platform's public keys, as facilities fetch them (unsigned; sites with a root key read keyset())."""
+        return self.key_set.published()
+
+    def keyset(self) -> dict | None:
+        """The signed key set (None without a root key)."""
+        return self.key_set.document()
+
+    def revoke_signing_key(self, key_id: str) -> None:
+        """Withdraw a signing key in a new key set version, and in the revocations for sites without a root."""
+        self.key_set.revoke_key(key_id)
+        self.revoke(key_id=key_id)
 
     def revocations(self) -> Revocations:
         """What is withdrawn now."""
