@@ -1,12 +1,16 @@
-"""An MQTT 5 client for kiosk, lockd and the simulator; paho-mqtt is confined to this module.
+"""An MQTT 5 client for kiosk, lockd and the simulator; paho-mqtt is confined to this package.
 
 VERSION2 callbacks; subscriptions are (re)made in on_connect so they survive broker
 restarts; every callback is guarded; messages are handed to a dispatcher thread at
-once so a slow handler never stalls the network loop.
+once so a slow handler never stalls the network loop. A batched subscription hands its
+handler everything that has arrived for it at once (lockd decides a batch in one durable
+commit), still in arrival order and acknowledged only once handled; what the handler puts
+off (lockd's reports) runs whenever no message waits.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import secrets
@@ -27,9 +31,14 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from facility.errors import FacilityError
+from messagebus.properties import publish_properties, read_properties_cheaply
 
 log = logging.getLogger(__name__)
 Handler = Callable[["Inbound"], None]
+Later = Callable[[], None]
+BatchHandler = Callable[[list["Inbound"]], list[Later] | None]  # returns the work that can wait, if any
+WILDCARDS = ("+", "#")
+LATER_LIMIT = 4096  # put-off work kept at most; past it, it runs before the next message (bounded memory in a flood)
 
 
 class BusError(FacilityError):
@@ -51,6 +60,7 @@ class BrokerSettings:
     session_expiry: int = 0
     keepalive: int = 30
     manual_ack: bool = False  # acknowledge QoS 1 messages only after their handler finished
+    receive_maximum: int = 0  # QoS 1 messages the broker may have in flight to us (0: the broker's own, 20 in Mosquitto)
 
     @classmethod
     def from_config(cls, mqtt_config, client_id: str, **overrides) -> BrokerSettings:
@@ -68,6 +78,17 @@ class Will:
     topic: str
     payload: bytes
     retain: bool = True
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A handler that takes a list: every message waiting for its filters, up to max_batch, in arrival order."""
+
+    handler: BatchHandler
+    max_batch: int
+
+
+Subscriber = Handler | Batched
 
 
 @dataclass(frozen=True)
@@ -94,28 +115,19 @@ def _inbound(message: mqtt.MQTTMessage) -> Inbound:
                    getattr(props, "MessageExpiryInterval", None), time.monotonic(), message.mid)
 
 
-def _publish_properties(expiry: int | None, response_topic: str | None, correlation: bytes | None) -> Properties:
-    """PUBLISH properties: message expiry, response topic, correlation data."""
-    props = Properties(PacketTypes.PUBLISH)
-    if expiry is not None:
-        props.MessageExpiryInterval = expiry
-    if response_topic is not None:
-        props.ResponseTopic = response_topic
-    if correlation is not None:
-        props.CorrelationData = correlation
-    return props
-
-
 class BusClient:
     """A connection to the broker that keeps its subscriptions across reconnects."""
 
     def __init__(self, settings: BrokerSettings, will: Will | None = None) -> None:
         self.settings = settings
-        self._subscriptions: dict[str, tuple[int, Handler, bool]] = {}
+        self._subscriptions: dict[str, tuple[int, Subscriber, bool]] = {}
+        self._wildcard_filters: tuple[str, ...] = ()  # the rest match only their own topic: a dictionary look-up
         self._pending_subacks: dict[int, threading.Event] = {}
         self._awaiting_subacks: set[int] = set()
         self._replies: dict[bytes, tuple[str, queue.Queue[Inbound]]] = {}
         self._inbox: queue.Queue[Inbound | None] = queue.Queue()
+        self._held: collections.deque[Inbound | None] = collections.deque()  # taken from the inbox but not yet run
+        self._later: collections.deque[Later] = collections.deque()  # put off by batched handlers until none waits
         self._connected = threading.Event()
         self._lock = threading.RLock()
         self.connection_listeners: list[Callable[[bool], None]] = []
@@ -124,6 +136,7 @@ class BusClient:
 
     def _make_client(self, will: Will | None) -> mqtt.Client:
         """The paho client with callbacks, credentials, TLS and will set."""
+        read_properties_cheaply()
         s = self.settings
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=mqtt.MQTTv5,
                              manual_ack=s.manual_ack)
@@ -157,6 +170,8 @@ class BusClient:
         props = Properties(PacketTypes.CONNECT)
         if self.settings.session_expiry:
             props.SessionExpiryInterval = self.settings.session_expiry
+        if self.settings.receive_maximum:
+            props.ReceiveMaximum = self.settings.receive_maximum
         self._dispatcher.start()
         self._client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive,
                                    clean_start=self.settings.clean_start, properties=props)
@@ -242,16 +257,77 @@ class BusClient:
     # --- dispatch (dispatcher thread) ------------------------------------------
 
     def _dispatch(self) -> None:
-        """Run handlers for each message, one at a time, in arrival order."""
-        while (message := self._inbox.get()) is not None:
-            waiting = self._replies.get(message.correlation) if message.correlation is not None else None
-            if waiting is not None and mqtt.topic_matches_sub(waiting[0], message.topic):
-                waiting[1].put(message)  # an answer: same correlation data, on the response topic
-                self._acknowledge(message)
+        """Run handlers for each message in arrival order; the work they put off runs whenever no message waits."""
+        while True:
+            try:
+                message = self._next(block=not self._later)
+            except queue.Empty:
+                self._run_later()
                 continue
-            for topic_filter, (_, handler, _) in list(self._subscriptions.items()):
-                if mqtt.topic_matches_sub(topic_filter, message.topic):
-                    self._run_handler(handler, message)
+            if message is None:
+                break
+            self._handle(message)
+            while len(self._later) > LATER_LIMIT:
+                self._run_later()
+        while self._later:  # stopping: what was put off still runs
+            self._run_later()
+
+    def _handle(self, message: Inbound) -> None:
+        """An answer to a request, or the handlers of its topic (a batched handler with all that wait for it)."""
+        waiting = self._replies.get(message.correlation) if message.correlation is not None else None
+        if waiting is not None and mqtt.topic_matches_sub(waiting[0], message.topic):
+            waiting[1].put(message)  # an answer: same correlation data, on the response topic
+            self._acknowledge(message)
+            return
+        handlers = self._handlers_for(message.topic)
+        if len(handlers) == 1 and isinstance(handlers[0], Batched):
+            self._run_batch(handlers[0], message)
+            return
+        for handler in handlers:
+            self._run_handler(handler, message)
+        self._acknowledge(message)
+
+    def _run_later(self) -> None:
+        """One piece of put-off work; a failure is logged and the rest still runs."""
+        work = self._later.popleft()
+        try:
+            work()
+        except Exception:
+            log.exception("put-off work %s failed", getattr(work, "__name__", work))
+
+    def _next(self, block: bool = True) -> Inbound | None:
+        """The next message, one held back from a batch first (None: stop); without block, queue.Empty if none."""
+        if self._held:
+            return self._held.popleft()
+        return self._inbox.get(block)
+
+    def _handlers_for(self, topic: str) -> list[Subscriber]:
+        """The handlers whose filters match a topic: its own filter by look-up, then the wildcard filters."""
+        exact = self._subscriptions.get(topic)
+        handlers = [exact[1]] if exact is not None else []
+        for topic_filter in self._wildcard_filters:
+            entry = self._subscriptions.get(topic_filter)
+            if entry is not None and mqtt.topic_matches_sub(topic_filter, topic):
+                handlers.append(entry[1])
+        return handlers
+
+    def _run_batch(self, batched: Batched, first: Inbound) -> None:
+        """Gather what is already waiting for this handler, run it once, then acknowledge each message."""
+        batch = [first]
+        while len(batch) < batched.max_batch:
+            try:
+                message = self._next(block=False)
+            except queue.Empty:
+                break
+            if message is None or message.correlation in self._replies or self._handlers_for(message.topic) != [batched]:
+                self._held.appendleft(message)  # someone else's (or the stop): it runs next, in its turn
+                break
+            batch.append(message)
+        try:
+            self._later.extend(batched.handler(batch) or ())
+        except Exception:
+            log.exception("batch handler for %s failed", first.topic)
+        for message in batch:
             self._acknowledge(message)
 
     def _acknowledge(self, message: Inbound) -> None:
@@ -260,10 +336,14 @@ class BusClient:
             self._client.ack(message.mid, message.qos)
 
     @staticmethod
-    def _run_handler(handler: Handler, message: Inbound) -> None:
-        """Run one handler; one bad message must not stop the others."""
+    def _run_handler(handler: Subscriber, message: Inbound) -> None:
+        """Run one handler (a batched one with this message alone); one bad message must not stop the others."""
         try:
-            handler(message)
+            if isinstance(handler, Batched):
+                for work in handler.handler([message]) or ():
+                    work()
+            else:
+                handler(message)
         except Exception:
             log.exception("handler for %s failed", message.topic)
 
@@ -285,9 +365,24 @@ class BusClient:
         With retain_as_published the retain flag reaches the handler even for live messages
         (MQTT 5 otherwise clears it for existing subscriptions), so a retained command can be refused.
         """
+        self._subscribe(topic_filter, handler, qos, timeout, retain_as_published)
+
+    def subscribe_batched(self, topic_filters: list[str], handler: BatchHandler, *, max_batch: int, qos: int = 1,
+                          timeout: float = 5.0, retain_as_published: bool = False) -> None:
+        """Subscribe to several filters with one handler that takes a list: whatever has arrived for them when it
+        runs (up to max_batch), in arrival order; each message is acknowledged once the handler returns. The handler
+        may return work that can wait (reports): it runs, in order, whenever no message waits."""
+        batched = Batched(handler, max_batch)
+        for topic_filter in topic_filters:
+            self._subscribe(topic_filter, batched, qos, timeout, retain_as_published)
+
+    def _subscribe(self, topic_filter: str, handler: Subscriber, qos: int, timeout: float, as_published: bool) -> None:
+        """Keep a subscription (made again on every connect) and, while connected, make it now."""
         with self._lock:
-            self._subscriptions[topic_filter] = (qos, handler, retain_as_published)
-            mid = self._send_subscribe(topic_filter, qos, retain_as_published) if self.connected else None
+            self._subscriptions[topic_filter] = (qos, handler, as_published)
+            if any(wildcard in topic_filter for wildcard in WILDCARDS) and topic_filter not in self._wildcard_filters:
+                self._wildcard_filters = (*self._wildcard_filters, topic_filter)
+            mid = self._send_subscribe(topic_filter, qos, as_published) if self.connected else None
             done = self._pending_subacks.get(mid) if mid is not None else None
         if done is not None and not done.wait(timeout):
             raise BusError(f"no SUBACK for {topic_filter} within {timeout} s")
@@ -297,7 +392,7 @@ class BusClient:
                 timeout: float | None = 5.0) -> None:
         """Publish; with a timeout, wait until the broker has acknowledged a QoS 1 message."""
         info = self._client.publish(topic, payload, qos=qos, retain=retain,
-                                    properties=_publish_properties(expiry, response_topic, correlation))
+                                    properties=publish_properties(expiry, response_topic, correlation))
         if timeout is None or qos == 0:
             return
         try:
