@@ -116,7 +116,7 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
     moments: dict[str, queue.Queue] = {d.id: queue.Queue() for d in cfg.doors}
     daemon = LockDaemon(cfg, BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]), PlatformClient(cfg.platform),
                         door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments[door.id])}), trust=ClockTrust("sanity"))
-    _book_every_room(daemon, cfg)
+    book_every_room(daemon, cfg)
     sender = BusClient(BrokerSettings(broker.host, broker.port, "platform", USERS["platform"]))
     try:
         daemon.start()
@@ -134,10 +134,11 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
             "lockd_adds_p99_ms": round((_ms(latencies)["p99"] - _ms(one_way)["p99"]), 3)}
 
 
-def _book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
-    """One reservation per room for member 1 around now, straight into lockd's cache."""
+def book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
+    """Reservation n + 1 of room n for member n + 1 around now, straight into lockd's cache: each booth its own
+    booker, as at a site (one member holding a hundred bookings made each decision read a hundred of them)."""
     now = SystemClock().now()
-    rows = [Reservation(n + 1, room.id, 1, now - timedelta(hours=1), now + timedelta(hours=5), plan=Plan.CORPORATE)
+    rows = [Reservation(n + 1, room.id, n + 1, now - timedelta(hours=1), now + timedelta(hours=5), plan=Plan.CORPORATE)
             for n, room in enumerate(cfg.rooms)]
     daemon.store.apply_changes(rows, 0, now)
 
@@ -147,8 +148,8 @@ def _send_bursts(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moment
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     latencies = []
     for _ in range(max(1, count // len(cfg.doors))):
-        texts = [(door.id, mint(UnlockCommand(door.id, n + 1, 1, int(time.time()), 30, new_id(16), topics.command(door.id)),
-                                key)) for n, door in enumerate(cfg.doors)]
+        texts = [(door.id, mint(UnlockCommand(door.id, n + 1, n + 1, int(time.time()), 30, new_id(16),
+                                              topics.command(door.id)), key)) for n, door in enumerate(cfg.doors)]
         started = {}
         for door_id, text in texts:
             started[door_id] = time.perf_counter()
@@ -163,7 +164,7 @@ def _send_commands(cfg: FacilityConfig, key: SigningKey, sender: BusClient, mome
     latencies = []
     for n in range(count):
         door = cfg.doors[n % len(cfg.doors)]
-        text = mint(UnlockCommand(door.id, n % len(cfg.doors) + 1, 1, int(time.time()), 30, new_id(16),
+        text = mint(UnlockCommand(door.id, n % len(cfg.doors) + 1, n % len(cfg.doors) + 1, int(time.time()), 30, new_id(16),
                                   topics.command(door.id)), key)
         start = time.perf_counter()
         sender.publish(topics.command(door.id), text, expiry=30, timeout=None)
