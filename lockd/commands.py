@@ -171,11 +171,11 @@ class UnlockHandler:
                 decided: list[tuple[int, Outcome | None]] = []
                 for item in pending:
                     decided.append((item.index, (self._record(db, item, now, revocations), True)))
-                    failpoint("inside_batch")
+                    failpoint("inside_batch", len(decided))  # decided, but not yet committed
         except Exception:
             log.exception("a batch of %d commands failed; deciding each alone", len(pending))
             decided = [(item.index, self._decide_alone(item, now, revocations)) for item in pending]
-        failpoint("after_commit")
+        failpoint("after_commit", len(pending))
         for index, outcome in decided:
             outcomes[index] = outcome
 

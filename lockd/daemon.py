@@ -167,7 +167,7 @@ class LockDaemon:
             self.doors[decided[index][0]].drive_unlock()
         if openings:  # all the batch's relays have moved: one note for them (the window docs/lockd.md names)
             self.store.mark_pulsed(*(decided[index][2][0].digest for index in openings))
-        failpoint("before_answer")
+        failpoint("before_answer", len(openings))
         for door_id, message, (verdict, new) in decided:
             if not verdict.junk:
                 self._answer(door_id, message, verdict, new)
