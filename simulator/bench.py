@@ -26,6 +26,7 @@ from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
 from lockd.drivers import door_factory
 from messagebus import BrokerSettings, BusClient, Inbound
+from simulator.bench_floors import batch_decision_floor, commit_floor, raw_mqtt_burst, verify_floor
 from simulator.broker import MosquittoBroker
 from simulator.door import VirtualDoor
 from simulator.examples import DEMO_KEYS, EXAMPLES
@@ -128,10 +129,19 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
         sender.stop()
         daemon.stop()
     one_way, round_trip = _raw_mqtt(broker, commands)
-    return {"benchmark": "unlock", "commands": len(latencies), "doors": doors, "mode": "burst" if burst else "one at a time",
-            "publish_to_relay_ms": _ms(latencies), "raw_mqtt_one_way_ms": _ms(one_way),
-            "raw_mqtt_round_trip_ms": _ms(round_trip),
-            "lockd_adds_p99_ms": round((_ms(latencies)["p99"] - _ms(one_way)["p99"]), 3)}
+    report = {"benchmark": "unlock", "commands": len(latencies), "doors": doors,
+              "mode": "burst" if burst else "one at a time", "publish_to_relay_ms": _ms(latencies),
+              "raw_mqtt_one_way_ms": _ms(one_way), "raw_mqtt_round_trip_ms": _ms(round_trip),
+              "lockd_adds_p99_ms": round((_ms(latencies)["p99"] - _ms(one_way)["p99"]), 3),
+              "floor_one_durable_commit_ms": _ms(commit_floor(work, commands)),
+              "floor_authenticate_one_command_ms": _ms(verify_floor(cfg, key, commands))}
+    if burst:
+        rounds = max(1, commands // doors)
+        raw_burst = raw_mqtt_burst(broker, USERS, doors, rounds)
+        report |= {"floor_raw_mqtt_burst_one_way_ms": _ms(raw_burst),
+                   "floor_batch_decided_without_mqtt_ms": _ms(batch_decision_floor(cfg, key, work, rounds)),
+                   "lockd_adds_p99_over_raw_burst_ms": round(_ms(latencies)["p99"] - _ms(raw_burst)["p99"], 3)}
+    return report
 
 
 def book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:

@@ -1,0 +1,108 @@
+"""Floors for the unlock benchmark, measured in the same run as lockd: what the work costs with nothing wasted.
+
+- one durable commit: a one-row transaction in a SQLite file beside lockd's (WAL, synchronous FULL), which
+  every decision must make before its relay moves;
+- an Ed25519 verification of a command, which every command needs;
+- raw MQTT in a burst: `doors` QoS 1 messages published at once to a plain subscriber on the same broker, each
+  timed to its arrival, as the burst's commands are timed to their relays;
+- a batch decided with no MQTT at all: `doors` fresh commands through lockd's own decision, in one transaction
+  and one fsync, on a store of its own.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from facility.clock import SystemClock
+from facility.config import FacilityConfig
+from facility.models import Plan, Reservation
+from facility.store import open_database
+from facility.tokens import Keyring, SigningKey, UnlockCommand, authenticate_unlock_command, mint, new_id
+from facility.topics import SiteTopics
+from lockd.clocktrust import ClockTrust
+from lockd.commands import UnlockHandler
+from lockd.store import LockdStore
+from messagebus import BrokerSettings, BusClient, Inbound
+from simulator.broker import MosquittoBroker
+
+
+def commit_floor(folder: Path, count: int) -> list[float]:
+    """Seconds per durable one-row commit in a fresh SQLite file (WAL, synchronous FULL) in `folder`."""
+    db = open_database(folder / "floor.db")
+    db.execute("CREATE TABLE IF NOT EXISTS floor (n INTEGER)")
+    samples = []
+    for n in range(count):
+        start = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO floor VALUES (?)", (n,))
+        db.execute("COMMIT")
+        samples.append(time.perf_counter() - start)
+    db.close()
+    return samples
+
+
+def verify_floor(cfg: FacilityConfig, key: SigningKey, count: int) -> list[float]:
+    """Seconds to authenticate one command (parse and Ed25519 verification), as lockd does first."""
+    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    keyring = Keyring.from_config(cfg.tokens.trusted_keys)
+    door = cfg.doors[0].id
+    text = mint(UnlockCommand(door, 1, 1, int(time.time()), 30, new_id(16), topics.command(door)), key)
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        authenticate_unlock_command(text, keyring, time.time(), topics=topics)
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def raw_mqtt_burst(broker: MosquittoBroker, users: dict[str, str], size: int, rounds: int) -> list[float]:
+    """Seconds from publish to arrival of `size` QoS 1 messages published at once, round after round."""
+    sender = BusClient(BrokerSettings(broker.host, broker.port, "platform", users["platform"], client_id="floor-sender"))
+    receiver = BusClient(BrokerSettings(broker.host, broker.port, "lockd", users["lockd"], client_id="floor-receiver",
+                                        manual_ack=True, receive_maximum=1000))
+    arrivals: queue.Queue[tuple[bytes, float]] = queue.Queue()
+
+    def arrived(messages: list[Inbound]) -> None:
+        for message in messages:
+            arrivals.put((message.payload, time.perf_counter()))
+
+    receiver.subscribe_batched([f"bench/burst/{n}" for n in range(size)], arrived, max_batch=128)
+    for client in (receiver, sender):
+        client.start()
+        client.wait_connected(10)
+    samples = []
+    for _ in range(rounds):
+        started = {}
+        for n in range(size):
+            started[str(n).encode()] = time.perf_counter()
+            sender.publish(f"bench/burst/{n}", str(n).encode(), timeout=None)
+        for _ in range(size):
+            payload, at = arrivals.get(timeout=10)
+            samples.append(at - started[payload])
+    sender.stop()
+    receiver.stop()
+    return samples
+
+
+def batch_decision_floor(cfg: FacilityConfig, key: SigningKey, folder: Path, rounds: int) -> list[float]:
+    """Seconds to decide a batch of one command per door in one transaction and one fsync, with no MQTT."""
+    store = LockdStore(folder / "floor-lockd.db")
+    now = SystemClock().now()
+    store.apply_changes([Reservation(n + 1, room.id, n + 1, now - timedelta(hours=1), now + timedelta(hours=5),
+                                     plan=Plan.CORPORATE) for n, room in enumerate(cfg.rooms)], 0, now)
+    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    handler = UnlockHandler(cfg, store, Keyring.from_config(cfg.tokens.trusted_keys), topics, SystemClock(),
+                            ClockTrust("sanity"), lambda moment: False)
+    samples = []
+    for _ in range(rounds):
+        batch = [(door.id, Inbound(topics.command(door.id), mint(UnlockCommand(
+            door.id, n + 1, n + 1, int(time.time()), 30, new_id(16), topics.command(door.id)), key).encode(),
+            1, False, False, None, None, 30, time.monotonic())) for n, door in enumerate(cfg.doors)]
+        start = time.perf_counter()
+        handler.decide_batch(batch)
+        samples.append(time.perf_counter() - start)
+    store.close()
+    return samples
