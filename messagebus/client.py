@@ -3,9 +3,9 @@
 VERSION2 callbacks; subscriptions are (re)made in on_connect so they survive broker
 restarts; every callback is guarded; messages are handed to a dispatcher thread at
 once so a slow handler never stalls the network loop. A batched subscription hands its
-handler everything that has arrived for it at once (lockd decides a batch in one durable
-commit), still in arrival order and acknowledged only once handled; what the handler puts
-off (lockd's reports) runs whenever no message waits.
+handler what has arrived for it at once (lockd decides a batch in one durable commit), a
+lane per topic served in turn, each message acknowledged only once handled; what the
+handler puts off (lockd's reports) runs whenever no message waits.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class BrokerSettings:
     keepalive: int = 30
     manual_ack: bool = False  # acknowledge QoS 1 messages only after their handler finished
     receive_maximum: int = 0  # QoS 1 messages the broker may have in flight to us (0: the broker's own, 20 in Mosquitto)
+    send_maximum: int = 20  # QoS 1 messages we may have in flight to the broker (paho's default); the rest queue here
 
     @classmethod
     def from_config(cls, mqtt_config, client_id: str, **overrides) -> BrokerSettings:
@@ -80,12 +81,41 @@ class Will:
     retain: bool = True
 
 
-@dataclass(frozen=True)
 class Batched:
-    """A handler that takes a list: every message waiting for its filters, up to max_batch, in arrival order."""
+    """A handler that takes a list of messages, and what waits for it: a lane per topic, served in turn."""
 
-    handler: BatchHandler
-    max_batch: int
+    def __init__(self, handler: BatchHandler, max_batch: int) -> None:
+        self.handler = handler
+        self.max_batch = max_batch
+        self._lanes: dict[str, collections.deque[Inbound]] = {}
+        self._turns: collections.deque[str] = collections.deque()  # topics with messages waiting, the next first
+
+    def wait(self, message: Inbound) -> None:
+        """Queue a message in its topic's lane."""
+        lane = self._lanes.get(message.topic)
+        if lane is None:
+            lane = self._lanes[message.topic] = collections.deque()
+            self._turns.append(message.topic)
+        lane.append(message)
+
+    @property
+    def waiting(self) -> bool:
+        """True while any lane holds a message."""
+        return bool(self._turns)
+
+    def next_batch(self) -> list[Inbound]:
+        """Up to max_batch messages, one from each topic in turn, each topic's in arrival order: a flood on one
+        topic makes that topic wait, not the others."""
+        batch: list[Inbound] = []
+        while self._turns and len(batch) < self.max_batch:
+            topic = self._turns.popleft()
+            lane = self._lanes[topic]
+            batch.append(lane.popleft())
+            if lane:
+                self._turns.append(topic)
+            else:
+                del self._lanes[topic]
+        return batch
 
 
 Subscriber = Handler | Batched
@@ -128,6 +158,9 @@ class BusClient:
         self._inbox: queue.Queue[Inbound | None] = queue.Queue()
         self._held: collections.deque[Inbound | None] = collections.deque()  # taken from the inbox but not yet run
         self._later: collections.deque[Later] = collections.deque()  # put off by batched handlers until none waits
+        self._batched: list[Batched] = []
+        self._unacked: collections.deque[Inbound] = collections.deque()  # taken from the inbox, in arrival order
+        self._handled: set[int] = set()  # ids of the unacknowledged messages whose handling is done
         self._connected = threading.Event()
         self._lock = threading.RLock()
         self.connection_listeners: list[Callable[[bool], None]] = []
@@ -147,6 +180,7 @@ class BusClient:
         if will is not None:
             client.will_set(will.topic, will.payload, qos=1, retain=will.retain)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.max_inflight_messages_set(s.send_maximum)
         client.on_connect = self._guarded(self._on_connect)
         client.on_disconnect = self._guarded(self._on_disconnect)
         client.on_message = self._guarded(self._on_message)
@@ -257,12 +291,16 @@ class BusClient:
     # --- dispatch (dispatcher thread) ------------------------------------------
 
     def _dispatch(self) -> None:
-        """Run handlers for each message in arrival order; the work they put off runs whenever no message waits."""
+        """Handle each message; batched ones wait in their lanes, served in turn; work put off runs when none waits."""
         while True:
             try:
-                message = self._next(block=not self._later)
+                message = self._next(block=not (self._later or self._waiting()))
             except queue.Empty:
-                self._run_later()
+                waiting = self._waiting()
+                if waiting is not None:
+                    self._run_batch(waiting)
+                else:
+                    self._run_later()
                 continue
             if message is None:
                 break
@@ -273,7 +311,8 @@ class BusClient:
             self._run_later()
 
     def _handle(self, message: Inbound) -> None:
-        """An answer to a request, or the handlers of its topic (a batched handler with all that wait for it)."""
+        """An answer to a request, a message for a batched handler (into its lane, then a batch), or the handlers
+        of its topic."""
         waiting = self._replies.get(message.correlation) if message.correlation is not None else None
         if waiting is not None and mqtt.topic_matches_sub(waiting[0], message.topic):
             waiting[1].put(message)  # an answer: same correlation data, on the response topic
@@ -281,11 +320,16 @@ class BusClient:
             return
         handlers = self._handlers_for(message.topic)
         if len(handlers) == 1 and isinstance(handlers[0], Batched):
-            self._run_batch(handlers[0], message)
+            handlers[0].wait(message)
+            self._run_batch(handlers[0])
             return
         for handler in handlers:
             self._run_handler(handler, message)
         self._acknowledge(message)
+
+    def _waiting(self) -> Batched | None:
+        """A batched handler with messages waiting in its lanes, if any."""
+        return next((batched for batched in self._batched if batched.waiting), None)
 
     def _run_later(self) -> None:
         """One piece of put-off work; a failure is logged and the rest still runs."""
@@ -296,10 +340,13 @@ class BusClient:
             log.exception("put-off work %s failed", getattr(work, "__name__", work))
 
     def _next(self, block: bool = True) -> Inbound | None:
-        """The next message, one held back from a batch first (None: stop); without block, queue.Empty if none."""
+        """The next message, one held back first (None: stop); without block, queue.Empty if none waits."""
         if self._held:
             return self._held.popleft()
-        return self._inbox.get(block)
+        message = self._inbox.get(block)
+        if message is not None and self.settings.manual_ack and message.qos > 0:
+            self._unacked.append(message)
+        return message
 
     def _handlers_for(self, topic: str) -> list[Subscriber]:
         """The handlers whose filters match a topic: its own filter by look-up, then the wildcard filters."""
@@ -311,29 +358,39 @@ class BusClient:
                 handlers.append(entry[1])
         return handlers
 
-    def _run_batch(self, batched: Batched, first: Inbound) -> None:
-        """Gather what is already waiting for this handler, run it once, then acknowledge each message."""
-        batch = [first]
-        while len(batch) < batched.max_batch:
-            try:
-                message = self._next(block=False)
-            except queue.Empty:
-                break
-            if message is None or message.correlation in self._replies or self._handlers_for(message.topic) != [batched]:
-                self._held.appendleft(message)  # someone else's (or the stop): it runs next, in its turn
-                break
-            batch.append(message)
+    def _run_batch(self, batched: Batched) -> None:
+        """Move what waits in the inbox for this handler into its lanes, run it on the next batch, then acknowledge."""
+        self._gather(batched)
+        batch = batched.next_batch()
         try:
             self._later.extend(batched.handler(batch) or ())
         except Exception:
-            log.exception("batch handler for %s failed", first.topic)
+            log.exception("batch handler for %s failed", batch[0].topic)
         for message in batch:
             self._acknowledge(message)
 
+    def _gather(self, batched: Batched) -> None:
+        """Take every message waiting in the inbox into the handler's lanes, up to one for anyone else."""
+        while True:
+            try:
+                message = self._next(block=False)
+            except queue.Empty:
+                return
+            if message is None or message.correlation in self._replies or self._handlers_for(message.topic) != [batched]:
+                self._held.appendleft(message)  # someone else's (or the stop): it runs next, in its turn
+                return
+            batched.wait(message)
+
     def _acknowledge(self, message: Inbound) -> None:
-        """In manual-ack mode, PUBACK now that the handlers are done: a crash before this means redelivery."""
-        if self.settings.manual_ack and message.qos > 0:
-            self._client.ack(message.mid, message.qos)
+        """In manual-ack mode, PUBACK once handled (a crash before means redelivery), in the order messages came:
+        one handled ahead of its turn (another topic's lane) is acknowledged once those before it are."""
+        if not (self.settings.manual_ack and message.qos > 0):
+            return
+        self._handled.add(id(message))
+        while self._unacked and id(self._unacked[0]) in self._handled:
+            done = self._unacked.popleft()
+            self._handled.discard(id(done))
+            self._client.ack(done.mid, done.qos)
 
     @staticmethod
     def _run_handler(handler: Subscriber, message: Inbound) -> None:
@@ -369,10 +426,12 @@ class BusClient:
 
     def subscribe_batched(self, topic_filters: list[str], handler: BatchHandler, *, max_batch: int, qos: int = 1,
                           timeout: float = 5.0, retain_as_published: bool = False) -> None:
-        """Subscribe to several filters with one handler that takes a list: whatever has arrived for them when it
-        runs (up to max_batch), in arrival order; each message is acknowledged once the handler returns. The handler
-        may return work that can wait (reports): it runs, in order, whenever no message waits."""
+        """Subscribe to several filters with one handler that takes a list: what has arrived for them when it runs,
+        up to max_batch, one topic's message after another's in turn (each topic's in arrival order), so that a flood
+        on one topic does not hold up the others. Each message is acknowledged once handled, in the order messages
+        came. The handler may return work that can wait (reports): it runs, in order, whenever no message waits."""
         batched = Batched(handler, max_batch)
+        self._batched.append(batched)
         for topic_filter in topic_filters:
             self._subscribe(topic_filter, batched, qos, timeout, retain_as_published)
 

@@ -102,7 +102,11 @@ class WatchedInbox(queue.Queue):
             self.arrived.notify_all()
 
 
-def test_a_batched_subscription_takes_what_waits_for_it_in_arrival_order(bus_client) -> None:
+def held_batches(bus_client, topics: list[str], first: tuple[str, bytes], rest: list[tuple[str, bytes]],
+                 max_batch: int) -> tuple[list[list[bytes]], threading.Condition, queue.Queue]:
+    """A batched subscription whose first batch (`first`) holds the dispatcher until `rest` has arrived; the batches
+    it was given (filled in as they come), their condition, and what a plain subscription to officepass/test/other got
+    (with how many batches had run by then)."""
     listener = bus_client(manual_ack=True, receive_maximum=100)
     batches: list[list[bytes]] = []
     taken = threading.Condition()
@@ -116,21 +120,36 @@ def test_a_batched_subscription_takes_what_waits_for_it_in_arrival_order(bus_cli
         holding.set()
         assert release.wait(10)  # the first batch holds the dispatcher while the rest arrive
 
-    listener.subscribe_batched(["officepass/test/a", "officepass/test/b"], take, max_batch=3)
+    listener.subscribe_batched([f"officepass/test/{topic}" for topic in topics], take, max_batch=max_batch)
     listener.subscribe("officepass/test/other", lambda message: others.put((message.payload, len(batches))))
     sender = bus_client(user="platform")
-    sender.publish("officepass/test/a", b"0")
+    sender.publish(f"officepass/test/{first[0]}", first[1])
     assert holding.wait(5)
     inbox = listener._inbox = WatchedInbox()
-    for topic, payload in [("a", b"1"), ("b", b"2"), ("a", b"3"), ("a", b"4"), ("other", b"x"), ("b", b"5")]:
+    for topic, payload in rest:
         sender.publish(f"officepass/test/{topic}", payload)
     with inbox.arrived:
-        assert inbox.arrived.wait_for(lambda: inbox.count == 6, 10)
+        assert inbox.arrived.wait_for(lambda: inbox.count == len(rest), 10)
     release.set()
-    assert others.get(timeout=5) == (b"x", 3)  # in its turn: after the batch before it, before the one after it
+    return batches, taken, others
+
+
+def test_a_batched_subscription_takes_what_waits_for_it_each_topic_in_turn(bus_client) -> None:
+    rest = [("a", b"1"), ("b", b"2"), ("a", b"3"), ("a", b"4"), ("other", b"x"), ("b", b"5")]
+    batches, taken, others = held_batches(bus_client, ["a", "b"], ("a", b"0"), rest, max_batch=3)
+    assert others.get(timeout=5) == (b"x", 2)  # after the batch it came behind, before the next
     with taken:
-        assert taken.wait_for(lambda: len(batches) == 4, 10)
-    assert batches == [[b"0"], [b"1", b"2", b"3"], [b"4"], [b"5"]]
+        assert taken.wait_for(lambda: len(batches) == 3, 10)
+    assert batches == [[b"0"], [b"1", b"2", b"3"], [b"4", b"5"]]  # a, b, a; then what is left, in turn
+
+
+def test_a_flooded_topic_does_not_hold_up_the_others(bus_client) -> None:
+    flood = [("a", f"junk {n}".encode()) for n in range(30)]
+    batches, taken, _ = held_batches(bus_client, ["a", "b"], ("a", b"first"), [*flood, ("b", b"genuine")], max_batch=8)
+    with taken:
+        assert taken.wait_for(lambda: sum(map(len, batches)) == 32, 10)
+    assert b"genuine" in batches[1]  # in the first batch after it came, not behind the thirty before it
+    assert [payload for batch in batches for payload in batch if payload.startswith(b"junk")] == [p for _, p in flood]
 
 
 @pytest.mark.parametrize("fields", [
