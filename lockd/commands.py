@@ -29,7 +29,6 @@ from facility.tokens import (
     Refusal,
     Revocations,
     UnlockCommand,
-    authenticate_unlock_command,
     judge_unlock_command,
 )
 from facility.topics import SiteTopics
@@ -37,6 +36,7 @@ from facility.trustcache import cached_revocations
 from lockd.clocktrust import ClockTrust
 from lockd.failpoints import failpoint
 from lockd.junk import JunkTally
+from lockd.screening import Screener
 from lockd.store import AuditRow, LockdStore
 from messagebus import Inbound
 
@@ -105,6 +105,7 @@ class UnlockHandler:
         self.is_stale = is_stale
         self.prepare = prepare  # runs for authentic commands only (e.g. fetch a reservation booked a moment ago)
         self.junk = JunkTally()
+        self.screener = Screener(keyring, topics)
 
     def decide(self, door_id: str, message: Inbound) -> Outcome:
         """The verdict for one message, as a batch of one."""
@@ -124,6 +125,9 @@ class UnlockHandler:
         digests = [message_digest(message) for _, message in arrivals]
         earlier = self.store.answers_for(digests)
         now, revocations = self.clock.now(), cached_revocations(self.store)
+        unseen = [index for index, digest in enumerate(digests) if digest not in earlier]
+        authentic = dict(zip(unseen, self.screener.screen_all([arrivals[index][1] for index in unseen], now, revocations),
+                             strict=True))
         outcomes: list[Outcome | None] = [None] * len(arrivals)
         pending: list[Pending] = []
         deciding: dict[str, int] = {}  # digest -> the message of this batch that decides it
@@ -132,7 +136,7 @@ class UnlockHandler:
             if digest in deciding:
                 repeats.append(index)  # the same bytes twice in one batch: answered once the first is decided
                 continue
-            screened = self._screen_arrival(door_id, message, earlier.get(digest), now, revocations)
+            screened = self._screen_arrival(door_id, message, earlier.get(digest), authentic.get(index))
             if isinstance(screened, UnlockCommand):
                 deciding[digest] = index
                 pending.append(Pending(index, door_id, message, digest, screened))
@@ -145,14 +149,13 @@ class UnlockHandler:
             outcomes[index] = self._repeat(arrivals[index], outcomes[deciding[digests[index]]])
         return outcomes
 
-    def _screen_arrival(self, door_id: str, message: Inbound, stored: dict | None, now: datetime,
-                        revocations: Revocations) -> Outcome | UnlockCommand:
+    def _screen_arrival(self, door_id: str, message: Inbound, stored: dict | None,
+                        screened: UnlockCommand | Refusal | None) -> Outcome | UnlockCommand:
         """Steps 0 to 2, which write nothing: the stored answer, a junk refusal, or the authentic command."""
         if stored is not None and message.duplicate:
             return Verdict(stored), False
-        if stored is not None:
+        if stored is not None or screened is None:  # (only bytes not decided before were screened)
             return self._junk(door_id, Refusal(Reason.REPLAYED, "these exact bytes were decided before")), True
-        screened = self._screen(message, now, revocations)
         if isinstance(screened, Refusal):
             return self._junk(door_id, screened), True
         return screened
@@ -212,17 +215,6 @@ class UnlockHandler:
         """Answer junk and count it; nothing is written to disk for it."""
         self.junk.count(door_id, refusal.reason, self.clock.now())
         return Verdict(answer_body(door_id, refusal.reason, refusal.token_id), junk=True)
-
-    def _screen(self, message: Inbound, now: datetime, revocations: Revocations) -> UnlockCommand | Refusal:
-        """The checks that need no durable write: not retained, text, authentic (size, parse, key, signature)."""
-        if message.retain:
-            return Refusal(Reason.RETAINED, "retained message")
-        try:
-            text = message.payload.decode("ascii")
-        except UnicodeDecodeError:
-            return Refusal(Reason.BAD_FORMAT, "payload is not text")
-        return authenticate_unlock_command(text, self.keyring, now.timestamp(), topics=self.topics,
-                                           revocations=revocations)
 
     def _check(self, door_id: str, command: UnlockCommand, message: Inbound, now: datetime,
                revocations: Revocations) -> Checked:

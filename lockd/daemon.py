@@ -49,7 +49,8 @@ MAX_BATCH = 128
 # QoS 1 messages the broker may have in flight to lockd, unacknowledged (lockd acknowledges each only once it is
 # handled). Mosquitto's default of 20 capped a batch at 20 and left a flood in the broker's queue for this session,
 # which drops what passes max_queued_messages (1000), genuine commands among it; lockd holds these in memory instead.
-RECEIVE_MAXIMUM = 1000
+# The same the other way: with paho's 20, an answer waited behind the reports and answers before it for PUBACKs.
+RECEIVE_MAXIMUM = SEND_MAXIMUM = 1000
 
 
 class LockDaemon:
@@ -83,7 +84,7 @@ class LockDaemon:
         self._junk_audit_planned = False
         self._door_of = {self.topics.command(door_id): door_id for door_id in self.doors}  # command topic -> door
         self.bus = BusClient(dataclasses.replace(broker, clean_start=False, manual_ack=True,
-                                                 receive_maximum=RECEIVE_MAXIMUM,
+                                                 receive_maximum=RECEIVE_MAXIMUM, send_maximum=SEND_MAXIMUM,
                                                  session_expiry=cfg.lockd_settings.session_expiry_seconds,
                                                  client_id=broker.client_id or f"lockd-{cfg.facility.id}"),
                              will=Will(self.topics.lockd("availability"), b"offline"))
@@ -123,6 +124,7 @@ class LockDaemon:
         self.sync.stop()
         self.trust_refresh.stop()
         self.retention.stop()
+        self.handler.screener.close()
         self.metrics.stop()
         if self._own_scheduler is not None:
             self._own_scheduler.stop()
@@ -178,9 +180,9 @@ class LockDaemon:
         """Count a decided message and send its answer on its response topic."""
         if new:
             self.metrics.commands.labels(door_id, verdict.answer["result"], verdict.answer.get("reason", "")).inc()
-        if message.response_topic:
+        if message.response_topic:  # junk at QoS 0: an answer to bytes no one signed needs no PUBACK to cost lockd
             self.bus.publish(message.response_topic, json.dumps(verdict.answer, ensure_ascii=False),
-                             correlation=message.correlation, timeout=None)
+                             correlation=message.correlation, timeout=None, qos=0 if verdict.junk else 1)
 
     def _report_steps(self, door_id: str, message: Inbound, verdict: Verdict, new: bool, pulsed: bool) -> list[Later]:
         """What can wait, in small steps (a command arriving meanwhile waits for one step at most): the audit row,

@@ -151,3 +151,26 @@ def test_a_hanging_platform_cannot_stall_the_doors(site: Site) -> None:
         assert site.send(site.command())["result"] == "opened"
     finally:
         requests.put(f"{site.platform.server.url}/_sim/faults", json={"mode": "none"}, timeout=5)
+
+
+def test_a_batch_is_decided_as_each_command_alone_would_be(site: Site) -> None:
+    earlier = site.command()
+    assert site.send(earlier)["result"] == "opened"
+    genuine = site.command()
+
+    def arrival(text: str | bytes, door: str = "booth-a", duplicate: bool = False) -> tuple[str, Inbound]:
+        payload = text.encode() if isinstance(text, str) else text
+        return door, Inbound(TOPICS.command(door), payload, 1, False, duplicate, None, None, 30, 0.0)
+
+    batch = [arrival(genuine), arrival(site.command("meeting-1", MEETING_BOOKING, member=1004), "meeting-1"),
+             arrival(site.command("meeting-1", MEETING_BOOKING, member=1003), "meeting-1"),
+             arrival(site.command(age=100)), arrival(forged(site.command(key=SigningKey.generate()))),
+             arrival("hello door"), arrival(b"\xff\xfe"), arrival(site.command(key=SigningKey.generate())),
+             arrival(genuine), arrival(genuine, duplicate=True), arrival(earlier), arrival(earlier, duplicate=True)]
+    outcomes = site.daemon.handler.decide_batch(batch)
+    seen = [(verdict.answer["result"], verdict.answer.get("reason"), new) for verdict, new in outcomes]
+    assert seen == [("opened", None, True), ("opened", None, True), ("refused", "not_booker", True),
+                    ("refused", "expired", True), ("refused", "bad_signature", True), ("refused", "bad_format", True),
+                    ("refused", "bad_format", True), ("refused", "unknown_key", True), ("refused", "replayed", True),
+                    ("opened", None, False), ("refused", "replayed", True), ("opened", None, False)]
+    assert [verdict.junk for verdict, _ in outcomes[3:9]] == [False, True, True, True, True, True]
