@@ -230,6 +230,14 @@ def _flood_report(results: list[Genuine], floods: list[Flood], answers: JunkAnsw
             "genuine_to_flooded_door": sum(1 for g in results if g.door == flooded),
             "publish_to_answer_ms": _ms(answered) if answered else None,
             "publish_to_relay_ms": _ms(relayed) if relayed else None,
+            "flooded_door_publish_to_answer_ms": _answers_ms([g for g in results if g.door == flooded]),
+            "other_doors_publish_to_answer_ms": _answers_ms([g for g in results if g.door != flooded]),
             "junk_answered": f"{answers.count}/{junk * len(floods)}",
             "flood_fully_answered_in_ms": _ms(cleared) if cleared else None,
             "raw_mqtt_one_way_ms": _ms(one_way)}
+
+
+def _answers_ms(results: list[Genuine]) -> dict | None:
+    """Publish to answer of some genuine commands (None if none was answered)."""
+    answered = [g.answered for g in results if g.answered is not None]
+    return _ms(answered) if answered else None
