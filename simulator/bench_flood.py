@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import queue
 import subprocess
 import tempfile
 import threading
@@ -31,7 +30,7 @@ from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
 from lockd.drivers import door_factory
 from messagebus import BrokerSettings, BusClient
-from simulator.bench import USERS, ProbeDoor, _ms, _raw_mqtt, bench_site, book_every_room
+from simulator.bench import USERS, ProbeDoor, RelayMoments, _ms, _raw_mqtt, bench_site, book_every_room
 from simulator.broker import MosquittoBroker
 from simulator.examples import DEMO_KEYS
 
@@ -148,10 +147,10 @@ def bench_flood(junk: int = 1500, commands: int = 200, doors: int = 10) -> dict:
 def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int, doors: int) -> dict:
     """lockd on probe doors; floods and genuine commands until `commands` were sent; then raw MQTT beside it."""
     cfg = bench_site(doors, work / "lockd")
-    moments: dict[str, queue.Queue] = {d.id: queue.Queue() for d in cfg.doors}
+    moments = RelayMoments()
     daemon = LockDaemon(cfg, BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]),
                         PlatformClient(cfg.platform),
-                        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments[door.id])}),
+                        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments)}),
                         trust=ClockTrust("sanity"))
     book_every_room(daemon, cfg)
     platform = BusClient(BrokerSettings(broker.host, broker.port, "platform", USERS["platform"], client_id="bench-platform"))
@@ -173,7 +172,7 @@ def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int
 
 
 def _genuine_during_floods(cfg: FacilityConfig, broker: MosquittoBroker, platform: BusClient,
-                           moments: dict[str, queue.Queue], answers: JunkAnswers, junk: int, commands: int,
+                           moments: RelayMoments, answers: JunkAnswers, junk: int, commands: int,
                            floods: list[Flood]) -> list[Genuine]:
     """Flood after flood; during each, genuine commands one at a time."""
     key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
@@ -202,19 +201,16 @@ def _flood_over(flood: Flood, answers: JunkAnswers) -> bool:
     return flood.process.poll() is not None and quiet
 
 
-def _send_genuine(cfg: FacilityConfig, key: SigningKey, platform: BusClient, moments: dict[str, queue.Queue],
+def _send_genuine(cfg: FacilityConfig, key: SigningKey, platform: BusClient, moments: RelayMoments,
                   topics: SiteTopics, n: int) -> Genuine:
     """One genuine command, to the flooded door on even turns and to one of the others on odd ones."""
     index = 0 if n % 2 == 0 or len(cfg.doors) == 1 else 1 + (n // 2) % (len(cfg.doors) - 1)
     door = cfg.doors[index].id
     text = mint(UnlockCommand(door, index + 1, index + 1, int(time.time()), 30, new_id(16), topics.command(door)), key)
-    start = time.perf_counter()
+    start, driven = time.perf_counter(), moments.total
     answer = platform.request(topics.command(door), text, topics.door(door, "reply"), timeout=ANSWER_TIMEOUT, expiry=30)
     answered = time.perf_counter() - start if answer is not None and b'"opened"' in answer.payload else None
-    try:
-        relayed: float | None = moments[door].get(timeout=0 if answered is None else ANSWER_TIMEOUT) - start
-    except queue.Empty:
-        relayed = None
+    relayed = moments.last(door) - start if answered is not None and moments.wait_total(driven + 1, ANSWER_TIMEOUT) else None
     return Genuine(door, text, answered, relayed)
 
 
