@@ -74,11 +74,11 @@ class DoorController:
         """Release the strike, time the pulse and note the door's new state, but report it later (report_unlock, or
         the door's next change, whichever comes first): lockd drives a whole batch's relays before it publishes."""
         with self._lock:
-            self._report_pending()
+            self.hardware.set_relay(not self.locked_level)
+            self._report_pending()  # an earlier unlock not reported yet goes out first, but after the relay moved
             self._pulse += 1
             pulse = self._pulse
             self.unlocked = True
-            self.hardware.set_relay(not self.locked_level)
             self.scheduler.call_later(self.door.pulse_seconds, lambda: self._relock(pulse))
             # No UNLOCKING: the relay has already moved, so the door is reported as it now stands.
             if self.hardware.strike_locked() is True:
