@@ -165,16 +165,26 @@ class LockDaemon:
         decided = [(door_id, message, outcome) for (door_id, message), outcome
                    in zip(arrivals, self.handler.decide_batch(arrivals), strict=True) if outcome is not None]
         openings = [index for index, (_, _, (verdict, new)) in enumerate(decided) if new and verdict.opens]
-        for index in openings:
-            self.doors[decided[index][0]].drive_unlock()
-        if openings:  # all the batch's relays have moved: one note for them (the window docs/lockd.md names)
-            self.store.mark_pulsed(*(decided[index][2][0].digest for index in openings))
-        failpoint("before_answer", len(openings))
-        for door_id, message, (verdict, new) in decided:
-            if not verdict.junk:
+        driven = {index for index in openings if self._drive(decided[index][0])}
+        if driven:  # all the batch's relays have moved: one note for them (the window docs/lockd.md names)
+            self.store.mark_pulsed(*(decided[index][2][0].digest for index in driven))
+        failpoint("before_answer", len(driven))
+        unanswered = set(openings) - driven  # a relay that failed: no "opened" for a door that did not open
+        for index, (door_id, message, (verdict, new)) in enumerate(decided):
+            if not verdict.junk and index not in unanswered:
                 self._answer(door_id, message, verdict, new)
         return [step for index, (door_id, message, (verdict, new)) in enumerate(decided)
-                for step in self._report_steps(door_id, message, verdict, new, index in openings)]
+                for step in self._report_steps(door_id, message, verdict, new, index in driven)]
+
+    def _drive(self, door_id: str) -> bool:
+        """Drive a door's relay for an opening; False if its hardware failed (logged), so that the opening stays
+        awaiting its pulse, as after a crash, and the batch's other doors still open."""
+        try:
+            self.doors[door_id].drive_unlock()
+        except Exception:
+            log.exception("driving the relay of %s failed; the opening waits for lockd's next start", door_id)
+            return False
+        return True
 
     def _answer(self, door_id: str, message: Inbound, verdict: Verdict, new: bool) -> None:
         """Count a decided message and send its answer on its response topic."""

@@ -174,3 +174,16 @@ def test_a_batch_is_decided_as_each_command_alone_would_be(site: Site) -> None:
                     ("refused", "bad_format", True), ("refused", "unknown_key", True), ("refused", "replayed", True),
                     ("opened", None, False), ("refused", "replayed", True), ("opened", None, False)]
     assert [verdict.junk for verdict, _ in outcomes[3:9]] == [False, True, True, True, True, True]
+
+
+def test_a_relay_that_fails_in_a_batch_leaves_its_opening_waiting_and_the_other_doors_open(site: Site,
+                                                                                           monkeypatch) -> None:
+    def broken(energised: bool) -> None:
+        raise OSError("relay board not answering")
+
+    monkeypatch.setattr(site.doors["meeting-1"], "set_relay", broken)
+    texts = {"booth-a": site.command(), "meeting-1": site.command("meeting-1", MEETING_BOOKING, member=1004)}
+    site.daemon._commands([Inbound(TOPICS.command(door), text.encode(), 1, False, False, None, None, 30, 0.0)
+                           for door, text in texts.items()])
+    assert site.pulses("booth-a") == 1
+    assert [door for _, door, _, _ in site.daemon.store.awaiting_pulse()] == ["meeting-1"]  # pulsed at the next start
