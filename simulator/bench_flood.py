@@ -31,20 +31,23 @@ from lockd.daemon import LockDaemon
 from lockd.drivers import door_factory
 from messagebus import BrokerSettings, BusClient
 from simulator.bench import USERS, ProbeDoor, RelayMoments, _ms, _raw_mqtt, bench_site, book_every_room
+from simulator.bench_floors import flood_process, raw_mqtt_during_flood
 from simulator.broker import MosquittoBroker
 from simulator.examples import DEMO_KEYS
 
 ANSWER_TIMEOUT = 10.0  # a genuine command not answered by then counts as lost
 PROBE = "probe"  # published on the junk's response topic until mosquitto_sub is heard to listen
-QUIET_SECONDS = 1.0  # a flood whose junk lockd stopped answering this long ago is over (some answers never came)
+QUIET_SECONDS = 0.3  # a flood whose junk lockd stopped answering this long ago is over (some answers never came)
 
 
 @dataclasses.dataclass(frozen=True)
 class Genuine:
-    """One genuine command: its door and text, and seconds from publish to its answer and its relay (None: never)."""
+    """One genuine command: its door and text, when it was sent (wall clock), and seconds from publish to its answer
+    and to its relay (None: never)."""
 
     door: str
     text: str
+    sent_at: float
     answered: float | None
     relayed: float | None
 
@@ -95,6 +98,7 @@ class Flood:
     answered_before: int
     started_at: float  # wall clock, to compare with mosquitto_sub's stamps
     answered_in: float | None = None
+    last_answer_at: float = 0.0  # wall clock: lockd's last answer to this flood's junk
 
 
 def junk_texts(count: int, cfg: FacilityConfig, key: SigningKey, decided: str) -> list[str]:
@@ -114,21 +118,11 @@ def junk_texts(count: int, cfg: FacilityConfig, key: SigningKey, decided: str) -
 
 def start_flood(broker: MosquittoBroker, topic: str, reply: str, texts: list[str], answered: JunkAnswers) -> Flood:
     """Start `mosquitto_pub -l` publishing every text (QoS 1, with a response topic) as fast as the broker takes them."""
-    process = subprocess.Popen(
-        ["mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-u", "platform", "-P", USERS["platform"],
-         "-V", "5", "-q", "1", "-i", "bench-attacker", "-t", topic, "-l", "-D", "publish", "response-topic", reply,
-         "-D", "publish", "correlation-data", "junk", "-D", "publish", "message-expiry-interval", "30"],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
-    flood = Flood(process, len(texts), answered.count, time.time())
-    threading.Thread(target=_feed, args=(process, texts), daemon=True).start()  # a pipe holds less than the flood
-    return flood
-
-
-def _feed(process: subprocess.Popen, texts: list[str]) -> None:
-    """Write the junk to the attacker's standard input, one message a line, and close it."""
-    assert process.stdin is not None
-    process.stdin.write("\n".join(texts) + "\n")
-    process.stdin.close()
+    started_at = time.time()
+    process = flood_process(broker, USERS, topic, texts, ("-i", "bench-attacker", "-D", "publish", "response-topic",
+                                                          reply, "-D", "publish", "correlation-data", "junk", "-D",
+                                                          "publish", "message-expiry-interval", "30"))
+    return Flood(process, len(texts), answered.count, started_at)
 
 
 def bench_flood(junk: int = 1500, commands: int = 200, doors: int = 10) -> dict:
@@ -168,13 +162,17 @@ def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int
         platform.stop()
         daemon.stop()
     one_way, _ = _raw_mqtt(broker, 1000)
-    return _flood_report(results, floods, answers, junk, doors, one_way)
+    during = raw_mqtt_during_flood(broker, USERS, junk_texts(junk, cfg, SigningKey.load(DEMO_KEYS / "platform-demo.pem"),
+                                                              "OP1"), max(1, len(floods) // 2))
+    return _flood_report(results, floods, answers, junk, doors, one_way) | {
+        "floor_raw_mqtt_one_way_during_flood_ms": _ms(during)}
 
 
 def _genuine_during_floods(cfg: FacilityConfig, broker: MosquittoBroker, platform: BusClient,
                            moments: RelayMoments, answers: JunkAnswers, junk: int, commands: int,
                            floods: list[Flood]) -> list[Genuine]:
-    """Flood after flood; during each, genuine commands one at a time."""
+    """Flood after flood; during each, genuine commands one at a time. Only those sent before lockd's last answer to
+    the flood's junk count (the others met no flood)."""
     key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     flooded, reply = topics.command(cfg.doors[0].id), topics.door(cfg.doors[0].id, "reply") + "/junk"
@@ -183,13 +181,17 @@ def _genuine_during_floods(cfg: FacilityConfig, broker: MosquittoBroker, platfor
         platform.publish(reply, PROBE, qos=0)
     results: list[Genuine] = []
     while len(results) < commands:
-        floods.append(start_flood(broker, flooded, reply, junk_texts(junk, cfg, key, decided), answers))
-        answers.wait_for(floods[-1].answered_before + 1, ANSWER_TIMEOUT)  # the junk is reaching lockd: it is on
-        while len(results) < commands and not _flood_over(floods[-1], answers):
-            results.append(_send_genuine(cfg, key, platform, moments, topics, len(results)))
-        floods[-1].process.wait(ANSWER_TIMEOUT)
-        if answers.wait_for(floods[-1].answered_before + junk, ANSWER_TIMEOUT):
-            floods[-1].answered_in = answers.last_at - floods[-1].started_at
+        flood = start_flood(broker, flooded, reply, junk_texts(junk, cfg, key, decided), answers)
+        floods.append(flood)
+        answers.wait_for(flood.answered_before + 1, ANSWER_TIMEOUT)  # the junk is reaching lockd: it is on
+        sent: list[Genuine] = []
+        while len(results) + len(sent) < commands and not _flood_over(flood, answers):
+            sent.append(_send_genuine(cfg, key, platform, moments, topics, len(results) + len(sent)))
+        flood.process.wait(ANSWER_TIMEOUT)
+        if answers.wait_for(flood.answered_before + junk, ANSWER_TIMEOUT):
+            flood.answered_in = answers.last_at - flood.started_at
+        flood.last_answer_at = answers.last_at
+        results += [genuine for genuine in sent if genuine.sent_at <= flood.last_answer_at]  # sent during it
     return results
 
 
@@ -207,11 +209,11 @@ def _send_genuine(cfg: FacilityConfig, key: SigningKey, platform: BusClient, mom
     index = 0 if n % 2 == 0 or len(cfg.doors) == 1 else 1 + (n // 2) % (len(cfg.doors) - 1)
     door = cfg.doors[index].id
     text = mint(UnlockCommand(door, index + 1, index + 1, int(time.time()), 30, new_id(16), topics.command(door)), key)
-    start, driven = time.perf_counter(), moments.total
+    sent_at, start, driven = time.time(), time.perf_counter(), moments.total
     answer = platform.request(topics.command(door), text, topics.door(door, "reply"), timeout=ANSWER_TIMEOUT, expiry=30)
     answered = time.perf_counter() - start if answer is not None and b'"opened"' in answer.payload else None
     relayed = moments.last(door) - start if answered is not None and moments.wait_total(driven + 1, ANSWER_TIMEOUT) else None
-    return Genuine(door, text, answered, relayed)
+    return Genuine(door, text, sent_at, answered, relayed)
 
 
 def _flood_report(results: list[Genuine], floods: list[Flood], answers: JunkAnswers, junk: int, doors: int,
@@ -222,7 +224,7 @@ def _flood_report(results: list[Genuine], floods: list[Flood], answers: JunkAnsw
     relayed = [g.relayed for g in results if g.relayed is not None]
     cleared = [f.answered_in for f in floods if f.answered_in is not None]
     return {"benchmark": "unlock", "mode": "flood", "junk_per_flood": junk, "floods": len(floods), "doors": doors,
-            "genuine_commands": len(results), "genuine_lost": len(results) - len(answered),
+            "genuine_commands_during_floods": len(results), "genuine_lost": len(results) - len(answered),
             "genuine_to_flooded_door": sum(1 for g in results if g.door == flooded),
             "publish_to_answer_ms": _ms(answered) if answered else None,
             "publish_to_relay_ms": _ms(relayed) if relayed else None,

@@ -6,12 +6,16 @@
 - raw MQTT in a burst: `doors` QoS 1 messages published at once to a plain subscriber on the same broker, each
   timed to its arrival, as the burst's commands are timed to their relays;
 - a batch decided with no MQTT at all: `doors` fresh commands through lockd's own decision, in one transaction
-  and one fsync, on a store of its own.
+  and one fsync, on a store of its own;
+- raw MQTT during a flood: the same junk from `mosquitto_pub` to a subscriber that does nothing with it, and a
+  plain message at a time through the same client meanwhile.
 """
 
 from __future__ import annotations
 
 import queue
+import subprocess
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -106,3 +110,60 @@ def batch_decision_floor(cfg: FacilityConfig, key: SigningKey, folder: Path, rou
         samples.append(time.perf_counter() - start)
     store.close()
     return samples
+
+
+def raw_mqtt_during_flood(broker: MosquittoBroker, users: dict[str, str], junk: list[str], floods: int) -> list[float]:
+    """Seconds from publish to arrival of plain messages sent one at a time to a subscriber that takes a flood of
+    `junk` on another topic at the same time (and does nothing with either), flood after flood: what MQTT and
+    its client alone cost under the same flood, with no decision at all."""
+    receiver = BusClient(BrokerSettings(broker.host, broker.port, "lockd", users["lockd"], client_id="floor-flooded",
+                                        manual_ack=True, receive_maximum=1000))
+    sender = BusClient(BrokerSettings(broker.host, broker.port, "platform", users["platform"], client_id="floor-pinger"))
+    taken = threading.Semaphore(0)
+    arrivals: queue.Queue[float] = queue.Queue()
+
+    def arrived(messages: list[Inbound]) -> None:
+        for message in messages:
+            if message.topic == "bench/ping":
+                arrivals.put(time.perf_counter())
+            else:
+                taken.release()
+
+    receiver.subscribe_batched(["bench/flood", "bench/ping"], arrived, max_batch=128)
+    for client in (receiver, sender):
+        client.start()
+        client.wait_connected(10)
+    samples: list[float] = []
+    for _ in range(floods):
+        flood = flood_process(broker, users, "bench/flood", junk)
+        while not taken.acquire(timeout=10):  # the flood is arriving
+            pass
+        left = len(junk) - 1
+        while left > 0:
+            start = time.perf_counter()
+            sender.publish("bench/ping", b"ping", timeout=None)
+            samples.append(arrivals.get(timeout=10) - start)
+            while left > 0 and taken.acquire(blocking=False):
+                left -= 1
+        flood.wait(10)
+    receiver.stop()
+    sender.stop()
+    return samples
+
+
+def flood_process(broker: MosquittoBroker, users: dict[str, str], topic: str, texts: list[str],
+                  properties: tuple[str, ...] = ()) -> subprocess.Popen:
+    """`mosquitto_pub -l` in its own process publishing every text (QoS 1) as fast as the broker takes them."""
+    process = subprocess.Popen(
+        ["mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-u", "platform", "-P", users["platform"],
+         "-V", "5", "-q", "1", "-t", topic, "-l", *properties],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    threading.Thread(target=_feed, args=(process, texts), daemon=True).start()  # a pipe holds less than the flood
+    return process
+
+
+def _feed(process: subprocess.Popen, texts: list[str]) -> None:
+    """Write the texts to the publisher's standard input, one message a line, and close it."""
+    assert process.stdin is not None
+    process.stdin.write("\n".join(texts) + "\n")
+    process.stdin.close()
