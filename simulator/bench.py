@@ -166,7 +166,8 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
               "raw_mqtt_one_way_ms": _ms(one_way), "raw_mqtt_round_trip_ms": _ms(round_trip),
               "lockd_adds_p99_ms": round((_ms(latencies)["p99"] - _ms(one_way)["p99"]), 3),
               "floor_one_durable_commit_ms": _ms(commit_floor(work, commands)),
-              "floor_authenticate_one_command_ms": _ms(verify_floor(cfg, key, commands))}
+              "floor_authenticate_one_command_ms": _ms(verify_floor(cfg, key, commands)),
+              "floor_one_command_decided_without_mqtt_ms": _ms(batch_decision_floor(cfg, key, work, commands, 1))}
     if burst:
         rounds = max(1, commands // doors)
         raw_burst = raw_mqtt_burst(broker, USERS, doors, rounds)

@@ -91,25 +91,35 @@ def raw_mqtt_burst(broker: MosquittoBroker, users: dict[str, str], size: int, ro
     return samples
 
 
-def batch_decision_floor(cfg: FacilityConfig, key: SigningKey, folder: Path, rounds: int) -> list[float]:
-    """Seconds to decide a batch of one command per door in one transaction and one fsync, with no MQTT."""
-    store = LockdStore(folder / "floor-lockd.db")
+def batch_decision_floor(cfg: FacilityConfig, key: SigningKey, folder: Path, rounds: int,
+                         batch: int | None = None) -> list[float]:
+    """Seconds to decide a batch of one command per door (or of `batch` commands, the doors in turn) in one
+    transaction and one fsync, with no MQTT: lockd's own work, with nothing around it."""
+    store = LockdStore(folder / f"floor-lockd-{batch}.db")
     now = SystemClock().now()
     store.apply_changes([Reservation(n + 1, room.id, n + 1, now - timedelta(hours=1), now + timedelta(hours=5),
                                      plan=Plan.CORPORATE) for n, room in enumerate(cfg.rooms)], 0, now)
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     handler = UnlockHandler(cfg, store, Keyring.from_config(cfg.tokens.trusted_keys), topics, SystemClock(),
                             ClockTrust("sanity"), lambda moment: False)
+    size = batch or len(cfg.doors)
     samples = []
-    for _ in range(rounds):
-        batch = [(door.id, Inbound(topics.command(door.id), mint(UnlockCommand(
-            door.id, n + 1, n + 1, int(time.time()), 30, new_id(16), topics.command(door.id)), key).encode(),
-            1, False, False, None, None, 30, time.monotonic())) for n, door in enumerate(cfg.doors)]
+    for round_ in range(rounds):
+        numbers = [(round_ * size + k) % len(cfg.doors) for k in range(size)]
+        arrivals = [(cfg.doors[n].id, _command(cfg, topics, key, n)) for n in numbers]
         start = time.perf_counter()
-        handler.decide_batch(batch)
+        handler.decide_batch(arrivals)
         samples.append(time.perf_counter() - start)
+    handler.screener.close()
     store.close()
     return samples
+
+
+def _command(cfg: FacilityConfig, topics: SiteTopics, key: SigningKey, n: int) -> Inbound:
+    """A fresh genuine command for door n, as it arrives."""
+    door = cfg.doors[n].id
+    text = mint(UnlockCommand(door, n + 1, n + 1, int(time.time()), 30, new_id(16), topics.command(door)), key)
+    return Inbound(topics.command(door), text.encode(), 1, False, False, None, None, 30, time.monotonic())
 
 
 def raw_mqtt_during_flood(broker: MosquittoBroker, users: dict[str, str], junk: list[str], floods: int) -> list[float]:
