@@ -82,8 +82,10 @@ class RealTimeScheduler(SystemClock):
     def call_later(self, delay: float, action: Callable[[], None]) -> None:
         """Run action delay seconds from now."""
         with self._changed:
-            heapq.heappush(self._queue, (self.monotonic() + delay, next(self._order), action))
-            self._changed.notify()
+            entry = (self.monotonic() + delay, next(self._order), action)
+            heapq.heappush(self._queue, entry)
+            if self._queue[0] is entry:  # due before everything else: wake the worker (else it sleeps on)
+                self._changed.notify()
 
     def _next_due(self) -> Callable[[], None] | None:
         """Wait for the earliest action to fall due; None once stopped."""

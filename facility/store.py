@@ -92,6 +92,8 @@ class SqliteSeenIds:
         self._lock = threading.Lock()
         db.execute("CREATE TABLE IF NOT EXISTS seen_token (id BLOB PRIMARY KEY, keep_until REAL NOT NULL)")
         add_columns(db, "seen_token", {"keep_mono": "REAL NOT NULL DEFAULT 0", "epoch": "TEXT NOT NULL DEFAULT ''"})
+        # Every sighting forgets the expired ids first: through this index it reads only those, not the whole table.
+        db.execute("CREATE INDEX IF NOT EXISTS seen_token_keep ON seen_token (keep_until)")
 
     def forget_expired(self, now: float) -> int:
         """Drop ids expired by both clocks (retention; first_sighting does it too); how many."""
@@ -224,16 +226,23 @@ class SqliteStore:
         return abs(self.clock.now().timestamp() - self.created_at) < 60
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic, durable write."""
+    def transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One atomic write: durable (fsynced) by default; with durable=False it survives this process dying but
+        not the machine losing power until the next durable commit (its WAL frames are written, not synced)."""
         with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
+            if not durable:
+                self.db.execute("PRAGMA synchronous=NORMAL")
             try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.db
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+                self.db.execute("COMMIT")
+            finally:
+                if not durable:
+                    self.db.execute("PRAGMA synchronous=FULL")
 
     def cached(self, name: str, default: object) -> object:
         """A value fetched from the platform earlier (keys, revocations), as it was validated then."""

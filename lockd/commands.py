@@ -5,13 +5,16 @@ bytes decided before? -> retained? -> authentic (size, parse, key known/unrevoke
 reservation in the cache -> the facility's rules (booker, window, daily limit).
 Everything up to "authentic" writes nothing: junk is counted in memory and audited in aggregate
 (lockd/junk.py), so a flood cannot slow the session down. From there on, the replay record, the
-decision, the audit row and the entry are one transaction, so a crash either forgets the command
-entirely (the broker redelivers it) or keeps all of it.
+decision, the audit row and the entry of every authentic command that arrived together are one
+transaction (group commit: one fsync for the batch), so a crash either forgets the batch entirely
+(the broker redelivers it) or keeps all of it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +29,6 @@ from facility.tokens import (
     Refusal,
     Revocations,
     UnlockCommand,
-    authenticate_unlock_command,
     judge_unlock_command,
 )
 from facility.topics import SiteTopics
@@ -34,9 +36,11 @@ from facility.trustcache import cached_revocations
 from lockd.clocktrust import ClockTrust
 from lockd.failpoints import failpoint
 from lockd.junk import JunkTally
+from lockd.screening import Screener
 from lockd.store import AuditRow, LockdStore
 from messagebus import Inbound
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Verdict:
@@ -47,6 +51,26 @@ class Verdict:
     digest: str = ""
     audit: AuditRow | None = None
     junk: bool = False  # refused before any durable write; audited in aggregate
+
+
+Arrival = tuple[str, Inbound]  # the door a message came for (by its topic), and the message
+Outcome = tuple[Verdict, bool]  # the verdict, and whether the message is new (False: a redelivery answered before)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An authentic command of a batch, waiting for the batch's transaction."""
+
+    index: int
+    door_id: str
+    message: Inbound
+    digest: str
+    command: UnlockCommand
+
+
+def message_digest(message: Inbound) -> str:
+    """What names a message's exact bytes on its topic (the key of the stored answers)."""
+    return hashlib.sha256(message.topic.encode() + b"\0" + message.payload).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -81,51 +105,116 @@ class UnlockHandler:
         self.is_stale = is_stale
         self.prepare = prepare  # runs for authentic commands only (e.g. fetch a reservation booked a moment ago)
         self.junk = JunkTally()
+        self.screener = Screener(keyring, topics)
 
-    def decide(self, door_id: str, message: Inbound) -> tuple[Verdict, bool]:
-        """The verdict for a message, and whether it is new (False: a QoS 1 redelivery, answered before).
+    def decide(self, door_id: str, message: Inbound) -> Outcome:
+        """The verdict for one message, as a batch of one."""
+        outcome = self.decide_batch([(door_id, message)])[0]
+        if outcome is None:
+            raise RuntimeError(f"deciding the command on {message.topic} failed (logged)")
+        return outcome
 
-        Only a redelivery (DUP set) gets its stored answer again; the same bytes published anew
-        are refused as replayed, whatever the clocks say, and like all junk without a durable write.
+    def decide_batch(self, arrivals: list[Arrival]) -> list[Outcome | None]:
+        """Each message's verdict and whether it is new (False: a QoS 1 redelivery, answered before); the batch's
+        decisions are written in one transaction, so one durable commit covers them all.
+
+        Only a redelivery (DUP set) gets its stored answer again; the same bytes published anew are refused as
+        replayed, whatever the clocks say, and like all junk without a durable write. None marks a message whose
+        decision failed: it is logged and rolled back alone, and the batch's other decisions stand.
         """
-        digest = hashlib.sha256(message.topic.encode() + b"\0" + message.payload).hexdigest()
-        earlier = self.store.answer_for(digest)
-        if earlier is not None and message.duplicate:
-            return Verdict(earlier), False
-        if earlier is not None:
+        digests = [message_digest(message) for _, message in arrivals]
+        earlier = self.store.answers_for(digests)
+        now, revocations = self.clock.now(), cached_revocations(self.store)
+        unseen = [index for index, digest in enumerate(digests) if digest not in earlier]
+        authentic = dict(zip(unseen, self.screener.screen_all([arrivals[index][1] for index in unseen], now, revocations),
+                             strict=True))
+        outcomes: list[Outcome | None] = [None] * len(arrivals)
+        pending: list[Pending] = []
+        deciding: dict[str, int] = {}  # digest -> the message of this batch that decides it
+        repeats: list[int] = []
+        for index, ((door_id, message), digest) in enumerate(zip(arrivals, digests, strict=True)):
+            if digest in deciding:
+                repeats.append(index)  # the same bytes twice in one batch: answered once the first is decided
+                continue
+            screened = self._screen_arrival(door_id, message, earlier.get(digest), authentic.get(index))
+            if isinstance(screened, UnlockCommand):
+                deciding[digest] = index
+                pending.append(Pending(index, door_id, message, digest, screened))
+            else:
+                outcomes[index] = screened
+        for item in pending:
+            self.prepare(item.command)
+        self._decide_pending(pending, now, revocations, outcomes)
+        for index in repeats:
+            outcomes[index] = self._repeat(arrivals[index], outcomes[deciding[digests[index]]])
+        return outcomes
+
+    def _screen_arrival(self, door_id: str, message: Inbound, stored: dict | None,
+                        screened: UnlockCommand | Refusal | None) -> Outcome | UnlockCommand:
+        """Steps 0 to 2, which write nothing: the stored answer, a junk refusal, or the authentic command."""
+        if stored is not None and message.duplicate:
+            return Verdict(stored), False
+        if stored is not None or screened is None:  # (only bytes not decided before were screened)
             return self._junk(door_id, Refusal(Reason.REPLAYED, "these exact bytes were decided before")), True
-        now = self.clock.now()
-        revocations = cached_revocations(self.store)
-        screened = self._screen(message, now, revocations)
         if isinstance(screened, Refusal):
             return self._junk(door_id, screened), True
-        self.prepare(screened)
-        with self.store.transaction() as db:
-            checked = self._check(door_id, screened, message, now, revocations)
-            command, refusal = checked.command, checked.refusal
-            command_id = command.command_id.hex() if command else (refusal.token_id if refusal else "")
-            answer = answer_body(door_id, refusal.reason if refusal else None, command_id)
-            expires = datetime.fromtimestamp(command.expires + self.cfg.tokens.clock_skew_seconds, now.tzinfo) if command else None
-            self.store.record_command(db, digest, door_id, command_id, now, answer, expires)
-            row = self._audit(db, door_id, now, checked)
-        failpoint("after_commit")
-        return Verdict(answer, refusal is None, digest, row), True
+        return screened
+
+    def _decide_pending(self, pending: list[Pending], now: datetime, revocations: Revocations,
+                        outcomes: list[Outcome | None]) -> None:
+        """Decide every authentic command of the batch in one transaction: one commit, one fsync.
+
+        Should one decision fail, the whole transaction is undone and each command is decided again in its own,
+        so that the failure stays with its command and the others stand.
+        """
+        if not pending:
+            return
+        try:
+            with self.store.transaction() as db:
+                decided: list[tuple[int, Outcome | None]] = []
+                for item in pending:
+                    decided.append((item.index, (self._record(db, item, now, revocations), True)))
+                    failpoint("inside_batch", len(decided))  # decided, but not yet committed
+        except Exception:
+            log.exception("a batch of %d commands failed; deciding each alone", len(pending))
+            decided = [(item.index, self._decide_alone(item, now, revocations)) for item in pending]
+        failpoint("after_commit", len(pending))
+        for index, outcome in decided:
+            outcomes[index] = outcome
+
+    def _decide_alone(self, item: Pending, now: datetime, revocations: Revocations) -> Outcome | None:
+        """One command in its own transaction (after its batch failed); None if it fails again (logged)."""
+        try:
+            with self.store.transaction() as db:
+                return self._record(db, item, now, revocations), True
+        except Exception:
+            log.exception("deciding the command on %s failed", item.message.topic)
+            return None
+
+    def _record(self, db: sqlite3.Connection, item: Pending, now: datetime, revocations: Revocations) -> Verdict:
+        """Check an authentic command, then write its answer (the replay record), its audit row and any entry."""
+        checked = self._check(item.door_id, item.command, item.message, now, revocations)
+        refusal = checked.refusal
+        command_id = item.command.command_id.hex()
+        answer = answer_body(item.door_id, refusal.reason if refusal else None, command_id)
+        expires = datetime.fromtimestamp(item.command.expires + self.cfg.tokens.clock_skew_seconds, now.tzinfo)
+        self.store.record_command(db, item.digest, item.door_id, command_id, now, answer, expires)
+        row = self._audit(db, item.door_id, now, checked)
+        return Verdict(answer, refusal is None, item.digest, row)
+
+    def _repeat(self, arrival: Arrival, first: Outcome | None) -> Outcome | None:
+        """A message whose exact bytes came earlier in the same batch: the first's answer if redelivered, else replayed."""
+        door_id, message = arrival
+        if first is None:
+            return None
+        if message.duplicate:
+            return Verdict(first[0].answer), False
+        return self._junk(door_id, Refusal(Reason.REPLAYED, "these exact bytes were decided before")), True
 
     def _junk(self, door_id: str, refusal: Refusal) -> Verdict:
         """Answer junk and count it; nothing is written to disk for it."""
         self.junk.count(door_id, refusal.reason, self.clock.now())
         return Verdict(answer_body(door_id, refusal.reason, refusal.token_id), junk=True)
-
-    def _screen(self, message: Inbound, now: datetime, revocations: Revocations) -> UnlockCommand | Refusal:
-        """The checks that need no durable write: not retained, text, authentic (size, parse, key, signature)."""
-        if message.retain:
-            return Refusal(Reason.RETAINED, "retained message")
-        try:
-            text = message.payload.decode("ascii")
-        except UnicodeDecodeError:
-            return Refusal(Reason.BAD_FORMAT, "payload is not text")
-        return authenticate_unlock_command(text, self.keyring, now.timestamp(), topics=self.topics,
-                                           revocations=revocations)
 
     def _check(self, door_id: str, command: UnlockCommand, message: Inbound, now: datetime,
                revocations: Revocations) -> Checked:

@@ -29,7 +29,7 @@ from facility.tokens import Keyring, UnlockCommand
 from facility.topics import SiteTopics
 from facility.trustcache import TrustRefresh
 from lockd.clocktrust import ClockTrust
-from lockd.commands import UnlockHandler
+from lockd.commands import UnlockHandler, Verdict
 from lockd.door import DoorHardware
 from lockd.doors import DoorController, LockState
 from lockd.failpoints import failpoint
@@ -37,13 +37,21 @@ from lockd.homeassistant import discovery_messages
 from lockd.junk import JUNK_AUDIT_SECONDS
 from lockd.metrics import LockdMetrics
 from lockd.store import AuditRow, LockdStore, purge_lockd
-from messagebus import BrokerSettings, BusClient, Inbound, Will
+from messagebus import BrokerSettings, BusClient, Inbound, Later, Will
 
 log = logging.getLogger(__name__)
 HardwareFactory = Callable[[Door, Scheduler], DoorHardware]
 DOOR_EVENTS_AUDITED = {"opened", "closed", "forced", "held_open", "jammed"}
 ON_DEMAND_SYNC_SECONDS = 2.0
 ON_DEMAND_WAIT_SECONDS = 1.0  # the longest one command waits for a reservation booked a moment ago
+# Commands decided together in one durable commit: whatever arrived while the last batch was decided. Bounded so that
+# the first of a batch never waits long for the last, and a flood is screened in slices between genuine batches.
+MAX_BATCH = 128
+# QoS 1 messages the broker may have in flight to lockd, unacknowledged (lockd acknowledges each only once it is
+# handled). Mosquitto's default of 20 capped a batch at 20 and left a flood in the broker's queue for this session,
+# which drops what passes max_queued_messages (1000), genuine commands among it; lockd holds these in memory instead.
+# The same the other way: with paho's 20, an answer waited behind the reports and answers before it for PUBACKs.
+RECEIVE_MAXIMUM = SEND_MAXIMUM = 1000
 
 
 class LockDaemon:
@@ -77,7 +85,9 @@ class LockDaemon:
                                            self._exit_pressed) for d in cfg.doors}
         self._last_on_demand_sync = -ON_DEMAND_SYNC_SECONDS
         self._junk_audit_planned = False
+        self._door_of = {self.topics.command(door_id): door_id for door_id in self.doors}  # command topic -> door
         self.bus = BusClient(dataclasses.replace(broker, clean_start=False, manual_ack=True,
+                                                 receive_maximum=RECEIVE_MAXIMUM, send_maximum=SEND_MAXIMUM,
                                                  session_expiry=cfg.lockd_settings.session_expiry_seconds,
                                                  client_id=broker.client_id or f"lockd-{cfg.facility.id}"),
                              will=Will(self.topics.lockd("availability"), b"offline"))
@@ -97,8 +107,7 @@ class LockDaemon:
         # Try the platform once before listening, so a fresh cache does not refuse the first commands;
         # if it does not answer in time, lockd serves from what it has.
         self.sync.first_attempt.wait(self.cfg.platform.timeout_seconds * 2 + 1)
-        for door_id in self.doors:
-            self.bus.subscribe(self.topics.command(door_id), partial(self._command, door_id), retain_as_published=True)
+        self.bus.subscribe_batched(list(self._door_of), self._commands, max_batch=MAX_BATCH, retain_as_published=True)
         self.bus.subscribe(self.topics.reservations_changed, lambda message: self.sync.trigger())
         if self.keys.rooted:
             self.bus.subscribe(self.topics.keyset, lambda message: self.keys.announced(message.payload))
@@ -121,6 +130,7 @@ class LockDaemon:
         self.sync.stop()
         self.trust_refresh.stop()
         self.retention.stop()
+        self.handler.screener.close()
         self.metrics.stop()
         if self._own_scheduler is not None:
             self._own_scheduler.stop()
@@ -150,24 +160,59 @@ class LockDaemon:
 
     # --- commands -----------------------------------------------------------------------------
 
-    def _command(self, door_id: str, message: Inbound) -> None:
-        """Decide, pulse if it opens, answer; a duplicate only gets its answer again."""
-        verdict, new = self.handler.decide(door_id, message)
+    def _commands(self, messages: list[Inbound]) -> list[Later]:
+        """Decide a batch in one durable commit, drive the relays it opens, then answer its genuine commands.
+
+        The relays move before anything is published, so the last door of a batch waits only for the commit and
+        the relays before it. What can wait (the audit and door reports, refused events, the answers to junk) is
+        handed back to the bus, which runs it whenever no command waits: decisions come first.
+        """
+        arrivals = [(self._door_of[message.topic], message) for message in messages]
+        decided = [(door_id, message, outcome) for (door_id, message), outcome
+                   in zip(arrivals, self.handler.decide_batch(arrivals), strict=True) if outcome is not None]
+        openings = [index for index, (_, _, (verdict, new)) in enumerate(decided) if new and verdict.opens]
+        driven = {index for index in openings if self._drive(decided[index][0])}
+        if driven:  # all the batch's relays have moved: one note for them (the window docs/lockd.md names)
+            self.store.mark_pulsed(*(decided[index][2][0].digest for index in driven))
+        failpoint("before_answer", len(driven))
+        unanswered = set(openings) - driven  # a relay that failed: no "opened" for a door that did not open
+        for index, (door_id, message, (verdict, new)) in enumerate(decided):
+            if not verdict.junk and index not in unanswered:
+                self._answer(door_id, message, verdict, new)
+        return [step for index, (door_id, message, (verdict, new)) in enumerate(decided)
+                for step in self._report_steps(door_id, message, verdict, new, index in driven)]
+
+    def _drive(self, door_id: str) -> bool:
+        """Drive a door's relay for an opening; False if its hardware failed (logged), so that the opening stays
+        awaiting its pulse, as after a crash, and the batch's other doors still open."""
+        try:
+            self.doors[door_id].drive_unlock()
+        except Exception:
+            log.exception("driving the relay of %s failed; the opening waits for lockd's next start", door_id)
+            return False
+        return True
+
+    def _answer(self, door_id: str, message: Inbound, verdict: Verdict, new: bool) -> None:
+        """Count a decided message and send its answer on its response topic."""
         if new:
             self.metrics.commands.labels(door_id, verdict.answer["result"], verdict.answer.get("reason", "")).inc()
-        if verdict.junk:
-            self._plan_junk_audit()
-        if new and verdict.audit is not None:
-            self._publish_audit(verdict.audit)  # published in the order written: before the door moves
-        if new and verdict.opens:
-            self.doors[door_id].unlock()
-            self.store.mark_pulsed(verdict.digest)
-            failpoint("before_answer")
-        if message.response_topic:
+        if message.response_topic:  # junk at QoS 0: an answer to bytes no one signed needs no PUBACK to cost lockd
             self.bus.publish(message.response_topic, json.dumps(verdict.answer, ensure_ascii=False),
-                             correlation=message.correlation, timeout=None)
+                             correlation=message.correlation, timeout=None, qos=0 if verdict.junk else 1)
+
+    def _report_steps(self, door_id: str, message: Inbound, verdict: Verdict, new: bool, pulsed: bool) -> list[Later]:
+        """What can wait, in small steps (a command arriving meanwhile waits for one step at most): the audit row,
+        then the door's new state, or a refused event; junk is answered and its tally's write-out planned."""
+        steps: list[Later] = []
+        if verdict.junk:
+            steps += [self._plan_junk_audit, partial(self._answer, door_id, message, verdict, new)]
+        if new and verdict.audit is not None:
+            steps.append(partial(self._publish_audit, verdict.audit))  # in the order written: audit row, then door
+        if pulsed:
+            steps.append(self.doors[door_id].report_unlock)
         if new and not verdict.opens and not verdict.junk:
-            self._publish_event(door_id, "refused", False, reason=verdict.answer.get("reason", ""))
+            steps.append(partial(self._publish_event, door_id, "refused", False, reason=verdict.answer.get("reason", "")))
+        return steps
 
     def _refresh_for(self, command: UnlockCommand) -> None:
         """An authentic command for a reservation the cache does not hold (booked a moment ago): ask the sync loop.
@@ -194,7 +239,7 @@ class LockDaemon:
             self._audit(AuditRow(now.isoformat(), door_id, action, "", command_id))
             if action == "unlock_resumed":
                 self.doors[door_id].unlock()
-            self.store.mark_pulsed(digest, action == "unlock_resumed")
+            self.store.mark_pulsed(digest, pulsed=action == "unlock_resumed")
 
     # --- the platform's keys ---------------------------------------------------------------------
 

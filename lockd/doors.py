@@ -43,6 +43,7 @@ class DoorController:
         self.state = LockState.LOCKED
         self.unlocked = False
         self._pulse = 0
+        self._pending: tuple[LockState, str, bool] | None = None  # an unlock driven, its report still to go
         self._held = 0
         self._lock = threading.RLock()
 
@@ -65,18 +66,38 @@ class DoorController:
         self.scheduler.call_later(self.door.held_open_alarm_seconds, lambda: self._held_too_long(held))
 
     def unlock(self) -> None:
-        """Release the strike for the door's pulse; relock on close or when the pulse ends."""
+        """Release the strike for the door's pulse and report it; relock on close or when the pulse ends."""
+        self.drive_unlock()
+        self.report_unlock()
+
+    def drive_unlock(self) -> None:
+        """Release the strike, time the pulse and note the door's new state, but report it later (report_unlock, or
+        the door's next change, whichever comes first): lockd drives a whole batch's relays before it publishes."""
         with self._lock:
+            self.hardware.set_relay(not self.locked_level)
+            self._report_pending()  # an earlier unlock not reported yet goes out first, but after the relay moved
             self._pulse += 1
             pulse = self._pulse
             self.unlocked = True
-            self._set_state(LockState.UNLOCKING, "")
-            self.hardware.set_relay(not self.locked_level)
-            if self.hardware.strike_locked() is True:
-                self._set_state(LockState.JAMMED, "jammed", alarm=True)
-            else:
-                self._set_state(LockState.OPEN if self.hardware.contact_open() else LockState.UNLOCKED, "unlocked")
             self.scheduler.call_later(self.door.pulse_seconds, lambda: self._relock(pulse))
+            # No UNLOCKING: the relay has already moved, so the door is reported as it now stands.
+            if self.hardware.strike_locked() is True:
+                self._pending = (LockState.JAMMED, "jammed", True)
+            else:
+                self._pending = (LockState.OPEN if self.hardware.contact_open() else LockState.UNLOCKED, "unlocked", False)
+            self.state = self._pending[0]
+
+    def report_unlock(self) -> None:
+        """Report the unlock drive_unlock noted, unless the door's next change has reported it already."""
+        with self._lock:
+            self._report_pending()
+
+    def _report_pending(self) -> None:
+        """Report a noted unlock now, so that every report keeps the order of what happened."""
+        if self._pending is not None:
+            state, event, alarm = self._pending
+            self._pending = None
+            self.report(self.door.id, state, event, alarm)
 
     def _relock(self, pulse: int | None = None) -> None:
         """Lock again, unless a newer pulse has started since."""
@@ -120,12 +141,14 @@ class DoorController:
         self.unlock()
 
     def _set_state(self, state: LockState, event: str, alarm: bool = False) -> None:
-        """Record and report a state and the event that led to it."""
+        """Record and report a state and the event that led to it (after an unlock not reported yet)."""
+        self._report_pending()
         self.state = state
         self.report(self.door.id, state, event, alarm)
 
     def release(self) -> None:
         """On every way out: de-energise the relay (fail-secure doors lock, fail-safe doors open)."""
         with self._lock:
+            self._report_pending()
             self._pulse += 1
             self.hardware.close()

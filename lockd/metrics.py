@@ -14,6 +14,7 @@ class LockdMetrics(MetricsEndpoint):
 
     def __init__(self, sync_age: Callable[[], float | None], last_sync: Callable[[], float] = lambda: 0.0) -> None:
         super().__init__()
+        self._door_states: dict[str, str] = {}  # the state each door's gauges show now
         self.commands = Counter("officepass_lockd_commands", "Unlock commands decided", ["door", "result", "reason"],
                                 registry=self.registry)
         self.alarms = Counter("officepass_lockd_alarms", "Door alarms raised", ["door", "alarm"], registry=self.registry)
@@ -30,6 +31,10 @@ class LockdMetrics(MetricsEndpoint):
 
 
     def door_is(self, door: str, state: str, states: list[str]) -> None:
-        """Record a door's new state (one-hot across the state names)."""
-        for name in states:
+        """Record a door's new state (one-hot across the state names): all of them the first time, then the change."""
+        before = self._door_states.get(door)
+        if before == state:
+            return
+        for name in states if before is None else (before, state):
             self.door_state.labels(door, name).set(1 if name == state else 0)
+        self._door_states[door] = state

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS audit (
     reservation_id INTEGER, detail TEXT NOT NULL DEFAULT '');
 """
 
+DIGESTS_PER_QUERY = 500  # under SQLite's limit of bound parameters in one statement
+
 
 @dataclass(frozen=True)
 class AuditRow:
@@ -60,9 +62,18 @@ class LockdStore(ReservationStore):
 
     def answer_for(self, digest: str) -> dict | None:
         """The answer already given to this exact message (a QoS 1 duplicate or a redelivery)."""
+        return self.answers_for([digest]).get(digest)
+
+    def answers_for(self, digests: list[str]) -> dict[str, dict]:
+        """The answers already given to any of these messages, by digest: one query for a whole batch."""
+        found: dict[str, dict] = {}
         with self._lock:
-            row = self.db.execute("SELECT answer FROM command WHERE digest = ?", (digest,)).fetchone()
-        return json.loads(row[0]) if row else None
+            for start in range(0, len(digests), DIGESTS_PER_QUERY):
+                chunk = digests[start:start + DIGESTS_PER_QUERY]
+                rows = self.db.execute(f"SELECT digest, answer FROM command WHERE digest IN ({','.join('?' * len(chunk))})",
+                                       chunk).fetchall()
+                found.update((digest, json.loads(answer)) for digest, answer in rows)
+        return found
 
     def record_command(self, db: sqlite3.Connection, digest: str, door: str, command_id: str, at: datetime,
                        answer: dict, expires_at: datetime | None = None) -> None:
@@ -74,10 +85,15 @@ class LockdStore(ReservationStore):
                    (digest, door, command_id, at.isoformat(), answer["result"], json.dumps(answer, ensure_ascii=False),
                     expires_at.isoformat() if expires_at else None, 0 if opened else None))
 
-    def mark_pulsed(self, digest: str, pulsed: bool = True) -> None:
-        """The relay moved for this opening (or, with False, it never will: the command expired meanwhile)."""
-        with self.transaction() as db:
-            db.execute("UPDATE command SET pulsed = ? WHERE digest = ?", (1 if pulsed else -1, digest))
+    def mark_pulsed(self, *digests: str, pulsed: bool = True) -> None:
+        """The relays moved for these openings (or, with False, never will: the commands expired meanwhile).
+
+        Not fsynced: the note only has to outlive lockd dying, and the WAL frames written here do (the next durable
+        commit syncs them). A power cut before that loses the note, and a command still valid at the restart is
+        pulsed again (`unlock_resumed`); the power cut released every relay anyway.
+        """
+        with self.transaction(durable=False) as db:
+            db.executemany("UPDATE command SET pulsed = ? WHERE digest = ?", [(1 if pulsed else -1, d) for d in digests])
 
     def awaiting_pulse(self) -> list[tuple[str, str, str, datetime]]:
         """Openings decided but not pulsed (lockd died in between): digest, door, command id, expiry."""
@@ -114,12 +130,18 @@ class LockdStore(ReservationStore):
                      new_use: bool) -> None:
         """A member entered (inside the caller's transaction)."""
         db.execute("INSERT INTO entry (member_id, at, door, reservation_id, new_use) VALUES (?,?,?,?,?)",
-                   (member_id, at.isoformat(), door, reservation_id, int(new_use)))
+                   (member_id, local(at).isoformat(), door, reservation_id, int(new_use)))  # local: its date is the day
 
     def entries_of(self, member_id: int, since: datetime) -> list[CheckIn]:
-        """The member's entries since a moment, as the rules read history (through the member index)."""
+        """The member's entries since a moment as the rules read history: the first of each booking on each day.
+
+        Every entry at a door names its booking, and all entries of one booking are one use (facility/usage.py), so
+        the later ones change no rule's answer; reading only the first keeps a member who steps out and back in
+        all day from making each decision slower.
+        """
         with self._lock:
-            rows = self.db.execute("SELECT at, reservation_id FROM entry WHERE member_id = ? AND at >= ? ORDER BY seq",
+            rows = self.db.execute("SELECT MIN(at), reservation_id FROM entry WHERE member_id = ? AND at >= ? "
+                                   "GROUP BY COALESCE(reservation_id, -seq), substr(at, 1, 10) ORDER BY MIN(seq)",
                                    (member_id, local(since).isoformat())).fetchall()
         return [CheckIn(member_id, datetime.fromisoformat(at), reservation_id=reservation) for at, reservation in rows]
 

@@ -1,12 +1,16 @@
-"""An MQTT 5 client for kiosk, lockd and the simulator; paho-mqtt is confined to this module.
+"""An MQTT 5 client for kiosk, lockd and the simulator; paho-mqtt is confined to this package.
 
 VERSION2 callbacks; subscriptions are (re)made in on_connect so they survive broker
 restarts; every callback is guarded; messages are handed to a dispatcher thread at
-once so a slow handler never stalls the network loop.
+once so a slow handler never stalls the network loop. A batched subscription hands its
+handler what has arrived for it at once (lockd decides a batch in one durable commit), a
+lane per topic served in turn, each message acknowledged only once handled; what the
+handler puts off (lockd's reports) runs whenever no message waits.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import secrets
@@ -27,9 +31,14 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from facility.errors import FacilityError
+from messagebus.properties import publish_properties, read_properties_cheaply
 
 log = logging.getLogger(__name__)
 Handler = Callable[["Inbound"], None]
+Later = Callable[[], None]
+BatchHandler = Callable[[list["Inbound"]], list[Later] | None]  # returns the work that can wait, if any
+WILDCARDS = ("+", "#")
+LATER_LIMIT = 4096  # put-off work kept at most; past it, it runs before the next message (bounded memory in a flood)
 
 
 class BusError(FacilityError):
@@ -51,6 +60,8 @@ class BrokerSettings:
     session_expiry: int = 0
     keepalive: int = 30
     manual_ack: bool = False  # acknowledge QoS 1 messages only after their handler finished
+    receive_maximum: int = 0  # QoS 1 messages the broker may have in flight to us (0: the broker's own, 20 in Mosquitto)
+    send_maximum: int = 20  # QoS 1 messages we may have in flight to the broker (paho's default); the rest queue here
 
     @classmethod
     def from_config(cls, mqtt_config, client_id: str, **overrides) -> BrokerSettings:
@@ -68,6 +79,46 @@ class Will:
     topic: str
     payload: bytes
     retain: bool = True
+
+
+class Batched:
+    """A handler that takes a list of messages, and what waits for it: a lane per topic, served in turn."""
+
+    def __init__(self, handler: BatchHandler, max_batch: int) -> None:
+        self.handler = handler
+        self.max_batch = max_batch
+        self._lanes: dict[str, collections.deque[Inbound]] = {}
+        self._turns: collections.deque[str] = collections.deque()  # topics with messages waiting, the next first
+
+    def wait(self, message: Inbound) -> None:
+        """Queue a message in its topic's lane."""
+        lane = self._lanes.get(message.topic)
+        if lane is None:
+            lane = self._lanes[message.topic] = collections.deque()
+            self._turns.append(message.topic)
+        lane.append(message)
+
+    @property
+    def waiting(self) -> bool:
+        """True while any lane holds a message."""
+        return bool(self._turns)
+
+    def next_batch(self) -> list[Inbound]:
+        """Up to max_batch messages, one from each topic in turn, each topic's in arrival order: a flood on one
+        topic makes that topic wait, not the others."""
+        batch: list[Inbound] = []
+        while self._turns and len(batch) < self.max_batch:
+            topic = self._turns.popleft()
+            lane = self._lanes[topic]
+            batch.append(lane.popleft())
+            if lane:
+                self._turns.append(topic)
+            else:
+                del self._lanes[topic]
+        return batch
+
+
+Subscriber = Handler | Batched
 
 
 @dataclass(frozen=True)
@@ -94,28 +145,22 @@ def _inbound(message: mqtt.MQTTMessage) -> Inbound:
                    getattr(props, "MessageExpiryInterval", None), time.monotonic(), message.mid)
 
 
-def _publish_properties(expiry: int | None, response_topic: str | None, correlation: bytes | None) -> Properties:
-    """PUBLISH properties: message expiry, response topic, correlation data."""
-    props = Properties(PacketTypes.PUBLISH)
-    if expiry is not None:
-        props.MessageExpiryInterval = expiry
-    if response_topic is not None:
-        props.ResponseTopic = response_topic
-    if correlation is not None:
-        props.CorrelationData = correlation
-    return props
-
-
 class BusClient:
     """A connection to the broker that keeps its subscriptions across reconnects."""
 
     def __init__(self, settings: BrokerSettings, will: Will | None = None) -> None:
         self.settings = settings
-        self._subscriptions: dict[str, tuple[int, Handler, bool]] = {}
+        self._subscriptions: dict[str, tuple[int, Subscriber, bool]] = {}
+        self._wildcard_filters: tuple[str, ...] = ()  # the rest match only their own topic: a dictionary look-up
         self._pending_subacks: dict[int, threading.Event] = {}
         self._awaiting_subacks: set[int] = set()
         self._replies: dict[bytes, tuple[str, queue.Queue[Inbound]]] = {}
         self._inbox: queue.Queue[Inbound | None] = queue.Queue()
+        self._held: collections.deque[Inbound | None] = collections.deque()  # taken from the inbox but not yet run
+        self._later: collections.deque[Later] = collections.deque()  # put off by batched handlers until none waits
+        self._batched: list[Batched] = []
+        self._unacked: collections.deque[Inbound] = collections.deque()  # taken from the inbox, in arrival order
+        self._handled: set[int] = set()  # ids of the unacknowledged messages whose handling is done
         self._connected = threading.Event()
         self._lock = threading.RLock()
         self.connection_listeners: list[Callable[[bool], None]] = []
@@ -124,6 +169,7 @@ class BusClient:
 
     def _make_client(self, will: Will | None) -> mqtt.Client:
         """The paho client with callbacks, credentials, TLS and will set."""
+        read_properties_cheaply()
         s = self.settings
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=mqtt.MQTTv5,
                              manual_ack=s.manual_ack)
@@ -134,6 +180,7 @@ class BusClient:
         if will is not None:
             client.will_set(will.topic, will.payload, qos=1, retain=will.retain)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
+        client.max_inflight_messages_set(s.send_maximum)
         client.on_connect = self._guarded(self._on_connect)
         client.on_disconnect = self._guarded(self._on_disconnect)
         client.on_message = self._guarded(self._on_message)
@@ -157,6 +204,8 @@ class BusClient:
         props = Properties(PacketTypes.CONNECT)
         if self.settings.session_expiry:
             props.SessionExpiryInterval = self.settings.session_expiry
+        if self.settings.receive_maximum:
+            props.ReceiveMaximum = self.settings.receive_maximum
         self._dispatcher.start()
         self._client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive,
                                    clean_start=self.settings.clean_start, properties=props)
@@ -242,28 +291,116 @@ class BusClient:
     # --- dispatch (dispatcher thread) ------------------------------------------
 
     def _dispatch(self) -> None:
-        """Run handlers for each message, one at a time, in arrival order."""
-        while (message := self._inbox.get()) is not None:
-            waiting = self._replies.get(message.correlation) if message.correlation is not None else None
-            if waiting is not None and mqtt.topic_matches_sub(waiting[0], message.topic):
-                waiting[1].put(message)  # an answer: same correlation data, on the response topic
-                self._acknowledge(message)
+        """Handle each message; batched ones wait in their lanes, served in turn; work put off runs when none waits."""
+        while True:
+            try:
+                message = self._next(block=not (self._later or self._waiting()))
+            except queue.Empty:
+                waiting = self._waiting()
+                if waiting is not None:
+                    self._run_batch(waiting)
+                else:
+                    self._run_later()
                 continue
-            for topic_filter, (_, handler, _) in list(self._subscriptions.items()):
-                if mqtt.topic_matches_sub(topic_filter, message.topic):
-                    self._run_handler(handler, message)
+            if message is None:
+                break
+            self._handle(message)
+            while len(self._later) > LATER_LIMIT:
+                self._run_later()
+        while self._later:  # stopping: what was put off still runs
+            self._run_later()
+
+    def _handle(self, message: Inbound) -> None:
+        """An answer to a request, a message for a batched handler (into its lane, then a batch), or the handlers
+        of its topic."""
+        waiting = self._replies.get(message.correlation) if message.correlation is not None else None
+        if waiting is not None and mqtt.topic_matches_sub(waiting[0], message.topic):
+            waiting[1].put(message)  # an answer: same correlation data, on the response topic
+            self._acknowledge(message)
+            return
+        handlers = self._handlers_for(message.topic)
+        if len(handlers) == 1 and isinstance(handlers[0], Batched):
+            handlers[0].wait(message)
+            self._run_batch(handlers[0])
+            return
+        for handler in handlers:
+            self._run_handler(handler, message)
+        self._acknowledge(message)
+
+    def _waiting(self) -> Batched | None:
+        """A batched handler with messages waiting in its lanes, if any."""
+        return next((batched for batched in self._batched if batched.waiting), None)
+
+    def _run_later(self) -> None:
+        """One piece of put-off work; a failure is logged and the rest still runs."""
+        work = self._later.popleft()
+        try:
+            work()
+        except Exception:
+            log.exception("put-off work %s failed", getattr(work, "__name__", work))
+
+    def _next(self, block: bool = True) -> Inbound | None:
+        """The next message, one held back first (None: stop); without block, queue.Empty if none waits."""
+        if self._held:
+            return self._held.popleft()
+        message = self._inbox.get(block)
+        if message is not None and self.settings.manual_ack and message.qos > 0:
+            self._unacked.append(message)
+        return message
+
+    def _handlers_for(self, topic: str) -> list[Subscriber]:
+        """The handlers whose filters match a topic: its own filter by look-up, then the wildcard filters."""
+        exact = self._subscriptions.get(topic)
+        handlers = [exact[1]] if exact is not None else []
+        for topic_filter in self._wildcard_filters:
+            entry = self._subscriptions.get(topic_filter)
+            if entry is not None and mqtt.topic_matches_sub(topic_filter, topic):
+                handlers.append(entry[1])
+        return handlers
+
+    def _run_batch(self, batched: Batched) -> None:
+        """Move what waits in the inbox for this handler into its lanes, run it on the next batch, then acknowledge."""
+        self._gather(batched)
+        batch = batched.next_batch()
+        try:
+            self._later.extend(batched.handler(batch) or ())
+        except Exception:
+            log.exception("batch handler for %s failed", batch[0].topic)
+        for message in batch:
             self._acknowledge(message)
 
+    def _gather(self, batched: Batched) -> None:
+        """Take every message waiting in the inbox into the handler's lanes, up to one for anyone else."""
+        while True:
+            try:
+                message = self._next(block=False)
+            except queue.Empty:
+                return
+            if message is None or message.correlation in self._replies or self._handlers_for(message.topic) != [batched]:
+                self._held.appendleft(message)  # someone else's (or the stop): it runs next, in its turn
+                return
+            batched.wait(message)
+
     def _acknowledge(self, message: Inbound) -> None:
-        """In manual-ack mode, PUBACK now that the handlers are done: a crash before this means redelivery."""
-        if self.settings.manual_ack and message.qos > 0:
-            self._client.ack(message.mid, message.qos)
+        """In manual-ack mode, PUBACK once handled (a crash before means redelivery), in the order messages came:
+        one handled ahead of its turn (another topic's lane) is acknowledged once those before it are."""
+        if not (self.settings.manual_ack and message.qos > 0):
+            return
+        self._handled.add(id(message))
+        while self._unacked and id(self._unacked[0]) in self._handled:
+            done = self._unacked.popleft()
+            self._handled.discard(id(done))
+            self._client.ack(done.mid, done.qos)
 
     @staticmethod
-    def _run_handler(handler: Handler, message: Inbound) -> None:
-        """Run one handler; one bad message must not stop the others."""
+    def _run_handler(handler: Subscriber, message: Inbound) -> None:
+        """Run one handler (a batched one with this message alone); one bad message must not stop the others."""
         try:
-            handler(message)
+            if isinstance(handler, Batched):
+                for work in handler.handler([message]) or ():
+                    work()
+            else:
+                handler(message)
         except Exception:
             log.exception("handler for %s failed", message.topic)
 
@@ -285,9 +422,26 @@ class BusClient:
         With retain_as_published the retain flag reaches the handler even for live messages
         (MQTT 5 otherwise clears it for existing subscriptions), so a retained command can be refused.
         """
+        self._subscribe(topic_filter, handler, qos, timeout, retain_as_published)
+
+    def subscribe_batched(self, topic_filters: list[str], handler: BatchHandler, *, max_batch: int, qos: int = 1,
+                          timeout: float = 5.0, retain_as_published: bool = False) -> None:
+        """Subscribe to several filters with one handler that takes a list: what has arrived for them when it runs,
+        up to max_batch, one topic's message after another's in turn (each topic's in arrival order), so that a flood
+        on one topic does not hold up the others. Each message is acknowledged once handled, in the order messages
+        came. The handler may return work that can wait (reports): it runs, in order, whenever no message waits."""
+        batched = Batched(handler, max_batch)
+        self._batched.append(batched)
+        for topic_filter in topic_filters:
+            self._subscribe(topic_filter, batched, qos, timeout, retain_as_published)
+
+    def _subscribe(self, topic_filter: str, handler: Subscriber, qos: int, timeout: float, as_published: bool) -> None:
+        """Keep a subscription (made again on every connect) and, while connected, make it now."""
         with self._lock:
-            self._subscriptions[topic_filter] = (qos, handler, retain_as_published)
-            mid = self._send_subscribe(topic_filter, qos, retain_as_published) if self.connected else None
+            self._subscriptions[topic_filter] = (qos, handler, as_published)
+            if any(wildcard in topic_filter for wildcard in WILDCARDS) and topic_filter not in self._wildcard_filters:
+                self._wildcard_filters = (*self._wildcard_filters, topic_filter)
+            mid = self._send_subscribe(topic_filter, qos, as_published) if self.connected else None
             done = self._pending_subacks.get(mid) if mid is not None else None
         if done is not None and not done.wait(timeout):
             raise BusError(f"no SUBACK for {topic_filter} within {timeout} s")
@@ -297,7 +451,7 @@ class BusClient:
                 timeout: float | None = 5.0) -> None:
         """Publish; with a timeout, wait until the broker has acknowledged a QoS 1 message."""
         info = self._client.publish(topic, payload, qos=qos, retain=retain,
-                                    properties=_publish_properties(expiry, response_topic, correlation))
+                                    properties=publish_properties(expiry, response_topic, correlation))
         if timeout is None or qos == 0:
             return
         try:

@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--burst", action="store_true", help="unlock: every door at once, round after round")
     p.add_argument("--commands", type=int, default=1000, help="how many commands (default 1000)")
     p.add_argument("--doors", type=int, default=1, help="unlock: doors under the one lockd (default 1)")
+    p.add_argument("--junk", type=int, default=0,
+                   help="unlock: floods of N junk messages on the first door's topic while genuine commands go to it "
+                        "and the others, one at a time (e.g. --junk 1500 --commands 200 --doors 10)")
     p.add_argument("--width", type=int, default=1280, help="scan: camera width (default 1280)")
     p.add_argument("--height", type=int, default=720, help="scan: camera height (default 720)")
     p = _add(sub, "demo", "run a whole simulated site with scripted members, then print a summary",
@@ -126,6 +129,9 @@ def run_bench(args: argparse.Namespace) -> dict:
         from simulator.bench_soak import bench_soak
         return bench_soak(days=args.days or 30)
     from simulator.bench import bench_scan, bench_unlock
+    if args.which == "unlock" and args.junk:
+        from simulator.bench_flood import bench_flood
+        return bench_flood(args.junk, args.commands, args.doors)
     if args.which == "unlock":
         return bench_unlock(args.commands, args.doors, burst=args.burst)
     return bench_scan(args.width, args.height)

@@ -59,6 +59,8 @@ class VirtualDoor:
     def set_relay(self, energised: bool) -> None:
         """lockd switches the relay; the strike follows unless it is jammed."""
         if energised == self.relay_energised:
+            if energised:  # a second pulse while the first still holds it: nothing moves, but lockd pulsed again
+                self._note("relay_on_again")
             return
         self.relay_energised = energised
         self._note("relay_on" if energised else "relay_off")

@@ -72,6 +72,17 @@ def test_photographs_are_drawn_from_their_seed() -> None:
 def test_unlock_benchmark_in_bursts() -> None:
     report = bench_unlock(commands=20, doors=10, burst=True)
     assert (report["commands"], report["mode"]) == (20, "burst")
+    for floor in ("floor_raw_mqtt_burst_one_way_ms", "floor_batch_decided_without_mqtt_ms", "floor_one_durable_commit_ms"):
+        assert 0 < report[floor]["median"] <= report[floor]["max"]
+
+
+def test_unlock_benchmark_under_floods_of_junk() -> None:
+    from simulator.bench_flood import bench_flood
+    report = bench_flood(junk=200, commands=6, doors=3)
+    assert report["genuine_commands_during_floods"] >= 6 and report["genuine_lost"] == 0
+    answered, sent = map(int, report["junk_answered"].split("/"))
+    assert sent == 200 * report["floods"] and answered <= sent
+    assert report["floor_raw_mqtt_one_way_during_flood_ms"]["median"] > 0
 
 
 def test_rush_benchmark_loses_nothing() -> None:

@@ -151,3 +151,39 @@ def test_a_hanging_platform_cannot_stall_the_doors(site: Site) -> None:
         assert site.send(site.command())["result"] == "opened"
     finally:
         requests.put(f"{site.platform.server.url}/_sim/faults", json={"mode": "none"}, timeout=5)
+
+
+def test_a_batch_is_decided_as_each_command_alone_would_be(site: Site) -> None:
+    earlier = site.command()
+    assert site.send(earlier)["result"] == "opened"
+    genuine = site.command()
+
+    def arrival(text: str | bytes, door: str = "booth-a", duplicate: bool = False) -> tuple[str, Inbound]:
+        payload = text.encode() if isinstance(text, str) else text
+        return door, Inbound(TOPICS.command(door), payload, 1, False, duplicate, None, None, 30, 0.0)
+
+    batch = [arrival(genuine), arrival(site.command("meeting-1", MEETING_BOOKING, member=1004), "meeting-1"),
+             arrival(site.command("meeting-1", MEETING_BOOKING, member=1003), "meeting-1"),
+             arrival(site.command(age=100)), arrival(forged(site.command(key=SigningKey.generate()))),
+             arrival("hello door"), arrival(b"\xff\xfe"), arrival(site.command(key=SigningKey.generate())),
+             arrival(genuine), arrival(genuine, duplicate=True), arrival(earlier), arrival(earlier, duplicate=True)]
+    outcomes = site.daemon.handler.decide_batch(batch)
+    seen = [(verdict.answer["result"], verdict.answer.get("reason"), new) for verdict, new in outcomes]
+    assert seen == [("opened", None, True), ("opened", None, True), ("refused", "not_booker", True),
+                    ("refused", "expired", True), ("refused", "bad_signature", True), ("refused", "bad_format", True),
+                    ("refused", "bad_format", True), ("refused", "unknown_key", True), ("refused", "replayed", True),
+                    ("opened", None, False), ("refused", "replayed", True), ("opened", None, False)]
+    assert [verdict.junk for verdict, _ in outcomes[3:9]] == [False, True, True, True, True, True]
+
+
+def test_a_relay_that_fails_in_a_batch_leaves_its_opening_waiting_and_the_other_doors_open(site: Site,
+                                                                                           monkeypatch) -> None:
+    def broken(energised: bool) -> None:
+        raise OSError("relay board not answering")
+
+    monkeypatch.setattr(site.doors["meeting-1"], "set_relay", broken)
+    texts = {"booth-a": site.command(), "meeting-1": site.command("meeting-1", MEETING_BOOKING, member=1004)}
+    site.daemon._commands([Inbound(TOPICS.command(door), text.encode(), 1, False, False, None, None, 30, 0.0)
+                           for door, text in texts.items()])
+    assert site.pulses("booth-a") == 1
+    assert [door for _, door, _, _ in site.daemon.store.awaiting_pulse()] == ["meeting-1"]  # pulsed at the next start

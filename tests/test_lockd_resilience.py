@@ -93,6 +93,11 @@ def relay_moves(tmp_path: Path, door: str = "booth-a") -> list[str]:
     return [json.loads(line)["what"] for line in log.read_text().splitlines()] if log.exists() else []
 
 
+def pulses(tmp_path: Path, door: str) -> int:
+    """How often lockd drove a door's relay to open it, across every run (again while it was still open, too)."""
+    return sum(1 for move in relay_moves(tmp_path, door) if move in ("relay_on", "relay_on_again"))
+
+
 def wait_online(heard: queue.Queue, timeout: float = 20) -> None:
     """Wait for lockd to say it is online."""
     while True:
@@ -131,6 +136,68 @@ def test_killed_between_receipt_and_answer_pulses_exactly_once(failpoint: str, b
         second.send_signal(signal.SIGTERM)
         assert second.wait(20) == 0
     assert relay_moves(tmp_path).count("relay_on") == 1
+
+
+BATCH_DOORS = (("booth-a", 5001, 1003), ("meeting-1", 5002, 1004))  # seeded bookings, each door's booker
+
+
+@pytest.mark.parametrize("failpoint", ["inside_batch", "after_commit", "before_answer"])
+def test_killed_inside_a_batch_pulses_each_genuine_command_exactly_once(failpoint: str, broker, real_time_platform,
+                                                                         bus_client, tmp_path: Path) -> None:
+    """Commands queued while lockd was away reach it together, and it dies with two or more of them in hand: decided
+    but not committed, committed but not pulsed, or pulsed but not answered."""
+    config = write_site_file(tmp_path, broker, real_time_platform.server.url)
+    heard: queue.Queue = queue.Queue()
+    sender = bus_client(user="platform")
+    sender.subscribe(TOPICS.lockd("availability"), heard.put)
+    answers: queue.Queue = queue.Queue()
+    for door, _, _ in BATCH_DOORS:
+        sender.subscribe(TOPICS.door(door, "reply"), answers.put)
+    first = start_lockd(config, tmp_path)  # leaves its persistent session on the broker when it stops
+    wait_online(heard)
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(20) == 0
+    sent = queue_commands(sender, 12)
+    killed = start_lockd(config, tmp_path, OFFICEPASS_FAILPOINT=f"{failpoint}/batch")
+    try:
+        assert killed.wait(30) == KILLED_EXIT_CODE
+    finally:
+        killed.kill()
+    second = start_lockd(config, tmp_path)
+    try:
+        opened = answered_opened(answers, set(sent))
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(20) == 0
+    assert opened == set(sent)
+    for door, _, _ in BATCH_DOORS:  # one pulse per genuine command: none lost, none doubled
+        assert pulses(tmp_path, door) == list(sent.values()).count(door)
+
+
+def queue_commands(sender, count: int) -> dict[bytes, str]:
+    """Genuine commands for the two booked doors, published at once; each command's id (its correlation) and door."""
+    sent = {}
+    for n in range(count):
+        door, reservation, member = BATCH_DOORS[n % len(BATCH_DOORS)]
+        command = UnlockCommand(door, reservation, member, int(time.time()), 30, new_id(16), TOPICS.command(door))
+        sender.publish(TOPICS.command(door), mint(command, PLATFORM_KEY), response_topic=TOPICS.door(door, "reply"),
+                       correlation=command.command_id, expiry=30)
+        sent[command.command_id] = door
+    return sent
+
+
+def answered_opened(answers: queue.Queue, wanted: set[bytes], timeout: float = 30) -> set[bytes]:
+    """The commands answered "opened", once all wanted are (or the time is up); any other answer fails the test."""
+    opened: set[bytes] = set()
+    deadline = time.monotonic() + timeout
+    while opened != wanted and time.monotonic() < deadline:
+        try:
+            answer = answers.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        assert json.loads(answer.payload)["result"] == "opened", answer.payload
+        opened.add(answer.correlation)
+    return opened
 
 
 def test_systemd_notify_ready_watchdog_and_stopping(broker, real_time_platform, tmp_path: Path) -> None:

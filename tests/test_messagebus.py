@@ -6,7 +6,13 @@ import queue
 import threading
 from dataclasses import replace
 
+import pytest
+from paho.mqtt.exception import MQTTException
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties, VariableByteIntegers
+
 from messagebus import Inbound, try_login
+from messagebus.properties import SharedTableProperties, publish_properties
 from simulator.broker import MosquittoBroker
 from tests.conftest import bus_settings
 
@@ -79,3 +85,99 @@ def test_one_login_tells_a_wrong_password_from_a_broker_that_is_down(broker: Mos
     assert try_login(replace(right, tls=True), 5).outcome == "tls"  # a TLS hello to a plain listener
     broker.stop()
     assert try_login(right, 5).outcome == "down"  # nothing listens on the port: connection refused
+
+
+class WatchedInbox(queue.Queue):
+    """An inbox that says how many messages it has taken in, so a test can wait for them to arrive."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = threading.Condition()
+        self.count = 0
+
+    def put(self, item, block: bool = True, timeout: float | None = None) -> None:
+        super().put(item, block, timeout)
+        with self.arrived:
+            self.count += 1
+            self.arrived.notify_all()
+
+
+def held_batches(bus_client, topics: list[str], first: tuple[str, bytes], rest: list[tuple[str, bytes]],
+                 max_batch: int) -> tuple[list[list[bytes]], threading.Condition, queue.Queue]:
+    """A batched subscription whose first batch (`first`) holds the dispatcher until `rest` has arrived; the batches
+    it was given (filled in as they come), their condition, and what a plain subscription to officepass/test/other got
+    (with how many batches had run by then)."""
+    listener = bus_client(manual_ack=True, receive_maximum=100)
+    batches: list[list[bytes]] = []
+    taken = threading.Condition()
+    others: queue.Queue = queue.Queue()
+    holding, release = threading.Event(), threading.Event()
+
+    def take(messages: list[Inbound]) -> None:
+        with taken:
+            batches.append([message.payload for message in messages])
+            taken.notify_all()
+        holding.set()
+        assert release.wait(10)  # the first batch holds the dispatcher while the rest arrive
+
+    listener.subscribe_batched([f"officepass/test/{topic}" for topic in topics], take, max_batch=max_batch)
+    listener.subscribe("officepass/test/other", lambda message: others.put((message.payload, len(batches))))
+    sender = bus_client(user="platform")
+    sender.publish(f"officepass/test/{first[0]}", first[1])
+    assert holding.wait(5)
+    inbox = listener._inbox = WatchedInbox()
+    for topic, payload in rest:
+        sender.publish(f"officepass/test/{topic}", payload)
+    with inbox.arrived:
+        assert inbox.arrived.wait_for(lambda: inbox.count == len(rest), 10)
+    release.set()
+    return batches, taken, others
+
+
+def test_a_batched_subscription_takes_what_waits_for_it_each_topic_in_turn(bus_client) -> None:
+    rest = [("a", b"1"), ("b", b"2"), ("a", b"3"), ("a", b"4"), ("other", b"x"), ("b", b"5")]
+    batches, taken, others = held_batches(bus_client, ["a", "b"], ("a", b"0"), rest, max_batch=3)
+    assert others.get(timeout=5) == (b"x", 2)  # after the batch it came behind, before the next
+    with taken:
+        assert taken.wait_for(lambda: len(batches) == 3, 10)
+    assert batches == [[b"0"], [b"1", b"2", b"3"], [b"4", b"5"]]  # a, b, a; then what is left, in turn
+
+
+def test_a_flooded_topic_does_not_hold_up_the_others(bus_client) -> None:
+    flood = [("a", f"junk {n}".encode()) for n in range(30)]
+    batches, taken, _ = held_batches(bus_client, ["a", "b"], ("a", b"first"), [*flood, ("b", b"genuine")], max_batch=8)
+    with taken:
+        assert taken.wait_for(lambda: sum(map(len, batches)) == 32, 10)
+    assert b"genuine" in batches[1]  # in the first batch after it came, not behind the thirty before it
+    assert [payload for batch in batches for payload in batch if payload.startswith(b"junk")] == [p for _, p in flood]
+
+
+@pytest.mark.parametrize("fields", [
+    {"MessageExpiryInterval": 30, "ResponseTopic": "officepass/h1t/door/booth-a/reply", "CorrelationData": b"\x00\xff"},
+    {"CorrelationData": b"x" * 300},
+    {"ResponseTopic": "返信/先", "UserProperty": [("a", "1"), ("b", "2")], "PayloadFormatIndicator": 1},
+    {"ContentType": "application/json", "SubscriptionIdentifier": [7], "TopicAlias": 3},
+])
+def test_properties_are_written_and_read_as_paho_itself_does(fields: dict) -> None:
+    reference = Properties(PacketTypes.PUBLISH)
+    for name, value in fields.items():
+        setattr(reference, name, value)
+    packed = reference.pack()
+    if set(fields) <= {"MessageExpiryInterval", "ResponseTopic", "CorrelationData"}:
+        written = publish_properties(fields.get("MessageExpiryInterval"), fields.get("ResponseTopic"),
+                                     fields.get("CorrelationData"))
+        assert written is not None and written.pack() == packed
+    read, length = SharedTableProperties(PacketTypes.PUBLISH).unpack(packed)
+    expected, expected_length = Properties(PacketTypes.PUBLISH).unpack(packed)
+    assert (read.json(), length) == (expected.json(), expected_length)
+
+
+def test_reading_properties_refuses_what_paho_refuses() -> None:
+    twice = VariableByteIntegers.encode(10) + b"\x02\x00\x00\x00\x1e" + b"\x02\x00\x00\x00\x1e"  # expiry twice
+    out_of_range = VariableByteIntegers.encode(3) + b"\x23\x00\x00"  # topic alias 0
+    for packed in (twice, out_of_range):
+        with pytest.raises(MQTTException):
+            Properties(PacketTypes.PUBLISH).unpack(packed)
+        with pytest.raises(MQTTException):
+            SharedTableProperties(PacketTypes.PUBLISH).unpack(packed)
+    assert publish_properties(None, None, None) is None

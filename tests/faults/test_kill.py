@@ -1,7 +1,10 @@
 """lockd and the kiosk killed with SIGKILL at random points, 200 times between them.
 
-Afterwards every admitted check-in has reached the platform exactly once, every pulse has its
-audit row, the SQLite files pass their integrity checks, and no door opened without a valid command.
+lockd gets its commands in bursts, so that a kill often lands inside a batch (decided, committed or
+pulsed but not answered). Afterwards every genuine command has been decided once and pulsed, every
+pulse has its audit row, every admitted check-in has reached the platform exactly once, the SQLite
+files pass their integrity checks, and no door opened without a valid command. (Exactly one pulse per
+command at each named point inside a batch: tests/test_lockd_resilience.py.)
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from facility.tokens import MemberPass, UnlockCommand, facility_tag, mint, new_i
 from tests.conftest import CONFIG_DIR, REPO
 from tests.lockd_site import PLATFORM_KEY, TOPICS
 from tests.test_lockd_resilience import (
-    relay_moves,
+    answered_opened,
+    pulses,
     start_lockd,
     wait_online,
     write_site_file,
@@ -60,34 +64,42 @@ def test_lockd_killed_at_random_points(broker, platform, bus_client, tmp_path: P
     sender = bus_client(user="platform")
     online: queue.Queue = queue.Queue()
     sender.subscribe(TOPICS.lockd("availability"), online.put)
-    genuine: set[str] = set()
+    answers: queue.Queue = queue.Queue()
+    for door in ("booth-a", "meeting-1"):
+        sender.subscribe(TOPICS.door(door, "reply"), lambda message: message.payload.startswith(b'{"result": "opened"')
+                         and answers.put(message))
+    genuine: dict[str, str] = {}  # command id -> door
     for _ in range(LOCKD_TRIALS):
         process = start_lockd(config, tmp_path)
         wait_online(online)
-        for _ in range(RANDOM.randrange(1, 5)):
+        for _ in range(RANDOM.randrange(1, 13)):  # a burst: what lockd takes together is decided in one batch
             door, reservation, member = RANDOM.choice([("booth-a", 5001, 1003), ("meeting-1", 5002, 1004),
                                                        ("meeting-1", 5002, 1003)])  # the last is a guest: refused
             command = UnlockCommand(door, reservation, member, int(time.time()), 30, new_id(16), TOPICS.command(door))
             if member != 1003 or door == "booth-a":
-                genuine.add(command.command_id.hex())
+                genuine[command.command_id.hex()] = door
             sender.publish(TOPICS.command(door), mint(command, PLATFORM_KEY), expiry=30, timeout=None,
                            response_topic=TOPICS.door(door, "reply"), correlation=command.command_id)
         kill_at_random(process, 0.3)
-    final = start_lockd(config, tmp_path)  # takes what the broker kept for it, then stops cleanly
+    final = start_lockd(config, tmp_path)  # takes what the broker kept for it
     wait_online(online)
+    opened = answered_opened(answers, {bytes.fromhex(command) for command in genuine}, timeout=60)
     final.terminate()
     assert final.wait(20) == 0
+    assert opened == {bytes.fromhex(command) for command in genuine}  # every genuine command was answered "opened"
     db = tmp_path / "data" / "lockd.db"
     assert integrity(db) == "ok"
     with sqlite3.connect(db) as rows:
         audit = rows.execute("SELECT door, action, command_id FROM audit").fetchall()
         pending = rows.execute("SELECT COUNT(*) FROM command WHERE pulsed = 0").fetchone()[0]
-    opened = [(door, command) for door, action, command in audit if action == "unlock"]
-    assert opened and {command for _, command in opened} <= genuine  # no door opened without a valid command
+    decided = [command for _, action, command in audit if action == "unlock"]
+    assert sorted(decided) == sorted(genuine)  # each genuine command decided once, and only those opened a door
     assert pending == 0  # every decided opening was pulsed, or given up once it had expired
     for door in ("booth-a", "meeting-1"):
-        pulses_audited = sum(1 for d, action, _ in audit if d == door and action in ("unlock", "unlock_resumed"))
-        assert relay_moves(tmp_path, door).count("relay_on") <= pulses_audited  # every pulse has its audit row
+        resumed = sum(1 for d, action, _ in audit if d == door and action == "unlock_resumed")
+        # At least one pulse per decision; a second only where a resumed pulse is audited (the window between
+        # driving a relay and noting it, docs/lockd.md).
+        assert list(genuine.values()).count(door) <= pulses(tmp_path, door) <= list(genuine.values()).count(door) + resumed
 
 
 def always_open_site(tmp_path: Path) -> Path:
