@@ -98,7 +98,6 @@ class UnlockHandler:
                  prepare: Callable[[UnlockCommand], None] = lambda command: None) -> None:
         self.cfg = cfg
         self.store = store
-        self.keyring = keyring
         self.topics = topics
         self.clock = clock
         self.trust = trust
@@ -107,6 +106,16 @@ class UnlockHandler:
         self.junk = JunkTally()
         self.screener = Screener(keyring, topics)
 
+
+    @property
+    def keyring(self) -> Keyring:
+        """The keys commands are checked against (the screener's: one home, so a rotation reaches every check)."""
+        return self.screener.keyring
+
+    @keyring.setter
+    def keyring(self, keyring: Keyring) -> None:
+        """Adopt the keys of a newer key set."""
+        self.screener.keyring = keyring
     def decide(self, door_id: str, message: Inbound) -> Outcome:
         """The verdict for one message, as a batch of one."""
         outcome = self.decide_batch([(door_id, message)])[0]
