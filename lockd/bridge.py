@@ -50,18 +50,20 @@ def _relative(cfg: FacilityConfig, topic: str) -> str:
 
 
 def inbound_topics(cfg: FacilityConfig) -> list[str]:
-    """From the platform to the site: its doors' commands, change notices and desk-code check-ins."""
+    """From the platform to the site: its doors' commands, change notices, desk-code check-ins and the key set."""
     topics = _topics(cfg)
     wanted = [topics.command(door.id) for door in cfg.doors]
     if cfg.doors or (cfg.kiosk is not None and cfg.facility.kind.needs_reservation):
         wanted.append(topics.reservations_changed)
     if cfg.kiosk is not None:
         wanted.append(topics.kiosk(cfg.kiosk.id, "checkin"))
+    if cfg.doors or cfg.kiosk is not None:
+        wanted.append(topics.keyset)  # retained: a bridge that reconnects is handed the newest set at once
     return [_relative(cfg, topic) for topic in wanted]
 
 
 def outbound_topics(cfg: FacilityConfig) -> list[str]:
-    """From the site to the platform: answers, door states and events, availability and alarms.
+    """From the site to the platform: answers, door states and events, availability, alarms, the key set held.
 
     lockd's audit stream, the kiosks' spent passes and Home Assistant's discovery stay in the building:
     the audit is kept in lockd's store, and the others concern only the site.
@@ -69,7 +71,8 @@ def outbound_topics(cfg: FacilityConfig) -> list[str]:
     topics = _topics(cfg)
     wanted = [topics.door(door.id, leaf) for door in cfg.doors for leaf in ("reply", "state", "event")]
     if cfg.doors:
-        wanted += [topics.lockd("availability"), topics.lockd("alarm/#")]  # alarm/# holds alarm itself and alarm/store
+        # alarm/# holds alarm itself and alarm/store; lockd/keyset tells the platform which set each site holds
+        wanted += [topics.lockd("availability"), topics.lockd("alarm/#"), topics.lockd("keyset")]
     if cfg.kiosk is not None:
         wanted += [topics.kiosk(cfg.kiosk.id, "reply"), topics.kiosk(cfg.kiosk.id, "availability")]
     return [_relative(cfg, topic) for topic in wanted]
@@ -155,7 +158,8 @@ def cloud_bridge_block(cfg: FacilityConfig) -> list[str]:
 
 def cloud_platform_block(prefix: str, user: str) -> list[str]:
     """The platform: what it may do on a site's broker today, and it watches every site's states, events and links."""
-    watched = ["door/+/state", "door/+/event", "lockd/availability", "lockd/alarm/#", "kiosk/+/availability", "bridge"]
+    watched = ["door/+/state", "door/+/event", "lockd/availability", "lockd/alarm/#", "lockd/keyset",
+               "kiosk/+/availability", "bridge"]
     return [*platform_block(prefix, user), *[f"topic read {prefix}/+/{topic}" for topic in watched]]
 
 
