@@ -7,6 +7,7 @@ a kiosk with its camera, with the stand-in platform on the cloud broker, through
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import shutil
@@ -235,13 +236,14 @@ class Brokers:
         return client
 
     def stop(self) -> None:
-        """Every client, the site, the link and the cloud."""
-        for client in self.made:
-            client.stop()
-        self.site.stop()
-        for link in [self.wan, *self.links]:
-            link.stop()
-        self.cloud.stop()
+        """Every client, the site, the links and the cloud: each stopped even if one before it failed."""
+        with contextlib.ExitStack() as stops:  # runs the callbacks last in, first out
+            stops.callback(self.cloud.stop)
+            for link in [self.wan, *self.links]:
+                stops.callback(link.stop)
+            stops.callback(self.site.stop)
+            for client in self.made:
+                stops.callback(client.stop)
 
 
 def stand_up(folder: Path, tweak: Callable[[str], str] | None = None, authority: TestAuthority | None = None,
@@ -258,9 +260,14 @@ def stand_up(folder: Path, tweak: Callable[[str], str] | None = None, authority:
     site = site_broker(folder / "site", SITES, link, passwords, SITE_USERS, SITE_TEST_ACL)
     if tweak is not None:
         site.bridges = tweak(site.bridges)
-    cloud.start()
-    site.start()
-    return Brokers(cloud, site, wan, ca.cafile, passwords)
+    pair = Brokers(cloud, site, wan, ca.cafile, passwords)
+    try:
+        cloud.start()
+        site.start()
+    except BaseException:
+        pair.stop()  # no broker left behind by a start that failed half way
+        raise
+    return pair
 
 
 @pytest.fixture
@@ -463,28 +470,27 @@ def online_in_cloud(heard: Heard) -> bool:
 def bridged(tmp_path: Path, qtbot, camera, wall_clock: ShiftedClock) -> Iterator[BridgedSite]:
     """The building bridged to the cloud broker, the platform on the cloud broker over TLS, all on the test's clock."""
     from kiosk.app import KioskApp
-    brokers = stand_up(tmp_path, through_wan=False)  # the cut here is the cloud broker stopping
-    platform = start_platform(CONFIG_DIR / "simulator" / "seed.toml", broker=BrokerSettings(
-        "localhost", brokers.cloud.port, "platform", CLOUD_USERS["platform"], tls=True, ca_file=brokers.ca_file,
-        client_id="platform"), reply_timeout=2, clock=wall_clock)
-    lockd, doors = start_lockd(brokers, platform, wall_clock, tmp_path / "lockd")
-    kiosk = KioskApp(kiosk_config(platform.server.url), camera, clock=wall_clock, data_dir=tmp_path / "kiosk",
-                     broker=BrokerSettings(brokers.site.host, brokers.site.port, "kiosk-kaikatsu-ikebukuro",
-                                           SITE_USERS["kiosk-kaikatsu-ikebukuro"], client_id="kiosk-kaikatsu-ikebukuro"))
-    kiosk.start(full_screen=False)
-    try:
+    with contextlib.ExitStack() as stops:  # every part stopped, last started first, even if one stop fails
+        stops.callback(gc.collect)
+        brokers = stand_up(tmp_path, through_wan=False)  # the cut here is the cloud broker stopping
+        stops.callback(brokers.stop)
+        platform = start_platform(CONFIG_DIR / "simulator" / "seed.toml", broker=BrokerSettings(
+            "localhost", brokers.cloud.port, "platform", CLOUD_USERS["platform"], tls=True, ca_file=brokers.ca_file,
+            client_id="platform"), reply_timeout=2, clock=wall_clock)
+        stops.callback(platform.stop)
+        lockd, doors = start_lockd(brokers, platform, wall_clock, tmp_path / "lockd")
+        stops.callback(lockd.stop)
+        kiosk = KioskApp(kiosk_config(platform.server.url), camera, clock=wall_clock, data_dir=tmp_path / "kiosk",
+                         broker=BrokerSettings(brokers.site.host, brokers.site.port, "kiosk-kaikatsu-ikebukuro",
+                                               SITE_USERS["kiosk-kaikatsu-ikebukuro"], client_id="kiosk-kaikatsu-ikebukuro"))
+        kiosk.start(full_screen=False)
+        stops.callback(kiosk.stop)
         qtbot.waitUntil(lambda: kiosk.state.broker is True, timeout=10000)
         in_cloud = Heard(brokers.cloud_client("auditor", clean_start=False, session_expiry=600), "officepass/#")
         site = BridgedSite(brokers, platform, lockd, doors, kiosk, wall_clock,
                            Heard(brokers.site_client("technician"), "officepass/#"), in_cloud)
         assert in_cloud.wait_for(lambda: online_in_cloud(in_cloud)), "the bridges did not come up"
         yield site
-    finally:
-        kiosk.stop()
-        lockd.stop()
-        platform.stop()
-        brokers.stop()
-        gc.collect()
 
 
 def desk_code(clock: Clock) -> str:
