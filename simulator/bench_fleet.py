@@ -191,13 +191,13 @@ def _start_lockds(fleet: Fleet) -> None:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _start_standins(fleet: Fleet) -> None:
-    """One stand-in process per site broker, serving that broker's sites that run no real lockd."""
+def _start_standins(fleet: Fleet, lifetime: float) -> None:
+    """One stand-in process per site broker, serving that broker's sites that run no real lockd, for `lifetime` at most."""
     for group, broker in enumerate(fleet.brokers.sites):
         served = {s.facility_id: list(s.doors) for s in fleet.sites if s.group == group and not s.real_lockd}
         if served:
             spec = StandInSpec(broker.host, broker.port, "standin", fleet.passwords["standin"], f"standin-{group}",
-                               SITE_PREFIX, str(fleet.work / TEMPLATE / "site.toml"), served, PULSE_SECONDS)
+                               SITE_PREFIX, str(fleet.work / TEMPLATE / "site.toml"), served, PULSE_SECONDS, lifetime)
             fleet.programs[f"standin-{group}"] = subprocess.Popen(
                 [sys.executable, "-m", "simulator.fleet_standin", str(spec.save(fleet.work / f"standin-{group}.json"))],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -208,8 +208,10 @@ def _start_standins(fleet: Fleet) -> None:
                 raise RuntimeError(f"{name} did not connect to its site broker")
 
 
-def start_fleet(work: Path, sites: list[FleetSite], groups: int) -> tuple[Fleet, dict]:
-    """Brokers, bridges, platform, lockd and stand-ins up, every bridge connected; with how long that took."""
+def start_fleet(work: Path, sites: list[FleetSite], groups: int, lifetime: float) -> tuple[Fleet, dict]:
+    """Brokers, bridges, platform, lockd and stand-ins up, every bridge connected; with how long that took.
+
+    `lifetime` bounds the stand-ins, should this process die without stopping them."""
     passwords = {name: secrets.token_hex(8) for name in ("platform", "standin", "watcher")}
     brokers = fleet_brokers(work, sites, groups, {"platform": passwords["platform"]},
                             {"standin": passwords["standin"], "watcher": passwords["watcher"]})
@@ -225,7 +227,7 @@ def start_fleet(work: Path, sites: list[FleetSite], groups: int) -> tuple[Fleet,
     bridged = time.monotonic()
     _start_platform(fleet)
     _start_lockds(fleet)
-    _start_standins(fleet)
+    _start_standins(fleet, lifetime)
     lockd_ids = {site.facility_id for site in fleet.lockd_sites}
     online = _wait(lambda: lockd_ids <= set().union(*(w.online for w in fleet.watchers)), WAIT_SECONDS)
     if not (connected and online):
@@ -240,10 +242,8 @@ def stop_fleet(fleet: Fleet) -> dict[str, dict]:
     """Stop every program this run started (by its own handle), then the brokers; the stand-ins' tallies."""
     tallies = {}
     for name, program in fleet.programs.items():
-        if name.startswith("standin-") and program.stdin is not None and program.stdout is not None:
-            program.stdin.close()  # the stand-in prints its tally and exits
-            line = program.stdout.readline()
-            tallies[name] = json.loads(line)["tally"] if line else {}
+        if name.startswith("standin-"):
+            tallies[name] = _tally(program)
         else:
             program.terminate()
     for program in fleet.programs.values():
@@ -259,6 +259,17 @@ def stop_fleet(fleet: Fleet) -> dict[str, dict]:
     for broker in [*fleet.brokers.sites, fleet.brokers.cloud]:
         broker.stop()
     return tallies
+
+
+def _tally(program: subprocess.Popen) -> dict:
+    """Close a stand-in's stdin, which stops it, and read the tally it prints last ({} if it has none in time)."""
+    try:
+        out, _ = program.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        program.kill()
+        return {}
+    lines = out.strip().splitlines() if out else []
+    return json.loads(lines[-1]).get("tally", {}) if lines else {}
 
 
 # --- the processes' cost ------------------------------------------------------------------
@@ -435,7 +446,8 @@ def announce(fleet: Fleet) -> int:
 def _adoption(fleet: Fleet, sender: FleetPlatform, version: int, began: float) -> dict:
     """Wait until every site says it holds `version`; how many do, and how long each took."""
     _wait(lambda: sender.holding(version) >= len(fleet.sites), WAIT_SECONDS)
-    took = [at - began for site in fleet.sites if (at := sender.reached_at(site.facility_id, version)) is not None]
+    # a site that held it before `began` (lockd fetches the set over HTTPS as it starts) counts as 0
+    took = [max(0.0, at - began) for site in fleet.sites if (at := sender.reached_at(site.facility_id, version)) is not None]
     return {"version": version, "sites_holding": len(took),
             "seconds": {"median": round(statistics.median(took), 3), "max": round(max(took), 3)} if took else None}
 
@@ -550,7 +562,7 @@ def _run(work: Path, sites: list[FleetSite], groups: int, load: tuple[float, flo
     """Start the fleet, hand every site the key set, measure under traffic (and rotate), stop it all, report."""
     rate, seconds, lifetime = load
     began = time.monotonic()
-    fleet, startup = start_fleet(work, sites, groups)
+    fleet, startup = start_fleet(work, sites, groups, seconds + ROTATION_MAX_SECONDS + 5 * WAIT_SECONDS)
     rotation: dict = {}
     try:
         sender = FleetPlatform(fleet, lifetime)
