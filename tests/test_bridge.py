@@ -161,6 +161,11 @@ class Heard:
             self.messages.append(message)
             self._changed.notify_all()
 
+    def everything(self) -> list[Inbound]:
+        """What was heard so far."""
+        with self._changed:
+            return list(self.messages)
+
     def on(self, topic: str) -> list[Inbound]:
         """What was heard on one topic."""
         with self._changed:
@@ -541,9 +546,8 @@ def held_command(clock: Clock, sender: BusClient) -> tuple[str, bytes]:
 
 def replies_and_events(heard: Heard) -> set[tuple[str, bytes]]:
     """Each answer (by its correlation data) and each door event (by its body) heard."""
-    with heard._changed:
-        return {(m.topic, m.correlation or b"") if m.topic.endswith("/reply") else (m.topic, m.payload)
-                for m in heard.messages if m.topic.endswith(("/reply", "/event"))}
+    return {(m.topic, m.correlation or b"") if m.topic.endswith("/reply") else (m.topic, m.payload)
+            for m in heard.everything() if m.topic.endswith(("/reply", "/event"))}
 
 
 def cloud_keeps_states(brokers: Brokers, expected: dict[str, bytes]) -> bool:
