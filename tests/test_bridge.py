@@ -114,6 +114,12 @@ def test_the_bridge_verifies_the_platform_and_keeps_its_queue_on_the_site_side()
     assert "bridge_capath /etc/ssl/certs" in bridge_text(H1T, CloudLink("mqtt.example.jp"), "pw")  # no CA file: the system's
 
 
+def test_a_facility_with_nothing_to_carry_gets_no_bridge_and_no_cloud_user() -> None:
+    nothing = KAIKATSU.model_copy(update={"kiosk": None})
+    assert bridges_text([nothing, H1T], CloudLink("mqtt.example.jp"), {"bridge-h1t-shibuya": "a"}).count("connection ") == 1
+    assert "bridge-kaikatsu-ikebukuro" not in cloud_acl_text([nothing, H1T])
+
+
 def test_a_password_mosquitto_would_cut_short_or_a_missing_one_is_refused() -> None:
     with pytest.raises(ValueError, match="without spaces"):
         bridge_text(H1T, CloudLink("mqtt.example.jp"), "two words")
