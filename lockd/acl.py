@@ -47,9 +47,9 @@ def kiosk_block(cfg: FacilityConfig) -> list[str]:
 
 
 def monitor_block(prefix: str, user: str) -> list[str]:
-    """A read-only watcher (Home Assistant, a technician): states, events and lockd's reports."""
+    """A read-only watcher (Home Assistant, a technician): states, events, lockd's reports and the platform link."""
     return [f"user {user}", f"topic read {prefix}/+/door/+/state", f"topic read {prefix}/+/door/+/event",
-            f"topic read {prefix}/+/lockd/#", "topic read homeassistant/#"]
+            f"topic read {prefix}/+/lockd/#", f"topic read {prefix}/+/bridge", "topic read homeassistant/#"]
 
 
 def _check_user(user: str, what: str) -> str:

@@ -17,6 +17,7 @@ from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.platform import PlatformClient
 from facility.systemd import notify, watchdog_period
 from lockd.acl import acl_text
+from lockd.bridge import CloudLink, bridges_text, cloud_acl_text, read_passwords
 from lockd.daemon import LockDaemon
 from lockd.drivers import door_factory, gpio_pins, standard_drivers
 from lockd.store import AuditRow, append_offline_audit
@@ -44,8 +45,36 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--print-acl", nargs="+", metavar="FILE", help="print a Mosquitto ACL for these sites and exit")
     action.add_argument("--release-relays", metavar="FILE",
                         help="drive every GPIO relay of the site to released and exit (systemd ExecStopPost)")
-    parser.add_argument("--monitor-user", help="with --print-acl: also a read-only user for states and events")
+    action.add_argument("--print-bridge", nargs="+", metavar="FILE",
+                        help="print the site broker's bridges to the platform's broker for these sites and exit")
+    action.add_argument("--print-cloud-acl", nargs="+", metavar="FILE",
+                        help="print the platform broker's ACL (its user, one bridge user per site) and exit")
+    parser.add_argument("--monitor-user", help="with --print-acl or --print-cloud-acl: also a read-only user for states and events")
+    parser.add_argument("--cloud", metavar="HOST[:PORT]", help="with --print-bridge: the platform's broker (port 8883 if not given)")
+    parser.add_argument("--cloud-ca", metavar="FILE", help="with --print-bridge: the CA of its certificate (default: the system's CAs)")
+    parser.add_argument("--bridge-passwords", metavar="DIR",
+                        help="with --print-bridge: a folder holding each bridge user's password in a file named after it")
     return parser
+
+
+def cloud_link(address: str | None, ca_file: str | None) -> CloudLink:
+    """The platform's broker from --cloud HOST[:PORT] and --cloud-ca."""
+    if not address:
+        raise ValueError("--print-bridge needs --cloud HOST[:PORT], the platform's broker")
+    host, _, port = address.partition(":")
+    if port and not port.isdigit():
+        raise ValueError(f"--cloud {address}: the port must be a number")
+    return CloudLink(host, int(port) if port else 8883, Path(ca_file) if ca_file else None)
+
+
+def print_bridge(args: argparse.Namespace) -> int:
+    """Print the bridge connections of a site broker, one per facility file, with each bridge user's password."""
+    if not args.bridge_passwords:
+        raise ValueError("--print-bridge needs --bridge-passwords DIR (a file per bridge user, e.g. DIR/bridge-FACILITY)")
+    configs = [load_config(path) for path in args.print_bridge]
+    link = cloud_link(args.cloud, args.cloud_ca)
+    print(bridges_text(configs, link, read_passwords(Path(args.bridge_passwords), configs)), end="")
+    return 0
 
 
 def stop_cause_from_systemd() -> str:
@@ -114,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
             return release_relays(load_config(args.release_relays))
         if args.print_acl:
             print(acl_text([load_config(path) for path in args.print_acl], monitor_user=args.monitor_user), end="")
+            return 0
+        if args.print_bridge:
+            return print_bridge(args)
+        if args.print_cloud_acl:
+            print(cloud_acl_text([load_config(path) for path in args.print_cloud_acl], monitor_user=args.monitor_user),
+                  end="")
             return 0
         cfg = load_config(args.config)
         problems = lockd_needs(cfg)

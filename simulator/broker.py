@@ -1,4 +1,4 @@
-"""A real Mosquitto broker on loopback, for the tests and the demo: password file, optional ACL."""
+"""A real Mosquitto broker on loopback, for the tests and the demo: password file, optional ACL, TLS and bridges."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from facility.errors import FacilityError
+from simulator.certs import ServerCertificate
 
 
 class BrokerError(FacilityError):
@@ -25,17 +26,25 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class MosquittoBroker:
-    """Runs mosquitto with a generated config; start, stop and restart keep the same port and data."""
+    """Runs mosquitto with a generated config; start, stop and restart keep the same port and data.
+
+    With `tls` its one listener speaks only TLS with that certificate; `bridges` (bridge connections,
+    lockd/bridge.py) go at the end of the file, where Mosquitto expects them after every global option.
+    """
 
     def __init__(self, workdir: Path, users: dict[str, str], acl: str | None = None,
-                 host: str = "127.0.0.1", port: int | None = None, extra: list[str] | None = None) -> None:
+                 host: str = "127.0.0.1", port: int | None = None, extra: list[str] | None = None,
+                 tls: ServerCertificate | None = None, bridges: str = "") -> None:
         self.workdir = Path(workdir)
         self.users = users
         self.acl = acl
         self.extra = list(extra or [])  # more global options, e.g. the shipped file's
+        self.tls = tls
+        self.bridges = bridges
         self.host = host
         self.port = port or free_port(host)
         self.log: collections.deque[str] = collections.deque(maxlen=200)
+        self._logged = threading.Condition()  # told of every new log line, for wait_for_log
         self._process: subprocess.Popen[str] | None = None
 
     def _write_files(self) -> Path:
@@ -54,12 +63,14 @@ class MosquittoBroker:
             "log_type error", "log_type warning", "log_type notice", "log_type information",
             f"user {getpass.getuser()}",
         ]
+        if self.tls is not None:  # listener options: they belong right after the listener line
+            lines[1:1] = [f"certfile {self.tls.certfile}", f"keyfile {self.tls.keyfile}"]
         lines += self.extra
         if self.acl is not None:
             (self.workdir / "acl").write_text(self.acl)
             lines.append(f"acl_file {self.workdir / 'acl'}")
         config = self.workdir / "mosquitto.conf"
-        config.write_text("\n".join(lines) + "\n")
+        config.write_text("\n".join(lines) + "\n" + (f"\n{self.bridges}" if self.bridges else ""))
         return config
 
     def start(self, timeout: float = 10.0) -> None:
@@ -78,10 +89,17 @@ class MosquittoBroker:
         """Keep the broker's log and signal the line that says it accepts connections."""
         assert process.stderr is not None
         for line in process.stderr:
-            self.log.append(line.rstrip())
+            with self._logged:
+                self.log.append(line.rstrip())
+                self._logged.notify_all()
             if " running" in line:
                 running.set()
         running.set()  # the process ended: wake the waiter, which then sees poll() is set
+
+    def wait_for_log(self, text: str, timeout: float) -> bool:
+        """True once a line of the broker's log (of those it still keeps) holds text, within timeout seconds."""
+        with self._logged:
+            return self._logged.wait_for(lambda: any(text in line for line in self.log), timeout)
 
     def stop(self) -> None:
         """Stop mosquitto (it saves its persistence file on a clean stop)."""
