@@ -1,7 +1,8 @@
 """Benchmark: a fleet of N booking sites, each bridged from its own broker to one cloud Mosquitto, under unlock traffic.
 
 What is real: the cloud Mosquitto (TLS, a user and ACL entries per site), the site Mosquittos with
-one bridge connection per site (its own login, its prefix remapped), lockd itself
+one bridge connection per site as the project's bridge generator writes it (its own login, only its
+own subtree; simulator/fleet_brokers.py), lockd itself
 (`officepass-lockd` processes on simulated doors) at a sample of sites, the stand-in platform (its
 signing keys, the signed key set and its rotation, the lockd sites' reservations over HTTP), and
 every signed command. What stands in: a few site Mosquitto processes each carry many sites' bridges,
@@ -33,12 +34,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from facility.config import load_config
+from facility.config import FacilityConfig, load_config
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
-from messagebus import BrokerSettings, BusClient, Inbound
+from messagebus import BrokerSettings, Inbound
 from simulator.broker import MosquittoBroker, free_port
 from simulator.examples import DEMO_KEYS, EXAMPLES
-from simulator.fleet_brokers import CLOUD_PREFIX, SITE_PREFIX, FleetBrokers, FleetSite, cloud_topic, fleet_brokers
+from simulator.fleet_brokers import SITE_PREFIX, FleetBrokers, FleetSite, fleet_brokers
 from simulator.fleet_standin import StandInSpec
 from simulator.runtime import RunningPlatform, start_platform
 
@@ -66,7 +67,6 @@ class Fleet:
     work: Path
     platform: RunningPlatform | None = None
     programs: dict[str, subprocess.Popen] = field(default_factory=dict)  # lockd-<id> and standin-<group>
-    watchers: list[SiteWatch] = field(default_factory=list)
 
     @property
     def lockd_sites(self) -> list[FleetSite]:
@@ -90,7 +90,7 @@ def plan_fleet(sites: int, doors_per_site: int, groups: int, lockd_sites: int) -
 # --- site files ------------------------------------------------------------------------------
 
 
-def site_toml(facility_id: str, doors: tuple[str, ...], broker: MosquittoBroker, user: str, password_file: Path,
+def site_toml(facility_id: str, doors: tuple[str, ...], broker_port: int, user: str, password_file: Path,
               platform_url: str, data_dir: Path) -> str:
     """A booking site's facility file: booths open around the clock, the example's pinned key, the demo root key."""
     keys = load_config(EXAMPLES / "h1t-shibuya.toml").tokens.trusted_keys
@@ -103,21 +103,26 @@ def site_toml(facility_id: str, doors: tuple[str, ...], broker: MosquittoBroker,
                       f"purposes = {json.dumps(list(k.purposes))}\n\n" for k in keys)
     return (f'[facility]\nid = "{facility_id}"\nname = "Fleet {facility_id}"\nchain = "fleet"\nkind = "booking"\n\n'
             f'[hours]\n{hours}\n[rules]\nplans_admitted = ["individual_basic", "individual_premium", "corporate"]\n\n'
-            f'{rooms}{door_list}[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\ntls = false\nusername = "{user}"\n'
+            f'{rooms}{door_list}[mqtt]\nhost = "127.0.0.1"\nport = {broker_port}\ntls = false\nusername = "{user}"\n'
             f'password_file = "{password_file}"\n\n[platform]\nbase_url = "{platform_url}"\ntimeout_seconds = 2\n\n'
             f'{trusted}[[tokens.root_keys]]\nname = "network root (demo)"\npublic_key = "{root.public_b64}"\n\n'
             f'[lockd]\ndata_dir = "{data_dir}"\nclock_check = "sanity"\n')
 
 
-def _write_site(fleet: Fleet, site: FleetSite, user: str, password: str, platform_url: str) -> Path:
+def write_site(work: Path, site: FleetSite, broker_port: int, user: str, password: str, platform_url: str) -> Path:
     """Write one site's facility file (and its broker password) into the run's folder."""
-    folder = fleet.work / site.facility_id
+    folder = work / site.facility_id
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "mqtt.pass").write_text(password)
-    text = site_toml(site.facility_id, site.doors, fleet.brokers.sites[site.group], user, folder / "mqtt.pass",
-                     platform_url, folder / "lockd")
-    (folder / "site.toml").write_text(text)
+    (folder / "site.toml").write_text(site_toml(site.facility_id, site.doors, broker_port, user, folder / "mqtt.pass",
+                                                platform_url, folder / "lockd"))
     return folder / "site.toml"
+
+
+def write_template(work: Path, doors: tuple[str, ...], password: str) -> FacilityConfig:
+    """The file every fleet site is made from (ids apart); the stand-ins read their keys from it, not its broker."""
+    return load_config(write_site(work, FleetSite(TEMPLATE, doors, 0, False, ""), 1883, "standin", password,
+                                  "http://127.0.0.1:9/v1"))
 
 
 def _seed(fleet: Fleet, files: list[Path]) -> Path:
@@ -134,33 +139,6 @@ def _seed(fleet: Fleet, files: list[Path]) -> Path:
 # --- starting and watching the sites ---------------------------------------------------------
 
 
-class SiteWatch:
-    """A watcher on one site broker: which bridges are up and which lockd processes are online (both retained)."""
-
-    def __init__(self, broker: MosquittoBroker, password: str) -> None:
-        self.bridges: dict[str, bool] = {}
-        self.online: set[str] = set()
-        self.bus = BusClient(BrokerSettings(broker.host, broker.port, "watcher", password,
-                                            client_id=f"watch-{broker.port}"))
-        self.bus.subscribe("$SYS/broker/connection/+/state", self._bridge)
-        self.bus.subscribe(f"{SITE_PREFIX}/+/lockd/availability", self._availability)
-        self.bus.start()
-
-    def _bridge(self, message: Inbound) -> None:
-        """A bridge's notification: 1 connected, 0 not."""
-        self.bridges[message.topic.split("/")[3]] = message.payload == b"1"
-
-    def _availability(self, message: Inbound) -> None:
-        """lockd's retained online/offline."""
-        facility = message.topic.split("/")[1]
-        (self.online.add if message.payload == b"online" else self.online.discard)(facility)
-
-    @property
-    def bridges_up(self) -> int:
-        """How many of this broker's bridges report connected."""
-        return sum(self.bridges.values())
-
-
 def _wait(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
     """Poll a condition, at most timeout seconds (the sites are other processes: their reports are all there is)."""
     pause, deadline = threading.Event(), time.monotonic() + timeout
@@ -172,15 +150,14 @@ def _wait(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> 
 
 
 def _start_platform(fleet: Fleet) -> None:
-    """The stand-in platform: HTTP for the lockd sites, and its key set announced at the cloud under CLOUD_PREFIX."""
+    """The stand-in platform: HTTP for the lockd sites, its one connection to the cloud broker as `platform`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    files = [_write_site(fleet, site, site.lockd_user, site.secret, url) for site in fleet.lockd_sites]
-    template = FleetSite(TEMPLATE, fleet.sites[0].doors, 0, False, "")
-    files.append(_write_site(fleet, template, "standin", fleet.passwords["standin"], url))
+    files = [write_site(fleet.work, site, fleet.brokers.sites[site.group].port, site.lockd_user, site.secret, url)
+             for site in fleet.lockd_sites]
     cloud = BrokerSettings("localhost", fleet.brokers.cloud.port, "platform", fleet.passwords["platform"], tls=True,
-                           ca_file=fleet.brokers.ca_file, client_id="platform-keys")
-    fleet.platform = start_platform(_seed(fleet, files), port=port, broker=cloud, topic_prefix=CLOUD_PREFIX)
+                           ca_file=fleet.brokers.ca_file, client_id="platform")
+    fleet.platform = start_platform(_seed(fleet, files or [fleet.work / TEMPLATE / "site.toml"]), port=port, broker=cloud)
 
 
 def _start_lockds(fleet: Fleet) -> None:
@@ -208,34 +185,34 @@ def _start_standins(fleet: Fleet, lifetime: float) -> None:
                 raise RuntimeError(f"{name} did not connect to its site broker")
 
 
-def start_fleet(work: Path, sites: list[FleetSite], groups: int, lifetime: float) -> tuple[Fleet, dict]:
-    """Brokers, bridges, platform, lockd and stand-ins up, every bridge connected; with how long that took.
+def start_fleet(work: Path, sites: list[FleetSite], groups: int, lifetime: float) -> tuple[Fleet, FleetPlatform, dict]:
+    """Brokers, platform, bridges, lockd and stand-ins up, every bridge linked; with how long that took.
 
     `lifetime` bounds the stand-ins, should this process die without stopping them."""
-    passwords = {name: secrets.token_hex(8) for name in ("platform", "standin", "watcher")}
-    brokers = fleet_brokers(work, sites, groups, {"platform": passwords["platform"]},
-                            {"standin": passwords["standin"], "watcher": passwords["watcher"]})
+    passwords = {name: secrets.token_hex(8) for name in ("platform", "standin")}
+    template = write_template(work, sites[0].doors, passwords["standin"])
+    brokers = fleet_brokers(work, sites, groups, template, passwords["platform"], {"standin": passwords["standin"]})
     fleet = Fleet(sites, brokers, passwords, work)
     began = time.monotonic()
     brokers.cloud.start(WAIT_SECONDS)  # writes a password hash per site first
     cloud_up = time.monotonic()
     cloud = ProcessUsage(brokers.cloud)
+    _start_platform(fleet)
+    sender = FleetPlatform(fleet)  # listening before the sites start: each bridge's link is timed as it comes up
+    sites_started = time.monotonic()
     for broker in brokers.sites:
         broker.start(WAIT_SECONDS)
-    fleet.watchers = [SiteWatch(broker, passwords["watcher"]) for broker in brokers.sites]
-    connected = _wait(lambda: sum(w.bridges_up for w in fleet.watchers) == len(sites), WAIT_SECONDS)
-    bridged = time.monotonic()
-    _start_platform(fleet)
+    linked = _wait(lambda: sender.linked() == len(sites), WAIT_SECONDS)
+    bridged = max(sender.linked_at.values(), default=sites_started)
     _start_lockds(fleet)
     _start_standins(fleet, lifetime)
     lockd_ids = {site.facility_id for site in fleet.lockd_sites}
-    online = _wait(lambda: lockd_ids <= set().union(*(w.online for w in fleet.watchers)), WAIT_SECONDS)
-    if not (connected and online):
-        raise RuntimeError(f"fleet not up: {sum(w.bridges_up for w in fleet.watchers)}/{len(sites)} bridges, "
-                           f"lockd online: {sorted(set().union(*(w.online for w in fleet.watchers)))}")
-    return fleet, {"cloud_start_seconds": round(cloud_up - began, 2),
-                   "all_bridges_connected_seconds": round(bridged - cloud_up, 2),
-                   "cloud_cpu_seconds_to_accept_bridges": round(cloud.cpu_seconds(), 2)}
+    if not (linked and _wait(lambda: lockd_ids <= sender.online, WAIT_SECONDS)):
+        raise RuntimeError(f"fleet not up: {sender.linked()}/{len(sites)} bridges linked, "
+                           f"lockd online: {sorted(sender.online)} of {sorted(lockd_ids)}")
+    return fleet, sender, {"cloud_start_seconds": round(cloud_up - began, 2),
+                           "all_bridges_connected_seconds": round(bridged - sites_started, 2),
+                           "cloud_cpu_seconds_to_accept_bridges": round(cloud.cpu_seconds(), 2)}
 
 
 def stop_fleet(fleet: Fleet) -> dict[str, dict]:
@@ -252,8 +229,6 @@ def stop_fleet(fleet: Fleet) -> dict[str, dict]:
         except subprocess.TimeoutExpired:
             program.kill()
             program.wait()
-    for watcher in fleet.watchers:
-        watcher.bus.stop()
     if fleet.platform is not None:
         fleet.platform.stop()
     for broker in [*fleet.brokers.sites, fleet.brokers.cloud]:
@@ -331,7 +306,6 @@ class FleetPlatform:
     """The platform's MQTT side at the cloud: signs and sends commands, matches answers, watches held key sets."""
 
     def __init__(self, fleet: Fleet, lifetime: int = COMMAND_LIFETIME) -> None:
-        cloud = fleet.brokers.cloud
         self.lifetime = lifetime
         self.state = fleet.running_platform.state
         self.sent: dict[bytes, Sent] = {}
@@ -339,16 +313,19 @@ class FleetPlatform:
         self.watched: Counter[str] = Counter()
         self.held: dict[str, int] = {}  # facility id -> the key set version it says it holds
         self.reached: dict[tuple[str, int], float] = {}  # (facility id, version) -> when the site said so
+        self.linked_at: dict[str, float] = {}  # facility id -> when its bridge first said 1
+        self.links: dict[str, bool] = {}
+        self.online: set[str] = set()  # lockd processes whose availability says online
         self.reservations = _reservations(fleet)
-        self.bus = BusClient(BrokerSettings("localhost", cloud.port, "platform", fleet.passwords["platform"], tls=True,
-                                            ca_file=fleet.brokers.ca_file, client_id="platform"))
-        self.bus.subscribe(f"{CLOUD_PREFIX}/+/door/+/reply", self._answer)
-        self.bus.subscribe(f"{CLOUD_PREFIX}/+/lockd/keyset", self._keyset)
-        for leaf in ("state", "event"):
-            self.bus.subscribe(f"{CLOUD_PREFIX}/+/door/+/{leaf}", partial(self._watch, leaf))
-        self.bus.start()
-        if not self.bus.wait_connected(30):
-            raise RuntimeError("the platform could not log in to the cloud broker")
+        bus = fleet.running_platform.bus  # the platform's one connection (one login per user at the cloud)
+        assert bus is not None, "the platform is started with the cloud broker"
+        self.bus = bus
+        every = f"{SITE_PREFIX}/+"
+        for topic, handler in ((f"{every}/door/+/reply", self._answer), (f"{every}/lockd/keyset", self._keyset),
+                               (f"{every}/bridge", self._link), (f"{every}/lockd/availability", self._availability),
+                               (f"{every}/door/+/state", partial(self._watch, "state")),
+                               (f"{every}/door/+/event", partial(self._watch, "event"))):
+            self.bus.subscribe(topic, handler)
 
     def _answer(self, message: Inbound) -> None:
         """A door's answer: note when it came and what it said."""
@@ -358,6 +335,22 @@ class FleetPlatform:
     def _watch(self, leaf: str, message: Inbound) -> None:
         """A door's state or event reached the platform: count it (the platform watches them)."""
         self.watched[leaf] += 1
+
+    def _link(self, message: Inbound) -> None:
+        """A site's bridge says (retained, also as its will) whether it is linked."""
+        facility = message.topic.split("/")[1]
+        self.links[facility] = message.payload == b"1"
+        if self.links[facility]:
+            self.linked_at.setdefault(facility, message.received_at)
+
+    def _availability(self, message: Inbound) -> None:
+        """A site's lockd says it is online or offline (retained)."""
+        facility = message.topic.split("/")[1]
+        (self.online.add if message.payload == b"online" else self.online.discard)(facility)
+
+    def linked(self) -> int:
+        """How many sites' bridges are linked now."""
+        return sum(self.links.values())
 
     def _keyset(self, message: Inbound) -> None:
         """A site says which key set it holds (retained on its lockd/keyset)."""
@@ -372,8 +365,7 @@ class FleetPlatform:
                                 self.lifetime, new_id(16), topics.command(door))
         text = mint(command, key or self.state.platform_key)
         self.sent[command.command_id] = Sent(time.monotonic(), site, kind)
-        # the response topic is the site's own name: the door answers there and the bridge carries it out
-        self.bus.publish(cloud_topic(topics.command(door)), text, expiry=self.lifetime,
+        self.bus.publish(topics.command(door), text, expiry=self.lifetime,
                          response_topic=topics.door(door, "reply"), correlation=command.command_id, timeout=None)
 
     def all_answered(self) -> bool:
@@ -437,7 +429,7 @@ class Traffic(threading.Thread):
 
 
 def announce(fleet: Fleet) -> int:
-    """Publish the platform's current key set, retained, on every site's keyset topic at the cloud; its version."""
+    """Publish the platform's current key set, retained, on every site's keyset topic; its version."""
     platform = fleet.running_platform
     platform.service.announce_keyset([site.facility_id for site in fleet.sites])
     return platform.state.key_set.version
@@ -562,10 +554,10 @@ def _run(work: Path, sites: list[FleetSite], groups: int, load: tuple[float, flo
     """Start the fleet, hand every site the key set, measure under traffic (and rotate), stop it all, report."""
     rate, seconds, lifetime = load
     began = time.monotonic()
-    fleet, startup = start_fleet(work, sites, groups, seconds + ROTATION_MAX_SECONDS + 5 * WAIT_SECONDS)
+    fleet, sender, startup = start_fleet(work, sites, groups, seconds + ROTATION_MAX_SECONDS + 5 * WAIT_SECONDS)
+    sender.lifetime = lifetime
     rotation: dict = {}
     try:
-        sender = FleetPlatform(fleet, lifetime)
         startup["key_set_held_by_all"] = _adoption(fleet, sender, announce(fleet), time.monotonic())
         cloud, site_side = ProcessUsage(fleet.brokers.cloud), _site_side(fleet)
         traffic = Traffic(sender, schedule(sites, rate, seconds + (ROTATION_MAX_SECONDS if rotate_keys else 0), rng))
@@ -577,7 +569,6 @@ def _run(work: Path, sites: list[FleetSite], groups: int, load: tuple[float, flo
             rotation = rotate(fleet, sender)
         traffic.stop()
         _wait(sender.all_answered, sender.lifetime + 5)
-        sender.bus.stop()
     finally:
         tallies = stop_fleet(fleet)
     steady = _traffic(sender, 0, window_end)
@@ -593,7 +584,7 @@ def _run(work: Path, sites: list[FleetSite], groups: int, load: tuple[float, flo
 def _costs(fleet: Fleet, cloud: ProcessUsage, site_side: list[ProcessUsage], sender: FleetPlatform) -> dict:
     """The cloud broker's CPU and memory over the window, the site side's CPU, and the door reports that crossed."""
     return {"cloud_broker": {"cpu_share_of_one_core": round(cloud.share(), 4), **cloud.memory_mb(),
-                             "connections": len(fleet.sites) + 2},  # the bridges, the platform and its key announcer
+                             "connections": len(fleet.sites) + 1},  # the bridges and the platform
             "site_side_cpu_share_of_one_core": round(sum(usage.share() for usage in site_side), 3),
             "door_reports_at_platform": dict(sender.watched)}
 

@@ -1,35 +1,32 @@
-"""The fleet bench's brokers: one cloud Mosquitto (TLS, a user per site, an ACL) and site Mosquittos carrying the bridges.
+"""The fleet bench's brokers, built by the project's bridge generator (lockd/bridge.py, simulator/bridged.py).
 
-STAND-IN: `fleet_brokers` is the only place the fleet bench writes broker configuration. It gives
-way to the project's bridge generator (branch `bridge`: per-site bridge files from the facility
-file, the cloud's users and ACL, MosquittoBroker with TLS and bridges) once that is committed.
+A cloud Mosquitto (TLS only, the platform's user and one `bridge-{facility}` user per site under the
+generated cloud ACL) and a few site Mosquittos, each carrying many sites' bridges: every site's bridge
+is its own outbound TLS connection logging in as its own user, restricted to its own subtree, exactly
+as `officepass-lockd --print-bridge` writes it. One site Mosquitto carries many sites (the bench runs
+on 2 cores); their topics differ by facility id, so the sites still do not see one another.
 
-Each site's bridge is its own outbound TLS connection to the cloud, logging in with the site's own
-user and password, carrying commands and change notices in and answers, states and events out,
-and the platform's key set in and the version each site holds out, with the site's prefix
-`officepass/{facility}/` remapped to `sites/{facility}/` at the cloud.
-One site Mosquitto process carries many sites' bridges (the bench runs on 2 cores); each site's
-topics differ by facility id, so the sites still do not see one another.
+Added here, until the bridge generator and the key set (branches bridge and keyset) know each other:
+each bridge also carries the platform's key set in (`keyset`) and the version lockd holds out
+(`lockd/keyset`), with the cloud ACL entries for both. Without them a bridged site hears of a new key
+only from its minute's HTTPS fetch, and the stand-in sites not at all.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
+from facility.config import FacilityConfig
 from facility.topics import SiteTopics
+from lockd.acl import acl_text
+from lockd.bridge import BRIDGE_QOS, bridge_text, bridge_user
+from simulator.bridged import cloud_broker, cloud_certificate, loopback_link
 from simulator.broker import MosquittoBroker
+from simulator.certs import TestAuthority
 
-SITE_PREFIX = "officepass"  # each site's own topic prefix, as lockd and the kiosk use it
-CLOUD_PREFIX = "sites"  # the same subtree at the cloud, one per site
-BRIDGE_KEEPALIVE = 60
+SITE_PREFIX = "officepass"  # the sites' topic prefix, the same at the cloud (lockd/bridge.py: names, remapping)
+KEYSET_IN, KEYSET_OUT = "keyset", "lockd/keyset"
 
 
 @dataclass(frozen=True)
@@ -40,27 +37,17 @@ class FleetSite:
     doors: tuple[str, ...]
     group: int  # which site Mosquitto process carries its bridge
     real_lockd: bool
-    secret: str  # its bridge's password at the cloud
+    secret: str  # its bridge's password at the cloud, and its lockd's at the site
 
     @property
     def topics(self) -> SiteTopics:
-        """The site's own topic tree."""
+        """The site's topic tree (the same names at the cloud)."""
         return SiteTopics(SITE_PREFIX, self.facility_id)
-
-    @property
-    def bridge_user(self) -> str:
-        """The site's user at the cloud broker."""
-        return f"site-{self.facility_id}"
 
     @property
     def lockd_user(self) -> str:
         """The site's lockd user at its own broker."""
         return f"lockd-{self.facility_id}"
-
-
-def cloud_topic(site_topic: str) -> str:
-    """A site topic's name at the cloud: the bridge swaps the first level for CLOUD_PREFIX."""
-    return f"{CLOUD_PREFIX}/{site_topic.split('/', 1)[1]}"
 
 
 @dataclass
@@ -72,72 +59,47 @@ class FleetBrokers:
     ca_file: Path
 
 
-def fleet_brokers(work: Path, fleet: list[FleetSite], groups: int, cloud_users: dict[str, str],
+def site_config(template: FacilityConfig, site: FleetSite) -> FacilityConfig:
+    """A site's facility file: the template under the site's id and lockd user."""
+    assert template.mqtt is not None, "the fleet's template names its broker"
+    return template.model_copy(update={"facility": template.facility.model_copy(update={"id": site.facility_id}),
+                                       "mqtt": template.mqtt.model_copy(update={"username": site.lockd_user})})
+
+
+def fleet_brokers(work: Path, fleet: list[FleetSite], groups: int, template: FacilityConfig, platform_password: str,
                   site_users: dict[str, str]) -> FleetBrokers:
-    """The cloud broker (TLS, the sites' and the platform's users, the ACL) and the site brokers with the bridges."""
-    ca, cert, key = make_certificates(work / "certs")
-    users = cloud_users | {site.bridge_user: site.secret for site in fleet}
-    cloud = MosquittoBroker(work / "cloud", users, acl=cloud_acl(fleet, next(iter(cloud_users))),
-                            extra=[f"cafile {ca}", f"certfile {cert}", f"keyfile {key}"])
+    """The cloud broker with every site's bridge user, and the site brokers with their sites' bridges and ACL."""
+    authority = TestAuthority(work / "certs")
+    configs = {site.facility_id: site_config(template, site) for site in fleet}
+    passwords = {bridge_user(configs[site.facility_id]): site.secret for site in fleet}
+    cloud = cloud_broker(work / "cloud", list(configs.values()), cloud_certificate(authority),
+                         {"platform": platform_password}, passwords, extra_acl=_cloud_keyset_acl(list(configs.values())))
+    link = loopback_link(cloud.port, authority.cafile)
     sites = []
     for group in range(groups):
-        bridges = [line for site in fleet if site.group == group for line in bridge_block(site, cloud.port, ca)]
-        lockd_users = {site.lockd_user: site.secret for site in fleet if site.group == group and site.real_lockd}
-        sites.append(MosquittoBroker(work / f"site-{group}", site_users | lockd_users, extra=bridges))
-    return FleetBrokers(cloud, sites, ca)
+        members = [site for site in fleet if site.group == group]
+        bridges = "\n".join(bridge_text(configs[s.facility_id], link, s.secret) + _keyset_lines(s) for s in members)
+        users = site_users | {site.lockd_user: site.secret for site in members if site.real_lockd}
+        acl = acl_text([configs[s.facility_id] for s in members]) + _standin_acl(site_users)
+        sites.append(MosquittoBroker(work / f"site-{group}", users, acl=acl, bridges=bridges))
+    return FleetBrokers(cloud, sites, authority.cafile)
 
 
-def bridge_block(site: FleetSite, cloud_port: int, ca: Path) -> list[str]:
-    """One site's bridge: outbound over TLS with its own login; only what must cross, remapped, at QoS 1."""
-    local, remote = f"{site.topics.root}/", f"{CLOUD_PREFIX}/{site.facility_id}/"
-    crossing = [("door/+/command", "in"), ("reservations/changed", "in"), ("keyset", "in"), ("door/+/reply", "out"),
-                ("door/+/state", "out"), ("door/+/event", "out"), ("lockd/keyset", "out")]
-    return [f"connection {site.bridge_user}", f"address 127.0.0.1:{cloud_port}", "bridge_protocol_version mqttv50",
-            f"bridge_cafile {ca}", f"remote_username {site.bridge_user}", f"remote_password {site.secret}",
-            f"remote_clientid {site.bridge_user}", f"local_clientid bridge-{site.facility_id}",
-            # nothing is queued for a site while its link is down: commands expire and must not open late
-            "cleansession true", f"keepalive_interval {BRIDGE_KEEPALIVE}", "notifications_local_only true",
-            *(f"topic {pattern} {direction} 1 {local} {remote}" for pattern, direction in crossing)]
+def _keyset_lines(site: FleetSite) -> str:
+    """The key set's topics on a site's bridge, under its own subtree like the generated ones."""
+    root = f"{site.topics.root}/"
+    return f"topic {KEYSET_IN} in {BRIDGE_QOS} {root} {root}\ntopic {KEYSET_OUT} out {BRIDGE_QOS} {root} {root}\n"
 
 
-def cloud_acl(fleet: list[FleetSite], platform_user: str) -> str:
-    """The platform sends commands and notices to every site and reads what comes back; each site only its own."""
-    every = f"{CLOUD_PREFIX}/+"
-    blocks = [[f"user {platform_user}", f"topic write {every}/door/+/command", f"topic write {every}/reservations/changed",
-               f"topic write {every}/keyset", *(f"topic read {every}/door/+/{leaf}" for leaf in ("reply", "state", "event")),
-               f"topic read {every}/lockd/keyset"]]
-    for site in fleet:
-        root = f"{CLOUD_PREFIX}/{site.facility_id}"
-        blocks.append([f"user {site.bridge_user}", *(f"topic read {root}/{leaf}" for leaf in
-                                                     ("door/+/command", "reservations/changed", "keyset")),
-                       *(f"topic write {root}/door/+/{leaf}" for leaf in ("reply", "state", "event")),
-                       f"topic write {root}/lockd/keyset"])
-    return "\n\n".join("\n".join(block) for block in blocks) + "\n"
+def _cloud_keyset_acl(configs: list[FacilityConfig]) -> str:
+    """The platform reads which set each site holds; each bridge reads its site's set and writes what it holds."""
+    blocks = [f"user platform\ntopic read {SITE_PREFIX}/+/{KEYSET_OUT}"]
+    for cfg in configs:
+        root = SiteTopics(SITE_PREFIX, cfg.facility.id).root
+        blocks.append(f"user {bridge_user(cfg)}\ntopic read {root}/{KEYSET_IN}\ntopic write {root}/{KEYSET_OUT}")
+    return "\n" + "\n\n".join(blocks) + "\n"
 
 
-def _name(common: str) -> x509.Name:
-    """A certificate name with only a common name."""
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A throwaway CA and the cloud broker's certificate for 127.0.0.1 and localhost; the CA, cert and key files."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("fleet bench CA")).issuer_name(_name("fleet bench CA"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
-    cert = (x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False).sign(ca_key, hashes.SHA256()))
-    folder.mkdir(parents=True, exist_ok=True)
-    files = folder / "ca.crt", folder / "cloud.crt", folder / "cloud.key"
-    files[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    files[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    files[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return files
+def _standin_acl(site_users: dict[str, str]) -> str:
+    """The bench's own users at a site broker: the stand-in serves every site there (lockd's rights, many times)."""
+    return "".join(f"\nuser {user}\ntopic readwrite {SITE_PREFIX}/#\n" for user in site_users)
