@@ -101,5 +101,7 @@ def _cloud_keyset_acl(configs: list[FacilityConfig]) -> str:
 
 
 def _standin_acl(site_users: dict[str, str]) -> str:
-    """The bench's own users at a site broker: the stand-in serves every site there (lockd's rights, many times)."""
-    return "".join(f"\nuser {user}\ntopic readwrite {SITE_PREFIX}/#\n" for user in site_users)
+    """The bench's own users at a site broker: the stand-in serves every site there (lockd's rights, many times);
+    the watcher reads which bridges are linked and which lockd is online."""
+    return "".join(f"\nuser {user}\ntopic {'read' if user == 'watcher' else 'readwrite'} {SITE_PREFIX}/#\n"
+                   for user in site_users)
