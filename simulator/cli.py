@@ -93,10 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True, help="the site's facility file")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and the doors")
     p = _add(sub, "bench", "run a benchmark and print its figures as JSON", "officepass-sim bench unlock --commands 1000")
-    p.add_argument("which", choices=["decode", "scan", "unlock", "rush", "history", "soak"],
+    p.add_argument("which", choices=["decode", "scan", "unlock", "rush", "history", "soak", "fleet"],
                    help="decode: decoders on simulated frames (or --images); scan: the kiosk's camera to verdict; "
                         "unlock: platform publish to relay next to raw MQTT; rush: 300 members at a kiosk and 50 booths; "
-                        "history: a year of history against empty stores; soak: a simulated month, memory and files")
+                        "history: a year of history against empty stores; soak: a simulated month, memory and files; "
+                        "fleet: N sites bridged to one cloud broker under busy-hour unlocks")
     p.add_argument("--days", type=int, default=None, help="history: days of history (365); soak: days simulated (30)")
     p.add_argument("--images", type=Path, help="decode: a folder of photographs to decode instead")
     p.add_argument("--burst", action="store_true", help="unlock: every door at once, round after round")
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "and the others, one at a time (e.g. --junk 1500 --commands 200 --doors 10)")
     p.add_argument("--width", type=int, default=1280, help="scan: camera width (default 1280)")
     p.add_argument("--height", type=int, default=720, help="scan: camera height (default 720)")
+    _fleet_options(p)
     p = _add(sub, "demo", "run a whole simulated site with scripted members, then print a summary",
              "officepass-sim demo --headless --json")
     p.add_argument("--headless", action="store_true", help="no kiosk window (also when there is no display)")
@@ -114,8 +116,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _fleet_options(p: argparse.ArgumentParser) -> None:
+    """bench fleet's options."""
+    p.add_argument("--sites", type=int, nargs="+", default=[100], metavar="N",
+                   help="fleet: sites bridged to the cloud broker (default 100); several sizes run in turn, with growth")
+    p.add_argument("--doors-per-site", type=int, default=4, help="fleet: booth doors per site (default 4)")
+    p.add_argument("--seconds", type=float, default=60.0, help="fleet: seconds of traffic measured (default 60)")
+    p.add_argument("--rate", type=float, default=None,
+                   help="fleet: commands per second (default: a busy hour, 6 unlocks per door per hour)")
+    p.add_argument("--site-brokers", type=int, default=4, help="fleet: site Mosquitto processes carrying the bridges (4)")
+    p.add_argument("--lockd-sites", type=int, default=3, help="fleet: sites served by real lockd processes (3)")
+    p.add_argument("--rotate", action="store_true",
+                   help="fleet: then rotate the platform's signing key across every site under the same traffic")
+
+
 def run_bench(args: argparse.Namespace) -> dict:
     """The chosen benchmark's report."""
+    if args.which == "fleet":
+        from simulator.bench_fleet import bench_fleets
+        return bench_fleets(args.sites, doors_per_site=args.doors_per_site, seconds=args.seconds, rate=args.rate,
+                            site_brokers=args.site_brokers, lockd_sites=args.lockd_sites, rotate_keys=args.rotate)
     if args.which == "decode":
         from simulator.bench_decode import bench_decode_folder, bench_decode_simulated
         return bench_decode_folder(args.images) if args.images else bench_decode_simulated()

@@ -105,6 +105,26 @@ def test_history_benchmark_compares_a_store_with_history_to_an_empty_one_and_sho
     assert report["lockd"]["year"]["purged"]["entries"] > 0
 
 
+def test_fleet_benchmark_bridges_every_site_loses_nothing_and_rotates_the_key() -> None:
+    from simulator.bench_fleet import bench_fleets
+    report = bench_fleets([3], doors_per_site=2, seconds=3, rate=5, site_brokers=2, lockd_sites=1, rotate_keys=True,
+                          command_lifetime=5)
+    assert (report["sites"], report["doors_per_site"], report["real_lockd_sites"]) == (3, 2, ["fleet-0"])
+    commands = report["commands"]
+    assert commands["lost"] == 0 and commands["answered"] == commands["sent"] > 0
+    assert set(commands["by_result"]) == {"opened"}
+    for series in ("all", "real_lockd", "stand_in"):
+        assert set(report["publish_to_answer_ms"][series]) == {"samples", "median", "p99", "max"}
+    assert report["publish_to_answer_ms"]["stand_in"]["samples"] > 0
+    assert report["cloud_broker"]["rss_mb"] > 0 and report["cloud_broker"]["cpu_share_of_one_core"] >= 0
+    assert report["startup"]["key_set_held_by_all"]["sites_holding"] == 3
+    rotation = report["rotation"]
+    assert rotation["new_key_certified"]["sites_holding"] == rotation["old_key_revoked"]["sites_holding"] == 3
+    assert rotation["new_key_probes"] == {"opened": 3}
+    assert rotation["old_key_probes"] == {"refused:key_revoked": 3}
+    assert rotation["traffic_meanwhile"]["lost"] == 0 and set(rotation["traffic_meanwhile"]["by_result"]) <= {"opened"}
+
+
 @pytest.mark.soak
 @pytest.mark.timeout(1800)
 def test_a_simulated_month_keeps_memory_threads_and_files_flat(qapp) -> None:
