@@ -4,12 +4,8 @@ A cloud Mosquitto (TLS only, the platform's user and one `bridge-{facility}` use
 generated cloud ACL) and a few site Mosquittos, each carrying many sites' bridges: every site's bridge
 is its own outbound TLS connection logging in as its own user, restricted to its own subtree, exactly
 as `officepass-lockd --print-bridge` writes it. One site Mosquitto carries many sites (the bench runs
-on 2 cores); their topics differ by facility id, so the sites still do not see one another.
-
-Added here, until the bridge generator and the key set (branches bridge and keyset) know each other:
-each bridge also carries the platform's key set in (`keyset`) and the version lockd holds out
-(`lockd/keyset`), with the cloud ACL entries for both. Without them a bridged site hears of a new key
-only from its minute's HTTPS fetch, and the stand-in sites not at all.
+on 2 cores); their topics differ by facility id, so the sites still do not see one another. The
+generator carries the key set in and the version lockd holds out, with the cloud ACL for both.
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ from pathlib import Path
 from facility.config import FacilityConfig
 from facility.topics import SiteTopics
 from lockd.acl import acl_text
-from lockd.bridge import BRIDGE_QOS, bridge_text, bridge_user
+from lockd.bridge import bridge_text, bridge_user
 from simulator.bridged import cloud_broker, cloud_certificate, loopback_link
 from simulator.broker import MosquittoBroker
 from simulator.certs import TestAuthority
@@ -73,31 +69,16 @@ def fleet_brokers(work: Path, fleet: list[FleetSite], groups: int, template: Fac
     configs = {site.facility_id: site_config(template, site) for site in fleet}
     passwords = {bridge_user(configs[site.facility_id]): site.secret for site in fleet}
     cloud = cloud_broker(work / "cloud", list(configs.values()), cloud_certificate(authority),
-                         {"platform": platform_password}, passwords, extra_acl=_cloud_keyset_acl(list(configs.values())))
+                         {"platform": platform_password}, passwords)
     link = loopback_link(cloud.port, authority.cafile)
     sites = []
     for group in range(groups):
         members = [site for site in fleet if site.group == group]
-        bridges = "\n".join(bridge_text(configs[s.facility_id], link, s.secret) + _keyset_lines(s) for s in members)
+        bridges = "\n".join(bridge_text(configs[s.facility_id], link, s.secret) for s in members)
         users = site_users | {site.lockd_user: site.secret for site in members if site.real_lockd}
         acl = acl_text([configs[s.facility_id] for s in members]) + _standin_acl(site_users)
         sites.append(MosquittoBroker(work / f"site-{group}", users, acl=acl, bridges=bridges))
     return FleetBrokers(cloud, sites, authority.cafile)
-
-
-def _keyset_lines(site: FleetSite) -> str:
-    """The key set's topics on a site's bridge, under its own subtree like the generated ones."""
-    root = f"{site.topics.root}/"
-    return f"topic {KEYSET_IN} in {BRIDGE_QOS} {root} {root}\ntopic {KEYSET_OUT} out {BRIDGE_QOS} {root} {root}\n"
-
-
-def _cloud_keyset_acl(configs: list[FacilityConfig]) -> str:
-    """The platform reads which set each site holds; each bridge reads its site's set and writes what it holds."""
-    blocks = [f"user platform\ntopic read {SITE_PREFIX}/+/{KEYSET_OUT}"]
-    for cfg in configs:
-        root = SiteTopics(SITE_PREFIX, cfg.facility.id).root
-        blocks.append(f"user {bridge_user(cfg)}\ntopic read {root}/{KEYSET_IN}\ntopic write {root}/{KEYSET_OUT}")
-    return "\n" + "\n\n".join(blocks) + "\n"
 
 
 def _standin_acl(site_users: dict[str, str]) -> str:
