@@ -29,7 +29,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -37,6 +36,7 @@ from pathlib import Path
 from facility.config import FacilityConfig, load_config
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from messagebus import BrokerSettings, BusClient, Inbound
+from simulator.bench_rush import poll
 from simulator.broker import MosquittoBroker, free_port
 from simulator.examples import DEMO_KEYS, EXAMPLES
 from simulator.fleet_brokers import SITE_PREFIX, FleetBrokers, FleetSite, fleet_brokers
@@ -52,6 +52,7 @@ MAX_COMMANDS = 20_000
 PROBE_RATE = 200.0  # per second: one probe per site when rotating, paced so as not to be a burst
 ROTATION_MAX_SECONDS = 180.0  # traffic planned past the window for the rotation, which ends it sooner
 WAIT_SECONDS = 60.0  # the longest any step waits for the fleet (connecting, adopting a key set)
+FLEET_STEP = 0.05  # how often a wait looks again: the fleet's steps take tenths of a second
 MEMBER = 1
 PULSE_SECONDS = 3.0
 TEMPLATE = "fleet-template"
@@ -178,14 +179,6 @@ def _online(watchers: list[SiteWatch]) -> set[str]:
     return set().union(*(w.online for w in watchers))
 
 
-def _wait(condition: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
-    """Poll a condition, at most timeout seconds (the sites are other processes: their reports are all there is)."""
-    pause, deadline = threading.Event(), time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        pause.wait(step)
-    return True
 
 
 def _start_platform(fleet: Fleet) -> None:
@@ -254,12 +247,12 @@ def _bring_up(fleet: Fleet, lifetime: float) -> tuple[FleetPlatform, dict]:
     for broker in fleet.brokers.sites:
         broker.start(WAIT_SECONDS)
     fleet.watchers = [SiteWatch(broker, fleet.passwords["watcher"]) for broker in fleet.brokers.sites]
-    linked = _wait(lambda: _linked(fleet.watchers) == len(fleet.sites), WAIT_SECONDS)
+    linked = poll(lambda: _linked(fleet.watchers) == len(fleet.sites), WAIT_SECONDS, FLEET_STEP)
     bridged = max((at for w in fleet.watchers for at in w.linked_at.values()), default=sites_started)
     _start_lockds(fleet)
     _start_standins(fleet, lifetime)
     lockd_ids = {site.facility_id for site in fleet.lockd_sites}
-    if not (linked and _wait(lambda: lockd_ids <= _online(fleet.watchers), WAIT_SECONDS)):
+    if not (linked and poll(lambda: lockd_ids <= _online(fleet.watchers), WAIT_SECONDS, FLEET_STEP)):
         raise RuntimeError(f"fleet not up: {_linked(fleet.watchers)}/{len(fleet.sites)} bridges linked, "
                            f"lockd online: {sorted(_online(fleet.watchers))} of {sorted(lockd_ids)}")
     return sender, {"cloud_start_seconds": round(cloud_up - began, 2),
@@ -482,7 +475,7 @@ def announce(fleet: Fleet) -> int:
 
 def _adoption(fleet: Fleet, sender: FleetPlatform, version: int, began: float) -> dict:
     """Wait until every site says it holds `version`; how many do, and how long each took."""
-    _wait(lambda: sender.holding(version) >= len(fleet.sites), WAIT_SECONDS)
+    poll(lambda: sender.holding(version) >= len(fleet.sites), WAIT_SECONDS, FLEET_STEP)
     # a site that held it before `began` (lockd fetches the set over HTTPS as it starts) counts as 0
     took = [max(0.0, at - began) for site in fleet.sites if (at := sender.reached_at(site.facility_id, version)) is not None]
     return {"version": version, "sites_holding": len(took),
@@ -496,7 +489,7 @@ def _probe(fleet: Fleet, sender: FleetPlatform, kind: str, key: SigningKey) -> d
         threading.Event().wait(max(0.0, began + n / PROBE_RATE - time.monotonic()))
         sender.send(site, site.doors[0], kind, key)
     probes = [c for c, sent in sender.sent.items() if sent.kind == kind]
-    _wait(lambda: all(c in sender.answers for c in probes), sender.lifetime + 5)
+    poll(lambda: all(c in sender.answers for c in probes), sender.lifetime + 5, FLEET_STEP)
     return dict(Counter(_result(sender.answers[c][1]) if c in sender.answers else "lost" for c in probes))
 
 
@@ -613,7 +606,7 @@ def _run(work: Path, sites: list[FleetSite], groups: int, load: tuple[float, flo
         if rotate_keys:
             rotation = rotate(fleet, sender)
         traffic.stop()
-        _wait(sender.all_answered, sender.lifetime + 5)
+        poll(sender.all_answered, sender.lifetime + 5, FLEET_STEP)
     finally:
         tallies = stop_fleet(fleet)
     steady = _traffic(sender, 0, window_end)

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -112,8 +113,9 @@ def _metric(port: int, name: str) -> float | None:
     return next((float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " ")), None)
 
 
-def _wait(condition, timeout: float, step: float = 0.2) -> bool:
-    """Poll a condition (a benchmark, not a test: other programs' endpoints are all it can watch)."""
+def poll(condition: Callable[[], bool], timeout: float, step: float = 0.2) -> bool:
+    """Poll a condition, at most timeout seconds (a benchmark, not a test: other programs' endpoints and reports
+    are all it can watch)."""
     pause, deadline = threading.Event(), time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -149,12 +151,12 @@ def _rush(work: Path, members: int, seconds: float, idle_seconds: float) -> dict
                 "kiosk": subprocess.Popen([sys.executable, "-m", "kiosk.cli", "--config", str(reception), "--windowed"],
                                           env=env, stderr=subprocess.DEVNULL)}
     try:
-        ready = _wait(lambda: _metric(lockd_metrics, "officepass_lockd_broker_connected") == 1
+        ready = poll(lambda: _metric(lockd_metrics, "officepass_lockd_broker_connected") == 1
                       and _metric(kiosk_metrics, "officepass_kiosk_broker_connected") == 1, 60)
         if not ready:
             raise RuntimeError("lockd or the kiosk did not come up")
         idle = Watch(programs)
-        _wait(lambda: time.monotonic() - idle.began >= idle_seconds, idle_seconds + 1)
+        poll(lambda: time.monotonic() - idle.began >= idle_seconds, idle_seconds + 1)
         idle_report = idle.report()
         return {"benchmark": "rush", "members": members, "arrivals_within_seconds": seconds, "idle": idle_report,
                 **_run_rush(platform, programs, kiosk_metrics, members, seconds)}
@@ -224,7 +226,7 @@ def _run_rush(platform, programs: dict, kiosk_metrics: int, members: int, second
     under_rush = watch.report()
     stop.set()
     sampler.join(5)
-    _wait(lambda: _metric(kiosk_metrics, "officepass_kiosk_outbox_queued") == 0, 60)
+    poll(lambda: _metric(kiosk_metrics, "officepass_kiosk_outbox_queued") == 0, 60)
     admitted = sum(1 for kind, _, outcome in results if kind == "kiosk" and outcome == "admitted")
     recorded = len(platform.state.checkins_of("kaikatsu-ikebukuro"))
     return {
