@@ -7,8 +7,6 @@ generated ones; Mosquitto drops to its own user before reading the key, as on a 
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import shutil
 import subprocess
 import tempfile
@@ -16,14 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from lockd.acl import acl_text
 from messagebus import BrokerSettings, BusClient
 from simulator.broker import free_port
+from simulator.certs import TestAuthority
 from tests.conftest import REPO
 from tests.rulebook import H1T
 
@@ -39,30 +34,9 @@ include_dir {root}/etc/mosquitto/conf.d
 """
 
 
-def _name(common: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
 def make_certificates(folder: Path) -> None:
-    """A throwaway CA and a broker certificate for localhost and 127.0.0.1 it signed."""
-    now = dt.datetime.now(dt.UTC)
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("officepass test CA")).issuer_name(_name("officepass test CA"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
-
-    broker = (x509.CertificateBuilder().subject_name(_name("localhost")).issuer_name(ca.subject)
-              .public_key(key.public_key()).serial_number(x509.random_serial_number())
-              .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-              .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                          x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                             critical=False).sign(ca_key, hashes.SHA256()))
-    folder.mkdir(parents=True)
-    (folder / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (folder / "broker.crt").write_bytes(broker.public_bytes(serialization.Encoding.PEM))
-    (folder / "broker.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                           serialization.NoEncryption()))
+    """A throwaway CA and a broker certificate for localhost and 127.0.0.1 it signed: ca.crt, broker.crt, broker.key."""
+    TestAuthority(folder).server("broker", ["localhost", "127.0.0.1"])
 
 
 def as_documented(path: Path) -> None:
