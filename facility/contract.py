@@ -9,15 +9,13 @@ grow); bodies the edge sends are exact.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import models_json_schema
 
-from facility.config.models import check_public_key
+from facility.config.models import check_public_key, exact_base64
 from facility.models import EntryKind, Plan, Reservation
 from facility.rules.calendar import local
 from facility.tokens import Revocations
@@ -79,13 +77,7 @@ UnixTime = Annotated[int, Field(ge=0, lt=2**40)]
 
 def _signature(text: str) -> str:
     """Base64 of exactly 64 bytes (an Ed25519 signature), or a ValueError."""
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("not base64") from None
-    if len(raw) != 64:
-        raise ValueError(f"an Ed25519 signature is 64 bytes, this one is {len(raw)}")
-    return text
+    return exact_base64(text, 64, "signature")
 
 
 Signature = Annotated[str, AfterValidator(_signature)]

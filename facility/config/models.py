@@ -256,15 +256,20 @@ class Platform(Strict):
 KeyPurpose = Literal["member_pass", "unlock_command", "desk_code"]
 
 
-def check_public_key(value: str) -> str:
-    """Accept only base64 of exactly 32 bytes: a raw Ed25519 public key."""
+def exact_base64(value: str, size: int, what: str) -> str:
+    """Accept only base64 of exactly `size` bytes (an Ed25519 key or signature), else a ValueError naming `what`."""
     try:
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("public_key is not valid base64") from None
-    if len(raw) != 32:
-        raise ValueError(f"an Ed25519 public key is 32 bytes, this one is {len(raw)}")
+        raise ValueError(f"{what} is not valid base64") from None
+    if len(raw) != size:
+        raise ValueError(f"an Ed25519 {what} is {size} bytes, this one is {len(raw)}")
     return value
+
+
+def check_public_key(value: str) -> str:
+    """Accept only base64 of exactly 32 bytes: a raw Ed25519 public key."""
+    return exact_base64(value, 32, "public key")
 
 
 PublicKeyB64 = Annotated[str, AfterValidator(check_public_key)]
