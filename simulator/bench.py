@@ -12,6 +12,7 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -131,12 +132,17 @@ def _raw_mqtt(broker: MosquittoBroker, rounds: int) -> tuple[list[float], list[f
 def bench_unlock(commands: int = 1000, doors: int = 1, burst: bool = False) -> dict:
     """Publish `commands` unlock commands over `doors` doors, one at a time (or every door at once, with
     burst); time each to its relay."""
+    return on_bench_broker(lambda broker, work: _measure(broker, work, commands, doors, burst))
+
+
+def on_bench_broker(measure: Callable[[MosquittoBroker, Path], dict]) -> dict:
+    """Run a lockd measurement against a fresh Mosquitto in a throwaway folder, lockd's expected warnings muted."""
     logging.disable(logging.WARNING)  # lockd's "platform unreachable" is expected here: the cache is filled directly
     with tempfile.TemporaryDirectory() as work:
         broker = MosquittoBroker(Path(work) / "broker", USERS)
         broker.start()
         try:
-            return _measure(broker, Path(work), commands, doors, burst)
+            return measure(broker, Path(work))
         finally:
             broker.stop()
             logging.disable(logging.NOTSET)

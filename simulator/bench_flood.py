@@ -15,9 +15,7 @@ takes lockd's interpreter from it.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import subprocess
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -30,7 +28,7 @@ from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
 from lockd.drivers import door_factory
 from messagebus import BrokerSettings, BusClient
-from simulator.bench import USERS, ProbeDoor, RelayMoments, _ms, _raw_mqtt, bench_site, book_every_room
+from simulator.bench import USERS, ProbeDoor, RelayMoments, _ms, _raw_mqtt, bench_site, book_every_room, on_bench_broker
 from simulator.bench_floors import flood_process, raw_mqtt_during_flood
 from simulator.broker import MosquittoBroker
 from simulator.examples import DEMO_KEYS
@@ -127,15 +125,7 @@ def start_flood(broker: MosquittoBroker, topic: str, reply: str, texts: list[str
 
 def bench_flood(junk: int = 1500, commands: int = 200, doors: int = 10) -> dict:
     """Genuine commands answered and pulsed during floods of `junk` messages on one door's topic."""
-    logging.disable(logging.WARNING)  # lockd's "platform unreachable" is expected here: the cache is filled directly
-    with tempfile.TemporaryDirectory() as work:
-        broker = MosquittoBroker(Path(work) / "broker", USERS)
-        broker.start()
-        try:
-            return _measure_flood(broker, Path(work), junk, commands, doors)
-        finally:
-            broker.stop()
-            logging.disable(logging.NOTSET)
+    return on_bench_broker(lambda broker, work: _measure_flood(broker, work, junk, commands, doors))
 
 
 def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int, doors: int) -> dict:
