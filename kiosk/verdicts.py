@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from facility.reasons import Reason
+from facility.tokens import family_name
 from kiosk.reception import Verdict
 
 
@@ -83,9 +84,9 @@ def verdict_seconds(verdict: Verdict, shown: Presentation) -> float:
 
 
 def surname(name: str) -> str:
-    """The family name alone (the first word), so the queue behind does not read a member's full name."""
-    words = name.replace("\u3000", " ").split()
-    return words[0] if words else ""
+    """The family name alone, so the queue behind does not read a member's full name (a pass of format 1 may
+    still carry the whole name)."""
+    return family_name(name)
 
 
 def in_language(name: str, language: str) -> str:

@@ -26,13 +26,18 @@ _KNOWN_FLAGS = _HAS_RESERVATION | _HAS_FACILITY | _FIRST_VISIT | _HAS_NAME
 _FLAG_BITS = 0x0F  # version 2 keeps the plan in the flags byte's high half
 
 
+def family_name(name: str) -> str:
+    """The family name: the first word, as member records write it (佐藤 葵, also with an ideographic space)."""
+    words = name.split()
+    return words[0] if words else ""
+
+
 def display_name(name: str) -> str:
     """What a pass carries of a member's name: the family name, shortened on a character boundary to fit.
 
     Member records write the family name first (佐藤 葵), so it is the first word; a name without a space is kept
     whole. The kiosk greets members by family name (佐藤 様), and a shorter name keeps the code small."""
-    words = name.split()
-    family = words[0] if words else ""
+    family = family_name(name)
     while len(family.encode("utf-8")) > NAME_MAX_BYTES:
         family = family[:-1]
     return family
