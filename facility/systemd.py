@@ -8,14 +8,18 @@ import time
 
 
 def notify(state: str) -> bool:
-    """Send a state line to systemd; False when not run by systemd."""
+    """Send a state line to systemd; False when not run by systemd, or when its socket is gone (never an error: a
+    program must not stop because its supervisor stopped listening)."""
     address = os.environ.get("NOTIFY_SOCKET")
     if not address:
         return False
     if address.startswith("@"):
         address = "\0" + address[1:]
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        sock.sendto(state.encode(), address)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(state.encode(), address)
+    except OSError:
+        return False
     return True
 
 

@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from facility.config import FacilityConfig, load_config
-from facility.config.check import check_config, program_parser
+from facility.config.check import check_config, located, program_parser
+from facility.config.files import file_problems, service_user
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.systemd import notify
-from kiosk import kiosk_libraries_installed
+from kiosk import KIOSK_EXTRA, kiosk_libraries_installed
 from kiosk.security import hash_pin
 
 if TYPE_CHECKING:
     pass
 
-KIOSK_EXTRA = "officepass-kiosk needs its own libraries (Qt, OpenCV, zxing-cpp): pip install 'officepass-edge[kiosk]'"
+NEEDS_EXTRA = f"officepass-kiosk needs its own libraries (Qt, OpenCV, zxing-cpp): {KIOSK_EXTRA}"
 
 
 def kiosk_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
@@ -114,21 +115,22 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     needs_extra = argv[:1] == ["decode"] or not any(flag in argv for flag in ("--check-config", "--hash-pin", "-h", "--help"))
     if needs_extra and not kiosk_libraries_installed():
-        print(KIOSK_EXTRA, file=sys.stderr)
+        print(NEEDS_EXTRA, file=sys.stderr)
         return 1
     if argv[:1] == ["decode"]:
         return decode(argv[1:])
     args = build_parser().parse_args(argv)
     if args.check_config:
-        return check_config(args.check_config, "officepass-kiosk", kiosk_needs)
+        return check_config(args.check_config, "officepass-kiosk",
+                            lambda cfg: kiosk_needs(cfg) + file_problems(cfg, "kiosk", service_user("kiosk")))
     if args.hash_pin:
         print(hash_pin(getpass.getpass("staff PIN: ")))
         return 0
     try:
         cfg = load_config(args.config)
-        problems = kiosk_needs(cfg)
+        problems = kiosk_needs(cfg) + file_problems(cfg, "kiosk", None)  # None: as this process runs
         if problems:
-            raise ConfigError(args.config, problems)
+            raise ConfigError(args.config, located(args.config, problems))
         return run(cfg, args.windowed)
     except (FacilityError, OSError) as exc:
         print(f"officepass-kiosk: {exc}", file=sys.stderr)

@@ -9,10 +9,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from facility.clock import SystemClock
 from facility.config import FacilityConfig, load_config
-from facility.config.check import check_config, program_parser
+from facility.config.check import check_config, located, program_parser
+from facility.config.files import file_problems, service_user
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.platform import PlatformClient
 from facility.systemd import notify, watchdog_period
@@ -49,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="print the site broker's bridges to the platform's broker for these sites and exit")
     action.add_argument("--print-cloud-acl", nargs="+", metavar="FILE",
                         help="print the platform broker's ACL (its user, one bridge user per site) and exit")
-    parser.add_argument("--monitor-user", help="with --print-acl or --print-cloud-acl: also a read-only user for states and events")
+    parser.add_argument("--monitor-user", action="append", default=[],
+                        help="with --print-acl or --print-cloud-acl: also a read-only user for states and events "
+                             "(a technician's check; repeat for more)")
+    parser.add_argument("--home-assistant-user",
+                        help="with --print-acl: also Home Assistant's user (states, events, discovery, its birth/will)")
     parser.add_argument("--cloud", metavar="HOST[:PORT]", help="with --print-bridge: the platform's broker (port 8883 if not given)")
     parser.add_argument("--cloud-ca", metavar="FILE", help="with --print-bridge: the CA of its certificate (default: the system's CAs)")
     parser.add_argument("--bridge-passwords", metavar="DIR",
@@ -86,12 +92,12 @@ def stop_cause_from_systemd() -> str:
     return f"systemd: service result {result} ({code} {status})"
 
 
-def release_relays(cfg: FacilityConfig) -> int:
+def release_relays(cfg: FacilityConfig, factory: Any = None) -> int:
     """After lockd died, whatever way: put every GPIO relay in its released state, and audit each with the cause."""
-    from lockd.gpio import GpioDoor
+    from lockd.gpio import GpioDoor, pin_factory
     released = [door for door in cfg.doors if door.driver == "gpio"]
     for door in released:
-        GpioDoor(gpio_pins(door)).close()
+        GpioDoor(gpio_pins(door), factory or pin_factory(cfg.lockd_settings.pin_factory)).close()
     cause = stop_cause_from_systemd()
     now = SystemClock().now().isoformat()
     rows = [AuditRow(now, door.id, "relay_released", cause, detail=f"fail-{door.fail_mode}") for door in released]
@@ -103,7 +109,8 @@ def release_relays(cfg: FacilityConfig) -> int:
 def run(cfg: FacilityConfig) -> int:
     """Run lockd until SIGTERM or Ctrl-C; relays are released on every way out, each release audited with its cause."""
     daemon = LockDaemon(cfg, BrokerSettings.from_config(cfg.mqtt, f"lockd-{cfg.facility.id}"),
-                        PlatformClient(cfg.platform), door_factory(standard_drivers()))
+                        PlatformClient(cfg.platform),
+                        door_factory(standard_drivers(pin_factory=cfg.lockd_settings.pin_factory)))
     stop = threading.Event()
     causes: list[str] = []
 
@@ -137,23 +144,25 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.check_config:
-        return check_config(args.check_config, "officepass-lockd", lockd_needs)
+        return check_config(args.check_config, "officepass-lockd",
+                            lambda cfg: lockd_needs(cfg) + file_problems(cfg, "lockd", service_user("lockd")))
     try:
         if args.release_relays:
             return release_relays(load_config(args.release_relays))
         if args.print_acl:
-            print(acl_text([load_config(path) for path in args.print_acl], monitor_user=args.monitor_user), end="")
+            print(acl_text([load_config(path) for path in args.print_acl], monitor_users=tuple(args.monitor_user),
+                           home_assistant_user=args.home_assistant_user), end="")
             return 0
         if args.print_bridge:
             return print_bridge(args)
         if args.print_cloud_acl:
-            print(cloud_acl_text([load_config(path) for path in args.print_cloud_acl], monitor_user=args.monitor_user),
-                  end="")
+            print(cloud_acl_text([load_config(path) for path in args.print_cloud_acl],
+                                 monitor_users=tuple(args.monitor_user)), end="")
             return 0
         cfg = load_config(args.config)
-        problems = lockd_needs(cfg)
+        problems = lockd_needs(cfg) + file_problems(cfg, "lockd", None)  # None: as this process runs
         if problems:
-            raise ConfigError(args.config, problems)
+            raise ConfigError(args.config, located(args.config, problems))
         return run(cfg)
     except (FacilityError, ValueError, OSError) as exc:
         print(f"officepass-lockd: {exc}", file=sys.stderr)

@@ -79,7 +79,8 @@ class LockDaemon:
         self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
                                      self.clock, trust or ClockTrust(cfg.lockd_settings.clock_check), self.sync.stale,
                                      self._refresh_for)
-        self.metrics = LockdMetrics(self.sync.age_seconds, self._last_sync_timestamp)
+        # Every alarm series at 0 from the start, so that Prometheus sees the first alarm as a rise.
+        self.metrics = LockdMetrics(self.sync.age_seconds, self._last_sync_timestamp, doors=[d.id for d in cfg.doors])
         self.metrics.watch_loops("lockd", self.supervisor.health)
         self.doors = {d.id: DoorController(d, hardware_for(d, self.scheduler), self.scheduler, self._door_news,
                                            self._exit_pressed) for d in cfg.doors}

@@ -7,6 +7,7 @@ The simulator's door is offered only under its own name, "simulated"; nothing pi
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,19 +28,31 @@ def gpio_pins(door: Door) -> GpioPins:
     return door.gpio
 
 
-def gpio_door(door: Door, scheduler: Scheduler) -> DoorHardware:
-    """A door on the board's GPIO pins."""
-    from lockd.gpio import GpioDoor  # gpiozero only where a GPIO door is wired
-    return GpioDoor(gpio_pins(door))
+def gpio_driver(factory_name: str) -> DoorFactory:
+    """Doors on the board's GPIO pins, through the named pin factory (`[lockd] pin_factory`)."""
+    def build(door: Door, scheduler: Scheduler) -> DoorHardware:
+        from lockd.gpio import GpioDoor, pin_factory  # gpiozero only where a GPIO door is wired
+        return GpioDoor(gpio_pins(door), pin_factory(factory_name))
+    return build
 
 
-def standard_drivers(simulated: DoorFactory | None = None) -> dict[str, DoorFactory]:
-    """The drivers lockd offers: GPIO, and the simulator's door (made as given, or as a technician runs it)."""
-    if simulated is None:
-        from simulator.door import SimulatedDoors, Visitor
-        log_dir = os.environ.get(SIM_DOOR_LOG_DIR)
-        simulated = SimulatedDoors(Visitor(), Path(log_dir) if log_dir else None)
-    return {"gpio": gpio_door, "simulated": simulated}
+@functools.cache
+def _technician_doors() -> DoorFactory:
+    """The simulator's doors, made once per process, logging each move where the environment says."""
+    from simulator.door import SimulatedDoors, Visitor
+    log_dir = os.environ.get(SIM_DOOR_LOG_DIR)
+    return SimulatedDoors(Visitor(), Path(log_dir) if log_dir else None)
+
+
+def technician_doors(door: Door, scheduler: Scheduler) -> DoorHardware:
+    """The simulator's door, as a technician runs it (made when a file names it, never otherwise)."""
+    return _technician_doors()(door, scheduler)
+
+
+def standard_drivers(simulated: DoorFactory | None = None, pin_factory: str = "lgpio") -> dict[str, DoorFactory]:
+    """The drivers lockd offers: GPIO through the named pin factory, and the simulator's door (made as given, or as a
+    technician runs it, only once a file names it)."""
+    return {"gpio": gpio_driver(pin_factory), "simulated": simulated or technician_doors}
 
 
 def door_factory(drivers: Mapping[str, DoorFactory]) -> DoorFactory:

@@ -11,10 +11,17 @@ its tables and looks names up in a dictionary. Both give exactly what paho's own
 
 from __future__ import annotations
 
-import paho.mqtt._packet as paho_packets
+from types import ModuleType
+
 from paho.mqtt.exception import MQTTException
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties, VariableByteIntegers, writeBytes, writeInt32, writeUTF
+
+paho_packets: ModuleType | None
+try:  # paho's private packet module: pyproject.toml pins paho to the releases tests/test_messagebus.py checks
+    import paho.mqtt._packet as paho_packets
+except ImportError:  # a paho without it: its own (slower) reader stays
+    paho_packets = None
 
 MESSAGE_EXPIRY, RESPONSE_TOPIC, CORRELATION_DATA = 2, 8, 9  # MQTT 5 property identifiers
 REPEATABLE = {11, 38}  # subscription identifier, user property: kept as lists, as paho does
@@ -89,6 +96,10 @@ class SharedTableProperties(Properties):
             object.__setattr__(self, name, value)
 
 
-def read_properties_cheaply() -> None:
-    """Have paho's packet decoder read properties with SharedTableProperties (process-wide; idempotent)."""
-    paho_packets.Properties = SharedTableProperties  # type: ignore[misc]
+def read_properties_cheaply() -> bool:
+    """Have paho's packet decoder read properties with SharedTableProperties (process-wide; idempotent); False where
+    this paho has no such decoder to change, and its own reader stays."""
+    if paho_packets is None or not hasattr(paho_packets, "Properties"):
+        return False
+    setattr(paho_packets, "Properties", SharedTableProperties)  # noqa: B010 (a name mypy cannot see on ModuleType)
+    return True

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up, sourced by demo.sh and test.sh: Debian packages, then a virtualenv
-# (.venv) holding this project and its test extra. A second run changes nothing.
+# (.venv) holding this project and its test extra. A second run changes nothing. Everything it says,
+# and everything apt and pip say, goes to stderr: `demo.sh --json` prints only the summary on stdout.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +13,10 @@ APT_PACKAGES=(mosquitto mosquitto-clients xvfb xauth fonts-noto-cjk libzbar0
     libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
     libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3
     # promtool checks and unit-tests the shipped alert rules (deploy/prometheus)
-    prometheus)
+    prometheus
+    # the board packages (scripts/build_packages.py compiles them with Debian's own Python) and their tests:
+    # a fresh Debian root, its own network namespace, a relay to the mirror
+    python3.11 debootstrap iproute2 socat)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -29,9 +33,9 @@ install_debs() {
     local -a wanted
     mapfile -t wanted < <(missing_debs "$@")
     [ "${#wanted[@]}" -eq 0 ] && return 0
-    echo "setup: installing Debian packages: ${wanted[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}"
+    echo "setup: installing Debian packages: ${wanted[*]}" >&2
+    as_root apt-get update -qq >&2
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${wanted[@]}" >&2
 }
 
 ensure_python() {
@@ -46,11 +50,11 @@ ensure_python() {
 ensure_venv() {
     local stamp="$VENV/.officepass-installed" want
     want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
-    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" >&2
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-        echo "setup: installing the project into $VENV"
-        "$VENV/bin/python" -m pip install -q --upgrade pip
-        "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+        echo "setup: installing the project into $VENV" >&2
+        "$VENV/bin/python" -m pip install -q --upgrade pip >&2
+        "$VENV/bin/python" -m pip install -q -e "$ROOT[test]" >&2
         echo "$want" > "$stamp"
     fi
 }

@@ -21,6 +21,7 @@ from facility.clock import Scheduler, SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.config.models import Door, OpeningHours, Room, Seats
 from facility.models import Plan, Reservation
+from facility.packaged import DEMO_KEYS, EXAMPLES
 from facility.platform import PlatformClient
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from facility.topics import SiteTopics
@@ -31,7 +32,6 @@ from messagebus import BrokerSettings, BusClient, Inbound
 from simulator.bench_floors import batch_decision_floor, commit_floor, raw_mqtt_burst, verify_floor
 from simulator.broker import MosquittoBroker
 from simulator.door import VirtualDoor
-from simulator.examples import DEMO_KEYS, EXAMPLES
 from simulator.qtwait import run_until
 
 USERS = {"lockd": "bench-lockd", "platform": "bench-platform"}

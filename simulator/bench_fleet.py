@@ -34,11 +34,11 @@ from functools import partial
 from pathlib import Path
 
 from facility.config import FacilityConfig, load_config
+from facility.packaged import DEMO_KEYS, EXAMPLES
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from messagebus import BrokerSettings, BusClient, Inbound
 from simulator.bench_rush import poll
 from simulator.broker import MosquittoBroker, free_port
-from simulator.examples import DEMO_KEYS, EXAMPLES
 from simulator.fleet_brokers import SITE_PREFIX, FleetBrokers, FleetSite, fleet_brokers
 from simulator.fleet_standin import StandInSpec
 from simulator.runtime import RunningPlatform, start_platform

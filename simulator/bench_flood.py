@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from facility.config import FacilityConfig
+from facility.packaged import DEMO_KEYS
 from facility.platform import PlatformClient
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from facility.topics import SiteTopics
@@ -31,7 +32,6 @@ from messagebus import BrokerSettings, BusClient
 from simulator.bench import USERS, ProbeDoor, RelayMoments, _ms, _raw_mqtt, bench_site, book_every_room, on_bench_broker
 from simulator.bench_floors import flood_process, raw_mqtt_during_flood
 from simulator.broker import MosquittoBroker
-from simulator.examples import DEMO_KEYS
 
 ANSWER_TIMEOUT = 10.0  # a genuine command not answered by then counts as lost
 PROBE = "probe"  # published on the junk's response topic until mosquitto_sub is heard to listen

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import requests
 
+from facility.packaged import EXAMPLES
 from facility.platform import PlatformError
 from facility.tokens import DeskCode, SigningKey, mint
 from lockd.acl import acl_text
 from simulator.bench import _ms
 from simulator.broker import MosquittoBroker, free_port
-from simulator.examples import EXAMPLES
 from simulator.phone import AppClient, Phone
 from simulator.runtime import start_platform
 

@@ -29,18 +29,20 @@ class MosquittoBroker:
     """Runs mosquitto with a generated config; start, stop and restart keep the same port and data.
 
     With `tls` its one listener speaks only TLS with that certificate; `bridges` (bridge connections,
-    lockd/bridge.py) go at the end of the file, where Mosquitto expects them after every global option.
+    lockd/bridge.py) go at the end of the file, where Mosquitto expects them after every global option;
+    `launcher` runs it under another command (a network namespace of a test's board).
     """
 
     def __init__(self, workdir: Path, users: dict[str, str], acl: str | None = None,
                  host: str = "127.0.0.1", port: int | None = None, extra: list[str] | None = None,
-                 tls: ServerCertificate | None = None, bridges: str = "") -> None:
+                 tls: ServerCertificate | None = None, bridges: str = "", launcher: list[str] | None = None) -> None:
         self.workdir = Path(workdir)
         self.users = users
         self.acl = acl
         self.extra = list(extra or [])  # more global options, e.g. the shipped file's
         self.tls = tls
         self.bridges = bridges
+        self.launcher = list(launcher or [])  # what mosquitto runs under, e.g. ["ip", "netns", "exec", NAME]
         self.host = host
         self.port = port or free_port(host)
         self.log: collections.deque[str] = collections.deque(maxlen=200)
@@ -78,7 +80,8 @@ class MosquittoBroker:
         if shutil.which("mosquitto") is None:
             raise BrokerError("mosquitto is not installed (apt-get install mosquitto)")
         config = self._write_files()
-        self._process = subprocess.Popen(["mosquitto", "-c", str(config)], stderr=subprocess.PIPE, text=True)
+        self._process = subprocess.Popen([*self.launcher, "mosquitto", "-c", str(config)], stderr=subprocess.PIPE,
+                                         text=True)
         running = threading.Event()
         threading.Thread(target=self._read_log, args=(self._process, running), daemon=True).start()
         if not running.wait(timeout) or self._process.poll() is not None:

@@ -7,47 +7,13 @@ every client and bridge verifies against this CA exactly as a site verifies the 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from messagebus.certificates import CertificateAuthority, ServerCertificate, new_key, pem, pem_key
 
-VALID_BEFORE = dt.timedelta(days=1)
 VALID_AFTER = dt.timedelta(days=30)
 
-
-@dataclass(frozen=True)
-class ServerCertificate:
-    """A broker's certificate, its key, and the CA that signed it (the file clients verify against)."""
-
-    certfile: Path
-    keyfile: Path
-    cafile: Path
-
-
-def _name(common: str) -> x509.Name:
-    """A subject or issuer holding only a common name."""
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
-
-
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
-    """A private key as unencrypted PKCS#8 PEM, which Mosquitto reads."""
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-
-
-def _alt_names(hosts: list[str]) -> x509.SubjectAlternativeName:
-    """Each host as an IP address entry when it is one, else as a DNS name."""
-    entries: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            entries.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            entries.append(x509.DNSName(host))
-    return x509.SubjectAlternativeName(entries)
+__all__ = ["ServerCertificate", "TestAuthority"]
 
 
 class TestAuthority:
@@ -58,26 +24,16 @@ class TestAuthority:
     def __init__(self, folder: Path, name: str = "officepass test CA") -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.UTC)
-        self._cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
-                      .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
-                      .not_valid_before(now - VALID_BEFORE).not_valid_after(now + VALID_AFTER)
-                      .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                      .sign(self._key, hashes.SHA256()))
+        self._authority = CertificateAuthority.create(name, dt.datetime.now(dt.UTC), VALID_AFTER)
         self.cafile = self.folder / "ca.crt"
-        self.cafile.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
+        self.cafile.write_bytes(pem(self._authority.certificate))
 
     def server(self, name: str, hosts: list[str]) -> ServerCertificate:
         """A certificate for a broker reached by these host names or addresses, written as NAME.crt and NAME.key."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.UTC)
-        cert = (x509.CertificateBuilder().subject_name(_name(hosts[0])).issuer_name(self._cert.subject)
-                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - VALID_BEFORE).not_valid_after(now + VALID_AFTER)
-                .add_extension(_alt_names(hosts), critical=False).sign(self._key, hashes.SHA256()))
+        key = new_key()
+        cert = self._authority.sign_server(key.public_key(), hosts, dt.datetime.now(dt.UTC), VALID_AFTER)
         certfile, keyfile = self.folder / f"{name}.crt", self.folder / f"{name}.key"
-        certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        keyfile.write_bytes(_pem_key(key))
+        certfile.write_bytes(pem(cert))
+        keyfile.write_bytes(pem_key(key))
         keyfile.chmod(0o600)
         return ServerCertificate(certfile, keyfile, self.cafile)

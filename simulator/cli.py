@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from facility.models import Plan
-from kiosk import kiosk_libraries_installed
+from facility.packaged import SEED
+from kiosk import KIOSK_EXTRA, kiosk_libraries_installed
 from simulator import commands
-from simulator.examples import SEED
 from simulator.phone import DEFAULT_PLATFORM
 
 
@@ -26,6 +26,7 @@ def _broker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--broker-port", type=int, help="MQTT broker port")
     parser.add_argument("--broker-user", help="broker user name")
     parser.add_argument("--broker-password-file", help="file holding the broker password")
+    parser.add_argument("--broker-ca", metavar="FILE", help="speak TLS to the broker, verifying it against this CA")
     parser.add_argument("--topic-prefix", default="officepass", help="root of the topic tree (default officepass)")
 
 
@@ -88,10 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(sub, "panel", "open the control panel on a simulated site: ports, doors, kiosk, alarms, faults",
              "officepass-sim panel")
     p.add_argument("--headless", action="store_true", help="no windows (for scripts)")
-    p = _add(sub, "doctor", "check a site: its file, clock, demo secrets, platform, broker login, doors and camera",
-             "officepass-sim doctor --config /etc/officepass/site.toml")
-    p.add_argument("--config", required=True, help="the site's facility file")
-    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and the doors")
     p = _add(sub, "bench", "run a benchmark and print its figures as JSON", "officepass-sim bench unlock --commands 1000")
     p.add_argument("which", choices=["decode", "scan", "unlock", "rush", "history", "soak", "fleet"],
                    help="decode: decoders on simulated frames (or --images); scan: the kiosk's camera to verdict; "
@@ -168,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-sim."""
     args = build_parser().parse_args(argv)
     if args.command in ("demo", "panel", "bench") and not kiosk_libraries_installed():
-        print("officepass-sim needs the kiosk's libraries for this: pip install 'officepass-edge[sim]'", file=sys.stderr)
+        print(f"officepass-sim {args.command} needs the kiosk's libraries: {KIOSK_EXTRA}", file=sys.stderr)
         return 1
     if args.command == "demo":
         from simulator.demo import run_demo
@@ -176,12 +173,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "panel":
         from simulator.panel import run_panel
         return run_panel(args.headless)
-    if args.command == "doctor":
-        from simulator.doctor import doctor
-        found = doctor(args.config, args.timeout)
-        print("\n".join(found.lines))
-        print(f"{found.failures} problem(s) found" if found.failures else "all good")
-        return 1 if found.failures else 0
     if args.command == "bench":
         print(json.dumps(run_bench(args), ensure_ascii=False))
         return 0

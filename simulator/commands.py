@@ -9,18 +9,24 @@ import sys
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-
-import cv2
+from typing import Any
 
 from facility.errors import FacilityError
 from facility.platform import PlatformError
 from facility.rules.calendar import TOKYO
 from facility.topics import SiteTopics
-from kiosk.decoding import make_decoder
+from kiosk import KIOSK_EXTRA, kiosk_libraries_installed
 from messagebus import BrokerSettings, BusClient
 from simulator.phone import AppClient, Phone
 from simulator.runtime import start_platform
-from simulator.screen import phone_screen
+
+
+def opencv() -> Any:
+    """OpenCV, which drawing and reading phone screens need; one line naming the extra where it is missing."""
+    if not kiosk_libraries_installed():
+        raise FacilityError(f"this command draws or reads 2D codes: {KIOSK_EXTRA}")
+    import cv2
+    return cv2
 
 
 def _print(answer: dict) -> int:
@@ -34,7 +40,9 @@ def _broker(args: argparse.Namespace, client_id: str) -> BrokerSettings | None:
     if not args.broker_port:
         return None
     password = Path(args.broker_password_file).read_text().strip() if args.broker_password_file else None
-    return BrokerSettings(args.broker_host, args.broker_port, args.broker_user, password, client_id=client_id)
+    ca_file = Path(args.broker_ca) if args.broker_ca else None
+    return BrokerSettings(args.broker_host, args.broker_port, args.broker_user, password, tls=ca_file is not None,
+                          ca_file=ca_file, client_id=client_id)
 
 
 def wait_for_interrupt() -> None:
@@ -84,6 +92,8 @@ def cancel(args: argparse.Namespace) -> int:
 
 def show_pass(args: argparse.Namespace) -> int:
     """Save the member's phone screen with a fresh pass as a PNG."""
+    cv2 = opencv()
+    from simulator.screen import phone_screen
     text = Phone(args.member, AppClient(args.platform)).show_pass(args.facility)
     if not cv2.imwrite(str(args.out), phone_screen(text, args.width, args.dark)):
         raise OSError(f"could not write {args.out}")
@@ -92,9 +102,10 @@ def show_pass(args: argparse.Namespace) -> int:
 
 def scan_desk(args: argparse.Namespace) -> int:
     """Read a front-desk code from a photo and submit it as the member's phone would."""
-    image = cv2.imread(str(args.image))
+    image = opencv().imread(str(args.image))
     if image is None:
         raise OSError(f"cannot read the image {args.image}")
+    from kiosk.decoding import make_decoder
     found = make_decoder(args.decoder).decode(image)
     if not found:
         _print({"result": "no_code", "message_en": "no 2D code in the image", "message_ja": "2次元コードが見つかりません"})

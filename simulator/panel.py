@@ -126,7 +126,7 @@ class ControlPanel(QWidget):
             grid.addWidget(QLabel(f"<b>{part}</b>"), row, 0)
             grid.addWidget(self.site_lines[part], row, 1)
             grid.addWidget(self.cut[part], row, 2)
-        self.doctor = QLabel("<br>".join(f"officepass-sim doctor --config {path}" for path in self.rehearsal.values()))
+        self.doctor = QLabel("<br>".join(f"officepass-site doctor --config {path}" for path in self.rehearsal.values()))
         self.doctor.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         grid.addWidget(QLabel("<b>doctor</b>"), 2, 0, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.doctor, 2, 1, 1, 2)
@@ -298,7 +298,7 @@ def run_panel(headless: bool = False) -> int:
             print(f"control panel open: broker {site.broker.host}:{site.broker.port}, platform {site.platform.server.url}",
                   flush=True)
             for path in panel.rehearsal.values():
-                print(f"  rehearse: officepass-sim doctor --config {path}", flush=True)
+                print(f"  rehearse: officepass-site doctor --config {path}", flush=True)
             print("close the panel (or Ctrl-C) to stop the site", flush=True)
             run_until(lambda: not panel.isVisible(), 365 * 24 * 3600)
         except KeyboardInterrupt:

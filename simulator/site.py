@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from facility.clock import RealTimeScheduler
 from facility.config import FacilityConfig, load_config
+from facility.packaged import DEMO_KEYS, EXAMPLES
 from facility.platform import PlatformClient
 from facility.rules.calendar import TOKYO, is_day_before_holiday, is_public_holiday
 from lockd.acl import acl_text
@@ -26,7 +27,6 @@ from simulator.broker import MosquittoBroker
 from simulator.camera import VirtualCamera
 from simulator.clock import ShiftedClock
 from simulator.door import SimulatedDoors, VirtualDoor, Visitor
-from simulator.examples import DEMO_KEYS, EXAMPLES
 from simulator.runtime import RunningPlatform, start_platform
 
 if TYPE_CHECKING:  # Qt is imported only when a kiosk starts
@@ -80,7 +80,7 @@ class Site:
         self.platform_password = secrets.token_urlsafe(12)
         self.watcher_password = secrets.token_urlsafe(12)
         self.broker = MosquittoBroker(work / "broker", self._users(), acl_text(
-            [self.reception_cfg, self.booking_cfg, self.meeting_cfg], monitor_user="watcher"))
+            [self.reception_cfg, self.booking_cfg, self.meeting_cfg], monitor_users=("watcher",)))
         self._platform: RunningPlatform | None = None  # each part exists once start() has made it
         self._lockd: LockDaemon | None = None
         self._kiosk: KioskApp | None = None
@@ -191,7 +191,9 @@ class Site:
             text = (CONFIG / example).read_text()
             for shipped, here in (("port = 1883", f"port = {self.broker.port}"),
                                   ('"http://127.0.0.1:8710/v1"', f'"{self.platform.server.url}"'),
-                                  ('"demo-keys/', f'"{DEMO_KEYS}/'), ('data_dir = "../var/', f'data_dir = "{folder}/')):
+                                  ('"demo-keys/', f'"{DEMO_KEYS}/'), ('data_dir = "../var/', f'data_dir = "{folder}/'),
+                                  # no board here: the GPIO door is rehearsed on gpiozero's mock pins
+                                  ("[lockd]\n", '[lockd]\npin_factory = "mock"\n')):
                 text = text.replace(shipped, here)
             written[role] = folder / example
             written[role].write_text(text)

@@ -143,3 +143,50 @@ def test_config_reference_in_docs_matches_the_schema() -> None:
     from facility.config.reference import reference
     committed = (CONFIG_DIR.parent / "docs" / "config-reference.md").read_text()
     assert committed == reference(), "run: python -m facility.config.reference > docs/config-reference.md"
+
+
+# --- the files a facility file names: there, and readable by the program's user -----------------------------------
+
+def site_with_files(tmp_path: Path, password_file: Path) -> Path:
+    """The H1T example whose broker password is at password_file (its other files where the example has them)."""
+    text = H1T.replace('password_file = "demo-keys/mqtt-lockd-h1t-shibuya.pass"', f'password_file = "{password_file}"')
+    site = tmp_path / "site.toml"
+    site.write_text(text.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
+    return site
+
+
+def test_check_config_names_a_missing_file_with_its_key_and_line(tmp_path: Path, capsys) -> None:
+    site = site_with_files(tmp_path, tmp_path / "lockd.pass")
+    assert lockd_main(["--check-config", str(site)]) == 1
+    line = next(n for n, text in enumerate(site.read_text().splitlines(), 1) if text.startswith("password_file"))
+    assert f"line {line}: mqtt.password_file: {tmp_path / 'lockd.pass'} does not exist" in capsys.readouterr().out
+
+
+def test_lockd_started_on_a_missing_file_names_the_key_and_the_line_not_errno_2(tmp_path: Path, capsys) -> None:
+    site = site_with_files(tmp_path, tmp_path / "lockd.pass")
+    assert lockd_main(["--config", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert "mqtt.password_file" in err and "line " in err and "Errno" not in err
+
+
+def test_a_file_is_judged_readable_by_the_service_user_not_by_whoever_checks() -> None:
+    import shutil
+    import tempfile
+
+    from facility.config.files import readable_by
+    base = Path(tempfile.mkdtemp(prefix="officepass-readable-"))  # pytest's own folders are root's only
+    base.chmod(0o755)
+    folder = base / "etc"
+    folder.mkdir()
+    secret = folder / "lockd.pass"
+    secret.write_text("pw")
+    for mode, group, nobody_reads in ((0o600, "root", False), (0o640, "nogroup", True), (0o640, "root", False),
+                                      (0o644, "root", True)):
+        secret.chmod(mode)
+        shutil.chown(secret, "root", group)
+        assert readable_by(secret, "nobody") is nobody_reads, (oct(mode), group)
+        assert readable_by(secret, "root")
+    secret.chmod(0o644)
+    folder.chmod(0o700)  # a folder the user cannot search hides even a world-readable file
+    assert not readable_by(secret, "nobody")
+    shutil.rmtree(base)

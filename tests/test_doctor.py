@@ -1,4 +1,4 @@
-"""`officepass-sim doctor` says in plain words what works and what does not, with a fix for each problem."""
+"""`officepass-site doctor` says in plain words what works and what does not, with a fix for each problem."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from facility.loop import LoopHealth
 from facility.metrics import MetricsEndpoint
 from facility.tokens import SigningKey
 from kiosk.security import hash_pin
-from simulator import doctor as doctor_module
 from simulator.broker import free_port
-from simulator.cli import main
-from simulator.doctor import Findings, check_loops
-from simulator.doctor_local import (
+from technician import doctor as doctor_module
+from technician.cli import main
+from technician.doctor import Findings, check_loops
+from technician.doctor_local import (
     ClockReading,
     camera_fix,
     check_camera,
@@ -243,7 +243,7 @@ def test_the_simulated_camera_is_a_problem_only_on_a_site() -> None:
 
 def test_a_running_kiosk_s_camera_is_read_from_its_metrics(qtbot, camera, platform, tmp_path, wall_clock) -> None:
     from kiosk.app import KioskApp
-    from simulator.doctor import running_kiosk_camera
+    from technician.doctor import running_kiosk_camera
     from tests.test_kiosk_ui import kiosk_config
     port = free_port()
     cfg = kiosk_config(platform.server.url)

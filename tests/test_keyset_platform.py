@@ -9,8 +9,8 @@ from facility.platform import PlatformClient
 from facility.tokens import SigningKey
 from facility.trustcache import TrustRefresh
 from lockd.store import LockdStore
-from simulator.doctor import Findings, check_platform
-from simulator.doctor_local import check_demo_secrets
+from technician.doctor import Findings, check_platform
+from technician.doctor_local import check_demo_secrets
 from tests.keyset_helpers import ROOT, rooted
 from tests.rulebook import H1T
 

@@ -23,7 +23,7 @@ USERS = {"platform": "p", "lockd-h1t-shibuya": "a", "lockd-iioffice-ueno": "b", 
 @pytest.fixture
 def acl_broker(tmp_path) -> Iterator[MosquittoBroker]:
     """A broker enforcing the ACL generated for two sites and a read-only watcher."""
-    broker = MosquittoBroker(tmp_path / "acl-broker", USERS, acl=acl_text([H1T, OTHER], monitor_user="watcher"))
+    broker = MosquittoBroker(tmp_path / "acl-broker", USERS, acl=acl_text([H1T, OTHER], monitor_users=("watcher",)))
     broker.start()
     yield broker
     broker.stop()
@@ -109,3 +109,15 @@ def test_a_site_reads_its_own_doors_states_for_the_doctor_but_not_another_site_s
     assert own_states.get(timeout=5).payload == b"LOCKED"
     other.publish("officepass/iioffice-ueno/door/booth-a/state", b"OPEN", timeout=5)  # after LOCKED, on the same path
     assert others_view.get(timeout=5).topic == "officepass/iioffice-ueno/door/booth-a/state"
+
+
+def test_home_assistant_reads_its_own_discovery_prefix_and_writes_only_its_birth_and_will() -> None:
+    custom = H1T.model_copy(update={"lockd": H1T.lockd_settings.model_copy(update={"home_assistant_prefix": "ha-site"})})
+    block = acl_text([custom], monitor_users=("technician",), home_assistant_user="homeassistant").split("\n\n")
+    home_assistant = next(lines for lines in block if lines.startswith("user homeassistant")).splitlines()
+    technician = next(lines for lines in block if lines.startswith("user technician")).splitlines()
+    assert "topic read ha-site/#" in home_assistant and "topic readwrite ha-site/status" in home_assistant
+    assert not [line for line in home_assistant if "homeassistant/" in line]  # the configured prefix, not the default
+    writes = [line for line in home_assistant if line.startswith(("topic write", "topic readwrite"))]
+    assert writes == ["topic readwrite ha-site/status"]
+    assert not [line for line in technician if line.startswith(("topic write", "topic readwrite"))]  # read-only

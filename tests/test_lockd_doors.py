@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from facility.config import load_config
@@ -143,11 +142,10 @@ def test_gpio_without_a_strike_monitor_says_so() -> None:
     door.close()
 
 
-def test_release_relays_after_a_crash_drives_every_gpio_relay_released(monkeypatch) -> None:
+def test_release_relays_after_a_crash_drives_every_gpio_relay_released() -> None:
     pins = MockFactory()
-    monkeypatch.setattr(Device, "pin_factory", pins)
     pins.pin(17).drive_high()  # the relay as a killed lockd left it: energised
-    assert release_relays(load_config(CONFIG_DIR / "h1t-shibuya.toml")) == 0
+    assert release_relays(load_config(CONFIG_DIR / "h1t-shibuya.toml"), pins) == 0
     assert pins.pin(17).state is False
 
 

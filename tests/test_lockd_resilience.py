@@ -247,3 +247,9 @@ def test_the_audit_trail_cannot_be_rewritten(site: Site) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         site.daemon.store.db.execute("DELETE FROM audit")
     assert site.daemon.store.audit_rows("refused")[0].reason == "expired"
+
+
+def test_a_notify_socket_that_is_gone_is_never_an_error(monkeypatch, tmp_path: Path) -> None:
+    from facility.systemd import notify
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "gone"))  # the supervisor stopped listening
+    assert notify("WATCHDOG=1") is False

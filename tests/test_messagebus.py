@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import re
 import threading
 from dataclasses import replace
 
@@ -14,7 +15,7 @@ from paho.mqtt.properties import Properties, VariableByteIntegers
 from messagebus import Inbound, try_login
 from messagebus.properties import SharedTableProperties, publish_properties
 from simulator.broker import MosquittoBroker
-from tests.conftest import bus_settings
+from tests.conftest import REPO, bus_settings
 
 
 def test_subscriptions_survive_a_broker_restart(broker: MosquittoBroker, bus_client) -> None:
@@ -181,3 +182,27 @@ def test_reading_properties_refuses_what_paho_refuses() -> None:
         with pytest.raises(MQTTException):
             SharedTableProperties(PacketTypes.PUBLISH).unpack(packed)
     assert publish_properties(None, None, None) is None
+
+
+def test_the_private_paho_reader_is_there_in_every_release_pyproject_allows(bus_client, monkeypatch) -> None:
+    import importlib.metadata
+    import tomllib
+
+    import paho.mqtt._packet as packets
+
+    from messagebus.properties import read_properties_cheaply
+    pin = next(d for d in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+               if d.startswith("paho-mqtt"))
+    lower, upper = (tuple(int(part) for part in bound.split(".")) for bound in re.findall(r"[<>]=?([\d.]+)", pin))
+    installed = tuple(int(part) for part in importlib.metadata.version("paho-mqtt").split(".")[:2])
+    assert lower <= installed < upper, f"paho {installed} is outside {pin}: check messagebus/properties.py against it"
+    assert read_properties_cheaply() and packets.Properties is SharedTableProperties
+    read: list[int] = []
+    original = SharedTableProperties.unpack
+    monkeypatch.setattr(SharedTableProperties, "unpack", lambda self, buffer: read.append(1) or original(self, buffer))
+    heard: queue.Queue = queue.Queue()
+    listener = bus_client()
+    listener.subscribe("probe/properties", heard.put)
+    bus_client(user="platform").publish("probe/properties", b"x", response_topic="probe/reply", correlation=b"c")
+    assert heard.get(timeout=5).response_topic == "probe/reply"
+    assert read  # paho's own decoder went through the replacement

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 
 import requests
+from prometheus_client import generate_latest
 
 from simulator.broker import free_port
-from tests.conftest import bus_settings
+from simulator.clock import SettableClock
+from tests.conftest import REPO, bus_settings
 from tests.kiosk_desk import member_pass
 from tests.lockd_site import site_config, start_site
 
@@ -33,6 +36,43 @@ def test_lockd_metrics_count_commands_doors_and_the_broker(broker, platform, bus
         assert "officepass_lockd_reservation_last_sync_timestamp_seconds 1." in text  # synced: a Unix time
     finally:
         site.daemon.stop()
+
+
+def alarm_line(door: str, alarm: str, value: float) -> str:
+    """One alarm counter's sample as Prometheus reads it."""
+    return f'officepass_lockd_alarms_total{{alarm="{alarm}",door="{door}"}} {value}'
+
+
+def test_lockd_exports_every_alarm_at_zero_from_its_start(broker, platform, bus_client, tmp_path, wall_clock) -> None:
+    # The alert rules see an alarm as its counter's rise: each series must be there at 0 before its first alarm.
+    doors_clock = SettableClock(wall_clock.now())  # the doors' timers (held open) move only when the test says
+    site = start_site(site_config(platform.server.url, tmp_path), platform,
+                      bus_settings(broker, "lockd", "lockd-alarms"), bus_client(user="platform"),
+                      scheduler=doors_clock, clock=wall_clock)
+    try:
+        text = generate_latest(site.daemon.metrics.registry).decode()
+        doors = [door.id for door in site.daemon.cfg.doors]
+        assert len(doors) >= 2
+        for door in doors:
+            for alarm in ("forced", "held_open", "jammed"):
+                assert alarm_line(door, alarm, 0.0) in text
+        assert alarm_line("", "store_lost", 0.0) in text
+        site.doors["booth-a"].force_open()
+        doors_clock.advance(site.daemon.doors["booth-a"].door.held_open_alarm_seconds + 1)
+        text = generate_latest(site.daemon.metrics.registry).decode()
+        assert alarm_line("booth-a", "forced", 1.0) in text and alarm_line("booth-a", "held_open", 1.0) in text
+        other = next(door for door in doors if door != "booth-a")
+        assert alarm_line(other, "forced", 0.0) in text and alarm_line("booth-a", "jammed", 0.0) in text
+    finally:
+        site.daemon.stop()
+
+
+def test_every_alarm_lockd_raises_is_exported_from_the_start() -> None:
+    # The series made at 0 are named in lockd/metrics.py: an alarm added elsewhere must be added there too.
+    from lockd.metrics import DOOR_ALARMS, SITE_ALARMS
+    raised = set(re.findall(r'"(\w+)", (?:alarm=)?True\)', (REPO / "lockd" / "doors.py").read_text()))
+    site_raised = set(re.findall(r'alarms\.labels\("", "(\w+)"\)', (REPO / "lockd" / "daemon.py").read_text()))
+    assert raised == set(DOOR_ALARMS) and site_raised == set(SITE_ALARMS), (raised, site_raised)
 
 
 def test_home_assistant_discovers_a_lock_and_a_door_sensor_per_door(site, bus_client) -> None:

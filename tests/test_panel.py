@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from kiosk.outbox import OutboxStatus
-from simulator.doctor import doctor
-from simulator.doctor_local import ClockReading
 from simulator.panel import ControlPanel
 from simulator.panel_state import KioskAlarms, KioskView, Line, kiosk_lines
 from simulator.phone import Phone
 from simulator.site import Site
+from technician.doctor import doctor
+from technician.doctor_local import ClockReading
 
 SYNCED = ClockReading(True, "a synchronised test clock")
 
@@ -41,7 +41,7 @@ def test_the_panel_shows_the_ports_and_doctor_rehearses_against_them(panel: Cont
     assert panel.site_lines["broker"].text() == f"127.0.0.1:{site.broker.port}  running"
     assert panel.site_lines["platform"].text() == f"{site.platform.server.url}  answering"
     for path in panel.rehearsal.values():
-        assert f"officepass-sim doctor --config {path}" in panel.doctor.text()
+        assert f"officepass-site doctor --config {path}" in panel.doctor.text()
     kiosk = doctor(panel.rehearsal["kiosk"], 3, clock=lambda: SYNCED)
     assert kiosk.failures == 0, kiosk.lines
     assert f"OK    broker 127.0.0.1:{site.broker.port} accepts 'kiosk-kaikatsu-ikebukuro'" in kiosk.lines

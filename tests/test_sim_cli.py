@@ -19,7 +19,7 @@ from tests.conftest import REPO
 from tests.rulebook import H1T, tomorrow_at_ten
 from tests.stand_ins import AnsweringDoor
 
-SUBCOMMANDS = ["platform", "member", "reserve", "cancel", "pass", "scan-desk", "unlock", "watch-door", "demo", "doctor",
+SUBCOMMANDS = ["platform", "member", "reserve", "cancel", "pass", "scan-desk", "unlock", "watch-door", "demo",
                "bench", "panel"]
 
 

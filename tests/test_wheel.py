@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from simulator.broker import free_port
-from tests.conftest import REPO
+from tests.conftest import CONFIG_DIR, REPO
 from tests.test_lockd_resilience import write_site_file
 
 
@@ -47,7 +47,7 @@ def installed(tmp_path_factory) -> Path:
 
 @pytest.mark.timeout(600)
 def test_the_installed_demo_runs_from_another_folder_with_nothing_lost(installed: Path, tmp_path: Path) -> None:
-    program = "import facility, simulator.examples as e; print(facility.__file__); print(e.SEED)"
+    program = "import facility, facility.packaged as e; print(facility.__file__); print(e.SEED)"
     where = subprocess.run([str(installed / "python"), "-c", program], check=True, capture_output=True, text=True,
                            cwd=tmp_path).stdout.split()
     assert all(str(REPO) not in line for line in where)  # the wheel's code and data, not this checkout's
@@ -73,7 +73,7 @@ def test_the_installed_platform_starts_with_its_shipped_seed(installed: Path, tm
 
 @pytest.mark.parametrize("command", [["officepass-kiosk", "--check-config", "missing.toml"],
                                      ["officepass-lockd", "--config", "missing.toml"],
-                                     ["officepass-sim", "doctor", "--config", "missing.toml"],
+                                     ["officepass-site", "doctor", "--config", "missing.toml"],
                                      ["officepass-sim", "platform", "--seed", "missing.toml"]],
                          ids=["kiosk", "lockd", "doctor", "platform"])
 def test_a_user_error_is_a_message_and_an_exit_code_never_a_traceback(installed: Path, tmp_path: Path,
@@ -84,15 +84,19 @@ def test_a_user_error_is_a_message_and_an_exit_code_never_a_traceback(installed:
     assert "missing.toml" in result.stdout + result.stderr
 
 
+def venv_with(installed: Path, folder: Path, extra: str) -> Path:
+    """A fresh venv holding the wheel with one extra only (or none), its dependencies installed for real; its bin."""
+    (wheel,) = (installed.parent.parent / "dist").glob("officepass_edge-*.whl")
+    venv.create(folder / "venv", with_pip=True)
+    subprocess.run([str(folder / "venv" / "bin" / "python"), "-m", "pip", "install", "-q",
+                    f"{wheel}[{extra}]" if extra else str(wheel)], check=True, capture_output=True, timeout=600)
+    return folder / "venv" / "bin"
+
+
 @pytest.fixture(scope="module")
 def lockd_only(installed: Path, tmp_path_factory) -> Path:
-    """A fresh venv holding the wheel with lockd's extra only (its dependencies installed for real); its bin folder."""
-    work = tmp_path_factory.mktemp("lockd-only")
-    (wheel,) = (installed.parent.parent / "dist").glob("officepass_edge-*.whl")
-    venv.create(work / "venv", with_pip=True)
-    subprocess.run([str(work / "venv" / "bin" / "python"), "-m", "pip", "install", "-q", f"{wheel}[lockd]"], check=True,
-                   capture_output=True, timeout=600)
-    return work / "venv" / "bin"
+    """A fresh venv holding the wheel with lockd's extra only; its bin folder."""
+    return venv_with(installed, tmp_path_factory.mktemp("lockd-only"), "lockd")
 
 
 def test_a_door_board_installs_lockd_without_qt_or_opencv_and_it_runs(lockd_only: Path, broker, real_time_platform,
@@ -121,3 +125,97 @@ def test_the_kiosk_without_its_extra_says_what_to_install(lockd_only: Path, tmp_
     result = subprocess.run([str(lockd_only / "officepass-kiosk"), "--config", "site.toml"], cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "officepass-edge[kiosk]" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- each extra alone: every console script helps, and doctor names what is missing ---------------------------------
+
+SCRIPTS = ("officepass-kiosk", "officepass-lockd", "officepass-sim", "officepass-site")
+EXTRAS = {"base": "", "sim": "sim", "all": "all"}  # lockd and the kiosk alone: their own fixtures
+
+
+@pytest.fixture(scope="module")
+def kiosk_only(installed: Path, tmp_path_factory) -> Path:
+    """A fresh venv holding the wheel with the kiosk's extra only; its bin folder."""
+    return venv_with(installed, tmp_path_factory.mktemp("kiosk-only"), "kiosk")
+
+
+@pytest.fixture(scope="module", params=["base", "lockd", "kiosk", "sim", "all"])
+def alone(request, installed: Path, lockd_only: Path, kiosk_only: Path, tmp_path_factory) -> tuple[str, Path]:
+    """A venv with the wheel and one extra (or none): the extra's name and the venv's bin folder."""
+    if request.param in ("lockd", "kiosk"):
+        return request.param, {"lockd": lockd_only, "kiosk": kiosk_only}[request.param]
+    return request.param, venv_with(installed, tmp_path_factory.mktemp(request.param), EXTRAS[request.param])
+
+
+def test_a_reception_pc_installs_the_kiosk_without_gpio_and_it_starts(kiosk_only: Path, tmp_path: Path) -> None:
+    assert subprocess.run([str(kiosk_only / "python"), "-c", "import gpiozero"], capture_output=True).returncode != 0
+    text = (CONFIG_DIR / "kaikatsu-ikebukuro.toml").read_text().replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/')
+    (tmp_path / "site.toml").write_text(text.replace('data_dir = "../var/kaikatsu-ikebukuro/kiosk"',
+                                                     f'data_dir = "{tmp_path / "kiosk"}"'))
+    notify_path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(notify_path)
+        systemd.settimeout(60)
+        kiosk = subprocess.Popen([str(kiosk_only / "officepass-kiosk"), "--config", str(tmp_path / "site.toml"),
+                                  "--windowed"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=os.environ | {"QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": notify_path})
+        try:
+            assert systemd.recv(100) == b"READY=1"  # Qt, OpenCV and zxing-cpp from the kiosk's extra alone
+            kiosk.send_signal(signal.SIGTERM)
+            assert kiosk.wait(30) == 0
+        finally:
+            kiosk.kill()
+
+
+def test_every_console_script_helps_whatever_extra_is_installed(alone: tuple[str, Path], tmp_path: Path) -> None:
+    _, bin_dir = alone
+    for script in SCRIPTS:
+        result = subprocess.run([str(bin_dir / script), "--help"], cwd=tmp_path, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0 and "usage:" in result.stdout, result.stdout + result.stderr
+
+
+def doctor_sites(tmp_path: Path) -> dict[str, Path]:
+    """A door site with a GPIO door and a reception site, pointed at a broker and a platform that are not there."""
+    sites = {}
+    for name, example in (("door", "h1t-shibuya.toml"), ("reception", "kaikatsu-ikebukuro.toml")):
+        text = (CONFIG_DIR / example).read_text().replace("port = 1883", "port = 1").replace("8710", "1")
+        sites[name] = tmp_path / example
+        sites[name].write_text(text.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/').replace('"../var/',
+                                                                                                 f'"{tmp_path}/'))
+    return sites
+
+
+def test_doctor_runs_with_any_extra_and_names_each_missing_one_in_a_line(alone: tuple[str, Path],
+                                                                         tmp_path: Path) -> None:
+    extra, bin_dir = alone
+    for site, path in doctor_sites(tmp_path).items():
+        result = subprocess.run([str(bin_dir / "officepass-site"), "doctor", "--config", str(path), "--timeout", "1"],
+                                cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        said = result.stdout + result.stderr
+        assert "Traceback" not in said and result.returncode == 1, said  # nothing listens: FAIL, never a crash
+        gpio_missing = site == "door" and extra not in ("lockd", "sim", "all")
+        kiosk_missing = site == "reception" and extra not in ("kiosk", "sim", "all")
+        assert ("pip install 'officepass-edge[lockd]'" in said) == gpio_missing, said
+        assert ("pip install 'officepass-edge[kiosk]'" in said) == kiosk_missing, said
+
+
+def test_lockd_on_a_gpio_door_says_in_one_line_what_it_lacks(alone: tuple[str, Path], tmp_path: Path) -> None:
+    extra, bin_dir = alone
+    result = subprocess.run([str(bin_dir / "officepass-lockd"), "--config", str(doctor_sites(tmp_path)["door"])],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and "Traceback" not in result.stderr and len(lines) == 1, result.stderr
+    if extra in ("lockd", "sim", "all"):  # gpiozero and lgpio are there; this test machine has no GPIO chip
+        assert "pin factory 'lgpio' cannot open the GPIO chip" in lines[0]
+    else:
+        assert lines[0] == ("officepass-lockd: GPIO doors need gpiozero, which is not installed here: pip install "
+                            "'officepass-edge[lockd]' (the Debian package officepass-door brings it)")
+
+
+def test_a_door_board_s_install_never_loads_qt_or_opencv_for_its_tools(lockd_only: Path, tmp_path: Path) -> None:
+    program = ("import sys, simulator.cli, technician.cli, technician.doctor, lockd.cli; "
+               "print(sorted(m for m in ('PySide6', 'cv2', 'zxingcpp', 'numpy') if m in sys.modules))")
+    loaded = subprocess.run([str(lockd_only / "python"), "-c", program], cwd=tmp_path, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from facility.config.loader import load_config
+from facility.config.locate import key_lines, line_of
 from facility.config.schema import FacilityConfig
 from facility.errors import ConfigError, ConfigProblem
 
@@ -22,7 +23,7 @@ def check_config(path: str | Path, program: str, needs: ProgramNeeds, out: TextI
         cfg = load_config(path)
         problems = needs(cfg)
         if problems:
-            raise ConfigError(str(path), problems)
+            raise ConfigError(str(path), located(path, problems))
     except ConfigError as exc:
         print(f"{exc.source}: INVALID for {program}: {len(exc.problems)} problem(s)", file=out)
         for problem in exc.problems:
@@ -30,6 +31,17 @@ def check_config(path: str | Path, program: str, needs: ProgramNeeds, out: TextI
         return 1
     print(f"{path}: OK for {program}: {summary(cfg)}", file=out)
     return 0
+
+
+def located(path: str | Path, problems: list[ConfigProblem]) -> list[ConfigProblem]:
+    """The problems with the line of the key each names, read from the file (those that have one keep it)."""
+    try:
+        lines = key_lines(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return problems
+    return [problem if problem.line or not problem.path else
+            ConfigProblem(problem.path, problem.message, line_of(lines, tuple(problem.path.split("."))))
+            for problem in problems]
 
 
 def summary(cfg: FacilityConfig) -> str:

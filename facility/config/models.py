@@ -213,6 +213,16 @@ BrokerName = Annotated[str, Field(pattern=BROKER_NAME_PATTERN,
                                   description="a broker name: letters, digits . _ @ - (no spaces, '+', '#', '/')")]
 
 
+class Bridge(Strict):
+    """The link of the site's broker out to the platform's broker (docs/mqtt.md, 'Bridged to the platform')."""
+
+    host: str = Field(pattern=r"^[A-Za-z0-9.-]+$", description="The platform's broker, as its certificate names it.")
+    port: int = Field(default=8883, ge=1, le=65535, description="Its TLS port.")
+    ca_file: FilePath | None = Field(default=None, description="The CA of its certificate; omitted: the system's CAs.")
+    password_file: FilePath = Field(description="The site's bridge password, from the platform's operator "
+                                                "(user bridge-FACILITY on the platform's broker).")
+
+
 class Mqtt(Strict):
     """The site's MQTT 5 broker."""
 
@@ -224,6 +234,8 @@ class Mqtt(Strict):
                                                                   "client id (one connection per user).")
     password_file: FilePath | None = Field(default=None, description="File holding the broker password.")
     topic_prefix: str = Field(default="officepass", pattern=r"^[a-z0-9_-]+$", description="Root of the topic tree.")
+    bridge: Bridge | None = Field(default=None, description="Where the site's broker bridges out to the platform's; "
+                                                            "officepass-site setup writes the bridge from it.")
 
     @model_validator(mode="after")
     def _tls_off_only_on_loopback(self) -> Mqtt:
@@ -361,6 +373,9 @@ class Lockd(Strict):
                                       "'sanity': only refuse a clock set before 2026 (benches without NTP).")
     metrics_port: int | None = Field(default=None, ge=1024, le=65535,
                                      description="Serve Prometheus metrics on 127.0.0.1 at this port; omitted: none.")
+    pin_factory: Literal["lgpio", "mock"] = Field(
+        default="lgpio", description="How GPIO doors reach their pins: 'lgpio' (Raspberry Pi OS bookworm, Pi 4 and Pi 5, "
+                                     "through /dev/gpiochip*), 'mock' (gpiozero's mock pins: a rehearsal without wiring).")
     home_assistant_prefix: str | None = Field(default="homeassistant", pattern=r"^[a-z0-9_-]+$",
                                               description="Publish Home Assistant MQTT discovery under it; omit to skip.")
     session_expiry_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600,

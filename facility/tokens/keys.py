@@ -48,14 +48,17 @@ class SigningKey:
             raise KeyFileError(f"{path}: the key is not Ed25519")
         return cls(private)
 
-    def save(self, path: str | Path) -> None:
-        """Write the key as a PKCS#8 PEM file readable only by its owner."""
-        pem = self._private.private_bytes(
+    def pem(self) -> bytes:
+        """The key as unencrypted PKCS#8 PEM."""
+        return self._private.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
+
+    def save(self, path: str | Path) -> None:
+        """Write the key as a PKCS#8 PEM file readable only by its owner."""
         target = Path(path)
         target.touch(mode=0o600, exist_ok=True)
-        target.write_bytes(pem)
+        target.write_bytes(self.pem())
 
     @property
     def public_b64(self) -> str:

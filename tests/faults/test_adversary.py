@@ -284,7 +284,9 @@ def test_broker_user_names_that_could_bend_the_acl_are_refused(bad: str, tmp_pat
     with pytest.raises(ConfigError, match=r"mqtt\.username"):
         load_config(tmp_path / "site.toml")
     with pytest.raises(ValueError, match="monitor user"):
-        acl_text([H1T], monitor_user=bad or " ")
+        acl_text([H1T], monitor_users=(bad or " ",))
+    with pytest.raises(ValueError, match="Home Assistant user"):
+        acl_text([H1T], home_assistant_user=bad or " ")
 
 
 # --- 6. junk floods ---------------------------------------------------------------------------------------------
@@ -359,13 +361,12 @@ def test_a_door_found_open_at_start_raises_forced_then_held_open(platform, broke
 
 
 def test_relays_released_after_a_watchdog_kill_are_audited_with_the_cause(tmp_path: Path) -> None:
-    text = (CONFIG_DIR / "h1t-shibuya.toml").read_text().replace(
-        'data_dir = "../var/h1t-shibuya/lockd"', f'data_dir = "{tmp_path / "data"}"')
+    text = (CONFIG_DIR / "h1t-shibuya.toml").read_text().replace(  # no board here: gpiozero's mock pins
+        'data_dir = "../var/h1t-shibuya/lockd"', f'data_dir = "{tmp_path / "data"}"\npin_factory = "mock"')
     (tmp_path / "site.toml").write_text(text.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
     cfg = load_config(tmp_path / "site.toml")
     LockdStore(tmp_path / "data" / "lockd.db").close()  # the store lockd kept before it was killed
-    env = os.environ | {"GPIOZERO_PIN_FACTORY": "mock", "SERVICE_RESULT": "watchdog", "EXIT_CODE": "killed",
-                        "EXIT_STATUS": "ABRT"}
+    env = os.environ | {"SERVICE_RESULT": "watchdog", "EXIT_CODE": "killed", "EXIT_STATUS": "ABRT"}
     result = subprocess.run([sys.executable, "-m", "lockd.cli", "--release-relays", str(tmp_path / "site.toml")], check=False,
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

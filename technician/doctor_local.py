@@ -1,4 +1,4 @@
-"""What `officepass-sim doctor` checks on the machine itself: the clock, the kiosk's camera, and demo secrets left in."""
+"""What `officepass-site doctor` checks on the machine itself: the clock, GPIO, the camera, and demo secrets left in."""
 
 from __future__ import annotations
 
@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from facility.config import FacilityConfig
 from facility.errors import KeyFileError
+from facility.packaged import DEMO_KEYS
 from facility.tokens import SigningKey
 from facility.tokens.demo import DEMO_KEY_IDS, is_demo_key
 from facility.tokens.keys import key_id_of
 from kiosk import kiosk_libraries_installed
 from kiosk.security import pin_matches
-from simulator.examples import DEMO_KEYS
 
 if TYPE_CHECKING:
     from kiosk.camera import Frame, FrameSource
-    from simulator.doctor import Findings
+    from technician.doctor import Findings
 
 DEMO_PIN = "2580"  # the staff PIN of every example file: published in the repository, so never on a site
 Run = Callable[..., subprocess.CompletedProcess]

@@ -1,4 +1,4 @@
-"""`officepass-sim doctor`: is this site's file good, and can it reach what it needs? Said in plain words, with a fix."""
+"""`officepass-site doctor`: is this site's file good, and can it reach what it needs? Said in plain words, with a fix."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from facility.keyset import KeySet, Refused, judge, open_keyset, root_keyring
 from facility.platform import PlatformClient, PlatformError
 from facility.topics import SiteTopics
 from messagebus import BrokerSettings, BusClient, Inbound, LoginAnswer, try_login
-from simulator.doctor_local import Advice, ClockReading, check_camera, check_clock, check_demo_secrets, system_clock
+from technician.doctor_board import check_bridge, check_files, check_gpio
+from technician.doctor_local import Advice, ClockReading, check_camera, check_clock, check_demo_secrets, system_clock
 
 
 @dataclass
@@ -103,9 +104,9 @@ def platform_advice(cfg: FacilityConfig, exc: PlatformError) -> Advice:
     return Advice(f"the platform at {url} answers wrongly: {exc}", "the platform's operator must look at it")
 
 
-def check_broker(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
+def check_broker(cfg: FacilityConfig, found: Findings, timeout: float,
+                 links: dict[str, tuple[bool, dict[str, str]]]) -> None:
     """The broker link: from the running programs' metrics if they run here, else by logging in as the site."""
-    links = running_links(cfg, timeout)
     if not links:
         log_in_as_site(cfg, found, timeout)
         return
@@ -269,7 +270,7 @@ def loop_states(metrics_text: str, program: str) -> dict[str, dict[str, float]]:
 
 
 def doctor(path: str | Path, timeout: float = 5.0, clock: Callable[[], ClockReading] | None = None) -> Findings:
-    """Check the file, this machine (clock, camera, demo secrets), the platform and the broker."""
+    """Check the file, this machine (clock, files, GPIO, camera, demo secrets), the platform and the broker."""
     found = Findings()
     try:
         cfg = load_config(path)
@@ -279,11 +280,15 @@ def doctor(path: str | Path, timeout: float = 5.0, clock: Callable[[], ClockRead
         return found
     found.ok(f"{path}: {cfg.facility.id} ({cfg.facility.kind.value}), {len(cfg.doors)} door(s)")
     check_clock(cfg, found, (clock or system_clock)())  # looked up now, so a test can stand in for this machine's clock
+    check_files(cfg, found)
     check_demo_secrets(cfg, found)
     check_platform(cfg, found)
     check_loops(cfg, found, timeout)
+    links = running_links(cfg, timeout)
+    check_gpio(cfg, found, "lockd" in links)
     if cfg.mqtt is not None:
-        check_broker(cfg, found, timeout)
+        check_broker(cfg, found, timeout, links)
+        check_bridge(cfg, found, timeout)
     elif cfg.doors:
         found.fail("the site has doors but no [mqtt] section: doors get their commands over MQTT")
     if cfg.kiosk is not None:
