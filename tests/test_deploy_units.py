@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import LEFT_BY_STAFF, mark_left_by_staff
-from tests.conftest import CONFIG_DIR, REPO
+from tests.conftest import REPO
+from tests.notify import kiosk_site_file, notify_socket
 from tests.test_lockd_resilience import write_site_file
 
 UNITS = REPO / "deploy" / "systemd"
@@ -305,10 +306,7 @@ def test_lgpio_makes_its_pipe_in_lockd_s_own_runtime_directory_inside_its_filter
 
 def test_lockd_starts_and_stops_cleanly_inside_its_unit_s_filters(broker, real_time_platform, tmp_path: Path) -> None:
     config = write_site_file(tmp_path, broker, real_time_platform.server.url)
-    notify_path = str(tmp_path / "notify.sock")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
-        systemd.bind(notify_path)
-        systemd.settimeout(30)
+    with notify_socket(tmp_path) as (systemd, notify_path):
         with (tmp_path / "lockd.log").open("w") as log:
             lockd = subprocess.Popen(confined(seccomp_spec(LOCKD), tmp_path,
                                               [sys.executable, "-m", "lockd.cli", "--config", str(config)]),
@@ -330,18 +328,13 @@ def test_lockd_starts_and_stops_cleanly_inside_its_unit_s_filters(broker, real_t
 def test_the_kiosk_starts_and_stops_cleanly_inside_its_unit_s_filters(tmp_path: Path) -> None:
     # cage (wlroots, libinput) follows hotplug through udev's netlink socket: not run here, so said here
     assert "AF_NETLINK" in setting(KIOSK, "RestrictAddressFamilies").split()
-    text = (CONFIG_DIR / "kaikatsu-ikebukuro.toml").read_text().replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/')
-    (tmp_path / "site.toml").write_text(text.replace('data_dir = "../var/kaikatsu-ikebukuro/kiosk"',
-                                                     f'data_dir = "{tmp_path / "kiosk"}"'))
-    notify_path = str(tmp_path / "notify.sock")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
-        systemd.bind(notify_path)
-        systemd.settimeout(30)
+    site = kiosk_site_file(tmp_path)
+    with notify_socket(tmp_path) as (systemd, notify_path):
         env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "2000000"}
         with (tmp_path / "kiosk.log").open("w") as log:
             kiosk = subprocess.Popen(confined(seccomp_spec(KIOSK), tmp_path,
                                               [sys.executable, "-m", "kiosk.cli", "--config",
-                                               str(tmp_path / "site.toml"), "--windowed"]),
+                                               str(site), "--windowed"]),
                                      cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
             assert [systemd.recv(100) for _ in range(2)] == [b"READY=1", b"WATCHDOG=1"]  # Qt, OpenCV, the loops

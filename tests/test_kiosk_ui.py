@@ -6,7 +6,6 @@ import gc
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 
@@ -30,6 +29,7 @@ from simulator.phone import AppClient, Phone
 from simulator.screen import Shot, render_frame
 from tests.conftest import CONFIG_DIR, REPO, bus_settings
 from tests.kiosk_desk import due_now, member_pass
+from tests.notify import kiosk_site_file, notify_socket
 from tests.rulebook import KAIKATSU
 
 # Always open, no cut-offs: what the tests see does not depend on when they run.
@@ -254,15 +254,10 @@ def test_decode_command_prints_one_json_line_per_image(tmp_path, capsys) -> None
 
 
 def test_the_kiosk_tells_systemd_it_is_ready_pings_the_watchdog_and_says_when_it_stops(tmp_path) -> None:
-    text = (CONFIG_DIR / "kaikatsu-ikebukuro.toml").read_text().replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/')
-    (tmp_path / "site.toml").write_text(text.replace('data_dir = "../var/kaikatsu-ikebukuro/kiosk"',
-                                                     f'data_dir = "{tmp_path / "kiosk"}"'))
-    notify_path = str(tmp_path / "notify.sock")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
-        systemd.bind(notify_path)
-        systemd.settimeout(30)
+    site = kiosk_site_file(tmp_path)
+    with notify_socket(tmp_path) as (systemd, notify_path):
         env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "2000000"}
-        process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "--config", str(tmp_path / "site.toml"),
+        process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "--config", str(site),
                                     "--windowed"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             said = [systemd.recv(100).decode() for _ in range(3)]

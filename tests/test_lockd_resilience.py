@@ -6,7 +6,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from simulator.broker import MosquittoBroker
 from simulator.clock import ShiftedClock
 from tests.conftest import CONFIG_DIR, REPO, bus_settings
 from tests.lockd_site import PLATFORM_KEY, TOPICS, Site, site_config, start_site
+from tests.notify import notify_socket
 
 
 def test_a_broker_restart_mid_run_loses_nothing(site: Site, broker: MosquittoBroker) -> None:
@@ -202,10 +202,7 @@ def answered_opened(answers: queue.Queue, wanted: set[bytes], timeout: float = 3
 
 def test_systemd_notify_ready_watchdog_and_stopping(broker, real_time_platform, tmp_path: Path) -> None:
     config = write_site_file(tmp_path, broker, real_time_platform.server.url)
-    notify_path = str(tmp_path / "notify.sock")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
-        systemd.bind(notify_path)
-        systemd.settimeout(20)
+    with notify_socket(tmp_path, 20) as (systemd, notify_path):
         process = start_lockd(config, tmp_path, NOTIFY_SOCKET=notify_path, WATCHDOG_USEC="200000")
         try:
             said = [systemd.recv(100).decode() for _ in range(2)]

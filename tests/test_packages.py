@@ -5,34 +5,25 @@ removed (data kept) then purged (data gone). The runbook itself is tests/test_ru
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.board.packages import build_package
 from tests.board.root import Board, missing_tools
-from tests.conftest import CONFIG_DIR, REPO
+from tests.conftest import CONFIG_DIR
 
 pytestmark = [pytest.mark.board, pytest.mark.timeout(1500)]
 ELF_MACHINES = {62: "x86_64", 183: "aarch64"}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict[str, Path]:
-    """door and kiosk for amd64 (uncompressed: quicker to build and to install), and door for arm64."""
+def built(project_wheel: Path, tmp_path_factory) -> dict[str, Path]:
+    """door and kiosk for amd64, and door for arm64."""
     out = tmp_path_factory.mktemp("packages")
-    wheel_dir = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir), str(REPO)],
-                   check=True, capture_output=True)
-    (wheel,) = wheel_dir.glob("officepass_edge-*.whl")
-    made = {}
-    for key, arch in (("door", "amd64"), ("kiosk", "amd64"), ("door", "arm64")):
-        result = subprocess.run([sys.executable, str(REPO / "scripts" / "build_packages.py"), key, "--arch", arch,
-                                 "--wheel", str(wheel), "--compression", "none", "--out", str(out)],
-                                check=True, capture_output=True, text=True)
-        made[f"{key}-{arch}"] = Path(result.stdout.strip().splitlines()[-1])
-    return made
+    return {f"{key}-{arch}": build_package(project_wheel, key, out, arch)
+            for key, arch in (("door", "amd64"), ("kiosk", "amd64"), ("door", "arm64"))}
 
 
 def contents(package: Path) -> dict[str, str]:

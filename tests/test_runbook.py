@@ -14,6 +14,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from facility.config import parse_config
 from lockd.bridge import cloud_acl_text
 from simulator.broker import MosquittoBroker
 from simulator.certs import TestAuthority
+from tests.board.packages import build_package
 from tests.board.root import Board, missing_tools
 from tests.conftest import CONFIG_DIR, REPO
 
@@ -32,6 +34,7 @@ RUNBOOK = REPO / "docs" / "deploy.md"
 CLOUD_PORT = 9883
 PLATFORM_URL = "http://127.0.0.1:8710/v1"
 VENV_BIN = Path(sys.executable).parent
+NEWER = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"] + "+upgrade1"  # a later build
 
 
 @dataclass(frozen=True)
@@ -120,20 +123,11 @@ clock_check = "sanity"             # this test machine's kernel need not be NTP-
 
 
 @pytest.fixture(scope="module")
-def packages(tmp_path_factory) -> dict[str, Path]:
+def packages(project_wheel: Path, tmp_path_factory) -> dict[str, Path]:
     """The door package as this checkout builds it, and a newer one from the same wheel for the upgrade."""
     out = tmp_path_factory.mktemp("packages")
-    wheel_dir = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir), str(REPO)],
-                   check=True, capture_output=True)
-    (wheel,) = wheel_dir.glob("officepass_edge-*.whl")
-    built = {}
-    for name, version in (("first", "0.1.0"), ("newer", "0.1.0+upgrade1")):
-        result = subprocess.run([sys.executable, str(REPO / "scripts" / "build_packages.py"), "door", "--wheel",
-                                 str(wheel), "--version", version, "--compression", "none", "--out", str(out / name)],
-                                check=True, capture_output=True, text=True)
-        built[name] = Path(result.stdout.strip().splitlines()[-1])
-    return built
+    return {name: build_package(project_wheel, "door", out / name, version=version)
+            for name, version in (("first", None), ("newer", NEWER))}
 
 
 @pytest.fixture
@@ -239,7 +233,7 @@ def test_the_runbook_installs_a_working_door_and_an_upgrade_keeps_its_store(boar
         board.at("/root/officepass").joinpath(packages["newer"].name).write_bytes(packages["newer"].read_bytes())
         run_steps(board, upgrade)
         installed = board.run("dpkg-query -W -f='${Version}' officepass-door").stdout
-        assert installed == "0.1.0+upgrade1"
+        assert installed == NEWER
         after_pid = board.pid_of("officepass-lockd")
         assert after_pid not in (None, lockd)  # restarted on its new programs by the package itself
         marker, rows = store_facts(board)

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import sysconfig
 import venv
 from pathlib import Path
@@ -23,19 +20,14 @@ import requests
 
 from simulator.broker import free_port
 from tests.conftest import CONFIG_DIR, REPO
+from tests.notify import kiosk_site_file, notify_socket
 from tests.test_lockd_resilience import write_site_file
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
+def installed(project_wheel: Path, tmp_path_factory) -> Path:
     """A fresh venv holding only the wheel; its bin folder."""
-    work = tmp_path_factory.mktemp("wheel")
-    source = work / "source"  # a copy: building in the checkout would leave a build/ folder in it
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__",
-                                                                ".pytest_cache", ".hypothesis", ".ruff_cache", "var"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(source)],
-                   check=True, capture_output=True)
-    (wheel,) = (work / "dist").glob("officepass_edge-*.whl")
+    work, wheel = tmp_path_factory.mktemp("installed"), project_wheel
     venv.create(work / "venv", with_pip=True)
     python = work / "venv" / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, capture_output=True)
@@ -84,9 +76,8 @@ def test_a_user_error_is_a_message_and_an_exit_code_never_a_traceback(installed:
     assert "missing.toml" in result.stdout + result.stderr
 
 
-def venv_with(installed: Path, folder: Path, extra: str) -> Path:
+def venv_with(wheel: Path, folder: Path, extra: str) -> Path:
     """A fresh venv holding the wheel with one extra only (or none), its dependencies installed for real; its bin."""
-    (wheel,) = (installed.parent.parent / "dist").glob("officepass_edge-*.whl")
     venv.create(folder / "venv", with_pip=True)
     subprocess.run([str(folder / "venv" / "bin" / "python"), "-m", "pip", "install", "-q",
                     f"{wheel}[{extra}]" if extra else str(wheel)], check=True, capture_output=True, timeout=600)
@@ -94,9 +85,9 @@ def venv_with(installed: Path, folder: Path, extra: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lockd_only(installed: Path, tmp_path_factory) -> Path:
+def lockd_only(project_wheel: Path, tmp_path_factory) -> Path:
     """A fresh venv holding the wheel with lockd's extra only; its bin folder."""
-    return venv_with(installed, tmp_path_factory.mktemp("lockd-only"), "lockd")
+    return venv_with(project_wheel, tmp_path_factory.mktemp("lockd-only"), "lockd")
 
 
 def test_a_door_board_installs_lockd_without_qt_or_opencv_and_it_runs(lockd_only: Path, broker, real_time_platform,
@@ -106,10 +97,7 @@ def test_a_door_board_installs_lockd_without_qt_or_opencv_and_it_runs(lockd_only
     config = write_site_file(tmp_path, broker, real_time_platform.server.url)
     assert subprocess.run([str(lockd_only / "officepass-lockd"), "--check-config", str(config)], cwd=tmp_path,
                           capture_output=True, text=True).returncode == 0
-    notify_path = str(tmp_path / "notify.sock")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
-        systemd.bind(notify_path)
-        systemd.settimeout(30)
+    with notify_socket(tmp_path) as (systemd, notify_path):
         lockd = subprocess.Popen([str(lockd_only / "officepass-lockd"), "--config", str(config)], cwd=tmp_path,
                                  env=os.environ | {"NOTIFY_SOCKET": notify_path}, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
@@ -134,29 +122,24 @@ EXTRAS = {"base": "", "sim": "sim", "all": "all"}  # lockd and the kiosk alone: 
 
 
 @pytest.fixture(scope="module")
-def kiosk_only(installed: Path, tmp_path_factory) -> Path:
+def kiosk_only(project_wheel: Path, tmp_path_factory) -> Path:
     """A fresh venv holding the wheel with the kiosk's extra only; its bin folder."""
-    return venv_with(installed, tmp_path_factory.mktemp("kiosk-only"), "kiosk")
+    return venv_with(project_wheel, tmp_path_factory.mktemp("kiosk-only"), "kiosk")
 
 
 @pytest.fixture(scope="module", params=["base", "lockd", "kiosk", "sim", "all"])
-def alone(request, installed: Path, lockd_only: Path, kiosk_only: Path, tmp_path_factory) -> tuple[str, Path]:
+def alone(request, project_wheel: Path, lockd_only: Path, kiosk_only: Path, tmp_path_factory) -> tuple[str, Path]:
     """A venv with the wheel and one extra (or none): the extra's name and the venv's bin folder."""
     if request.param in ("lockd", "kiosk"):
         return request.param, {"lockd": lockd_only, "kiosk": kiosk_only}[request.param]
-    return request.param, venv_with(installed, tmp_path_factory.mktemp(request.param), EXTRAS[request.param])
+    return request.param, venv_with(project_wheel, tmp_path_factory.mktemp(request.param), EXTRAS[request.param])
 
 
 def test_a_reception_pc_installs_the_kiosk_without_gpio_and_it_starts(kiosk_only: Path, tmp_path: Path) -> None:
     assert subprocess.run([str(kiosk_only / "python"), "-c", "import gpiozero"], capture_output=True).returncode != 0
-    text = (CONFIG_DIR / "kaikatsu-ikebukuro.toml").read_text().replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/')
-    (tmp_path / "site.toml").write_text(text.replace('data_dir = "../var/kaikatsu-ikebukuro/kiosk"',
-                                                     f'data_dir = "{tmp_path / "kiosk"}"'))
-    notify_path = str(tmp_path / "notify.sock")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
-        systemd.bind(notify_path)
-        systemd.settimeout(60)
-        kiosk = subprocess.Popen([str(kiosk_only / "officepass-kiosk"), "--config", str(tmp_path / "site.toml"),
+    site = kiosk_site_file(tmp_path)
+    with notify_socket(tmp_path, 60) as (systemd, notify_path):
+        kiosk = subprocess.Popen([str(kiosk_only / "officepass-kiosk"), "--config", str(site),
                                   "--windowed"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                  env=os.environ | {"QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": notify_path})
         try:
