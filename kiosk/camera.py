@@ -9,6 +9,9 @@ import cv2
 import numpy as np
 
 Frame = np.ndarray  # BGR, uint8, height x width x 3
+# OpenCV says every failed attempt to open a device at WARN, dozens of lines a second while a camera is unplugged;
+# the kiosk says once, in its own words, that the camera gives no picture.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 
 class FrameSource(Protocol):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, located, program_parser
-from facility.config.files import file_problems, service_user
+from facility.config.files import program_problems, service_user
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.systemd import notify
 from kiosk import KIOSK_EXTRA, kiosk_libraries_installed
@@ -122,13 +122,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.check_config:
         return check_config(args.check_config, "officepass-kiosk",
-                            lambda cfg: kiosk_needs(cfg) + file_problems(cfg, "kiosk", service_user("kiosk")))
+                            lambda cfg: kiosk_needs(cfg) + program_problems(cfg, "kiosk", service_user("kiosk")))
     if args.hash_pin:
         print(hash_pin(getpass.getpass("staff PIN: ")))
         return 0
     try:
         cfg = load_config(args.config)
-        problems = kiosk_needs(cfg) + file_problems(cfg, "kiosk", None)  # None: as this process runs
+        problems = kiosk_needs(cfg) + program_problems(cfg, "kiosk", None)  # None: as this process runs
         if problems:
             raise ConfigError(args.config, located(args.config, problems))
         return run(cfg, args.windowed)

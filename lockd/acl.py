@@ -88,6 +88,8 @@ def acl_text(configs: list[FacilityConfig], platform_user: str = "platform", mon
             raise ValueError(f"{cfg.facility.id}: [mqtt] username is needed to give it its own topics")
         blocks.append(lockd_block(cfg) if cfg.doors else kiosk_block(cfg))
     discovery = discovery_prefixes(configs)
+    if prefix in discovery:  # the config check refuses it too: a watcher would read every door's commands
+        raise ValueError(f"the Home Assistant discovery prefix {prefix!r} is the root of the site's topics")
     blocks += [monitor_block(prefix, _check_user(user, "monitor user"), discovery) for user in monitor_users]
     if home_assistant_user is not None:
         blocks.append(home_assistant_block(prefix, _check_user(home_assistant_user, "Home Assistant user"), discovery))

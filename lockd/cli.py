@@ -14,7 +14,7 @@ from typing import Any
 from facility.clock import SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, located, program_parser
-from facility.config.files import file_problems, service_user
+from facility.config.files import program_problems, service_user
 from facility.errors import ConfigError, ConfigProblem, FacilityError
 from facility.platform import PlatformClient
 from facility.systemd import notify, watchdog_period
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.check_config:
         return check_config(args.check_config, "officepass-lockd",
-                            lambda cfg: lockd_needs(cfg) + file_problems(cfg, "lockd", service_user("lockd")))
+                            lambda cfg: lockd_needs(cfg) + program_problems(cfg, "lockd", service_user("lockd")))
     try:
         if args.release_relays:
             return release_relays(load_config(args.release_relays))
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                                  monitor_users=tuple(args.monitor_user)), end="")
             return 0
         cfg = load_config(args.config)
-        problems = lockd_needs(cfg) + file_problems(cfg, "lockd", None)  # None: as this process runs
+        problems = lockd_needs(cfg) + program_problems(cfg, "lockd", None)  # None: as this process runs
         if problems:
             raise ConfigError(args.config, located(args.config, problems))
         return run(cfg)

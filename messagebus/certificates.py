@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -21,6 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from facility.errors import FacilityError
 
 PrivateKey = ec.EllipticCurvePrivateKey
+SERVER_NAME = "officepass broker"  # a subject within X.509's 64 characters; clients match the names in the SAN
 
 
 class CertificateError(FacilityError):
@@ -69,7 +71,7 @@ def alt_names(hosts: list[str]) -> x509.SubjectAlternativeName:
 
 def signing_request(key: PrivateKey, hosts: list[str]) -> x509.CertificateSigningRequest:
     """A request for a broker certificate naming these hosts, for another CA (the platform's) to sign."""
-    return (x509.CertificateSigningRequestBuilder().subject_name(name(hosts[0])).add_extension(alt_names(hosts), False)
+    return (x509.CertificateSigningRequestBuilder().subject_name(name(SERVER_NAME)).add_extension(alt_names(hosts), False)
             .sign(key, hashes.SHA256()))
 
 
@@ -103,6 +105,15 @@ def fits(certificate: x509.Certificate, key: PrivateKey, hosts: list[str], now: 
         return False
     wanted = set(alt_names(hosts))
     return wanted <= set(named) and certificate.not_valid_after_utc > now + renew_before
+
+
+def issued_by(certificate: x509.Certificate, authority: x509.Certificate) -> bool:
+    """True when the authority's key signed the certificate."""
+    try:
+        certificate.verify_directly_issued_by(authority)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 class CertificateAuthority:
@@ -141,7 +152,7 @@ class CertificateAuthority:
                     lifetime: dt.timedelta, backdate: dt.timedelta = dt.timedelta(days=1)) -> x509.Certificate:
         """A server certificate for this public key, naming these hosts, valid for lifetime (never past the CA's end)."""
         end = min(now + lifetime, self.certificate.not_valid_after_utc)
-        return (x509.CertificateBuilder().subject_name(name(hosts[0])).issuer_name(self.certificate.subject)
+        return (x509.CertificateBuilder().subject_name(name(SERVER_NAME)).issuer_name(self.certificate.subject)
                 .public_key(public_key).serial_number(x509.random_serial_number())
                 .not_valid_before(now - backdate).not_valid_after(end)
                 .add_extension(alt_names(hosts), critical=False)

@@ -148,7 +148,8 @@ def copy(source: Path, target: Path, mode: int = 0o644) -> None:
 
 
 def lay_out(stage: Path, key: str, package: Package, version: str) -> None:
-    """The unit, udev rule, alert rules, Mosquitto file, docs and examples, and the commands on PATH."""
+    """The unit, udev rule, alert rules, Mosquitto file and docs, and the commands on PATH (the site file comes from
+    the platform's operator: the repository's examples are rehearsal files, with the demo keys, and stay there)."""
     deploy, docs = ROOT / "deploy", stage / "usr" / "share" / "doc" / package.name
     copy(deploy / "systemd" / f"{package.unit}.service", stage / "lib" / "systemd" / "system" / f"{package.unit}.service")
     if key == "door":
@@ -160,8 +161,6 @@ def lay_out(stage: Path, key: str, package: Package, version: str) -> None:
     for doc in sorted((ROOT / "docs").glob("*.md")):
         copy(doc, docs / doc.name)
     copy(ROOT / "README.md", docs / "README.md")
-    for example in sorted((ROOT / "config").glob("*.toml")):
-        copy(example, docs / "examples" / example.name)
     (docs / "copyright").write_text(COPYRIGHT.format(package=package.name, venv=package.venv))
     with gzip.GzipFile(docs / "changelog.Debian.gz", "wb", mtime=0) as changelog:
         changelog.write(CHANGELOG.format(package=package.name, version=version).encode())

@@ -7,6 +7,7 @@ test, or an image mounted to be prepared, answers for itself and not for this ma
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,11 @@ class Board:
             raise BoardError(f"the board has no group {group!r}")
         return int(self._groups[group][2])
 
+    def groups_of(self, user: str) -> set[int]:
+        """The user's primary group and every group that lists it as a member."""
+        primary = int(self._users[user][3])
+        return {primary} | {int(fields[2]) for fields in self._groups.values() if user in fields[3].split(",")}
+
     def hostname(self) -> str:
         """The board's host name, from its /etc/hostname (this machine's when the root is /)."""
         try:
@@ -88,3 +94,12 @@ class Board:
             import socket
             name = socket.gethostname()
         return name or "localhost"
+
+
+def unit_active(unit: str) -> bool:
+    """True when systemd says the unit runs on this machine (False where there is no systemd to ask)."""
+    try:
+        return subprocess.run(["systemctl", "is-active", "--quiet", unit], check=False, capture_output=True,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False

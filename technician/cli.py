@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
-from facility.config import load_config
+from facility.config import parse_config
 from facility.errors import ConfigError, FacilityError
-from technician.board import Board
-from technician.files import Folder, Wanted, apply, describe
-from technician.site_setup import MOSQUITTO, SITE_DIR, Missing, SetupPlan, SetupRefused, plan_setup, with_lines
+from technician.board import Board, unit_active
+from technician.files import Wanted, apply, describe
+from technician.site_checks import SITE_DIR, SITE_FILE, Missing, SetupRefused, with_lines
+from technician.site_setup import SetupPlan, plan_setup
 
 UNITS = {"lockd": "officepass-lockd", "kiosk": "officepass-kiosk"}
 EXAMPLE_SITE = "/etc/officepass/site.toml"
@@ -29,9 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the site folder from the platform's operator (site.toml and the files it names): "
                             "installed into /etc/officepass with their owners and modes")
     setup.add_argument("--root", type=Path, default=Path("/"), help="a folder standing for the board's / (tests, images)")
-    setup.add_argument("--tls", choices=["site-ca", "csr"], default="site-ca",
-                       help="the broker's certificate from a CA of the site's own (default), or a request for the "
-                            "platform's CA")
+    setup.add_argument("--tls", choices=["site-ca", "csr"],
+                       help="the broker's certificate from a CA of the site's own, or a request for the platform's "
+                            "CA (default: as this board's last run; site-ca the first time)")
     setup.add_argument("--broker-name", action="append", default=[], metavar="NAME",
                        help="another name or address clients on the LAN reach the broker by (repeat for more)")
     setup.add_argument("--start", action="store_true", help="then (re)start Mosquitto and enable and start the program")
@@ -45,27 +47,50 @@ def build_parser() -> argparse.ArgumentParser:
 def report(plan: SetupPlan, done: list) -> None:
     """What was written or kept, and what the technician must hear."""
     for item, changed in done:
-        print(describe(item, changed))
+        if (line := describe(item, changed)) is not None:
+            print(line)
     for note in plan.notes:
         print(f"note: {note}")
 
 
-def restart_what_changed(plan: SetupPlan, done: list) -> None:
-    """Restart Mosquitto if its files changed (or it is down), then enable and (re)start the site's program."""
-    broker_changed = any(changed and isinstance(item, Wanted | Folder) and item.path.is_relative_to(MOSQUITTO)
-                         for item, changed in done)
-    program_changed = any(changed for _, changed in done)
-    if broker_changed or not _active("mosquitto"):
-        _systemctl("restart", "mosquitto")
-    for program in plan.programs:
-        _systemctl("enable", UNITS[program])
-        if program_changed or not _active(UNITS[program]):
-            _systemctl("restart", UNITS[program])
+def restart_what_changed(plan: SetupPlan, board: Board) -> None:
+    """Restart Mosquitto and the program where what they read changed since setup last started them (or they are
+    down), and enable the program; each noted once it runs on what this run wrote."""
+    for name, inputs in plan.inputs.items():
+        unit = UNITS.get(name, name)
+        if name in UNITS:
+            _systemctl("enable", unit)
+        if stale(board, name, inputs) or not unit_active(unit):
+            _systemctl("restart", unit)
+        mark_applied(board, name, inputs)
 
 
-def _active(unit: str) -> bool:
-    """True while systemd says the unit runs."""
-    return subprocess.run(["systemctl", "is-active", "--quiet", unit], check=False).returncode == 0
+def say_what_to_restart(plan: SetupPlan, board: Board) -> None:
+    """Without --start: which units run on older files than these, and the line that restarts them."""
+    behind = [UNITS.get(name, name) for name, inputs in plan.inputs.items() if stale(board, name, inputs)]
+    restart = f"systemctl restart {' '.join(behind)} && " if behind else ""
+    print(f"next: {restart}systemctl enable {' '.join(UNITS[name] for name in plan.programs)} "
+          "(or run again with --start)")
+
+
+def fingerprint(board: Board, inputs: list[Path]) -> str:
+    """What a unit reads, in one hash: each file's path and content (a missing file counts as such)."""
+    digest = hashlib.sha256()
+    for path in inputs:
+        here = board.at(path)
+        digest.update(f"{path}\0".encode() + (here.read_bytes() if here.is_file() else b"\0missing"))
+    return digest.hexdigest()
+
+
+def stale(board: Board, name: str, inputs: list[Path]) -> bool:
+    """True when the unit last (re)started by setup ran on other files than these."""
+    noted = board.at(SITE_DIR / f".applied-{name}")
+    return not noted.is_file() or noted.read_text().strip() != fingerprint(board, inputs)
+
+
+def mark_applied(board: Board, name: str, inputs: list[Path]) -> None:
+    """Note what the unit now runs on (root's only: it names nothing secret, but says when secrets changed)."""
+    apply(board, [Wanted(SITE_DIR / f".applied-{name}", f"{fingerprint(board, inputs)}\n".encode(), mode=0o600)])
 
 
 def _systemctl(*args: str) -> None:
@@ -88,22 +113,23 @@ def setup(args: argparse.Namespace) -> int:
     if args.start and args.root != Path("/"):
         raise ValueError("--start runs systemctl on this machine: not with --root")
     board = Board(args.root, staged=staged_folder(args.from_folder) if args.from_folder else {})
-    site_file = SITE_DIR / "site.toml" if args.from_folder else board.on_board(board.at(Path(args.config)))
+    site_file = SITE_FILE if args.from_folder else board.on_board(board.at(Path(args.config)))
     source = board.source(site_file)
+    text = source.read_text(encoding="utf-8")
+    # Relative paths in the file are taken from where the units read it, wherever it comes from now.
+    cfg = parse_config(text, str(source), SITE_DIR)
     try:
-        plan = plan_setup(board, load_config(source), site_file, tls_mode=args.tls, broker_names=args.broker_name)
+        plan = plan_setup(board, cfg, site_file, tls_mode=args.tls, broker_names=args.broker_name)
     except SetupRefused as exc:
-        raise SetupRefused(with_lines(source.read_text(encoding="utf-8"), exc.problems)) from None
-    done = apply(board, plan.items)
-    report(plan, done)
+        raise SetupRefused(with_lines(text, exc.problems)) from None
+    report(plan, apply(board, plan.items))
     if plan.awaiting:
         print(f"waiting: {plan.awaiting}")
         return 2
     if args.start:
-        restart_what_changed(plan, done)
+        restart_what_changed(plan, board)
     else:
-        print("next: systemctl restart mosquitto && systemctl enable --now "
-              + " ".join(UNITS[program] for program in plan.programs) + " (or run again with --start)")
+        say_what_to_restart(plan, board)
     return 0
 
 
@@ -128,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except ConfigError as exc:
         print(f"officepass-site: {exc}", file=sys.stderr)
+        if args.command == "setup":
+            print("officepass-site: nothing was changed", file=sys.stderr)
         return 1
     except (FacilityError, ValueError, OSError) as exc:
         print(f"officepass-site: {exc}", file=sys.stderr)

@@ -18,8 +18,11 @@ from facility.keyset import KeySet, Refused, judge, open_keyset, root_keyring
 from facility.platform import PlatformClient, PlatformError
 from facility.topics import SiteTopics
 from messagebus import BrokerSettings, BusClient, Inbound, LoginAnswer, try_login
-from technician.doctor_board import check_bridge, check_files, check_gpio
+from technician.board import unit_active
+from technician.doctor_board import check_files, check_gpio
 from technician.doctor_local import Advice, ClockReading, check_camera, check_clock, check_demo_secrets, system_clock
+from technician.doctor_watch import check_as_doctor, doctor_login
+from technician.site_checks import BROKER_SECRETS
 
 
 @dataclass
@@ -105,9 +108,22 @@ def platform_advice(cfg: FacilityConfig, exc: PlatformError) -> Advice:
 
 
 def check_broker(cfg: FacilityConfig, found: Findings, timeout: float,
-                 links: dict[str, tuple[bool, dict[str, str]]]) -> None:
-    """The broker link: from the running programs' metrics if they run here, else by logging in as the site."""
+                 links: dict[str, tuple[bool, dict[str, str]]], secrets: Path = BROKER_SECRETS) -> None:
+    """The broker: as doctor's own user where setup made one (root reads its password); else from the running
+    programs' metrics, or by logging in as the site when its program does not run."""
+    own = doctor_login(cfg, secrets)
+    if own is not None:
+        check_as_doctor(cfg, found, own, timeout,
+                        lambda settings: login_advice(cfg, try_login(settings, timeout), settings.username))
+        return
+    if cfg.mqtt_settings.bridge is not None:
+        found.warn("the link to the platform's broker is not checked: doctor needs its own broker user",
+                   fix="run doctor as root, on a board set up with officepass-site setup")
     if not links:
+        if unit_active(f"officepass-{'lockd' if cfg.doors else 'kiosk'}"):
+            found.warn("the broker is not checked: the program runs, and logging in as its user would throw it off",
+                       fix="run doctor as root (it then logs in as its own user), or set metrics_port")
+            return
         log_in_as_site(cfg, found, timeout)
         return
     # The broker gives each user one connection (use_username_as_clientid): logging in as the site would throw
@@ -156,7 +172,8 @@ def log_in_as_site(cfg: FacilityConfig, found: Findings, timeout: float) -> None
     try:
         settings = _settings(cfg)
     except OSError as exc:
-        found.fail(f"cannot read the broker password file: {exc}")
+        found.fail(f"cannot read the broker password file: {exc}",
+                   fix="run doctor as root, or as the program's user; officepass-site setup sets its owner and mode")
         return
     bus, states = BusClient(settings), queue.Queue[Inbound]()
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
@@ -175,15 +192,16 @@ def log_in_as_site(cfg: FacilityConfig, found: Findings, timeout: float) -> None
         found.fail(text, fix=fix)
 
 
-def login_advice(cfg: FacilityConfig, answer: LoginAnswer) -> Advice:
+def login_advice(cfg: FacilityConfig, answer: LoginAnswer, user: str | None = None) -> Advice:
     """What a failed login means in plain words: a wrong password is not a broker that is down; each with its fix."""
     mqtt = cfg.mqtt_settings
-    where, user = f"{mqtt.host}:{mqtt.port}", mqtt.username
+    where, user = f"{mqtt.host}:{mqtt.port}", user or mqtt.username
     advice = {
         "credentials": Advice(f"the broker at {where} refuses the login of {user!r} ({answer.detail}): wrong password "
                               "or user",
-                              f"on the broker: mosquitto_passwd /etc/mosquitto/officepass.passwd {user}, the same "
-                              f"password in {mqtt.password_file}, then systemctl reload mosquitto"),
+                              "officepass-site setup --config /etc/officepass/site.toml --start writes every broker "
+                              "user's password again (or, on a broker set up by hand: mosquitto_passwd "
+                              f"/etc/mosquitto/officepass.passwd {user}, then systemctl reload mosquitto)"),
         "refused": Advice(f"the broker at {where} refuses the connection ({answer.detail})",
                           "read the broker's log: journalctl -u mosquitto"),
         "down": Advice(f"no broker at {where} ({answer.detail}): it is down or listens on another port",
@@ -269,13 +287,17 @@ def loop_states(metrics_text: str, program: str) -> dict[str, dict[str, float]]:
     return loops
 
 
-def doctor(path: str | Path, timeout: float = 5.0, clock: Callable[[], ClockReading] | None = None) -> Findings:
-    """Check the file, this machine (clock, files, GPIO, camera, demo secrets), the platform and the broker."""
+def doctor(path: str | Path, timeout: float = 5.0, clock: Callable[[], ClockReading] | None = None,
+           secrets: Path = BROKER_SECRETS) -> Findings:
+    """Check the file, this machine (clock, files, GPIO, camera, demo secrets), the platform and the broker (as
+    doctor's own user, whose password is in secrets)."""
     found = Findings()
     try:
         cfg = load_config(path)
     except ConfigError as exc:
-        found.fail(f"{path}: the facility file is not valid ({len(exc.problems)} problem(s)):")
+        unreadable = any("Permission denied" in problem.message for problem in exc.problems)
+        found.fail(f"{path}: the facility file is not valid ({len(exc.problems)} problem(s)):",
+                   fix="run doctor as root: sudo officepass-site doctor --config FILE" if unreadable else None)
         found.lines += [f"        {problem}" for problem in exc.problems]
         return found
     found.ok(f"{path}: {cfg.facility.id} ({cfg.facility.kind.value}), {len(cfg.doors)} door(s)")
@@ -287,8 +309,7 @@ def doctor(path: str | Path, timeout: float = 5.0, clock: Callable[[], ClockRead
     links = running_links(cfg, timeout)
     check_gpio(cfg, found, "lockd" in links)
     if cfg.mqtt is not None:
-        check_broker(cfg, found, timeout, links)
-        check_bridge(cfg, found, timeout)
+        check_broker(cfg, found, timeout, links, secrets)
     elif cfg.doors:
         found.fail("the site has doors but no [mqtt] section: doors get their commands over MQTT")
     if cfg.kiosk is not None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import queue
-import time
 from typing import TYPE_CHECKING
 
 from facility.config import FacilityConfig
-from facility.config.files import file_problems, service_user
+from facility.config.files import program_problems, service_user
 from technician.doctor_local import bench_only
 
 if TYPE_CHECKING:
@@ -23,7 +21,7 @@ def programs(cfg: FacilityConfig) -> list[str]:
 def check_files(cfg: FacilityConfig, found: Findings) -> None:
     """Every file a program reads is there and readable by the user its unit runs as."""
     problems = [(program, problem) for program in programs(cfg)
-                for problem in file_problems(cfg, program, service_user(program))]
+                for problem in program_problems(cfg, program, service_user(program))]
     for program, problem in problems:
         found.fail(f"{program}: {problem.path}: {problem.message}",
                    fix="officepass-site setup --config FILE sets the owners and modes; the operator's files come "
@@ -62,48 +60,3 @@ def check_gpio(cfg: FacilityConfig, found: Findings, lockd_running: bool) -> Non
                            fix="another program holds it (systemctl status officepass-lockd), or the pin in "
                                "[doors.gpio] is not the one wired")
 
-
-def check_bridge(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
-    """The site's broker's link to the platform's, as its bridge announces it (retained), read as the technician."""
-    if cfg.mqtt is None or cfg.mqtt.bridge is None:
-        return
-    from lockd.bridge import notification_topic
-    from messagebus import BrokerSettings, BusClient
-    from technician.site_setup import BROKER_SECRETS, TECHNICIAN_USER
-    try:
-        password = (BROKER_SECRETS / f"{TECHNICIAN_USER}.pass").read_text().strip()
-    except OSError as exc:
-        found.warn(f"the link to the platform's broker is not checked: {exc.strerror or exc}",
-                   fix="run doctor as root, after officepass-site setup")
-        return
-    link: queue.Queue[bytes] = queue.Queue()
-    bus = BusClient(BrokerSettings(cfg.mqtt.host, cfg.mqtt.port, TECHNICIAN_USER, password, tls=cfg.mqtt.tls,
-                                   ca_file=cfg.mqtt.ca_file, client_id=TECHNICIAN_USER))
-    bus.subscribe(notification_topic(cfg), lambda message: link.put(message.payload))
-    bus.start()
-    try:
-        linked = _linked(link, timeout)
-    finally:
-        bus.stop()
-    where = f"{cfg.mqtt.bridge.host}:{cfg.mqtt.bridge.port}"
-    if linked:
-        found.ok(f"the site's broker is linked to the platform's ({where})")
-    else:
-        found.fail(f"the site's broker is not linked to the platform's ({where}){'' if linked is False else ': no word'}",
-                   fix="check the WAN; journalctl -u mosquitto says why: 'certificate verify failed' (the CA in "
-                       "[mqtt.bridge] ca_file), 'host name verification failed' (the host), 'not authorised' "
-                       "(the bridge password or the platform's ACL)")
-
-
-def _linked(link: queue.Queue[bytes], timeout: float) -> bool | None:
-    """True once the bridge says 1 within timeout; False if it said only 0; None if it said nothing."""
-    heard: bool | None = None
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            heard = link.get(timeout=left) == b"1"
-        except queue.Empty:
-            break
-        if heard:
-            return True
-    return heard

@@ -46,11 +46,20 @@ class Owned:
     mode: int
 
 
-Item = Wanted | Folder | Owned
+@dataclass(frozen=True)
+class Gone:
+    """A file this tool once wrote that the board must no longer have (a bridge the site file dropped)."""
+
+    path: Path
+
+
+Item = Wanted | Folder | Owned | Gone
 
 
 def _differs(board: Board, item: Item, here: Path) -> bool:
-    """True when the file or folder is missing or differs in content, owner, group or mode."""
+    """True when the file or folder is missing or differs in content, owner, group or mode (or, gone, is there)."""
+    if isinstance(item, Gone):
+        return here.exists()
     try:
         info = here.stat()
     except FileNotFoundError:
@@ -76,25 +85,37 @@ def _write(board: Board, item: Wanted, here: Path) -> None:
     os.replace(temporary, here)
 
 
+def _make(board: Board, item: Item, here: Path) -> None:
+    """Bring one file or folder to what the item says."""
+    if isinstance(item, Gone):
+        here.unlink()
+        return
+    if isinstance(item, Wanted):
+        _write(board, item, here)
+        return
+    if isinstance(item, Folder):
+        here.mkdir(parents=True, exist_ok=True)
+    os.chown(here, board.uid(item.owner), board.gid(item.group))
+    here.chmod(item.mode)
+
+
 def apply(board: Board, items: list[Item]) -> list[tuple[Item, bool]]:
     """Make the board hold every item, in order; each with True where it changed something."""
     done = []
     for item in items:
         here = board.at(item.path)
         changed = _differs(board, item, here)
-        if changed and isinstance(item, Folder):
-            here.mkdir(parents=True, exist_ok=True)
-        if changed and isinstance(item, Wanted):
-            _write(board, item, here)
-        elif changed:
-            os.chown(here, board.uid(item.owner), board.gid(item.group))
-            here.chmod(item.mode)
+        if changed:
+            _make(board, item, here)
         done.append((item, changed))
     return done
 
 
-def describe(item: Item, changed: bool) -> str:
-    """One line for a technician: what was done to which path, with its owner and mode."""
+def describe(item: Item, changed: bool) -> str | None:
+    """One line for a technician: what was done to which path, with its owner and mode (nothing for what stays
+    absent)."""
+    if isinstance(item, Gone):
+        return f"removed file   {item.path}" if changed else None
     what = "folder" if isinstance(item, Folder) else "file"
     verb = ("made" if isinstance(item, Folder) else "wrote" if isinstance(item, Wanted) else "set") if changed else "kept"
     return f"{verb:5} {what:6} {item.path} ({item.owner}:{item.group} {item.mode:o})"

@@ -15,10 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from facility.config import FacilityConfig
-from facility.config.files import SERVICE_USERS, SHARED_GROUP
-from facility.config.locate import key_lines, line_of
-from facility.config.models import is_loopback
-from facility.errors import FacilityError
+from facility.config.files import PROGRAM_FILES, SERVICE_USERS, SHARED_GROUP, named_file
 from facility.packaged import SITE_BROKER_FILE
 from facility.tokens import SigningKey
 from lockd.acl import acl_text
@@ -26,43 +23,24 @@ from lockd.bridge import CloudLink, bridge_text, bridged
 from messagebus.certificates import CertificateError
 from technician import passwords, tls
 from technician.board import Board
-from technician.files import Folder, Item, Owned, Wanted
+from technician.files import Folder, Gone, Item, Owned, Wanted
+from technician.site_checks import (
+    BROKER_SECRETS,
+    DOCTOR_USER,
+    HOME_ASSISTANT_USER,
+    MOSQUITTO,
+    PLATFORM_USER,
+    SITE_DIR,
+    TECHNICIAN_USER,
+    Missing,
+    SetupRefused,
+    all_problems,
+    broker_here,
+    program_of,
+)
 
-SITE_DIR = Path("/etc/officepass")
-BROKER_SECRETS = SITE_DIR / "broker"  # passwords of the users that are not a program here: root's only
-MOSQUITTO = Path("/etc/mosquitto")
 PLATFORM_CA = MOSQUITTO / "certs" / "platform-ca.crt"  # the bridge's copy of [mqtt.bridge] ca_file
-HOME_ASSISTANT_USER = "homeassistant"
-TECHNICIAN_USER = "technician"
-PLATFORM_USER = "platform"
-PACKAGES = {"lockd": "officepass-door", "kiosk": "officepass-kiosk"}
-
-
-@dataclass(frozen=True)
-class Missing:
-    """Something the board or the operator has not given yet: which key (and its line) or thing, and what to do."""
-
-    key: str
-    text: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        return f"{where}{self.key}: {self.text}" if self.key else self.text
-
-
-def with_lines(site_text: str, problems: list[Missing]) -> list[Missing]:
-    """The problems with the line of the key each names in the site file."""
-    lines = key_lines(site_text)
-    return [Missing(p.key, p.text, line_of(lines, tuple(p.key.split(".")))) if p.key else p for p in problems]
-
-
-class SetupRefused(FacilityError):
-    """The site command found something missing and changed nothing."""
-
-    def __init__(self, problems: list[Missing]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(str(problem) for problem in problems))
+BRIDGE_FILE = MOSQUITTO / "conf.d" / "officepass-bridge.conf"
 
 
 @dataclass
@@ -73,45 +51,7 @@ class SetupPlan:
     notes: list[str] = field(default_factory=list)
     awaiting: str | None = None  # a certificate the platform's CA has still to sign
     programs: list[str] = field(default_factory=list)
-
-
-def program_of(cfg: FacilityConfig) -> str:
-    """The program whose broker login the file's [mqtt] username is: lockd where there are doors, else the kiosk."""
-    return "lockd" if cfg.doors else "kiosk"
-
-
-def broker_here(cfg: FacilityConfig) -> bool:
-    """True when the site's broker runs on this board (the file's programs reach it on loopback)."""
-    return cfg.mqtt is not None and is_loopback(cfg.mqtt.host)
-
-
-def board_problems(board: Board, cfg: FacilityConfig) -> list[Missing]:
-    """The packages this file needs on the board: the program's (its user) and Mosquitto where the broker runs."""
-    problems = []
-    program = program_of(cfg)
-    if not board.has_user(SERVICE_USERS[program]) or not board.has_group(SHARED_GROUP):
-        problems.append(Missing("", f"user {SERVICE_USERS[program]} is missing: install the {PACKAGES[program]} "
-                                    f"package first (apt-get install ./{PACKAGES[program]}_*.deb)"))
-    if broker_here(cfg) and not (board.has_user("mosquitto") and board.at(MOSQUITTO / "conf.d").is_dir()):
-        problems.append(Missing("mqtt.host", f"the broker runs here ({cfg.mqtt_settings.host}) but Mosquitto is not "
-                                             "installed: apt-get install --no-install-recommends mosquitto"))
-    return problems
-
-
-def operator_problems(board: Board, cfg: FacilityConfig) -> list[Missing]:
-    """Files only the platform's operator can give, which the file names but the board lacks."""
-    wanted = [("platform.api_token_file", cfg.platform.api_token_file, "the site's API token"),
-              ("platform.ca_file", cfg.platform.ca_file, "the CA of the platform's HTTPS certificate")]
-    if cfg.mqtt is not None and cfg.mqtt.bridge is not None:
-        wanted += [("mqtt.bridge.password_file", cfg.mqtt.bridge.password_file, "the site's bridge password"),
-                   ("mqtt.bridge.ca_file", cfg.mqtt.bridge.ca_file, "the CA of the platform broker's certificate")]
-    if cfg.mqtt is not None and not broker_here(cfg):
-        from_broker = "this program's broker password, from the board that runs the site's broker (setup made it)"
-        wanted += [("mqtt.password_file", cfg.mqtt.password_file, from_broker),
-                   ("mqtt.ca_file", cfg.mqtt.ca_file, "the site broker's CA (site-ca.crt on the broker's board)")]
-    return [Missing(key, f"{path} does not exist: put {what} there (from the platform's operator), then run "
-                         "officepass-site setup again")
-            for key, path, what in wanted if path is not None and not board.source(path).is_file()]
+    inputs: dict[str, list[Path]] = field(default_factory=dict)  # each unit ("mosquitto", "lockd", ...): what it reads
 
 
 def _secret(board: Board, path: Path) -> str:
@@ -123,16 +63,16 @@ def _secret(board: Board, path: Path) -> str:
 def broker_users(board: Board, cfg: FacilityConfig) -> tuple[dict[str, str], list[Item]]:
     """Each user of the site's broker with its password, and the files that keep the passwords."""
     mqtt, program = cfg.mqtt_settings, program_of(cfg)
-    if mqtt.username is None or mqtt.password_file is None:
-        raise SetupRefused([Missing("mqtt.username", "the site's program needs a broker user of its own: set "
-                                                     "[mqtt] username and password_file")])
+    assert mqtt.username is not None and mqtt.password_file is not None  # site_problems says so before
     kept = {mqtt.username: (mqtt.password_file, SERVICE_USERS[program])}
-    others = [HOME_ASSISTANT_USER, TECHNICIAN_USER] + ([] if mqtt.bridge else [PLATFORM_USER])
+    others = [HOME_ASSISTANT_USER, TECHNICIAN_USER, DOCTOR_USER] + ([] if mqtt.bridge else [PLATFORM_USER])
     kept |= {user: (BROKER_SECRETS / f"{user}.pass", "root") for user in others}
     users = {user: _secret(board, path) for user, (path, _) in kept.items()}
     items: list[Item] = [Folder(BROKER_SECRETS, mode=0o700)]
     items += [Wanted(path, f"{users[user]}\n".encode(), "root", group, 0o640 if group != "root" else 0o600)
               for user, (path, group) in kept.items()]
+    if mqtt.bridge:  # the platform reaches this broker through the bridge now: its old login goes
+        items.append(Gone(BROKER_SECRETS / f"{PLATFORM_USER}.pass"))
     return users, items
 
 
@@ -140,7 +80,7 @@ def broker_files(board: Board, cfg: FacilityConfig, users: dict[str, str]) -> li
     """The password file, the ACL and the broker's own file (read by Mosquitto after it drops to its user)."""
     passwd = board.at(MOSQUITTO / "officepass.passwd")
     existing = passwd.read_text() if passwd.is_file() else ""
-    acl = acl_text([cfg], monitor_users=(TECHNICIAN_USER,), home_assistant_user=HOME_ASSISTANT_USER)
+    acl = acl_text([cfg], monitor_users=(TECHNICIAN_USER, DOCTOR_USER), home_assistant_user=HOME_ASSISTANT_USER)
     return [Wanted(MOSQUITTO / "officepass.passwd", passwords.password_file(users, existing).encode(), "root",
                    "mosquitto", 0o640),
             Wanted(MOSQUITTO / "officepass.acl", acl.encode(), "root", "mosquitto", 0o640),
@@ -150,8 +90,8 @@ def broker_files(board: Board, cfg: FacilityConfig, users: dict[str, str]) -> li
 def bridge_files(board: Board, cfg: FacilityConfig) -> list[Item]:
     """The bridge to the platform's broker, which holds the bridge password: Mosquitto's group only."""
     bridge = cfg.mqtt_settings.bridge
-    if bridge is None or not bridged([cfg]):
-        return []
+    if bridge is None or not bridged([cfg]):  # none, or no longer: a bridge left behind would carry on
+        return [Gone(BRIDGE_FILE), Gone(PLATFORM_CA)]
     password = board.source(bridge.password_file).read_text().strip()
     items: list[Item] = [Owned(bridge.password_file, "root", "root", 0o600)]
     ca_file = None
@@ -159,11 +99,13 @@ def bridge_files(board: Board, cfg: FacilityConfig) -> list[Item]:
         ca_file = PLATFORM_CA
         items += [Owned(bridge.ca_file, "root", "root", 0o644), Folder(PLATFORM_CA.parent),
                   Wanted(PLATFORM_CA, board.source(bridge.ca_file).read_bytes())]
+    else:
+        items.append(Gone(PLATFORM_CA))
     try:
         text = bridge_text(cfg, CloudLink(bridge.host, bridge.port, ca_file), password)
     except ValueError as exc:
         raise SetupRefused([Missing("mqtt.bridge", str(exc))]) from None
-    return [*items, Wanted(MOSQUITTO / "conf.d" / "officepass-bridge.conf", text.encode(), "root", "mosquitto", 0o640)]
+    return [*items, Wanted(BRIDGE_FILE, text.encode(), "root", "mosquitto", 0o640)]
 
 
 def program_files(board: Board, cfg: FacilityConfig, plan: SetupPlan) -> list[Item]:
@@ -188,34 +130,49 @@ def program_files(board: Board, cfg: FacilityConfig, plan: SetupPlan) -> list[It
     return items
 
 
-def tls_plan(board: Board, mode: str, hosts: list[str], now: dt.datetime) -> tls.TlsPlan:
-    """The broker's certificate, by the chosen way."""
+def tls_plan(board: Board, mode: str | None, names: list[str], now: dt.datetime) -> tls.TlsPlan:
+    """The broker's certificate, by the chosen way, or the way this board took before (a platform-signed certificate
+    is never replaced by one of the site's own CA because a later run did not say --tls csr again)."""
+    mode = mode or tls.mode_in_use(board)
     try:
+        hosts = tls.broker_hosts(board, names)
         return (tls.csr_plan if mode == "csr" else tls.site_ca_plan)(board, hosts, now)
-    except CertificateError as exc:
+    except (CertificateError, ValueError) as exc:
         raise SetupRefused([Missing("", str(exc))]) from None
 
 
-def plan_setup(board: Board, cfg: FacilityConfig, site_file: Path, *, tls_mode: str = "site-ca",
+def plan_setup(board: Board, cfg: FacilityConfig, site_file: Path, *, tls_mode: str | None = None,
                broker_names: list[str] | None = None, now: dt.datetime | None = None) -> SetupPlan:
     """Everything the board needs for this site, or SetupRefused naming all that is missing."""
-    problems = board_problems(board, cfg) + operator_problems(board, cfg)
-    if cfg.mqtt is None:
-        problems.append(Missing("mqtt", "the site's programs talk over MQTT: add [mqtt]"))
+    problems = all_problems(board, cfg, site_file)
     if problems:
         raise SetupRefused(problems)
     plan = SetupPlan(programs=[program_of(cfg)])
     plan.items += [Folder(SITE_DIR, "root", SHARED_GROUP, 0o750), Owned(site_file, "root", SHARED_GROUP, 0o640)]
     if broker_here(cfg):
         users, secrets = broker_users(board, cfg)
-        certificates = tls_plan(board, tls_mode, tls.broker_hosts(board, broker_names or []),
-                                now or dt.datetime.now(dt.UTC))
+        certificates = tls_plan(board, tls_mode, broker_names or [], now or dt.datetime.now(dt.UTC))
         if certificates.awaiting:  # only the request is written: the rest waits for the signed certificate
             return SetupPlan(items=certificates.items, awaiting=certificates.awaiting, programs=plan.programs)
         plan.items += secrets + certificates.items + broker_files(board, cfg, users) + bridge_files(board, cfg)
     plan.items += program_files(board, cfg, plan)
     plan.items = bring_in(board, plan)
+    plan.inputs = unit_inputs(cfg, site_file, plan.items)
     return plan
+
+
+def unit_inputs(cfg: FacilityConfig, site_file: Path, items: list[Item]) -> dict[str, list[Path]]:
+    """What each unit reads of what setup manages: Mosquitto its files (where the broker runs here), the program
+    the site file and the files it names."""
+    program = program_of(cfg)
+    inputs: dict[str, list[Path]] = {}
+    if broker_here(cfg):
+        inputs["mosquitto"] = sorted({item.path for item in items if isinstance(item, Wanted | Gone)
+                                      and item.path.is_relative_to(MOSQUITTO)})
+    keys = [*PROGRAM_FILES[program]] + ["kiosk.signing_key_file"] * (program == "kiosk")
+    named = [path for key in dict.fromkeys(keys) if (path := named_file(cfg, key)) is not None]
+    inputs[program] = [site_file, *named]
+    return inputs
 
 
 def bring_in(board: Board, plan: SetupPlan) -> list[Item]:

@@ -10,6 +10,8 @@ puts the certificate and that CA beside the request, then runs the command again
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from messagebus.certificates import (
     CertificateError,
     PrivateKey,
     fits,
+    issued_by,
     new_key,
     pem,
     pem_key,
@@ -29,6 +32,7 @@ from technician.board import Board
 from technician.files import Folder, Item, Wanted
 
 SITE_TLS = Path("/etc/officepass/tls")
+MODE_NOTE = SITE_TLS / "mode"  # "site-ca" or "csr": how later runs, given no --tls, keep the broker's certificate
 MOSQUITTO_CERTS = Path("/etc/mosquitto/certs")  # where deploy/mosquitto/officepass.conf reads them
 CA_LIFETIME = dt.timedelta(days=3650)
 BROKER_LIFETIME = dt.timedelta(days=730)
@@ -43,11 +47,37 @@ class TlsPlan:
     awaiting: str | None = None
 
 
+DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+                      r"[A-Za-z0-9])?)*$")
+
+
+def checked_host(host: str, what: str) -> str:
+    """A name or address a certificate can carry and a client can match: an ASCII DNS name, or an IP address."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    scoped = isinstance(address, ipaddress.IPv6Address) and address.scope_id is not None
+    if address is not None and not scoped:
+        return str(address)
+    if address is None and DNS_NAME.match(host):
+        return host
+    raise ValueError(f"{what} {host!r} is not a host name a certificate can carry (ASCII letters, digits and hyphens, "
+                     "dot-separated; or an IP address without a zone)")
+
+
 def broker_hosts(board: Board, extra: list[str]) -> list[str]:
     """The names the broker's certificate carries: the board's host name (and .local), loopback, and those given."""
-    name = board.hostname()
-    hosts = [name, f"{name}.local", "localhost", "127.0.0.1", *extra]
+    name = checked_host(board.hostname(), "the board's host name (hostnamectl set-hostname door-1 sets one)")
+    hosts = [name, f"{name}.local", "localhost", "127.0.0.1", *(checked_host(host, "--broker-name") for host in extra)]
     return list(dict.fromkeys(hosts))
+
+
+def mode_in_use(board: Board) -> str:
+    """The way this board's broker got its certificate, as the last run noted it: a request to the platform's CA
+    (csr) or the site's own CA (site-ca, also for a board set up before either)."""
+    noted = board.at(MODE_NOTE)
+    return noted.read_text().strip() if noted.is_file() else "site-ca"
 
 
 def _existing_key(board: Board, path: Path) -> PrivateKey | None:
@@ -62,7 +92,7 @@ def _site_authority(board: Board, now: dt.datetime) -> tuple[CertificateAuthorit
     if board.at(keyfile).exists():
         authority = CertificateAuthority.load(board.at(keyfile), board.at(certfile))
     else:
-        authority = CertificateAuthority.create(f"officepass site CA {board.hostname()}", now, CA_LIFETIME)
+        authority = CertificateAuthority.create("officepass site CA", now, CA_LIFETIME)
     items: list[Item] = [Folder(SITE_TLS), Wanted(keyfile, pem_key(authority.key), mode=0o600),
                          Wanted(certfile, pem(authority.certificate))]
     return authority, items
@@ -85,22 +115,26 @@ def site_ca_plan(board: Board, hosts: list[str], now: dt.datetime) -> TlsPlan:
     if (certificate is None or certificate.issuer != authority.certificate.subject
             or not fits(certificate, key, hosts, now, RENEW_BEFORE)):
         certificate = authority.sign_server(key.public_key(), hosts, now, BROKER_LIFETIME)
-    return TlsPlan(items + _broker_files(key, pem(certificate), pem(authority.certificate)))
+    return TlsPlan([*items, Wanted(MODE_NOTE, b"site-ca\n"), *_broker_files(key, pem(certificate),
+                                                                            pem(authority.certificate))])
 
 
 def csr_plan(board: Board, hosts: list[str], now: dt.datetime) -> TlsPlan:
     """A key and a signing request; once the platform's CA has answered, its certificate and CA for the broker."""
     key = _existing_key(board, MOSQUITTO_CERTS / "broker.key") or new_key()
     request: list[Item] = [Folder(SITE_TLS), Wanted(SITE_TLS / "broker.csr", pem(signing_request(key, hosts))),
-                           Folder(MOSQUITTO_CERTS),
+                           Wanted(MODE_NOTE, b"csr\n"), Folder(MOSQUITTO_CERTS),
                            Wanted(MOSQUITTO_CERTS / "broker.key", pem_key(key), "root", "mosquitto", 0o640)]
     signed, ca = board.at(SITE_TLS / "broker.crt"), board.at(SITE_TLS / "ca.crt")
     if not (signed.exists() and ca.exists()):
         return TlsPlan(request, f"send {SITE_TLS / 'broker.csr'} to the platform's CA, put the certificate it returns "
                                 f"at {SITE_TLS / 'broker.crt'} and that CA's certificate at {SITE_TLS / 'ca.crt'}, "
                                 "then run officepass-site setup again")
-    certificate = read_certificate(signed)
+    certificate, authority = read_certificate(signed), read_certificate(ca)
     if not fits(certificate, key, hosts, now, RENEW_BEFORE):
         raise CertificateError(f"{SITE_TLS / 'broker.crt'} does not fit: it must be for the key of "
                                f"{SITE_TLS / 'broker.csr'}, name {', '.join(hosts)} and stay valid past 30 days")
+    if not issued_by(certificate, authority):
+        raise CertificateError(f"{SITE_TLS / 'ca.crt'} is not the CA that signed {SITE_TLS / 'broker.crt'}: put the "
+                               "platform CA's own certificate there")
     return TlsPlan(request + _broker_files(key, signed.read_bytes(), ca.read_bytes()))

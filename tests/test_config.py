@@ -190,3 +190,9 @@ def test_a_file_is_judged_readable_by_the_service_user_not_by_whoever_checks() -
     folder.chmod(0o700)  # a folder the user cannot search hides even a world-readable file
     assert not readable_by(secret, "nobody")
     shutil.rmtree(base)
+
+
+def test_home_assistant_s_prefix_may_not_be_the_root_of_the_site_s_topics() -> None:
+    text = H1T.replace('stale_after_minutes = 30', 'stale_after_minutes = 30\nhome_assistant_prefix = "officepass"')
+    (problem,) = problems_of(text)
+    assert problem.path == "lockd.home_assistant_prefix" and "would read the doors' commands" in problem.message

@@ -60,7 +60,9 @@ def test_a_wrong_password_and_a_dead_platform_are_named_with_their_fixes(broker,
     lines = capsys.readouterr().out.splitlines()
     refused = next(n for n, line in enumerate(lines) if line.startswith("FAIL  the broker at"))
     assert f"127.0.0.1:{broker.port} refuses the login of 'lockd' (Not authorized (0x87)): wrong password" in lines[refused]
-    assert lines[refused + 1].startswith("      fix: on the broker: mosquitto_passwd /etc/mosquitto/officepass.passwd lockd")
+    assert lines[refused + 1].startswith("      fix: officepass-site setup --config /etc/officepass/site.toml --start "
+                                         "writes every broker user's password again")
+    assert "mosquitto_passwd /etc/mosquitto/officepass.passwd lockd" in lines[refused + 1]
     unreachable = next(n for n, line in enumerate(lines) if line.startswith("FAIL  cannot reach the platform at"))
     assert lines[unreachable + 1] == "      fix: check [platform] base_url and this board's network: curl http://127.0.0.1:9/v1/keys"
     assert lines[-1] == "2 problem(s) found"

@@ -145,6 +145,7 @@ def test_the_kiosk_package_installs_on_a_fresh_board_and_its_program_starts(boar
 
 def test_remove_keeps_the_store_and_the_site_and_purge_deletes_them(board: Board, built) -> None:
     install(board, built["door-amd64"])
+    assert board.run("systemctl is-enabled officepass-lockd").stdout.strip() == "enabled"  # waiting for a site file
     store = board.at("/var/lib/officepass/lockd/lockd.db")
     store.parent.mkdir()
     store.write_bytes(b"the store")

@@ -240,6 +240,11 @@ def test_the_runbook_installs_a_working_door_and_an_upgrade_keeps_its_store(boar
         assert marker == before[0] and rows >= before[1]  # the same store, nothing lost
         answer = platform.phone("unlock", "--member", "1003", "--facility", "h1t-shibuya", "--door", "booth-a")
         assert answer.get("result") == "opened", answer
+
+        assert board.run("apt-get remove -y -qq officepass-door").returncode == 0  # remove keeps the data...
+        assert board.pid_of("officepass-lockd") is None and store_facts(board)[0] == marker
+        run_steps(board, upgrade)  # ...and the same install command carries on where it stopped
+        assert board.pid_of("officepass-lockd") is not None and store_facts(board)[0] == marker
     finally:
         platform.process.terminate()
         platform.process.wait(10)

@@ -33,6 +33,9 @@ log_dest stderr
 include_dir {root}/etc/mosquitto/conf.d
 """
 SERVICE_ACCOUNTS = {"officepass-lockd": 990, "officepass-kiosk": 989}
+# The platform broker's CA as an operator hands it over (only read here, never used to connect: any date will do)
+PLATFORM_CA = pem(CertificateAuthority.create("platform CA", dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+                                              dt.timedelta(days=3650)).certificate)
 
 
 def make_board(base: Path, *, packages: bool = True, mosquitto: bool = True) -> Path:
@@ -61,6 +64,8 @@ def board_site(root: Path, extra: str = "", source: str = "h1t-shibuya.toml") ->
     text = (text.replace('password_file = "demo-keys/mqtt-lockd-h1t-shibuya.pass"', 'password_file = "/etc/officepass/lockd.pass"')
             .replace('password_file = "demo-keys/mqtt-kiosk.pass"', 'password_file = "/etc/officepass/kiosk.pass"')
             .replace('"demo-keys/kiosk-demo.pem"', '"/etc/officepass/kiosk.pem"')
+            .replace('data_dir = "../var/h1t-shibuya/lockd"', 'data_dir = "/var/lib/officepass/lockd"')
+            .replace('data_dir = "../var/kaikatsu-ikebukuro/kiosk"', 'data_dir = "/var/lib/officepass-kiosk/data"')
             .replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
     site = root / "etc" / "officepass" / "site.toml"
     site.write_text(text + extra)
@@ -119,7 +124,8 @@ def test_a_door_board_gets_every_file_with_its_owner_and_mode(board: Path, capsy
     assert (etc / "mosquitto" / "conf.d" / "officepass.conf").read_text().startswith("# Mosquitto for a site")
     lines = capsys.readouterr().out.splitlines()
     assert "wrote file   /etc/officepass/lockd.pass (root:officepass-lockd 640)" in lines
-    assert lines[-1].startswith("next: systemctl restart mosquitto && systemctl enable --now officepass-lockd")
+    assert lines[-1] == ("next: systemctl restart mosquitto officepass-lockd && systemctl enable officepass-lockd "
+                         "(or run again with --start)")
 
 
 def test_a_second_run_changes_nothing(board: Path, capsys) -> None:
@@ -139,8 +145,8 @@ def test_a_missing_bridge_password_is_one_line_naming_key_file_and_fix_and_nothi
     err = capsys.readouterr().err.splitlines()
     line = (board / "etc/officepass/site.toml").read_text().splitlines().index('password_file = "/etc/officepass/bridge.pass"')
     assert err == [(f"officepass-site: line {line + 1}: mqtt.bridge.password_file: /etc/officepass/bridge.pass does "
-                   "not exist: put the "
-                   "site's bridge password there (from the platform's operator), then run officepass-site setup again"),
+                    "not exist: put the site's bridge password (from the platform's operator) there, then run "
+                    "officepass-site setup again"),
                    "officepass-site: nothing was changed"]
     assert snapshot(board) == before
 
@@ -160,14 +166,14 @@ def test_the_bridge_file_carries_the_operator_s_password_for_mosquitto_s_group_o
     board_site(board, '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "/etc/officepass/platform-ca.crt"\n'
                       'password_file = "/etc/officepass/bridge.pass"\n')
     (board / "etc" / "officepass" / "bridge.pass").write_text("bridge-secret-from-the-operator\n")
-    (board / "etc" / "officepass" / "platform-ca.crt").write_text("PEM\n")
+    (board / "etc" / "officepass" / "platform-ca.crt").write_bytes(PLATFORM_CA)
     assert setup(board) == 0
     bridge = board / "etc" / "mosquitto" / "conf.d" / "officepass-bridge.conf"
     assert owner(bridge) == ("root", "mosquitto", 0o640)
     text = bridge.read_text()
     assert "remote_password bridge-secret-from-the-operator" in text and "address mqtt.platform.example:8883" in text
     assert "bridge_cafile /etc/mosquitto/certs/platform-ca.crt" in text  # the board's path, in Mosquitto's folder
-    assert (board / "etc/mosquitto/certs/platform-ca.crt").read_text() == "PEM\n"  # /etc/officepass is not its own
+    assert (board / "etc/mosquitto/certs/platform-ca.crt").read_bytes() == PLATFORM_CA  # /etc/officepass: not its own
     assert owner(board / "etc" / "officepass" / "bridge.pass") == ("root", "root", 0o600)
     assert not (board / "etc" / "officepass" / "broker" / "platform.pass").exists()  # bridged: no platform login here
 
@@ -321,10 +327,155 @@ def test_the_operator_s_folder_is_installed_with_owners_and_modes_and_a_stray_fi
     assert main(["setup", "--from", str(folder), "--root", str(board)]) == 1  # no bridge password in the folder
     assert "mqtt.bridge.password_file" in capsys.readouterr().err and snapshot(board) == before
     (folder / "bridge.pass").write_text("from-the-operator\n")
-    (folder / "platform-ca.crt").write_text("PEM\n")
+    (folder / "platform-ca.crt").write_bytes(PLATFORM_CA)
     assert main(["setup", "--from", str(folder), "--root", str(board)]) == 0
     etc = board / "etc" / "officepass"
     assert (etc / "site.toml").read_text() == (folder / "site.toml").read_text()
     assert owner(etc / "site.toml") == ("root", "988", 0o640) and owner(etc / "bridge.pass") == ("root", "root", 0o600)
     assert owner(etc / "platform-ca.crt")[2] == 0o644 and not (etc / "notes.txt").exists()
     assert f"note: left out {folder / 'notes.txt'}: the site file does not name it" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    ('username = "lockd-h1t-shibuya"', "mqtt.username", "'technician' is the name of technicians' user here"),
+    ('password_file = "/etc/officepass/lockd.pass"', "mqtt.password_file", "/etc/officepass/broker is not a folder"),
+    ('password_file = "/etc/officepass/lockd.pass"', "mqtt.password_file", "/srv/secrets is not a folder"),
+    ('data_dir = "/var/lib/officepass/lockd"', "lockd.data_dir", "/srv/lockd is outside /var/lib/officepass"),
+    ('password_file = "/etc/officepass/lockd.pass"', "mqtt.bridge.password_file", "is also mqtt.password_file"),
+], ids=["a-setup-user-s-name", "root-only-folder", "missing-folder", "data-outside-the-state-folder", "one-file-two-roles"])
+def test_a_site_file_that_would_leave_lockd_unable_to_work_is_refused_naming_the_key(board: Path, capsys, change: str,
+                                                                                     key: str, words: str) -> None:
+    replacement = {"mqtt.username": 'username = "technician"', "lockd.data_dir": 'data_dir = "/srv/lockd"'}.get(key)
+    if key.endswith("password_file"):
+        folder = "/etc/officepass/broker" if "broker" in words else "/srv/secrets" if "srv" in words else None
+        replacement = (f'password_file = "{folder}/lockd.pass"' if folder else
+                       'password_file = "/etc/officepass/bridge.pass"')
+    bridge = '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\npassword_file = "/etc/officepass/bridge.pass"\n'
+    site = board_site(board, bridge)
+    site.write_text(site.read_text().replace(change, replacement, 1))
+    (board / "etc/officepass/bridge.pass").write_text("from-the-operator\n")
+    (board / "etc/officepass/broker").mkdir(mode=0o700)  # as setup leaves it: root's only
+    before = snapshot(board)
+    assert setup(board) == 1
+    err = capsys.readouterr().err
+    assert f": {key}: " in err and words in err and "line " in err, err
+    assert snapshot(board) == before
+
+
+def test_the_site_file_must_be_where_the_units_read_it(board: Path, capsys) -> None:
+    board_site(board).rename(board / "root.toml")
+    assert main(["setup", "--config", "/root.toml", "--root", str(board)]) == 1
+    assert "the programs read /etc/officepass/site.toml, not /root.toml" in capsys.readouterr().err
+
+
+def test_relative_paths_in_the_operator_s_file_are_taken_from_where_the_units_read_it(board: Path,
+                                                                                      tmp_path: Path) -> None:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    site = board_site(board, '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "platform-ca.crt"\n'
+                             'password_file = "bridge.pass"\n')
+    site.rename(folder / "site.toml")
+    (folder / "bridge.pass").write_text("from-the-operator\n")
+    (folder / "platform-ca.crt").write_bytes(PLATFORM_CA)
+    assert main(["setup", "--from", str(folder), "--root", str(board)]) == 0
+    assert owner(board / "etc/officepass/bridge.pass") == ("root", "root", 0o600)
+    assert (folder / "bridge.pass").stat().st_mode & 0o777 == 0o644  # the operator's folder is left as it was
+
+
+def test_a_certificate_that_is_no_certificate_is_refused(board: Path, capsys) -> None:
+    board_site(board, '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "/etc/officepass/platform-ca.crt"\n'
+                      'password_file = "/etc/officepass/bridge.pass"\n')
+    (board / "etc/officepass/bridge.pass").write_text("from-the-operator\n")
+    (board / "etc/officepass/platform-ca.crt").write_text("not a certificate\n")
+    assert setup(board) == 1
+    assert "mqtt.bridge.ca_file: /etc/officepass/platform-ca.crt holds no PEM certificate" in capsys.readouterr().err
+
+
+def test_a_bridge_dropped_from_the_site_file_is_taken_down(board: Path) -> None:
+    bridge = '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\npassword_file = "/etc/officepass/bridge.pass"\n'
+    site = board_site(board, bridge)
+    (board / "etc/officepass/bridge.pass").write_text("from-the-operator\n")
+    assert setup(board) == 0 and (board / "etc/mosquitto/conf.d/officepass-bridge.conf").exists()
+    site.write_text(site.read_text().replace(bridge, ""))
+    assert setup(board) == 0
+    assert not (board / "etc/mosquitto/conf.d/officepass-bridge.conf").exists()
+    assert (board / "etc/officepass/broker/platform.pass").exists()  # no bridge: the platform logs in here again
+
+
+@pytest.mark.parametrize("name", ["bad name", "", "-door", "*.example.com", "fe80::1%eth0", "門"])
+def test_a_broker_name_a_certificate_cannot_carry_is_one_line(board: Path, capsys, name: str) -> None:
+    board_site(board)
+    assert setup(board, f"--broker-name={name}") == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"officepass-site: --broker-name {name!r} is not a host name") and len(err) == 2
+
+
+def test_a_platform_signed_certificate_stays_when_a_later_run_does_not_say_csr(board: Path) -> None:
+    board_site(board)
+    assert setup(board, "--tls", "csr") == 2
+    from cryptography import x509
+    request = x509.load_pem_x509_csr((board / "etc/officepass/tls/broker.csr").read_bytes())
+    now = read_certificate_time()
+    platform_ca = CertificateAuthority.create("platform CA", now, dt.timedelta(days=3650))
+    hosts = ["door-board-7", "door-board-7.local", "localhost", "127.0.0.1"]
+    (board / "etc/officepass/tls/broker.crt").write_bytes(
+        pem(platform_ca.sign_server(request.public_key(), hosts, now, dt.timedelta(days=365))))
+    other = CertificateAuthority.create("another CA", now, dt.timedelta(days=3650))
+    (board / "etc/officepass/tls/ca.crt").write_bytes(pem(other.certificate))
+    assert setup(board) == 1  # a CA that did not sign it
+    (board / "etc/officepass/tls/ca.crt").write_bytes(pem(platform_ca.certificate))
+    assert setup(board) == 0 and setup(board) == 0  # the monthly run, without --tls
+    installed = read_certificate(board / "etc/mosquitto/certs/broker.crt")
+    assert installed.issuer == platform_ca.certificate.subject
+
+
+def read_certificate_time() -> dt.datetime:
+    """Now, as OpenSSL will judge the certificates (this machine's clock)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def test_without_start_setup_names_the_units_that_run_on_older_files(board: Path, capsys) -> None:
+    from technician.cli import mark_applied
+    from technician.site_setup import plan_setup
+    site = board_site(board)
+    assert setup(board) == 0
+    assert "systemctl restart mosquitto officepass-lockd" in capsys.readouterr().out
+    plan = plan_setup(Board(board), load_config(site), Path("/etc/officepass/site.toml"))
+    for name, inputs in plan.inputs.items():  # what --start notes once each runs on what setup wrote
+        mark_applied(Board(board), name, inputs)
+    assert setup(board) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "next: systemctl enable officepass-lockd (or run again with --start)"
+    site.write_text(site.read_text().replace("pulse_seconds = 5", "pulse_seconds = 6", 1))  # the site file alone
+    assert setup(board) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("next: systemctl restart officepass-lockd && ")
+
+
+def test_doctor_reads_the_broker_as_its_own_user_and_calls_a_stopped_lockd_a_failure(running_board) -> None:
+    from technician.doctor import doctor
+    from technician.doctor_local import ClockReading
+    root, _, plain_port = running_board
+    secrets = root / "etc" / "officepass"
+    site = secrets / "site.toml"
+    lockd = login(root, plain_port, "lockd-h1t-shibuya", secrets / "lockd.pass", tls=False)
+    links: list[bool] = []
+    lockd.connection_listeners.append(links.append)
+    try:
+        here = site.read_text().replace("port = 1883", f"port = {plain_port}")
+        checked = root / "doctor-site.toml"
+        checked.write_text(here)
+
+        def check() -> list[str]:
+            return doctor(checked, 2, clock=lambda: ClockReading(True, "test"), secrets=secrets / "broker").lines
+        assert "WARN  lockd has never connected to this broker" in check()
+        lockd.publish("officepass/h1t-shibuya/lockd/availability", b"offline", retain=True, timeout=5)
+        lines = check()
+        assert "FAIL  lockd is offline: stopped, or it died (the broker said its last will)" in lines
+        lockd.publish("officepass/h1t-shibuya/lockd/availability", b"online", retain=True, timeout=5)
+        lockd.publish("officepass/h1t-shibuya/door/booth-a/state", b"LOCKED", retain=True, timeout=5)
+        lines = check()
+        assert "OK    lockd is online" in lines and "OK    door booth-a (ブースA扉 / Booth A door): LOCKED" in lines
+        assert "OK    broker 127.0.0.1:" + str(plain_port) + " accepts doctor's own login" in lines
+        lockd.publish("officepass/probe", b"x", qos=1, timeout=5)  # a round trip on lockd's own connection
+        assert links == []  # doctor never logged in as lockd
+    finally:
+        lockd.stop()

@@ -18,6 +18,9 @@ from facility.errors import ConfigProblem
 
 # The users the Debian packages create and the units run as (deploy/systemd); tests hold the units to these names.
 SERVICE_USERS = {"lockd": "officepass-lockd", "kiosk": "officepass-kiosk"}
+# The only folder each unit lets its program write (StateDirectory=): its data_dir must be inside it.
+STATE_DIRS = {"lockd": Path("/var/lib/officepass"), "kiosk": Path("/var/lib/officepass-kiosk")}
+DATA_DIR_KEYS = {"lockd": "lockd.data_dir", "kiosk": "kiosk.data_dir"}
 SHARED_GROUP = "officepass"  # may read /etc/officepass: both service users are in it
 # The keys of files each program reads itself (the bridge's files are Mosquitto's, checked by officepass-site).
 PROGRAM_FILES = {
@@ -83,3 +86,36 @@ def file_problems(cfg: FacilityConfig, program: str, user: str | None) -> list[C
             fix = f"chown root:{user} {path} && chmod 640 {path}" if user else f"check the owner and mode of {path}"
             problems.append(ConfigProblem(key, f"{path} is not readable by {who}: {fix}"))
     return problems
+
+
+def writable_by(folder: Path, user: str | None) -> bool:
+    """True when this user could make files in folder, or in its nearest existing ancestor (None: this process)."""
+    existing = next(parent for parent in (folder, *folder.parents) if parent.exists())
+    if user is None:
+        return os.access(existing, os.W_OK | os.X_OK)
+    account = pwd.getpwnam(user)
+    if account.pw_uid == 0:
+        return True
+    groups = {account.pw_gid} | {group.gr_gid for group in grp.getgrall() if user in group.gr_mem}
+    return _may(existing, account.pw_uid, groups, stat.S_IWUSR) and all(
+        _may(parent, account.pw_uid, groups, stat.S_IXUSR) for parent in (existing, *existing.parents))
+
+
+def folder_problems(cfg: FacilityConfig, program: str, user: str | None) -> list[ConfigProblem]:
+    """The program's data folder: one it may write, and, on a board (user given), inside its unit's state folder."""
+    key = DATA_DIR_KEYS[program]
+    folder = named_file(cfg, key)
+    if folder is None:
+        return []
+    state = STATE_DIRS[program]
+    if user is not None and not folder.is_relative_to(state):
+        return [ConfigProblem(key, f"{folder} is outside {state}, the only folder the unit lets {program} write: "
+                                   f"e.g. {state / program}")]
+    if not writable_by(folder, user):
+        return [ConfigProblem(key, f"{folder} cannot be made or written by {user or 'this user'}")]
+    return []
+
+
+def program_problems(cfg: FacilityConfig, program: str, user: str | None) -> list[ConfigProblem]:
+    """Everything on disk the program needs that is not as it must be: its files, and its data folder."""
+    return file_problems(cfg, program, user) + folder_problems(cfg, program, user)

@@ -115,7 +115,20 @@ def cross_field_problems(cfg: FacilityConfig) -> list[ConfigProblem]:
         *_keys_cover_purposes(cfg),
         *_roots_sign_only_key_sets(cfg),
         *_demo_keys_only_on_loopback(cfg),
+        *_discovery_apart_from_the_tree(cfg),
     ]
+
+
+def _discovery_apart_from_the_tree(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """Home Assistant reads everything under its discovery prefix: the same root as the site's tree would let it
+    read the doors' commands."""
+    prefix = cfg.lockd.home_assistant_prefix if cfg.lockd is not None else None
+    tree = cfg.mqtt.topic_prefix if cfg.mqtt is not None else "officepass"
+    if prefix is None or prefix != tree:
+        return []
+    return [ConfigProblem("lockd.home_assistant_prefix", f"{prefix!r} is also the root of the site's topics "
+                                                          "([mqtt] topic_prefix): Home Assistant would read the doors' "
+                                                          "commands; keep the default 'homeassistant'")]
 
 
 def _kind_needs(cfg: FacilityConfig) -> list[ConfigProblem]:

@@ -275,7 +275,7 @@ def main(argv: list[str]) -> int:
     if not words:
         return 0
     verb, units = words[0], [unit_name(word) for word in words[1:] if word != "--now"]
-    if verb in ("daemon-reload", "reset-failed", "preset"):
+    if verb in ("daemon-reload", "reset-failed"):
         return 0
     code = 0
     for name in units:
@@ -299,6 +299,8 @@ def act(verb: str, name: str, now: bool, quiet: bool) -> int:
                "try-restart": lambda unit: (stop(unit) or start(unit)) if pid_of(unit) else 0,
                "reload-or-restart": lambda unit: reload(unit) if pid_of(unit) else start(unit),
                "enable": lambda unit: enable(unit) or (start(unit) if now else 0),
+               # Debian's preset policy enables every unit (deb-systemd-helper asks for it on a first install)
+               "preset": enable,
                "disable": lambda unit: 0, "mask": lambda unit: 0, "unmask": lambda unit: 0}
     if verb not in actions:
         print(f"systemctl stand-in: no verb {verb!r}", file=sys.stderr)
