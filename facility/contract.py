@@ -121,13 +121,16 @@ class KeysAnswer(Answer):
 
 
 class CertifiedKey(Answer):
-    """One of the platform's signing keys as its root certifies it: what it signs and when (Unix seconds; null: no bound).
+    """One of the platform's signing keys as its root certifies it: what it signs and when (Unix seconds; null: no
+    bound).
 
     Purposes this edge does not know are ignored, so the platform can certify keys for new token types."""
 
     key_id: KeyId
     public_key: PublicKey
-    purposes: Annotated[list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]], Field(min_length=1, max_length=16)]
+    purposes: Annotated[
+        list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]], Field(min_length=1, max_length=16)
+    ]
     not_before: UnixTime | None = None
     not_after: UnixTime | None = None
 
@@ -159,14 +162,18 @@ class RevocationsAnswer(Answer):
 
     def revocations(self) -> Revocations:
         """As the verifier uses them."""
-        return Revocations(frozenset(self.key_ids), frozenset(self.member_ids),
-                           frozenset(bytes.fromhex(p) for p in self.pass_ids))
+        return Revocations(
+            frozenset(self.key_ids), frozenset(self.member_ids), frozenset(bytes.fromhex(p) for p in self.pass_ids)
+        )
 
     @classmethod
     def of(cls, revocations: Revocations) -> RevocationsAnswer:
         """The answer that says these revocations (the stand-in platform; the programs' caches)."""
-        return cls(key_ids=sorted(revocations.key_ids), member_ids=sorted(revocations.member_ids),
-                   pass_ids=sorted(p.hex() for p in revocations.pass_ids))
+        return cls(
+            key_ids=sorted(revocations.key_ids),
+            member_ids=sorted(revocations.member_ids),
+            pass_ids=sorted(p.hex() for p in revocations.pass_ids),
+        )
 
 
 # --- reservations -----------------------------------------------------------------------------------
@@ -190,16 +197,33 @@ class ReservationItem(Answer):
         """As the rules use it, in Tokyo time; ValueError for a booking that ends before it starts."""
         if self.ends_at <= self.starts_at:
             raise ValueError(f"reservation {self.reservation_id} ends before it starts")
-        return Reservation(self.reservation_id, self.room_id, self.member_id, local(self.starts_at), local(self.ends_at),
-                           self.cancelled, self.guests, self.plan)
+        return Reservation(
+            self.reservation_id,
+            self.room_id,
+            self.member_id,
+            local(self.starts_at),
+            local(self.ends_at),
+            self.cancelled,
+            self.guests,
+            self.plan,
+        )
 
     @classmethod
     def of(cls, facility_id: str, reservation: Reservation, version: int) -> ReservationItem:
         """How the platform lists a reservation."""
         r = reservation
-        return cls(reservation_id=r.reservation_id, facility_id=facility_id, room_id=r.room_id, member_id=r.member_id,
-                   plan=r.plan, starts_at=r.starts_at, ends_at=r.ends_at, cancelled=r.cancelled, guests=r.guests,
-                   version=version)
+        return cls(
+            reservation_id=r.reservation_id,
+            facility_id=facility_id,
+            room_id=r.room_id,
+            member_id=r.member_id,
+            plan=r.plan,
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+            cancelled=r.cancelled,
+            guests=r.guests,
+            version=version,
+        )
 
 
 class ReservationsAnswer(Answer):
@@ -348,16 +372,38 @@ class SettingsAnswer(Answer):
 # --- the OpenAPI file's schemas (docs/platform-openapi.yaml; scripts/make_openapi.py writes them there) --------
 
 OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
-    ErrorAnswer, PublishedKey, KeysAnswer, CertifiedKey, KeySetContent, SignedKeySet, RevocationsAnswer, ReservationItem, BookingBody, CheckInBody,
-    CheckInRecorded, OccupancyBody, OccupancyAnswer, MemberBody, PassRequest, UnlockRequest, DeskCheckinBody, RevokeBody)
-OPENAPI_BEGIN = "    # BEGIN schemas generated from facility/contract.py by scripts/make_openapi.py: do not edit by hand"
+    ErrorAnswer,
+    PublishedKey,
+    KeysAnswer,
+    CertifiedKey,
+    KeySetContent,
+    SignedKeySet,
+    RevocationsAnswer,
+    ReservationItem,
+    BookingBody,
+    CheckInBody,
+    CheckInRecorded,
+    OccupancyBody,
+    OccupancyAnswer,
+    MemberBody,
+    PassRequest,
+    UnlockRequest,
+    DeskCheckinBody,
+    RevokeBody,
+)
+OPENAPI_BEGIN = (
+    "    # BEGIN schemas generated from facility/contract.py by scripts/make_openapi.py: do not edit by hand"
+)
 OPENAPI_END = "    # END generated schemas"
 
 
 def openapi_schemas_block() -> str:
     """The contract's models as OpenAPI component schemas, one JSON (= YAML flow) line each, between the markers."""
-    _, top = models_json_schema([(model, "validation") for model in OPENAPI_MODELS],
-                                ref_template="#/components/schemas/{model}")
-    lines = [f"    {name}: {json.dumps(schema, ensure_ascii=False, sort_keys=True)}"
-             for name, schema in sorted(top["$defs"].items())]
+    _, top = models_json_schema(
+        [(model, "validation") for model in OPENAPI_MODELS], ref_template="#/components/schemas/{model}"
+    )
+    lines = [
+        f"    {name}: {json.dumps(schema, ensure_ascii=False, sort_keys=True)}"
+        for name, schema in sorted(top["$defs"].items())
+    ]
     return "\n".join([OPENAPI_BEGIN, *lines, OPENAPI_END])

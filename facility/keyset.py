@@ -43,15 +43,20 @@ class KeySetRefusal(Worded):
 
     UNREADABLE = ("keyset_unreadable", "署名付き鍵セットとして読み取れません", "This is not a signed key set")
     TOO_LARGE = ("keyset_too_large", "鍵セットが大きすぎます", "The key set is too large")
-    UNKNOWN_ROOT = ("keyset_unknown_root", "この施設が信頼するルート鍵の署名ではありません",
-                    "The key set is not signed by a root key this site pins")
+    UNKNOWN_ROOT = (
+        "keyset_unknown_root",
+        "この施設が信頼するルート鍵の署名ではありません",
+        "The key set is not signed by a root key this site pins",
+    )
     BAD_SIGNATURE = ("keyset_bad_signature", "鍵セットの署名が一致しません", "The key set's signature does not match")
     INCONSISTENT = ("keyset_inconsistent", "鍵セットの内容に矛盾があります", "The key set contradicts itself")
     ROLLBACK = ("keyset_rollback", "保持している鍵セットより古い版です", "The key set is older than the one held")
-    CONFLICT = ("keyset_conflict", "同じ版で内容の異なる鍵セットです",
-                "The key set has the held version but other contents")
-    NO_CURRENT_KEY = ("keyset_no_current_key", "いま有効な鍵がない鍵セットです",
-                      "No key of the key set is valid now")
+    CONFLICT = (
+        "keyset_conflict",
+        "同じ版で内容の異なる鍵セットです",
+        "The key set has the held version but other contents",
+    )
+    NO_CURRENT_KEY = ("keyset_no_current_key", "いま有効な鍵がない鍵セットです", "No key of the key set is valid now")
 
 
 def canonical_json(value: object) -> bytes:
@@ -68,8 +73,11 @@ def signed_message(keyset: object) -> bytes:
 def sign_keyset(content: KeySetContent | Mapping[str, object], root: SigningKey) -> dict:
     """The signed document (GET /keyset's body and the MQTT announcement) for a key set (the platform's side)."""
     keyset = content.model_dump(mode="json") if isinstance(content, KeySetContent) else dict(content)
-    return {"keyset": keyset, "signed_by": root.key_id,
-            "signature": base64.b64encode(root.sign(signed_message(keyset))).decode()}
+    return {
+        "keyset": keyset,
+        "signed_by": root.key_id,
+        "signature": base64.b64encode(root.sign(signed_message(keyset))).decode(),
+    }
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,11 @@ class KeySet:
 
     def current_keys(self, now: float) -> list[str]:
         """Key ids whose validity window holds `now`."""
-        return [key.key_id for key in self.content.keys
-                if (key.not_before is None or now >= key.not_before) and (key.not_after is None or now <= key.not_after)]
+        return [
+            key.key_id
+            for key in self.content.keys
+            if (key.not_before is None or now >= key.not_before) and (key.not_after is None or now <= key.not_after)
+        ]
 
     def summary(self) -> str:
         """One line for the log and the audit."""
@@ -133,8 +144,10 @@ def open_keyset(data: bytes | str | object, roots: Keyring) -> KeySet | Refused:
         return Refused(KeySetRefusal.UNREADABLE, "no signed_by or signature")
     root = roots.find(signed_by.lower(), ROOT_PURPOSE)
     if root is None:
-        return Refused(KeySetRefusal.UNKNOWN_ROOT, f"signed by {signed_by[:16]!r}; roots pinned here: "
-                                                   f"{', '.join(sorted(roots.keys)) or 'none'}")
+        return Refused(
+            KeySetRefusal.UNKNOWN_ROOT,
+            f"signed by {signed_by[:16]!r}; roots pinned here: {', '.join(sorted(roots.keys)) or 'none'}",
+        )
     try:
         raw_signature = base64.b64decode(signature, validate=True)
         message = signed_message(data["keyset"])
@@ -152,7 +165,9 @@ def _content(document: dict, message: bytes) -> KeySet | Refused:
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(part) for part in problem["loc"]) or "the set"
-        return Refused(KeySetRefusal.INCONSISTENT, f"signed, but not a key set this site reads ({where}: {problem['msg']})")
+        return Refused(
+            KeySetRefusal.INCONSISTENT, f"signed, but not a key set this site reads ({where}: {problem['msg']})"
+        )
     content = signed.keyset
     ids = [key.key_id for key in content.keys]
     for key in content.keys:
@@ -177,9 +192,12 @@ def judge(candidate: KeySet, held: KeySet | None, now: float) -> Refused | None:
     if held is not None and candidate.version == held.version and candidate.digest != held.digest:
         return Refused(KeySetRefusal.CONFLICT, f"two different sets claim v{held.version}", candidate.version)
     if not candidate.current_keys(now):
-        return Refused(KeySetRefusal.NO_CURRENT_KEY, f"v{candidate.version}: every key's window excludes "
-                                                     f"{now:.0f} (expired, or not begun: check this site's clock)",
-                       candidate.version)
+        return Refused(
+            KeySetRefusal.NO_CURRENT_KEY,
+            f"v{candidate.version}: every key's window excludes "
+            f"{now:.0f} (expired, or not begun: check this site's clock)",
+            candidate.version,
+        )
     return None
 
 
@@ -244,8 +262,12 @@ class SiteKeys:
                 return self
             opened = open_keyset(document, self.roots)
             if isinstance(opened, Refused):
-                log.error("the key set kept in %s no longer checks out (%s); trusting the pinned keys until a new "
-                          "set arrives", self.store.path, opened)
+                log.error(
+                    "the key set kept in %s no longer checks out (%s); trusting the pinned keys until a new "
+                    "set arrives",
+                    self.store.path,
+                    opened,
+                )
                 self.audit("keyset_refused", opened.reason.code, f"held set, from the store: {opened.detail}")
                 return self
             self._held, self._ring = opened, self._compose(opened)
@@ -276,8 +298,12 @@ class SiteKeys:
         with self._lock:
             opened = open_keyset(data, self.roots)
             refusal = opened if isinstance(opened, Refused) else judge(opened, self._held, self.clock.now().timestamp())
-            if (refusal is not None and refusal.reason is KeySetRefusal.ROLLBACK and held_when_asked is not None
-                    and held_when_asked != self.held_digest):
+            if (
+                refusal is not None
+                and refusal.reason is KeySetRefusal.ROLLBACK
+                and held_when_asked is not None
+                and held_when_asked != self.held_digest
+            ):
                 log.info("key set from %s overtaken in flight (%s); dropped", source, refusal.detail)
                 return Offer("stale", refusal.version)
             if refusal is not None:
@@ -288,7 +314,9 @@ class SiteKeys:
                 return Offer("held", opened.version)
             self.store.cache(CACHE_NAME, opened.document)  # durable before any token is judged by it
             previous, self._held, self._ring = self._held, opened, self._compose(opened)
-        log.warning("adopted %s (over %s) from %s", opened.summary(), f"v{previous.version}" if previous else "none", source)
+        log.warning(
+            "adopted %s (over %s) from %s", opened.summary(), f"v{previous.version}" if previous else "none", source
+        )
         self.audit("keyset_adopted", "", f"{opened.summary()}; from {source}")
         for listener in self.listeners:
             listener(opened)
@@ -314,8 +342,15 @@ class SiteKeys:
         ring = Keyring(dict(self.pinned.keys))
         for key in held.content.keys:
             if is_demo_key(key.key_id) and not self.cfg.on_loopback:
-                log.error("key set v%d certifies the public demo key %s: not trusted off loopback", held.version, key.key_id)
+                log.error(
+                    "key set v%d certifies the public demo key %s: not trusted off loopback", held.version, key.key_id
+                )
                 continue
-            ring.trust(f"platform {key.key_id} (key set v{held.version})", base64.b64decode(key.public_key),
-                       set(key.purposes), key.not_before, key.not_after)
+            ring.trust(
+                f"platform {key.key_id} (key set v{held.version})",
+                base64.b64decode(key.public_key),
+                set(key.purposes),
+                key.not_before,
+                key.not_after,
+            )
         return Keyring(ring.keys, revoked=frozenset(held.content.revoked))

@@ -95,7 +95,9 @@ class BackgroundLoop:
         turn into a request and an audit row every second."""
         if self._thread.is_alive() or self.stopping or self._thread.ident is None:
             return False
-        if self.restarts and time.monotonic() - self._restarted_at < min(FAILURE_BACKOFF_CAP, 2.0 ** min(self.restarts, 20)):
+        if self.restarts and time.monotonic() - self._restarted_at < min(
+            FAILURE_BACKOFF_CAP, 2.0 ** min(self.restarts, 20)
+        ):
             return False
         self._restarted_at = time.monotonic()
         self.restarts += 1

@@ -45,12 +45,17 @@ class _LoopCollector(Collector):
         """One family per figure, one sample per loop."""
         loops = self.health()
         figures = {
-            "up": ("1 while the loop runs, its last round did not fail and it is not stalled", lambda h: int(h.healthy)),
+            "up": (
+                "1 while the loop runs, its last round did not fail and it is not stalled",
+                lambda h: int(h.healthy),
+            ),
             "rounds": ("Rounds that ended well", lambda h: h.rounds),
             "failures": ("Rounds that raised (logged with the traceback) or whose work failed", lambda h: h.failures),
             "restarts": ("Times the supervisor restarted the loop's thread", lambda h: h.restarts),
-            "last_ok_age_seconds": ("Seconds since the last good round (-1: none yet)",
-                                    lambda h: -1 if h.last_ok_age is None else h.last_ok_age),
+            "last_ok_age_seconds": (
+                "Seconds since the last good round (-1: none yet)",
+                lambda h: -1 if h.last_ok_age is None else h.last_ok_age,
+            ),
         }
         for figure, (description, read) in figures.items():
             family = GaugeMetricFamily(f"officepass_{self.program}_loop_{figure}", description, labels=["loop"])

@@ -41,8 +41,12 @@ class FacilityKind(str, Enum):
     @property
     def checks_in_at_reception(self) -> bool:
         """True where members check in at a kiosk (a staffed meeting room's representative too)."""
-        return self in (FacilityKind.DROP_IN, FacilityKind.MEMBER_SCREEN, FacilityKind.KARAOKE,
-                        FacilityKind.MEETING_ROOM_STAFFED)
+        return self in (
+            FacilityKind.DROP_IN,
+            FacilityKind.MEMBER_SCREEN,
+            FacilityKind.KARAOKE,
+            FacilityKind.MEETING_ROOM_STAFFED,
+        )
 
     @property
     def needs_reservation(self) -> bool:

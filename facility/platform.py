@@ -37,8 +37,15 @@ class PlatformError(FacilityError):
     `body` is the platform's own answer ({"error", "message_en", "message_ja"}), for people to read.
     """
 
-    def __init__(self, status: int, code: str, message: str, retryable: bool, retry_after: float | None = None,
-                 body: dict | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        retryable: bool,
+        retry_after: float | None = None,
+        body: dict | None = None,
+    ) -> None:
         super().__init__(f"{status or 'no answer'} {code}: {message}")
         self.status = status
         self.code = code
@@ -48,7 +55,7 @@ class PlatformError(FacilityError):
 
     @property
     def credentials(self) -> bool:
-        """True when the platform refused the facility itself (an expired or withdrawn API token): alarm, keep trying."""
+        """True when the platform refused the facility itself (a withdrawn or expired API token): alarm, go on."""
         return self.status in CREDENTIAL_STATUSES
 
     @property
@@ -119,8 +126,15 @@ class PlatformClient:
             response.close()
         return b"".join(chunks)
 
-    def call(self, method: str, path: str, answer: type[A], body: BaseModel | dict | None = None,
-             headers: dict[str, str] | None = None, **params) -> A:
+    def call(
+        self,
+        method: str,
+        path: str,
+        answer: type[A],
+        body: BaseModel | dict | None = None,
+        headers: dict[str, str] | None = None,
+        **params,
+    ) -> A:
         """One call whose 2xx answer must be `answer`; PlatformError otherwise (a wrong body is worth retrying).
 
         A body may be a model (sent as the contract writes it) or a dict already checked against one
@@ -132,22 +146,45 @@ class PlatformClient:
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem["loc"]) or "the body"
-            raise PlatformError(status, "bad_answer", f"a {status} answer is not the documented {answer.__name__} "
-                                f"({where}: {problem['msg']})", retryable=True, body={
-                                    "error": "bad_answer", "message_en": "the platform answered something unexpected",
-                                    "message_ja": "プラットフォームから想定外の応答がありました"}) from None
+            raise PlatformError(
+                status,
+                "bad_answer",
+                f"a {status} answer is not the documented {answer.__name__} ({where}: {problem['msg']})",
+                retryable=True,
+                body={
+                    "error": "bad_answer",
+                    "message_en": "the platform answered something unexpected",
+                    "message_ja": "プラットフォームから想定外の応答がありました",
+                },
+            ) from None
 
-    def exchange(self, method: str, path: str, body: dict | None = None, headers: dict[str, str] | None = None,
-                 **params) -> tuple[int, bytes]:
+    def exchange(
+        self, method: str, path: str, body: dict | None = None, headers: dict[str, str] | None = None, **params
+    ) -> tuple[int, bytes]:
         """One request; (status, the raw body) for 2xx, PlatformError otherwise (call() checks the body too)."""
         try:
-            response = self.session.request(method, f"{self.base_url}{path}", json=body, headers=headers,
-                                            params=params or None, timeout=self.timeout, stream=True)
+            response = self.session.request(
+                method,
+                f"{self.base_url}{path}",
+                json=body,
+                headers=headers,
+                params=params or None,
+                timeout=self.timeout,
+                stream=True,
+            )
             content = self._read_within(response, time.monotonic() + self.timeout * 2)
         except requests.RequestException as exc:
-            raise PlatformError(0, "unreachable", type(exc).__name__, retryable=True, body={
-                "error": "unreachable", "message_en": f"the platform cannot be reached ({type(exc).__name__})",
-                "message_ja": "プラットフォームに接続できません"}) from None
+            raise PlatformError(
+                0,
+                "unreachable",
+                type(exc).__name__,
+                retryable=True,
+                body={
+                    "error": "unreachable",
+                    "message_en": f"the platform cannot be reached ({type(exc).__name__})",
+                    "message_ja": "プラットフォームに接続できません",
+                },
+            ) from None
         if 200 <= response.status_code < 300:
             return response.status_code, content
         try:
@@ -156,5 +193,11 @@ class PlatformClient:
             parsed = None  # HTML from a captive portal, a proxy's error page...
         error = parsed if isinstance(parsed, dict) else {"error": "http_error"}
         retryable = response.status_code == 429 or response.status_code >= 500
-        raise PlatformError(response.status_code, str(error.get("error", "http_error")),
-                            str(error.get("message_en", response.reason)), retryable, _retry_after(response), error)
+        raise PlatformError(
+            response.status_code,
+            str(error.get("error", "http_error")),
+            str(error.get("message_en", response.reason)),
+            retryable,
+            _retry_after(response),
+            error,
+        )

@@ -54,8 +54,16 @@ class SyncState:
 def _from_row(row: tuple) -> Reservation:
     """A cached row as a reservation."""
     rid, room, member, starts, ends, cancelled, guests, plan = row
-    return Reservation(rid, room, member, datetime.fromisoformat(starts), datetime.fromisoformat(ends), bool(cancelled),
-                       guests, Plan(plan))
+    return Reservation(
+        rid,
+        room,
+        member,
+        datetime.fromisoformat(starts),
+        datetime.fromisoformat(ends),
+        bool(cancelled),
+        guests,
+        Plan(plan),
+    )
 
 
 class ReservationStore(SqliteStore):
@@ -67,35 +75,55 @@ class ReservationStore(SqliteStore):
     def reservation(self, reservation_id: int) -> Reservation | None:
         """A cached reservation."""
         with self._lock:
-            row = self.db.execute(f"SELECT {_COLUMNS} FROM reservation WHERE reservation_id = ?",
-                                  (reservation_id,)).fetchone()
+            row = self.db.execute(
+                f"SELECT {_COLUMNS} FROM reservation WHERE reservation_id = ?", (reservation_id,)
+            ).fetchone()
         return _from_row(row) if row else None
 
     def reservations_of(self, member_id: int) -> list[Reservation]:
         """The member's cached reservations, earliest first (through the member index)."""
         with self._lock:
-            rows = self.db.execute(f"SELECT {_COLUMNS} FROM reservation WHERE member_id = ? ORDER BY starts_at",
-                                   (member_id,)).fetchall()
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS} FROM reservation WHERE member_id = ? ORDER BY starts_at", (member_id,)
+            ).fetchall()
         return [_from_row(row) for row in rows]
 
     def reservations_running(self, now: datetime) -> list[Reservation]:
         """Live bookings whose time includes now (through the end index)."""
         moment = local(now).isoformat()
         with self._lock:
-            rows = self.db.execute(f"SELECT {_COLUMNS} FROM reservation WHERE ends_at > ? AND starts_at <= ? "
-                                   "AND cancelled = 0 ORDER BY starts_at", (moment, moment)).fetchall()
+            rows = self.db.execute(
+                f"SELECT {_COLUMNS} FROM reservation WHERE ends_at > ? AND starts_at <= ? "
+                "AND cancelled = 0 ORDER BY starts_at",
+                (moment, moment),
+            ).fetchall()
         return [_from_row(row) for row in rows]
 
-    def apply_changes(self, reservations: list[Reservation], cursor: int, at: datetime,
-                      unreadable: list[int] | None = None) -> None:
+    def apply_changes(
+        self, reservations: list[Reservation], cursor: int, at: datetime, unreadable: list[int] | None = None
+    ) -> None:
         """Store a sync's result: changed reservations, the new cursor, and when; a changed booking that could not
         be read is forgotten (it admits no one until the platform lists it readably)."""
-        rows = [(r.reservation_id, r.room_id, r.member_id, r.plan.value, r.starts_at.isoformat(), r.ends_at.isoformat(),
-                 int(r.cancelled), r.guests) for r in reservations]
+        rows = [
+            (
+                r.reservation_id,
+                r.room_id,
+                r.member_id,
+                r.plan.value,
+                r.starts_at.isoformat(),
+                r.ends_at.isoformat(),
+                int(r.cancelled),
+                r.guests,
+            )
+            for r in reservations
+        ]
         with self.transaction() as db:
             db.executemany("DELETE FROM reservation WHERE reservation_id = ?", [(rid,) for rid in unreadable or []])
-            db.executemany("INSERT OR REPLACE INTO reservation (reservation_id, room_id, member_id, plan, starts_at, "
-                           "ends_at, cancelled, guests) VALUES (?,?,?,?,?,?,?,?)", rows)
+            db.executemany(
+                "INSERT OR REPLACE INTO reservation (reservation_id, room_id, member_id, plan, starts_at, "
+                "ends_at, cancelled, guests) VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
             db.execute("UPDATE sync SET cursor = ?, last_ok = ? WHERE id = 1", (cursor, at.isoformat()))
 
     def forget_reservations_ended_before(self, moment: datetime) -> int:
@@ -114,8 +142,16 @@ class ReservationSync(BackgroundLoop):
 
     name = "reservation-sync"
 
-    def __init__(self, client: PlatformClient, store: ReservationStore, facility_id: str, clock: Clock,
-                 interval: float, stale_after: timedelta, on_stale_change: Callable[[bool], None]) -> None:
+    def __init__(
+        self,
+        client: PlatformClient,
+        store: ReservationStore,
+        facility_id: str,
+        clock: Clock,
+        interval: float,
+        stale_after: timedelta,
+        on_stale_change: Callable[[bool], None],
+    ) -> None:
         super().__init__()
         self.client = client
         self.store = store
@@ -161,8 +197,9 @@ class ReservationSync(BackgroundLoop):
         with self._sync_lock:
             state = self.store.sync_state()
             try:
-                changes = self.client.call("GET", reservations_path(self.facility_id), ReservationsAnswer,
-                                           since=state.cursor)
+                changes = self.client.call(
+                    "GET", reservations_path(self.facility_id), ReservationsAnswer, since=state.cursor
+                )
             except PlatformError as exc:
                 self.failing = str(exc)
                 self._retry_after = exc.retry_after

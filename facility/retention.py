@@ -37,10 +37,12 @@ def retain_shared(store: ReservationStore, now: datetime, keep: timedelta, expor
     """What every program's store forgets alike: bookings long over, expired token ids, the old audit (exported
     first, then its old files); then the freed pages go back to the file system. Call after the program's own."""
     folder = store.path.parent / "audit"
-    done = {"reservations": store.forget_reservations_ended_before(now - keep),
-            "seen_ids": store.seen.forget_expired(now.timestamp()),
-            "audit_exported": store.export_audit(now - keep, folder),
-            "audit_files_dropped": drop_old_exports(folder, export_days, now)}
+    done = {
+        "reservations": store.forget_reservations_ended_before(now - keep),
+        "seen_ids": store.seen.forget_expired(now.timestamp()),
+        "audit_exported": store.export_audit(now - keep, folder),
+        "audit_files_dropped": drop_old_exports(folder, export_days, now),
+    }
     store.compact()
     return done
 
@@ -50,8 +52,9 @@ class RetentionLoop(BackgroundLoop):
 
     name = "retention"
 
-    def __init__(self, purge: Callable[[datetime], dict[str, int]], clock: Clock,
-                 interval: float = RETENTION_SECONDS) -> None:
+    def __init__(
+        self, purge: Callable[[datetime], dict[str, int]], clock: Clock, interval: float = RETENTION_SECONDS
+    ) -> None:
         super().__init__()
         self.purge = purge
         self.clock = clock

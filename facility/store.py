@@ -44,8 +44,10 @@ def open_database(path: str | Path) -> sqlite3.Connection:
 def make_append_only(db: sqlite3.Connection, table: str) -> None:
     """Refuse every UPDATE and DELETE on a table (audit trails)."""
     for verb in ("UPDATE", "DELETE"):
-        db.execute(f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                   f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        )
 
 
 class SeenIds(Protocol):
@@ -102,8 +104,9 @@ class SqliteSeenIds:
 
     def _forget(self, now: float, mono: float) -> int:
         """The one rule for forgetting: expired by the wall clock, and by monotonic time within this epoch."""
-        return self._db.execute("DELETE FROM seen_token WHERE keep_until < ? AND (epoch != ? OR keep_mono < ?)",
-                                (now, self._epoch, mono)).rowcount
+        return self._db.execute(
+            "DELETE FROM seen_token WHERE keep_until < ? AND (epoch != ? OR keep_mono < ?)", (now, self._epoch, mono)
+        ).rowcount
 
     def first_sighting(self, token_id: bytes, keep_until: float, now: float) -> bool:
         """Record the id durably; True if it had not been seen before."""
@@ -112,7 +115,8 @@ class SqliteSeenIds:
             self._forget(now, mono)
             inserted = self._db.execute(
                 "INSERT OR IGNORE INTO seen_token (id, keep_until, keep_mono, epoch) VALUES (?, ?, ?, ?)",
-                (token_id, keep_until, mono + max(0.0, keep_until - now), self._epoch)).rowcount
+                (token_id, keep_until, mono + max(0.0, keep_until - now), self._epoch),
+            ).rowcount
             return inserted == 1
 
 
@@ -136,8 +140,10 @@ class StoreLoss:
 
     def describe(self) -> str:
         """One line for the log, the audit and the alarm."""
-        return (f"{self.cause}: the store begun at {datetime.fromtimestamp(self.expected_since, TOKYO):%Y-%m-%d %H:%M:%S} "
-                f"({self.expected_store_id}) is gone; a new store {self.found_store_id} began (marker {self.marker})")
+        return (
+            f"{self.cause}: the store begun at {datetime.fromtimestamp(self.expected_since, TOKYO):%Y-%m-%d %H:%M:%S} "
+            f"({self.expected_store_id}) is gone; a new store {self.found_store_id} began (marker {self.marker})"
+        )
 
 
 def marker_path(db_path: Path) -> Path:
@@ -193,8 +199,10 @@ class SqliteStore:
 
     def _epoch(self) -> tuple[str, float]:
         """This store's id and the moment it began (written once, when the file is new)."""
-        self.db.execute("INSERT OR IGNORE INTO store_meta (id, store_id, created_at) VALUES (1, ?, ?)",
-                        (uuid.uuid4().hex, self.clock.now().timestamp()))
+        self.db.execute(
+            "INSERT OR IGNORE INTO store_meta (id, store_id, created_at) VALUES (1, ?, ?)",
+            (uuid.uuid4().hex, self.clock.now().timestamp()),
+        )
         store_id, created_at = self.db.execute("SELECT store_id, created_at FROM store_meta WHERE id = 1").fetchone()
         return store_id, created_at
 
@@ -206,7 +214,9 @@ class SqliteStore:
             known = json.loads(marker.read_text())
             if known.get("store_id") != self.store_id:
                 cause = corrupt or ("missing or emptied" if self._fresh else "replaced by another store")
-                loss = StoreLoss(marker, str(known.get("store_id")), float(known.get("created_at", 0)), self.store_id, cause)
+                loss = StoreLoss(
+                    marker, str(known.get("store_id")), float(known.get("created_at", 0)), self.store_id, cause
+                )
         except FileNotFoundError:
             pass
         except (ValueError, OSError, AttributeError) as exc:
@@ -214,8 +224,12 @@ class SqliteStore:
         if loss is not None:
             log.error("%s", loss.describe())
         try:
-            _write_atomically(marker, json.dumps({"store_id": self.store_id, "created_at": self.created_at,
-                                                  "store": str(self.path.resolve())}))
+            _write_atomically(
+                marker,
+                json.dumps(
+                    {"store_id": self.store_id, "created_at": self.created_at, "store": str(self.path.resolve())}
+                ),
+            )
         except OSError as exc:  # the epoch still guards replays; only the next loss would go unnoticed
             log.error("cannot write the store marker %s (%s): a lost store would not be noticed", marker, exc)
         return loss
@@ -299,8 +313,10 @@ class SqliteStore:
         gone = 0
         while True:
             with self.transaction() as db:
-                batch = db.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {where} "
-                                   f"LIMIT {PURGE_BATCH})", arguments).rowcount
+                batch = db.execute(
+                    f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {where} LIMIT {PURGE_BATCH})",
+                    arguments,
+                ).rowcount
             gone += batch
             if batch < PURGE_BATCH:
                 return gone
@@ -319,8 +335,11 @@ class SqliteStore:
 
     def file_bytes(self) -> int:
         """The store's size on disk: the database and its write-ahead log."""
-        return sum(Path(f"{self.path}{suffix}").stat().st_size for suffix in ("", "-wal")
-                   if Path(f"{self.path}{suffix}").exists())
+        return sum(
+            Path(f"{self.path}{suffix}").stat().st_size
+            for suffix in ("", "-wal")
+            if Path(f"{self.path}{suffix}").exists()
+        )
 
     def close(self) -> None:
         """Close the file."""

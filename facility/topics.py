@@ -1,18 +1,18 @@
 """The MQTT topic tree, in one place: lockd, the kiosk and the platform all build topics here.
 
-    {prefix}/{facility}/door/{door}/command      unlock commands (platform -> lockd), QoS 1, never retained
-    {prefix}/{facility}/door/{door}/state        lock state, retained (LOCKED, UNLOCKING, UNLOCKED, OPEN, JAMMED)
-    {prefix}/{facility}/door/{door}/event        door events and alarms
-    {prefix}/{facility}/lockd/availability       online / offline (last will)
-    {prefix}/{facility}/lockd/alarm              site alarms: stale reservations, untrusted clock
-    {prefix}/{facility}/lockd/alarm/store        lockd's store was lost (retained while that process runs)
-    {prefix}/{facility}/lockd/audit              every audit row, as it is written
-    {prefix}/{facility}/lockd/keyset             the key set lockd holds (retained: version, keys, revoked)
-    {prefix}/{facility}/reservations/changed     change notices (platform -> lockd)
-    {prefix}/{facility}/keyset                   the platform's signed key set (platform -> lockd, kiosks), retained
-    {prefix}/{facility}/kiosk/{kiosk}/checkin    desk-code check-ins (platform -> kiosk)
-    {prefix}/{facility}/kiosk/{kiosk}/availability
-    {prefix}/{facility}/kiosk/{kiosk}/spent      pass ids a kiosk admitted (kiosk -> the facility's other kiosks)
+{prefix}/{facility}/door/{door}/command      unlock commands (platform -> lockd), QoS 1, never retained
+{prefix}/{facility}/door/{door}/state        lock state, retained (LOCKED, UNLOCKING, UNLOCKED, OPEN, JAMMED)
+{prefix}/{facility}/door/{door}/event        door events and alarms
+{prefix}/{facility}/lockd/availability       online / offline (last will)
+{prefix}/{facility}/lockd/alarm              site alarms: stale reservations, untrusted clock
+{prefix}/{facility}/lockd/alarm/store        lockd's store was lost (retained while that process runs)
+{prefix}/{facility}/lockd/audit              every audit row, as it is written
+{prefix}/{facility}/lockd/keyset             the key set lockd holds (retained: version, keys, revoked)
+{prefix}/{facility}/reservations/changed     change notices (platform -> lockd)
+{prefix}/{facility}/keyset                   the platform's signed key set (platform -> lockd, kiosks), retained
+{prefix}/{facility}/kiosk/{kiosk}/checkin    desk-code check-ins (platform -> kiosk)
+{prefix}/{facility}/kiosk/{kiosk}/availability
+{prefix}/{facility}/kiosk/{kiosk}/spent      pass ids a kiosk admitted (kiosk -> the facility's other kiosks)
 """
 
 from __future__ import annotations

@@ -53,8 +53,15 @@ class TrustRefresh(BackgroundLoop):
 
     name = "trust-refresh"
 
-    def __init__(self, client: PlatformClient, store: SqliteStore, clock: Clock, fetch_keys: bool,
-                 interval: float = REFRESH_SECONDS, keyset: SiteKeys | None = None) -> None:
+    def __init__(
+        self,
+        client: PlatformClient,
+        store: SqliteStore,
+        clock: Clock,
+        fetch_keys: bool,
+        interval: float = REFRESH_SECONDS,
+        keyset: SiteKeys | None = None,
+    ) -> None:
         super().__init__()
         self.client = client
         self.store = store

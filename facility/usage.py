@@ -60,8 +60,13 @@ def uses_on(cfg: FacilityConfig, history: Iterable[CheckIn], day: date) -> list[
         if entry.pass_id:
             passes.add(entry.pass_id)
         earlier = uses.get(key)
-        uses[key] = Use(entry.member_id, entry.plan, earlier.started_at if earlier else local(entry.at).isoformat(),
-                        (earlier.check_ins if earlier else 0) + 1, entry.reservation_id)
+        uses[key] = Use(
+            entry.member_id,
+            entry.plan,
+            earlier.started_at if earlier else local(entry.at).isoformat(),
+            (earlier.check_ins if earlier else 0) + 1,
+            entry.reservation_id,
+        )
     return list(uses.values())
 
 
@@ -82,6 +87,16 @@ def usage_report_csv(cfg: FacilityConfig, history: Iterable[CheckIn], day: date)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REPORT_COLUMNS)
     for number, use in enumerate(uses_on(cfg, history, day), start=1):
-        writer.writerow((day.isoformat(), cfg.facility.id, number, use.member_id, use.plan.value, use.started_at,
-                         use.check_ins, "" if use.reservation_id is None else use.reservation_id))
+        writer.writerow(
+            (
+                day.isoformat(),
+                cfg.facility.id,
+                number,
+                use.member_id,
+                use.plan.value,
+                use.started_at,
+                use.check_ins,
+                "" if use.reservation_id is None else use.reservation_id,
+            )
+        )
     return out.getvalue()

@@ -79,23 +79,46 @@ class KioskApp(QObject):
     outbox_changed = Signal(int, int, bool, str, bool)  # plain values: nothing Python-owned waits in Qt's queue
     broker_changed = Signal(bool)
 
-    def __init__(self, cfg: FacilityConfig, camera: FrameSource, *, clock: Clock | None = None,
-                 broker: BrokerSettings | None = None, data_dir: Path | None = None, chime: Chime | None = None) -> None:
+    def __init__(
+        self,
+        cfg: FacilityConfig,
+        camera: FrameSource,
+        *,
+        clock: Clock | None = None,
+        broker: BrokerSettings | None = None,
+        data_dir: Path | None = None,
+        chime: Chime | None = None,
+    ) -> None:
         super().__init__()
         self.cfg = cfg
-        self.parts = assemble(cfg, clock or SystemClock(), Path(data_dir or cfg.kiosk_settings.data_dir),
-                              on_outbox=lambda status: self.outbox_changed.emit(*dataclasses.astuple(status)),
-                              on_spent=self._tell_spent, occupancy_report=self._occupancy_report)
+        self.parts = assemble(
+            cfg,
+            clock or SystemClock(),
+            Path(data_dir or cfg.kiosk_settings.data_dir),
+            on_outbox=lambda status: self.outbox_changed.emit(*dataclasses.astuple(status)),
+            on_spent=self._tell_spent,
+            occupancy_report=self._occupancy_report,
+        )
         self.clock, self.store = self.parts.clock, self.parts.store
         self.reception, self.outbox = self.parts.reception, self.parts.outbox
         self.state = KioskState(cfg)
         self.window = KioskWindow(cfg.facility.name, cfg.facility.kind.camera_first)
         self.scanner = Scanner(camera, make_decoder(cfg.kiosk_settings.decoder), self)
         self.chime = chime or Chime()
-        self.staff = StaffActions(StaffDesk(cfg, self.reception, self.outbox, self.state,
-                                            PinGuard(cfg.kiosk_settings.staff_pin_hash), self.window.pin,
-                                            self.window.staff, self.parts.data_dir),
-                                  open_staff=lambda: self.window.show_page(self.window.staff), quit_kiosk=self.leave)
+        self.staff = StaffActions(
+            StaffDesk(
+                cfg,
+                self.reception,
+                self.outbox,
+                self.state,
+                PinGuard(cfg.kiosk_settings.staff_pin_hash),
+                self.window.pin,
+                self.window.staff,
+                self.parts.data_dir,
+            ),
+            open_staff=lambda: self.window.show_page(self.window.staff),
+            quit_kiosk=self.leave,
+        )
         self.bus = self._make_bus(broker) if broker else None
         self.state.update(broker=None if self.bus is None else False)  # no bus: no desk-code check-ins at all
         self.screen, self.heartbeat = ScreenHealth(), Heartbeat()
@@ -122,7 +145,7 @@ class KioskApp(QObject):
             self.state.update(store_lost=True)
 
     def _make_bus(self, broker: BrokerSettings) -> BusClient:
-        """The link on which the platform hands over desk-code check-ins and the facility's kiosks share spent passes."""
+        """The link on which the platform hands over desk-code check-ins and the kiosks share spent passes."""
         topics, kiosk_id = self.parts.topics, self.cfg.kiosk_settings.id
         bus = BusClient(broker, will=Will(topics.kiosk(kiosk_id, "availability"), b"offline"))
         bus.subscribe(topics.kiosk(kiosk_id, "checkin"), self._desk_checkin)
@@ -159,8 +182,12 @@ class KioskApp(QObject):
         window.staff.buttons["back"].clicked.connect(self.go_home)
         window.verdict.tapped.connect(self._verdict_tapped)
         window.touched.connect(lambda: timers["idle"].start(IDLE_SECONDS * 1000))
-        for name, action in (("tick", self.refresh), ("back_home", self.go_home), ("idle", self.idle),
-                             ("strip", window.hide_member_strip)):
+        for name, action in (
+            ("tick", self.refresh),
+            ("back_home", self.go_home),
+            ("idle", self.idle),
+            ("strip", window.hide_member_strip),
+        ):
             timers[name].timeout.connect(action)
             timers[name].setSingleShot(name != "tick")
 
@@ -228,8 +255,12 @@ class KioskApp(QObject):
         verdict = self.reception.present(text, "desk_code")
         self.outbox.wake()
         if message.response_topic and self.bus is not None:
-            self.bus.publish(message.response_topic, json.dumps(verdict.answer(), ensure_ascii=False),
-                             correlation=message.correlation, timeout=None)
+            self.bus.publish(
+                message.response_topic,
+                json.dumps(verdict.answer(), ensure_ascii=False),
+                correlation=message.correlation,
+                timeout=None,
+            )
         self.verdict_ready.emit(verdict)
 
     def _tell_spent(self, pass_id: bytes, keep_until: float) -> None:
@@ -239,8 +270,9 @@ class KioskApp(QObject):
             return
         body = {"pass_id": pass_id.hex(), "keep_until": keep_until, "kiosk": self.cfg.kiosk_settings.id}
         expiry = max(1, int(keep_until - self.clock.now().timestamp()))
-        bus.publish(self.parts.topics.kiosk(self.cfg.kiosk_settings.id, "spent"), json.dumps(body),
-                         expiry=expiry, timeout=None)
+        bus.publish(
+            self.parts.topics.kiosk(self.cfg.kiosk_settings.id, "spent"), json.dumps(body), expiry=expiry, timeout=None
+        )
 
     def _spent_elsewhere(self, message: Inbound) -> None:
         """Another kiosk of this facility admitted a pass (on the bus's thread)."""
@@ -345,8 +377,12 @@ class KioskApp(QObject):
         """The clock, the doorway, the loops' health and the desk code; the state's observers redraw the rest."""
         now = self.clock.now()
         failing = [loop for loop in self.loop_health() if not loop.healthy]
-        self.state.update(doorway=self.reception.doorway(), hours_today=hours_today(self.cfg, now), failing_loops=failing,
-                          camera_ok=self.camera.ok)
+        self.state.update(
+            doorway=self.reception.doorway(),
+            hours_today=hours_today(self.cfg, now),
+            failing_loops=failing,
+            camera_ok=self.camera.ok,
+        )
         home = self.window.home
         home.clock.setText(local(now).strftime("%H:%M"))
         text, left = self.parts.desk_code.current()
@@ -399,10 +435,12 @@ class KioskApp(QObject):
         """What the platform is told of who is in (only when it changed)."""
         occupancy = self.reception.occupancy()
         state = self.reception.vacancy()
-        return OccupancyBody(members_in=occupancy.members_in, companions_in=occupancy.companions_in,
-                             vacancy=state.code if state else None)
+        return OccupancyBody(
+            members_in=occupancy.members_in,
+            companions_in=occupancy.companions_in,
+            vacancy=state.code if state else None,
+        )
 
     def loop_health(self) -> list[LoopHealth]:
         """Every background loop, and the screen's own refresh, as staff, metrics and doctor see them."""
         return [*self.parts.supervisor.health(), self.screen.health(not self.stopped)]
-

@@ -37,7 +37,9 @@ def desk_code_key(cfg: FacilityConfig) -> Path:
     """The kiosk's own key for its desk code (kiosk_needs refuses a file without one before the kiosk starts)."""
     key = cfg.kiosk_settings.signing_key_file
     if key is None:
-        raise ConfigError("", [ConfigProblem("kiosk.signing_key_file", "the kiosk signs its front-desk code: give its key file")])
+        raise ConfigError(
+            "", [ConfigProblem("kiosk.signing_key_file", "the kiosk signs its front-desk code: give its key file")]
+        )
     return key
 
 
@@ -60,9 +62,15 @@ class KioskParts:
     supervisor: Supervisor
 
 
-def assemble(cfg: FacilityConfig, clock: Clock, data_dir: Path, *,
-             on_outbox: Callable[[OutboxStatus], None], on_spent: Callable[[bytes, float], None],
-             occupancy_report: Callable[[], OccupancyBody]) -> KioskParts:
+def assemble(
+    cfg: FacilityConfig,
+    clock: Clock,
+    data_dir: Path,
+    *,
+    on_outbox: Callable[[OutboxStatus], None],
+    on_spent: Callable[[bytes, float], None],
+    occupancy_report: Callable[[], OccupancyBody],
+) -> KioskParts:
     """The kiosk's parts for a facility, wired to the three things the running kiosk must hear."""
     store = KioskStore(data_dir / "kiosk.db", clock)
     platform = PlatformClient(cfg.platform)
@@ -75,12 +83,26 @@ def assemble(cfg: FacilityConfig, clock: Clock, data_dir: Path, *,
     retention = RetentionLoop(lambda now: purge_kiosk(store, now, keep, cfg.kiosk_settings.audit_export_days), clock)
     loops = [outbox, trust_refresh, occupancy, reservations, retention]
     return KioskParts(
-        cfg, clock, data_dir, store,
+        cfg,
+        clock,
+        data_dir,
+        store,
         SiteTopics(cfg.mqtt_settings.topic_prefix if cfg.mqtt else "officepass", cfg.facility.id),
         reception,
-        DeskCodeShow(cfg.facility.id, cfg.kiosk_settings.id, cfg.kiosk_settings.desk_code_period_seconds,
-                     SigningKey.load(desk_code_key(cfg)), clock),
-        outbox, trust_refresh, occupancy, reservations, retention, Supervisor([loop for loop in loops if loop]))
+        DeskCodeShow(
+            cfg.facility.id,
+            cfg.kiosk_settings.id,
+            cfg.kiosk_settings.desk_code_period_seconds,
+            SigningKey.load(desk_code_key(cfg)),
+            clock,
+        ),
+        outbox,
+        trust_refresh,
+        occupancy,
+        reservations,
+        retention,
+        Supervisor([loop for loop in loops if loop]),
+    )
 
 
 def _reservation_sync(cfg: FacilityConfig, store: KioskStore, clock: Clock) -> ReservationSync | None:
@@ -92,5 +114,12 @@ def _reservation_sync(cfg: FacilityConfig, store: KioskStore, clock: Clock) -> R
         (log.error if is_stale else log.info)("reservations %s", "stale" if is_stale else "fresh again")
         store.audit(None, clock.now(), "reservations_stale" if is_stale else "reservations_fresh")
 
-    return ReservationSync(PlatformClient(cfg.platform), store, cfg.facility.id, clock,
-                           RESERVATION_SYNC_SECONDS, RESERVATIONS_STALE_AFTER, stale)
+    return ReservationSync(
+        PlatformClient(cfg.platform),
+        store,
+        cfg.facility.id,
+        clock,
+        RESERVATION_SYNC_SECONDS,
+        RESERVATIONS_STALE_AFTER,
+        stale,
+    )

@@ -65,6 +65,7 @@ class OpenCVCamera:
 def simulated_camera(setting: str) -> FrameSource:
     """The simulator's camera, paced like a real one (technicians, the demo)."""
     from simulator.camera import VirtualCamera
+
     return VirtualCamera(paced=True)
 
 

@@ -33,14 +33,17 @@ def kiosk_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
     if cfg.kiosk is None:
         problems.append(ConfigProblem("kiosk", "the kiosk needs a [kiosk] table (id, decoder, camera, ...)"))
     elif cfg.kiosk_settings.signing_key_file is None:
-        problems.append(ConfigProblem("kiosk.signing_key_file", "the kiosk signs its front-desk code: give its key file"))
+        problems.append(
+            ConfigProblem("kiosk.signing_key_file", "the kiosk signs its front-desk code: give its key file")
+        )
     return problems
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The program's arguments."""
-    parser, action = program_parser("officepass-kiosk", "Reception kiosk of a coworking-pass facility.",
-                                    "config/regus-shinjuku.toml")
+    parser, action = program_parser(
+        "officepass-kiosk", "Reception kiosk of a coworking-pass facility.", "config/regus-shinjuku.toml"
+    )
     action.add_argument("--hash-pin", action="store_true", help="ask for a staff PIN and print its hash for [kiosk]")
     parser.add_argument("--windowed", action="store_true", help="run in a window instead of full screen (bench, demo)")
     return parser
@@ -48,8 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def decode_parser() -> argparse.ArgumentParser:
     """`officepass-kiosk decode IMAGE...`."""
-    parser = argparse.ArgumentParser(prog="officepass-kiosk decode", description="Decode 2D codes in image files.",
-                                     epilog="example: officepass-kiosk decode --decoder pyzbar photo1.png photo2.jpg")
+    parser = argparse.ArgumentParser(
+        prog="officepass-kiosk decode",
+        description="Decode 2D codes in image files.",
+        epilog="example: officepass-kiosk decode --decoder pyzbar photo1.png photo2.jpg",
+    )
     parser.add_argument("images", nargs="+", type=Path)
     parser.add_argument("--decoder", choices=["zxing", "pyzbar"], help="default: the facility file's, else zxing")
     parser.add_argument("--config", help="take the decoder from this facility file")
@@ -63,6 +69,7 @@ def decode(argv: list[str]) -> int:
     import cv2
 
     from kiosk.decoding import make_decoder
+
     decoder, failed = make_decoder(name), False
     for path in args.images:
         image = cv2.imread(str(path))
@@ -80,9 +87,13 @@ def run(cfg: FacilityConfig, windowed: bool) -> int:
 
     from kiosk.app import KioskApp
     from messagebus import BrokerSettings
+
     application = QApplication.instance() or QApplication(sys.argv[:1])
-    broker = BrokerSettings.from_config(cfg.mqtt, f"kiosk-{cfg.facility.id}-{cfg.kiosk_settings.id}") if cfg.mqtt else None
+    broker = (
+        BrokerSettings.from_config(cfg.mqtt, f"kiosk-{cfg.facility.id}-{cfg.kiosk_settings.id}") if cfg.mqtt else None
+    )
     from kiosk.camera import frame_source
+
     kiosk = KioskApp(cfg, frame_source(cfg.kiosk_settings.camera), broker=broker)
     signal.signal(signal.SIGTERM, lambda *_: kiosk.stop())
     kiosk.start(full_screen=not windowed)
@@ -113,7 +124,9 @@ def mark_left_by_staff() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-kiosk."""
     argv = sys.argv[1:] if argv is None else argv
-    needs_extra = argv[:1] == ["decode"] or not any(flag in argv for flag in ("--check-config", "--hash-pin", "-h", "--help"))
+    needs_extra = argv[:1] == ["decode"] or not any(
+        flag in argv for flag in ("--check-config", "--hash-pin", "-h", "--help")
+    )
     if needs_extra and not kiosk_libraries_installed():
         print(NEEDS_EXTRA, file=sys.stderr)
         return 1
@@ -121,8 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         return decode(argv[1:])
     args = build_parser().parse_args(argv)
     if args.check_config:
-        return check_config(args.check_config, "officepass-kiosk",
-                            lambda cfg: kiosk_needs(cfg) + program_problems(cfg, "kiosk", service_user("kiosk")))
+        return check_config(
+            args.check_config,
+            "officepass-kiosk",
+            lambda cfg: kiosk_needs(cfg) + program_problems(cfg, "kiosk", service_user("kiosk")),
+        )
     if args.hash_pin:
         print(hash_pin(getpass.getpass("staff PIN: ")))
         return 0

@@ -25,9 +25,9 @@ from pyzbar import pyzbar
 Point = tuple[int, int]
 
 FRAME_BUDGET_SECONDS = 0.006  # a camera's frame: the first look, the search and the cascade together
-ANALYSIS_WIDTH = 640          # the search for likely codes works on the picture scaled to about this size
-CELL = 8                      # ... in cells of this many analysis pixels
-STILL_SIDE = 2000             # a still larger than this is looked at again scaled down to it
+ANALYSIS_WIDTH = 640  # the search for likely codes works on the picture scaled to about this size
+CELL = 8  # ... in cells of this many analysis pixels
+STILL_SIDE = 2000  # a still larger than this is looked at again scaled down to it
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,23 @@ def read_zxing(image: np.ndarray, global_threshold: bool = False) -> list[Decode
     # Model 2 only: a pass never fits Micro QR or rMQR, and their false positives in moire would flash red. (No
     # zxing-cpp objects at module level: nanobind reports them as leaks when the interpreter exits.)
     binarizer = zxingcpp.Binarizer.GlobalHistogram if global_threshold else zxingcpp.Binarizer.LocalAverage
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCodeModel2),
-                                   try_invert=True, binarizer=binarizer)
-    return [Decoded(b.text, tuple((p.x, p.y) for p in (b.position.top_left, b.position.top_right,
-                                                         b.position.bottom_right, b.position.bottom_left)))
-            for b in found if b.valid]
+    found = zxingcpp.read_barcodes(
+        image,
+        formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCodeModel2),
+        try_invert=True,
+        binarizer=binarizer,
+    )
+    return [
+        Decoded(
+            b.text,
+            tuple(
+                (p.x, p.y)
+                for p in (b.position.top_left, b.position.top_right, b.position.bottom_right, b.position.bottom_left)
+            ),
+        )
+        for b in found
+        if b.valid
+    ]
 
 
 def read_pyzbar(gray: np.ndarray) -> list[Decoded]:
@@ -79,6 +91,7 @@ def read_pyzbar(gray: np.ndarray) -> list[Decoded]:
 
 
 # --- where a code probably is -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Region:
@@ -94,7 +107,7 @@ class Region:
         """The box with a margin (a code's quiet zone and what the search cut off), and its top-left corner."""
         pad = int(max(self.width, self.height) * margin) + 8
         top, left = max(0, self.y - pad), max(0, self.x - pad)
-        return gray[top:self.y + self.height + pad, left:self.x + self.width + pad], (left, top)
+        return gray[top : self.y + self.height + pad, left : self.x + self.width + pad], (left, top)
 
     def holds(self, point: tuple[float, float]) -> bool:
         """True when the point lies in the box."""
@@ -120,64 +133,79 @@ def likely_codes(gray: np.ndarray, limit: int = 2) -> list[Region]:
     rows, cols = edges.shape[0] // CELL, edges.shape[1] // CELL
     if rows < 2 or cols < 2:
         return []
-    density = cv2.resize(edges[:rows * CELL, :cols * CELL], (cols, rows), interpolation=cv2.INTER_AREA)
+    density = cv2.resize(edges[: rows * CELL, : cols * CELL], (cols, rows), interpolation=cv2.INTER_AREA)
     _, _, stats, _ = cv2.connectedComponentsWithStats((density > 0.25).astype(np.uint8), connectivity=8)
     size = CELL / scale
     # A patch over a third of the picture is texture or sensor noise: a code that large is read at first look.
-    found = [Region(int(x * size), int(y * size), int(w * size), int(h * size), float(area))
-             for x, y, w, h, area in stats[1:] if w >= 2 and h >= 2 and area >= 4 and w * h <= rows * cols / 3]
+    found = [
+        Region(int(x * size), int(y * size), int(w * size), int(h * size), float(area))
+        for x, y, w, h, area in stats[1:]
+        if w >= 2 and h >= 2 and area >= 4 and w * h <= rows * cols / 3
+    ]
     return sorted(found, key=lambda region: -region.score)[:limit]
 
 
 # --- ways of looking again -----------------------------------------------------------------------------------
 
+
 def _enlarge(side: int, most: float = 4.0) -> Callable[[np.ndarray], np.ndarray | None]:
     """Bicubic enlargement towards `side` pixels (at most `most` times), so that modules of a pixel or two get enough
     pixels for the sampling grid; None for a patch already large enough."""
+
     def prepare(gray: np.ndarray) -> np.ndarray | None:
         factor = min(most, side / max(gray.shape))
         if factor < 1.5:
             return None
         return cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+
     return prepare
 
 
 def _sharpen(sigma: float, amount: float) -> Callable[[np.ndarray], np.ndarray]:
     """Unsharp masking: restores the edges that a slightly soft focus spreads."""
+
     def prepare(gray: np.ndarray) -> np.ndarray:
         return cv2.addWeighted(gray, 1 + amount, cv2.GaussianBlur(gray, (0, 0), sigma), -amount, 0)
+
     return prepare
 
 
 def _deblur(sigma: float, noise: float = 0.003) -> Callable[[np.ndarray], np.ndarray]:
     """Wiener deconvolution of a Gaussian blur: undoes a focus that unsharp masking cannot, where noise allows."""
+
     def prepare(gray: np.ndarray) -> np.ndarray:
         height, width = gray.shape
         rows, cols = cv2.getOptimalDFTSize(height), cv2.getOptimalDFTSize(width)
         padded = cv2.copyMakeBorder(gray, 0, rows - height, 0, cols - width, cv2.BORDER_REPLICATE).astype(np.float32)
         fy, fx = np.fft.fftfreq(rows)[:, None], np.fft.rfftfreq(cols)[None, :]
-        transfer = np.exp(-2 * math.pi ** 2 * sigma ** 2 * (fx ** 2 + fy ** 2))
-        restored = np.fft.irfft2(np.fft.rfft2(padded) * (transfer / (transfer ** 2 + noise)), s=(rows, cols))
+        transfer = np.exp(-2 * math.pi**2 * sigma**2 * (fx**2 + fy**2))
+        restored = np.fft.irfft2(np.fft.rfft2(padded) * (transfer / (transfer**2 + noise)), s=(rows, cols))
         return np.clip(restored[:height, :width], 0, 255).astype(np.uint8)
+
     return prepare
 
 
 def _smooth(sigma: float) -> Callable[[np.ndarray], np.ndarray]:
     """A Gaussian low-pass: removes screen-door moire and sensor noise finer than a module."""
+
     def prepare(gray: np.ndarray) -> np.ndarray:
         return cv2.GaussianBlur(gray, (0, 0), sigma)
+
     return prepare
 
 
 def _median(size: int) -> Callable[[np.ndarray], np.ndarray]:
     """A median filter: removes speckle and stripes while keeping edges."""
+
     def prepare(gray: np.ndarray) -> np.ndarray:
         return cv2.medianBlur(gray, size)
+
     return prepare
 
 
 def _then(*steps: Callable[[np.ndarray], np.ndarray | None]) -> Callable[[np.ndarray], np.ndarray | None]:
     """Preparations one after another (None as soon as one is not worth it)."""
+
     def prepare(gray: np.ndarray) -> np.ndarray | None:
         image: np.ndarray | None = gray
         for step in steps:
@@ -185,6 +213,7 @@ def _then(*steps: Callable[[np.ndarray], np.ndarray | None]) -> Callable[[np.nda
                 return None
             image = step(image)
         return image
+
     return prepare
 
 
@@ -221,9 +250,12 @@ class Way:
         if prepared is None:
             return None
         scale = prepared.shape[1] / patch.shape[1]
-        return [Decoded(code.text, tuple((round(x / scale) + origin[0], round(y / scale) + origin[1])
-                                         for x, y in code.corners))
-                for code in self.read(prepared)]
+        return [
+            Decoded(
+                code.text, tuple((round(x / scale) + origin[0], round(y / scale) + origin[1]) for x, y in code.corners)
+            )
+            for code in self.read(prepared)
+        ]
 
 
 # In order of what each adds for its cost, measured on the simulator's hard frames and on photographs made with
@@ -268,13 +300,17 @@ class ZxingDecoder:
 
     name = "zxing"
 
-    def __init__(self, frame_budget: float = FRAME_BUDGET_SECONDS, clock: Callable[[], float] = time.perf_counter,
-                 ways: tuple[Way, ...] = WAYS) -> None:
+    def __init__(
+        self,
+        frame_budget: float = FRAME_BUDGET_SECONDS,
+        clock: Callable[[], float] = time.perf_counter,
+        ways: tuple[Way, ...] = WAYS,
+    ) -> None:
         self.frame_budget = frame_budget
         self.clock = clock
         self.order = list(ways)
         self.costs = _Costs()
-        self.cursor = 0       # where the cascade carries on in the next frame
+        self.cursor = 0  # where the cascade carries on in the next frame
         self.read_by: str = ""  # the way that read the last code ("" for the first look)
 
     def decode(self, frame: np.ndarray) -> list[Decoded]:
@@ -289,8 +325,10 @@ class ZxingDecoder:
         if not found:
             whole, shrink = _at_most(gray, STILL_SIDE)
             found = next((codes for way in self.order if (codes := way.look(whole, (0, 0)))), [])
-            found = [Decoded(code.text, tuple((round(x / shrink), round(y / shrink)) for x, y in code.corners))
-                     for code in found]
+            found = [
+                Decoded(code.text, tuple((round(x / shrink), round(y / shrink)) for x, y in code.corners))
+                for code in found
+            ]
         return _unique(found)
 
     def decode_next(self, frame: np.ndarray) -> list[Decoded]:

@@ -36,8 +36,12 @@ class Doorway(Enum):
         return self in (Doorway.OPEN, Doorway.VACANT, Doorway.FEW_LEFT)
 
 
-_FROM_VACANCY = {Vacancy.VACANT: Doorway.VACANT, Vacancy.FEW_LEFT: Doorway.FEW_LEFT, Vacancy.FULL: Doorway.FULL,
-                 Vacancy.CLOSED: Doorway.CLOSED}
+_FROM_VACANCY = {
+    Vacancy.VACANT: Doorway.VACANT,
+    Vacancy.FEW_LEFT: Doorway.FEW_LEFT,
+    Vacancy.FULL: Doorway.FULL,
+    Vacancy.CLOSED: Doorway.CLOSED,
+}
 
 
 def doorway(cfg: FacilityConfig, occupancy: Occupancy, now: datetime) -> Doorway:

@@ -12,18 +12,38 @@ class KioskMetrics(MetricsEndpoint):
 
     def __init__(self, app) -> None:
         super().__init__()
-        self.checkins = Counter("officepass_kiosk_checkins", "Passes judged at the kiosk", ["result", "reason", "source"],
-                                registry=self.registry)
+        self.checkins = Counter(
+            "officepass_kiosk_checkins",
+            "Passes judged at the kiosk",
+            ["result", "reason", "source"],
+            registry=self.registry,
+        )
         gauges = {
-            "officepass_kiosk_outbox_queued": ("Check-ins waiting to reach the platform", lambda: app.state.outbox.queued),
-            "officepass_kiosk_outbox_dead_letters": ("Check-ins the platform refused for good", lambda: app.state.outbox.dead),
-            "officepass_kiosk_platform_reachable": ("1 while the platform answers", lambda: int(app.state.outbox.reachable)),
+            "officepass_kiosk_outbox_queued": (
+                "Check-ins waiting to reach the platform",
+                lambda: app.state.outbox.queued,
+            ),
+            "officepass_kiosk_outbox_dead_letters": (
+                "Check-ins the platform refused for good",
+                lambda: app.state.outbox.dead,
+            ),
+            "officepass_kiosk_platform_reachable": (
+                "1 while the platform answers",
+                lambda: int(app.state.outbox.reachable),
+            ),
             "officepass_kiosk_camera_ok": ("1 while the camera gives frames", lambda: int(app.state.camera_ok)),
-            "officepass_kiosk_broker_connected": ("1 while connected to the site's broker (desk-code check-ins)",
-                                                  lambda: int(app.bus is not None and app.bus.connected)),
-            "officepass_kiosk_desk_checks_pending": ("Desk checks staff still owe members",
-                                                     lambda: len(app.state.pending_checks)),
-            "officepass_kiosk_members_in": ("Members whose visit is running", lambda: app.reception.occupancy().members_in),
+            "officepass_kiosk_broker_connected": (
+                "1 while connected to the site's broker (desk-code check-ins)",
+                lambda: int(app.bus is not None and app.bus.connected),
+            ),
+            "officepass_kiosk_desk_checks_pending": (
+                "Desk checks staff still owe members",
+                lambda: len(app.state.pending_checks),
+            ),
+            "officepass_kiosk_members_in": (
+                "Members whose visit is running",
+                lambda: app.reception.occupancy().members_in,
+            ),
         }
         for name, (description, read) in gauges.items():
             Gauge(name, description, registry=self.registry).set_function(read)

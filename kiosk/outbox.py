@@ -44,8 +44,13 @@ class OutboxSender(BackgroundLoop):
 
     name = "kiosk-outbox"
 
-    def __init__(self, store: KioskStore, client: PlatformClient, clock: Clock,
-                 on_status: Callable[[OutboxStatus], None] = lambda status: None) -> None:
+    def __init__(
+        self,
+        store: KioskStore,
+        client: PlatformClient,
+        clock: Clock,
+        on_status: Callable[[OutboxStatus], None] = lambda status: None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.client = client
@@ -73,8 +78,13 @@ class OutboxSender(BackgroundLoop):
 
     def status(self) -> OutboxStatus:
         """The queue as staff see it."""
-        return OutboxStatus(self.store.outbox_count("queued"), self.store.outbox_count("dead"), self.reachable,
-                            self.failing, self.credentials)
+        return OutboxStatus(
+            self.store.outbox_count("queued"),
+            self.store.outbox_count("dead"),
+            self.reachable,
+            self.failing,
+            self.credentials,
+        )
 
     def cycle(self) -> float:
         """Send what is due and report; wait until the next item is due (or a wake-up)."""
@@ -103,10 +113,13 @@ class OutboxSender(BackgroundLoop):
             self._dead(item, f"not a check-in the platform accepts: {exc}")
             return True
         try:  # the body exactly as kept: a retry must match what the platform may already hold under this key
-            recorded = self.client.call("POST", item.path, CheckInRecorded, item.body, headers={"Idempotency-Key": item.key})
+            recorded = self.client.call(
+                "POST", item.path, CheckInRecorded, item.body, headers={"Idempotency-Key": item.key}
+            )
             if recorded.idempotency_key != item.key:
-                raise PlatformError(200, "bad_answer", f"the answer names another check-in ({recorded.idempotency_key})",
-                                    retryable=True)
+                raise PlatformError(
+                    200, "bad_answer", f"the answer names another check-in ({recorded.idempotency_key})", retryable=True
+                )
         except PlatformError as exc:
             return self._failed(item, exc)
         self.store.settle(item.key, "sent", item.attempts + 1, self.now())
@@ -120,8 +133,13 @@ class OutboxSender(BackgroundLoop):
             self._note(True, "", credentials=False)
             return True
         attempts = item.attempts + 1
-        self.store.settle(item.key, "queued", attempts, self.now() + backoff_delay(attempts, cap=MAX_WAIT, at_least=exc.retry_after),
-                          str(exc))
+        self.store.settle(
+            item.key,
+            "queued",
+            attempts,
+            self.now() + backoff_delay(attempts, cap=MAX_WAIT, at_least=exc.retry_after),
+            str(exc),
+        )
         if exc.credentials:
             log.error("the platform refuses this facility's credentials (%s): check-ins stay queued", exc)
         self._note(exc.status != 0, str(exc), credentials=exc.credentials)

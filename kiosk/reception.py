@@ -61,10 +61,13 @@ class Verdict:
 
     def answer(self) -> dict:
         """The verdict as the kiosk answers the platform (desk-code check-ins)."""
-        body: dict[str, object] = {"result": "admitted" if self.admitted else "refused", "name": self.name,
-                                   "repeat": self.repeat,
-                "ends_at": self.ends_at.isoformat() if self.ends_at else None,
-                "desk_checks": [c.code for c in self.desk_checks]}
+        body: dict[str, object] = {
+            "result": "admitted" if self.admitted else "refused",
+            "name": self.name,
+            "repeat": self.repeat,
+            "ends_at": self.ends_at.isoformat() if self.ends_at else None,
+            "desk_checks": [c.code for c in self.desk_checks],
+        }
         if self.room:
             body |= {"room": self.room, "companions": self.companions}
         if self.reasons:
@@ -75,15 +78,24 @@ class Verdict:
 class Reception:
     """The facility's desk: passes in, verdicts out, every check-in kept and queued for the platform."""
 
-    def __init__(self, cfg: FacilityConfig, store: KioskStore, clock: Clock,
-                 on_spent: Callable[[bytes, float], None] = lambda pass_id, keep_until: None) -> None:
+    def __init__(
+        self,
+        cfg: FacilityConfig,
+        store: KioskStore,
+        clock: Clock,
+        on_spent: Callable[[bytes, float], None] = lambda pass_id, keep_until: None,
+    ) -> None:
         self.cfg = cfg
         self.store = store
         self.clock = clock
         self.pinned = Keyring.from_config(cfg.tokens.trusted_keys)
         # With a root key: the pinned keys and those of the signed key set held (facility/keyset.py).
-        self.keys = SiteKeys(cfg, store, clock, lambda action, reason, detail: store.audit(
-            None, clock.now(), action, None, reason, detail)).load()
+        self.keys = SiteKeys(
+            cfg,
+            store,
+            clock,
+            lambda action, reason, detail: store.audit(None, clock.now(), action, None, reason, detail),
+        ).load()
         self.on_spent = on_spent  # after the commit: tell the facility's other kiosks (pass id, remember until)
         self.last_refusal: Verdict | None = None
         self.last_refusal_at: datetime | None = None  # when it was refused (staff see it beside the override)
@@ -94,9 +106,16 @@ class Reception:
         with self._lock:
             now = self.clock.now()
             with self.store.transaction() as db:
-                verified = verify_member_pass(text, self.keyring(), now.timestamp(), skew=self.cfg.tokens.clock_skew_seconds,
-                                              seen=self.store.seen, revocations=self.revocations(),
-                                              facility_id=self.cfg.facility.id, issued_after=self.store.created_at)
+                verified = verify_member_pass(
+                    text,
+                    self.keyring(),
+                    now.timestamp(),
+                    skew=self.cfg.tokens.clock_skew_seconds,
+                    seen=self.store.seen,
+                    revocations=self.revocations(),
+                    facility_id=self.cfg.facility.id,
+                    issued_after=self.store.created_at,
+                )
                 if not isinstance(verified, Refusal) and self.store.checkin_for_pass(verified.pass_id.hex()):
                     # Already kept here, though the replay memory let it through (it must never count twice).
                     verified = Refusal(Reason.REPLAYED, "a check-in for this pass is kept", verified.pass_id.hex())
@@ -122,9 +141,20 @@ class Reception:
         if refusal.reason is Reason.REPLAYED:
             earlier = self.store.checkin_for_pass(refusal.token_id)
             if earlier is not None:
-                return Verdict(True, earlier.name, earlier.member_id, (), earlier.kind, earlier.ends_at, (), True,
-                               source, earlier.plan, room=self._room_name(earlier.reservation_id),
-                               companions=earlier.companions)
+                return Verdict(
+                    True,
+                    earlier.name,
+                    earlier.member_id,
+                    (),
+                    earlier.kind,
+                    earlier.ends_at,
+                    (),
+                    True,
+                    source,
+                    earlier.plan,
+                    room=self._room_name(earlier.reservation_id),
+                    companions=earlier.companions,
+                )
         return Verdict(False, reasons=(refusal.reason,), source=source)
 
     def _decide(self, db, member_pass: MemberPass, now: datetime, source: str) -> Verdict:
@@ -140,9 +170,20 @@ class Reception:
     def _admitted(self, member: Member, decision: CheckInDecision, source: str) -> Verdict:
         """The verdict for an admission: until when, the desk checks, and at a meeting room the room and guests."""
         reservation = decision.reservation
-        return Verdict(True, member.name, member.member_id, (), decision.entry, decision.ends_at, decision.desk_checks,
-                       False, source, member.plan, room=self._room_name(reservation.reservation_id if reservation else None),
-                       companions=decision.companions)
+        return Verdict(
+            True,
+            member.name,
+            member.member_id,
+            (),
+            decision.entry,
+            decision.ends_at,
+            decision.desk_checks,
+            False,
+            source,
+            member.plan,
+            room=self._room_name(reservation.reservation_id if reservation else None),
+            companions=decision.companions,
+        )
 
     def _room_name(self, reservation_id: int | None) -> str:
         """The name of the room a reservation holds ("" for none)."""
@@ -150,13 +191,28 @@ class Reception:
         room = self.cfg.room(reservation.room_id) if reservation else None
         return room.name if room else ""
 
-    def _keep(self, db, member: Member, decision: CheckInDecision, now: datetime, source: str, pass_id: str,
-              note: str = "") -> None:
+    def _keep(
+        self, db, member: Member, decision: CheckInDecision, now: datetime, source: str, pass_id: str, note: str = ""
+    ) -> None:
         """Write the check-in and its outbox item (in the caller's transaction)."""
         reservation = decision.reservation
-        record = Recorded(new_key(), member.member_id, member.name, member.plan, now, decision.entry,
-                          decision.ends_at, None, decision.new_use, pass_id, source, note,
-                          reservation.reservation_id if reservation else None, decision.companions, decision.booker)
+        record = Recorded(
+            new_key(),
+            member.member_id,
+            member.name,
+            member.plan,
+            now,
+            decision.entry,
+            decision.ends_at,
+            None,
+            decision.new_use,
+            pass_id,
+            source,
+            note,
+            reservation.reservation_id if reservation else None,
+            decision.companions,
+            decision.booker,
+        )
         self.store.add_checkin(db, self.cfg.facility.id, record, self.clock.now().timestamp())
         self.store.add_desk_checks(db, record, decision.desk_checks)  # on the staff list until ticked
 
@@ -175,8 +231,17 @@ class Reception:
         guest = booking is None and self.cfg.facility.kind.needs_reservation
         new_use = not guest and starts_new_use(self.cfg, self.history(member_id, now), candidate)
         checks = desk_checks_due(self.cfg.desk_checks, member) if entry is EntryKind.CHECK_IN else ()  # staff owe them
-        granted = CheckInDecision(True, entry, (), ends, checks, new_use, reservation=booking,
-                                  companions=booking.guests if booking else 0, booker=not guest)
+        granted = CheckInDecision(
+            True,
+            entry,
+            (),
+            ends,
+            checks,
+            new_use,
+            reservation=booking,
+            companions=booking.guests if booking else 0,
+            booker=not guest,
+        )
         with self.store.transaction() as db:
             self.store.audit(db, now, "staff_admit", member_id, ",".join(r.code for r in decision.reasons), reason)
             self._keep(db, member, granted, now, "staff", "", f"staff: {reason}")

@@ -31,8 +31,9 @@ def preview_of(frame: np.ndarray, codes: list[Decoded], width: int = PREVIEW_WID
     scale = min(1.0, width / frame.shape[1])
     shown = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame.copy()
     for code in codes:
-        cv2.polylines(shown, [np.array([(x * scale, y * scale) for x, y in code.corners], np.int32)], True,
-                      (60, 200, 60), 4)
+        cv2.polylines(
+            shown, [np.array([(x * scale, y * scale) for x, y in code.corners], np.int32)], True, (60, 200, 60), 4
+        )
     return to_qimage(shown)
 
 

@@ -34,8 +34,9 @@ def qr_pixmap(text: str, size: int) -> QPixmap:
     image.setColor(0, 0xFF000000)
     image.setColor(1, 0xFFFFFFFF)
     # Nearest-neighbour: no grey edges; exactly the size asked, so the code is the share of the screen it should be.
-    return QPixmap.fromImage(image.scaled(size, size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                          Qt.TransformationMode.FastTransformation))
+    return QPixmap.fromImage(
+        image.scaled(size, size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.FastTransformation)
+    )
 
 
 def panel() -> QFrame:
@@ -130,8 +131,9 @@ class HomePage(QWidget):
         """Show only the ways in that work now, the doorway, today's hours and the member notice."""
         door = state.doorway
         self.doorway.setText(t(f"door_{door.code}", language))
-        self.doorway.setStyleSheet(style(22, True, door.ink, f"background: {door.background}; border-radius: 10px; "
-                                                             "padding: 6px 18px;"))
+        self.doorway.setStyleSheet(
+            style(22, True, door.ink, f"background: {door.background}; border-radius: 10px; padding: 6px 18px;")
+        )
         self.hours.setText(self._hours(state.hours_today, language))
         closed = door is Doorway.CLOSED
         self.desk_panel.setVisible(state.desk_code_shown)
@@ -144,7 +146,9 @@ class HomePage(QWidget):
         self.show_hint.setText(t(self._camera_hint(state), language))
         self.notice.setText(t(state.member_notice(), language) if state.member_notice() else "")
         self.notice.setVisible(bool(state.member_notice()))
-        self.staff.setText(t("staff_badge", language, n=state.needs_staff) if state.needs_staff else t("staff", language))
+        self.staff.setText(
+            t("staff_badge", language, n=state.needs_staff) if state.needs_staff else t("staff", language)
+        )
 
     @staticmethod
     def _hours(hours: TodaysHours, language: str) -> str:
@@ -165,7 +169,9 @@ class HomePage(QWidget):
     def show_preview(self, image: QImage, camera_ok: bool) -> None:
         """The camera's latest frame (a lost camera's last frame is not kept on screen)."""
         if camera_ok:
-            self.camera.setPixmap(QPixmap.fromImage(image).scaled(self.camera.size(), Qt.AspectRatioMode.KeepAspectRatio))
+            self.camera.setPixmap(
+                QPixmap.fromImage(image).scaled(self.camera.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            )
 
     def retranslate(self, language: str) -> None:
         """Put every fixed text in the language."""
@@ -209,8 +215,12 @@ class VerdictPage(QFrame):
         ink = shown.look.ink
         self.mark.setText(shown.look.mark)
         self.mark.setStyleSheet(style(120, True, ink))
-        for widget, size, bold in ((self.headline, 40, True), (self.detail, 26, False), (self.next_step, 26, True),
-                                   (self.secondary, 18, False)):
+        for widget, size, bold in (
+            (self.headline, 40, True),
+            (self.detail, 26, False),
+            (self.next_step, 26, True),
+            (self.secondary, 18, False),
+        ):
             widget.setStyleSheet(style(size, bold, ink))
         if verdict.admitted:
             self._admitted(verdict, language)
@@ -227,8 +237,11 @@ class VerdictPage(QFrame):
     def _admitted(self, verdict: Verdict, language: str) -> None:
         """Welcome by surname, until when, and the counter if staff owe a check."""
         name = surname(verdict.name)
-        key = "already" if verdict.repeat else ("welcome_back" if verdict.entry and verdict.entry.value == "re_entry"
-                                                 else "welcome")
+        key = (
+            "already"
+            if verdict.repeat
+            else ("welcome_back" if verdict.entry and verdict.entry.value == "re_entry" else "welcome")
+        )
         self.headline.setText(t(key, language, name=name) if name else t(f"{key}_anonymous", language))
         ends = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else None
         if verdict.room:  # a staffed meeting room: the room, its end and the representative's guests
@@ -241,4 +254,3 @@ class VerdictPage(QFrame):
         self.counter.setText(t("to_counter", language))
         self.counter.setStyleSheet(style(26, True, INK, "background: #ffd54f; border-radius: 12px; padding: 14px;"))
         self.secondary.setText("")
-

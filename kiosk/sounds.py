@@ -1,4 +1,5 @@
-"""The verdict's sound: a rising chime for admitted, two short mid tones for 'try again', a low falling tone for refused.
+"""The verdict's sound: a rising chime for admitted, two short mid tones for 'try again', a low falling tone for
+refused.
 
 Generated here as WAV (no files to ship or lose) and played by ALSA's `aplay`, because the
 system beep is silent under cage and Qt's multimedia module is not part of PySide6-Essentials.
@@ -69,8 +70,9 @@ class Chime:
             return
         self.stop()
         try:
-            self._playing = subprocess.Popen([self.player, "-q", "-"], stdin=subprocess.PIPE,
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self._playing = subprocess.Popen(
+                [self.player, "-q", "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             assert self._playing.stdin is not None
             self._playing.stdin.write(wav_bytes(look))
             self._playing.stdin.close()
@@ -83,7 +85,10 @@ class Chime:
             if self._playing.poll() is None:
                 self._playing.kill()
             if self._playing.wait() > 0 and not self._said_silent:
-                log.warning("%s failed (status %s): verdicts are silent; check the sound device (aplay -l)",
-                            self.player, self._playing.returncode)
+                log.warning(
+                    "%s failed (status %s): verdicts are silent; check the sound device (aplay -l)",
+                    self.player,
+                    self._playing.returncode,
+                )
                 self._said_silent = True
             self._playing = None

@@ -45,7 +45,9 @@ def member_strip() -> QLabel:
 def finger_scrolling(area: QAbstractScrollArea) -> QAbstractScrollArea:
     """A list a finger drags (a touch screen has no wheel, and a thin scroll bar is hard to hit)."""
     QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)  # mouse clicks stay clicks
-    area.setStyleSheet(area.styleSheet() + " QScrollBar:vertical { width: 28px; } QScrollBar:horizontal { height: 28px; }")
+    area.setStyleSheet(
+        area.styleSheet() + " QScrollBar:vertical { width: 28px; } QScrollBar:horizontal { height: 28px; }"
+    )
     return area
 
 
@@ -124,14 +126,32 @@ class StaffPage(QWidget):
         self.summary, self.message = Words("", 18, True), Words("", 18, True, GREEN)
         self.strip = member_strip()
         self.alerts = Words("", 16, True, RED)  # problems for staff, in words, with the next step
-        self.buttons = {name: big_button() for name in (
-            "back", "exit", "exit_confirm", "exit_cancel", "check_out", "retry_dead", "admit_manual", "override",
-            "companion_in", "companion_out", "report", "confirm_over", "cancel_over")}
-        self.buttons["exit_confirm"].setStyleSheet(self.buttons["exit_confirm"].styleSheet() +
-                                                   f" QPushButton {{ background: {RED}; color: white; }}")
+        self.buttons = {
+            name: big_button()
+            for name in (
+                "back",
+                "exit",
+                "exit_confirm",
+                "exit_cancel",
+                "check_out",
+                "retry_dead",
+                "admit_manual",
+                "override",
+                "companion_in",
+                "companion_out",
+                "report",
+                "confirm_over",
+                "cancel_over",
+            )
+        }
+        self.buttons["exit_confirm"].setStyleSheet(
+            self.buttons["exit_confirm"].styleSheet() + f" QPushButton {{ background: {RED}; color: white; }}"
+        )
         self.tabs = QTabWidget()
-        self.tabs.setStyleSheet(f"QTabBar::tab {{ min-height: {TOUCH}px; padding: 0 18px; font-size: 17pt; }} "
-                                "QTabBar::tab:selected { font-weight: bold; }")
+        self.tabs.setStyleSheet(
+            f"QTabBar::tab {{ min-height: {TOUCH}px; padding: 0 18px; font-size: 17pt; }} "
+            "QTabBar::tab:selected { font-weight: bold; }"
+        )
         self.today = self._table()
         self._today_shown: list[tuple[str, ...]] = []
         self.checklist = QVBoxLayout()
@@ -181,8 +201,13 @@ class StaffPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.buttons["back"])
-        for key, build in (("tab_today", self._today_tab), ("tab_checks", self._checks_tab),
-                           ("tab_admit", self._admit_tab), ("tab_queue", self._queue_tab), ("tab_more", self._more_tab)):
+        for key, build in (
+            ("tab_today", self._today_tab),
+            ("tab_checks", self._checks_tab),
+            ("tab_admit", self._admit_tab),
+            ("tab_queue", self._queue_tab),
+            ("tab_more", self._more_tab),
+        ):
             tab = scrolled(build())  # a small screen scrolls a tab; the page itself never outgrows the screen
             self.tab_titles[key] = tab
             self.tabs.addTab(tab, "")
@@ -217,8 +242,10 @@ class StaffPage(QWidget):
         """The last refusal and its override; a manual check-in by member number on the keypad."""
         tab = QWidget()
         plans, reasons = QGridLayout(), QGridLayout()
-        for group, buttons, grid, columns in ((self.plans, self.plan_buttons.values(), plans, 3),
-                                              (self.reasons, self.reason_buttons.values(), reasons, 2)):
+        for group, buttons, grid, columns in (
+            (self.plans, self.plan_buttons.values(), plans, 3),
+            (self.reasons, self.reason_buttons.values(), reasons, 2),
+        ):
             group.setExclusive(True)
             for index, button in enumerate(buttons):
                 button.setCheckable(True)
@@ -313,8 +340,9 @@ class StaffPage(QWidget):
         self.exit_question.setText(t("exit_question", language))
         self.checklist_empty.setText(t("checks_none", language))
         self.keypad.retranslate(t("key_clear", language), t("key_ok", language))
-        self.today.setHorizontalHeaderLabels([t(f"column_{c}", language) for c in ("time", "member", "name", "kind",
-                                                                                  "until", "source")])
+        self.today.setHorizontalHeaderLabels(
+            [t(f"column_{c}", language) for c in ("time", "member", "name", "kind", "until", "source")]
+        )
 
     def show_today(self, rows: Sequence[tuple[str, ...]]) -> None:
         """Today's check-ins, newest first, each row holding its check-in's key. Built again only when they

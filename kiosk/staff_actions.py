@@ -1,4 +1,5 @@
-"""What the staff pages' buttons do, said back in words; every action that changes a check-in is audited by Reception."""
+"""What the staff pages' buttons do, said back in words; every action that changes a check-in is audited by
+Reception."""
 
 from __future__ import annotations
 
@@ -58,17 +59,27 @@ class StaffActions:
         self._over_capacity: Callable[[], None] | None = None  # an admission waiting for "admit anyway"
         self._checklist_shown: tuple[list[PendingCheck], str] | None = None
         page = desk.page
-        actions = {"exit": lambda: page.ask_exit(True), "exit_confirm": quit_kiosk, "exit_cancel": lambda: page.ask_exit(False),
-                   "check_out": self.check_out, "retry_dead": self.retry_dead, "admit_manual": self.admit_manual,
-                   "override": self.override, "companion_in": self.companion_in, "companion_out": self.companion_out,
-                   "report": self.save_report, "confirm_over": self._admit_anyway,
-                   "cancel_over": lambda: self._ask_over_capacity(None)}
+        actions = {
+            "exit": lambda: page.ask_exit(True),
+            "exit_confirm": quit_kiosk,
+            "exit_cancel": lambda: page.ask_exit(False),
+            "check_out": self.check_out,
+            "retry_dead": self.retry_dead,
+            "admit_manual": self.admit_manual,
+            "override": self.override,
+            "companion_in": self.companion_in,
+            "companion_out": self.companion_out,
+            "report": self.save_report,
+            "confirm_over": self._admit_anyway,
+            "cancel_over": lambda: self._ask_over_capacity(None),
+        }
         for name, action in actions.items():
             page.buttons[name].clicked.connect(self._safely(action))
 
     def _safely(self, action: Callable[[], object]) -> Callable[[], None]:
         """A button's action: the last message goes first, and whatever it hits is said on the page, never lost in
         a log (the kiosk goes on)."""
+
         def run() -> None:
             self.desk.page.message.setText("")
             try:
@@ -76,6 +87,7 @@ class StaffActions:
             except Exception as exc:  # a staff task must never fail in silence
                 log.exception("a staff action failed")
                 self._say("staff_error", error=f"{type(exc).__name__}: {exc}"[:160])
+
         return run
 
     def _say(self, key: str, **values: object) -> None:
@@ -106,12 +118,17 @@ class StaffActions:
         page.alerts.setVisible(bool(state.staff_alerts()))
         page.show_today([self._today_row(c) for c in reversed(desk.reception.today())])
         self._show_checklist(state.pending_checks)
-        page.tabs.setTabText(1, t("tab_checks_n", language, n=len(state.pending_checks)) if state.pending_checks
-                             else t("tab_checks", language))
+        page.tabs.setTabText(
+            1,
+            t("tab_checks_n", language, n=len(state.pending_checks))
+            if state.pending_checks
+            else t("tab_checks", language),
+        )
         page.refusal.setText(self._refusal_text(desk.reception.last_refusal, desk.reception.last_refusal_at))
         page.queue.setText(t("queue", language, queued=state.outbox.queued, dead=state.outbox.dead))
-        page.dead.setText("\n\n".join(self._dead_text(item) for item in desk.store.outbox("dead")) or
-                          t("dead_none", language))
+        page.dead.setText(
+            "\n\n".join(self._dead_text(item) for item in desk.store.outbox("dead")) or t("dead_none", language)
+        )
         page.buttons["retry_dead"].setEnabled(state.outbox.dead > 0)
 
     def _alerts(self):
@@ -126,8 +143,15 @@ class StaffActions:
         """One check-in in words: no stored codes (check_in, member_screen) reach the table."""
         language = self.desk.language
         source = t(f"source_{c.source}", language) + (t("checked_out", language) if c.checked_out_at else "")
-        return (c.key, local(c.at).strftime("%H:%M"), str(c.member_id), c.name, t(f"entry_{c.kind.value}", language),
-                local(c.ends_at).strftime("%H:%M") if c.ends_at else "—", source)
+        return (
+            c.key,
+            local(c.at).strftime("%H:%M"),
+            str(c.member_id),
+            c.name,
+            t(f"entry_{c.kind.value}", language),
+            local(c.ends_at).strftime("%H:%M") if c.ends_at else "—",
+            source,
+        )
 
     def _show_checklist(self, pending: list[PendingCheck]) -> None:
         """One row per check owed, each with its tick (built again only when the list or the language changed)."""
@@ -135,8 +159,20 @@ class StaffActions:
         if (pending, language) == self._checklist_shown:
             return
         self._checklist_shown = (list(pending), language)
-        texts = [(t("check_row", language, time=local(p.due_at).strftime("%H:%M"), name=p.name, member=p.member_id,
-                    check=p.check.text(language)), p.checkin_key) for p in pending]
+        texts = [
+            (
+                t(
+                    "check_row",
+                    language,
+                    time=local(p.due_at).strftime("%H:%M"),
+                    name=p.name,
+                    member=p.member_id,
+                    check=p.check.text(language),
+                ),
+                p.checkin_key,
+            )
+            for p in pending
+        ]
         rows = self.desk.page.show_checklist(texts, t("check_done", language))
         for row, check in zip(rows, pending, strict=True):
             row.tick.clicked.connect(lambda _=False, check=check: self.tick(check))
@@ -155,8 +191,13 @@ class StaffActions:
     def _dead_text(self, item: OutboxItem) -> str:
         """A check-in the platform refused for good, in words, with the next step."""
         body = item.body
-        return t("dead_row", self.desk.language, time=str(body.get("at", ""))[11:16], member=body.get("member_id"),
-                 error=item.last_error[:120])
+        return t(
+            "dead_row",
+            self.desk.language,
+            time=str(body.get("at", ""))[11:16],
+            member=body.get("member_id"),
+            error=item.last_error[:120],
+        )
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -172,8 +213,15 @@ class StaffActions:
         """Check a member in by hand (no phone at hand): the member number, the plan and a reason."""
         page, language = self.desk.page, self.desk.language
         digits, plan, reason = page.keypad.digits, page.chosen_plan(), page.chosen_reason()
-        missing = [t(key, language) for key, absent in (("missing_member", not digits), ("missing_plan", plan is None),
-                                                        ("missing_reason", not reason)) if absent]
+        missing = [
+            t(key, language)
+            for key, absent in (
+                ("missing_member", not digits),
+                ("missing_plan", plan is None),
+                ("missing_reason", not reason),
+            )
+            if absent
+        ]
         if missing:
             self._say("missing", what="・".join(missing) if language == "ja" else ", ".join(missing))
             return
@@ -182,8 +230,10 @@ class StaffActions:
             return
         assert plan is not None
         member_id, name = int(digits), page.member_name.text().strip()
-        self._guard_capacity(self._who(name, member_id),
-                             lambda: self._admitted(self.desk.reception.admit_by_staff(member_id, name, plan, reason)))
+        self._guard_capacity(
+            self._who(name, member_id),
+            lambda: self._admitted(self.desk.reception.admit_by_staff(member_id, name, plan, reason)),
+        )
 
     def override(self) -> None:
         """Admit the member the kiosk just refused, with a reason; the question and the admission are for them."""
@@ -200,6 +250,7 @@ class StaffActions:
             verdict = reception.override(refused, reason)
             if verdict is not None:
                 self._admitted(verdict)
+
         self._guard_capacity(self._who(refused.name, refused.member_id), admit)
 
     def _who(self, name: str, member_id: int) -> str:

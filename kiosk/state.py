@@ -109,7 +109,11 @@ class KioskState(QObject):
         if self.doorway is Doorway.CLOSED:
             return ""  # the closed card says it all
         if not self.camera_ok:
-            return "camera_lost_member" if self.desk_code_usable and self.doorway.takes_new_members else "camera_lost_no_desk"
+            return (
+                "camera_lost_member"
+                if self.desk_code_usable and self.doorway.takes_new_members
+                else "camera_lost_no_desk"
+            )
         if not self.desk_code_usable and self.doorway.takes_new_members:
             return "desk_code_off"
         return ""
@@ -130,9 +134,19 @@ class KioskState(QObject):
         if self.outbox.dead:
             alerts.append(StaffAlert("dead_letters", (("n", self.outbox.dead),)))
         explained = PLATFORM_LOOPS if platform is not None else ()
-        alerts.extend(StaffAlert("loop_failing", (("name", loop.name), ("error", loop.last_error[:160]),
-                                                  ("failures", loop.failures), ("restarts", loop.restarts)))
-                      for loop in self.failing_loops if loop.name not in explained)
+        alerts.extend(
+            StaffAlert(
+                "loop_failing",
+                (
+                    ("name", loop.name),
+                    ("error", loop.last_error[:160]),
+                    ("failures", loop.failures),
+                    ("restarts", loop.restarts),
+                ),
+            )
+            for loop in self.failing_loops
+            if loop.name not in explained
+        )
         return alerts
 
     def _platform_alert(self) -> StaffAlert | None:

@@ -47,10 +47,15 @@ CREATE TABLE IF NOT EXISTS desk_check (
 CREATE INDEX IF NOT EXISTS desk_check_pending ON desk_check (done_at, due_at);
 """  # the reservation tables come with ReservationStore (a staffed meeting room admits against them)
 # Columns a newer kiosk added to a store an older one made.
-_NEWER_CHECKIN_COLUMNS = {"reservation_id": "INTEGER", "companions": "INTEGER NOT NULL DEFAULT 0",
-                          "booker": "INTEGER NOT NULL DEFAULT 1"}
-_CHECKIN_COLUMNS = ("key, member_id, name, plan, at, kind, ends_at, checked_out_at, new_use, pass_id, source, note, "
-                    "reservation_id, companions, booker")
+_NEWER_CHECKIN_COLUMNS = {
+    "reservation_id": "INTEGER",
+    "companions": "INTEGER NOT NULL DEFAULT 0",
+    "booker": "INTEGER NOT NULL DEFAULT 1",
+}
+_CHECKIN_COLUMNS = (
+    "key, member_id, name, plan, at, kind, ends_at, checked_out_at, new_use, pass_id, source, note, "
+    "reservation_id, companions, booker"
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,17 @@ class Recorded:
 
     def as_checkin(self) -> CheckIn:
         """The entry as the rules read history."""
-        return CheckIn(self.member_id, self.at, self.plan, self.kind, self.ends_at, self.checked_out_at,
-                       reservation_id=self.reservation_id, booker=self.booker, pass_id=self.pass_id)
+        return CheckIn(
+            self.member_id,
+            self.at,
+            self.plan,
+            self.kind,
+            self.ends_at,
+            self.checked_out_at,
+            reservation_id=self.reservation_id,
+            booker=self.booker,
+            pass_id=self.pass_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -119,40 +133,86 @@ class KioskStore(ReservationStore):
 
     def add_checkin(self, db: sqlite3.Connection, facility_id: str, record: Recorded, now: float) -> None:
         """Keep a check-in and queue it for the platform (inside the caller's transaction)."""
-        db.execute(f"INSERT INTO checkin ({_CHECKIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-            record.key, record.member_id, record.name, record.plan.value, record.at.isoformat(), record.kind.value,
-            record.ends_at.isoformat() if record.ends_at else None, None, int(record.new_use), record.pass_id,
-            record.source, record.note, record.reservation_id, record.companions, int(record.booker)))
+        db.execute(
+            f"INSERT INTO checkin ({_CHECKIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                record.key,
+                record.member_id,
+                record.name,
+                record.plan.value,
+                record.at.isoformat(),
+                record.kind.value,
+                record.ends_at.isoformat() if record.ends_at else None,
+                None,
+                int(record.new_use),
+                record.pass_id,
+                record.source,
+                record.note,
+                record.reservation_id,
+                record.companions,
+                int(record.booker),
+            ),
+        )
         meeting = record.reservation_id is not None  # a representative: one use of the booking; the guests pay nothing
-        body = CheckInBody(member_id=record.member_id, at=record.at, kind=record.kind, plan=record.plan,
-                           ends_at=record.ends_at, new_use=record.new_use, pass_id=record.pass_id, source=record.source,
-                           note=record.note, reservation_id=record.reservation_id,
-                           companions=record.companions if meeting else None, companion_fee_yen=0 if meeting else None)
-        db.execute("INSERT INTO outbox VALUES (?,?,?,?,?,?,?,?)", (
-            record.key, checkins_path(facility_id), body.model_dump_json(exclude_none=True), "queued", 0, now, "",
-            record.at.isoformat()))
+        body = CheckInBody(
+            member_id=record.member_id,
+            at=record.at,
+            kind=record.kind,
+            plan=record.plan,
+            ends_at=record.ends_at,
+            new_use=record.new_use,
+            pass_id=record.pass_id,
+            source=record.source,
+            note=record.note,
+            reservation_id=record.reservation_id,
+            companions=record.companions if meeting else None,
+            companion_fee_yen=0 if meeting else None,
+        )
+        db.execute(
+            "INSERT INTO outbox VALUES (?,?,?,?,?,?,?,?)",
+            (
+                record.key,
+                checkins_path(facility_id),
+                body.model_dump_json(exclude_none=True),
+                "queued",
+                0,
+                now,
+                "",
+                record.at.isoformat(),
+            ),
+        )
 
     def add_desk_checks(self, db: sqlite3.Connection, record: Recorded, checks: tuple[DeskCheckDue, ...]) -> None:
         """The checks staff owe this check-in (inside the check-in's transaction, so none is lost)."""
-        db.executemany("INSERT INTO desk_check VALUES (?,?,?,?,?,NULL)", [
-            (record.key, check.code, record.member_id, record.name, record.at.isoformat()) for check in checks])
+        db.executemany(
+            "INSERT INTO desk_check VALUES (?,?,?,?,?,NULL)",
+            [(record.key, check.code, record.member_id, record.name, record.at.isoformat()) for check in checks],
+        )
 
     def pending_desk_checks(self) -> list[PendingCheck]:
         """Desk checks not yet ticked, oldest first."""
         with self._lock:
-            rows = self.db.execute("SELECT checkin_key, check_code, member_id, name, due_at FROM desk_check "
-                                   "WHERE done_at IS NULL ORDER BY due_at").fetchall()
-        return [PendingCheck(key, _desk_check(code), member, name, datetime.fromisoformat(due))
-                for key, code, member, name, due in rows]
+            rows = self.db.execute(
+                "SELECT checkin_key, check_code, member_id, name, due_at FROM desk_check "
+                "WHERE done_at IS NULL ORDER BY due_at"
+            ).fetchall()
+        return [
+            PendingCheck(key, _desk_check(code), member, name, datetime.fromisoformat(due))
+            for key, code, member, name, due in rows
+        ]
 
     def tick_desk_check(self, checkin_key: str, check_code: str, at: datetime) -> bool:
         """Staff did the check: it leaves the list, and the audit says who and when. False if it was not pending."""
         with self.transaction() as db:
-            done = db.execute("UPDATE desk_check SET done_at = ? WHERE checkin_key = ? AND check_code = ? "
-                              "AND done_at IS NULL", (at.isoformat(), checkin_key, check_code)).rowcount
+            done = db.execute(
+                "UPDATE desk_check SET done_at = ? WHERE checkin_key = ? AND check_code = ? AND done_at IS NULL",
+                (at.isoformat(), checkin_key, check_code),
+            ).rowcount
             if done:
-                member = db.execute("SELECT member_id FROM desk_check WHERE checkin_key = ? AND check_code = ?",
-                                    (checkin_key, check_code)).fetchone()[0]
+                member = db.execute(
+                    "SELECT member_id FROM desk_check WHERE checkin_key = ? AND check_code = ?",
+                    (checkin_key, check_code),
+                ).fetchone()[0]
                 self.audit(db, at, "desk_check_done", member, check_code, checkin_key)
         return bool(done)
 
@@ -165,22 +225,58 @@ class KioskStore(ReservationStore):
         """Check-in rows as records."""
         with self._lock:
             rows = self.db.execute(query, arguments).fetchall()
-        return [Recorded(key, member, name, Plan(plan), datetime.fromisoformat(at), EntryKind(kind), _time(ends), _time(out),
-                         bool(new_use), pass_id or "", source, note, reservation, companions, bool(booker))
-                for key, member, name, plan, at, kind, ends, out, new_use, pass_id, source, note, reservation, companions,
-                booker in rows]
+        return [
+            Recorded(
+                key,
+                member,
+                name,
+                Plan(plan),
+                datetime.fromisoformat(at),
+                EntryKind(kind),
+                _time(ends),
+                _time(out),
+                bool(new_use),
+                pass_id or "",
+                source,
+                note,
+                reservation,
+                companions,
+                bool(booker),
+            )
+            for (
+                key,
+                member,
+                name,
+                plan,
+                at,
+                kind,
+                ends,
+                out,
+                new_use,
+                pass_id,
+                source,
+                note,
+                reservation,
+                companions,
+                booker,
+            ) in rows
+        ]
 
     def checkins_on(self, day: date) -> list[Recorded]:
         """The day's check-ins (through the time index). Times are kept in Tokyo ISO form, which sorts as time."""
         start = datetime.combine(day, time(0), TOKYO)
-        return self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE at >= ? AND at < ? ORDER BY at",
-                              (start.isoformat(), (start + timedelta(days=1)).isoformat()))
+        return self._recorded(
+            f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE at >= ? AND at < ? ORDER BY at",
+            (start.isoformat(), (start + timedelta(days=1)).isoformat()),
+        )
 
     def recent_checkins(self, member_id: int, since: datetime, now: datetime) -> list[Recorded]:
         """The member's check-ins since a moment, and any of theirs still running now (through the member index)."""
-        return self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE member_id = ? AND (at >= ? OR ends_at IS "
-                              "NULL OR ends_at > ?) ORDER BY at", (member_id, local(since).isoformat(),
-                                                                  local(now).isoformat()))
+        return self._recorded(
+            f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE member_id = ? AND (at >= ? OR ends_at IS "
+            "NULL OR ends_at > ?) ORDER BY at",
+            (member_id, local(since).isoformat(), local(now).isoformat()),
+        )
 
     def members_in(self, now: datetime) -> int:
         """Members whose visit runs now: checked in, not checked out, not past its end (through the end index)."""
@@ -189,21 +285,27 @@ class KioskStore(ReservationStore):
             # Two range reads of the end index (still running, or never ending): only live rows are visited.
             return self.db.execute(
                 "SELECT COUNT(DISTINCT member_id) FROM (SELECT member_id, kind, at, checked_out_at FROM checkin "
-                "WHERE ends_at > ? UNION ALL SELECT member_id, kind, at, checked_out_at FROM checkin WHERE ends_at IS NULL) "
+                "WHERE ends_at > ? UNION ALL SELECT member_id, kind, at, checked_out_at FROM checkin "
+                "WHERE ends_at IS NULL) "
                 "WHERE kind = ? AND at <= ? AND (checked_out_at IS NULL OR checked_out_at > ?)",
-                (moment, EntryKind.CHECK_IN.value, moment, moment)).fetchone()[0]
+                (moment, EntryKind.CHECK_IN.value, moment, moment),
+            ).fetchone()[0]
 
     def checkin_for_pass(self, pass_id: str) -> Recorded | None:
         """The check-in a pass was used for, if any (through the pass_id index)."""
-        found = self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE pass_id = ? LIMIT 1",
-                               (pass_id,)) if pass_id else []
+        found = (
+            self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE pass_id = ? LIMIT 1", (pass_id,))
+            if pass_id
+            else []
+        )
         return found[0] if found else None
 
     def check_out(self, key: str, at: datetime, reason: str = "") -> Recorded | None:
         """A member leaves for good (audited in the same transaction); None when already out or unknown."""
         with self.transaction() as db:
-            left = db.execute("UPDATE checkin SET checked_out_at = ? WHERE key = ? AND checked_out_at IS NULL",
-                              (at.isoformat(), key)).rowcount
+            left = db.execute(
+                "UPDATE checkin SET checked_out_at = ? WHERE key = ? AND checked_out_at IS NULL", (at.isoformat(), key)
+            ).rowcount
             if left:
                 self.audit(db, at, "check_out", None, "", f"{key} {reason}".strip())
         found = self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE key = ?", (key,))
@@ -219,16 +321,29 @@ class KioskStore(ReservationStore):
     def companion_leaves(self, at: datetime) -> bool:
         """The longest-staying companion leaves; False when none is in."""
         with self.transaction() as db:
-            return db.execute("UPDATE companion SET left_at = ? WHERE seq = (SELECT MIN(seq) FROM companion WHERE "
-                              "left_at IS NULL)", (at.isoformat(),)).rowcount == 1
+            return (
+                db.execute(
+                    "UPDATE companion SET left_at = ? WHERE seq = (SELECT MIN(seq) FROM companion WHERE "
+                    "left_at IS NULL)",
+                    (at.isoformat(),),
+                ).rowcount
+                == 1
+            )
 
     def companions_in(self) -> int:
         """Companions who have not left."""
         with self._lock:
             return self.db.execute("SELECT COUNT(*) FROM companion WHERE left_at IS NULL").fetchone()[0]
 
-    def audit(self, db: sqlite3.Connection | None, at: datetime, action: str, member_id: int | None = None,
-              reason: str = "", detail: str = "") -> None:
+    def audit(
+        self,
+        db: sqlite3.Connection | None,
+        at: datetime,
+        action: str,
+        member_id: int | None = None,
+        reason: str = "",
+        detail: str = "",
+    ) -> None:
         """Append to the staff and refusal audit (in the caller's transaction, or its own)."""
         row = (at.isoformat(), action, member_id, reason, detail)
         if db is not None:
@@ -248,15 +363,18 @@ class KioskStore(ReservationStore):
         """Outbox items, oldest first, of one state if given."""
         query = "SELECT key, path, body, state, attempts, next_at, last_error FROM outbox"
         with self._lock:
-            rows = self.db.execute(query + (" WHERE state = ?" if state else "") + " ORDER BY created_at, key",
-                                   (state,) if state else ()).fetchall()
+            rows = self.db.execute(
+                query + (" WHERE state = ?" if state else "") + " ORDER BY created_at, key", (state,) if state else ()
+            ).fetchall()
         return [OutboxItem(k, p, json.loads(b), s, a, n, e) for k, p, b, s, a, n, e in rows]
 
     def next_due(self) -> OutboxItem | None:
         """The queued item due soonest (through the state index: sent items are never read)."""
         with self._lock:
-            row = self.db.execute("SELECT key, path, body, state, attempts, next_at, last_error FROM outbox "
-                                  "WHERE state = 'queued' ORDER BY next_at LIMIT 1").fetchone()
+            row = self.db.execute(
+                "SELECT key, path, body, state, attempts, next_at, last_error FROM outbox "
+                "WHERE state = 'queued' ORDER BY next_at LIMIT 1"
+            ).fetchone()
         return OutboxItem(row[0], row[1], json.loads(row[2]), *row[3:]) if row else None
 
     def outbox_count(self, state: str) -> int:
@@ -267,22 +385,30 @@ class KioskStore(ReservationStore):
     def settle(self, key: str, state: str, attempts: int, next_at: float, error: str = "") -> None:
         """Record a send's outcome: sent, dead, or queued again for later."""
         with self.transaction() as db:
-            db.execute("UPDATE outbox SET state = ?, attempts = ?, next_at = ?, last_error = ? WHERE key = ?",
-                       (state, attempts, next_at, error, key))
+            db.execute(
+                "UPDATE outbox SET state = ?, attempts = ?, next_at = ?, last_error = ? WHERE key = ?",
+                (state, attempts, next_at, error, key),
+            )
 
 
 def purge_kiosk(store: KioskStore, now: datetime, keep: timedelta, export_days: int) -> dict[str, int]:
     """Retention at the kiosk: what is past `keep` and safe to forget; how much of each went."""
     before = local(now - keep).isoformat()
     # Only what the platform has: a queued or dead check-in stays, whatever its age.
-    checkins = store.delete_in_batches("checkin", "at < ? AND key IN (SELECT key FROM outbox WHERE state = 'sent')",
-                                       (before,))
+    checkins = store.delete_in_batches(
+        "checkin", "at < ? AND key IN (SELECT key FROM outbox WHERE state = 'sent')", (before,)
+    )
     sent = store.delete_in_batches("outbox", "state = 'sent' AND created_at < ?", (before,))
     companions = store.delete_in_batches("companion", "left_at IS NOT NULL AND left_at < ?", (before,))
     # A ticked check goes with its age; one still owed stays on the staff list, whatever its age.
     ticked = store.delete_in_batches("desk_check", "done_at IS NOT NULL AND done_at < ?", (before,))
-    return {"checkins": checkins, "outbox_sent": sent, "companions": companions, "desk_checks": ticked,
-            **retain_shared(store, now, keep, export_days)}
+    return {
+        "checkins": checkins,
+        "outbox_sent": sent,
+        "companions": companions,
+        "desk_checks": ticked,
+        **retain_shared(store, now, keep, export_days),
+    }
 
 
 def _desk_check(code: str) -> DeskCheckDue:

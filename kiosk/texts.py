@@ -18,11 +18,18 @@ log = logging.getLogger(__name__)
 
 TEXTS: dict[str, tuple[str, str]] = {
     # The reception page.
-    "scan_desk": ("アプリのチェックインカメラで、このコードを読み取ってください", "Scan this code with the app's check-in camera"),
-    "or_show": ("アプリの「2次元コードを表示」を開いて、カメラにかざしてください",
-                "Or open \"Show 2D code\" in the app and hold it up to the camera"),
-    "re_entry_only": ("ご利用中の方の再入場は、アプリの2次元コードをカメラにかざしてください",
-                      "Members already checked in today: hold the app's 2D code up to the camera to come back in"),
+    "scan_desk": (
+        "アプリのチェックインカメラで、このコードを読み取ってください",
+        "Scan this code with the app's check-in camera",
+    ),
+    "or_show": (
+        "アプリの「2次元コードを表示」を開いて、カメラにかざしてください",
+        'Or open "Show 2D code" in the app and hold it up to the camera',
+    ),
+    "re_entry_only": (
+        "ご利用中の方の再入場は、アプリの2次元コードをカメラにかざしてください",
+        "Members already checked in today: hold the app's 2D code up to the camera to come back in",
+    ),
     "camera_wait": ("カメラの準備ができるまでお待ちください", "Please wait while the camera gets ready"),
     "camera_preparing": ("カメラを準備しています", "The camera is getting ready"),
     "refresh_in": ("{s}秒ごとに新しいコードになります（あと{left}秒）", "A new code every {s} s ({left} s left)"),
@@ -35,16 +42,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "hours_today": ("本日の営業時間　{hours}", "Open today {hours}"),
     "hours_24h": ("24時間営業", "Open 24 hours"),
     "closed_today": ("本日は休業日です", "Closed today"),
-    "closed_note": ("ただいま営業時間外のため、チェックインできません", "The facility is closed, so check-in is not possible now"),
+    "closed_note": (
+        "ただいま営業時間外のため、チェックインできません",
+        "The facility is closed, so check-in is not possible now",
+    ),
     "staff": ("スタッフ", "Staff"),
     "staff_badge": ("スタッフ（{n}件）", "Staff ({n})"),
     "other_language": ("English", "日本語"),
-    "camera_lost_member": ("カメラを準備しています。受付のコードをアプリで読み取ってください",
-                           "The camera is getting ready; please scan the desk code with the app"),
-    "camera_lost_no_desk": ("ただいまチェックインできません。受付スタッフにお声がけください",
-                            "Check-in is not possible just now; please ask the staff"),
-    "desk_code_off": ("ただいま受付のコードは使えません。アプリの2次元コードをカメラにかざしてください",
-                      "The desk code is not available now; hold the app's 2D code up to the camera"),
+    "camera_lost_member": (
+        "カメラを準備しています。受付のコードをアプリで読み取ってください",
+        "The camera is getting ready; please scan the desk code with the app",
+    ),
+    "camera_lost_no_desk": (
+        "ただいまチェックインできません。受付スタッフにお声がけください",
+        "Check-in is not possible just now; please ask the staff",
+    ),
+    "desk_code_off": (
+        "ただいま受付のコードは使えません。アプリの2次元コードをカメラにかざしてください",
+        "The desk code is not available now; hold the app's 2D code up to the camera",
+    ),
     # The verdict.
     "welcome": ("ようこそ、{name}様", "Welcome, {name}"),
     "welcome_back": ("おかえりなさい、{name}様", "Welcome back, {name}"),
@@ -54,47 +70,87 @@ TEXTS: dict[str, tuple[str, str]] = {
     "already_anonymous": ("受付済みです", "You are already checked in"),
     "until": ("ご利用は{time}までです", "Your visit runs until {time}"),
     "room_until": ("{room}を{time}までご利用いただけます", "{room} is yours until {time}"),
-    "guests_free": ("ご同行の方{n}名様も、会員登録なしでご一緒にお入りいただけます。料金はかかりません",
-                    "Guests with you, free of charge and without membership: {n}"),
+    "guests_free": (
+        "ご同行の方{n}名様も、会員登録なしでご一緒にお入りいただけます。料金はかかりません",
+        "Guests with you, free of charge and without membership: {n}",
+    ),
     "no_end": ("ご利用時間に制限はありません", "Your visit has no time limit"),
     "to_counter": ("受付カウンターへお越しください", "Please come to the reception counter"),
     "see_staff": ("受付スタッフにお声がけください", "Please ask the staff at reception"),
-    "fix_show_pass": ("アプリの「2次元コードを表示」を開いて、カメラにかざしてください",
-                      "Open \"Show 2D code\" in the app and hold it up to the camera"),
-    "fix_fresh_code": ("アプリで新しいコードを表示してください。保存した画像は使えません",
-                       "Show a fresh code in the app; saved pictures do not work"),
-    "fix_phone_clock": ("スマートフォンの日付と時刻を自動設定にしてから、コードを表示し直してください",
-                        "Set your phone's date and time to automatic, then show the code again"),
+    "fix_show_pass": (
+        "アプリの「2次元コードを表示」を開いて、カメラにかざしてください",
+        'Open "Show 2D code" in the app and hold it up to the camera',
+    ),
+    "fix_fresh_code": (
+        "アプリで新しいコードを表示してください。保存した画像は使えません",
+        "Show a fresh code in the app; saved pictures do not work",
+    ),
+    "fix_phone_clock": (
+        "スマートフォンの日付と時刻を自動設定にしてから、コードを表示し直してください",
+        "Set your phone's date and time to automatic, then show the code again",
+    ),
     "fix_update_app": ("アプリを最新版に更新してから、もう一度お試しください", "Update the app, then try again"),
-    "fix_scan_desk": ("受付のコードをアプリで読み取ってから、コードを表示し直してください",
-                      "Scan this desk's code with the app first, then show your code again"),
-    "fix_with_representative": ("ご予約の代表者の方とご一緒にお入りください", "Please come in with the representative who booked"),
-    "repeat_note": ("同じコードでもう一人は入れません。お連れの方はご自身のアプリでチェックインしてください",
-                    "One code admits one person: anyone with you checks in with their own app"),
+    "fix_scan_desk": (
+        "受付のコードをアプリで読み取ってから、コードを表示し直してください",
+        "Scan this desk's code with the app first, then show your code again",
+    ),
+    "fix_with_representative": (
+        "ご予約の代表者の方とご一緒にお入りください",
+        "Please come in with the representative who booked",
+    ),
+    "repeat_note": (
+        "同じコードでもう一人は入れません。お連れの方はご自身のアプリでチェックインしてください",
+        "One code admits one person: anyone with you checks in with their own app",
+    ),
     "strip_admitted": ("{name}様を受付しました", "{name} checked in"),
     # Problems for staff (never on the members' page).
-    "camera_lost": ("カメラが接続されていません。ケーブルを確認してください。再接続を続けています",
-                    "The camera is disconnected; check its cable. Reconnecting"),
-    "platform_down": ("本部と通信できません。受付は続けられます。未送信{n}件は通信が戻りしだい送ります",
-                      "The platform is unreachable; check-in goes on. Waiting to send: {n}"),
-    "platform_failing": ("本部が正しく応答していません。受付は続けられます。未送信{n}件は応答が戻りしだい送ります",
-                         "The platform answers with errors; check-in goes on. Waiting to send: {n}"),
-    "broker_down": ("施設内の通信サーバーにつながりません。受付のコードは使えません。カメラでの受付は続けられます",
-                    "The site's message broker is unreachable: the desk code is off; the camera still works"),
-    "store_lost": ("受付記録が失われたため作り直しました。技術担当者へご連絡ください",
-                   "The check-in records were lost and begun anew; call the technician"),
-    "credentials": ("本部がこの施設の認証情報を受け付けません。受付は続けられます（未送信{n}件）。技術担当者へご連絡ください",
-                    "The platform refuses this facility's credentials; check-in goes on (waiting to send: {n}). Call the technician"),
-    "loop_failing": ("「{name}」の処理が失敗しています（失敗{failures}回、再起動{restarts}回）。続く場合は技術担当者へご連絡ください。詳細：{error}",
-                     "Background task {name} is failing (failures: {failures}, restarts: {restarts}); if it goes on, call the technician. Detail: {error}"),
+    "camera_lost": (
+        "カメラが接続されていません。ケーブルを確認してください。再接続を続けています",
+        "The camera is disconnected; check its cable. Reconnecting",
+    ),
+    "platform_down": (
+        "本部と通信できません。受付は続けられます。未送信{n}件は通信が戻りしだい送ります",
+        "The platform is unreachable; check-in goes on. Waiting to send: {n}",
+    ),
+    "platform_failing": (
+        "本部が正しく応答していません。受付は続けられます。未送信{n}件は応答が戻りしだい送ります",
+        "The platform answers with errors; check-in goes on. Waiting to send: {n}",
+    ),
+    "broker_down": (
+        "施設内の通信サーバーにつながりません。受付のコードは使えません。カメラでの受付は続けられます",
+        "The site's message broker is unreachable: the desk code is off; the camera still works",
+    ),
+    "store_lost": (
+        "受付記録が失われたため作り直しました。技術担当者へご連絡ください",
+        "The check-in records were lost and begun anew; call the technician",
+    ),
+    "credentials": (
+        "本部がこの施設の認証情報を受け付けません。受付は続けられます（未送信{n}件）。技術担当者へご連絡ください",
+        (
+            "The platform refuses this facility's credentials; check-in goes on (waiting to send: {n}). "
+            "Call the technician"
+        ),
+    ),
+    "loop_failing": (
+        (
+            "「{name}」の処理が失敗しています（失敗{failures}回、再起動{restarts}回）。"
+            "続く場合は技術担当者へご連絡ください。詳細：{error}"
+        ),
+        (
+            "Background task {name} is failing (failures: {failures}, restarts: {restarts}); "
+            "if it goes on, call the technician. Detail: {error}"
+        ),
+    ),
     "task_kiosk-outbox": ("受付記録の送信", "sending check-ins"),
     "task_trust-refresh": ("失効情報・鍵の取得", "fetching revocations and keys"),
     "task_kiosk-occupancy": ("在席状況の報告", "reporting occupancy"),
     "task_reservation-sync": ("予約情報の同期", "syncing bookings"),
     "task_retention": ("古い記録の整理", "clearing old records"),
     "task_kiosk-screen": ("画面の更新", "refreshing the screen"),
-    "dead_letters": ("本部に受け付けられなかった受付が{n}件あります。「送信状況」をご確認ください",
-                     "Check-ins the platform refused: {n}. See the Sending tab"),
+    "dead_letters": (
+        "本部に受け付けられなかった受付が{n}件あります。「送信状況」をご確認ください",
+        "Check-ins the platform refused: {n}. See the Sending tab",
+    ),
     # The PIN.
     "pin_prompt": ("スタッフ用の暗証番号を入力してください", "Enter the staff PIN"),
     "pin_wrong": ("暗証番号が違います", "Wrong PIN"),
@@ -103,8 +159,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "key_clear": ("消去", "Clear"),
     "key_ok": ("OK", "OK"),
     # The staff page.
-    "occupancy": ("ご利用中：会員{members}名・同伴者{companions}名", "In now: members {members}, companions {companions}"),
-    "queue": ("未送信：{queued}件　送信できなかったもの：{dead}件", "Waiting to send: {queued}. Refused by the platform: {dead}"),
+    "occupancy": (
+        "ご利用中：会員{members}名・同伴者{companions}名",
+        "In now: members {members}, companions {companions}",
+    ),
+    "queue": (
+        "未送信：{queued}件　送信できなかったもの：{dead}件",
+        "Waiting to send: {queued}. Refused by the platform: {dead}",
+    ),
     "tab_today": ("本日の受付", "Today"),
     "tab_checks": ("確認事項", "Desk checks"),
     "tab_checks_n": ("確認事項（{n}件）", "Desk checks ({n})"),
@@ -112,8 +174,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tab_queue": ("送信状況", "Sending"),
     "tab_more": ("その他", "More"),
     "exit": ("キオスクを終了する", "Exit the kiosk"),
-    "exit_question": ("キオスクを終了すると、会員は受付できなくなります。終了しますか？",
-                      "Members cannot check in while the kiosk is closed. Exit?"),
+    "exit_question": (
+        "キオスクを終了すると、会員は受付できなくなります。終了しますか？",
+        "Members cannot check in while the kiosk is closed. Exit?",
+    ),
     "exit_confirm": ("終了する", "Exit"),
     "exit_cancel": ("やめる", "Cancel"),
     "check_out": ("選んだ方を退出にする", "Check out the chosen member"),
@@ -152,29 +216,55 @@ TEXTS: dict[str, tuple[str, str]] = {
     "source_staff": ("スタッフ", "Staff"),
     "checked_out": ("（退出済み）", " (checked out)"),
     "refusal_none": ("直前に拒否された方はいません", "No one has been refused just now"),
-    "refusal_unknown": ("{time}に拒否：{reason}。どなたか分からないため、会員番号で受付してください",
-                        "Refused at {time}: {reason}. The pass did not say who; admit by member number"),
-    "refusal_member": ("{time}に拒否：{name}様（会員番号{member}）、理由：{reason}",
-                       "Refused at {time}: {name} (member {member}), because: {reason}"),
-    "dead_row": ("{time}　会員番号{member}：本部が受け付けませんでした。内容を確かめて本部サポートへご連絡のうえ、「もう一度送る」を押してください。詳細：{error}",
-                 "{time} member {member}: the platform refused it. Check it with platform support, then press Send again. Detail: {error}"),
+    "refusal_unknown": (
+        "{time}に拒否：{reason}。どなたか分からないため、会員番号で受付してください",
+        "Refused at {time}: {reason}. The pass did not say who; admit by member number",
+    ),
+    "refusal_member": (
+        "{time}に拒否：{name}様（会員番号{member}）、理由：{reason}",
+        "Refused at {time}: {name} (member {member}), because: {reason}",
+    ),
+    "dead_row": (
+        (
+            "{time}　会員番号{member}：本部が受け付けませんでした。"
+            "内容を確かめて本部サポートへご連絡のうえ、「もう一度送る」を押してください。詳細：{error}"
+        ),
+        (
+            "{time} member {member}: the platform refused it. Check it with platform support, then press Send again. "
+            "Detail: {error}"
+        ),
+    ),
     "dead_none": ("送信できなかった受付はありません", "Nothing was refused by the platform"),
     "missing": ("次を入力・選択してください：{what}", "Still needed: {what}"),
     "missing_member": ("会員番号", "member number"),
     "missing_plan": ("プラン", "plan"),
     "missing_reason": ("理由", "reason"),
-    "nothing_to_override": ("受付できる拒否はありません。会員番号で受付してください", "No refusal to override; admit by member number"),
-    "over_capacity": ("満席です。{who}を定員を超えて受付しますか？", "The facility is full. Admit {who} over capacity?"),
+    "nothing_to_override": (
+        "受付できる拒否はありません。会員番号で受付してください",
+        "No refusal to override; admit by member number",
+    ),
+    "over_capacity": (
+        "満席です。{who}を定員を超えて受付しますか？",
+        "The facility is full. Admit {who} over capacity?",
+    ),
     "admitted_by_staff": ("{who}を受付しました。ご利用は{time}までです", "Checked in {who} until {time}"),
     "member_named": ("{name}様（会員番号{member}）", "{name} (member {member})"),
     "member_unnamed": ("会員番号{member}の方", "member {member}"),
-    "member_id_invalid": ("会員番号が正しくありません。もう一度入力してください", "That member number is not valid; enter it again"),
-    "staff_error": ("処理できませんでした。続く場合は技術担当者へご連絡ください。詳細：{error}",
-                    "That did not work; if it happens again, call the technician. Detail: {error}"),
+    "member_id_invalid": (
+        "会員番号が正しくありません。もう一度入力してください",
+        "That member number is not valid; enter it again",
+    ),
+    "staff_error": (
+        "処理できませんでした。続く場合は技術担当者へご連絡ください。詳細：{error}",
+        "That did not work; if it happens again, call the technician. Detail: {error}",
+    ),
     "choose_row": ("表から退出する方を選んでください", "Choose a row in the table first"),
     "checked_out_done": ("{who}を退出にしました", "Checked out {who}"),
     "already_out": ("その方はすでに退出済みです", "That member has already checked out"),
-    "companion_in_done": ("同伴者の入店を記録しました。{fee}円をお受け取りください", "Companion recorded; collect ¥{fee}"),
+    "companion_in_done": (
+        "同伴者の入店を記録しました。{fee}円をお受け取りください",
+        "Companion recorded; collect ¥{fee}",
+    ),
     "companion_out_done": ("同伴者の退店を記録しました", "Companion left"),
     "companion_none": ("店内に同伴者はいません", "No companion is in"),
     "retried": ("{n}件をもう一度送ります", "Sending {n} again"),

@@ -44,8 +44,9 @@ def style(size: int, bold: bool = False, colour: str = INK, extra: str = "") -> 
 class Words(QLabel):
     """A word-wrapped label; text() gives back exactly what was set, without the joiners added for wrapping."""
 
-    def __init__(self, text: str = "", size: int = 18, bold: bool = False, colour: str = INK,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, text: str = "", size: int = 18, bold: bool = False, colour: str = INK, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._plain = ""
         self.setWordWrap(True)
@@ -97,10 +98,12 @@ def big_button(text: str = "", colour: str = "#e8eaed", ink: str = INK, size: in
     button = QPushButton(text)
     button.setMinimumHeight(TOUCH)
     button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-    button.setStyleSheet(f"QPushButton {{ font-size: {size}pt; font-weight: bold; color: {ink}; background: {colour}; "
-                         f"border: 1px solid #9aa0a6; border-radius: 10px; padding: 4px 16px; }} "
-                         f"QPushButton:checked {{ background: #1565c0; color: white; }} "
-                         f"QPushButton:disabled {{ color: #80868b; background: #f1f3f4; }}")
+    button.setStyleSheet(
+        f"QPushButton {{ font-size: {size}pt; font-weight: bold; color: {ink}; background: {colour}; "
+        f"border: 1px solid #9aa0a6; border-radius: 10px; padding: 4px 16px; }} "
+        f"QPushButton:checked {{ background: #1565c0; color: white; }} "
+        f"QPushButton:disabled {{ color: #80868b; background: #f1f3f4; }}"
+    )
     return button
 
 

@@ -45,7 +45,9 @@ class KioskWindow(QWidget):
     def show_member_strip(self, text: str, background: str, ink: str) -> None:
         """A member's verdict, at the top of the staff pages (staff stay where they are)."""
         for strip in (self.pin.strip, self.staff.strip):
-            strip.setText(strip.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(100, self.width() - 40)))
+            strip.setText(
+                strip.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(100, self.width() - 40))
+            )
             strip.setStyleSheet(style(20, True, ink, f"background: {background}; padding: 0 12px; border-radius: 8px;"))
 
     def hide_member_strip(self) -> None:

@@ -42,24 +42,49 @@ def lockd_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The program's arguments."""
-    parser, action = program_parser("officepass-lockd", "Door lock daemon of a coworking-pass booking facility.",
-                                    "config/h1t-shibuya.toml")
+    parser, action = program_parser(
+        "officepass-lockd", "Door lock daemon of a coworking-pass booking facility.", "config/h1t-shibuya.toml"
+    )
     action.add_argument("--print-acl", nargs="+", metavar="FILE", help="print a Mosquitto ACL for these sites and exit")
-    action.add_argument("--release-relays", metavar="FILE",
-                        help="drive every GPIO relay of the site to released and exit (systemd ExecStopPost)")
-    action.add_argument("--print-bridge", nargs="+", metavar="FILE",
-                        help="print the site broker's bridges to the platform's broker for these sites and exit")
-    action.add_argument("--print-cloud-acl", nargs="+", metavar="FILE",
-                        help="print the platform broker's ACL (its user, one bridge user per site) and exit")
-    parser.add_argument("--monitor-user", action="append", default=[],
-                        help="with --print-acl or --print-cloud-acl: also a read-only user for states and events "
-                             "(a technician's check; repeat for more)")
-    parser.add_argument("--home-assistant-user",
-                        help="with --print-acl: also Home Assistant's user (states, events, discovery, its birth/will)")
-    parser.add_argument("--cloud", metavar="HOST[:PORT]", help="with --print-bridge: the platform's broker (port 8883 if not given)")
-    parser.add_argument("--cloud-ca", metavar="FILE", help="with --print-bridge: the CA of its certificate (default: the system's CAs)")
-    parser.add_argument("--bridge-passwords", metavar="DIR",
-                        help="with --print-bridge: a folder holding each bridge user's password in a file named after it")
+    action.add_argument(
+        "--release-relays",
+        metavar="FILE",
+        help="drive every GPIO relay of the site to released and exit (systemd ExecStopPost)",
+    )
+    action.add_argument(
+        "--print-bridge",
+        nargs="+",
+        metavar="FILE",
+        help="print the site broker's bridges to the platform's broker for these sites and exit",
+    )
+    action.add_argument(
+        "--print-cloud-acl",
+        nargs="+",
+        metavar="FILE",
+        help="print the platform broker's ACL (its user, one bridge user per site) and exit",
+    )
+    parser.add_argument(
+        "--monitor-user",
+        action="append",
+        default=[],
+        help="with --print-acl or --print-cloud-acl: also a read-only user for states and events "
+        "(a technician's check; repeat for more)",
+    )
+    parser.add_argument(
+        "--home-assistant-user",
+        help="with --print-acl: also Home Assistant's user (states, events, discovery, its birth/will)",
+    )
+    parser.add_argument(
+        "--cloud", metavar="HOST[:PORT]", help="with --print-bridge: the platform's broker (port 8883 if not given)"
+    )
+    parser.add_argument(
+        "--cloud-ca", metavar="FILE", help="with --print-bridge: the CA of its certificate (default: the system's CAs)"
+    )
+    parser.add_argument(
+        "--bridge-passwords",
+        metavar="DIR",
+        help="with --print-bridge: a folder holding each bridge user's password in a file named after it",
+    )
     return parser
 
 
@@ -76,7 +101,9 @@ def cloud_link(address: str | None, ca_file: str | None) -> CloudLink:
 def print_bridge(args: argparse.Namespace) -> int:
     """Print the bridge connections of a site broker, one per facility file, with each bridge user's password."""
     if not args.bridge_passwords:
-        raise ValueError("--print-bridge needs --bridge-passwords DIR (a file per bridge user, e.g. DIR/bridge-FACILITY)")
+        raise ValueError(
+            "--print-bridge needs --bridge-passwords DIR (a file per bridge user, e.g. DIR/bridge-FACILITY)"
+        )
     configs = [load_config(path) for path in args.print_bridge]
     link = cloud_link(args.cloud, args.cloud_ca)
     print(bridges_text(configs, link, read_passwords(Path(args.bridge_passwords), configs)), end="")
@@ -95,6 +122,7 @@ def stop_cause_from_systemd() -> str:
 def release_relays(cfg: FacilityConfig, factory: Any = None) -> int:
     """After lockd died, whatever way: put every GPIO relay in its released state, and audit each with the cause."""
     from lockd.gpio import GpioDoor, pin_factory
+
     released = [door for door in cfg.doors if door.driver == "gpio"]
     for door in released:
         GpioDoor(gpio_pins(door), factory or pin_factory(cfg.lockd_settings.pin_factory)).close()
@@ -108,9 +136,12 @@ def release_relays(cfg: FacilityConfig, factory: Any = None) -> int:
 
 def run(cfg: FacilityConfig) -> int:
     """Run lockd until SIGTERM or Ctrl-C; relays are released on every way out, each release audited with its cause."""
-    daemon = LockDaemon(cfg, BrokerSettings.from_config(cfg.mqtt, f"lockd-{cfg.facility.id}"),
-                        PlatformClient(cfg.platform),
-                        door_factory(standard_drivers(pin_factory=cfg.lockd_settings.pin_factory)))
+    daemon = LockDaemon(
+        cfg,
+        BrokerSettings.from_config(cfg.mqtt, f"lockd-{cfg.facility.id}"),
+        PlatformClient(cfg.platform),
+        door_factory(standard_drivers(pin_factory=cfg.lockd_settings.pin_factory)),
+    )
     stop = threading.Event()
     causes: list[str] = []
 
@@ -144,20 +175,33 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.check_config:
-        return check_config(args.check_config, "officepass-lockd",
-                            lambda cfg: lockd_needs(cfg) + program_problems(cfg, "lockd", service_user("lockd")))
+        return check_config(
+            args.check_config,
+            "officepass-lockd",
+            lambda cfg: lockd_needs(cfg) + program_problems(cfg, "lockd", service_user("lockd")),
+        )
     try:
         if args.release_relays:
             return release_relays(load_config(args.release_relays))
         if args.print_acl:
-            print(acl_text([load_config(path) for path in args.print_acl], monitor_users=tuple(args.monitor_user),
-                           home_assistant_user=args.home_assistant_user), end="")
+            print(
+                acl_text(
+                    [load_config(path) for path in args.print_acl],
+                    monitor_users=tuple(args.monitor_user),
+                    home_assistant_user=args.home_assistant_user,
+                ),
+                end="",
+            )
             return 0
         if args.print_bridge:
             return print_bridge(args)
         if args.print_cloud_acl:
-            print(cloud_acl_text([load_config(path) for path in args.print_cloud_acl],
-                                 monitor_users=tuple(args.monitor_user)), end="")
+            print(
+                cloud_acl_text(
+                    [load_config(path) for path in args.print_cloud_acl], monitor_users=tuple(args.monitor_user)
+                ),
+                end="",
+            )
             return 0
         cfg = load_config(args.config)
         problems = lockd_needs(cfg) + program_problems(cfg, "lockd", None)  # None: as this process runs

@@ -42,6 +42,7 @@ from messagebus import Inbound
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome for one message: the answer to send and, when it opens, the digest to mark once pulsed."""
@@ -86,16 +87,30 @@ def answer_body(door_id: str, reason: Reason | None, command_id: str = "") -> di
     """The application answer sent on the response topic."""
     if reason is None:
         return {"result": "opened", "door": door_id, "command_id": command_id}
-    return {"result": "refused", "door": door_id, "command_id": command_id, "reason": reason.code,
-            "message_ja": reason.ja, "message_en": reason.en}
+    return {
+        "result": "refused",
+        "door": door_id,
+        "command_id": command_id,
+        "reason": reason.code,
+        "message_ja": reason.ja,
+        "message_en": reason.en,
+    }
 
 
 class UnlockHandler:
     """Decides each unlock command for the site's doors and records the decision durably."""
 
-    def __init__(self, cfg: FacilityConfig, store: LockdStore, keyring: Keyring, topics: SiteTopics, clock: Clock,
-                 trust: ClockTrust, is_stale: Callable[[datetime], bool],
-                 prepare: Callable[[UnlockCommand], None] = lambda command: None) -> None:
+    def __init__(
+        self,
+        cfg: FacilityConfig,
+        store: LockdStore,
+        keyring: Keyring,
+        topics: SiteTopics,
+        clock: Clock,
+        trust: ClockTrust,
+        is_stale: Callable[[datetime], bool],
+        prepare: Callable[[UnlockCommand], None] = lambda command: None,
+    ) -> None:
         self.cfg = cfg
         self.store = store
         self.topics = topics
@@ -106,7 +121,6 @@ class UnlockHandler:
         self.junk = JunkTally()
         self.screener = Screener(keyring, topics)
 
-
     @property
     def keyring(self) -> Keyring:
         """The keys commands are checked against (the screener's: one home, so a rotation reaches every check)."""
@@ -116,6 +130,7 @@ class UnlockHandler:
     def keyring(self, keyring: Keyring) -> None:
         """Adopt the keys of a newer key set."""
         self.screener.keyring = keyring
+
     def decide(self, door_id: str, message: Inbound) -> Outcome:
         """The verdict for one message, as a batch of one."""
         outcome = self.decide_batch([(door_id, message)])[0]
@@ -135,8 +150,13 @@ class UnlockHandler:
         earlier = self.store.answers_for(digests)
         now, revocations = self.clock.now(), cached_revocations(self.store)
         unseen = [index for index, digest in enumerate(digests) if digest not in earlier]
-        authentic = dict(zip(unseen, self.screener.screen_all([arrivals[index][1] for index in unseen], now, revocations),
-                             strict=True))
+        authentic = dict(
+            zip(
+                unseen,
+                self.screener.screen_all([arrivals[index][1] for index in unseen], now, revocations),
+                strict=True,
+            )
+        )
         outcomes: list[Outcome | None] = [None] * len(arrivals)
         pending: list[Pending] = []
         deciding: dict[str, int] = {}  # digest -> the message of this batch that decides it
@@ -158,8 +178,9 @@ class UnlockHandler:
             outcomes[index] = self._repeat(arrivals[index], outcomes[deciding[digests[index]]])
         return outcomes
 
-    def _screen_arrival(self, door_id: str, message: Inbound, stored: dict | None,
-                        screened: UnlockCommand | Refusal | None) -> Outcome | UnlockCommand:
+    def _screen_arrival(
+        self, door_id: str, message: Inbound, stored: dict | None, screened: UnlockCommand | Refusal | None
+    ) -> Outcome | UnlockCommand:
         """Steps 0 to 2, which write nothing: the stored answer, a junk refusal, or the authentic command."""
         if stored is not None and message.duplicate:
             return Verdict(stored), False
@@ -169,8 +190,9 @@ class UnlockHandler:
             return self._junk(door_id, screened), True
         return screened
 
-    def _decide_pending(self, pending: list[Pending], now: datetime, revocations: Revocations,
-                        outcomes: list[Outcome | None]) -> None:
+    def _decide_pending(
+        self, pending: list[Pending], now: datetime, revocations: Revocations, outcomes: list[Outcome | None]
+    ) -> None:
         """Decide every authentic command of the batch in one transaction: one commit, one fsync.
 
         Should one decision fail, the whole transaction is undone and each command is decided again in its own,
@@ -212,7 +234,7 @@ class UnlockHandler:
         return Verdict(answer, refusal is None, item.digest, row)
 
     def _repeat(self, arrival: Arrival, first: Outcome | None) -> Outcome | None:
-        """A message whose exact bytes came earlier in the same batch: the first's answer if redelivered, else replayed."""
+        """A message whose exact bytes came earlier in the batch: the first's answer if redelivered, else replayed."""
         door_id, message = arrival
         if first is None:
             return None
@@ -225,16 +247,25 @@ class UnlockHandler:
         self.junk.count(door_id, refusal.reason, self.clock.now())
         return Verdict(answer_body(door_id, refusal.reason, refusal.token_id), junk=True)
 
-    def _check(self, door_id: str, command: UnlockCommand, message: Inbound, now: datetime,
-               revocations: Revocations) -> Checked:
+    def _check(
+        self, door_id: str, command: UnlockCommand, message: Inbound, now: datetime, revocations: Revocations
+    ) -> Checked:
         """The checks of an authentic command, in order: the first refusal, or the command that may open the door."""
         if not self.trust.trusted(now):
-            return Checked(Refusal(Reason.CLOCK_UNTRUSTED, f"clock reads {now.isoformat()}", command.command_id.hex()),
-                           command)
+            return Checked(
+                Refusal(Reason.CLOCK_UNTRUSTED, f"clock reads {now.isoformat()}", command.command_id.hex()), command
+            )
         result = judge_unlock_command(
-            command, now.timestamp(), topics=self.topics, door_id=door_id, arrived_on=message.topic,
-            skew=self.cfg.tokens.clock_skew_seconds, seen=self.store.seen,
-            revocations=revocations, issued_after=self.store.created_at)
+            command,
+            now.timestamp(),
+            topics=self.topics,
+            door_id=door_id,
+            arrived_on=message.topic,
+            skew=self.cfg.tokens.clock_skew_seconds,
+            seen=self.store.seen,
+            revocations=revocations,
+            issued_after=self.store.created_at,
+        )
         if isinstance(result, Refusal):
             return Checked(result, command)
         return self._rules(door_id, result, now)
@@ -244,8 +275,14 @@ class UnlockHandler:
         reservation = self.store.reservation(command.reservation_id)
         door = self.cfg.door(door_id)
         assert door is not None, "lockd subscribes only to the doors of its file"
-        decision = decide_unlock(self.cfg, door, reservation, command.member_id,
-                                 self.store.entries_of(command.member_id, since_yesterday(now)), now)
+        decision = decide_unlock(
+            self.cfg,
+            door,
+            reservation,
+            command.member_id,
+            self.store.entries_of(command.member_id, since_yesterday(now)),
+            now,
+        )
         if decision.admitted:
             return Checked(None, command, decision.new_use)
         reason = decision.reasons[0]
@@ -259,8 +296,16 @@ class UnlockHandler:
         member = command.member_id if command else None
         reservation = command.reservation_id if command else None
         if refusal is not None:
-            row = AuditRow(now.isoformat(), door_id, "refused", refusal.reason.code, refusal.token_id, member,
-                           reservation, refusal.detail)
+            row = AuditRow(
+                now.isoformat(),
+                door_id,
+                "refused",
+                refusal.reason.code,
+                refusal.token_id,
+                member,
+                reservation,
+                refusal.detail,
+            )
         else:
             assert command is not None, "an opening always has its command"
             row = AuditRow(now.isoformat(), door_id, "unlock", "", command.command_id.hex(), member, reservation)

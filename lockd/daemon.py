@@ -57,9 +57,18 @@ RECEIVE_MAXIMUM = SEND_MAXIMUM = 1000
 class LockDaemon:
     """One lockd process: the site's doors, its reservation cache and its broker connection."""
 
-    def __init__(self, cfg: FacilityConfig, broker: BrokerSettings, platform: PlatformClient, hardware_for: HardwareFactory,
-                 *, clock: Clock | None = None, scheduler: Scheduler | None = None, trust: ClockTrust | None = None,
-                 data_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        cfg: FacilityConfig,
+        broker: BrokerSettings,
+        platform: PlatformClient,
+        hardware_for: HardwareFactory,
+        *,
+        clock: Clock | None = None,
+        scheduler: Scheduler | None = None,
+        trust: ClockTrust | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
         self.cfg = cfg
         self.clock = clock or SystemClock()
         self._own_scheduler: RealTimeScheduler | None = None  # one lockd made itself, stopped with it
@@ -68,30 +77,55 @@ class LockDaemon:
         self.scheduler: Scheduler = scheduler
         self.topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
         self.store = LockdStore(Path(data_dir or cfg.lockd_settings.data_dir) / "lockd.db", self.clock)
-        self.sync = ReservationSync(platform, self.store, cfg.facility.id, self.clock, cfg.lockd_settings.sync_interval_seconds,
-                                    timedelta(minutes=cfg.lockd_settings.stale_after_minutes), self._stale_changed)
+        self.sync = ReservationSync(
+            platform,
+            self.store,
+            cfg.facility.id,
+            self.clock,
+            cfg.lockd_settings.sync_interval_seconds,
+            timedelta(minutes=cfg.lockd_settings.stale_after_minutes),
+            self._stale_changed,
+        )
         # The platform's keys: pinned, plus those its root certifies in the key set (facility/keyset.py).
         self.keys = SiteKeys(cfg, self.store, self.clock, self._keyset_audit, [self._keyset_adopted])
         self.trust_refresh = TrustRefresh(platform, self.store, self.clock, fetch_keys=False, keyset=self.keys)
         keep = timedelta(days=cfg.lockd_settings.retention_days)
         self.retention = RetentionLoop(lambda now: self._retain(now, keep), self.clock)
         self.supervisor = Supervisor([self.sync, self.trust_refresh, self.retention])
-        self.handler = UnlockHandler(cfg, self.store, Keyring.from_config(cfg.tokens.trusted_keys), self.topics,
-                                     self.clock, trust or ClockTrust(cfg.lockd_settings.clock_check), self.sync.stale,
-                                     self._refresh_for)
+        self.handler = UnlockHandler(
+            cfg,
+            self.store,
+            Keyring.from_config(cfg.tokens.trusted_keys),
+            self.topics,
+            self.clock,
+            trust or ClockTrust(cfg.lockd_settings.clock_check),
+            self.sync.stale,
+            self._refresh_for,
+        )
         # Every alarm series at 0 from the start, so that Prometheus sees the first alarm as a rise.
         self.metrics = LockdMetrics(self.sync.age_seconds, self._last_sync_timestamp, doors=[d.id for d in cfg.doors])
         self.metrics.watch_loops("lockd", self.supervisor.health)
-        self.doors = {d.id: DoorController(d, hardware_for(d, self.scheduler), self.scheduler, self._door_news,
-                                           self._exit_pressed) for d in cfg.doors}
+        self.doors = {
+            d.id: DoorController(
+                d, hardware_for(d, self.scheduler), self.scheduler, self._door_news, self._exit_pressed
+            )
+            for d in cfg.doors
+        }
         self._last_on_demand_sync = -ON_DEMAND_SYNC_SECONDS
         self._junk_audit_planned = False
         self._door_of = {self.topics.command(door_id): door_id for door_id in self.doors}  # command topic -> door
-        self.bus = BusClient(dataclasses.replace(broker, clean_start=False, manual_ack=True,
-                                                 receive_maximum=RECEIVE_MAXIMUM, send_maximum=SEND_MAXIMUM,
-                                                 session_expiry=cfg.lockd_settings.session_expiry_seconds,
-                                                 client_id=broker.client_id or f"lockd-{cfg.facility.id}"),
-                             will=Will(self.topics.lockd("availability"), b"offline"))
+        self.bus = BusClient(
+            dataclasses.replace(
+                broker,
+                clean_start=False,
+                manual_ack=True,
+                receive_maximum=RECEIVE_MAXIMUM,
+                send_maximum=SEND_MAXIMUM,
+                session_expiry=cfg.lockd_settings.session_expiry_seconds,
+                client_id=broker.client_id or f"lockd-{cfg.facility.id}",
+            ),
+            will=Will(self.topics.lockd("availability"), b"offline"),
+        )
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -121,9 +155,16 @@ class LockDaemon:
         """Release every relay (audited with its cause), say goodbye on the broker, and close the files."""
         for door_id, door in self.doors.items():
             door.release()
-            self._audit(AuditRow(self.clock.now().isoformat(), door_id, "relay_released", cause,
-                                 detail=f"fail-{door.door.fail_mode}: the strike is "
-                                        f"{'open' if door.door.fail_mode == 'safe' else 'locked'} while lockd is down"))
+            self._audit(
+                AuditRow(
+                    self.clock.now().isoformat(),
+                    door_id,
+                    "relay_released",
+                    cause,
+                    detail=f"fail-{door.door.fail_mode}: the strike is "
+                    f"{'open' if door.door.fail_mode == 'safe' else 'locked'} while lockd is down",
+                )
+            )
         self.write_junk_audit()
         if self.bus.connected:
             self.bus.publish(self.topics.lockd("availability"), b"offline", retain=True, timeout=2)
@@ -169,8 +210,11 @@ class LockDaemon:
         handed back to the bus, which runs it whenever no command waits: decisions come first.
         """
         arrivals = [(self._door_of[message.topic], message) for message in messages]
-        decided = [(door_id, message, outcome) for (door_id, message), outcome
-                   in zip(arrivals, self.handler.decide_batch(arrivals), strict=True) if outcome is not None]
+        decided = [
+            (door_id, message, outcome)
+            for (door_id, message), outcome in zip(arrivals, self.handler.decide_batch(arrivals), strict=True)
+            if outcome is not None
+        ]
         openings = [index for index, (_, _, (verdict, new)) in enumerate(decided) if new and verdict.opens]
         driven = {index for index in openings if self._drive(decided[index][0])}
         if driven:  # all the batch's relays have moved: one note for them (the window docs/lockd.md names)
@@ -180,8 +224,11 @@ class LockDaemon:
         for index, (door_id, message, (verdict, new)) in enumerate(decided):
             if not verdict.junk and index not in unanswered:
                 self._answer(door_id, message, verdict, new)
-        return [step for index, (door_id, message, (verdict, new)) in enumerate(decided)
-                for step in self._report_steps(door_id, message, verdict, new, index in driven)]
+        return [
+            step
+            for index, (door_id, message, (verdict, new)) in enumerate(decided)
+            for step in self._report_steps(door_id, message, verdict, new, index in driven)
+        ]
 
     def _drive(self, door_id: str) -> bool:
         """Drive a door's relay for an opening; False if its hardware failed (logged), so that the opening stays
@@ -198,8 +245,13 @@ class LockDaemon:
         if new:
             self.metrics.commands.labels(door_id, verdict.answer["result"], verdict.answer.get("reason", "")).inc()
         if message.response_topic:  # junk at QoS 0: an answer to bytes no one signed needs no PUBACK to cost lockd
-            self.bus.publish(message.response_topic, json.dumps(verdict.answer, ensure_ascii=False),
-                             correlation=message.correlation, timeout=None, qos=0 if verdict.junk else 1)
+            self.bus.publish(
+                message.response_topic,
+                json.dumps(verdict.answer, ensure_ascii=False),
+                correlation=message.correlation,
+                timeout=None,
+                qos=0 if verdict.junk else 1,
+            )
 
     def _report_steps(self, door_id: str, message: Inbound, verdict: Verdict, new: bool, pulsed: bool) -> list[Later]:
         """What can wait, in small steps (a command arriving meanwhile waits for one step at most): the audit row,
@@ -212,7 +264,9 @@ class LockDaemon:
         if pulsed:
             steps.append(self.doors[door_id].report_unlock)
         if new and not verdict.opens and not verdict.junk:
-            steps.append(partial(self._publish_event, door_id, "refused", False, reason=verdict.answer.get("reason", "")))
+            steps.append(
+                partial(self._publish_event, door_id, "refused", False, reason=verdict.answer.get("reason", ""))
+            )
         return steps
 
     def _refresh_for(self, command: UnlockCommand) -> None:
@@ -258,8 +312,12 @@ class LockDaemon:
         held = self.keys.held
         if held is None:
             return
-        body = {"version": held.version, "keys": [key.key_id for key in held.content.keys],
-                "revoked": held.content.revoked, "at": self.clock.now().isoformat()}
+        body = {
+            "version": held.version,
+            "keys": [key.key_id for key in held.content.keys],
+            "revoked": held.content.revoked,
+            "at": self.clock.now().isoformat(),
+        }
         self.bus.publish(self.topics.lockd("keyset"), json.dumps(body), retain=True, timeout=None)
 
     # --- reporting ----------------------------------------------------------------------------
@@ -275,16 +333,26 @@ class LockDaemon:
         self._junk_audit_planned = False
         since, counts = self.handler.junk.drain()
         for (door_id, reason), count in sorted(counts.items()):
-            self._audit(AuditRow(self.clock.now().isoformat(), door_id, "refused_junk", reason,
-                                 detail=f"{count} message(s) since {since.isoformat() if since else '?'}"))
+            self._audit(
+                AuditRow(
+                    self.clock.now().isoformat(),
+                    door_id,
+                    "refused_junk",
+                    reason,
+                    detail=f"{count} message(s) since {since.isoformat() if since else '?'}",
+                )
+            )
 
     def _report_store_loss(self) -> None:
         """A store that was deleted, emptied or replaced: audit it and raise the alarm (published on connect)."""
         loss = self.store.loss
         if loss is None:
             return
-        log.error("lockd store lost: %s; every command issued before %s is refused", loss.describe(),
-                  self.clock.now().isoformat())
+        log.error(
+            "lockd store lost: %s; every command issued before %s is refused",
+            loss.describe(),
+            self.clock.now().isoformat(),
+        )
         self._audit(AuditRow(self.clock.now().isoformat(), "", "store_lost", loss.cause, detail=loss.describe()))
         self.metrics.alarms.labels("", "store_lost").inc()
 
@@ -315,12 +383,18 @@ class LockDaemon:
 
     def _publish_audit(self, row: AuditRow) -> None:
         """Send an audit row to the site's audit topic."""
-        self.bus.publish(self.topics.lockd("audit"), json.dumps(dataclasses.asdict(row), ensure_ascii=False), timeout=None)
+        self.bus.publish(
+            self.topics.lockd("audit"), json.dumps(dataclasses.asdict(row), ensure_ascii=False), timeout=None
+        )
 
     def _stale_changed(self, stale: bool) -> None:
         """Raise or clear the stale-reservations alarm."""
-        body = {"alarm": "reservations_stale", "active": stale, "at": self.clock.now().isoformat(),
-                "error": self.sync.last_error}
+        body = {
+            "alarm": "reservations_stale",
+            "active": stale,
+            "at": self.clock.now().isoformat(),
+            "error": self.sync.last_error,
+        }
         self.bus.publish(self.topics.lockd("alarm"), json.dumps(body), retain=True, timeout=None)
 
     def _connection_changed(self, connected: bool) -> None:
@@ -339,7 +413,11 @@ class LockDaemon:
     def _publish_store_alarm(self) -> None:
         """The store-lost alarm (retained): raised for the life of a process that began on a lost store."""
         loss = self.store.loss
-        body = {"alarm": "store_lost", "active": loss is not None, "at": self.clock.now().isoformat(),
-                "error": loss.describe() if loss else "",
-                "refusing_issued_before": datetime.fromtimestamp(self.store.created_at, TOKYO).isoformat()}
+        body = {
+            "alarm": "store_lost",
+            "active": loss is not None,
+            "at": self.clock.now().isoformat(),
+            "error": loss.describe() if loss else "",
+            "refusing_issued_before": datetime.fromtimestamp(self.store.created_at, TOKYO).isoformat(),
+        }
         self.bus.publish(self.topics.lockd("alarm/store"), json.dumps(body), retain=True, timeout=None)

@@ -32,8 +32,14 @@ Report = Callable[[str, LockState, str, bool], None]  # door id, state, event ('
 class DoorController:
     """Drives one door's relay and watches its contact, exit button and strike monitor."""
 
-    def __init__(self, door: Door, hardware: DoorHardware, scheduler: Scheduler, report: Report,
-                 before_exit_unlock: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        door: Door,
+        hardware: DoorHardware,
+        scheduler: Scheduler,
+        report: Report,
+        before_exit_unlock: Callable[[str], None],
+    ) -> None:
         self.door = door
         self.hardware = hardware
         self.scheduler = scheduler
@@ -84,7 +90,11 @@ class DoorController:
             if self.hardware.strike_locked() is True:
                 self._pending = (LockState.JAMMED, "jammed", True)
             else:
-                self._pending = (LockState.OPEN if self.hardware.contact_open() else LockState.UNLOCKED, "unlocked", False)
+                self._pending = (
+                    LockState.OPEN if self.hardware.contact_open() else LockState.UNLOCKED,
+                    "unlocked",
+                    False,
+                )
             self.state = self._pending[0]
 
     def report_unlock(self) -> None:

@@ -30,9 +30,12 @@ def gpio_pins(door: Door) -> GpioPins:
 
 def gpio_driver(factory_name: str) -> DoorFactory:
     """Doors on the board's GPIO pins, through the named pin factory (`[lockd] pin_factory`)."""
+
     def build(door: Door, scheduler: Scheduler) -> DoorHardware:
         from lockd.gpio import GpioDoor, pin_factory  # gpiozero only where a GPIO door is wired
+
         return GpioDoor(gpio_pins(door), pin_factory(factory_name))
+
     return build
 
 
@@ -40,6 +43,7 @@ def gpio_driver(factory_name: str) -> DoorFactory:
 def _technician_doors() -> DoorFactory:
     """The simulator's doors, made once per process, logging each move where the environment says."""
     from simulator.door import SimulatedDoors, Visitor
+
     log_dir = os.environ.get(SIM_DOOR_LOG_DIR)
     return SimulatedDoors(Visitor(), Path(log_dir) if log_dir else None)
 
@@ -57,9 +61,18 @@ def standard_drivers(simulated: DoorFactory | None = None, pin_factory: str = "l
 
 def door_factory(drivers: Mapping[str, DoorFactory]) -> DoorFactory:
     """Build each door with the driver its file names; a driver not on offer is a clear error."""
+
     def build(door: Door, scheduler: Scheduler) -> DoorHardware:
         if door.driver not in drivers:
-            raise ConfigError("", [ConfigProblem(f"doors.{door.id}.driver", f"no door driver {door.driver!r} here "
-                                                 f"(offered: {', '.join(sorted(drivers))})")])
+            raise ConfigError(
+                "",
+                [
+                    ConfigProblem(
+                        f"doors.{door.id}.driver",
+                        f"no door driver {door.driver!r} here (offered: {', '.join(sorted(drivers))})",
+                    )
+                ],
+            )
         return drivers[door.driver](door, scheduler)
+
     return build

@@ -76,8 +76,10 @@ def pin_factory(name: str) -> Any:
     try:
         return factory_class()
     except Exception as exc:  # lgpio's own error type, an OSError, ...: each means the chip cannot be opened
-        raise GpioUnavailable(f"pin factory {name!r} cannot open the GPIO chip ({exc}): is this a board with "
-                              "/dev/gpiochip*, and is this user in group gpio (ls -l /dev/gpiochip*)?") from None
+        raise GpioUnavailable(
+            f"pin factory {name!r} cannot open the GPIO chip ({exc}): is this a board with "
+            "/dev/gpiochip*, and is this user in group gpio (ls -l /dev/gpiochip*)?"
+        ) from None
 
 
 def factory_name(factory: Any) -> str:
@@ -91,15 +93,21 @@ def factory_name(factory: Any) -> str:
 def _relay(pins: GpioPins, factory: Any) -> Any:
     """The relay output, released (the strike as it is without lockd)."""
     gpiozero = _import_gpiozero()
-    return gpiozero.OutputDevice(pins.relay_pin, active_high=pins.relay_active_high, initial_value=False,
-                                 pin_factory=factory)
+    return gpiozero.OutputDevice(
+        pins.relay_pin, active_high=pins.relay_active_high, initial_value=False, pin_factory=factory
+    )
 
 
 def _contact(pins: GpioPins, factory: Any) -> Any:
     """The door contact, "active" while the door is open."""
     gpiozero = _import_gpiozero()
-    return gpiozero.DigitalInputDevice(pins.contact_pin, pull_up=None, active_state=not pins.contact_closed_high,
-                                       bounce_time=DEBOUNCE_SECONDS, pin_factory=factory)
+    return gpiozero.DigitalInputDevice(
+        pins.contact_pin,
+        pull_up=None,
+        active_state=not pins.contact_closed_high,
+        bounce_time=DEBOUNCE_SECONDS,
+        pin_factory=factory,
+    )
 
 
 def _exit_button(pins: GpioPins, factory: Any) -> Any:
@@ -111,13 +119,17 @@ def _exit_button(pins: GpioPins, factory: Any) -> Any:
 def _strike(pins: GpioPins, factory: Any) -> Any:
     """The strike monitor, "active" while locked."""
     gpiozero = _import_gpiozero()
-    return gpiozero.DigitalInputDevice(pins.strike_sensor_pin, pull_up=None, active_state=pins.strike_locked_high,
-                                       pin_factory=factory)
+    return gpiozero.DigitalInputDevice(
+        pins.strike_sensor_pin, pull_up=None, active_state=pins.strike_locked_high, pin_factory=factory
+    )
 
 
 ROLES: tuple[tuple[str, str, Callable[[GpioPins, Any], Any]], ...] = (
-    ("relay", "relay_pin", _relay), ("door contact", "contact_pin", _contact),
-    ("exit button", "exit_button_pin", _exit_button), ("strike monitor", "strike_sensor_pin", _strike))
+    ("relay", "relay_pin", _relay),
+    ("door contact", "contact_pin", _contact),
+    ("exit button", "exit_button_pin", _exit_button),
+    ("strike monitor", "strike_sensor_pin", _strike),
+)
 
 
 @dataclass(frozen=True)

@@ -27,13 +27,35 @@ def discovery_messages(cfg: FacilityConfig, topics: SiteTopics) -> list[tuple[st
     for door in cfg.doors:
         lock_topic, sensor_topic = discovery_topics(prefix, cfg.facility.id, door.id)
         node = lock_topic.split("/")[2]
-        device = {"identifiers": [node], "name": door.name, "manufacturer": "officepass", "model": "lockd",
-                  "suggested_area": cfg.facility.name}
-        common = {"availability_topic": topics.lockd("availability"), "payload_available": "online",
-                  "payload_not_available": "offline", "device": device, "state_topic": topics.door(door.id, "state")}
-        lock = common | {"name": "Lock", "unique_id": f"{node}_lock", "device_class": "enum", "icon": "mdi:lock",
-                         "options": ["LOCKED", "UNLOCKED", "UNLOCKING", "JAMMED", "OPEN"]}
-        sensor = common | {"name": "Door", "unique_id": f"{node}_door", "device_class": "door",
-                           "value_template": "{{ 'ON' if value == 'OPEN' else 'OFF' }}"}
-        messages += [(lock_topic, json.dumps(lock, ensure_ascii=False)), (sensor_topic, json.dumps(sensor, ensure_ascii=False))]
+        device = {
+            "identifiers": [node],
+            "name": door.name,
+            "manufacturer": "officepass",
+            "model": "lockd",
+            "suggested_area": cfg.facility.name,
+        }
+        common = {
+            "availability_topic": topics.lockd("availability"),
+            "payload_available": "online",
+            "payload_not_available": "offline",
+            "device": device,
+            "state_topic": topics.door(door.id, "state"),
+        }
+        lock = common | {
+            "name": "Lock",
+            "unique_id": f"{node}_lock",
+            "device_class": "enum",
+            "icon": "mdi:lock",
+            "options": ["LOCKED", "UNLOCKED", "UNLOCKING", "JAMMED", "OPEN"],
+        }
+        sensor = common | {
+            "name": "Door",
+            "unique_id": f"{node}_door",
+            "device_class": "door",
+            "value_template": "{{ 'ON' if value == 'OPEN' else 'OFF' }}",
+        }
+        messages += [
+            (lock_topic, json.dumps(lock, ensure_ascii=False)),
+            (sensor_topic, json.dumps(sensor, ensure_ascii=False)),
+        ]
     return messages

@@ -22,8 +22,9 @@ from messagebus import Inbound
 SHARED_FROM = 8  # messages in a batch from which half of them go to the second thread
 
 
-def screen(message: Inbound, keyring: Keyring, topics: SiteTopics, now: datetime,
-           revocations: Revocations) -> UnlockCommand | Refusal:
+def screen(
+    message: Inbound, keyring: Keyring, topics: SiteTopics, now: datetime, revocations: Revocations
+) -> UnlockCommand | Refusal:
     """Not retained, text, authentic (size, parse, key, signature): the command, or why it is refused."""
     if message.retain:
         return Refusal(Reason.RETAINED, "retained message")
@@ -43,8 +44,9 @@ class Screener:
         self._helper: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def screen_all(self, messages: list[Inbound], now: datetime,
-                   revocations: Revocations) -> list[UnlockCommand | Refusal]:
+    def screen_all(
+        self, messages: list[Inbound], now: datetime, revocations: Revocations
+    ) -> list[UnlockCommand | Refusal]:
         """Each message's command or refusal, in order."""
         if len(messages) < SHARED_FROM:
             return self._screen_each(messages, now, revocations)
@@ -52,8 +54,9 @@ class Screener:
         later = self._helper_thread().submit(self._screen_each, messages[half:], now, revocations)
         return self._screen_each(messages[:half], now, revocations) + later.result()
 
-    def _screen_each(self, messages: list[Inbound], now: datetime,
-                     revocations: Revocations) -> list[UnlockCommand | Refusal]:
+    def _screen_each(
+        self, messages: list[Inbound], now: datetime, revocations: Revocations
+    ) -> list[UnlockCommand | Refusal]:
         """Screen messages one after the other on this thread."""
         return [screen(message, self.keyring, self.topics, now, revocations) for message in messages]
 

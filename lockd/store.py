@@ -69,21 +69,40 @@ class LockdStore(ReservationStore):
         found: dict[str, dict] = {}
         with self._lock:
             for start in range(0, len(digests), DIGESTS_PER_QUERY):
-                chunk = digests[start:start + DIGESTS_PER_QUERY]
-                rows = self.db.execute(f"SELECT digest, answer FROM command WHERE digest IN ({','.join('?' * len(chunk))})",
-                                       chunk).fetchall()
+                chunk = digests[start : start + DIGESTS_PER_QUERY]
+                rows = self.db.execute(
+                    f"SELECT digest, answer FROM command WHERE digest IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
                 found.update((digest, json.loads(answer)) for digest, answer in rows)
         return found
 
-    def record_command(self, db: sqlite3.Connection, digest: str, door: str, command_id: str, at: datetime,
-                       answer: dict, expires_at: datetime | None = None) -> None:
+    def record_command(
+        self,
+        db: sqlite3.Connection,
+        digest: str,
+        door: str,
+        command_id: str,
+        at: datetime,
+        answer: dict,
+        expires_at: datetime | None = None,
+    ) -> None:
         """Remember the answer to a message (inside the caller's transaction); an opening awaits its pulse."""
         opened = answer["result"] == "opened"
         # OR IGNORE: a replay of an earlier message keeps the first answer; its refusal is in the audit.
-        db.execute("INSERT OR IGNORE INTO command (digest, door, command_id, received_at, result, answer, expires_at, pulsed) "
-                   "VALUES (?,?,?,?,?,?,?,?)",
-                   (digest, door, command_id, at.isoformat(), answer["result"], json.dumps(answer, ensure_ascii=False),
-                    expires_at.isoformat() if expires_at else None, 0 if opened else None))
+        db.execute(
+            "INSERT OR IGNORE INTO command (digest, door, command_id, received_at, result, answer, expires_at, pulsed) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (
+                digest,
+                door,
+                command_id,
+                at.isoformat(),
+                answer["result"],
+                json.dumps(answer, ensure_ascii=False),
+                expires_at.isoformat() if expires_at else None,
+                0 if opened else None,
+            ),
+        )
 
     def mark_pulsed(self, *digests: str, pulsed: bool = True) -> None:
         """The relays moved for these openings (or, with False, never will: the commands expired meanwhile).
@@ -93,22 +112,30 @@ class LockdStore(ReservationStore):
         pulsed again (`unlock_resumed`); the power cut released every relay anyway.
         """
         with self.transaction(durable=False) as db:
-            db.executemany("UPDATE command SET pulsed = ? WHERE digest = ?", [(1 if pulsed else -1, d) for d in digests])
+            db.executemany(
+                "UPDATE command SET pulsed = ? WHERE digest = ?", [(1 if pulsed else -1, d) for d in digests]
+            )
 
     def awaiting_pulse(self) -> list[tuple[str, str, str, datetime]]:
         """Openings decided but not pulsed (lockd died in between): digest, door, command id, expiry."""
         with self._lock:
-            rows = self.db.execute("SELECT digest, door, command_id, expires_at FROM command WHERE pulsed = 0").fetchall()
-        return [(digest, door, command_id, datetime.fromisoformat(expires)) for digest, door, command_id, expires in rows]
+            rows = self.db.execute(
+                "SELECT digest, door, command_id, expires_at FROM command WHERE pulsed = 0"
+            ).fetchall()
+        return [
+            (digest, door, command_id, datetime.fromisoformat(expires)) for digest, door, command_id, expires in rows
+        ]
 
     # --- audit ---------------------------------------------------------------------------
 
     @staticmethod
     def audit(db: sqlite3.Connection, row: AuditRow) -> None:
         """Append to the audit trail (inside the caller's transaction)."""
-        db.execute("INSERT INTO audit (at, door, action, reason, command_id, member_id, reservation_id, detail) "
-                   "VALUES (?,?,?,?,?,?,?,?)", (row.at, row.door, row.action, row.reason, row.command_id, row.member_id,
-                                                row.reservation_id, row.detail))
+        db.execute(
+            "INSERT INTO audit (at, door, action, reason, command_id, member_id, reservation_id, detail) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (row.at, row.door, row.action, row.reason, row.command_id, row.member_id, row.reservation_id, row.detail),
+        )
 
     def append_audit(self, row: AuditRow) -> None:
         """Append one audit row in its own transaction."""
@@ -119,18 +146,22 @@ class LockdStore(ReservationStore):
         """The audit trail, or only one action."""
         query = "SELECT at, door, action, reason, command_id, member_id, reservation_id, detail FROM audit"
         with self._lock:
-            rows = self.db.execute(query + (" WHERE action = ?" if action else "") + " ORDER BY seq",
-                                   (action,) if action else ()).fetchall()
+            rows = self.db.execute(
+                query + (" WHERE action = ?" if action else "") + " ORDER BY seq", (action,) if action else ()
+            ).fetchall()
         return [AuditRow(*row) for row in rows]
 
     # --- entries (for the daily limit and use counting) -------------------------------------------
 
     @staticmethod
-    def record_entry(db: sqlite3.Connection, member_id: int, at: datetime, door: str, reservation_id: int,
-                     new_use: bool) -> None:
+    def record_entry(
+        db: sqlite3.Connection, member_id: int, at: datetime, door: str, reservation_id: int, new_use: bool
+    ) -> None:
         """A member entered (inside the caller's transaction)."""
-        db.execute("INSERT INTO entry (member_id, at, door, reservation_id, new_use) VALUES (?,?,?,?,?)",
-                   (member_id, local(at).isoformat(), door, reservation_id, int(new_use)))  # local: its date is the day
+        db.execute(
+            "INSERT INTO entry (member_id, at, door, reservation_id, new_use) VALUES (?,?,?,?,?)",
+            (member_id, local(at).isoformat(), door, reservation_id, int(new_use)),
+        )  # local: its date is the day
 
     def entries_of(self, member_id: int, since: datetime) -> list[CheckIn]:
         """The member's entries since a moment as the rules read history: the first of each booking on each day.
@@ -140,9 +171,11 @@ class LockdStore(ReservationStore):
         all day from making each decision slower.
         """
         with self._lock:
-            rows = self.db.execute("SELECT MIN(at), reservation_id FROM entry WHERE member_id = ? AND at >= ? "
-                                   "GROUP BY COALESCE(reservation_id, -seq), substr(at, 1, 10) ORDER BY MIN(seq)",
-                                   (member_id, local(since).isoformat())).fetchall()
+            rows = self.db.execute(
+                "SELECT MIN(at), reservation_id FROM entry WHERE member_id = ? AND at >= ? "
+                "GROUP BY COALESCE(reservation_id, -seq), substr(at, 1, 10) ORDER BY MIN(seq)",
+                (member_id, local(since).isoformat()),
+            ).fetchall()
         return [CheckIn(member_id, datetime.fromisoformat(at), reservation_id=reservation) for at, reservation in rows]
 
 
@@ -152,8 +185,9 @@ COMMAND_MARGIN = timedelta(days=1)  # a decided command is remembered this long 
 def purge_lockd(store: LockdStore, now: datetime, keep: timedelta, export_days: int) -> dict[str, int]:
     """Retention at the door: what is past `keep` (commands: past expiry and a margin) and safe to forget."""
     expired = local(now - COMMAND_MARGIN).isoformat()
-    commands = store.delete_in_batches("command", "COALESCE(expires_at, received_at) < ? AND (pulsed IS NULL OR "
-                                       "pulsed != 0)", (expired,))  # never one awaiting its pulse
+    commands = store.delete_in_batches(
+        "command", "COALESCE(expires_at, received_at) < ? AND (pulsed IS NULL OR pulsed != 0)", (expired,)
+    )  # never one awaiting its pulse
     entries = store.delete_in_batches("entry", "at < ?", (local(now - keep).isoformat(),))
     return {"commands": commands, "entries": entries, **retain_shared(store, now, keep, export_days)}
 

@@ -45,7 +45,9 @@ def new_key() -> PrivateKey:
 
 def pem_key(key: PrivateKey) -> bytes:
     """A private key as unencrypted PKCS#8 PEM, which Mosquitto reads."""
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def pem(certificate: x509.Certificate | x509.CertificateSigningRequest) -> bytes:
@@ -71,8 +73,12 @@ def alt_names(hosts: list[str]) -> x509.SubjectAlternativeName:
 
 def signing_request(key: PrivateKey, hosts: list[str]) -> x509.CertificateSigningRequest:
     """A request for a broker certificate naming these hosts, for another CA (the platform's) to sign."""
-    return (x509.CertificateSigningRequestBuilder().subject_name(name(SERVER_NAME)).add_extension(alt_names(hosts), False)
-            .sign(key, hashes.SHA256()))
+    return (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(name(SERVER_NAME))
+        .add_extension(alt_names(hosts), False)
+        .sign(key, hashes.SHA256())
+    )
 
 
 def read_key(path: Path) -> PrivateKey:
@@ -94,8 +100,9 @@ def read_certificate(path: Path) -> x509.Certificate:
         raise CertificateError(f"{path}: not a readable certificate ({exc})") from None
 
 
-def fits(certificate: x509.Certificate, key: PrivateKey, hosts: list[str], now: dt.datetime,
-         renew_before: dt.timedelta) -> bool:
+def fits(
+    certificate: x509.Certificate, key: PrivateKey, hosts: list[str], now: dt.datetime, renew_before: dt.timedelta
+) -> bool:
     """True when the certificate is for this key, names every host and stays valid past now + renew_before."""
     if certificate.public_key() != key.public_key():
         return False
@@ -124,20 +131,37 @@ class CertificateAuthority:
         self.certificate = certificate
 
     @classmethod
-    def create(cls, common_name: str, now: dt.datetime, lifetime: dt.timedelta,
-               backdate: dt.timedelta = dt.timedelta(days=1)) -> CertificateAuthority:
+    def create(
+        cls, common_name: str, now: dt.datetime, lifetime: dt.timedelta, backdate: dt.timedelta = dt.timedelta(days=1)
+    ) -> CertificateAuthority:
         """A new CA valid from backdate before now (clocks differ) for lifetime."""
         key = new_key()
-        certificate = (x509.CertificateBuilder().subject_name(name(common_name)).issuer_name(name(common_name))
-                       .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                       .not_valid_before(now - backdate).not_valid_after(now + lifetime)
-                       .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-                       .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
-                                                    key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                                    key_cert_sign=True, crl_sign=True, encipher_only=False,
-                                                    decipher_only=False), critical=True)
-                       .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-                       .sign(key, hashes.SHA256()))
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name(common_name))
+            .issuer_name(name(common_name))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - backdate)
+            .not_valid_after(now + lifetime)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
         return cls(key, certificate)
 
     @classmethod
@@ -148,16 +172,28 @@ class CertificateAuthority:
             raise CertificateError(f"{certfile} is not the certificate of the key {keyfile}")
         return cls(key, certificate)
 
-    def sign_server(self, public_key: ec.EllipticCurvePublicKey, hosts: list[str], now: dt.datetime,
-                    lifetime: dt.timedelta, backdate: dt.timedelta = dt.timedelta(days=1)) -> x509.Certificate:
-        """A server certificate for this public key, naming these hosts, valid for lifetime (never past the CA's end)."""
+    def sign_server(
+        self,
+        public_key: ec.EllipticCurvePublicKey,
+        hosts: list[str],
+        now: dt.datetime,
+        lifetime: dt.timedelta,
+        backdate: dt.timedelta = dt.timedelta(days=1),
+    ) -> x509.Certificate:
+        """A server certificate for this public key, naming these hosts, for lifetime (never past the CA's own end)."""
         end = min(now + lifetime, self.certificate.not_valid_after_utc)
-        return (x509.CertificateBuilder().subject_name(name(SERVER_NAME)).issuer_name(self.certificate.subject)
-                .public_key(public_key).serial_number(x509.random_serial_number())
-                .not_valid_before(now - backdate).not_valid_after(end)
-                .add_extension(alt_names(hosts), critical=False)
-                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-                # Python 3.13's strict verification (Home Assistant's) asks for the issuer's key identifier
-                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
-                .sign(self.key, hashes.SHA256()))
+        return (
+            x509.CertificateBuilder()
+            .subject_name(name(SERVER_NAME))
+            .issuer_name(self.certificate.subject)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - backdate)
+            .not_valid_after(end)
+            .add_extension(alt_names(hosts), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            # Python 3.13's strict verification (Home Assistant's) asks for the issuer's key identifier
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
+            .sign(self.key, hashes.SHA256())
+        )

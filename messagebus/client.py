@@ -60,15 +60,24 @@ class BrokerSettings:
     session_expiry: int = 0
     keepalive: int = 30
     manual_ack: bool = False  # acknowledge QoS 1 messages only after their handler finished
-    receive_maximum: int = 0  # QoS 1 messages the broker may have in flight to us (0: the broker's own, 20 in Mosquitto)
+    receive_maximum: int = (
+        0  # QoS 1 messages the broker may have in flight to us (0: the broker's own, 20 in Mosquitto)
+    )
     send_maximum: int = 20  # QoS 1 messages we may have in flight to the broker (paho's default); the rest queue here
 
     @classmethod
     def from_config(cls, mqtt_config, client_id: str, **overrides) -> BrokerSettings:
         """Settings from a facility file's [mqtt] section, reading the password file."""
         password = Path(mqtt_config.password_file).read_text().strip() if mqtt_config.password_file else None
-        fields = {"host": mqtt_config.host, "port": mqtt_config.port, "username": mqtt_config.username, "password": password,
-                      "tls": mqtt_config.tls, "ca_file": mqtt_config.ca_file, "client_id": client_id}
+        fields = {
+            "host": mqtt_config.host,
+            "port": mqtt_config.port,
+            "username": mqtt_config.username,
+            "password": password,
+            "tls": mqtt_config.tls,
+            "ca_file": mqtt_config.ca_file,
+            "client_id": client_id,
+        }
         return cls(**(fields | overrides))
 
 
@@ -140,9 +149,18 @@ class Inbound:
 def _inbound(message: mqtt.MQTTMessage) -> Inbound:
     """Copy what matters out of paho's message."""
     props = message.properties
-    return Inbound(message.topic, bytes(message.payload), message.qos, bool(message.retain), bool(message.dup),
-                   getattr(props, "ResponseTopic", None), getattr(props, "CorrelationData", None),
-                   getattr(props, "MessageExpiryInterval", None), time.monotonic(), message.mid)
+    return Inbound(
+        message.topic,
+        bytes(message.payload),
+        message.qos,
+        bool(message.retain),
+        bool(message.dup),
+        getattr(props, "ResponseTopic", None),
+        getattr(props, "CorrelationData", None),
+        getattr(props, "MessageExpiryInterval", None),
+        time.monotonic(),
+        message.mid,
+    )
 
 
 class BusClient:
@@ -171,8 +189,9 @@ class BusClient:
         """The paho client with callbacks, credentials, TLS and will set."""
         read_properties_cheaply()
         s = self.settings
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=mqtt.MQTTv5,
-                             manual_ack=s.manual_ack)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=s.client_id, protocol=mqtt.MQTTv5, manual_ack=s.manual_ack
+        )
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
         if s.tls:
@@ -190,11 +209,13 @@ class BusClient:
     @staticmethod
     def _guarded(callback: Callable) -> Callable:
         """Wrap a paho callback so an exception is logged instead of stopping the network loop."""
+
         def guarded(*args):
             try:
                 callback(*args)
             except Exception:
                 log.exception("MQTT callback %s failed", callback.__name__)
+
         return guarded
 
     # --- lifecycle -------------------------------------------------------------
@@ -207,8 +228,13 @@ class BusClient:
         if self.settings.receive_maximum:
             props.ReceiveMaximum = self.settings.receive_maximum
         self._dispatcher.start()
-        self._client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive,
-                                   clean_start=self.settings.clean_start, properties=props)
+        self._client.connect_async(
+            self.settings.host,
+            self.settings.port,
+            self.settings.keepalive,
+            clean_start=self.settings.clean_start,
+            properties=props,
+        )
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -242,8 +268,10 @@ class BusClient:
             return
         self._no_delay()
         with self._lock:
-            sent = [self._send_subscribe(topic_filter, qos, as_published)
-                    for topic_filter, (qos, _, as_published) in self._subscriptions.items()]
+            sent = [
+                self._send_subscribe(topic_filter, qos, as_published)
+                for topic_filter, (qos, _, as_published) in self._subscriptions.items()
+            ]
             self._awaiting_subacks = {mid for mid in sent if mid is not None}
             ready = not self._awaiting_subacks
         if ready:
@@ -376,7 +404,11 @@ class BusClient:
                 message = self._next(block=False)
             except queue.Empty:
                 return
-            if message is None or message.correlation in self._replies or self._handlers_for(message.topic) != [batched]:
+            if (
+                message is None
+                or message.correlation in self._replies
+                or self._handlers_for(message.topic) != [batched]
+            ):
                 self._held.appendleft(message)  # someone else's (or the stop): it runs next, in its turn
                 return
             batched.wait(message)
@@ -409,14 +441,17 @@ class BusClient:
     def _send_subscribe(self, topic_filter: str, qos: int, as_published: bool) -> int | None:
         """Send SUBSCRIBE; its message id (None if it could not be sent), whose SUBACK sets an event."""
         with self._lock:
-            result, mid = self._client.subscribe(topic_filter, options=SubscribeOptions(qos=qos, retainAsPublished=as_published))
+            result, mid = self._client.subscribe(
+                topic_filter, options=SubscribeOptions(qos=qos, retainAsPublished=as_published)
+            )
             if result != mqtt.MQTT_ERR_SUCCESS or mid is None:
                 return None
             self._pending_subacks[mid] = threading.Event()
             return mid
 
-    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1, timeout: float = 5.0,
-                  retain_as_published: bool = False) -> None:
+    def subscribe(
+        self, topic_filter: str, handler: Handler, qos: int = 1, timeout: float = 5.0, retain_as_published: bool = False
+    ) -> None:
         """Subscribe now and after every reconnect; waits for the SUBACK while connected.
 
         With retain_as_published the retain flag reaches the handler even for live messages
@@ -424,8 +459,16 @@ class BusClient:
         """
         self._subscribe(topic_filter, handler, qos, timeout, retain_as_published)
 
-    def subscribe_batched(self, topic_filters: list[str], handler: BatchHandler, *, max_batch: int, qos: int = 1,
-                          timeout: float = 5.0, retain_as_published: bool = False) -> None:
+    def subscribe_batched(
+        self,
+        topic_filters: list[str],
+        handler: BatchHandler,
+        *,
+        max_batch: int,
+        qos: int = 1,
+        timeout: float = 5.0,
+        retain_as_published: bool = False,
+    ) -> None:
         """Subscribe to several filters with one handler that takes a list: what has arrived for them when it runs,
         up to max_batch, one topic's message after another's in turn (each topic's in arrival order), so that a flood
         on one topic does not hold up the others. Each message is acknowledged once handled, in the order messages
@@ -446,12 +489,22 @@ class BusClient:
         if done is not None and not done.wait(timeout):
             raise BusError(f"no SUBACK for {topic_filter} within {timeout} s")
 
-    def publish(self, topic: str, payload: bytes | str, *, qos: int = 1, retain: bool = False,
-                expiry: int | None = None, response_topic: str | None = None, correlation: bytes | None = None,
-                timeout: float | None = 5.0) -> None:
+    def publish(
+        self,
+        topic: str,
+        payload: bytes | str,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        expiry: int | None = None,
+        response_topic: str | None = None,
+        correlation: bytes | None = None,
+        timeout: float | None = 5.0,
+    ) -> None:
         """Publish; with a timeout, wait until the broker has acknowledged a QoS 1 message."""
-        info = self._client.publish(topic, payload, qos=qos, retain=retain,
-                                    properties=publish_properties(expiry, response_topic, correlation))
+        info = self._client.publish(
+            topic, payload, qos=qos, retain=retain, properties=publish_properties(expiry, response_topic, correlation)
+        )
         if timeout is None or qos == 0:
             return
         try:
@@ -461,8 +514,9 @@ class BusClient:
         if not info.is_published():
             raise BusError(f"broker did not acknowledge {topic} within {timeout} s")
 
-    def request(self, topic: str, payload: bytes | str, response_topic: str, *, timeout: float,
-                expiry: int | None = None) -> Inbound | None:
+    def request(
+        self, topic: str, payload: bytes | str, response_topic: str, *, timeout: float, expiry: int | None = None
+    ) -> Inbound | None:
         """Publish with a response topic and fresh correlation data; the answer, or None after timeout."""
         if response_topic not in self._subscriptions:
             self.subscribe(response_topic, lambda message: None)
@@ -470,8 +524,9 @@ class BusClient:
         answers: queue.Queue[Inbound] = queue.Queue()
         self._replies[correlation] = (response_topic, answers)
         try:
-            self.publish(topic, payload, expiry=expiry, response_topic=response_topic, correlation=correlation,
-                         timeout=timeout)
+            self.publish(
+                topic, payload, expiry=expiry, response_topic=response_topic, correlation=correlation, timeout=timeout
+            )
             return answers.get(timeout=timeout)
         except queue.Empty:
             return None
@@ -504,7 +559,8 @@ def try_login(settings: BrokerSettings, timeout: float) -> LoginAnswer:
     answers: queue.Queue[LoginAnswer] = queue.Queue()
     client.on_connect = lambda _c, _u, _f, reason, _p: answers.put(_connack(reason))
     client.on_disconnect = lambda _c, _u, _f, reason, _p: answers.put(
-        LoginAnswer("no_answer", f"the broker closed the connection before answering ({reason})"))
+        LoginAnswer("no_answer", f"the broker closed the connection before answering ({reason})")
+    )
     try:
         client.connect(settings.host, settings.port, settings.keepalive)
     except OSError as exc:
@@ -523,7 +579,9 @@ def _connack(reason: ReasonCode) -> LoginAnswer:
     """The login's fate from the CONNACK's reason code."""
     if not reason.is_failure:
         return LoginAnswer("accepted", str(reason))
-    return LoginAnswer("credentials" if reason.value in CREDENTIALS_REFUSED else "refused", f"{reason} (0x{reason.value:02x})")
+    return LoginAnswer(
+        "credentials" if reason.value in CREDENTIALS_REFUSED else "refused", f"{reason} (0x{reason.value:02x})"
+    )
 
 
 def _not_reached(exc: OSError, tls: bool) -> LoginAnswer:

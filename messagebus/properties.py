@@ -25,8 +25,16 @@ except ImportError:  # a paho without it: its own (slower) reader stays
 
 MESSAGE_EXPIRY, RESPONSE_TOPIC, CORRELATION_DATA = 2, 8, 9  # MQTT 5 property identifiers
 REPEATABLE = {11, 38}  # subscription identifier, user property: kept as lists, as paho does
-RANGE_CHECKED = {"ReceiveMaximum", "TopicAlias", "TopicAliasMaximum", "MaximumPacketSize", "SubscriptionIdentifier",
-                 "RequestResponseInformation", "RequestProblemInformation", "PayloadFormatIndicator"}
+RANGE_CHECKED = {
+    "ReceiveMaximum",
+    "TopicAlias",
+    "TopicAliasMaximum",
+    "MaximumPacketSize",
+    "SubscriptionIdentifier",
+    "RequestResponseInformation",
+    "RequestProblemInformation",
+    "PayloadFormatIndicator",
+}
 _TABLES = Properties(PacketTypes.PUBLISH)  # paho's tables, built once
 _NAMES = {identifier: name.replace(" ", "") for name, identifier in _TABLES.names.items()}
 

@@ -60,30 +60,64 @@ class Package:
 COMMON_DEPENDS = ("python3.11", "adduser", "init-system-helpers (>= 1.54~)")
 PACKAGES = {
     "door": Package(
-        "officepass-door", "lockd", "officepass-lockd", "officepass-lockd", "gpio", "/var/lib/officepass",
-        "officepass-kiosk", 50, COMMON_DEPENDS, ("mosquitto", "mosquitto-clients", "chrony | time-daemon"),
+        "officepass-door",
+        "lockd",
+        "officepass-lockd",
+        "officepass-lockd",
+        "gpio",
+        "/var/lib/officepass",
+        "officepass-kiosk",
+        50,
+        COMMON_DEPENDS,
+        ("mosquitto", "mosquitto-clients", "chrony | time-daemon"),
         "door controller of the officepass coworking network (lockd)",
         "lockd opens a door only for a signed, fresh, unreplayed MQTT 5 unlock command tied to a valid\n"
         "reservation, drives the lock relay through GPIO (lgpio: Raspberry Pi 4 and 5), watches the door\n"
-        "and publishes its state, alarms and audit. With officepass-site, which sets a site up from its file."),
+        "and publishes its state, alarms and audit. With officepass-site, which sets a site up from its file.",
+    ),
     "kiosk": Package(
-        "officepass-kiosk", "kiosk", "officepass-kiosk", "officepass-kiosk", "video input audio render",
-        "/var/lib/officepass-kiosk", "officepass-door", 40,
-        (*COMMON_DEPENDS, "cage", "fonts-noto-cjk", "libzbar0", "alsa-utils", "libegl1", "libgl1", "libgl1-mesa-dri",
-         "libfontconfig1", "libfreetype6", "libdbus-1-3", "libglib2.0-0", "libxkbcommon0", "libwayland-client0",
-         "libwayland-cursor0", "libwayland-egl1"),
+        "officepass-kiosk",
+        "kiosk",
+        "officepass-kiosk",
+        "officepass-kiosk",
+        "video input audio render",
+        "/var/lib/officepass-kiosk",
+        "officepass-door",
+        40,
+        (
+            *COMMON_DEPENDS,
+            "cage",
+            "fonts-noto-cjk",
+            "libzbar0",
+            "alsa-utils",
+            "libegl1",
+            "libgl1",
+            "libgl1-mesa-dri",
+            "libfontconfig1",
+            "libfreetype6",
+            "libdbus-1-3",
+            "libglib2.0-0",
+            "libxkbcommon0",
+            "libwayland-client0",
+            "libwayland-cursor0",
+            "libwayland-egl1",
+        ),
         ("mosquitto-clients",),
         "reception kiosk of the officepass coworking network",
         "The kiosk shows a rotating front-desk 2D code, scans the code on a member's phone, verifies the\n"
         "signed pass offline, applies the facility's rules, shows the verdict and reports every check-in\n"
-        "to the platform. Full screen under the cage Wayland compositor. With officepass-site."),
+        "to the platform. Full screen under the cage Wayland compositor. With officepass-site.",
+    ),
 }
 CONFIGURE = {  # what each package's postinst does besides the common steps
-    "door": ("    # the GPIO chips to group gpio (plain Debian has neither the group nor the rule; Raspberry Pi OS has both)\n"
-             "    if [ -d /run/udev ] && command -v udevadm >/dev/null; then\n"
-             "        udevadm control --reload || true\n"
-             "        udevadm trigger --subsystem-match=gpio || true\n"
-             "    fi"),
+    "door": (
+        "    # the GPIO chips to group gpio (plain Debian has neither the group nor the rule; Raspberry Pi OS has"
+        " them)\n"
+        "    if [ -d /run/udev ] && command -v udevadm >/dev/null; then\n"
+        "        udevadm control --reload || true\n"
+        "        udevadm trigger --subsystem-match=gpio || true\n"
+        "    fi"
+    ),
     "kiosk": "    :",
 }
 
@@ -96,10 +130,16 @@ def project_version() -> str:
 def build_wheel(work: Path) -> Path:
     """The project's wheel, built from a copy of the checkout (a build leaves folders in the tree it builds)."""
     source = work / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
-                                                                "__pycache__", ".*_cache", ".hypothesis", "var", ".lgd-nfy*"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "wheel"), str(source)],
-                   check=True)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "var", ".lgd-nfy*"
+        ),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "wheel"), str(source)], check=True
+    )
     (wheel,) = (work / "wheel").glob("officepass_edge-*.whl")
     return wheel
 
@@ -118,12 +158,33 @@ def install_venv(venv: Path, target: str, wheel: Path, extra: str, arch: str) ->
     for name in ("python3.11", "python3", "python"):
         (venv / "bin" / name).symlink_to(PYTHON if name == "python3.11" else "python3.11")
     (venv / "lib64").symlink_to("lib")
-    (venv / "pyvenv.cfg").write_text(f"home = {Path(PYTHON).parent}\ninclude-system-site-packages = false\n"
-                                     f"version = 3.11\nexecutable = {PYTHON}\ncommand = {PYTHON} -m venv {target}\n")
+    (venv / "pyvenv.cfg").write_text(
+        f"home = {Path(PYTHON).parent}\ninclude-system-site-packages = false\n"
+        f"version = 3.11\nexecutable = {PYTHON}\ncommand = {PYTHON} -m venv {target}\n"
+    )
     tags = [flag for tag in platform_tags(arch) for flag in ("--platform", tag)]
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--only-binary=:all:",
-                    "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311", *tags,
-                    "--target", str(site), f"{wheel}[{extra}]"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-compile",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+            "--abi",
+            "cp311",
+            *tags,
+            "--target",
+            str(site),
+            f"{wheel}[{extra}]",
+        ],
+        check=True,
+    )
     for script in (site / "bin").iterdir():  # pip --target puts the console scripts here, for its own Python
         lines = script.read_text().splitlines(keepends=True)
         script.write_text(f"#!{target}/bin/python\n" + "".join(lines[1:]))
@@ -135,9 +196,26 @@ def install_venv(venv: Path, target: str, wheel: Path, extra: str, arch: str) ->
 def compile_venv(stage: Path, venv: Path) -> None:
     """Byte-compile everything as it will stand on the board (paths, hashes): nothing is written under /opt."""
     # -x: PySide6 carries Jinja templates named *.tmpl.py, which are not Python and are never imported
-    subprocess.run([PYTHON, "-m", "compileall", "-q", "-j0", "-x", r"\.tmpl\.py$",
-                    "--invalidation-mode", "checked-hash", "-s", str(stage), "-p", "/", str(venv)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "compileall",
+            "-q",
+            "-j0",
+            "-x",
+            r"\.tmpl\.py$",
+            "--invalidation-mode",
+            "checked-hash",
+            "-s",
+            str(stage),
+            "-p",
+            "/",
+            str(venv),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def copy(source: Path, target: Path, mode: int = 0o644) -> None:
@@ -151,9 +229,14 @@ def lay_out(stage: Path, key: str, package: Package, version: str) -> None:
     """The unit, udev rule, alert rules, Mosquitto file and docs, and the commands on PATH (the site file comes from
     the platform's operator: the repository's examples are rehearsal files, with the demo keys, and stay there)."""
     deploy, docs = ROOT / "deploy", stage / "usr" / "share" / "doc" / package.name
-    copy(deploy / "systemd" / f"{package.unit}.service", stage / "lib" / "systemd" / "system" / f"{package.unit}.service")
+    copy(
+        deploy / "systemd" / f"{package.unit}.service", stage / "lib" / "systemd" / "system" / f"{package.unit}.service"
+    )
     if key == "door":
-        copy(deploy / "udev" / "99-officepass-gpio.rules", stage / "lib" / "udev" / "rules.d" / "99-officepass-gpio.rules")
+        copy(
+            deploy / "udev" / "99-officepass-gpio.rules",
+            stage / "lib" / "udev" / "rules.d" / "99-officepass-gpio.rules",
+        )
     share = stage / "usr" / "share" / package.name
     for name in ("officepass-alerts.yml", "officepass-alerts.test.yml"):
         copy(deploy / "prometheus" / name, share / "prometheus" / name)
@@ -179,18 +262,30 @@ def control_files(stage: Path, key: str, package: Package, version: str, arch: s
         "Maintainer: officepass-edge developers <edge@officepass.invalid>\n"
         f"Installed-Size: {size}\nDepends: {', '.join(package.depends)}\n"
         f"Recommends: {', '.join(package.recommends)}\nSection: net\nPriority: optional\n"
-        f"Description: {package.summary}\n" + "".join(f" {line}\n" for line in package.description.splitlines()))
-    values = {"PACKAGE": package.name, "UNIT": package.unit, "USER": package.user, "GROUPS": package.groups,
-              "STATE": package.state, "VENV": package.venv, "PRIORITY": str(package.priority),
-              "OTHER": package.other, "CONFIGURE": CONFIGURE[key]}
+        f"Description: {package.summary}\n" + "".join(f" {line}\n" for line in package.description.splitlines())
+    )
+    values = {
+        "PACKAGE": package.name,
+        "UNIT": package.unit,
+        "USER": package.user,
+        "GROUPS": package.groups,
+        "STATE": package.state,
+        "VENV": package.venv,
+        "PRIORITY": str(package.priority),
+        "OTHER": package.other,
+        "CONFIGURE": CONFIGURE[key],
+    }
     for script in ("postinst", "prerm", "postrm"):
         text = (ROOT / "deploy" / "debian" / f"{script}.in").read_text()
         for name, value in values.items():
             text = text.replace(f"@{name}@", value)
         (debian / script).write_text(text)
         (debian / script).chmod(0o755)
-    sums = [f"{hashlib.md5(path.read_bytes()).hexdigest()}  {path.relative_to(stage)}"
-            for path in sorted(stage.rglob("*")) if path.is_file() and not path.is_symlink() and debian not in path.parents]
+    sums = [
+        f"{hashlib.md5(path.read_bytes()).hexdigest()}  {path.relative_to(stage)}"
+        for path in sorted(stage.rglob("*"))
+        if path.is_file() and not path.is_symlink() and debian not in path.parents
+    ]
     (debian / "md5sums").write_text("\n".join(sums) + "\n")
 
 
@@ -214,8 +309,11 @@ def build(key: str, wheel: Path, out: Path, version: str, arch: str, work: Path,
     normalise_modes(stage)
     control_files(stage, key, package, version, arch)
     target = out / f"{package.name}_{version}_{arch}.deb"
-    subprocess.run(["dpkg-deb", "--root-owner-group", f"-Z{compression}", "--build", str(stage), str(target)],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["dpkg-deb", "--root-owner-group", f"-Z{compression}", "--build", str(stage), str(target)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return target
 
 
@@ -239,6 +337,8 @@ CHANGELOG = """{package} ({version}) bookworm; urgency=medium
 
  -- officepass-edge developers <edge@officepass.invalid>  Sun, 06 Dec 2026 00:00:00 +0900
 """
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the packages asked for and print where each is."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -247,8 +347,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", default=project_version(), help="the packages' version (default: pyproject's)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
     parser.add_argument("--wheel", type=Path, help="use this wheel instead of building one from the checkout")
-    parser.add_argument("--compression", choices=["xz", "none"], default="xz",
-                        help="xz (default: the smallest) or none (the fastest, for tests)")
+    parser.add_argument(
+        "--compression",
+        choices=["xz", "none"],
+        default="xz",
+        help="xz (default: the smallest) or none (the fastest, for tests)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.packages) - set(PACKAGES)
     if unknown:

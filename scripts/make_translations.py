@@ -23,11 +23,15 @@ LANGUAGES = {"ja": ("ja_JP", 0), "en": ("en_GB", 1)}
 def ts_text(language: str) -> str:
     """The Qt Linguist file for one language: each text's key is its source."""
     locale, column = LANGUAGES[language]
-    messages = "".join(f"    <message>\n        <source>{escape(key)}</source>\n"
-                       f"        <translation>{escape(texts[column])}</translation>\n    </message>\n"
-                       for key, texts in sorted(TEXTS.items()))
-    return (f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n<TS version="2.1" language="{locale}">\n'
-            f"<context>\n    <name>{CONTEXT}</name>\n{messages}</context>\n</TS>\n")
+    messages = "".join(
+        f"    <message>\n        <source>{escape(key)}</source>\n"
+        f"        <translation>{escape(texts[column])}</translation>\n    </message>\n"
+        for key, texts in sorted(TEXTS.items())
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n<TS version="2.1" language="{locale}">\n'
+        f"<context>\n    <name>{CONTEXT}</name>\n{messages}</context>\n</TS>\n"
+    )
 
 
 def lrelease() -> str:

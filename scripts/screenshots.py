@@ -50,12 +50,17 @@ def settle(app: QApplication, until: Callable[[], bool], seconds: float = 10.0) 
         app.processEvents()
 
 
-def a_pass(kiosk: KioskApp, member: int, name: str, plan: Plan = Plan.CORPORATE, facility: str | None = None,
-           age: int = 0) -> str:
+def a_pass(
+    kiosk: KioskApp, member: int, name: str, plan: Plan = Plan.CORPORATE, facility: str | None = None, age: int = 0
+) -> str:
     """A member's pass, as the app would show it at the kiosk's time (issued `age` seconds ago)."""
     issued = int(kiosk.clock.now().timestamp()) - age
-    return mint(MemberPass(member, plan, new_id(8), issued, 90, facility_tag(facility or kiosk.cfg.facility.id), None,
-                           name, False), SigningKey.load(PLATFORM_KEY))
+    return mint(
+        MemberPass(
+            member, plan, new_id(8), issued, 90, facility_tag(facility or kiosk.cfg.facility.id), None, name, False
+        ),
+        SigningKey.load(PLATFORM_KEY),
+    )
 
 
 def with_platform(cfg: FacilityConfig, url: str) -> FacilityConfig:
@@ -66,8 +71,9 @@ def with_platform(cfg: FacilityConfig, url: str) -> FacilityConfig:
 class Shooter:
     """One kiosk at one size and language, and the screens taken of it."""
 
-    def __init__(self, qt: QApplication, cfg: FacilityConfig, moment: datetime, size: str, language: str,
-                 data: Path) -> None:
+    def __init__(
+        self, qt: QApplication, cfg: FacilityConfig, moment: datetime, size: str, language: str, data: Path
+    ) -> None:
         self.qt, self.size, self.language = qt, size, language
         self.clock = ShiftedClock((moment - ShiftedClock().now()).total_seconds())
         self.camera = VirtualCamera(1280, 720, paced=True)
@@ -182,14 +188,18 @@ def main() -> int:
     args = parser.parse_args()
     qt = QApplication.instance() or QApplication([])
     platform = start_platform(REPO / "config" / "simulator" / "seed.toml")
-    sites = ((load_config(REPO / "config" / "regus-shinjuku.toml"), TUESDAY_10, regus_screens),
-             (load_config(REPO / "config" / "kaikatsu-ikebukuro.toml"), FRIDAY_10, kaikatsu_screens))
+    sites = (
+        (load_config(REPO / "config" / "regus-shinjuku.toml"), TUESDAY_10, regus_screens),
+        (load_config(REPO / "config" / "kaikatsu-ikebukuro.toml"), FRIDAY_10, kaikatsu_screens),
+    )
     try:
         for size in [args.only] if args.only else SIZES:
             for language in ("ja", "en"):
                 for cfg, moment, screens in sites:
                     with tempfile.TemporaryDirectory() as data:
-                        shooter = Shooter(qt, with_platform(cfg, platform.server.url), moment, size, language, Path(data))
+                        shooter = Shooter(
+                            qt, with_platform(cfg, platform.server.url), moment, size, language, Path(data)
+                        )
                         try:
                             screens(shooter)
                         finally:
@@ -205,6 +215,7 @@ def control_panel(qt: QApplication) -> None:
     """The technician's panel on a running simulated site, with a door forced and a pass in front of the camera."""
     from simulator.panel import ControlPanel
     from simulator.site import Site
+
     with tempfile.TemporaryDirectory(prefix="officepass-demo-") as work:
         site = Site(Path(work))
         site.start()

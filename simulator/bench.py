@@ -41,8 +41,11 @@ def _ms(samples: list[float]) -> dict:
     """Median, p99 and max of seconds, in milliseconds."""
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {"median": round(statistics.median(ordered) * 1000, 3), "p99": round(p99 * 1000, 3),
-            "max": round(ordered[-1] * 1000, 3)}
+    return {
+        "median": round(statistics.median(ordered) * 1000, 3),
+        "p99": round(p99 * 1000, 3),
+        "max": round(ordered[-1] * 1000, 3),
+    }
 
 
 class RelayMoments:
@@ -95,12 +98,20 @@ def bench_site(doors: int, data_dir: Path) -> FacilityConfig:
     limit and an NTP-free clock check."""
     base = load_config(EXAMPLES / "h1t-shibuya.toml")
     rooms = [Room(id=f"booth-{n}", name=f"Booth {n}", kind="booth") for n in range(doors)]
-    door_list = [Door(id=f"booth-{n}", name=f"Booth {n}", rooms=[f"booth-{n}"], driver="simulated", pulse_seconds=0.5)
-                 for n in range(doors)]
-    return base.model_copy(update={
-        "rooms": rooms, "doors": door_list, "hours": OpeningHours.around_the_clock(), "rules": base.rules.model_copy(update={"max_checkins_per_day": None}),
-        "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1", "timeout_seconds": 0.2}),
-        "lockd": base.lockd_settings.model_copy(update={"clock_check": "sanity", "data_dir": data_dir})})
+    door_list = [
+        Door(id=f"booth-{n}", name=f"Booth {n}", rooms=[f"booth-{n}"], driver="simulated", pulse_seconds=0.5)
+        for n in range(doors)
+    ]
+    return base.model_copy(
+        update={
+            "rooms": rooms,
+            "doors": door_list,
+            "hours": OpeningHours.around_the_clock(),
+            "rules": base.rules.model_copy(update={"max_checkins_per_day": None}),
+            "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1", "timeout_seconds": 0.2}),
+            "lockd": base.lockd_settings.model_copy(update={"clock_check": "sanity", "data_dir": data_dir}),
+        }
+    )
 
 
 def _raw_mqtt(broker: MosquittoBroker, rounds: int) -> tuple[list[float], list[float]]:
@@ -153,8 +164,13 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
     cfg = bench_site(doors, work / "lockd")
     key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
     moments = RelayMoments()
-    daemon = LockDaemon(cfg, BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]), PlatformClient(cfg.platform),
-                        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments)}), trust=ClockTrust("sanity"))
+    daemon = LockDaemon(
+        cfg,
+        BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]),
+        PlatformClient(cfg.platform),
+        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments)}),
+        trust=ClockTrust("sanity"),
+    )
     book_every_room(daemon, cfg)
     sender = BusClient(BrokerSettings(broker.host, broker.port, "platform", USERS["platform"]))
     try:
@@ -167,19 +183,27 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
         sender.stop()
         daemon.stop()
     one_way, round_trip = _raw_mqtt(broker, commands)
-    report = {"benchmark": "unlock", "commands": len(latencies), "doors": doors,
-              "mode": "burst" if burst else "one at a time", "publish_to_relay_ms": _ms(latencies),
-              "raw_mqtt_one_way_ms": _ms(one_way), "raw_mqtt_round_trip_ms": _ms(round_trip),
-              "lockd_adds_p99_ms": round((_ms(latencies)["p99"] - _ms(one_way)["p99"]), 3),
-              "floor_one_durable_commit_ms": _ms(commit_floor(work, commands)),
-              "floor_authenticate_one_command_ms": _ms(verify_floor(cfg, key, commands)),
-              "floor_one_command_decided_without_mqtt_ms": _ms(batch_decision_floor(cfg, key, work, commands, 1))}
+    report = {
+        "benchmark": "unlock",
+        "commands": len(latencies),
+        "doors": doors,
+        "mode": "burst" if burst else "one at a time",
+        "publish_to_relay_ms": _ms(latencies),
+        "raw_mqtt_one_way_ms": _ms(one_way),
+        "raw_mqtt_round_trip_ms": _ms(round_trip),
+        "lockd_adds_p99_ms": round((_ms(latencies)["p99"] - _ms(one_way)["p99"]), 3),
+        "floor_one_durable_commit_ms": _ms(commit_floor(work, commands)),
+        "floor_authenticate_one_command_ms": _ms(verify_floor(cfg, key, commands)),
+        "floor_one_command_decided_without_mqtt_ms": _ms(batch_decision_floor(cfg, key, work, commands, 1)),
+    }
     if burst:
         rounds = max(1, commands // doors)
         raw_burst = raw_mqtt_burst(broker, USERS, doors, rounds)
-        report |= {"floor_raw_mqtt_burst_one_way_ms": _ms(raw_burst),
-                   "floor_batch_decided_without_mqtt_ms": _ms(batch_decision_floor(cfg, key, work, rounds)),
-                   "lockd_adds_p99_over_raw_burst_ms": round(_ms(latencies)["p99"] - _ms(raw_burst)["p99"], 3)}
+        report |= {
+            "floor_raw_mqtt_burst_one_way_ms": _ms(raw_burst),
+            "floor_batch_decided_without_mqtt_ms": _ms(batch_decision_floor(cfg, key, work, rounds)),
+            "lockd_adds_p99_over_raw_burst_ms": round(_ms(latencies)["p99"] - _ms(raw_burst)["p99"], 3),
+        }
     return report
 
 
@@ -187,19 +211,29 @@ def book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
     """Reservation n + 1 of room n for member n + 1 around now, straight into lockd's cache: each booth its own
     booker, as at a site (one member holding a hundred bookings made each decision read a hundred of them)."""
     now = SystemClock().now()
-    rows = [Reservation(n + 1, room.id, n + 1, now - timedelta(hours=1), now + timedelta(hours=5), plan=Plan.CORPORATE)
-            for n, room in enumerate(cfg.rooms)]
+    rows = [
+        Reservation(n + 1, room.id, n + 1, now - timedelta(hours=1), now + timedelta(hours=5), plan=Plan.CORPORATE)
+        for n, room in enumerate(cfg.rooms)
+    ]
     daemon.store.apply_changes(rows, 0, now)
 
 
-def _send_bursts(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: RelayMoments,
-                 count: int) -> list[float]:
+def _send_bursts(
+    cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: RelayMoments, count: int
+) -> list[float]:
     """Round after round, a command for every door published at once; each timed to its own relay."""
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     latencies = []
     for _ in range(max(1, count // len(cfg.doors))):
-        texts = [(door.id, mint(UnlockCommand(door.id, n + 1, n + 1, int(time.time()), 30, new_id(16),
-                                              topics.command(door.id)), key)) for n, door in enumerate(cfg.doors)]
+        texts = [
+            (
+                door.id,
+                mint(
+                    UnlockCommand(door.id, n + 1, n + 1, int(time.time()), 30, new_id(16), topics.command(door.id)), key
+                ),
+            )
+            for n, door in enumerate(cfg.doors)
+        ]
         started, driven = {}, moments.total
         for door_id, text in texts:
             started[door_id] = time.perf_counter()
@@ -210,15 +244,26 @@ def _send_bursts(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moment
     return latencies
 
 
-def _send_commands(cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: RelayMoments,
-                   count: int) -> list[float]:
+def _send_commands(
+    cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: RelayMoments, count: int
+) -> list[float]:
     """Publish minted commands one at a time and wait for each relay drive."""
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     latencies = []
     for n in range(count):
         door = cfg.doors[n % len(cfg.doors)]
-        text = mint(UnlockCommand(door.id, n % len(cfg.doors) + 1, n % len(cfg.doors) + 1, int(time.time()), 30, new_id(16),
-                                  topics.command(door.id)), key)
+        text = mint(
+            UnlockCommand(
+                door.id,
+                n % len(cfg.doors) + 1,
+                n % len(cfg.doors) + 1,
+                int(time.time()),
+                30,
+                new_id(16),
+                topics.command(door.id),
+            ),
+            key,
+        )
         start, driven = time.perf_counter(), moments.total
         sender.publish(topics.command(door.id), text, expiry=30, timeout=None)
         if not moments.wait_total(driven + 1, 10):
@@ -239,6 +284,7 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
     """The kiosk on the simulator's camera: frames decoded (and dropped), time per frame, code in frame to verdict on
     screen, idle cost."""
     import os
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -247,11 +293,16 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
     from kiosk.app import KioskApp
     from simulator.bench_decode import percentiles_ms, qr_version
     from simulator.camera import VirtualCamera
+
     qt = QApplication.instance() or QApplication([])
     base = load_config(EXAMPLES / "kaikatsu-ikebukuro.toml")
-    cfg = base.model_copy(update={"rules": base.rules.model_copy(update={"entry_cutoffs": [], "max_checkins_per_day": None}),
-                                  "seats": Seats(total=2000, few_left_at=5),
-                                  "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1"})})
+    cfg = base.model_copy(
+        update={
+            "rules": base.rules.model_copy(update={"entry_cutoffs": [], "max_checkins_per_day": None}),
+            "seats": Seats(total=2000, few_left_at=5),
+            "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1"}),
+        }
+    )
     key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
     camera = VirtualCamera(width, height, fps=30, paced=True)
     logging.disable(logging.WARNING)
@@ -266,24 +317,48 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
         frames, dropped, wall = worker.frames, camera.frames_dropped, time.monotonic()
         worker.decode_seconds.clear()
         for n in range(samples):
-            text = mint(MemberPass(9000 + n, Plan.CORPORATE, new_id(8), int(time.time()), 90,
-                                   facility_tag(cfg.facility.id), None, "計測"), key)
+            text = mint(
+                MemberPass(
+                    9000 + n,
+                    Plan.CORPORATE,
+                    new_id(8),
+                    int(time.time()),
+                    90,
+                    facility_tag(cfg.facility.id),
+                    None,
+                    "計測",
+                ),
+                key,
+            )
             before = len(shown)
             camera.show(text)
             if run_until(partial(_more_than, shown, before), 5) and camera.code_first_seen_at is not None:
                 latencies.append(shown[-1] - camera.code_first_seen_at)
             camera.empty()
             run_until(lambda: camera.frames_read % 5 == 0 and camera.code_first_seen_at is not None, 1)
-        scanning = {"frames_decoded_per_second": round((worker.frames - frames) / (time.monotonic() - wall), 1),
-                    "frames_dropped": camera.frames_dropped - dropped, "decode_ms_per_frame": percentiles_ms(list(worker.decode_seconds))}
+        scanning = {
+            "frames_decoded_per_second": round((worker.frames - frames) / (time.monotonic() - wall), 1),
+            "frames_dropped": camera.frames_dropped - dropped,
+            "decode_ms_per_frame": percentiles_ms(list(worker.decode_seconds)),
+        }
         kiosk.stop()
     logging.disable(logging.NOTSET)
     ordered = sorted(latencies)
-    return {"benchmark": "scan", "width": width, "height": height, "camera_fps": 30,
-            "pass_qr_version": qr_version(text), **idle, "while_members_scan": scanning,
-            "code_to_verdict_ms": {"samples": len(ordered), "median": round(statistics.median(ordered) * 1000, 1),
-                                   "p95": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 1),
-                                   "max": round(ordered[-1] * 1000, 1)}}
+    return {
+        "benchmark": "scan",
+        "width": width,
+        "height": height,
+        "camera_fps": 30,
+        "pass_qr_version": qr_version(text),
+        **idle,
+        "while_members_scan": scanning,
+        "code_to_verdict_ms": {
+            "samples": len(ordered),
+            "median": round(statistics.median(ordered) * 1000, 1),
+            "p95": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 1),
+            "max": round(ordered[-1] * 1000, 1),
+        },
+    }
 
 
 def _more_than(shown: list[float], before: int) -> bool:
@@ -294,14 +369,17 @@ def _more_than(shown: list[float], before: int) -> bool:
 def _idle(qt, kiosk, seconds: float) -> dict:
     """Decode rate, frames dropped, time per frame, CPU share and memory while the kiosk scans an empty desk."""
     from simulator.bench_decode import percentiles_ms
+
     worker, camera = kiosk.scanner.worker, kiosk.scanner.worker.camera
     frames, dropped, cpu, wall = worker.frames, camera.frames_dropped, time.process_time(), time.monotonic()
     worker.decode_seconds.clear()
     run_until(lambda: time.monotonic() - wall >= seconds, seconds + 1)
     elapsed = time.monotonic() - wall
-    return {"frames_decoded_per_second": round((worker.frames - frames) / elapsed, 1),
-            "idle_frames_dropped": camera.frames_dropped - dropped,
-            "idle_decode_ms_per_frame": percentiles_ms(list(worker.decode_seconds)),
-            "idle_cpu_share_of_one_core": round((time.process_time() - cpu) / elapsed, 3),
-            "idle_rss_mb": _rss_mb(),
-            "note": "CPU includes the simulated camera drawing its frames in the same process"}
+    return {
+        "frames_decoded_per_second": round((worker.frames - frames) / elapsed, 1),
+        "idle_frames_dropped": camera.frames_dropped - dropped,
+        "idle_decode_ms_per_frame": percentiles_ms(list(worker.decode_seconds)),
+        "idle_cpu_share_of_one_core": round((time.process_time() - cpu) / elapsed, 3),
+        "idle_rss_mb": _rss_mb(),
+        "note": "CPU includes the simulated camera drawing its frames in the same process",
+    }

@@ -30,19 +30,23 @@ Degrade = Callable[[Frame, int], Frame]
 
 def jpeg(quality: int) -> Degrade:
     """A camera that sends JPEG (MJPEG webcams do)."""
+
     def degrade(frame: Frame, seed: int) -> Frame:
         _, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
         decoded = cv2.imdecode(data, cv2.IMREAD_COLOR)
         assert decoded is not None  # OpenCV reads back what it wrote
         return decoded
+
     return degrade
 
 
 def sensor_noise(sigma: float) -> Degrade:
     """Fresh sensor noise in every frame."""
+
     def degrade(frame: Frame, seed: int) -> Frame:
         noise = np.random.default_rng(seed).normal(0, sigma, frame.shape)
         return np.clip(frame + noise, 0, 255).astype(np.uint8)
+
     return degrade
 
 
@@ -50,12 +54,14 @@ def motion_blur(length: int, angle: float) -> Degrade:
     """A phone moving while the shutter is open."""
     line = np.zeros((length, length), np.float32)
     line[length // 2, :] = 1
-    turned = cv2.warpAffine(line, cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1),
-                            (length, length))
+    turned = cv2.warpAffine(
+        line, cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1), (length, length)
+    )
     kernel = turned / turned.sum()
 
     def degrade(frame: Frame, seed: int) -> Frame:
         return cv2.filter2D(frame, -1, kernel)
+
     return degrade
 
 
@@ -66,12 +72,22 @@ def low_light(frame: Frame, seed: int) -> Frame:
 
 CONDITIONS: dict[str, Shot] = {
     "straight": Shot(),
-    "distance 1.5": Shot(distance=1.5), "distance 2.0": Shot(distance=2.0), "distance 2.5": Shot(distance=2.5),
-    "tilt 30": Shot(tilt_x=30, tilt_y=20), "tilt 45": Shot(tilt_x=45), "roll 35": Shot(roll=35),
-    "blur 1.5": Shot(blur=1.5), "blur 2.5": Shot(blur=2.5),
-    "glare 0.5": Shot(glare=0.5), "glare 0.8": Shot(glare=0.8),
-    "noise 30": Shot(noise=30), "moire 0.3": Shot(moire=0.3), "moire 0.6": Shot(moire=0.6),
-    "dim 0.2": Shot(brightness=0.2), "dark mode": Shot(dark_mode=True), "dark mode, dim": Shot(dark_mode=True, brightness=0.5),
+    "distance 1.5": Shot(distance=1.5),
+    "distance 2.0": Shot(distance=2.0),
+    "distance 2.5": Shot(distance=2.5),
+    "tilt 30": Shot(tilt_x=30, tilt_y=20),
+    "tilt 45": Shot(tilt_x=45),
+    "roll 35": Shot(roll=35),
+    "blur 1.5": Shot(blur=1.5),
+    "blur 2.5": Shot(blur=2.5),
+    "glare 0.5": Shot(glare=0.5),
+    "glare 0.8": Shot(glare=0.8),
+    "noise 30": Shot(noise=30),
+    "moire 0.3": Shot(moire=0.3),
+    "moire 0.6": Shot(moire=0.6),
+    "dim 0.2": Shot(brightness=0.2),
+    "dark mode": Shot(dark_mode=True),
+    "dark mode, dim": Shot(dark_mode=True, brightness=0.5),
     "everything, dark": Shot(distance=1.3, tilt_x=20, blur=1.0, glare=0.3, noise=8, moire=0.2, dark_mode=True),
 }
 # Beyond the simulator's own optics: what a real camera adds to the hard cases (and where the readers stop).
@@ -94,8 +110,22 @@ def bench_passes(count: int, key: SigningKey | None = None) -> list[str]:
     """Member passes as the platform mints them: a network of a million members, bound to a facility, with a
     two-kanji family name."""
     key = key or SigningKey.generate()
-    return [mint(MemberPass(1_000_000 + n, Plan.CORPORATE, new_id(8), 1_795_000_000, 90, facility_tag("x"), None,
-                            display_name("計測 花子")), key) for n in range(count)]
+    return [
+        mint(
+            MemberPass(
+                1_000_000 + n,
+                Plan.CORPORATE,
+                new_id(8),
+                1_795_000_000,
+                90,
+                facility_tag("x"),
+                None,
+                display_name("計測 花子"),
+            ),
+            key,
+        )
+        for n in range(count)
+    ]
 
 
 def qr_version(text: str) -> int:
@@ -106,8 +136,10 @@ def qr_version(text: str) -> int:
 def percentiles_ms(seconds: list[float]) -> dict:
     """Median and 95th percentile in milliseconds."""
     ordered = sorted(seconds)
-    return {"median": round(statistics.median(ordered) * 1000, 2),
-            "p95": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 2)}
+    return {
+        "median": round(statistics.median(ordered) * 1000, 2),
+        "p95": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 2),
+    }
 
 
 def _timed(read: Callable[[Frame], list[Decoded]], frame: Frame) -> tuple[list[str], float]:
@@ -117,16 +149,23 @@ def _timed(read: Callable[[Frame], list[Decoded]], frame: Frame) -> tuple[list[s
     return texts, time.perf_counter() - start
 
 
-def _frames(text: str | None, shot: Shot, degrade: Degrade | None, count: int, size: tuple[int, int],
-            seed: int) -> list[Frame]:
+def _frames(
+    text: str | None, shot: Shot, degrade: Degrade | None, count: int, size: tuple[int, int], seed: int
+) -> list[Frame]:
     """Consecutive camera frames of one showing (each with its own sensor noise)."""
     rng = np.random.default_rng(seed)
     frames = [render_frame(text, shot, size, rng) for _ in range(count)]
     return [degrade(frame, seed * 1000 + n) for n, frame in enumerate(frames)] if degrade else frames
 
 
-def _condition(texts: list[str | None], shot: Shot, degrade: Degrade | None, frames: int, size: tuple[int, int],
-               every_frame: dict[str, list[float]]) -> dict[str, dict]:
+def _condition(
+    texts: list[str | None],
+    shot: Shot,
+    degrade: Degrade | None,
+    frames: int,
+    size: tuple[int, int],
+    every_frame: dict[str, list[float]],
+) -> dict[str, dict]:
     """Every reader on one condition: passes read, wrong reads and time per frame."""
     rows: dict[str, dict] = {}
     hits = dict.fromkeys(READERS, 0)
@@ -135,8 +174,11 @@ def _condition(texts: list[str | None], shot: Shot, degrade: Degrade | None, fra
     first_frames = []
     for n, text in enumerate(texts):
         shown = _frames(text, shot, degrade, frames, size, n + 1)
-        for reader, read in (("zxing_alone", read_zxing), ("kiosk_still", ZxingDecoder().decode),
-                             ("pyzbar", PyzbarDecoder().decode)):
+        for reader, read in (
+            ("zxing_alone", read_zxing),
+            ("kiosk_still", ZxingDecoder().decode),
+            ("pyzbar", PyzbarDecoder().decode),
+        ):
             found, took = _timed(read, shown[0])
             hits[reader] += text is not None and found == [text]
             wrong[reader] += bool(found) and found != [text]
@@ -154,8 +196,11 @@ def _condition(texts: list[str | None], shot: Shot, degrade: Degrade | None, fra
     for reader in every_frame:
         every_frame[reader] += seconds[reader]
     for reader in READERS:
-        rows[reader] = {"read": f"{hits[reader]}/{len(texts)}" if texts[0] is not None else "-",
-                        "wrong": wrong[reader], "ms_per_frame": percentiles_ms(seconds[reader])}
+        rows[reader] = {
+            "read": f"{hits[reader]}/{len(texts)}" if texts[0] is not None else "-",
+            "wrong": wrong[reader],
+            "ms_per_frame": percentiles_ms(seconds[reader]),
+        }
     rows["kiosk_camera"]["first_read_at_frame_median"] = statistics.median(first_frames) if first_frames else None
     return rows
 
@@ -167,15 +212,25 @@ def bench_decode_simulated(passes: int = 10, size: tuple[int, int] = (1280, 720)
     conditions |= DEGRADED
     conditions |= {"no code in view": (Shot(), None), "no code, noise 10": (Shot(noise=10), None)}
     every_frame: dict[str, list[float]] = {"kiosk_camera": [], "zxing_alone": []}
-    rows = {label: _condition([None] * passes if label.startswith("no code") else texts, shot, degrade, frames, size,
-                              every_frame)
-            for label, (shot, degrade) in conditions.items()}
+    rows = {
+        label: _condition(
+            [None] * passes if label.startswith("no code") else texts, shot, degrade, frames, size, every_frame
+        )
+        for label, (shot, degrade) in conditions.items()
+    }
     first = str(texts[0])
-    return {"benchmark": "decode", "frames": f"simulated {size[0]}x{size[1]}", "passes_per_condition": passes,
-            "frames_per_pass": frames, "pass": {"characters": len(first), "qr_version": qr_version(first)},
-            "ms_per_frame_all_conditions": {reader: percentiles_ms(seconds) | {"max": round(max(seconds) * 1000, 2)}
-                                            for reader, seconds in every_frame.items()},
-            "conditions": rows}
+    return {
+        "benchmark": "decode",
+        "frames": f"simulated {size[0]}x{size[1]}",
+        "passes_per_condition": passes,
+        "frames_per_pass": frames,
+        "pass": {"characters": len(first), "qr_version": qr_version(first)},
+        "ms_per_frame_all_conditions": {
+            reader: percentiles_ms(seconds) | {"max": round(max(seconds) * 1000, 2)}
+            for reader, seconds in every_frame.items()
+        },
+        "conditions": rows,
+    }
 
 
 def bench_decode_folder(folder: Path) -> dict:
@@ -184,16 +239,22 @@ def bench_decode_folder(folder: Path) -> dict:
     loaded = [(path, image) for path in images if (image := cv2.imread(str(path))) is not None]
     found: dict[str, dict[str, list[str]]] = {}
     report: dict = {"benchmark": "decode", "frames": str(folder), "images": len(loaded)}
-    for reader, read in (("zxing_alone", read_zxing), ("kiosk_still", ZxingDecoder().decode),
-                         ("pyzbar", PyzbarDecoder().decode)):
+    for reader, read in (
+        ("zxing_alone", read_zxing),
+        ("kiosk_still", ZxingDecoder().decode),
+        ("pyzbar", PyzbarDecoder().decode),
+    ):
         results = [(path, *_timed(read, image)) for path, image in loaded]
         found[reader] = {path.name: texts for path, texts, _ in results}
-        report[reader] = {"read": f"{sum(bool(texts) for _, texts, _ in results)}/{len(results)}",
-                          "ms_per_image": percentiles_ms([took for _, _, took in results]) if results else None}
+        report[reader] = {
+            "read": f"{sum(bool(texts) for _, texts, _ in results)}/{len(results)}",
+            "ms_per_image": percentiles_ms([took for _, _, took in results]) if results else None,
+        }
     alone, kiosk = found["zxing_alone"], found["kiosk_still"]
     report["kiosk_reads_where_zxing_alone_does_not"] = sorted(name for name in kiosk if kiosk[name] and not alone[name])
     report["zxing_alone_reads_where_kiosk_does_not"] = sorted(
-        name for name in alone if not set(alone[name]) <= set(kiosk[name]))
+        name for name in alone if not set(alone[name]) <= set(kiosk[name])
+    )
     return report
 
 
@@ -202,7 +263,10 @@ def bench_decode_photographs(count: int = 150, code_free: int = 100, seed: int =
     codes read, codes only one of them reads, wrong texts, and reads in pictures without a code."""
     rng = np.random.default_rng(seed)
     readers: dict[str, Callable[[Frame], list[Decoded]]] = {
-        "zxing_alone": read_zxing, "kiosk_still": ZxingDecoder().decode, "pyzbar": PyzbarDecoder().decode}
+        "zxing_alone": read_zxing,
+        "kiosk_still": ZxingDecoder().decode,
+        "pyzbar": PyzbarDecoder().decode,
+    }
     read = dict.fromkeys(readers, 0)
     wrong = dict.fromkeys(readers, 0)
     seconds: dict[str, list[float]] = {name: [] for name in readers}
@@ -217,11 +281,22 @@ def bench_decode_photographs(count: int = 150, code_free: int = 100, seed: int =
             wrong[name] += any(got != text for got in found[name])
         only_kiosk += text in found["kiosk_still"] and text not in found["zxing_alone"]
         only_alone += text in found["zxing_alone"] and text not in found["kiosk_still"]
-    return {"benchmark": "decode", "frames": f"photographs made with OpenCV, seed {seed}", "with_code": count,
-            "without_code": code_free,
-            **{name: {"read": f"{read[name]}/{count}", "wrong_or_false_reads": wrong[name],
-                      "ms_per_picture": percentiles_ms(seconds[name])} for name in readers},
-            "kiosk_reads_where_zxing_alone_does_not": only_kiosk, "zxing_alone_reads_where_kiosk_does_not": only_alone}
+    return {
+        "benchmark": "decode",
+        "frames": f"photographs made with OpenCV, seed {seed}",
+        "with_code": count,
+        "without_code": code_free,
+        **{
+            name: {
+                "read": f"{read[name]}/{count}",
+                "wrong_or_false_reads": wrong[name],
+                "ms_per_picture": percentiles_ms(seconds[name]),
+            }
+            for name in readers
+        },
+        "kiosk_reads_where_zxing_alone_does_not": only_kiosk,
+        "zxing_alone_reads_where_kiosk_does_not": only_alone,
+    }
 
 
 if __name__ == "__main__":

@@ -85,30 +85,53 @@ class Fleet:
 def plan_fleet(sites: int, doors_per_site: int, groups: int, lockd_sites: int) -> list[FleetSite]:
     """N alike sites spread over the site brokers; the first lockd_sites are served by real lockd."""
     width = len(str(sites))
-    return [FleetSite(f"fleet-{n:0{width}d}", tuple(f"booth-{d}" for d in range(doors_per_site)), n % groups,
-                      n < lockd_sites, secrets.token_hex(8)) for n in range(sites)]
+    return [
+        FleetSite(
+            f"fleet-{n:0{width}d}",
+            tuple(f"booth-{d}" for d in range(doors_per_site)),
+            n % groups,
+            n < lockd_sites,
+            secrets.token_hex(8),
+        )
+        for n in range(sites)
+    ]
 
 
 # --- site files ------------------------------------------------------------------------------
 
 
-def site_toml(facility_id: str, doors: tuple[str, ...], broker_port: int, user: str, password_file: Path,
-              platform_url: str, data_dir: Path) -> str:
+def site_toml(
+    facility_id: str,
+    doors: tuple[str, ...],
+    broker_port: int,
+    user: str,
+    password_file: Path,
+    platform_url: str,
+    data_dir: Path,
+) -> str:
     """A booking site's facility file: booths open around the clock, the example's pinned key, the demo root key."""
     keys = load_config(EXAMPLES / "h1t-shibuya.toml").tokens.trusted_keys
     root = SigningKey.load(DEMO_KEYS / "root-demo.pem")
     hours = "".join(f'{day} = ["00:00-24:00"]\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
     rooms = "".join(f'[[rooms]]\nid = "{d}"\nname = "{d}"\nkind = "booth"\n\n' for d in doors)
-    door_list = "".join(f'[[doors]]\nid = "{d}"\nname = "{d} door"\nrooms = ["{d}"]\ndriver = "simulated"\n'
-                        f"pulse_seconds = {PULSE_SECONDS}\n\n" for d in doors)
-    trusted = "".join(f'[[tokens.trusted_keys]]\nname = "{k.name}"\npublic_key = "{k.public_key}"\n'
-                      f"purposes = {json.dumps(list(k.purposes))}\n\n" for k in keys)
-    return (f'[facility]\nid = "{facility_id}"\nname = "Fleet {facility_id}"\nchain = "fleet"\nkind = "booking"\n\n'
-            f'[hours]\n{hours}\n[rules]\nplans_admitted = ["individual_basic", "individual_premium", "corporate"]\n\n'
-            f'{rooms}{door_list}[mqtt]\nhost = "127.0.0.1"\nport = {broker_port}\ntls = false\nusername = "{user}"\n'
-            f'password_file = "{password_file}"\n\n[platform]\nbase_url = "{platform_url}"\ntimeout_seconds = 2\n\n'
-            f'{trusted}[[tokens.root_keys]]\nname = "network root (demo)"\npublic_key = "{root.public_b64}"\n\n'
-            f'[lockd]\ndata_dir = "{data_dir}"\nclock_check = "sanity"\n')
+    door_list = "".join(
+        f'[[doors]]\nid = "{d}"\nname = "{d} door"\nrooms = ["{d}"]\ndriver = "simulated"\n'
+        f"pulse_seconds = {PULSE_SECONDS}\n\n"
+        for d in doors
+    )
+    trusted = "".join(
+        f'[[tokens.trusted_keys]]\nname = "{k.name}"\npublic_key = "{k.public_key}"\n'
+        f"purposes = {json.dumps(list(k.purposes))}\n\n"
+        for k in keys
+    )
+    return (
+        f'[facility]\nid = "{facility_id}"\nname = "Fleet {facility_id}"\nchain = "fleet"\nkind = "booking"\n\n'
+        f'[hours]\n{hours}\n[rules]\nplans_admitted = ["individual_basic", "individual_premium", "corporate"]\n\n'
+        f'{rooms}{door_list}[mqtt]\nhost = "127.0.0.1"\nport = {broker_port}\ntls = false\nusername = "{user}"\n'
+        f'password_file = "{password_file}"\n\n[platform]\nbase_url = "{platform_url}"\ntimeout_seconds = 2\n\n'
+        f'{trusted}[[tokens.root_keys]]\nname = "network root (demo)"\npublic_key = "{root.public_b64}"\n\n'
+        f'[lockd]\ndata_dir = "{data_dir}"\nclock_check = "sanity"\n'
+    )
 
 
 def write_site(work: Path, site: FleetSite, broker_port: int, user: str, password: str, platform_url: str) -> Path:
@@ -116,24 +139,32 @@ def write_site(work: Path, site: FleetSite, broker_port: int, user: str, passwor
     folder = work / site.facility_id
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "mqtt.pass").write_text(password)
-    (folder / "site.toml").write_text(site_toml(site.facility_id, site.doors, broker_port, user, folder / "mqtt.pass",
-                                                platform_url, folder / "lockd"))
+    (folder / "site.toml").write_text(
+        site_toml(site.facility_id, site.doors, broker_port, user, folder / "mqtt.pass", platform_url, folder / "lockd")
+    )
     return folder / "site.toml"
 
 
 def write_template(work: Path, doors: tuple[str, ...], password: str) -> FacilityConfig:
     """The file every fleet site is made from (ids apart); the stand-ins read their keys from it, not its broker."""
-    return load_config(write_site(work, FleetSite(TEMPLATE, doors, 0, False, ""), 1883, "standin", password,
-                                  "http://127.0.0.1:9/v1"))
+    return load_config(
+        write_site(work, FleetSite(TEMPLATE, doors, 0, False, ""), 1883, "standin", password, "http://127.0.0.1:9/v1")
+    )
 
 
 def _seed(fleet: Fleet, files: list[Path]) -> Path:
     """The stand-in platform's seed: the lockd sites, the demo keys, one member holding every booth all day."""
-    bookings = "".join(f'[[reservations]]\nmember = {MEMBER}\nfacility = "{site.facility_id}"\nroom = "{door}"\n'
-                       f"starts_in_minutes = -60\nminutes = 720\n\n" for site in fleet.lockd_sites for door in site.doors)
-    text = (f'platform_key_file = "{DEMO_KEYS / "platform-demo.pem"}"\nroot_key_file = "{DEMO_KEYS / "root-demo.pem"}"\n'
-            f"facilities = {json.dumps([str(f) for f in files])}\n\n"
-            f'[[members]]\nid = {MEMBER}\nname = "Fleet member"\nplan = "corporate"\n\n{bookings}')
+    bookings = "".join(
+        f'[[reservations]]\nmember = {MEMBER}\nfacility = "{site.facility_id}"\nroom = "{door}"\n'
+        f"starts_in_minutes = -60\nminutes = 720\n\n"
+        for site in fleet.lockd_sites
+        for door in site.doors
+    )
+    text = (
+        f'platform_key_file = "{DEMO_KEYS / "platform-demo.pem"}"\nroot_key_file = "{DEMO_KEYS / "root-demo.pem"}"\n'
+        f"facilities = {json.dumps([str(f) for f in files])}\n\n"
+        f'[[members]]\nid = {MEMBER}\nname = "Fleet member"\nplan = "corporate"\n\n{bookings}'
+    )
     (fleet.work / "seed.toml").write_text(text)
     return fleet.work / "seed.toml"
 
@@ -179,17 +210,26 @@ def _online(watchers: list[SiteWatch]) -> set[str]:
     return set().union(*(w.online for w in watchers))
 
 
-
-
 def _start_platform(fleet: Fleet) -> None:
     """The stand-in platform: HTTP for the lockd sites, its one connection to the cloud broker as `platform`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    files = [write_site(fleet.work, site, fleet.brokers.sites[site.group].port, site.lockd_user, site.secret, url)
-             for site in fleet.lockd_sites]
-    cloud = BrokerSettings("localhost", fleet.brokers.cloud.port, "platform", fleet.passwords["platform"], tls=True,
-                           ca_file=fleet.brokers.ca_file, client_id="platform")
-    fleet.platform = start_platform(_seed(fleet, files or [fleet.work / TEMPLATE / "site.toml"]), port=port, broker=cloud)
+    files = [
+        write_site(fleet.work, site, fleet.brokers.sites[site.group].port, site.lockd_user, site.secret, url)
+        for site in fleet.lockd_sites
+    ]
+    cloud = BrokerSettings(
+        "localhost",
+        fleet.brokers.cloud.port,
+        "platform",
+        fleet.passwords["platform"],
+        tls=True,
+        ca_file=fleet.brokers.ca_file,
+        client_id="platform",
+    )
+    fleet.platform = start_platform(
+        _seed(fleet, files or [fleet.work / TEMPLATE / "site.toml"]), port=port, broker=cloud
+    )
 
 
 def _start_lockds(fleet: Fleet) -> None:
@@ -197,19 +237,35 @@ def _start_lockds(fleet: Fleet) -> None:
     for site in fleet.lockd_sites:
         fleet.programs[f"lockd-{site.facility_id}"] = subprocess.Popen(
             [sys.executable, "-m", "lockd.cli", "--config", str(fleet.work / site.facility_id / "site.toml")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def _start_standins(fleet: Fleet, lifetime: float) -> None:
-    """One stand-in process per site broker, serving that broker's sites that run no real lockd, for `lifetime` at most."""
+    """One stand-in process per site broker, for its sites that run no real lockd, for `lifetime` at most."""
     for group, broker in enumerate(fleet.brokers.sites):
         served = {s.facility_id: list(s.doors) for s in fleet.sites if s.group == group and not s.real_lockd}
         if served:
-            spec = StandInSpec(broker.host, broker.port, "standin", fleet.passwords["standin"], f"standin-{group}",
-                               SITE_PREFIX, str(fleet.work / TEMPLATE / "site.toml"), served, PULSE_SECONDS, lifetime)
+            spec = StandInSpec(
+                broker.host,
+                broker.port,
+                "standin",
+                fleet.passwords["standin"],
+                f"standin-{group}",
+                SITE_PREFIX,
+                str(fleet.work / TEMPLATE / "site.toml"),
+                served,
+                PULSE_SECONDS,
+                lifetime,
+            )
             fleet.programs[f"standin-{group}"] = subprocess.Popen(
                 [sys.executable, "-m", "simulator.fleet_standin", str(spec.save(fleet.work / f"standin-{group}.json"))],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
     for name, program in fleet.programs.items():
         if name.startswith("standin-") and program.stdout is not None:
             line = program.stdout.readline()  # its first line comes once it is subscribed
@@ -224,8 +280,14 @@ def start_fleet(work: Path, sites: list[FleetSite], groups: int, lifetime: float
     is stopped again if the fleet does not come up."""
     passwords = {name: secrets.token_hex(8) for name in ("platform", "standin", "watcher")}
     template = write_template(work, sites[0].doors, passwords["standin"])
-    brokers = fleet_brokers(work, sites, groups, template, passwords["platform"],
-                            {"standin": passwords["standin"], "watcher": passwords["watcher"]})
+    brokers = fleet_brokers(
+        work,
+        sites,
+        groups,
+        template,
+        passwords["platform"],
+        {"standin": passwords["standin"], "watcher": passwords["watcher"]},
+    )
     fleet = Fleet(sites, brokers, passwords, work)
     try:
         sender, startup = _bring_up(fleet, lifetime)
@@ -253,12 +315,16 @@ def _bring_up(fleet: Fleet, lifetime: float) -> tuple[FleetPlatform, dict]:
     _start_standins(fleet, lifetime)
     lockd_ids = {site.facility_id for site in fleet.lockd_sites}
     if not (linked and poll(lambda: lockd_ids <= _online(fleet.watchers), WAIT_SECONDS, FLEET_STEP)):
-        raise RuntimeError(f"fleet not up: {_linked(fleet.watchers)}/{len(fleet.sites)} bridges linked, "
-                           f"lockd online: {sorted(_online(fleet.watchers))} of {sorted(lockd_ids)}")
-    return sender, {"cloud_start_seconds": round(cloud_up - began, 2),
-                    "all_bridges_connected_seconds": round(bridged - sites_started, 2),
-                    "cloud_cpu_seconds_to_accept_bridges": round(cloud.cpu_seconds(), 2),
-                    "link_notices_heard_by_platform": sender.linked()}
+        raise RuntimeError(
+            f"fleet not up: {_linked(fleet.watchers)}/{len(fleet.sites)} bridges linked, "
+            f"lockd online: {sorted(_online(fleet.watchers))} of {sorted(lockd_ids)}"
+        )
+    return sender, {
+        "cloud_start_seconds": round(cloud_up - began, 2),
+        "all_bridges_connected_seconds": round(bridged - sites_started, 2),
+        "cloud_cpu_seconds_to_accept_bridges": round(cloud.cpu_seconds(), 2),
+        "link_notices_heard_by_platform": sender.linked(),
+    }
 
 
 def stop_fleet(fleet: Fleet) -> dict[str, dict]:
@@ -333,9 +399,13 @@ class ProcessUsage:
 
     def memory_mb(self) -> dict:
         """Resident memory now and the peak, in MiB."""
-        status = dict(line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines() if ":" in line)
-        return {"rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1),
-                "peak_rss_mb": round(int(status["VmHWM"].split()[0]) / 1024, 1)}
+        status = dict(
+            line.split(":", 1) for line in Path(f"/proc/{self.pid}/status").read_text().splitlines() if ":" in line
+        )
+        return {
+            "rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1),
+            "peak_rss_mb": round(int(status["VmHWM"].split()[0]) / 1024, 1),
+        }
 
 
 # --- the platform's traffic ------------------------------------------------------------------
@@ -367,10 +437,13 @@ class FleetPlatform:
         assert bus is not None, "the platform is started with the cloud broker"
         self.bus = bus
         every = f"{SITE_PREFIX}/+"
-        for topic, handler in ((f"{every}/door/+/reply", self._answer), (f"{every}/lockd/keyset", self._keyset),
-                               (f"{every}/bridge", self._link),
-                               (f"{every}/door/+/state", partial(self._watch, "state")),
-                               (f"{every}/door/+/event", partial(self._watch, "event"))):
+        for topic, handler in (
+            (f"{every}/door/+/reply", self._answer),
+            (f"{every}/lockd/keyset", self._keyset),
+            (f"{every}/bridge", self._link),
+            (f"{every}/door/+/state", partial(self._watch, "state")),
+            (f"{every}/door/+/event", partial(self._watch, "event")),
+        ):
             self.bus.subscribe(topic, handler)
 
     def _answer(self, message: Inbound) -> None:
@@ -399,12 +472,25 @@ class FleetPlatform:
     def send(self, site: FleetSite, door: str, kind: str = "traffic", key: SigningKey | None = None) -> None:
         """A freshly signed command (the platform's current key unless told) for the site's own topic, at the cloud."""
         topics = site.topics
-        command = UnlockCommand(door, self.reservations.get((site.facility_id, door), 1), MEMBER, int(time.time()),
-                                self.lifetime, new_id(16), topics.command(door))
+        command = UnlockCommand(
+            door,
+            self.reservations.get((site.facility_id, door), 1),
+            MEMBER,
+            int(time.time()),
+            self.lifetime,
+            new_id(16),
+            topics.command(door),
+        )
         text = mint(command, key or self.state.platform_key)
         self.sent[command.command_id] = Sent(time.monotonic(), site, kind)
-        self.bus.publish(topics.command(door), text, expiry=self.lifetime,
-                         response_topic=topics.door(door, "reply"), correlation=command.command_id, timeout=None)
+        self.bus.publish(
+            topics.command(door),
+            text,
+            expiry=self.lifetime,
+            response_topic=topics.door(door, "reply"),
+            correlation=command.command_id,
+            timeout=None,
+        )
 
     def all_answered(self) -> bool:
         """True once every command sent has its answer."""
@@ -423,11 +509,16 @@ class FleetPlatform:
 def _reservations(fleet: Fleet) -> dict[tuple[str, str], int]:
     """The reservation each lockd site's booth is held under, as the platform looks it up for an unlock."""
     state = fleet.running_platform.state
-    return {(site.facility_id, door): state.reservation_for_door(site.facility_id, door, MEMBER).reservation_id
-            for site in fleet.lockd_sites for door in site.doors}
+    return {
+        (site.facility_id, door): state.reservation_for_door(site.facility_id, door, MEMBER).reservation_id
+        for site in fleet.lockd_sites
+        for door in site.doors
+    }
 
 
-def schedule(fleet: list[FleetSite], rate: float, seconds: float, rng: random.Random) -> list[tuple[float, FleetSite, str]]:
+def schedule(
+    fleet: list[FleetSite], rate: float, seconds: float, rng: random.Random
+) -> list[tuple[float, FleetSite, str]]:
     """Poisson arrivals at rate per second for seconds, each for a door drawn at random (LOCKD_SHARE at lockd sites)."""
     lockd = [site for site in fleet if site.real_lockd]
     others = [site for site in fleet if not site.real_lockd] or lockd
@@ -477,9 +568,14 @@ def _adoption(fleet: Fleet, sender: FleetPlatform, version: int, began: float) -
     """Wait until every site says it holds `version`; how many do, and how long each took."""
     poll(lambda: sender.holding(version) >= len(fleet.sites), WAIT_SECONDS, FLEET_STEP)
     # a site that held it before `began` (lockd fetches the set over HTTPS as it starts) counts as 0
-    took = [max(0.0, at - began) for site in fleet.sites if (at := sender.reached_at(site.facility_id, version)) is not None]
-    return {"version": version, "sites_holding": len(took),
-            "seconds": {"median": round(statistics.median(took), 3), "max": round(max(took), 3)} if took else None}
+    took = [
+        max(0.0, at - began) for site in fleet.sites if (at := sender.reached_at(site.facility_id, version)) is not None
+    ]
+    return {
+        "version": version,
+        "sites_holding": len(took),
+        "seconds": {"median": round(statistics.median(took), 3), "max": round(max(took), 3)} if took else None,
+    }
 
 
 def _probe(fleet: Fleet, sender: FleetPlatform, kind: str, key: SigningKey) -> dict[str, int]:
@@ -514,9 +610,14 @@ def rotate(fleet: Fleet, sender: FleetPlatform) -> dict:
     service.revoke_signing_key(old.key_id)
     revoked = _adoption(fleet, sender, announce(fleet), revoking)
     refuses_old = _probe(fleet, sender, "probe-old-key", old)
-    return {"new_key_certified": certified, "new_key_probes": opens_new,
-            "overlap_seconds": round(revoking - switched, 1), "old_key_revoked": revoked, "old_key_probes": refuses_old,
-            "rotation_seconds": round(time.monotonic() - began, 1)}
+    return {
+        "new_key_certified": certified,
+        "new_key_probes": opens_new,
+        "overlap_seconds": round(revoking - switched, 1),
+        "old_key_revoked": revoked,
+        "old_key_probes": refuses_old,
+        "rotation_seconds": round(time.monotonic() - began, 1),
+    }
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -528,14 +629,20 @@ def _ms(samples: list[float]) -> dict:
         return {"samples": 0, "median": None, "p99": None, "max": None}
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {"samples": len(ordered), "median": round(statistics.median(ordered) * 1000, 2),
-            "p99": round(p99 * 1000, 2), "max": round(ordered[-1] * 1000, 2)}
+    return {
+        "samples": len(ordered),
+        "median": round(statistics.median(ordered) * 1000, 2),
+        "p99": round(p99 * 1000, 2),
+        "max": round(ordered[-1] * 1000, 2),
+    }
 
 
 def latencies(sender: FleetPlatform, chosen: list[bytes], tallies: dict[str, dict]) -> dict:
     """Publish to answer (all, lockd sites, stand-in sites) of the chosen commands, and the stand-ins' two legs."""
-    arrivals, replies = ({bytes.fromhex(k): at for tally in tallies.values() for k, at in tally.get(kind, {}).items()}
-                         for kind in ("arrivals", "answered"))
+    arrivals, replies = (
+        {bytes.fromhex(k): at for tally in tallies.values() for k, at in tally.get(kind, {}).items()}
+        for kind in ("arrivals", "answered")
+    )
     series: dict[str, list[float]] = {"all": [], "real_lockd": [], "stand_in": []}
     to_door, way_back = [], []
     for command in chosen:
@@ -547,15 +654,21 @@ def latencies(sender: FleetPlatform, chosen: list[bytes], tallies: dict[str, dic
         if command in arrivals and command in replies:
             to_door.append(arrivals[command] - sent.at)
             way_back.append(answered[0] - replies[command])
-    return {"publish_to_answer_ms": {name: _ms(values) for name, values in series.items()},
-            "stand_in_legs_ms": {"publish_to_door": _ms(to_door), "door_answer_to_platform": _ms(way_back)}}
+    return {
+        "publish_to_answer_ms": {name: _ms(values) for name, values in series.items()},
+        "stand_in_legs_ms": {"publish_to_door": _ms(to_door), "door_answer_to_platform": _ms(way_back)},
+    }
 
 
 def counts(sender: FleetPlatform, chosen: list[bytes]) -> dict:
     """Commands sent, answered by result, and lost (never answered)."""
     answered = [sender.answers[c][1] for c in chosen if c in sender.answers]
-    return {"sent": len(chosen), "answered": len(answered), "by_result": dict(Counter(_result(a) for a in answered)),
-            "lost": len(chosen) - len(answered)}
+    return {
+        "sent": len(chosen),
+        "answered": len(answered),
+        "by_result": dict(Counter(_result(a) for a in answered)),
+        "lost": len(chosen) - len(answered),
+    }
 
 
 def _traffic(sender: FleetPlatform, since: float, until: float) -> list[bytes]:
@@ -566,29 +679,52 @@ def _traffic(sender: FleetPlatform, since: float, until: float) -> list[bytes]:
 # --- the run -------------------------------------------------------------------------------
 
 
-def bench_fleet(sites: int = 100, doors_per_site: int = 4, seconds: float = 60.0, rate: float | None = None,
-                site_brokers: int = 4, lockd_sites: int = 3, rotate_keys: bool = False, seed: int = 16,
-                command_lifetime: int = COMMAND_LIFETIME) -> dict:
+def bench_fleet(
+    sites: int = 100,
+    doors_per_site: int = 4,
+    seconds: float = 60.0,
+    rate: float | None = None,
+    site_brokers: int = 4,
+    lockd_sites: int = 3,
+    rotate_keys: bool = False,
+    seed: int = 16,
+    command_lifetime: int = COMMAND_LIFETIME,
+) -> dict:
     """One fleet: start it, send busy-hour traffic for `seconds` (then rotate the key under it), report what it cost.
 
     A shorter command_lifetime shortens the rotation's overlap (a test's fleet); the bench keeps the platform's."""
     rate = rate or sites * doors_per_site * UNLOCKS_PER_DOOR_HOUR / 3600
     groups = max(1, min(site_brokers, sites))
     fleet_plan = plan_fleet(sites, doors_per_site, groups, min(lockd_sites, sites))
-    logging.disable(logging.WARNING)  # bridges and lockd come and go at the edges of the run; the report says what counts
+    logging.disable(
+        logging.WARNING
+    )  # bridges and lockd come and go at the edges of the run; the report says what counts
     load_before = os.getloadavg()[0]
     try:
         with tempfile.TemporaryDirectory(prefix="officepass-fleet-") as folder:
-            report = _run(Path(folder), fleet_plan, groups, (rate, seconds, command_lifetime), rotate_keys,
-                          random.Random(seed))
+            report = _run(
+                Path(folder), fleet_plan, groups, (rate, seconds, command_lifetime), rotate_keys, random.Random(seed)
+            )
     finally:
         logging.disable(logging.NOTSET)
-    return report | {"machine": {"cores": os.cpu_count(), "load_1m_before": round(load_before, 2),
-                                 "load_1m_after": round(os.getloadavg()[0], 2), "shared": True}}
+    return report | {
+        "machine": {
+            "cores": os.cpu_count(),
+            "load_1m_before": round(load_before, 2),
+            "load_1m_after": round(os.getloadavg()[0], 2),
+            "shared": True,
+        }
+    }
 
 
-def _run(work: Path, sites: list[FleetSite], groups: int, load: tuple[float, float, int], rotate_keys: bool,
-         rng: random.Random) -> dict:
+def _run(
+    work: Path,
+    sites: list[FleetSite],
+    groups: int,
+    load: tuple[float, float, int],
+    rotate_keys: bool,
+    rng: random.Random,
+) -> dict:
     """Start the fleet, hand every site the key set, measure under traffic (and rotate), stop it all, report."""
     rate, seconds, lifetime = load
     began = time.monotonic()
@@ -610,26 +746,47 @@ def _run(work: Path, sites: list[FleetSite], groups: int, load: tuple[float, flo
     finally:
         tallies = stop_fleet(fleet)
     steady = _traffic(sender, 0, window_end)
-    report = {"benchmark": "fleet", "sites": len(sites), "doors_per_site": len(sites[0].doors), "site_brokers": groups,
-              "real_lockd_sites": [site.facility_id for site in fleet.lockd_sites], "rate_per_second": round(rate, 3),
-              "seconds": seconds, "command_lifetime_seconds": lifetime, **latencies(sender, steady, tallies), "commands": counts(sender, steady), **costs,
-              "startup": startup, "stand_in_outcomes": _outcomes(tallies)}
+    report = {
+        "benchmark": "fleet",
+        "sites": len(sites),
+        "doors_per_site": len(sites[0].doors),
+        "site_brokers": groups,
+        "real_lockd_sites": [site.facility_id for site in fleet.lockd_sites],
+        "rate_per_second": round(rate, 3),
+        "seconds": seconds,
+        "command_lifetime_seconds": lifetime,
+        **latencies(sender, steady, tallies),
+        "commands": counts(sender, steady),
+        **costs,
+        "startup": startup,
+        "stand_in_outcomes": _outcomes(tallies),
+    }
     if rotate_keys:
-        report["rotation"] = rotation | {"traffic_meanwhile": counts(sender, _traffic(sender, window_end, float("inf")))}
+        report["rotation"] = rotation | {
+            "traffic_meanwhile": counts(sender, _traffic(sender, window_end, float("inf")))
+        }
     return report | {"wall_seconds": round(time.monotonic() - began, 1)}
 
 
 def _costs(fleet: Fleet, cloud: ProcessUsage, site_side: list[ProcessUsage], sender: FleetPlatform) -> dict:
     """The cloud broker's CPU and memory over the window, the site side's CPU, and the door reports that crossed."""
-    return {"cloud_broker": {"cpu_share_of_one_core": round(cloud.share(), 4), **cloud.memory_mb(),
-                             "connections": len(fleet.sites) + 1},  # the bridges and the platform
-            "site_side_cpu_share_of_one_core": round(sum(usage.share() for usage in site_side), 3),
-            "door_reports_at_platform": dict(sender.watched)}
+    return {
+        "cloud_broker": {
+            "cpu_share_of_one_core": round(cloud.share(), 4),
+            **cloud.memory_mb(),
+            "connections": len(fleet.sites) + 1,
+        },  # the bridges and the platform
+        "site_side_cpu_share_of_one_core": round(sum(usage.share() for usage in site_side), 3),
+        "door_reports_at_platform": dict(sender.watched),
+    }
 
 
 def _site_side(fleet: Fleet) -> list[ProcessUsage]:
     """The cost of everything standing for the sites: their brokers, lockd and the stand-ins."""
-    return [*(ProcessUsage(broker) for broker in fleet.brokers.sites), *(ProcessUsage(p) for p in fleet.programs.values())]
+    return [
+        *(ProcessUsage(broker) for broker in fleet.brokers.sites),
+        *(ProcessUsage(p) for p in fleet.programs.values()),
+    ]
 
 
 def _outcomes(tallies: dict[str, dict]) -> dict[str, int]:
@@ -639,11 +796,13 @@ def _outcomes(tallies: dict[str, dict]) -> dict[str, int]:
 
 # --- several fleet sizes ---------------------------------------------------------------------
 
-GROWTH = {"publish_to_answer_median_ms": ("publish_to_answer_ms", "all", "median"),
-          "publish_to_answer_p99_ms": ("publish_to_answer_ms", "all", "p99"),
-          "cloud_cpu_share_of_one_core": ("cloud_broker", "cpu_share_of_one_core"),
-          "cloud_rss_mb": ("cloud_broker", "rss_mb"),
-          "all_bridges_connected_seconds": ("startup", "all_bridges_connected_seconds")}
+GROWTH = {
+    "publish_to_answer_median_ms": ("publish_to_answer_ms", "all", "median"),
+    "publish_to_answer_p99_ms": ("publish_to_answer_ms", "all", "p99"),
+    "cloud_cpu_share_of_one_core": ("cloud_broker", "cpu_share_of_one_core"),
+    "cloud_rss_mb": ("cloud_broker", "rss_mb"),
+    "all_bridges_connected_seconds": ("startup", "all_bridges_connected_seconds"),
+}
 
 
 def _dig(report: dict, path: tuple[str, ...]) -> float | None:

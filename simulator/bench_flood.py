@@ -59,9 +59,29 @@ class JunkAnswers:
         self.listening = threading.Event()  # a probe came through: every answer from now on is counted
         self._changed = threading.Condition()
         self._process = subprocess.Popen(
-            ["mosquitto_sub", "-h", broker.host, "-p", str(broker.port), "-u", "platform", "-P", USERS["platform"],
-             "-V", "5", "-i", "bench-junk-answers", "-t", topic, "-F", "%U %p"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            [
+                "mosquitto_sub",
+                "-h",
+                broker.host,
+                "-p",
+                str(broker.port),
+                "-u",
+                "platform",
+                "-P",
+                USERS["platform"],
+                "-V",
+                "5",
+                "-i",
+                "bench-junk-answers",
+                "-t",
+                topic,
+                "-F",
+                "%U %p",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -109,17 +129,40 @@ def junk_texts(count: int, cfg: FacilityConfig, key: SigningKey, decided: str) -
     def command(signer: SigningKey) -> str:
         return mint(UnlockCommand(door, 1, 1, int(time.time()), 30, new_id(16), topics.command(door)), signer)
 
-    makers = [lambda n: f"OP1{n:06d}" + "A" * 120, lambda n: command(stranger), lambda n: command(forger),
-              lambda n: decided]
+    makers = [
+        lambda n: f"OP1{n:06d}" + "A" * 120,
+        lambda n: command(stranger),
+        lambda n: command(forger),
+        lambda n: decided,
+    ]
     return [makers[n % len(makers)](n) for n in range(count)]
 
 
 def start_flood(broker: MosquittoBroker, topic: str, reply: str, texts: list[str], answered: JunkAnswers) -> Flood:
-    """Start `mosquitto_pub -l` publishing every text (QoS 1, with a response topic) as fast as the broker takes them."""
+    """Start `mosquitto_pub -l` publishing every text (QoS 1, a response topic) as fast as the broker takes them."""
     started_at = time.time()
-    process = flood_process(broker, USERS, topic, texts, ("-i", "bench-attacker", "-D", "publish", "response-topic",
-                                                          reply, "-D", "publish", "correlation-data", "junk", "-D",
-                                                          "publish", "message-expiry-interval", "30"))
+    process = flood_process(
+        broker,
+        USERS,
+        topic,
+        texts,
+        (
+            "-i",
+            "bench-attacker",
+            "-D",
+            "publish",
+            "response-topic",
+            reply,
+            "-D",
+            "publish",
+            "correlation-data",
+            "junk",
+            "-D",
+            "publish",
+            "message-expiry-interval",
+            "30",
+        ),
+    )
     return Flood(process, len(texts), answered.count, started_at)
 
 
@@ -132,12 +175,17 @@ def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int
     """lockd on probe doors; floods and genuine commands until `commands` were sent; then raw MQTT beside it."""
     cfg = bench_site(doors, work / "lockd")
     moments = RelayMoments()
-    daemon = LockDaemon(cfg, BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]),
-                        PlatformClient(cfg.platform),
-                        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments)}),
-                        trust=ClockTrust("sanity"))
+    daemon = LockDaemon(
+        cfg,
+        BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]),
+        PlatformClient(cfg.platform),
+        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments)}),
+        trust=ClockTrust("sanity"),
+    )
     book_every_room(daemon, cfg)
-    platform = BusClient(BrokerSettings(broker.host, broker.port, "platform", USERS["platform"], client_id="bench-platform"))
+    platform = BusClient(
+        BrokerSettings(broker.host, broker.port, "platform", USERS["platform"], client_id="bench-platform")
+    )
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
     answers = JunkAnswers(broker, topics.door(cfg.doors[0].id, "reply") + "/junk")
     floods: list[Flood] = []
@@ -152,15 +200,27 @@ def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int
         platform.stop()
         daemon.stop()
     one_way, _ = _raw_mqtt(broker, 1000)
-    during = raw_mqtt_during_flood(broker, USERS, junk_texts(junk, cfg, SigningKey.load(DEMO_KEYS / "platform-demo.pem"),
-                                                              "OP1"), max(1, len(floods) // 2))
+    during = raw_mqtt_during_flood(
+        broker,
+        USERS,
+        junk_texts(junk, cfg, SigningKey.load(DEMO_KEYS / "platform-demo.pem"), "OP1"),
+        max(1, len(floods) // 2),
+    )
     return _flood_report(results, floods, answers, junk, doors, one_way) | {
-        "floor_raw_mqtt_one_way_during_flood_ms": _ms(during)}
+        "floor_raw_mqtt_one_way_during_flood_ms": _ms(during)
+    }
 
 
-def _genuine_during_floods(cfg: FacilityConfig, broker: MosquittoBroker, platform: BusClient,
-                           moments: RelayMoments, answers: JunkAnswers, junk: int, commands: int,
-                           floods: list[Flood]) -> list[Genuine]:
+def _genuine_during_floods(
+    cfg: FacilityConfig,
+    broker: MosquittoBroker,
+    platform: BusClient,
+    moments: RelayMoments,
+    answers: JunkAnswers,
+    junk: int,
+    commands: int,
+    floods: list[Flood],
+) -> list[Genuine]:
     """Flood after flood; during each, genuine commands one at a time. Only those sent before lockd's last answer to
     the flood's junk count (the others met no flood)."""
     key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
@@ -193,8 +253,9 @@ def _flood_over(flood: Flood, answers: JunkAnswers) -> bool:
     return flood.process.poll() is not None and quiet
 
 
-def _send_genuine(cfg: FacilityConfig, key: SigningKey, platform: BusClient, moments: RelayMoments,
-                  topics: SiteTopics, n: int) -> Genuine:
+def _send_genuine(
+    cfg: FacilityConfig, key: SigningKey, platform: BusClient, moments: RelayMoments, topics: SiteTopics, n: int
+) -> Genuine:
     """One genuine command, to the flooded door on even turns and to one of the others on odd ones."""
     index = 0 if n % 2 == 0 or len(cfg.doors) == 1 else 1 + (n // 2) % (len(cfg.doors) - 1)
     door = cfg.doors[index].id
@@ -202,27 +263,37 @@ def _send_genuine(cfg: FacilityConfig, key: SigningKey, platform: BusClient, mom
     sent_at, start, driven = time.time(), time.perf_counter(), moments.total
     answer = platform.request(topics.command(door), text, topics.door(door, "reply"), timeout=ANSWER_TIMEOUT, expiry=30)
     answered = time.perf_counter() - start if answer is not None and b'"opened"' in answer.payload else None
-    relayed = moments.last(door) - start if answered is not None and moments.wait_total(driven + 1, ANSWER_TIMEOUT) else None
+    relayed = (
+        moments.last(door) - start if answered is not None and moments.wait_total(driven + 1, ANSWER_TIMEOUT) else None
+    )
     return Genuine(door, text, sent_at, answered, relayed)
 
 
-def _flood_report(results: list[Genuine], floods: list[Flood], answers: JunkAnswers, junk: int, doors: int,
-                  one_way: list[float]) -> dict:
+def _flood_report(
+    results: list[Genuine], floods: list[Flood], answers: JunkAnswers, junk: int, doors: int, one_way: list[float]
+) -> dict:
     """The figures: genuine commands answered (flooded door and others), junk answered, floods' pace."""
     flooded = results[0].door if results else ""
     answered = [g.answered for g in results if g.answered is not None]
     relayed = [g.relayed for g in results if g.relayed is not None]
     cleared = [f.answered_in for f in floods if f.answered_in is not None]
-    return {"benchmark": "unlock", "mode": "flood", "junk_per_flood": junk, "floods": len(floods), "doors": doors,
-            "genuine_commands_during_floods": len(results), "genuine_lost": len(results) - len(answered),
-            "genuine_to_flooded_door": sum(1 for g in results if g.door == flooded),
-            "publish_to_answer_ms": _ms(answered) if answered else None,
-            "publish_to_relay_ms": _ms(relayed) if relayed else None,
-            "flooded_door_publish_to_answer_ms": _answers_ms([g for g in results if g.door == flooded]),
-            "other_doors_publish_to_answer_ms": _answers_ms([g for g in results if g.door != flooded]),
-            "junk_answered": f"{answers.count}/{junk * len(floods)}",
-            "flood_fully_answered_in_ms": _ms(cleared) if cleared else None,
-            "raw_mqtt_one_way_ms": _ms(one_way)}
+    return {
+        "benchmark": "unlock",
+        "mode": "flood",
+        "junk_per_flood": junk,
+        "floods": len(floods),
+        "doors": doors,
+        "genuine_commands_during_floods": len(results),
+        "genuine_lost": len(results) - len(answered),
+        "genuine_to_flooded_door": sum(1 for g in results if g.door == flooded),
+        "publish_to_answer_ms": _ms(answered) if answered else None,
+        "publish_to_relay_ms": _ms(relayed) if relayed else None,
+        "flooded_door_publish_to_answer_ms": _answers_ms([g for g in results if g.door == flooded]),
+        "other_doors_publish_to_answer_ms": _answers_ms([g for g in results if g.door != flooded]),
+        "junk_answered": f"{answers.count}/{junk * len(floods)}",
+        "flood_fully_answered_in_ms": _ms(cleared) if cleared else None,
+        "raw_mqtt_one_way_ms": _ms(one_way),
+    }
 
 
 def _answers_ms(results: list[Genuine]) -> dict | None:

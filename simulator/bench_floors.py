@@ -64,9 +64,20 @@ def verify_floor(cfg: FacilityConfig, key: SigningKey, count: int) -> list[float
 
 def raw_mqtt_burst(broker: MosquittoBroker, users: dict[str, str], size: int, rounds: int) -> list[float]:
     """Seconds from publish to arrival of `size` QoS 1 messages published at once, round after round."""
-    sender = BusClient(BrokerSettings(broker.host, broker.port, "platform", users["platform"], client_id="floor-sender"))
-    receiver = BusClient(BrokerSettings(broker.host, broker.port, "lockd", users["lockd"], client_id="floor-receiver",
-                                        manual_ack=True, receive_maximum=1000))
+    sender = BusClient(
+        BrokerSettings(broker.host, broker.port, "platform", users["platform"], client_id="floor-sender")
+    )
+    receiver = BusClient(
+        BrokerSettings(
+            broker.host,
+            broker.port,
+            "lockd",
+            users["lockd"],
+            client_id="floor-receiver",
+            manual_ack=True,
+            receive_maximum=1000,
+        )
+    )
     arrivals: queue.Queue[tuple[bytes, float]] = queue.Queue()
 
     def arrived(messages: list[Inbound]) -> None:
@@ -91,17 +102,31 @@ def raw_mqtt_burst(broker: MosquittoBroker, users: dict[str, str], size: int, ro
     return samples
 
 
-def batch_decision_floor(cfg: FacilityConfig, key: SigningKey, folder: Path, rounds: int,
-                         batch: int | None = None) -> list[float]:
+def batch_decision_floor(
+    cfg: FacilityConfig, key: SigningKey, folder: Path, rounds: int, batch: int | None = None
+) -> list[float]:
     """Seconds to decide a batch of one command per door (or of `batch` commands, the doors in turn) in one
     transaction and one fsync, with no MQTT: lockd's own work, with nothing around it."""
     store = LockdStore(folder / f"floor-lockd-{batch}.db")
     now = SystemClock().now()
-    store.apply_changes([Reservation(n + 1, room.id, n + 1, now - timedelta(hours=1), now + timedelta(hours=5),
-                                     plan=Plan.CORPORATE) for n, room in enumerate(cfg.rooms)], 0, now)
+    store.apply_changes(
+        [
+            Reservation(n + 1, room.id, n + 1, now - timedelta(hours=1), now + timedelta(hours=5), plan=Plan.CORPORATE)
+            for n, room in enumerate(cfg.rooms)
+        ],
+        0,
+        now,
+    )
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
-    handler = UnlockHandler(cfg, store, Keyring.from_config(cfg.tokens.trusted_keys), topics, SystemClock(),
-                            ClockTrust("sanity"), lambda moment: False)
+    handler = UnlockHandler(
+        cfg,
+        store,
+        Keyring.from_config(cfg.tokens.trusted_keys),
+        topics,
+        SystemClock(),
+        ClockTrust("sanity"),
+        lambda moment: False,
+    )
     size = batch or len(cfg.doors)
     samples = []
     for round_ in range(rounds):
@@ -126,9 +151,20 @@ def raw_mqtt_during_flood(broker: MosquittoBroker, users: dict[str, str], junk: 
     """Seconds from publish to arrival of plain messages sent one at a time to a subscriber that takes a flood of
     `junk` on another topic at the same time (and does nothing with either), flood after flood: what MQTT and
     its client alone cost under the same flood, with no decision at all."""
-    receiver = BusClient(BrokerSettings(broker.host, broker.port, "lockd", users["lockd"], client_id="floor-flooded",
-                                        manual_ack=True, receive_maximum=1000))
-    sender = BusClient(BrokerSettings(broker.host, broker.port, "platform", users["platform"], client_id="floor-pinger"))
+    receiver = BusClient(
+        BrokerSettings(
+            broker.host,
+            broker.port,
+            "lockd",
+            users["lockd"],
+            client_id="floor-flooded",
+            manual_ack=True,
+            receive_maximum=1000,
+        )
+    )
+    sender = BusClient(
+        BrokerSettings(broker.host, broker.port, "platform", users["platform"], client_id="floor-pinger")
+    )
     taken = threading.Semaphore(0)
     arrivals: queue.Queue[float] = queue.Queue()
 
@@ -161,13 +197,35 @@ def raw_mqtt_during_flood(broker: MosquittoBroker, users: dict[str, str], junk: 
     return samples
 
 
-def flood_process(broker: MosquittoBroker, users: dict[str, str], topic: str, texts: list[str],
-                  properties: tuple[str, ...] = ()) -> subprocess.Popen:
+def flood_process(
+    broker: MosquittoBroker, users: dict[str, str], topic: str, texts: list[str], properties: tuple[str, ...] = ()
+) -> subprocess.Popen:
     """`mosquitto_pub -l` in its own process publishing every text (QoS 1) as fast as the broker takes them."""
     process = subprocess.Popen(
-        ["mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-u", "platform", "-P", users["platform"],
-         "-V", "5", "-q", "1", "-t", topic, "-l", *properties],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        [
+            "mosquitto_pub",
+            "-h",
+            broker.host,
+            "-p",
+            str(broker.port),
+            "-u",
+            "platform",
+            "-P",
+            users["platform"],
+            "-V",
+            "5",
+            "-q",
+            "1",
+            "-t",
+            topic,
+            "-l",
+            *properties,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     threading.Thread(target=_feed, args=(process, texts), daemon=True).start()  # a pipe holds less than the flood
     return process
 

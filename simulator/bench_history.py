@@ -51,18 +51,25 @@ KEY = SigningKey.load(CONFIG / "demo-keys" / "platform-demo.pem")
 def kiosk_bench_site() -> FacilityConfig:
     """The Kaikatsu example, roomy and open around the clock, pointed nowhere (no loop talks to a platform here)."""
     base = load_config(CONFIG / "kaikatsu-ikebukuro.toml")
-    return base.model_copy(update={"hours": OpeningHours.around_the_clock(),
-                                   "rules": base.rules.model_copy(update={"entry_cutoffs": [], "max_checkins_per_day": None}),
-                                   "seats": Seats(total=2000, few_left_at=5),
-                                   "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1",
-                                                                                "timeout_seconds": 0.2})})
+    return base.model_copy(
+        update={
+            "hours": OpeningHours.around_the_clock(),
+            "rules": base.rules.model_copy(update={"entry_cutoffs": [], "max_checkins_per_day": None}),
+            "seats": Seats(total=2000, few_left_at=5),
+            "platform": base.platform.model_copy(update={"base_url": "http://127.0.0.1:9/v1", "timeout_seconds": 0.2}),
+        }
+    )
 
 
 def lockd_bench_site() -> FacilityConfig:
     """The H1T example, open around the clock, no daily limit."""
     base = load_config(CONFIG / "h1t-shibuya.toml")
-    return base.model_copy(update={"hours": OpeningHours.around_the_clock(),
-                                   "rules": base.rules.model_copy(update={"max_checkins_per_day": None})})
+    return base.model_copy(
+        update={
+            "hours": OpeningHours.around_the_clock(),
+            "rules": base.rules.model_copy(update={"max_checkins_per_day": None}),
+        }
+    )
 
 
 def _fill_kiosk(store: KioskStore, facility_id: str, now: datetime, days: int, per_day: int) -> None:
@@ -73,8 +80,25 @@ def _fill_kiosk(store: KioskStore, facility_id: str, now: datetime, days: int, p
             at = (now - timedelta(days=day, minutes=-n * 5)).isoformat()
             ends = (now - timedelta(days=day, minutes=-n * 5 - 180)).isoformat()
             key, member = str(uuid.uuid4()), 100_000 + (day * per_day + n) % 30_000
-            checkins.append((key, member, "会員 名前", "corporate", at, "check_in", ends, None, 1, new_id(8).hex(),
-                             "member_screen", "", None, 0, 1))
+            checkins.append(
+                (
+                    key,
+                    member,
+                    "会員 名前",
+                    "corporate",
+                    at,
+                    "check_in",
+                    ends,
+                    None,
+                    1,
+                    new_id(8).hex(),
+                    "member_screen",
+                    "",
+                    None,
+                    0,
+                    1,
+                )
+            )
             body = json.dumps({"member_id": member, "at": at, "kind": "check_in", "plan": "corporate", "ends_at": ends})
             outbox.append((key, f"/facilities/{facility_id}/checkins", body, "sent", 1, 0.0, "", at))
             if n % 10 == 0:
@@ -93,16 +117,29 @@ def _fill_lockd(store: LockdStore, now: datetime, days: int, per_day: int) -> No
             at = now - timedelta(days=day, seconds=-n * 30)
             opened, command_id, member = n % 4 != 0, new_id(16).hex(), 200_000 + n % 5000
             answer = json.dumps({"result": "opened" if opened else "refused", "door": "booth-a"})
-            commands.append((uuid.uuid4().hex, "booth-a", command_id, at.isoformat(), "opened" if opened else "refused",
-                             answer, (at + timedelta(seconds=30)).isoformat(), 1 if opened else None))
+            commands.append(
+                (
+                    uuid.uuid4().hex,
+                    "booth-a",
+                    command_id,
+                    at.isoformat(),
+                    "opened" if opened else "refused",
+                    answer,
+                    (at + timedelta(seconds=30)).isoformat(),
+                    1 if opened else None,
+                )
+            )
             if opened:
                 entries.append((member, at.isoformat(), "booth-a", n, 1))
             audit.append((at.isoformat(), "booth-a", "unlock" if opened else "refused", "", command_id, member, n, ""))
     with store.transaction() as db:
         db.executemany("INSERT INTO command VALUES (?,?,?,?,?,?,?,?)", commands)
         db.executemany("INSERT INTO entry (member_id, at, door, reservation_id, new_use) VALUES (?,?,?,?,?)", entries)
-        db.executemany("INSERT INTO audit (at, door, action, reason, command_id, member_id, reservation_id, detail) "
-                       "VALUES (?,?,?,?,?,?,?,?)", audit)
+        db.executemany(
+            "INSERT INTO audit (at, door, action, reason, command_id, member_id, reservation_id, detail) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            audit,
+        )
 
 
 def _timed(action: Callable[[int], object], samples: int) -> dict:
@@ -113,8 +150,11 @@ def _timed(action: Callable[[int], object], samples: int) -> dict:
         action(n)
         times.append(time.perf_counter() - began)
     ordered = sorted(times)
-    return {"median": round(statistics.median(ordered) * 1000, 3), "p95": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
-            "max": round(ordered[-1] * 1000, 3)}
+    return {
+        "median": round(statistics.median(ordered) * 1000, 3),
+        "p95": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
+        "max": round(ordered[-1] * 1000, 3),
+    }
 
 
 def _kiosk_figures(folder: Path, clock: Clock, days: int, per_day: int, samples: int) -> dict:
@@ -123,6 +163,7 @@ def _kiosk_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
 
     from kiosk.app import KioskApp
     from simulator.camera import VirtualCamera
+
     QApplication.instance() or QApplication([])
     cfg = kiosk_bench_site()
     store = KioskStore(folder / "kiosk.db", clock)
@@ -131,16 +172,35 @@ def _kiosk_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
     store.close()
     kiosk = KioskApp(cfg, VirtualCamera(64, 48, fps=1), clock=clock, data_dir=folder)  # not started: no loops
     stamp = int(clock.now().timestamp())
-    present = _timed(lambda n: kiosk.reception.present(mint(MemberPass(
-        900_000 + n, Plan.CORPORATE, new_id(8), stamp, 90, facility_tag(cfg.facility.id), None, "計測"), KEY)), samples)
+    present = _timed(
+        lambda n: kiosk.reception.present(
+            mint(
+                MemberPass(
+                    900_000 + n, Plan.CORPORATE, new_id(8), stamp, 90, facility_tag(cfg.facility.id), None, "計測"
+                ),
+                KEY,
+            )
+        ),
+        samples,
+    )
     refresh = _timed(lambda n: kiosk.refresh(), samples)
     kept = kiosk.store.file_bytes()
     kiosk.store.compact()
-    purged = purge_kiosk(kiosk.store, clock.now(), timedelta(days=cfg.kiosk_settings.retention_days), cfg.kiosk_settings.audit_export_days)
+    purged = purge_kiosk(
+        kiosk.store,
+        clock.now(),
+        timedelta(days=cfg.kiosk_settings.retention_days),
+        cfg.kiosk_settings.audit_export_days,
+    )
     after = kiosk.store.file_bytes()
     kiosk.stop()
-    return {"scan_to_verdict_ms": present, "refresh_ms": refresh, "file_bytes_all_kept": kept,
-            "file_bytes_after_retention": after, "purged": purged}
+    return {
+        "scan_to_verdict_ms": present,
+        "refresh_ms": refresh,
+        "file_bytes_all_kept": kept,
+        "file_bytes_after_retention": after,
+        "purged": purged,
+    }
 
 
 def _lockd_figures(folder: Path, clock: Clock, days: int, per_day: int, samples: int) -> dict:
@@ -152,24 +212,40 @@ def _lockd_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
     now = clock.now()
     store.apply_changes([Reservation(1, "booth-a", 7, now - timedelta(hours=1), now + timedelta(hours=5))], 1, now)
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
-    handler = UnlockHandler(cfg, store, Keyring.from_config(cfg.tokens.trusted_keys), topics, clock,
-                            ClockTrust("sanity"), lambda moment: False)
+    handler = UnlockHandler(
+        cfg,
+        store,
+        Keyring.from_config(cfg.tokens.trusted_keys),
+        topics,
+        clock,
+        ClockTrust("sanity"),
+        lambda moment: False,
+    )
 
     def unlock(n: int) -> None:
-        text = mint(UnlockCommand("booth-a", 1, 7, int(clock.now().timestamp()), 30, new_id(16),
-                                  topics.command("booth-a")), KEY)
-        verdict, _ = handler.decide("booth-a", Inbound(topics.command("booth-a"), text.encode(), 1, False, False,
-                                                       None, None, 30, time.monotonic()))
+        text = mint(
+            UnlockCommand("booth-a", 1, 7, int(clock.now().timestamp()), 30, new_id(16), topics.command("booth-a")), KEY
+        )
+        verdict, _ = handler.decide(
+            "booth-a",
+            Inbound(topics.command("booth-a"), text.encode(), 1, False, False, None, None, 30, time.monotonic()),
+        )
         assert verdict.opens, verdict.answer
 
     figures = _timed(unlock, samples)
     kept = store.file_bytes()
     store.compact()
-    purged = purge_lockd(store, clock.now(), timedelta(days=cfg.lockd_settings.retention_days), cfg.lockd_settings.audit_export_days)
+    purged = purge_lockd(
+        store, clock.now(), timedelta(days=cfg.lockd_settings.retention_days), cfg.lockd_settings.audit_export_days
+    )
     after = store.file_bytes()
     store.close()
-    return {"unlock_decision_ms": figures, "file_bytes_all_kept": kept, "file_bytes_after_retention": after,
-            "purged": purged}
+    return {
+        "unlock_decision_ms": figures,
+        "file_bytes_all_kept": kept,
+        "file_bytes_after_retention": after,
+        "purged": purged,
+    }
 
 
 def _ratio(full: dict, empty: dict) -> float:
@@ -177,8 +253,10 @@ def _ratio(full: dict, empty: dict) -> float:
     return round(full["median"] / empty["median"], 2) if empty["median"] else 0.0
 
 
-def bench_history(days: int = 365, checkins_per_day: int = 150, commands_per_day: int = 2000, samples: int = 200) -> dict:
-    """The report: each figure on an empty store and on a year's, their ratio, and the files before and after retention."""
+def bench_history(
+    days: int = 365, checkins_per_day: int = 150, commands_per_day: int = 2000, samples: int = 200
+) -> dict:
+    """The report: each figure on an empty store and on a year's, their ratio, and the files around retention."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     logging.disable(logging.WARNING)
     try:
@@ -191,10 +269,21 @@ def bench_history(days: int = 365, checkins_per_day: int = 150, commands_per_day
             lockd_full = _lockd_figures(base / "l1", clock, days, commands_per_day, samples)
     finally:
         logging.disable(logging.NOTSET)
-    return {"benchmark": "history", "days": days, "checkins_per_day": checkins_per_day,
-            "commands_per_day": commands_per_day, "samples": samples,
-            "kiosk": {"empty": kiosk_empty, "year": kiosk_full,
-                      "scan_to_verdict_ratio": _ratio(kiosk_full["scan_to_verdict_ms"], kiosk_empty["scan_to_verdict_ms"]),
-                      "refresh_ratio": _ratio(kiosk_full["refresh_ms"], kiosk_empty["refresh_ms"])},
-            "lockd": {"empty": lockd_empty, "year": lockd_full,
-                      "unlock_ratio": _ratio(lockd_full["unlock_decision_ms"], lockd_empty["unlock_decision_ms"])}}
+    return {
+        "benchmark": "history",
+        "days": days,
+        "checkins_per_day": checkins_per_day,
+        "commands_per_day": commands_per_day,
+        "samples": samples,
+        "kiosk": {
+            "empty": kiosk_empty,
+            "year": kiosk_full,
+            "scan_to_verdict_ratio": _ratio(kiosk_full["scan_to_verdict_ms"], kiosk_empty["scan_to_verdict_ms"]),
+            "refresh_ratio": _ratio(kiosk_full["refresh_ms"], kiosk_empty["refresh_ms"]),
+        },
+        "lockd": {
+            "empty": lockd_empty,
+            "year": lockd_full,
+            "unlock_ratio": _ratio(lockd_full["unlock_decision_ms"], lockd_empty["unlock_decision_ms"]),
+        },
+    }

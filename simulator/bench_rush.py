@@ -42,13 +42,19 @@ def _booking_site(work: Path, broker: MosquittoBroker, platform_url: str, metric
     head = (CONFIG / "h1t-shibuya.toml").read_text().split("[[rooms]]")[0].replace('"08:00-21:00"', '"00:00-24:00"')
     head = head.replace("max_checkins_per_day = 5\n", "")
     rooms = "".join(f'[[rooms]]\nid = "booth-{n}"\nname = "Booth {n}"\nkind = "booth"\n\n' for n in range(BOOTHS))
-    doors = "".join(f'[[doors]]\nid = "booth-{n}"\nname = "Booth {n} door"\nrooms = ["booth-{n}"]\ndriver = "simulated"\n'
-                    f"pulse_seconds = 3\n\n" for n in range(BOOTHS))
-    tail = (f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\ntls = false\nusername = "lockd-h1t-shibuya"\n'
-            f'password_file = "{CONFIG}/demo-keys/mqtt-lockd-h1t-shibuya.pass"\n\n[platform]\nbase_url = "{platform_url}"\n\n'
-            f'[[tokens.trusted_keys]]\nname = "demo"\npublic_key = "IIhkrhAAs3a19vVuNPPgTqc+SamErWvU016ELA/YN1Q="\n'
-            f'purposes = ["unlock_command"]\n\n[lockd]\ndata_dir = "{work}/lockd"\nclock_check = "sanity"\n'
-            f"metrics_port = {metrics}\n")
+    doors = "".join(
+        f'[[doors]]\nid = "booth-{n}"\nname = "Booth {n} door"\nrooms = ["booth-{n}"]\ndriver = "simulated"\n'
+        f"pulse_seconds = 3\n\n"
+        for n in range(BOOTHS)
+    )
+    tail = (
+        f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\ntls = false\nusername = "lockd-h1t-shibuya"\n'
+        f'password_file = "{CONFIG}/demo-keys/mqtt-lockd-h1t-shibuya.pass"\n\n'
+        f'[platform]\nbase_url = "{platform_url}"\n\n'
+        f'[[tokens.trusted_keys]]\nname = "demo"\npublic_key = "IIhkrhAAs3a19vVuNPPgTqc+SamErWvU016ELA/YN1Q="\n'
+        f'purposes = ["unlock_command"]\n\n[lockd]\ndata_dir = "{work}/lockd"\nclock_check = "sanity"\n'
+        f"metrics_port = {metrics}\n"
+    )
     (work / "booths.toml").write_text(head + rooms + doors + tail)
     return work / "booths.toml"
 
@@ -59,7 +65,9 @@ def _reception_site(work: Path, broker: MosquittoBroker, platform_url: str, metr
     text = text.replace('[[rules.entry_cutoffs]]\nafter = "18:00"\non = ["fri", "day_before_holiday"]\n', "")
     text = text.replace("max_checkins_per_day = 1\n", "").replace("total = 30", "total = 2000")
     text = text.replace("port = 1883", f"port = {broker.port}").replace("http://127.0.0.1:8710/v1", platform_url)
-    text = text.replace('"demo-keys/', f'"{CONFIG}/demo-keys/').replace('"../var/kaikatsu-ikebukuro/kiosk"', f'"{work}/kiosk"')
+    text = text.replace('"demo-keys/', f'"{CONFIG}/demo-keys/').replace(
+        '"../var/kaikatsu-ikebukuro/kiosk"', f'"{work}/kiosk"'
+    )
     text = text.replace("[kiosk]\n", f"[kiosk]\nmetrics_port = {metrics}\n")
     (work / "reception.toml").write_text(text)
     return work / "reception.toml"
@@ -70,7 +78,8 @@ def _seed(work: Path, booths: Path, reception: Path) -> Path:
     (work / "seed.toml").write_text(
         f'platform_key_file = "{CONFIG}/demo-keys/platform-demo.pem"\nfacilities = ["{booths}", "{reception}"]\n\n'
         '[[kiosks]]\nfacility = "kaikatsu-ikebukuro"\nkiosk = "front-1"\n'
-        'public_key = "M42o0IgTaSj8Uzl+xQe/2QYD9e+8GaSCbnEwc7DJyEo="\n')
+        'public_key = "M42o0IgTaSj8Uzl+xQe/2QYD9e+8GaSCbnEwc7DJyEo="\n'
+    )
     return work / "seed.toml"
 
 
@@ -78,8 +87,14 @@ def _usage(pid: int) -> tuple[float, float]:
     """CPU seconds so far and resident MiB of a process."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    rss = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-               if line.startswith("VmRSS:")) / 1024
+    rss = (
+        next(
+            int(line.split()[1])
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.startswith("VmRSS:")
+        )
+        / 1024
+    )
     return cpu, rss
 
 
@@ -100,8 +115,13 @@ class Watch:
     def report(self) -> dict:
         """CPU as a share of one core, and peak RSS, per program."""
         elapsed = time.monotonic() - self.began
-        return {name: {"cpu_share_of_one_core": round((_usage(p.pid)[0] - self.start[name]) / elapsed, 3),
-                       "peak_rss_mb": round(self.peak[name], 1)} for name, p in self.processes.items()}
+        return {
+            name: {
+                "cpu_share_of_one_core": round((_usage(p.pid)[0] - self.start[name]) / elapsed, 3),
+                "peak_rss_mb": round(self.peak[name], 1),
+            }
+            for name, p in self.processes.items()
+        }
 
 
 def _metric(port: int, name: str) -> float | None:
@@ -134,32 +154,59 @@ def _rush(work: Path, members: int, seconds: float, idle_seconds: float) -> dict
     """Start everything, wait idle, run the rush, drain, report."""
     platform_port, kiosk_metrics, lockd_metrics = free_port(), free_port(), free_port()
     password = SigningKey.generate().key_id
-    broker = MosquittoBroker(work / "broker", {"platform": password, "lockd-h1t-shibuya": "demo-lockd-h1t-password",
-                                                "kiosk-kaikatsu-ikebukuro": "demo-kiosk-password"})
+    broker = MosquittoBroker(
+        work / "broker",
+        {
+            "platform": password,
+            "lockd-h1t-shibuya": "demo-lockd-h1t-password",
+            "kiosk-kaikatsu-ikebukuro": "demo-kiosk-password",
+        },
+    )
     platform_url = f"http://127.0.0.1:{platform_port}/v1"
     booths = _booking_site(work, broker, platform_url, lockd_metrics)
     reception = _reception_site(work, broker, platform_url, kiosk_metrics)
     from facility.config import load_config
     from messagebus import BrokerSettings
+
     broker.acl = acl_text([load_config(booths), load_config(reception)])
     broker.start()
-    platform = start_platform(_seed(work, booths, reception), port=platform_port, reply_timeout=10,
-                              broker=BrokerSettings(broker.host, broker.port, "platform", password, client_id="platform"))
+    platform = start_platform(
+        _seed(work, booths, reception),
+        port=platform_port,
+        reply_timeout=10,
+        broker=BrokerSettings(broker.host, broker.port, "platform", password, client_id="platform"),
+    )
     env = os.environ | {"QT_QPA_PLATFORM": "offscreen"}
-    programs = {"lockd": subprocess.Popen([sys.executable, "-m", "lockd.cli", "--config", str(booths)], env=env,
-                                          stderr=subprocess.DEVNULL),
-                "kiosk": subprocess.Popen([sys.executable, "-m", "kiosk.cli", "--config", str(reception), "--windowed"],
-                                          env=env, stderr=subprocess.DEVNULL)}
+    programs = {
+        "lockd": subprocess.Popen(
+            [sys.executable, "-m", "lockd.cli", "--config", str(booths)], env=env, stderr=subprocess.DEVNULL
+        ),
+        "kiosk": subprocess.Popen(
+            [sys.executable, "-m", "kiosk.cli", "--config", str(reception), "--windowed"],
+            env=env,
+            stderr=subprocess.DEVNULL,
+        ),
+    }
     try:
-        ready = poll(lambda: _metric(lockd_metrics, "officepass_lockd_broker_connected") == 1
-                      and _metric(kiosk_metrics, "officepass_kiosk_broker_connected") == 1, 60)
+        ready = poll(
+            lambda: (
+                _metric(lockd_metrics, "officepass_lockd_broker_connected") == 1
+                and _metric(kiosk_metrics, "officepass_kiosk_broker_connected") == 1
+            ),
+            60,
+        )
         if not ready:
             raise RuntimeError("lockd or the kiosk did not come up")
         idle = Watch(programs)
         poll(lambda: time.monotonic() - idle.began >= idle_seconds, idle_seconds + 1)
         idle_report = idle.report()
-        return {"benchmark": "rush", "members": members, "arrivals_within_seconds": seconds, "idle": idle_report,
-                **_run_rush(platform, programs, kiosk_metrics, members, seconds)}
+        return {
+            "benchmark": "rush",
+            "members": members,
+            "arrivals_within_seconds": seconds,
+            "idle": idle_report,
+            **_run_rush(platform, programs, kiosk_metrics, members, seconds),
+        }
     finally:
         for process in programs.values():
             process.terminate()
@@ -172,6 +219,7 @@ def _rush(work: Path, members: int, seconds: float, idle_seconds: float) -> dict
 def _plan(platform, members: int, seconds: float) -> list[tuple[float, str, int, int]]:
     """Members and when they arrive: one in six has booked a booth (one per booth), the rest go to the kiosk."""
     from facility.models import Plan
+
     state, rng, arrivals = platform.state, random.Random(300), []
     start = state.clock.now() + timedelta(minutes=2)
     for n in range(members):
@@ -236,5 +284,7 @@ def _run_rush(platform, programs: dict, kiosk_metrics: int, members: int, second
         "outcomes": dict(Counter(f"{kind}:{outcome}" for kind, _, outcome in results)),
         "kiosk_outbox_max_depth": int(depth[0]),
         "under_rush": under_rush,
-        "check_ins_admitted": admitted, "check_ins_recorded_by_platform": recorded, "lost": admitted - recorded,
+        "check_ins_admitted": admitted,
+        "check_ins_recorded_by_platform": recorded,
+        "lost": admitted - recorded,
     }

@@ -53,9 +53,14 @@ def _rss_mb() -> float:
 def _kiosk_cfg(platform_url: str) -> FacilityConfig:
     """The roomy always-open kiosk site, on the stand-in platform, keeping a week."""
     cfg = kiosk_bench_site()
-    return cfg.model_copy(update={"platform": cfg.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 2}),
-                                  "kiosk": cfg.kiosk_settings.model_copy(update={"retention_days": RETENTION_DAYS,
-                                                                        "signing_key_file": CONFIG / "demo-keys" / "kiosk-demo.pem"})})
+    return cfg.model_copy(
+        update={
+            "platform": cfg.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 2}),
+            "kiosk": cfg.kiosk_settings.model_copy(
+                update={"retention_days": RETENTION_DAYS, "signing_key_file": CONFIG / "demo-keys" / "kiosk-demo.pem"}
+            ),
+        }
+    )
 
 
 def _flat(series: list[float], since: int) -> float:
@@ -71,6 +76,7 @@ def bench_soak(days: int = 30, checkins_per_day: int = 150, commands_per_day: in
 
     from kiosk.app import KioskApp
     from simulator.camera import VirtualCamera
+
     QApplication.instance() or QApplication([])
     logging.disable(logging.WARNING)
     clock = ShiftedClock((demo_morning(datetime.now().astimezone()) - datetime.now().astimezone()).total_seconds())
@@ -78,22 +84,41 @@ def bench_soak(days: int = 30, checkins_per_day: int = 150, commands_per_day: in
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="officepass-soak-") as work:
         platform = start_platform(CONFIG / "simulator" / "seed.toml", clock=clock)
-        kiosk = KioskApp(_kiosk_cfg(platform.server.url), VirtualCamera(64, 48, fps=2, paced=True), clock=clock,
-                         data_dir=Path(work) / "kiosk")
+        kiosk = KioskApp(
+            _kiosk_cfg(platform.server.url),
+            VirtualCamera(64, 48, fps=2, paced=True),
+            clock=clock,
+            data_dir=Path(work) / "kiosk",
+        )
         kiosk.start(full_screen=False)
         lockd_cfg = lockd_bench_site()
         store = LockdStore(Path(work) / "lockd" / "lockd.db", clock)
         topics = SiteTopics(lockd_cfg.mqtt_settings.topic_prefix, lockd_cfg.facility.id)
-        handler = UnlockHandler(lockd_cfg, store, Keyring.from_config(lockd_cfg.tokens.trusted_keys), topics, clock,
-                                ClockTrust("sanity"), lambda moment: False)
+        handler = UnlockHandler(
+            lockd_cfg,
+            store,
+            Keyring.from_config(lockd_cfg.tokens.trusted_keys),
+            topics,
+            clock,
+            ClockTrust("sanity"),
+            lambda moment: False,
+        )
         try:
             for day in range(days):
                 _kiosk_day(kiosk, clock, day, checkins_per_day)
                 _lockd_day(handler, store, topics, clock, day, commands_per_day)
                 _end_of_day(kiosk, store, clock, platform)
-                daily.append({"day": day + 1, "rss_mb": _rss_mb(), "threads": threading.active_count(),
-                              "kiosk_db_bytes": kiosk.store.file_bytes(), "lockd_db_bytes": store.file_bytes(),
-                              "checkins_kept": len(kiosk.store.checkins()), "queued": kiosk.store.outbox_count("queued")})
+                daily.append(
+                    {
+                        "day": day + 1,
+                        "rss_mb": _rss_mb(),
+                        "threads": threading.active_count(),
+                        "kiosk_db_bytes": kiosk.store.file_bytes(),
+                        "lockd_db_bytes": store.file_bytes(),
+                        "checkins_kept": len(kiosk.store.checkins()),
+                        "queued": kiosk.store.outbox_count("queued"),
+                    }
+                )
         finally:
             kiosk.stop()
             store.close()
@@ -101,10 +126,16 @@ def bench_soak(days: int = 30, checkins_per_day: int = 150, commands_per_day: in
             logging.disable(logging.NOTSET)
     settled = min(RETENTION_DAYS + 1, len(daily) - 1)
     series = {name: [d[name] for d in daily] for name in ("rss_mb", "threads", "kiosk_db_bytes", "lockd_db_bytes")}
-    return {"benchmark": "soak", "days": days, "checkins_per_day": checkins_per_day, "commands_per_day": commands_per_day,
-            "retention_days": RETENTION_DAYS, "seconds": round(time.monotonic() - began, 1),
-            "growth_after_retention_began": {name: _flat(values, settled) for name, values in series.items()},
-            "daily": daily}
+    return {
+        "benchmark": "soak",
+        "days": days,
+        "checkins_per_day": checkins_per_day,
+        "commands_per_day": commands_per_day,
+        "retention_days": RETENTION_DAYS,
+        "seconds": round(time.monotonic() - began, 1),
+        "growth_after_retention_began": {name: _flat(values, settled) for name, values in series.items()},
+        "daily": daily,
+    }
 
 
 def _kiosk_day(kiosk, clock: ShiftedClock, day: int, count: int) -> None:
@@ -112,8 +143,19 @@ def _kiosk_day(kiosk, clock: ShiftedClock, day: int, count: int) -> None:
     cfg = kiosk.cfg
     for n in range(count):
         stamp = int(clock.now().timestamp())
-        text = mint(MemberPass(1_000_000 + day * count + n, Plan.CORPORATE, new_id(8), stamp, 90,
-                               facility_tag(cfg.facility.id), None, "計測"), KEY)
+        text = mint(
+            MemberPass(
+                1_000_000 + day * count + n,
+                Plan.CORPORATE,
+                new_id(8),
+                stamp,
+                90,
+                facility_tag(cfg.facility.id),
+                None,
+                "計測",
+            ),
+            KEY,
+        )
         kiosk.on_scanned(text)
         kiosk.go_home()
         clock.lapse(8 * 3600 / count)
@@ -121,17 +163,25 @@ def _kiosk_day(kiosk, clock: ShiftedClock, day: int, count: int) -> None:
         kiosk.refresh()
 
 
-def _lockd_day(handler: UnlockHandler, store: LockdStore, topics: SiteTopics, clock: ShiftedClock, day: int,
-               count: int) -> None:
+def _lockd_day(
+    handler: UnlockHandler, store: LockdStore, topics: SiteTopics, clock: ShiftedClock, day: int, count: int
+) -> None:
     """A day at the doors: a booking for the day and `count` genuine commands for it, decided, kept and pulsed."""
     now = clock.now()
-    store.apply_changes([Reservation(day + 1, "booth-a", 7, now - timedelta(hours=1), now + timedelta(hours=20))],
-                        day + 1, now)
+    store.apply_changes(
+        [Reservation(day + 1, "booth-a", 7, now - timedelta(hours=1), now + timedelta(hours=20))], day + 1, now
+    )
     for _ in range(count):
-        text = mint(UnlockCommand("booth-a", day + 1, 7, int(clock.now().timestamp()), 30, new_id(16),
-                                  topics.command("booth-a")), KEY)
-        verdict, _ = handler.decide("booth-a", Inbound(topics.command("booth-a"), text.encode(), 1, False, False, None,
-                                                       None, 30, time.monotonic()))
+        text = mint(
+            UnlockCommand(
+                "booth-a", day + 1, 7, int(clock.now().timestamp()), 30, new_id(16), topics.command("booth-a")
+            ),
+            KEY,
+        )
+        verdict, _ = handler.decide(
+            "booth-a",
+            Inbound(topics.command("booth-a"), text.encode(), 1, False, False, None, None, 30, time.monotonic()),
+        )
         if verdict.opens:
             store.mark_pulsed(verdict.digest)  # the relay moved, as lockd notes after every opening
         clock.lapse(4 * 3600 / count)

@@ -32,14 +32,25 @@ def cloud_certificate(authority: TestAuthority) -> ServerCertificate:
     return authority.server("cloud", CLOUD_HOSTS)
 
 
-def cloud_broker(workdir: Path, configs: list[FacilityConfig], certificate: ServerCertificate,
-                 users: dict[str, str], passwords: dict[str, str], extra_acl: str = "") -> MosquittoBroker:
+def cloud_broker(
+    workdir: Path,
+    configs: list[FacilityConfig],
+    certificate: ServerCertificate,
+    users: dict[str, str],
+    passwords: dict[str, str],
+    extra_acl: str = "",
+) -> MosquittoBroker:
     """The platform's broker: TLS only, `users` (the platform, watchers) and each facility's bridge user.
 
     One connection per user, as deployed: a second login with a user's name throws the first one off.
     """
-    return MosquittoBroker(workdir, users | passwords, acl=cloud_acl_text(configs) + extra_acl, tls=certificate,
-                           extra=["use_username_as_clientid true"])
+    return MosquittoBroker(
+        workdir,
+        users | passwords,
+        acl=cloud_acl_text(configs) + extra_acl,
+        tls=certificate,
+        extra=["use_username_as_clientid true"],
+    )
 
 
 def loopback_link(port: int, ca_file: Path, restart: tuple[int, int] = LOOPBACK_RESTART) -> CloudLink:
@@ -47,8 +58,15 @@ def loopback_link(port: int, ca_file: Path, restart: tuple[int, int] = LOOPBACK_
     return CloudLink("localhost", port, ca_file, restart=restart)
 
 
-def site_broker(workdir: Path, configs: list[FacilityConfig], link: CloudLink, passwords: dict[str, str],
-                users: dict[str, str], extra_acl: str = "") -> MosquittoBroker:
+def site_broker(
+    workdir: Path,
+    configs: list[FacilityConfig],
+    link: CloudLink,
+    passwords: dict[str, str],
+    users: dict[str, str],
+    extra_acl: str = "",
+) -> MosquittoBroker:
     """A site's own broker: its programs' users under the site ACL, and one bridge per facility to the cloud."""
-    return MosquittoBroker(workdir, users, acl=acl_text(configs) + extra_acl,
-                           bridges=bridges_text(configs, link, passwords))
+    return MosquittoBroker(
+        workdir, users, acl=acl_text(configs) + extra_acl, bridges=bridges_text(configs, link, passwords)
+    )

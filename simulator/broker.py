@@ -33,9 +33,18 @@ class MosquittoBroker:
     `launcher` runs it under another command (a network namespace of a test's board).
     """
 
-    def __init__(self, workdir: Path, users: dict[str, str], acl: str | None = None,
-                 host: str = "127.0.0.1", port: int | None = None, extra: list[str] | None = None,
-                 tls: ServerCertificate | None = None, bridges: str = "", launcher: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        users: dict[str, str],
+        acl: str | None = None,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        extra: list[str] | None = None,
+        tls: ServerCertificate | None = None,
+        bridges: str = "",
+        launcher: list[str] | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
         self.users = users
         self.acl = acl
@@ -56,13 +65,22 @@ class MosquittoBroker:
         passwords.unlink(missing_ok=True)
         for user, password in self.users.items():
             flags = ["-b", "-c"] if not passwords.exists() else ["-b"]
-            subprocess.run(["mosquitto_passwd", *flags, str(passwords), user, password], check=True,
-                           capture_output=True)
+            subprocess.run(
+                ["mosquitto_passwd", *flags, str(passwords), user, password], check=True, capture_output=True
+            )
         lines = [
             # Without TCP_NODELAY, Nagle's algorithm and delayed ACKs add ~40 ms to small messages.
-            f"listener {self.port} {self.host}", "set_tcp_nodelay true", "allow_anonymous false", f"password_file {passwords}",
-            "persistence true", f"persistence_location {self.workdir}/", "log_dest stderr",
-            "log_type error", "log_type warning", "log_type notice", "log_type information",
+            f"listener {self.port} {self.host}",
+            "set_tcp_nodelay true",
+            "allow_anonymous false",
+            f"password_file {passwords}",
+            "persistence true",
+            f"persistence_location {self.workdir}/",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "log_type information",
             f"user {getpass.getuser()}",
         ]
         if self.tls is not None:  # listener options: they belong right after the listener line
@@ -80,8 +98,9 @@ class MosquittoBroker:
         if shutil.which("mosquitto") is None:
             raise BrokerError("mosquitto is not installed (apt-get install mosquitto)")
         config = self._write_files()
-        self._process = subprocess.Popen([*self.launcher, "mosquitto", "-c", str(config)], stderr=subprocess.PIPE,
-                                         text=True)
+        self._process = subprocess.Popen(
+            [*self.launcher, "mosquitto", "-c", str(config)], stderr=subprocess.PIPE, text=True
+        )
         running = threading.Event()
         threading.Thread(target=self._read_log, args=(self._process, running), daemon=True).start()
         if not running.wait(timeout) or self._process.poll() is not None:

@@ -24,7 +24,9 @@ class Segment:
 class VirtualCamera:
     """A camera at width x height that films a scripted sequence of phones; it can be unplugged."""
 
-    def __init__(self, width: int = 1280, height: int = 720, fps: float = 30.0, paced: bool = False, seed: int = 0) -> None:
+    def __init__(
+        self, width: int = 1280, height: int = 720, fps: float = 30.0, paced: bool = False, seed: int = 0
+    ) -> None:
         self.size = (width, height)
         self.fps = fps
         self.paced = paced

@@ -26,6 +26,7 @@ def opencv() -> Any:
     if not kiosk_libraries_installed():
         raise FacilityError(f"this command draws or reads 2D codes: {KIOSK_EXTRA}")
     import cv2
+
     return cv2
 
 
@@ -41,8 +42,15 @@ def _broker(args: argparse.Namespace, client_id: str) -> BrokerSettings | None:
         return None
     password = Path(args.broker_password_file).read_text().strip() if args.broker_password_file else None
     ca_file = Path(args.broker_ca) if args.broker_ca else None
-    return BrokerSettings(args.broker_host, args.broker_port, args.broker_user, password, tls=ca_file is not None,
-                          ca_file=ca_file, client_id=client_id)
+    return BrokerSettings(
+        args.broker_host,
+        args.broker_port,
+        args.broker_user,
+        password,
+        tls=ca_file is not None,
+        ca_file=ca_file,
+        client_id=client_id,
+    )
 
 
 def wait_for_interrupt() -> None:
@@ -56,8 +64,11 @@ def wait_for_interrupt() -> None:
 def run_platform(args: argparse.Namespace) -> int:
     """Serve the stand-in platform until interrupted."""
     platform = start_platform(args.seed, args.host, args.port, _broker(args, "officepass-platform"), args.topic_prefix)
-    print(f"platform serving {platform.server.url}"
-          + (f", broker {args.broker_host}:{args.broker_port}" if platform.bus else ", no broker"), flush=True)
+    print(
+        f"platform serving {platform.server.url}"
+        + (f", broker {args.broker_host}:{args.broker_port}" if platform.bus else ", no broker"),
+        flush=True,
+    )
     try:
         wait_for_interrupt()
     finally:
@@ -94,6 +105,7 @@ def show_pass(args: argparse.Namespace) -> int:
     """Save the member's phone screen with a fresh pass as a PNG."""
     cv2 = opencv()
     from simulator.screen import phone_screen
+
     text = Phone(args.member, AppClient(args.platform)).show_pass(args.facility)
     if not cv2.imwrite(str(args.out), phone_screen(text, args.width, args.dark)):
         raise OSError(f"could not write {args.out}")
@@ -106,9 +118,12 @@ def scan_desk(args: argparse.Namespace) -> int:
     if image is None:
         raise OSError(f"cannot read the image {args.image}")
     from kiosk.decoding import make_decoder
+
     found = make_decoder(args.decoder).decode(image)
     if not found:
-        _print({"result": "no_code", "message_en": "no 2D code in the image", "message_ja": "2次元コードが見つかりません"})
+        _print(
+            {"result": "no_code", "message_en": "no 2D code in the image", "message_ja": "2次元コードが見つかりません"}
+        )
         return 1
     return _print(Phone(args.member, AppClient(args.platform)).scan_desk_code(found[0].text))
 
@@ -129,7 +144,9 @@ def watch_door(args: argparse.Namespace) -> int:
     bus = BusClient(settings)
 
     def show(message) -> None:
-        print(f"{datetime.now(TOKYO):%H:%M:%S} {message.topic} {message.payload.decode('utf-8', 'replace')}", flush=True)
+        print(
+            f"{datetime.now(TOKYO):%H:%M:%S} {message.topic} {message.payload.decode('utf-8', 'replace')}", flush=True
+        )
         seen.release()
 
     bus.start()

@@ -65,8 +65,10 @@ class Demo:
             until = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else "closing"
             checks = ", ".join(c.en for c in verdict.desk_checks) or "none"
             room = f" to {verdict.room} with {verdict.companions} guest(s), free" if verdict.room else ""
-            self.say(f"{self._stamp()} kiosk  {who} {how}: {'ALREADY IN' if verdict.repeat else 'ADMITTED'}{room} "
-                     f"until {until}; staff checks: {checks}")
+            self.say(
+                f"{self._stamp()} kiosk  {who} {how}: {'ALREADY IN' if verdict.repeat else 'ADMITTED'}{room} "
+                f"until {until}; staff checks: {checks}"
+            )
         else:
             self.checkins[verdict.reasons[0].code] += 1
             self.say(f"{self._stamp()} kiosk  {who} {how}: REFUSED ({verdict.reasons[0].en} / {verdict.reasons[0].ja})")
@@ -74,7 +76,9 @@ class Demo:
     def scan_desk_code(self, member: int, who: str, kiosk=None) -> None:
         """The member's app reads the code on a kiosk's screen; the platform hands the kiosk a pass."""
         before = len(self.verdicts)
-        shown = (kiosk or self.site.kiosk).window.home.code.pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        shown = (
+            (kiosk or self.site.kiosk).window.home.code.pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        )
         pixels = np.frombuffer(shown.constBits(), np.uint8).reshape(shown.height(), shown.bytesPerLine())
         (code,) = ZxingDecoder().decode(pixels[:, : shown.width() * 3].reshape(shown.height(), shown.width(), 3).copy())
         self.phone(member).scan_desk_code(code.text)
@@ -93,8 +97,10 @@ class Demo:
     def forged_pass(self) -> str:
         """A pass from a tampered app, signed with a key the network never issued."""
         now = int(self.site.clock.now().timestamp())
-        return mint(MemberPass(1001, Plan.CORPORATE, new_id(8), now, 90, facility_tag("kaikatsu-ikebukuro"), None,
-                               "偽造"), SigningKey.generate())
+        return mint(
+            MemberPass(1001, Plan.CORPORATE, new_id(8), now, 90, facility_tag("kaikatsu-ikebukuro"), None, "偽造"),
+            SigningKey.generate(),
+        )
 
     # --- at the doors -------------------------------------------------------------------------
 
@@ -103,7 +109,11 @@ class Demo:
         try:
             answer = self.phone(member).unlock("h1t-shibuya", door)
         except PlatformError as refused:
-            answer = {"result": "refused", "reason": refused.body.get("error"), "message_en": refused.body.get("message_en")}
+            answer = {
+                "result": "refused",
+                "reason": refused.body.get("error"),
+                "message_en": refused.body.get("message_en"),
+            }
         result = answer.get("result")
         if result == "opened":
             self.unlocks["opened"] += 1
@@ -112,7 +122,9 @@ class Demo:
             run_until(lambda: len(self.site.doors[door].events("closed")) >= closes, 6)  # they walk in
         else:
             self.unlocks[answer.get("reason") or result] += 1
-            self.say(f"{self._stamp()} door   {who} taps unlock at {door}: REFUSED ({answer.get('message_en', result)})")
+            self.say(
+                f"{self._stamp()} door   {who} taps unlock at {door}: REFUSED ({answer.get('message_en', result)})"
+            )
 
     def door_events(self, message) -> None:
         """Narrate what the doors report (called on the watcher's thread)."""
@@ -120,7 +132,9 @@ class Demo:
         if event["event"] in ("opened", "closed", "forced", "held_open", "jammed"):
             if event["alarm"]:
                 self.alarms[event["event"]] += 1
-            self.say(f"{self._stamp()} door   {event['door']}: {event['event']}" + (" (ALARM)" if event["alarm"] else ""))
+            self.say(
+                f"{self._stamp()} door   {event['door']}: {event['event']}" + (" (ALARM)" if event["alarm"] else "")
+            )
 
 
 def script(demo: Demo) -> None:
@@ -134,10 +148,16 @@ def script(demo: Demo) -> None:
     old = demo.phone(1002).show_pass("kaikatsu-ikebukuro")
     site.clock.shift(150)  # he kept a screenshot from before
     demo.show_pass(old, "鈴木 蓮", "shows a screenshot taken earlier")
-    demo.show_pass(demo.phone(1001).show_pass("regus-shinjuku-south"), "佐藤 葵", "shows a pass made for another office")
+    demo.show_pass(
+        demo.phone(1001).show_pass("regus-shinjuku-south"), "佐藤 葵", "shows a pass made for another office"
+    )
     demo.show_pass(demo.forged_pass(), "someone", "shows a pass from a tampered app")
-    demo.show_pass(demo.phone(1002).show_pass("kaikatsu-ikebukuro"), "鈴木 蓮 (basic)", "refreshes the app and shows it",
-                   Shot(distance=1.4, dark_mode=True, moire=0.2))
+    demo.show_pass(
+        demo.phone(1002).show_pass("kaikatsu-ikebukuro"),
+        "鈴木 蓮 (basic)",
+        "refreshes the app and shows it",
+        Shot(distance=1.4, dark_mode=True, moire=0.2),
+    )
     say(f"--- {site.booking_cfg.facility.name}: booking floor ---")
     demo.unlock(1003, "高橋 陽翔", "booth-a")
     demo.unlock(1003, "高橋 陽翔 (booked booth-a only)", "meeting-1")
@@ -198,9 +218,11 @@ def run_demo(headless: bool, as_json: bool) -> int:
     import sys
     import tempfile
     from pathlib import Path
+
     if headless or not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
+
     qt = QApplication.instance() or QApplication(sys.argv[:1])
     say = (lambda line: print(line, file=sys.stderr, flush=True)) if as_json else (lambda line: print(line, flush=True))
     stop_on_signals()
@@ -210,8 +232,13 @@ def run_demo(headless: bool, as_json: bool) -> int:
         try:
             say(f"starting a simulated site for {site.clock.now():%A %Y-%m-%d %H:%M} (Tokyo)...")
             site.start(kiosk_window=not headless and bool(os.environ.get("DISPLAY")))
-            run_until(lambda: all(bus is not None and bus.connected
-                                  for bus in (site.kiosk.bus, site.meeting_kiosk.bus, site.lockd.bus)), 15)
+            run_until(
+                lambda: all(
+                    bus is not None and bus.connected
+                    for bus in (site.kiosk.bus, site.meeting_kiosk.bus, site.lockd.bus)
+                ),
+                15,
+            )
             demo = Demo(site, say)
             watcher = BusClient(site.watcher())
             watcher.subscribe("officepass/h1t-shibuya/door/+/event", demo.door_events)
@@ -227,6 +254,9 @@ def run_demo(headless: bool, as_json: bool) -> int:
                 watcher.stop()
             site.stop()
             qt.processEvents()
-    print(json.dumps(result, ensure_ascii=False) if as_json else "summary: " + json.dumps(result, ensure_ascii=False, indent=2))
+    print(
+        json.dumps(result, ensure_ascii=False)
+        if as_json
+        else "summary: " + json.dumps(result, ensure_ascii=False, indent=2)
+    )
     return 0 if result["lost"] == 0 else 1
-

@@ -38,8 +38,13 @@ class Visitor:
 class VirtualDoor:
     """A door with an electric strike; fail-secure strikes release when energised, fail-safe ones when not."""
 
-    def __init__(self, scheduler: Scheduler, fail_mode: Literal["secure", "safe"] = "secure", name: str = "door",
-                 history_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        fail_mode: Literal["secure", "safe"] = "secure",
+        name: str = "door",
+        history_file: Path | None = None,
+    ) -> None:
         self.name = name
         # Unbuffered, so each line is with the kernel the moment it is written, even if the process is killed.
         self._history_file = open(history_file, "ab", buffering=0) if history_file else None  # noqa: SIM115 (open for the door's life; closed in close())
@@ -160,9 +165,11 @@ class VirtualDoor:
 
     def _walk_through(self, visitor: Visitor) -> None:
         """The visitor pushes after a moment and lets the door close behind them."""
+
         def enter() -> None:
             if self.push():
                 self.scheduler.call_later(visitor.closes_after, self.shut)
+
         self.scheduler.call_later(visitor.opens_after, enter)
 
     def _set_open(self, is_open: bool, what: str) -> None:
@@ -197,7 +204,9 @@ class SimulatedDoors:
 
     def __call__(self, door: Door, scheduler: Scheduler) -> VirtualDoor:
         """The virtual door for a facility file's door."""
-        made = VirtualDoor(scheduler, door.fail_mode, door.id, self.log_dir / f"{door.id}.jsonl" if self.log_dir else None)
+        made = VirtualDoor(
+            scheduler, door.fail_mode, door.id, self.log_dir / f"{door.id}.jsonl" if self.log_dir else None
+        )
         if self.visitor is not None:
             made.expect(self.visitor)
         self.made[door.id] = made

@@ -58,18 +58,29 @@ class FleetBrokers:
 def site_config(template: FacilityConfig, site: FleetSite) -> FacilityConfig:
     """A site's facility file: the template under the site's id and lockd user."""
     assert template.mqtt is not None, "the fleet's template names its broker"
-    return template.model_copy(update={"facility": template.facility.model_copy(update={"id": site.facility_id}),
-                                       "mqtt": template.mqtt.model_copy(update={"username": site.lockd_user})})
+    return template.model_copy(
+        update={
+            "facility": template.facility.model_copy(update={"id": site.facility_id}),
+            "mqtt": template.mqtt.model_copy(update={"username": site.lockd_user}),
+        }
+    )
 
 
-def fleet_brokers(work: Path, fleet: list[FleetSite], groups: int, template: FacilityConfig, platform_password: str,
-                  site_users: dict[str, str]) -> FleetBrokers:
+def fleet_brokers(
+    work: Path,
+    fleet: list[FleetSite],
+    groups: int,
+    template: FacilityConfig,
+    platform_password: str,
+    site_users: dict[str, str],
+) -> FleetBrokers:
     """The cloud broker with every site's bridge user, and the site brokers with their sites' bridges and ACL."""
     authority = TestAuthority(work / "certs")
     configs = {site.facility_id: site_config(template, site) for site in fleet}
     passwords = {bridge_user(configs[site.facility_id]): site.secret for site in fleet}
-    cloud = cloud_broker(work / "cloud", list(configs.values()), cloud_certificate(authority),
-                         {"platform": platform_password}, passwords)
+    cloud = cloud_broker(
+        work / "cloud", list(configs.values()), cloud_certificate(authority), {"platform": platform_password}, passwords
+    )
     link = loopback_link(cloud.port, authority.cafile)
     sites = []
     for group in range(groups):
@@ -84,5 +95,6 @@ def fleet_brokers(work: Path, fleet: list[FleetSite], groups: int, template: Fac
 def _standin_acl(site_users: dict[str, str]) -> str:
     """The bench's own users at a site broker: the stand-in serves every site there (lockd's rights, many times);
     the watcher reads which bridges are linked and which lockd is online."""
-    return "".join(f"\nuser {user}\ntopic {'read' if user == 'watcher' else 'readwrite'} {SITE_PREFIX}/#\n"
-                   for user in site_users)
+    return "".join(
+        f"\nuser {user}\ntopic {'read' if user == 'watcher' else 'readwrite'} {SITE_PREFIX}/#\n" for user in site_users
+    )

@@ -104,9 +104,17 @@ class SiteStandIn:
             text = message.payload.decode("ascii")
         except UnicodeDecodeError:
             return Reason.BAD_FORMAT, ""
-        result = verify_unlock_command(text, self.keys.keyring(), time.time(), topics=self.topics, door_id=door_id,
-                                       arrived_on=message.topic, skew=self.skew, seen=self.seen,
-                                       issued_after=self.began)
+        result = verify_unlock_command(
+            text,
+            self.keys.keyring(),
+            time.time(),
+            topics=self.topics,
+            door_id=door_id,
+            arrived_on=message.topic,
+            skew=self.skew,
+            seen=self.seen,
+            issued_after=self.began,
+        )
         if isinstance(result, Refusal):
             return result.reason, result.token_id
         return None, result.command_id.hex()
@@ -132,8 +140,18 @@ class StandIn:
         self.arrivals: dict[str, float] = {}  # command id -> when it arrived (monotonic: one clock for the machine)
         self.answered: dict[str, float] = {}  # command id -> when its answer was handed to the broker
         self.scheduler = RealTimeScheduler()
-        self.bus = BusClient(BrokerSettings(spec.host, spec.port, spec.username, spec.password, client_id=spec.client_id,
-                                            clean_start=False, session_expiry=SESSION_EXPIRY, manual_ack=True))
+        self.bus = BusClient(
+            BrokerSettings(
+                spec.host,
+                spec.port,
+                spec.username,
+                spec.password,
+                client_id=spec.client_id,
+                clean_start=False,
+                session_expiry=SESSION_EXPIRY,
+                manual_ack=True,
+            )
+        )
         for fid, site in self.sites.items():
             site.keys.audit = partial(self._keyset_audit, site)
             site.keys.listeners.append(partial(self._keyset_adopted, site))
@@ -148,8 +166,12 @@ class StandIn:
     def _keyset_adopted(self, site: SiteStandIn, held: KeySet) -> None:
         """A newer set adopted: say which, retained on lockd/keyset with lockd's body."""
         self.tally["keyset_adopted"] += 1
-        body = {"version": held.version, "keys": [key.key_id for key in held.content.keys],
-                "revoked": held.content.revoked, "at": self.clock.now().isoformat()}
+        body = {
+            "version": held.version,
+            "keys": [key.key_id for key in held.content.keys],
+            "revoked": held.content.revoked,
+            "at": self.clock.now().isoformat(),
+        }
         self.bus.publish(site.topics.lockd("keyset"), json.dumps(body), retain=True, timeout=None)
 
     def _keyset_audit(self, site: SiteStandIn, action: str, reason: str, detail: str) -> None:
@@ -168,8 +190,12 @@ class StandIn:
         if new and answer["result"] == "opened":
             self._unlock(site, door_id)
         if message.response_topic:
-            self.bus.publish(message.response_topic, json.dumps(answer, ensure_ascii=False),
-                             correlation=message.correlation, timeout=None)
+            self.bus.publish(
+                message.response_topic,
+                json.dumps(answer, ensure_ascii=False),
+                correlation=message.correlation,
+                timeout=None,
+            )
             if new and answer["command_id"]:
                 self.answered.setdefault(answer["command_id"], time.monotonic())
 
@@ -177,7 +203,9 @@ class StandIn:
         """The door's reports of a pulse, as lockd's DoorController makes them; relocked when the pulse ends."""
         self._report(site, door_id, LockState.UNLOCKING, "")
         self._report(site, door_id, LockState.UNLOCKED, "unlocked")
-        self.scheduler.call_later(self.spec.pulse_seconds, lambda: self._report(site, door_id, LockState.LOCKED, "relocked"))
+        self.scheduler.call_later(
+            self.spec.pulse_seconds, lambda: self._report(site, door_id, LockState.LOCKED, "relocked")
+        )
 
     def _report(self, site: SiteStandIn, door_id: str, state: LockState, event: str) -> None:
         """A door's state (retained) and its event, on the site's own topics."""

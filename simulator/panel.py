@@ -56,17 +56,29 @@ class DoorRow:
     def act(self, action: str) -> None:
         """Do what a person (or a faulty strike) would."""
         door = self.panel.site.doors[self.door_id]
-        {"push": door.push, "hold 45 s": lambda: door.hold_open(45), "force": door.force_open, "jam": door.jam,
-         "unjam": door.unjam, "exit button": door.press_exit_button}[action]()
+        {
+            "push": door.push,
+            "hold 45 s": lambda: door.hold_open(45),
+            "force": door.force_open,
+            "jam": door.jam,
+            "unjam": door.unjam,
+            "exit button": door.press_exit_button,
+        }[action]()
         self.panel.log(f"{self.door_id}: {action}")
 
     def refresh(self) -> None:
         """Show lockd's state, then the relay, strike and contact."""
         door = self.panel.site.doors[self.door_id]
         state = self.panel.site.lockd.doors[self.door_id].state.value
-        show_line(self.status, Line(f"lockd {state}  |  relay {'ON' if door.relay_energised else 'off'}  |  strike "
-                                    f"{'released' if door.strike_released else 'locked'}  |  door "
-                                    f"{'OPEN' if door.open else 'closed'}", bad=state == "JAMMED"))
+        show_line(
+            self.status,
+            Line(
+                f"lockd {state}  |  relay {'ON' if door.relay_energised else 'off'}  |  strike "
+                f"{'released' if door.strike_released else 'locked'}  |  door "
+                f"{'OPEN' if door.open else 'closed'}",
+                bad=state == "JAMMED",
+            ),
+        )
 
 
 class ControlPanel(QWidget):
@@ -244,20 +256,31 @@ class ControlPanel(QWidget):
     def _refresh_site(self) -> None:
         """Ports, and whether each part is up."""
         broker, server = self.site.broker, self.site.platform.server
-        show_line(self.site_lines["broker"], Line(
-            f"{broker.host}:{broker.port}  " + ("running" if broker.running else "STOPPED"), bad=not broker.running))
-        show_line(self.site_lines["platform"], Line(
-            f"{server.url}  " + ("answering" if server.reachable else "CUT OFF"), bad=not server.reachable))
+        show_line(
+            self.site_lines["broker"],
+            Line(
+                f"{broker.host}:{broker.port}  " + ("running" if broker.running else "STOPPED"), bad=not broker.running
+            ),
+        )
+        show_line(
+            self.site_lines["platform"],
+            Line(f"{server.url}  " + ("answering" if server.reachable else "CUT OFF"), bad=not server.reachable),
+        )
         connected = self.site.lockd.bus.connected
-        show_line(self.lockd_link, Line("broker link " + ("connected" if connected else "DOWN, reconnecting"),
-                                        bad=not connected))
+        show_line(
+            self.lockd_link,
+            Line("broker link " + ("connected" if connected else "DOWN, reconnecting"), bad=not connected),
+        )
 
     def _refresh_kiosk(self) -> None:
         """The kiosk's lines, from what it exposes; a line that goes bad (or comes back) is also an alarm."""
         kiosk = self.site.kiosk
         age = None if self.last_picture is None else time.monotonic() - self.last_picture
-        lines = kiosk_lines(KioskView(self.camera_plugged, age, None if kiosk.bus is None else kiosk.bus.connected,
-                                      kiosk.outbox.status()))
+        lines = kiosk_lines(
+            KioskView(
+                self.camera_plugged, age, None if kiosk.bus is None else kiosk.bus.connected, kiosk.outbox.status()
+            )
+        )
         for change in self.kiosk_alarms.changes(lines):
             self.alarm(self.site.clock.now(), change)
         for name, line in lines.items():
@@ -266,7 +289,7 @@ class ControlPanel(QWidget):
     def _refresh_lockd_alarms(self) -> None:
         """lockd's alarms as it audits them (forced, held open, jammed, a lost store), each once."""
         alarms = lockd_alarms(self.site.lockd.store.audit_rows())
-        for row in alarms[self.lockd_alarms_seen:]:
+        for row in alarms[self.lockd_alarms_seen :]:
             self.alarm(datetime.fromisoformat(row.at), lockd_alarm_text(row))
         self.lockd_alarms_seen = len(alarms)
 
@@ -282,11 +305,13 @@ def run_panel(headless: bool = False) -> int:
     import os
     import sys
     import tempfile
+
     if headless or not os.environ.get("DISPLAY"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
 
     from simulator.qtwait import run_until, stop_on_signals
+
     qt = QApplication.instance() or QApplication(sys.argv[:1])
     stop_on_signals()
     with tempfile.TemporaryDirectory(prefix="officepass-demo-") as work:
@@ -295,8 +320,11 @@ def run_panel(headless: bool = False) -> int:
             site.start(kiosk_window=True)
             panel = ControlPanel(site)
             panel.show()
-            print(f"control panel open: broker {site.broker.host}:{site.broker.port}, platform {site.platform.server.url}",
-                  flush=True)
+            print(
+                f"control panel open: broker {site.broker.host}:{site.broker.port}, "
+                f"platform {site.platform.server.url}",
+                flush=True,
+            )
             for path in panel.rehearsal.values():
                 print(f"  rehearse: officepass-site doctor --config {path}", flush=True)
             print("close the panel (or Ctrl-C) to stop the site", flush=True)

@@ -45,8 +45,12 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 def kiosk_lines(view: KioskView) -> dict[str, Line]:
     """The kiosk's camera, broker link, platform link and queue, each in a line."""
-    return {"camera": _camera(view), "broker link": _broker(view.broker), "platform": _platform(view.outbox),
-            "queue": _queue(view.outbox)}
+    return {
+        "camera": _camera(view),
+        "broker link": _broker(view.broker),
+        "platform": _platform(view.outbox),
+        "queue": _queue(view.outbox),
+    }
 
 
 def _camera(view: KioskView) -> Line:

@@ -54,8 +54,14 @@ class Phone:
 
     def book(self, facility_id: str, room_id: str, starts_at: datetime, minutes: int, guests: int = 0) -> dict:
         """Book a room, booth or seat."""
-        body = {"member_id": self.member_id, "facility_id": facility_id, "room_id": room_id, "guests": guests,
-                "starts_at": starts_at.isoformat(), "ends_at": (starts_at + timedelta(minutes=minutes)).isoformat()}
+        body = {
+            "member_id": self.member_id,
+            "facility_id": facility_id,
+            "room_id": room_id,
+            "guests": guests,
+            "starts_at": starts_at.isoformat(),
+            "ends_at": (starts_at + timedelta(minutes=minutes)).isoformat(),
+        }
         return self.client.call("POST", "/reservations", body)
 
     def cancel(self, reservation_id: int) -> dict:
@@ -64,5 +70,6 @@ class Phone:
 
     def unlock(self, facility_id: str, door_id: str) -> dict:
         """Tap 'unlock' (開錠) at a door; the door's answer comes back (504: it did not answer)."""
-        return self.client.call("POST", f"/facilities/{facility_id}/doors/{door_id}/unlock",
-                                {"member_id": self.member_id}, answers=(504,))
+        return self.client.call(
+            "POST", f"/facilities/{facility_id}/doors/{door_id}/unlock", {"member_id": self.member_id}, answers=(504,)
+        )

@@ -23,11 +23,18 @@ ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
 def _text(rng: np.random.Generator) -> str:
     """A URL, a number, an alphanumeric token or printable ASCII, of random length."""
+
     def pick(alphabet: str, low: int, high: int) -> str:
         return "".join(rng.choice(list(alphabet), int(rng.integers(low, high))))
-    return [lambda: f"https://{pick(string.ascii_lowercase, 5, 15)}.example/{pick(string.ascii_letters + string.digits, 0, 60)}",
-            lambda: pick(string.digits, 5, 200), lambda: pick(ALPHANUMERIC, 10, 250),
-            lambda: pick(string.printable[:94], 5, 120)][int(rng.integers(4))]()
+
+    return [
+        lambda: (
+            f"https://{pick(string.ascii_lowercase, 5, 15)}.example/{pick(string.ascii_letters + string.digits, 0, 60)}"
+        ),
+        lambda: pick(string.digits, 5, 200),
+        lambda: pick(ALPHANUMERIC, 10, 250),
+        lambda: pick(string.printable[:94], 5, 120),
+    ][int(rng.integers(4))]()
 
 
 def _modules(text: str, level: int) -> np.ndarray:
@@ -57,9 +64,15 @@ def _scene(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
             else:
                 cv2.line(clutter, start, end, colour, int(rng.integers(1, 6)))
         for _ in range(int(rng.integers(0, 10))):
-            cv2.putText(clutter, "".join(rng.choice(list(string.ascii_letters), 10)),
-                        (int(rng.integers(0, width)), int(rng.integers(0, height))), cv2.FONT_HERSHEY_SIMPLEX,
-                        float(rng.uniform(0.5, 3)), tuple(float(v) for v in rng.uniform(0, 255, 3)), int(rng.integers(1, 4)))
+            cv2.putText(
+                clutter,
+                "".join(rng.choice(list(string.ascii_letters), 10)),
+                (int(rng.integers(0, width)), int(rng.integers(0, height))),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                float(rng.uniform(0.5, 3)),
+                tuple(float(v) for v in rng.uniform(0, 255, 3)),
+                int(rng.integers(1, 4)),
+            )
         scene = clutter.astype(np.float32)
     elif kind == 3:
         scene += rng.normal(0, rng.uniform(5, 25), (height, width, 1))
@@ -88,8 +101,9 @@ def _place(scene: np.ndarray, modules: np.ndarray, rng: np.random.Generator) -> 
     depth = focal + turned[:, 2]
     corners = np.stack([centre[0] + turned[:, 0] * focal / depth, centre[1] + turned[:, 1] * focal / depth], 1)
     side = code.shape[0]
-    warp = cv2.getPerspectiveTransform(np.array([[0, 0], [side, 0], [side, side], [0, side]], np.float32),
-                                       corners.astype(np.float32))
+    warp = cv2.getPerspectiveTransform(
+        np.array([[0, 0], [side, 0], [side, side], [0, side]], np.float32), corners.astype(np.float32)
+    )
     flags = cv2.INTER_AREA if module < 4 else cv2.INTER_LINEAR
     mask = cv2.warpPerspective(np.ones((side, side), np.float32), warp, (width, height))[..., None]
     return scene * (1 - mask) + cv2.warpPerspective(code, warp, (width, height), flags=flags) * mask, mask
@@ -99,7 +113,9 @@ def _motion_blur(image: np.ndarray, length: int, angle: float) -> np.ndarray:
     """The camera moving while the shutter is open."""
     line = np.zeros((length, length), np.float32)
     line[length // 2, :] = 1
-    turned = cv2.warpAffine(line, cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1), (length, length))
+    turned = cv2.warpAffine(
+        line, cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), angle, 1), (length, length)
+    )
     kernel = (turned / max(float(turned.sum()), 1e-6)).astype(np.float32)
     return cv2.filter2D(image, -1, kernel)
 
@@ -116,22 +132,28 @@ def photograph(rng: np.random.Generator, with_code: bool = True) -> tuple[np.nda
         if rng.random() < 0.3:  # on a screen: moire
             y, x = np.mgrid[0:height, 0:width].astype(np.float32)
             period, angle = rng.uniform(3, 8), math.radians(rng.uniform(0, 90))
-            stripes = 1 - rng.uniform(0.1, 0.5) * 0.5 * (1 + np.sin(2 * math.pi * (x * math.cos(angle) + y * math.sin(angle)) / period))
+            stripes = 1 - rng.uniform(0.1, 0.5) * 0.5 * (
+                1 + np.sin(2 * math.pi * (x * math.cos(angle) + y * math.sin(angle)) / period)
+            )
             image = image * np.where(mask > 0, stripes[..., None], 1)
     if rng.random() < 0.4:  # a shadow across part of the picture
         shadow = np.ones((height, width), np.float32)
-        cv2.fillPoly(shadow, [rng.integers(0, max(width, height), (4, 2)).astype(np.int32)], float(rng.uniform(0.35, 0.8)))
+        cv2.fillPoly(
+            shadow, [rng.integers(0, max(width, height), (4, 2)).astype(np.int32)], float(rng.uniform(0.35, 0.8))
+        )
         image = image * cv2.GaussianBlur(shadow, (0, 0), rng.uniform(5, 40))[..., None]
     if rng.random() < 0.3:  # glare
         y, x = np.mgrid[0:height, 0:width].astype(np.float32)
         gx, gy, radius = rng.uniform(0, width), rng.uniform(0, height), rng.uniform(0.05, 0.3) * width
-        image = image + rng.uniform(60, 200) * np.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * radius ** 2))[..., None]
+        image = image + rng.uniform(60, 200) * np.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * radius**2))[..., None]
     if rng.random() < 0.3:  # low light
         image = image * rng.uniform(0.15, 0.5)
     if rng.random() < 0.3:  # a bent page
         y, x = np.mgrid[0:height, 0:width].astype(np.float32)
         bend = y + rng.uniform(2, 12) * np.sin(x / width * math.pi * rng.uniform(0.5, 2))
-        image = cv2.remap(image.astype(np.float32), x, bend.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        image = cv2.remap(
+            image.astype(np.float32), x, bend.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
     image = np.clip(image, 0, 255).astype(np.float32)
     if rng.random() < 0.5:  # out of focus
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 3.5) * max(1, width / 1280))

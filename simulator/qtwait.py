@@ -21,12 +21,14 @@ def stop_on_signals() -> None:
 def run_until(condition: Callable[[], bool], timeout: float) -> bool:
     """Run Qt's event loop until condition holds or timeout seconds pass; the condition's last value."""
     from PySide6.QtCore import QEventLoop, QTimer
+
     if interrupted.is_set():
         raise KeyboardInterrupt
     if condition():
         return True
     loop, deadline = QEventLoop(), time.monotonic() + timeout
     check = QTimer()
+
     def look() -> None:
         if condition() or interrupted.is_set() or time.monotonic() > deadline:
             loop.quit()

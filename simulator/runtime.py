@@ -33,9 +33,16 @@ class RunningPlatform:
             self.bus.stop()
 
 
-def start_platform(seed: str | Path, host: str = "127.0.0.1", port: int = 0, broker: BrokerSettings | None = None,
-                   topic_prefix: str = "officepass", clock: Clock | None = None, reply_timeout: float = 5.0,
-                   connect_timeout: float = 10.0) -> RunningPlatform:
+def start_platform(
+    seed: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    broker: BrokerSettings | None = None,
+    topic_prefix: str = "officepass",
+    clock: Clock | None = None,
+    reply_timeout: float = 5.0,
+    connect_timeout: float = 10.0,
+) -> RunningPlatform:
     """Start a platform from a seed file; with broker settings, wait until it is connected."""
     state = PlatformState(load_seed(seed), clock or SystemClock())
     bus = BusClient(broker) if broker is not None else None

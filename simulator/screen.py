@@ -16,26 +16,26 @@ import numpy as np
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 
-PHONE_ASPECT = 2.1          # height / width of a phone
-SCREEN_MARGIN = 0.06        # bezel, as a share of the phone's width
-CODE_SHARE = 0.8            # the code's share of the screen's width
+PHONE_ASPECT = 2.1  # height / width of a phone
+SCREEN_MARGIN = 0.06  # bezel, as a share of the phone's width
+CODE_SHARE = 0.8  # the code's share of the screen's width
 
 
 @dataclass(frozen=True)
 class Shot:
     """How the phone is held: size in frame, angles, and what the optics add."""
 
-    distance: float = 1.0     # 1.0: the phone is 85% of the frame's height; 2.0: half that
-    tilt_x: float = 0.0       # degrees, top of the phone leaning away
-    tilt_y: float = 0.0       # degrees, turned left or right
-    roll: float = 0.0         # degrees, rotated in the picture plane
+    distance: float = 1.0  # 1.0: the phone is 85% of the frame's height; 2.0: half that
+    tilt_x: float = 0.0  # degrees, top of the phone leaning away
+    tilt_y: float = 0.0  # degrees, turned left or right
+    roll: float = 0.0  # degrees, rotated in the picture plane
     offset: tuple[float, float] = (0.0, 0.0)  # from the centre, as a share of width and height
-    blur: float = 0.0         # Gaussian sigma in pixels (focus or motion)
-    glare: float = 0.0        # 0..1, a reflection on the screen
-    noise: float = 0.0        # sensor noise sigma, 0..255 scale
-    moire: float = 0.0        # 0..1, screen-door interference stripes
-    brightness: float = 1.0   # screen brightness, 0.2 (dim) .. 1.2
-    dark_mode: bool = False   # light code on a dark screen
+    blur: float = 0.0  # Gaussian sigma in pixels (focus or motion)
+    glare: float = 0.0  # 0..1, a reflection on the screen
+    noise: float = 0.0  # sensor noise sigma, 0..255 scale
+    moire: float = 0.0  # 0..1, screen-door interference stripes
+    brightness: float = 1.0  # screen brightness, 0.2 (dim) .. 1.2
+    dark_mode: bool = False  # light code on a dark screen
 
 
 def code_modules(text: str) -> np.ndarray:
@@ -59,7 +59,7 @@ def phone_screen(text: str, width: int, dark_mode: bool = False, brightness: flo
     tile = cv2.resize((~modules).astype(np.uint8) * 255, (side, side), interpolation=cv2.INTER_NEAREST)
     top, left = (height - side) // 2, (width - side) // 2
     block = np.where(tile[..., None] > 0, np.array(background, np.uint8), np.array(ink, np.uint8))
-    phone[top:top + side, left:left + side] = block
+    phone[top : top + side, left : left + side] = block
     return np.clip(phone.astype(np.float32) * brightness, 0, 255).astype(np.uint8)
 
 
@@ -89,7 +89,9 @@ def _corners(shot: Shot, phone_size: tuple[int, int], frame_size: tuple[int, int
     focal = fw * 1.2
     depth = focal + turned[:, 2]
     centre = (fw / 2 + shot.offset[0] * fw, fh / 2 + shot.offset[1] * fh)
-    return np.stack([centre[0] + turned[:, 0] * focal / depth, centre[1] + turned[:, 1] * focal / depth], 1).astype(np.float32)
+    return np.stack([centre[0] + turned[:, 0] * focal / depth, centre[1] + turned[:, 1] * focal / depth], 1).astype(
+        np.float32
+    )
 
 
 def _place_phone(frame: np.ndarray, text: str, shot: Shot) -> np.ndarray:
@@ -125,7 +127,7 @@ def _glare(frame: np.ndarray, mask: np.ndarray, strength: float) -> None:
     radius = max(8.0, (xs.max() - xs.min()) * 0.35)
     h, w = mask.shape
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-    blob = np.exp(-(((x - cx) ** 2 + (y - cy) ** 2) / (2 * radius ** 2))) * (mask > 0)
+    blob = np.exp(-(((x - cx) ** 2 + (y - cy) ** 2) / (2 * radius**2))) * (mask > 0)
     frame[:] = np.clip(frame + strength * 255 * blob[..., None], 0, 255).astype(np.uint8)
 
 
@@ -145,8 +147,9 @@ def clean_frame(text: str | None, shot: Shot, size: tuple[int, int]) -> np.ndarr
     return frame
 
 
-def render_frame(text: str | None, shot: Shot = Shot(), size: tuple[int, int] = (1280, 720),
-                 rng: np.random.Generator | None = None) -> np.ndarray:
+def render_frame(
+    text: str | None, shot: Shot = Shot(), size: tuple[int, int] = (1280, 720), rng: np.random.Generator | None = None
+) -> np.ndarray:
     """One camera frame showing the phone with the code (or just the desk when text is None)."""
     frame = clean_frame(text, shot, size)
     if not shot.noise:

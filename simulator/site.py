@@ -79,8 +79,11 @@ class Site:
         self.meeting_cfg = load_config(CONFIG / "meeting-kanda.toml")
         self.platform_password = secrets.token_urlsafe(12)
         self.watcher_password = secrets.token_urlsafe(12)
-        self.broker = MosquittoBroker(work / "broker", self._users(), acl_text(
-            [self.reception_cfg, self.booking_cfg, self.meeting_cfg], monitor_users=("watcher",)))
+        self.broker = MosquittoBroker(
+            work / "broker",
+            self._users(),
+            acl_text([self.reception_cfg, self.booking_cfg, self.meeting_cfg], monitor_users=("watcher",)),
+        )
         self._platform: RunningPlatform | None = None  # each part exists once start() has made it
         self._lockd: LockDaemon | None = None
         self._kiosk: KioskApp | None = None
@@ -92,10 +95,13 @@ class Site:
 
     def _users(self) -> dict[str, str]:
         """Every broker user of the site with its password."""
-        return {"platform": self.platform_password, "watcher": self.watcher_password,
-                _user(self.booking_cfg): _password(self.booking_cfg),
-                _user(self.reception_cfg): _password(self.reception_cfg),
-                _user(self.meeting_cfg): _password(self.meeting_cfg)}
+        return {
+            "platform": self.platform_password,
+            "watcher": self.watcher_password,
+            _user(self.booking_cfg): _password(self.booking_cfg),
+            _user(self.reception_cfg): _password(self.reception_cfg),
+            _user(self.meeting_cfg): _password(self.meeting_cfg),
+        }
 
     def settings(self, user: str, password: str, client_id: str = "") -> BrokerSettings:
         """How a part of the site reaches the broker."""
@@ -104,40 +110,58 @@ class Site:
     def start(self, kiosk_window: bool = False) -> None:
         """Broker, platform, lockd, then the kiosk."""
         self.broker.start()
-        self._platform = start_platform(CONFIG / "simulator" / "seed.toml", broker=self.settings(
-            "platform", self.platform_password, "platform"), clock=self.clock)
+        self._platform = start_platform(
+            CONFIG / "simulator" / "seed.toml",
+            broker=self.settings("platform", self.platform_password, "platform"),
+            clock=self.clock,
+        )
         self._start_lockd()
         self._start_kiosk(kiosk_window)
         self._start_meeting_kiosk()
 
     def _with_platform(self, cfg: FacilityConfig, **changes) -> FacilityConfig:
         """A facility file pointed at the stand-in platform."""
-        return cfg.model_copy(update={"platform": cfg.platform.model_copy(
-            update={"base_url": self.platform.server.url}), **changes})
+        return cfg.model_copy(
+            update={"platform": cfg.platform.model_copy(update={"base_url": self.platform.server.url}), **changes}
+        )
 
     def _start_lockd(self) -> None:
         """lockd for the booking floor, on virtual doors whose visitors walk through when told."""
-        cfg = self._with_platform(self.booking_cfg, lockd=self.booking_cfg.lockd_settings.model_copy(update={
-            "data_dir": self.work / "lockd", "clock_check": "sanity"}))
+        cfg = self._with_platform(
+            self.booking_cfg,
+            lockd=self.booking_cfg.lockd_settings.model_copy(
+                update={"data_dir": self.work / "lockd", "clock_check": "sanity"}
+            ),
+        )
         self.booking_cfg = cfg
 
         simulated = SimulatedDoors(Visitor(opens_after=0.8, closes_after=2.5))  # members walk through when let in
         self.doors = simulated.made
-        self._lockd = LockDaemon(cfg, self.settings(_user(cfg), _password(cfg), f"lockd-{cfg.facility.id}"),
-                                # the simulated site stands in for the GPIO boards too: every door is a virtual one
-                                PlatformClient(cfg.platform), door_factory({"simulated": simulated, "gpio": simulated}),
-                                clock=self.clock,
-                                scheduler=self.scheduler,
-                                trust=ClockTrust("sanity"))
+        self._lockd = LockDaemon(
+            cfg,
+            self.settings(_user(cfg), _password(cfg), f"lockd-{cfg.facility.id}"),
+            # the simulated site stands in for the GPIO boards too: every door is a virtual one
+            PlatformClient(cfg.platform),
+            door_factory({"simulated": simulated, "gpio": simulated}),
+            clock=self.clock,
+            scheduler=self.scheduler,
+            trust=ClockTrust("sanity"),
+        )
         self.lockd.start()
 
     def _start_kiosk(self, window: bool) -> None:
         """The reception kiosk on the virtual camera."""
         from kiosk.app import KioskApp
+
         cfg = self._with_platform(self.reception_cfg)
         self.reception_cfg = cfg
-        self._kiosk = KioskApp(cfg, self.camera, clock=self.clock, data_dir=self.work / "kiosk", broker=self.settings(
-            _user(cfg), _password(cfg), f"kiosk-{cfg.facility.id}"))
+        self._kiosk = KioskApp(
+            cfg,
+            self.camera,
+            clock=self.clock,
+            data_dir=self.work / "kiosk",
+            broker=self.settings(_user(cfg), _password(cfg), f"kiosk-{cfg.facility.id}"),
+        )
         self.kiosk.start(full_screen=False)
         if not window:
             self.kiosk.window.hide()
@@ -145,10 +169,16 @@ class Site:
     def _start_meeting_kiosk(self) -> None:
         """The staffed meeting room's reception kiosk (its window stays hidden: the demo narrates it)."""
         from kiosk.app import KioskApp
+
         cfg = self._with_platform(self.meeting_cfg)
         self.meeting_cfg = cfg
-        self._meeting_kiosk = KioskApp(cfg, self.meeting_camera, clock=self.clock, data_dir=self.work / "meeting-kiosk",
-                                      broker=self.settings(_user(cfg), _password(cfg), f"kiosk-{cfg.facility.id}"))
+        self._meeting_kiosk = KioskApp(
+            cfg,
+            self.meeting_camera,
+            clock=self.clock,
+            data_dir=self.work / "meeting-kiosk",
+            broker=self.settings(_user(cfg), _password(cfg), f"kiosk-{cfg.facility.id}"),
+        )
         self.meeting_kiosk.start(full_screen=False)
         self.meeting_kiosk.window.hide()
 
@@ -189,11 +219,14 @@ class Site:
         written = {}
         for role, example in (("kiosk", "kaikatsu-ikebukuro.toml"), ("lockd", "h1t-shibuya.toml")):
             text = (CONFIG / example).read_text()
-            for shipped, here in (("port = 1883", f"port = {self.broker.port}"),
-                                  ('"http://127.0.0.1:8710/v1"', f'"{self.platform.server.url}"'),
-                                  ('"demo-keys/', f'"{DEMO_KEYS}/'), ('data_dir = "../var/', f'data_dir = "{folder}/'),
-                                  # no board here: the GPIO door is rehearsed on gpiozero's mock pins
-                                  ("[lockd]\n", '[lockd]\npin_factory = "mock"\n')):
+            for shipped, here in (
+                ("port = 1883", f"port = {self.broker.port}"),
+                ('"http://127.0.0.1:8710/v1"', f'"{self.platform.server.url}"'),
+                ('"demo-keys/', f'"{DEMO_KEYS}/'),
+                ('data_dir = "../var/', f'data_dir = "{folder}/'),
+                # no board here: the GPIO door is rehearsed on gpiozero's mock pins
+                ("[lockd]\n", '[lockd]\npin_factory = "mock"\n'),
+            ):
                 text = text.replace(shipped, here)
             written[role] = folder / example
             written[role].write_text(text)
@@ -202,4 +235,3 @@ class Site:
     def watcher(self) -> BrokerSettings:
         """Read-only access to states and events."""
         return self.settings("watcher", self.watcher_password)
-

@@ -92,6 +92,7 @@ class Board:
             name = ""
         if not name and self.root == Path("/"):
             import socket
+
             name = socket.gethostname()
         return name or "localhost"
 
@@ -99,7 +100,11 @@ class Board:
 def unit_active(unit: str) -> bool:
     """True when systemd says the unit runs on this machine (False where there is no systemd to ask)."""
     try:
-        return subprocess.run(["systemctl", "is-active", "--quiet", unit], check=False, capture_output=True,
-                              timeout=10).returncode == 0
+        return (
+            subprocess.run(
+                ["systemctl", "is-active", "--quiet", unit], check=False, capture_output=True, timeout=10
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False

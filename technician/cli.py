@@ -23,22 +23,43 @@ def build_parser() -> argparse.ArgumentParser:
     """The command's subcommands, each with an example."""
     parser = argparse.ArgumentParser(prog="officepass-site", description="Set up and check a site's board.")
     sub = parser.add_subparsers(dest="command", required=True)
-    setup = sub.add_parser("setup", help="turn the site file into broker users, ACL, TLS, bridge and password files",
-                           epilog=f"example: officepass-site setup --config {EXAMPLE_SITE} --start")
+    setup = sub.add_parser(
+        "setup",
+        help="turn the site file into broker users, ACL, TLS, bridge and password files",
+        epilog=f"example: officepass-site setup --config {EXAMPLE_SITE} --start",
+    )
     where = setup.add_mutually_exclusive_group(required=True)
     where.add_argument("--config", help="the site's facility file, already in place (e.g. /etc/officepass/site.toml)")
-    where.add_argument("--from", dest="from_folder", type=Path, metavar="FOLDER",
-                       help="the site folder from the platform's operator (site.toml and the files it names): "
-                            "installed into /etc/officepass with their owners and modes")
-    setup.add_argument("--root", type=Path, default=Path("/"), help="a folder standing for the board's / (tests, images)")
-    setup.add_argument("--tls", choices=["site-ca", "csr"],
-                       help="the broker's certificate from a CA of the site's own, or a request for the platform's "
-                            "CA (default: as this board's last run; site-ca the first time)")
-    setup.add_argument("--broker-name", action="append", default=[], metavar="NAME",
-                       help="another name or address clients on the LAN reach the broker by (repeat for more)")
+    where.add_argument(
+        "--from",
+        dest="from_folder",
+        type=Path,
+        metavar="FOLDER",
+        help="the site folder from the platform's operator (site.toml and the files it names): "
+        "installed into /etc/officepass with their owners and modes",
+    )
+    setup.add_argument(
+        "--root", type=Path, default=Path("/"), help="a folder standing for the board's / (tests, images)"
+    )
+    setup.add_argument(
+        "--tls",
+        choices=["site-ca", "csr"],
+        help="the broker's certificate from a CA of the site's own, or a request for the platform's "
+        "CA (default: as this board's last run; site-ca the first time)",
+    )
+    setup.add_argument(
+        "--broker-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name or address clients on the LAN reach the broker by (repeat for more)",
+    )
     setup.add_argument("--start", action="store_true", help="then (re)start Mosquitto and enable and start the program")
-    doctor = sub.add_parser("doctor", help="check the site: file, clock, secrets, platform, broker, doors, GPIO, camera",
-                            epilog=f"example: officepass-site doctor --config {EXAMPLE_SITE}")
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the site: file, clock, secrets, platform, broker, doors, GPIO, camera",
+        epilog=f"example: officepass-site doctor --config {EXAMPLE_SITE}",
+    )
     doctor.add_argument("--config", required=True, help="the site's facility file")
     doctor.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the broker and the doors")
     return parser
@@ -69,8 +90,9 @@ def say_what_to_restart(plan: SetupPlan, board: Board) -> None:
     """Without --start: which units run on older files than these, and the line that restarts them."""
     behind = [UNITS.get(name, name) for name, inputs in plan.inputs.items() if stale(board, name, inputs)]
     restart = f"systemctl restart {' '.join(behind)} && " if behind else ""
-    print(f"next: {restart}systemctl enable {' '.join(UNITS[name] for name in plan.programs)} "
-          "(or run again with --start)")
+    print(
+        f"next: {restart}systemctl enable {' '.join(UNITS[name] for name in plan.programs)} (or run again with --start)"
+    )
 
 
 def fingerprint(board: Board, inputs: list[Path]) -> str:
@@ -103,8 +125,9 @@ def _systemctl(*args: str) -> None:
 def staged_folder(folder: Path) -> dict[Path, Path]:
     """The operator's folder, each file staged for /etc/officepass under its own name; site.toml must be there."""
     if not (folder / "site.toml").is_file():
-        raise SetupRefused([Missing("", f"{folder} holds no site.toml: copy the whole site folder from the "
-                                        "platform's operator")])
+        raise SetupRefused(
+            [Missing("", f"{folder} holds no site.toml: copy the whole site folder from the platform's operator")]
+        )
     return {SITE_DIR / path.name: path for path in sorted(folder.iterdir()) if path.is_file()}
 
 
@@ -136,6 +159,7 @@ def setup(args: argparse.Namespace) -> int:
 def doctor(args: argparse.Namespace) -> int:
     """Check the site and say what works; 1 when something stops it."""
     from technician.doctor import doctor as check
+
     found = check(args.config, args.timeout)
     print("\n".join(found.lines))
     print(f"{found.failures} problem(s) found" if found.failures else "all good")

@@ -1,4 +1,4 @@
-"""`officepass-site doctor`: is this site's file good, and can it reach what it needs? Said in plain words, with a fix."""
+"""`officepass-site doctor`: is this site's file good, and can it reach what it needs? In plain words, with a fix."""
 
 from __future__ import annotations
 
@@ -78,51 +78,77 @@ def check_keyset(cfg: FacilityConfig, client: PlatformClient, found: Findings) -
     try:
         _, content = client.exchange("GET", KEYSET)
     except PlatformError as exc:
-        found.fail(f"the platform's key set cannot be fetched ({exc})",
-                   fix="the platform must serve GET /keyset for sites that pin a root key")
+        found.fail(
+            f"the platform's key set cannot be fetched ({exc})",
+            fix="the platform must serve GET /keyset for sites that pin a root key",
+        )
         return
     opened = open_keyset(content, root_keyring(cfg))
     refusal = opened if isinstance(opened, Refused) else judge(opened, None, time.time())
     if refusal is not None:
-        found.fail(f"the platform's key set would be refused here: {refusal}",
-                   fix="check [[tokens.root_keys]] against the network's root key, and this board's clock")
+        found.fail(
+            f"the platform's key set would be refused here: {refusal}",
+            fix="check [[tokens.root_keys]] against the network's root key, and this board's clock",
+        )
         return
     assert isinstance(opened, KeySet)
-    found.ok(f"the platform's key set v{opened.version} is signed by root {opened.document['signed_by']} "
-             f"and certifies {', '.join(key.key_id for key in opened.content.keys)}")
+    found.ok(
+        f"the platform's key set v{opened.version} is signed by root {opened.document['signed_by']} "
+        f"and certifies {', '.join(key.key_id for key in opened.content.keys)}"
+    )
 
 
 def platform_advice(cfg: FacilityConfig, exc: PlatformError) -> Advice:
     """What the platform's refusal or silence means, and what to do."""
     url = cfg.platform.base_url
     if exc.status == 404:
-        return Advice(f"the platform at {url} does not know facility {cfg.facility.id!r}",
-                      "check [facility] id, or ask the network to register this facility")
+        return Advice(
+            f"the platform at {url} does not know facility {cfg.facility.id!r}",
+            "check [facility] id, or ask the network to register this facility",
+        )
     if exc.credentials:
-        return Advice(f"the platform at {url} refuses this facility's API token ({exc})",
-                      "renew the file named by platform.api_token_file")
+        return Advice(
+            f"the platform at {url} refuses this facility's API token ({exc})",
+            "renew the file named by platform.api_token_file",
+        )
     if exc.status == 0:
-        return Advice(f"cannot reach the platform at {url}: {exc}",
-                      f"check [platform] base_url and this board's network: curl {url}/keys")
+        return Advice(
+            f"cannot reach the platform at {url}: {exc}",
+            f"check [platform] base_url and this board's network: curl {url}/keys",
+        )
     return Advice(f"the platform at {url} answers wrongly: {exc}", "the platform's operator must look at it")
 
 
-def check_broker(cfg: FacilityConfig, found: Findings, timeout: float,
-                 links: dict[str, tuple[bool, dict[str, str]]], secrets: Path = BROKER_SECRETS) -> None:
+def check_broker(
+    cfg: FacilityConfig,
+    found: Findings,
+    timeout: float,
+    links: dict[str, tuple[bool, dict[str, str]]],
+    secrets: Path = BROKER_SECRETS,
+) -> None:
     """The broker: as doctor's own user where setup made one (root reads its password); else from the running
     programs' metrics, or by logging in as the site when its program does not run."""
     own = doctor_login(cfg, secrets)
     if own is not None:
-        check_as_doctor(cfg, found, own, timeout,
-                        lambda settings: login_advice(cfg, try_login(settings, timeout), settings.username))
+        check_as_doctor(
+            cfg,
+            found,
+            own,
+            timeout,
+            lambda settings: login_advice(cfg, try_login(settings, timeout), settings.username),
+        )
         return
     if cfg.mqtt_settings.bridge is not None:
-        found.warn("the link to the platform's broker is not checked: doctor needs its own broker user",
-                   fix="run doctor as root, on a board set up with officepass-site setup")
+        found.warn(
+            "the link to the platform's broker is not checked: doctor needs its own broker user",
+            fix="run doctor as root, on a board set up with officepass-site setup",
+        )
     if not links:
         if unit_active(f"officepass-{'lockd' if cfg.doors else 'kiosk'}"):
-            found.warn("the broker is not checked: the program runs, and logging in as its user would throw it off",
-                       fix="run doctor as root (it then logs in as its own user), or set metrics_port")
+            found.warn(
+                "the broker is not checked: the program runs, and logging in as its user would throw it off",
+                fix="run doctor as root (it then logs in as its own user), or set metrics_port",
+            )
             return
         log_in_as_site(cfg, found, timeout)
         return
@@ -144,9 +170,11 @@ def check_broker(cfg: FacilityConfig, found: Findings, timeout: float,
 
 
 def running_links(cfg: FacilityConfig, timeout: float) -> dict[str, tuple[bool, dict[str, str]]]:
-    """For each program running here with metrics: whether it is connected to the broker, and (lockd) each door's state."""
-    ports = {"lockd": cfg.lockd_settings.metrics_port if cfg.lockd else None,
-             "kiosk": cfg.kiosk_settings.metrics_port if cfg.kiosk else None}
+    """For each program running here with metrics: whether it is connected to the broker, and (lockd) door states."""
+    ports = {
+        "lockd": cfg.lockd_settings.metrics_port if cfg.lockd else None,
+        "kiosk": cfg.kiosk_settings.metrics_port if cfg.kiosk else None,
+    }
     links: dict[str, tuple[bool, dict[str, str]]] = {}
     for program, port in ports.items():
         text = metrics_text(port, timeout) if port is not None else None
@@ -172,8 +200,10 @@ def log_in_as_site(cfg: FacilityConfig, found: Findings, timeout: float) -> None
     try:
         settings = _settings(cfg)
     except OSError as exc:
-        found.fail(f"cannot read the broker password file: {exc}",
-                   fix="run doctor as root, or as the program's user; officepass-site setup sets its owner and mode")
+        found.fail(
+            f"cannot read the broker password file: {exc}",
+            fix="run doctor as root, or as the program's user; officepass-site setup sets its owner and mode",
+        )
         return
     bus, states = BusClient(settings), queue.Queue[Inbound]()
     topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
@@ -197,24 +227,35 @@ def login_advice(cfg: FacilityConfig, answer: LoginAnswer, user: str | None = No
     mqtt = cfg.mqtt_settings
     where, user = f"{mqtt.host}:{mqtt.port}", user or mqtt.username
     advice = {
-        "credentials": Advice(f"the broker at {where} refuses the login of {user!r} ({answer.detail}): wrong password "
-                              "or user",
-                              "officepass-site setup --config /etc/officepass/site.toml --start writes every broker "
-                              "user's password again (or, on a broker set up by hand: mosquitto_passwd "
-                              f"/etc/mosquitto/officepass.passwd {user}, then systemctl reload mosquitto)"),
-        "refused": Advice(f"the broker at {where} refuses the connection ({answer.detail})",
-                          "read the broker's log: journalctl -u mosquitto"),
-        "down": Advice(f"no broker at {where} ({answer.detail}): it is down or listens on another port",
-                       "on the broker: systemctl status mosquitto, journalctl -u mosquitto; check [mqtt] host and port"),
-        "no_answer": Advice(f"the broker at {where} does not answer ({answer.detail})",
-                            f"check the network and the firewall between here and {mqtt.host}, port {mqtt.port}"),
-        "tls": Advice(f"TLS to the broker at {where} fails ({answer.detail})",
-                      "check [mqtt] tls and ca_file, that the broker's certificate names this host, and that the "
-                      "port speaks TLS"),
-        "unreachable": Advice(f"cannot reach the broker at {where} ({answer.detail})",
-                              "check [mqtt] host and this board's network"),
-        "accepted": Advice(f"the broker at {where} accepts {user!r} now, but did not within the timeout",
-                           "run doctor again; if it repeats, look at the broker's load and the network"),
+        "credentials": Advice(
+            f"the broker at {where} refuses the login of {user!r} ({answer.detail}): wrong password or user",
+            "officepass-site setup --config /etc/officepass/site.toml --start writes every broker "
+            "user's password again (or, on a broker set up by hand: mosquitto_passwd "
+            f"/etc/mosquitto/officepass.passwd {user}, then systemctl reload mosquitto)",
+        ),
+        "refused": Advice(
+            f"the broker at {where} refuses the connection ({answer.detail})",
+            "read the broker's log: journalctl -u mosquitto",
+        ),
+        "down": Advice(
+            f"no broker at {where} ({answer.detail}): it is down or listens on another port",
+            "on the broker: systemctl status mosquitto, journalctl -u mosquitto; check [mqtt] host and port",
+        ),
+        "no_answer": Advice(
+            f"the broker at {where} does not answer ({answer.detail})",
+            f"check the network and the firewall between here and {mqtt.host}, port {mqtt.port}",
+        ),
+        "tls": Advice(
+            f"TLS to the broker at {where} fails ({answer.detail})",
+            "check [mqtt] tls and ca_file, that the broker's certificate names this host, and that the port speaks TLS",
+        ),
+        "unreachable": Advice(
+            f"cannot reach the broker at {where} ({answer.detail})", "check [mqtt] host and this board's network"
+        ),
+        "accepted": Advice(
+            f"the broker at {where} accepts {user!r} now, but did not within the timeout",
+            "run doctor again; if it repeats, look at the broker's load and the network",
+        ),
     }
     return advice[answer.outcome]
 
@@ -237,7 +278,10 @@ def _door_states(cfg: FacilityConfig, states: queue.Queue, found: Findings, time
 
 def check_loops(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
     """Each running program's background loops, read from its metrics endpoint (when the file enables one)."""
-    ports = {"kiosk": cfg.kiosk_settings.metrics_port if cfg.kiosk else None, "lockd": cfg.lockd_settings.metrics_port if cfg.lockd else None}
+    ports = {
+        "kiosk": cfg.kiosk_settings.metrics_port if cfg.kiosk else None,
+        "lockd": cfg.lockd_settings.metrics_port if cfg.lockd else None,
+    }
     for program, port in ports.items():
         if port is None:
             continue
@@ -247,13 +291,17 @@ def check_loops(cfg: FacilityConfig, found: Findings, timeout: float) -> None:
             continue
         for name, loop in loop_states(text, program).items():
             if loop.get("up") == 1:
-                found.ok(f"{program} loop {name}: running ({int(loop['failures'])} failure(s), "
-                         f"{int(loop['restarts'])} restart(s) so far)")
+                found.ok(
+                    f"{program} loop {name}: running ({int(loop['failures'])} failure(s), "
+                    f"{int(loop['restarts'])} restart(s) so far)"
+                )
             else:
                 age = loop.get("last_ok_age_seconds", -1)
                 since = "no good round yet" if age < 0 else f"last good round {int(age)} s ago"
-                found.warn(f"{program} loop {name}: failing, stalled or stopped ({since}, {int(loop['failures'])} "
-                           f"failure(s), {int(loop['restarts'])} restart(s)); see the program's log")
+                found.warn(
+                    f"{program} loop {name}: failing, stalled or stopped ({since}, {int(loop['failures'])} "
+                    f"failure(s), {int(loop['restarts'])} restart(s)); see the program's log"
+                )
 
 
 def metrics_text(port: int, timeout: float) -> str | None:
@@ -283,12 +331,16 @@ def loop_states(metrics_text: str, program: str) -> dict[str, dict[str, float]]:
     for family in text_string_to_metric_families(metrics_text):
         if family.name.startswith(prefix):
             for sample in family.samples:
-                loops.setdefault(sample.labels["loop"], {})[family.name[len(prefix):]] = sample.value
+                loops.setdefault(sample.labels["loop"], {})[family.name[len(prefix) :]] = sample.value
     return loops
 
 
-def doctor(path: str | Path, timeout: float = 5.0, clock: Callable[[], ClockReading] | None = None,
-           secrets: Path = BROKER_SECRETS) -> Findings:
+def doctor(
+    path: str | Path,
+    timeout: float = 5.0,
+    clock: Callable[[], ClockReading] | None = None,
+    secrets: Path = BROKER_SECRETS,
+) -> Findings:
     """Check the file, this machine (clock, files, GPIO, camera, demo secrets), the platform and the broker (as
     doctor's own user, whose password is in secrets)."""
     found = Findings()
@@ -296,8 +348,10 @@ def doctor(path: str | Path, timeout: float = 5.0, clock: Callable[[], ClockRead
         cfg = load_config(path)
     except ConfigError as exc:
         unreadable = any("Permission denied" in problem.message for problem in exc.problems)
-        found.fail(f"{path}: the facility file is not valid ({len(exc.problems)} problem(s)):",
-                   fix="run doctor as root: sudo officepass-site doctor --config FILE" if unreadable else None)
+        found.fail(
+            f"{path}: the facility file is not valid ({len(exc.problems)} problem(s)):",
+            fix="run doctor as root: sudo officepass-site doctor --config FILE" if unreadable else None,
+        )
         found.lines += [f"        {problem}" for problem in exc.problems]
         return found
     found.ok(f"{path}: {cfg.facility.id} ({cfg.facility.kind.value}), {len(cfg.doors)} door(s)")

@@ -14,18 +14,26 @@ if TYPE_CHECKING:
 
 def programs(cfg: FacilityConfig) -> list[str]:
     """The programs this site file runs on a board."""
-    return [program for program, present in (("lockd", bool(cfg.doors and cfg.lockd)), ("kiosk", cfg.kiosk is not None))
-            if present]
+    return [
+        program
+        for program, present in (("lockd", bool(cfg.doors and cfg.lockd)), ("kiosk", cfg.kiosk is not None))
+        if present
+    ]
 
 
 def check_files(cfg: FacilityConfig, found: Findings) -> None:
     """Every file a program reads is there and readable by the user its unit runs as."""
-    problems = [(program, problem) for program in programs(cfg)
-                for problem in program_problems(cfg, program, service_user(program))]
+    problems = [
+        (program, problem)
+        for program in programs(cfg)
+        for problem in program_problems(cfg, program, service_user(program))
+    ]
     for program, problem in problems:
-        found.fail(f"{program}: {problem.path}: {problem.message}",
-                   fix="officepass-site setup --config FILE sets the owners and modes; the operator's files come "
-                       "from the platform")
+        found.fail(
+            f"{program}: {problem.path}: {problem.message}",
+            fix="officepass-site setup --config FILE sets the owners and modes; the operator's files come "
+            "from the platform",
+        )
     if not problems:
         found.ok("every file the site's programs read is there and readable by them")
 
@@ -37,12 +45,17 @@ def check_gpio(cfg: FacilityConfig, found: Findings, lockd_running: bool) -> Non
         return
     name = cfg.lockd_settings.pin_factory
     if name == "mock":
-        bench_only(cfg, found, "[lockd] pin_factory = 'mock': the doors drive gpiozero's mock pins, never the board's",
-                   'set [lockd] pin_factory = "lgpio"')
+        bench_only(
+            cfg,
+            found,
+            "[lockd] pin_factory = 'mock': the doors drive gpiozero's mock pins, never the board's",
+            'set [lockd] pin_factory = "lgpio"',
+        )
     if lockd_running:
         found.ok(f"GPIO: lockd running here holds the pins of {len(doors)} door(s) (pin factory {name})")
         return
     from lockd.gpio import GpioUnavailable, claim_pins, pin_factory
+
     try:
         factory = pin_factory(name)
     except GpioUnavailable as exc:
@@ -56,7 +69,8 @@ def check_gpio(cfg: FacilityConfig, found: Findings, lockd_running: bool) -> Non
             if claim.problem is None:
                 found.ok(f"{where} can be claimed")
             else:
-                found.fail(f"{where} cannot be claimed: {claim.problem}",
-                           fix="another program holds it (systemctl status officepass-lockd), or the pin in "
-                               "[doors.gpio] is not the one wired")
-
+                found.fail(
+                    f"{where} cannot be claimed: {claim.problem}",
+                    fix="another program holds it (systemctl status officepass-lockd), or the pin in "
+                    "[doors.gpio] is not the one wired",
+                )

@@ -37,6 +37,7 @@ class Advice(NamedTuple):
 
 # --- the clock -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ClockReading:
     """Whether this machine's clock is synchronised (None: cannot tell), and who said so."""
@@ -48,8 +49,9 @@ class ClockReading:
 def timedatectl_reading(run: Run = subprocess.run) -> ClockReading | None:
     """systemd's NTPSynchronized; None where timedatectl is missing or systemd does not run (a container)."""
     try:
-        result = run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"], capture_output=True, text=True,
-                     timeout=5)
+        result = run(
+            ["timedatectl", "show", "-p", "NTPSynchronized", "--value"], capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.TimeoutExpired):  # not installed, or hanging without systemd
         return None
     answer = result.stdout.strip()
@@ -61,6 +63,7 @@ def timedatectl_reading(run: Run = subprocess.run) -> ClockReading | None:
 def kernel_reading() -> ClockReading | None:
     """The kernel's own flag (adjtimex), the one lockd's clock_check = "kernel" trusts; None where it cannot be read."""
     from lockd.clocktrust import kernel_synchronised
+
     try:
         synchronised = kernel_synchronised()
     except (OSError, AttributeError):  # no C library or no adjtimex: not Linux
@@ -82,32 +85,53 @@ def check_clock(cfg: FacilityConfig, found: Findings, reading: ClockReading) -> 
     if reading.synchronised:
         found.ok(f"the clock is synchronised ({reading.source})")
     elif reading.synchronised is None:
-        found.warn(f"cannot tell whether the clock is synchronised ({reading.source})",
-                   fix="check by hand: chronyc tracking, or timedatectl timesync-status")
+        found.warn(
+            f"cannot tell whether the clock is synchronised ({reading.source})",
+            fix="check by hand: chronyc tracking, or timedatectl timesync-status",
+        )
     else:
-        refuses = " lockd refuses every command until it is." if cfg.lockd and cfg.lockd_settings.clock_check == "kernel" else ""
-        found.fail(f"the clock is not synchronised ({reading.source}): passes and codes are judged by it.{refuses}",
-                   fix="apt-get install chrony (or systemctl enable --now systemd-timesyncd); "
-                       "then chronyc tracking shows the source")
+        refuses = (
+            " lockd refuses every command until it is."
+            if cfg.lockd and cfg.lockd_settings.clock_check == "kernel"
+            else ""
+        )
+        found.fail(
+            f"the clock is not synchronised ({reading.source}): passes and codes are judged by it.{refuses}",
+            fix="apt-get install chrony (or systemctl enable --now systemd-timesyncd); "
+            "then chronyc tracking shows the source",
+        )
 
 
 # --- the kiosk's camera --------------------------------------------------------------------------
 
-def check_camera(cfg: FacilityConfig, found: Findings, timeout: float, running: bool | None,
-                 sources: Mapping[str, Callable[[str], FrameSource]] | None = None) -> None:
+
+def check_camera(
+    cfg: FacilityConfig,
+    found: Findings,
+    timeout: float,
+    running: bool | None,
+    sources: Mapping[str, Callable[[str], FrameSource]] | None = None,
+) -> None:
     """The camera gives pictures: as the running kiosk reports (it holds the device), else opened here once."""
     setting = cfg.kiosk_settings.camera
     if setting == "simulated":
-        bench_only(cfg, found, "[kiosk] camera = 'simulated' is the simulator's camera",
-                   "set [kiosk] camera to the device number (0) or the camera's RTSP URL")
+        bench_only(
+            cfg,
+            found,
+            "[kiosk] camera = 'simulated' is the simulator's camera",
+            "set [kiosk] camera to the device number (0) or the camera's RTSP URL",
+        )
     if running is not None:
         _report_camera(found, setting, running, "as the kiosk running here reports in its metrics")
         return
     if not kiosk_libraries_installed():
-        found.fail(f"camera {setting!r} not checked: the kiosk's libraries are not installed here",
-                   fix="pip install 'officepass-edge[kiosk]'")
+        found.fail(
+            f"camera {setting!r} not checked: the kiosk's libraries are not installed here",
+            fix="pip install 'officepass-edge[kiosk]'",
+        )
         return
     from kiosk.camera import FRAME_SOURCES, frame_source
+
     frame = first_frame(frame_source(setting, FRAME_SOURCES if sources is None else sources), timeout)
     if frame is None:
         _report_camera(found, setting, False, f"opened here, no picture within {timeout:g} s")
@@ -128,8 +152,10 @@ def camera_fix(setting: str) -> str:
     if "://" in setting:
         return "check the URL, its user and password, and that the camera is on and reachable from this board"
     if setting.isdigit():
-        return (f"is the camera plugged in (ls /dev/video{setting})? is the kiosk's user in group video? "
-                "a kiosk that is running holds the camera: stop it (systemctl stop officepass-kiosk) and run doctor again")
+        return (
+            f"is the camera plugged in (ls /dev/video{setting})? is the kiosk's user in group video? "
+            "a kiosk that is running holds the camera: stop it (systemctl stop officepass-kiosk) and run doctor again"
+        )
     return f"check that {setting!r} exists and that OpenCV can read it"
 
 
@@ -162,8 +188,9 @@ def first_frame(source: FrameSource, timeout: float) -> Frame | None:
 
 # --- demo secrets --------------------------------------------------------------------------------
 
+
 def bench_only(cfg: FacilityConfig, found: Findings, text: str, fix: str) -> None:
-    """Something only a bench may have: a problem on a site, a note on a site on this machine (the demo, a rehearsal)."""
+    """Something only a bench may have: a problem on a site, a note on a site on this machine (demo, rehearsal)."""
     if cfg.on_loopback:
         found.warn(f"{text} (tolerated on this machine's bench, never on a site)", fix=fix)
     else:
@@ -183,20 +210,33 @@ def _demo_pin(cfg: FacilityConfig) -> list[Advice]:
     """The staff PIN, when it is the demo one."""
     if cfg.kiosk is None or not pin_matches(DEMO_PIN, cfg.kiosk.staff_pin_hash):
         return []
-    return [Advice(f"the staff PIN is the demo PIN {DEMO_PIN}, which anyone can read in the repository",
-                   "officepass-kiosk --hash-pin, and put the hash in [kiosk] staff_pin_hash")]
+    return [
+        Advice(
+            f"the staff PIN is the demo PIN {DEMO_PIN}, which anyone can read in the repository",
+            "officepass-kiosk --hash-pin, and put the hash in [kiosk] staff_pin_hash",
+        )
+    ]
 
 
 def _demo_trusted_keys(cfg: FacilityConfig) -> list[Advice]:
     """Trusted keys whose private half is published."""
-    return [Advice(f"tokens.trusted_keys {key.name!r} is the demo key {key_id_of(key.raw)} "
-                   f"(config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): anyone can sign passes with it",
-                   "trust the platform's real public key instead")
-            for key in cfg.tokens.trusted_keys if is_demo_key(key_id_of(key.raw))] + [
-        Advice(f"tokens.root_keys {key.name!r} is the demo root key {key_id_of(key.raw)} "
-               f"(config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): anyone can certify signing keys with it",
-               "pin the network's real root key instead")
-        for key in cfg.tokens.root_keys if is_demo_key(key_id_of(key.raw))]
+    return [
+        Advice(
+            f"tokens.trusted_keys {key.name!r} is the demo key {key_id_of(key.raw)} "
+            f"(config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): anyone can sign passes with it",
+            "trust the platform's real public key instead",
+        )
+        for key in cfg.tokens.trusted_keys
+        if is_demo_key(key_id_of(key.raw))
+    ] + [
+        Advice(
+            f"tokens.root_keys {key.name!r} is the demo root key {key_id_of(key.raw)} "
+            f"(config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): anyone can certify signing keys with it",
+            "pin the network's real root key instead",
+        )
+        for key in cfg.tokens.root_keys
+        if is_demo_key(key_id_of(key.raw))
+    ]
 
 
 def _demo_kiosk_key(cfg: FacilityConfig, found: Findings) -> list[Advice]:
@@ -210,10 +250,14 @@ def _demo_kiosk_key(cfg: FacilityConfig, found: Findings) -> list[Advice]:
         return []
     if not is_demo_key(key_id):
         return []
-    return [Advice(f"the kiosk signs its front-desk codes with the demo key {key_id} ({cfg.kiosk.signing_key_file.name}): "
-                   "anyone can forge them",
-                   "openssl genpkey -algorithm ed25519 -out /etc/officepass/kiosk.pem, set [kiosk] signing_key_file "
-                   "to it and give its public key to the platform")]
+    return [
+        Advice(
+            f"the kiosk signs its front-desk codes with the demo key {key_id} ({cfg.kiosk.signing_key_file.name}): "
+            "anyone can forge them",
+            "openssl genpkey -algorithm ed25519 -out /etc/officepass/kiosk.pem, set [kiosk] signing_key_file "
+            "to it and give its public key to the platform",
+        )
+    ]
 
 
 def _demo_broker_password(cfg: FacilityConfig) -> list[Advice]:
@@ -227,6 +271,10 @@ def _demo_broker_password(cfg: FacilityConfig) -> list[Advice]:
     demo = [path.name for path in sorted(DEMO_KEYS.glob("*.pass")) if path.read_text().strip() == password]
     if not demo:
         return []
-    return [Advice(f"the broker password of {cfg.mqtt.username!r} is the demo one (config/demo-keys/{demo[0]})",
-                   f"mosquitto_passwd /etc/mosquitto/officepass.passwd {cfg.mqtt.username} on the broker, "
-                   f"and the same new password in {cfg.mqtt.password_file}")]
+    return [
+        Advice(
+            f"the broker password of {cfg.mqtt.username!r} is the demo one (config/demo-keys/{demo[0]})",
+            f"mosquitto_passwd /etc/mosquitto/officepass.passwd {cfg.mqtt.username} on the broker, "
+            f"and the same new password in {cfg.mqtt.password_file}",
+        )
+    ]

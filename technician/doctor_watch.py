@@ -34,8 +34,9 @@ def doctor_login(cfg: FacilityConfig, secrets: Path = BROKER_SECRETS) -> BrokerS
     except OSError:
         return None
     mqtt = cfg.mqtt_settings
-    return BrokerSettings(mqtt.host, mqtt.port, DOCTOR_USER, password, tls=mqtt.tls, ca_file=mqtt.ca_file,
-                          client_id=DOCTOR_USER)
+    return BrokerSettings(
+        mqtt.host, mqtt.port, DOCTOR_USER, password, tls=mqtt.tls, ca_file=mqtt.ca_file, client_id=DOCTOR_USER
+    )
 
 
 def watched(cfg: FacilityConfig) -> dict[str, str]:
@@ -103,8 +104,10 @@ def _availability(found: Findings, program: str, said: str | None) -> None:
     if said == "online":
         found.ok(f"{program} is online")
     elif said == "offline":
-        found.fail(f"{program} is offline: stopped, or it died (the broker said its last will)",
-                   fix=f"systemctl status {unit}; journalctl -u {unit} says why; systemctl start {unit}")
+        found.fail(
+            f"{program} is offline: stopped, or it died (the broker said its last will)",
+            fix=f"systemctl status {unit}; journalctl -u {unit} says why; systemctl start {unit}",
+        )
     else:
         found.warn(f"{program} has never connected to this broker", fix=f"systemctl enable --now {unit}")
 
@@ -116,14 +119,21 @@ def _bridge(cfg: FacilityConfig, found: Findings, said: str | None) -> None:
     if said == "1":
         found.ok(f"the site's broker is linked to the platform's ({where})")
         return
-    found.fail(f"the site's broker is not linked to the platform's ({where}){'' if said == '0' else ': no word'}",
-               fix="check the WAN; the broker's log (journalctl -u mosquitto, /var/log/mosquitto/mosquitto.log) says "
-                   "why: 'certificate verify failed' (the CA in [mqtt.bridge] ca_file), 'host name verification "
-                   "failed' (the host), 'not authorised' (the bridge password or the platform's ACL)")
+    found.fail(
+        f"the site's broker is not linked to the platform's ({where}){'' if said == '0' else ': no word'}",
+        fix="check the WAN; the broker's log (journalctl -u mosquitto, /var/log/mosquitto/mosquitto.log) says "
+        "why: 'certificate verify failed' (the CA in [mqtt.bridge] ca_file), 'host name verification "
+        "failed' (the host), 'not authorised' (the bridge password or the platform's ACL)",
+    )
 
 
-def check_as_doctor(cfg: FacilityConfig, found: Findings, settings: BrokerSettings, timeout: float,
-                    advice: Callable[[BrokerSettings], tuple[str, str]]) -> None:
+def check_as_doctor(
+    cfg: FacilityConfig,
+    found: Findings,
+    settings: BrokerSettings,
+    timeout: float,
+    advice: Callable[[BrokerSettings], tuple[str, str]],
+) -> None:
     """Log in as doctor's own user and report what the broker holds; why not, when it will not have it."""
     heard = listen(settings, watched(cfg), timeout)
     if heard is None:

@@ -66,7 +66,11 @@ def _differs(board: Board, item: Item, here: Path) -> bool:
         return True
     if isinstance(item, Wanted) and here.read_bytes() != item.content:
         return True
-    return (info.st_uid, info.st_gid, info.st_mode & 0o7777) != (board.uid(item.owner), board.gid(item.group), item.mode)
+    return (info.st_uid, info.st_gid, info.st_mode & 0o7777) != (
+        board.uid(item.owner),
+        board.gid(item.group),
+        item.mode,
+    )
 
 
 def _write(board: Board, item: Wanted, here: Path) -> None:
@@ -117,5 +121,7 @@ def describe(item: Item, changed: bool) -> str | None:
     if isinstance(item, Gone):
         return f"removed file   {item.path}" if changed else None
     what = "folder" if isinstance(item, Folder) else "file"
-    verb = ("made" if isinstance(item, Folder) else "wrote" if isinstance(item, Wanted) else "set") if changed else "kept"
+    verb = (
+        ("made" if isinstance(item, Folder) else "wrote" if isinstance(item, Wanted) else "set") if changed else "kept"
+    )
     return f"{verb:5} {what:6} {item.path} ({item.owner}:{item.group} {item.mode:o})"

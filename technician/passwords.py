@@ -39,12 +39,16 @@ def matches(line: str, user: str, password: str) -> bool:
         salt, digest = base64.b64decode(parts[3]), base64.b64decode(parts[4])
     except ValueError:
         return False
-    return hmac.compare_digest(hashlib.pbkdf2_hmac("sha512", password.encode(), salt, int(parts[2]), len(digest)), digest)
+    return hmac.compare_digest(
+        hashlib.pbkdf2_hmac("sha512", password.encode(), salt, int(parts[2]), len(digest)), digest
+    )
 
 
 def password_file(users: dict[str, str], existing: str = "") -> str:
     """The whole file for these users and passwords, keeping each existing line that still fits."""
     kept = {line.partition(":")[0]: line for line in existing.splitlines() if ":" in line}
-    lines = [kept[user] if user in kept and matches(kept[user], user, password) else hash_line(user, password)
-             for user, password in sorted(users.items())]
+    lines = [
+        kept[user] if user in kept and matches(kept[user], user, password) else hash_line(user, password)
+        for user, password in sorted(users.items())
+    ]
     return "\n".join(lines) + "\n"

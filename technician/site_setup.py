@@ -69,8 +69,10 @@ def broker_users(board: Board, cfg: FacilityConfig) -> tuple[dict[str, str], lis
     kept |= {user: (BROKER_SECRETS / f"{user}.pass", "root") for user in others}
     users = {user: _secret(board, path) for user, (path, _) in kept.items()}
     items: list[Item] = [Folder(BROKER_SECRETS, mode=0o700)]
-    items += [Wanted(path, f"{users[user]}\n".encode(), "root", group, 0o640 if group != "root" else 0o600)
-              for user, (path, group) in kept.items()]
+    items += [
+        Wanted(path, f"{users[user]}\n".encode(), "root", group, 0o640 if group != "root" else 0o600)
+        for user, (path, group) in kept.items()
+    ]
     if mqtt.bridge:  # the platform reaches this broker through the bridge now: its old login goes
         items.append(Gone(BROKER_SECRETS / f"{PLATFORM_USER}.pass"))
     return users, items
@@ -81,10 +83,17 @@ def broker_files(board: Board, cfg: FacilityConfig, users: dict[str, str]) -> li
     passwd = board.at(MOSQUITTO / "officepass.passwd")
     existing = passwd.read_text() if passwd.is_file() else ""
     acl = acl_text([cfg], monitor_users=(TECHNICIAN_USER, DOCTOR_USER), home_assistant_user=HOME_ASSISTANT_USER)
-    return [Wanted(MOSQUITTO / "officepass.passwd", passwords.password_file(users, existing).encode(), "root",
-                   "mosquitto", 0o640),
-            Wanted(MOSQUITTO / "officepass.acl", acl.encode(), "root", "mosquitto", 0o640),
-            Wanted(MOSQUITTO / "conf.d" / "officepass.conf", SITE_BROKER_FILE.read_bytes())]
+    return [
+        Wanted(
+            MOSQUITTO / "officepass.passwd",
+            passwords.password_file(users, existing).encode(),
+            "root",
+            "mosquitto",
+            0o640,
+        ),
+        Wanted(MOSQUITTO / "officepass.acl", acl.encode(), "root", "mosquitto", 0o640),
+        Wanted(MOSQUITTO / "conf.d" / "officepass.conf", SITE_BROKER_FILE.read_bytes()),
+    ]
 
 
 def bridge_files(board: Board, cfg: FacilityConfig) -> list[Item]:
@@ -97,8 +106,11 @@ def bridge_files(board: Board, cfg: FacilityConfig) -> list[Item]:
     ca_file = None
     if bridge.ca_file is not None:  # Mosquitto reads only what is in /etc/mosquitto: /etc/officepass is not its own
         ca_file = PLATFORM_CA
-        items += [Owned(bridge.ca_file, "root", "root", 0o644), Folder(PLATFORM_CA.parent),
-                  Wanted(PLATFORM_CA, board.source(bridge.ca_file).read_bytes())]
+        items += [
+            Owned(bridge.ca_file, "root", "root", 0o644),
+            Folder(PLATFORM_CA.parent),
+            Wanted(PLATFORM_CA, board.source(bridge.ca_file).read_bytes()),
+        ]
     else:
         items.append(Gone(PLATFORM_CA))
     try:
@@ -123,8 +135,10 @@ def program_files(board: Board, cfg: FacilityConfig, plan: SetupPlan) -> list[It
     if key_file is not None and not board.source(key_file).is_file():
         key = SigningKey.generate()
         items.append(Wanted(key_file, key.pem(), "root", SERVICE_USERS["kiosk"], 0o640))
-        plan.notes.append(f"made the kiosk's signing key {key_file}: give the platform its public key {key.public_b64} "
-                          f"(key id {key.key_id}) so it accepts this kiosk's front-desk codes")
+        plan.notes.append(
+            f"made the kiosk's signing key {key_file}: give the platform its public key {key.public_b64} "
+            f"(key id {key.key_id}) so it accepts this kiosk's front-desk codes"
+        )
     elif key_file is not None:
         items.append(Owned(key_file, "root", SERVICE_USERS["kiosk"], 0o640))
     return items
@@ -141,8 +155,15 @@ def tls_plan(board: Board, mode: str | None, names: list[str], now: dt.datetime)
         raise SetupRefused([Missing("", str(exc))]) from None
 
 
-def plan_setup(board: Board, cfg: FacilityConfig, site_file: Path, *, tls_mode: str | None = None,
-               broker_names: list[str] | None = None, now: dt.datetime | None = None) -> SetupPlan:
+def plan_setup(
+    board: Board,
+    cfg: FacilityConfig,
+    site_file: Path,
+    *,
+    tls_mode: str | None = None,
+    broker_names: list[str] | None = None,
+    now: dt.datetime | None = None,
+) -> SetupPlan:
     """Everything the board needs for this site, or SetupRefused naming all that is missing."""
     problems = all_problems(board, cfg, site_file)
     if problems:
@@ -167,8 +188,9 @@ def unit_inputs(cfg: FacilityConfig, site_file: Path, items: list[Item]) -> dict
     program = program_of(cfg)
     inputs: dict[str, list[Path]] = {}
     if broker_here(cfg):
-        inputs["mosquitto"] = sorted({item.path for item in items if isinstance(item, Wanted | Gone)
-                                      and item.path.is_relative_to(MOSQUITTO)})
+        inputs["mosquitto"] = sorted(
+            {item.path for item in items if isinstance(item, Wanted | Gone) and item.path.is_relative_to(MOSQUITTO)}
+        )
     keys = [*PROGRAM_FILES[program]] + ["kiosk.signing_key_file"] * (program == "kiosk")
     named = [path for key in dict.fromkeys(keys) if (path := named_file(cfg, key)) is not None]
     inputs[program] = [site_file, *named]
@@ -178,9 +200,16 @@ def unit_inputs(cfg: FacilityConfig, site_file: Path, items: list[Item]) -> dict
 def bring_in(board: Board, plan: SetupPlan) -> list[Item]:
     """The operator's files, staged from their folder: each written where the site file names it, with the owner
     and mode the plan gives it; a file the site file does not name is left out, and said so."""
-    items = [Wanted(item.path, board.source(item.path).read_bytes(), item.owner, item.group, item.mode)
-             if isinstance(item, Owned) and item.path in board.staged else item for item in plan.items]
+    items = [
+        Wanted(item.path, board.source(item.path).read_bytes(), item.owner, item.group, item.mode)
+        if isinstance(item, Owned) and item.path in board.staged
+        else item
+        for item in plan.items
+    ]
     used = {item.path for item in items}
-    plan.notes += [f"left out {source}: the site file does not name it" for path, source in board.staged.items()
-                   if path not in used]
+    plan.notes += [
+        f"left out {source}: the site file does not name it"
+        for path, source in board.staged.items()
+        if path not in used
+    ]
     return items

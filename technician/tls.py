@@ -47,8 +47,10 @@ class TlsPlan:
     awaiting: str | None = None
 
 
-DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
-                      r"[A-Za-z0-9])?)*$")
+DNS_NAME = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
+    r"[A-Za-z0-9])?)*$"
+)
 
 
 def checked_host(host: str, what: str) -> str:
@@ -62,8 +64,10 @@ def checked_host(host: str, what: str) -> str:
         return str(address)
     if address is None and DNS_NAME.match(host):
         return host
-    raise ValueError(f"{what} {host!r} is not a host name a certificate can carry (ASCII letters, digits and hyphens, "
-                     "dot-separated; or an IP address without a zone)")
+    raise ValueError(
+        f"{what} {host!r} is not a host name a certificate can carry (ASCII letters, digits and hyphens, "
+        "dot-separated; or an IP address without a zone)"
+    )
 
 
 def broker_hosts(board: Board, extra: list[str]) -> list[str]:
@@ -93,16 +97,22 @@ def _site_authority(board: Board, now: dt.datetime) -> tuple[CertificateAuthorit
         authority = CertificateAuthority.load(board.at(keyfile), board.at(certfile))
     else:
         authority = CertificateAuthority.create("officepass site CA", now, CA_LIFETIME)
-    items: list[Item] = [Folder(SITE_TLS), Wanted(keyfile, pem_key(authority.key), mode=0o600),
-                         Wanted(certfile, pem(authority.certificate))]
+    items: list[Item] = [
+        Folder(SITE_TLS),
+        Wanted(keyfile, pem_key(authority.key), mode=0o600),
+        Wanted(certfile, pem(authority.certificate)),
+    ]
     return authority, items
 
 
 def _broker_files(key: PrivateKey, certificate: bytes, ca: bytes) -> list[Item]:
     """The broker's key (Mosquitto reads it after dropping to its own user), its certificate and its CA."""
-    items: list[Item] = [Folder(MOSQUITTO_CERTS),
-                         Wanted(MOSQUITTO_CERTS / "broker.key", pem_key(key), "root", "mosquitto", 0o640),
-                         Wanted(MOSQUITTO_CERTS / "broker.crt", certificate), Wanted(MOSQUITTO_CERTS / "ca.crt", ca)]
+    items: list[Item] = [
+        Folder(MOSQUITTO_CERTS),
+        Wanted(MOSQUITTO_CERTS / "broker.key", pem_key(key), "root", "mosquitto", 0o640),
+        Wanted(MOSQUITTO_CERTS / "broker.crt", certificate),
+        Wanted(MOSQUITTO_CERTS / "ca.crt", ca),
+    ]
     return items
 
 
@@ -112,29 +122,44 @@ def site_ca_plan(board: Board, hosts: list[str], now: dt.datetime) -> TlsPlan:
     key = _existing_key(board, MOSQUITTO_CERTS / "broker.key") or new_key()
     current = board.at(MOSQUITTO_CERTS / "broker.crt")
     certificate = read_certificate(current) if current.exists() else None
-    if (certificate is None or certificate.issuer != authority.certificate.subject
-            or not fits(certificate, key, hosts, now, RENEW_BEFORE)):
+    if (
+        certificate is None
+        or certificate.issuer != authority.certificate.subject
+        or not fits(certificate, key, hosts, now, RENEW_BEFORE)
+    ):
         certificate = authority.sign_server(key.public_key(), hosts, now, BROKER_LIFETIME)
-    return TlsPlan([*items, Wanted(MODE_NOTE, b"site-ca\n"), *_broker_files(key, pem(certificate),
-                                                                            pem(authority.certificate))])
+    return TlsPlan(
+        [*items, Wanted(MODE_NOTE, b"site-ca\n"), *_broker_files(key, pem(certificate), pem(authority.certificate))]
+    )
 
 
 def csr_plan(board: Board, hosts: list[str], now: dt.datetime) -> TlsPlan:
     """A key and a signing request; once the platform's CA has answered, its certificate and CA for the broker."""
     key = _existing_key(board, MOSQUITTO_CERTS / "broker.key") or new_key()
-    request: list[Item] = [Folder(SITE_TLS), Wanted(SITE_TLS / "broker.csr", pem(signing_request(key, hosts))),
-                           Wanted(MODE_NOTE, b"csr\n"), Folder(MOSQUITTO_CERTS),
-                           Wanted(MOSQUITTO_CERTS / "broker.key", pem_key(key), "root", "mosquitto", 0o640)]
+    request: list[Item] = [
+        Folder(SITE_TLS),
+        Wanted(SITE_TLS / "broker.csr", pem(signing_request(key, hosts))),
+        Wanted(MODE_NOTE, b"csr\n"),
+        Folder(MOSQUITTO_CERTS),
+        Wanted(MOSQUITTO_CERTS / "broker.key", pem_key(key), "root", "mosquitto", 0o640),
+    ]
     signed, ca = board.at(SITE_TLS / "broker.crt"), board.at(SITE_TLS / "ca.crt")
     if not (signed.exists() and ca.exists()):
-        return TlsPlan(request, f"send {SITE_TLS / 'broker.csr'} to the platform's CA, put the certificate it returns "
-                                f"at {SITE_TLS / 'broker.crt'} and that CA's certificate at {SITE_TLS / 'ca.crt'}, "
-                                "then run officepass-site setup again")
+        return TlsPlan(
+            request,
+            f"send {SITE_TLS / 'broker.csr'} to the platform's CA, put the certificate it returns "
+            f"at {SITE_TLS / 'broker.crt'} and that CA's certificate at {SITE_TLS / 'ca.crt'}, "
+            "then run officepass-site setup again",
+        )
     certificate, authority = read_certificate(signed), read_certificate(ca)
     if not fits(certificate, key, hosts, now, RENEW_BEFORE):
-        raise CertificateError(f"{SITE_TLS / 'broker.crt'} does not fit: it must be for the key of "
-                               f"{SITE_TLS / 'broker.csr'}, name {', '.join(hosts)} and stay valid past 30 days")
+        raise CertificateError(
+            f"{SITE_TLS / 'broker.crt'} does not fit: it must be for the key of "
+            f"{SITE_TLS / 'broker.csr'}, name {', '.join(hosts)} and stay valid past 30 days"
+        )
     if not issued_by(certificate, authority):
-        raise CertificateError(f"{SITE_TLS / 'ca.crt'} is not the CA that signed {SITE_TLS / 'broker.crt'}: put the "
-                               "platform CA's own certificate there")
+        raise CertificateError(
+            f"{SITE_TLS / 'ca.crt'} is not the CA that signed {SITE_TLS / 'broker.crt'}: put the "
+            "platform CA's own certificate there"
+        )
     return TlsPlan(request + _broker_files(key, signed.read_bytes(), ca.read_bytes()))

@@ -31,11 +31,18 @@ def project_wheel(tmp_path_factory) -> Path:
     """The project's wheel, built once a session from a copy of the checkout (a build leaves folders in its tree)."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
-                                                                "__pycache__", ".*_cache", ".hypothesis", "var",
-                                                                ".lgd-nfy*"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(source)],
-                   check=True, capture_output=True)
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "var", ".lgd-nfy*"
+        ),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(source)],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = (work / "dist").glob("officepass_edge-*.whl")
     return wheel
 
@@ -99,8 +106,12 @@ def wall_clock() -> ShiftedClock:
 @pytest.fixture
 def platform(broker: MosquittoBroker, wall_clock: ShiftedClock) -> Iterator[RunningPlatform]:
     """The stand-in platform from config/simulator/seed.toml, on a free port, connected to the fixture broker."""
-    running = start_platform(CONFIG_DIR / "simulator" / "seed.toml", broker=bus_settings(broker, "platform", "platform"),
-                             reply_timeout=1.5, clock=wall_clock)
+    running = start_platform(
+        CONFIG_DIR / "simulator" / "seed.toml",
+        broker=bus_settings(broker, "platform", "platform"),
+        reply_timeout=1.5,
+        clock=wall_clock,
+    )
     yield running
     running.stop()
 
@@ -109,8 +120,9 @@ def platform(broker: MosquittoBroker, wall_clock: ShiftedClock) -> Iterator[Runn
 def real_time_platform(broker: MosquittoBroker) -> Iterator[RunningPlatform]:
     """The platform on the real clock, for tests whose lockd or kiosk runs as its own process (on the real clock);
     their facility files carry no date-dependent rule (cut-offs and limits removed)."""
-    running = start_platform(CONFIG_DIR / "simulator" / "seed.toml", broker=bus_settings(broker, "platform", "platform"),
-                             reply_timeout=1.5)
+    running = start_platform(
+        CONFIG_DIR / "simulator" / "seed.toml", broker=bus_settings(broker, "platform", "platform"), reply_timeout=1.5
+    )
     yield running
     running.stop()
 
@@ -125,10 +137,16 @@ def offline_platform(wall_clock: ShiftedClock) -> Iterator[RunningPlatform]:
 
 @pytest.fixture
 def site(broker, platform, bus_client, tmp_path, wall_clock):
-    """lockd for the H1T example on virtual doors, running against the fixture broker and platform, on the test's clock."""
+    """lockd for the H1T example on virtual doors, against the fixture broker and platform, on the test's clock."""
     from tests.lockd_site import site_config, start_site
-    running = start_site(site_config(platform.server.url, tmp_path), platform,
-                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"), clock=wall_clock)
+
+    running = start_site(
+        site_config(platform.server.url, tmp_path),
+        platform,
+        bus_settings(broker, "lockd", "lockd-test"),
+        bus_client(user="platform"),
+        clock=wall_clock,
+    )
     yield running
     running.daemon.stop()
 
@@ -137,4 +155,5 @@ def site(broker, platform, bus_client, tmp_path, wall_clock):
 def camera():
     """The simulator's camera, paced like a real one."""
     from simulator.camera import VirtualCamera
+
     return VirtualCamera(640, 480, fps=30, paced=True)

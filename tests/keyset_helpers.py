@@ -19,16 +19,22 @@ def rooted(cfg: FacilityConfig, root: SigningKey = ROOT) -> FacilityConfig:
     return cfg.model_copy(update={"tokens": cfg.tokens.model_copy(update={"root_keys": [pinned]})})
 
 
-def certified(key: SigningKey, not_before: float | None = None, not_after: float | None = None,
-              purposes: list[str] | None = None) -> CertifiedKey:
+def certified(
+    key: SigningKey, not_before: float | None = None, not_after: float | None = None, purposes: list[str] | None = None
+) -> CertifiedKey:
     """A key as a set certifies it."""
-    return CertifiedKey(key_id=key.key_id, public_key=key.public_b64, purposes=purposes or PURPOSES,
-                        not_before=int(not_before) if not_before is not None else None,
-                        not_after=int(not_after) if not_after is not None else None)
+    return CertifiedKey(
+        key_id=key.key_id,
+        public_key=key.public_b64,
+        purposes=purposes or PURPOSES,
+        not_before=int(not_before) if not_before is not None else None,
+        not_after=int(not_after) if not_after is not None else None,
+    )
 
 
-def signed_set(version: int, *keys: CertifiedKey, revoked: tuple[str, ...] = (), issued_at: float = 0,
-               root: SigningKey = ROOT) -> dict:
+def signed_set(
+    version: int, *keys: CertifiedKey, revoked: tuple[str, ...] = (), issued_at: float = 0, root: SigningKey = ROOT
+) -> dict:
     """A key set signed by a root, as GET /keyset answers it."""
     content = KeySetContent(format=1, version=version, issued_at=int(issued_at), keys=list(keys), revoked=list(revoked))
     return sign_keyset(content, root)

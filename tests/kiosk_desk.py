@@ -20,14 +20,35 @@ PLATFORM_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "platform-demo.pem")
 REPRESENTATIVE = Member(1001, Plan.CORPORATE, "佐藤 葵")
 
 
-def member_pass(cfg: FacilityConfig, member_id: int = 1001, plan: Plan = Plan.CORPORATE, name: str = "佐藤 葵",
-                first_visit: bool = False, at: float | None = None, key: SigningKey = PLATFORM_KEY,
-                facility_id: str | None = None, clock: Clock | None = None, reservation_id: int | None = None) -> str:
+def member_pass(
+    cfg: FacilityConfig,
+    member_id: int = 1001,
+    plan: Plan = Plan.CORPORATE,
+    name: str = "佐藤 葵",
+    first_visit: bool = False,
+    at: float | None = None,
+    key: SigningKey = PLATFORM_KEY,
+    facility_id: str | None = None,
+    clock: Clock | None = None,
+    reservation_id: int | None = None,
+) -> str:
     """A fresh pass as the app shows it, bound to the facility (and a booking), issued at `at`, or now on `clock`
     (the real clock)."""
     issued = int(at if at is not None else (clock.now().timestamp() if clock is not None else time.time()))
-    return mint(MemberPass(member_id, plan, new_id(8), issued, 90, facility_tag(facility_id or cfg.facility.id),
-                           reservation_id, name, first_visit), key)
+    return mint(
+        MemberPass(
+            member_id,
+            plan,
+            new_id(8),
+            issued,
+            90,
+            facility_tag(facility_id or cfg.facility.id),
+            reservation_id,
+            name,
+            first_visit,
+        ),
+        key,
+    )
 
 
 def clock_at(moment: datetime) -> ShiftedClock:
@@ -51,9 +72,15 @@ def meeting_desk(tmp_path: Path, moment: str, guests: int = 2, **booking) -> tup
     """The staffed meeting room's reception at a moment, holding the representative's booking of room A 10:00-12:00."""
     clock = clock_at(at(moment))
     desk = Reception(MEETING, KioskStore(tmp_path / "kiosk.db", clock), clock)
-    fields = {"reservation_id": 77, "room_id": "room-a", "member_id": REPRESENTATIVE.member_id,
-              "starts_at": at("2026-11-24 10:00"), "ends_at": at("2026-11-24 12:00"), "guests": guests,
-              "plan": Plan.CORPORATE} | booking
+    fields = {
+        "reservation_id": 77,
+        "room_id": "room-a",
+        "member_id": REPRESENTATIVE.member_id,
+        "starts_at": at("2026-11-24 10:00"),
+        "ends_at": at("2026-11-24 12:00"),
+        "guests": guests,
+        "plan": Plan.CORPORATE,
+    } | booking
     reservation = Reservation(**fields)
     desk.store.apply_changes([reservation], 1, clock.now())
     return desk, reservation
@@ -61,5 +88,13 @@ def meeting_desk(tmp_path: Path, moment: str, guests: int = 2, **booking) -> tup
 
 def shown(desk: Reception, member: Member = REPRESENTATIVE, reservation_id: int | None = None):
     """The member's app pass shown at the meeting room's reception."""
-    return desk.present(member_pass(MEETING, member.member_id, member.plan, member.name,
-                                    at=desk.clock.now().timestamp(), reservation_id=reservation_id))
+    return desk.present(
+        member_pass(
+            MEETING,
+            member.member_id,
+            member.plan,
+            member.name,
+            at=desk.clock.now().timestamp(),
+            reservation_id=reservation_id,
+        )
+    )

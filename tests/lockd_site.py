@@ -33,11 +33,15 @@ BOOTH_A_BOOKING, MEETING_BOOKING = 5001, 5002  # seeded: member 1003 in booth-a,
 def site_config(platform_url: str, data_dir: Path, pulse: float = 0.5) -> FacilityConfig:
     """The H1T example with the test's platform, a short pulse, and a clock check that works without NTP."""
     doors = [d.model_copy(update={"pulse_seconds": pulse, "driver": "simulated", "gpio": None}) for d in H1T.doors]
-    return H1T.model_copy(update={
-        "doors": doors,
-        "platform": H1T.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 2}),
-        "lockd": H1T.lockd.model_copy(update={"clock_check": "sanity", "data_dir": data_dir, "sync_interval_seconds": 60}),
-    })
+    return H1T.model_copy(
+        update={
+            "doors": doors,
+            "platform": H1T.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 2}),
+            "lockd": H1T.lockd.model_copy(
+                update={"clock_check": "sanity", "data_dir": data_dir, "sync_interval_seconds": 60}
+            ),
+        }
+    )
 
 
 @dataclass
@@ -51,16 +55,26 @@ class Site:
     sender: BusClient
     heard: queue.Queue[Inbound] = field(default_factory=queue.Queue)
 
-    def command(self, door: str = "booth-a", reservation: int = BOOTH_A_BOOKING, member: int = 1003,
-                age: float = 0, lifetime: int = 30, key: SigningKey = PLATFORM_KEY) -> str:
+    def command(
+        self,
+        door: str = "booth-a",
+        reservation: int = BOOTH_A_BOOKING,
+        member: int = 1003,
+        age: float = 0,
+        lifetime: int = 30,
+        key: SigningKey = PLATFORM_KEY,
+    ) -> str:
         """A signed unlock command, as the platform mints it: issued age seconds before now on the site's clock."""
         issued = int(self.clock.now().timestamp() - age)
         return mint(UnlockCommand(door, reservation, member, issued, lifetime, new_id(16), TOPICS.command(door)), key)
 
     def send(self, text: str | bytes, door: str = "booth-a", retain: bool = False) -> dict:
         """Publish a command on a door's topic and return lockd's answer."""
-        reply = self.sender.request(TOPICS.command(door), text, TOPICS.door(door, "reply"), timeout=5) if not retain \
+        reply = (
+            self.sender.request(TOPICS.command(door), text, TOPICS.door(door, "reply"), timeout=5)
+            if not retain
             else self._send_retained(text, door)
+        )
         assert reply is not None, "lockd did not answer"
         return json.loads(reply.payload)
 
@@ -68,8 +82,13 @@ class Site:
         """Publish a retained command (retain as the request's publish option)."""
         answers: queue.Queue = queue.Queue()
         self.sender.subscribe(TOPICS.door(door, "reply"), answers.put)
-        self.sender.publish(TOPICS.command(door), text, retain=True, response_topic=TOPICS.door(door, "reply"),
-                            correlation=b"retained-test")
+        self.sender.publish(
+            TOPICS.command(door),
+            text,
+            retain=True,
+            response_topic=TOPICS.door(door, "reply"),
+            correlation=b"retained-test",
+        )
         return answers.get(timeout=5)
 
     def pulses(self, door: str = "booth-a") -> int:
@@ -91,16 +110,27 @@ class Site:
                 return message
 
 
-def start_site(cfg: FacilityConfig, platform: RunningPlatform, lockd_bus, sender: BusClient,
-               scheduler: Scheduler | None = None, clock: ShiftedClock | None = None) -> Site:
+def start_site(
+    cfg: FacilityConfig,
+    platform: RunningPlatform,
+    lockd_bus,
+    sender: BusClient,
+    scheduler: Scheduler | None = None,
+    clock: ShiftedClock | None = None,
+) -> Site:
     """Start lockd on virtual doors and wait until it listens and has synced once."""
     simulated = SimulatedDoors()  # nobody walks through unless a test says so
     doors = simulated.made
     clock = clock or platform.state.clock  # lockd and the platform read one wall clock, as on a real site
-    daemon = LockDaemon(cfg, lockd_bus, PlatformClient(cfg.platform),
-                        door_factory({"simulated": simulated, "gpio": simulated}),  # every door virtual here
-                        clock=clock, scheduler=scheduler,
-                        trust=ClockTrust(cfg.lockd.clock_check))
+    daemon = LockDaemon(
+        cfg,
+        lockd_bus,
+        PlatformClient(cfg.platform),
+        door_factory({"simulated": simulated, "gpio": simulated}),  # every door virtual here
+        clock=clock,
+        scheduler=scheduler,
+        trust=ClockTrust(cfg.lockd.clock_check),
+    )
     site = Site(daemon, doors, clock, platform, sender)
     sender.subscribe(f"{TOPICS.root}/#", site.heard.put)
     connected = threading.Event()

@@ -10,11 +10,11 @@ from facility.models import CheckIn, EntryKind, Member, Plan
 from facility.rules.calendar import TOKYO
 from tests.conftest import CONFIG_DIR
 
-REGUS = load_config(CONFIG_DIR / "regus-shinjuku.toml")        # weekdays 9-18, 4 h, no basic plan, 40 seats
+REGUS = load_config(CONFIG_DIR / "regus-shinjuku.toml")  # weekdays 9-18, 4 h, no basic plan, 40 seats
 KAIKATSU = load_config(CONFIG_DIR / "kaikatsu-ikebukuro.toml")  # 24 h, 3 h, 1 a day, cut-offs, first-visit sign-up
-H1T = load_config(CONFIG_DIR / "h1t-shibuya.toml")              # booking, 5 a day, early entry 5 min
-KARAOKE = load_config(CONFIG_DIR / "karaoke-shinjuku.toml")     # overnight hours, no time limit, companions pay
-MEETING = load_config(CONFIG_DIR / "meeting-kanda.toml")        # staffed meeting rooms: the representative checks in
+H1T = load_config(CONFIG_DIR / "h1t-shibuya.toml")  # booking, 5 a day, early entry 5 min
+KARAOKE = load_config(CONFIG_DIR / "karaoke-shinjuku.toml")  # overnight hours, no time limit, companions pay
+MEETING = load_config(CONFIG_DIR / "meeting-kanda.toml")  # staffed meeting rooms: the representative checks in
 
 BASIC = Member(1, Plan.INDIVIDUAL_BASIC, "基本 太郎")
 PREMIUM = Member(2, Plan.INDIVIDUAL_PREMIUM, "上級 花子")

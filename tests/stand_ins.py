@@ -35,9 +35,18 @@ class AnsweringDoor:
 
     def _answer(self, message: Inbound) -> None:
         self.received.put(message)
-        result = verify_unlock_command(message.payload.decode(), self.keyring, time.time(), topics=self.topics,
-                                       door_id=self.door_id, arrived_on=message.topic, seen=self.seen)
-        reply = {"result": "refused", "reason": result.reason.code} if isinstance(result, Refusal) else {"result": "opened"}
+        result = verify_unlock_command(
+            message.payload.decode(),
+            self.keyring,
+            time.time(),
+            topics=self.topics,
+            door_id=self.door_id,
+            arrived_on=message.topic,
+            seen=self.seen,
+        )
+        reply = (
+            {"result": "refused", "reason": result.reason.code} if isinstance(result, Refusal) else {"result": "opened"}
+        )
         self.bus.publish(message.response_topic, json.dumps(reply), correlation=message.correlation, qos=1)
 
 

@@ -16,6 +16,7 @@ def test_unlock_benchmark_reports_lockd_next_to_raw_mqtt() -> None:
 
 def test_scan_benchmark_reports_rate_latency_and_idle_cost(qapp) -> None:
     from simulator.bench import bench_scan
+
     report = bench_scan(640, 480, samples=3, idle_seconds=0.5)
     assert report["frames_decoded_per_second"] > 0 and report["idle_rss_mb"] > 0 and report["pass_qr_version"] == 6
     assert report["code_to_verdict_ms"]["samples"] == 3
@@ -37,6 +38,7 @@ def test_decode_benchmark_covers_every_reader_and_a_folder(tmp_path) -> None:
         bench_passes,
     )
     from simulator.screen import Shot, render_frame
+
     report = bench_decode_simulated(passes=1, size=(640, 480), frames=2)
     rows = report["conditions"]
     assert set(rows) == set(CONDITIONS) | set(DEGRADED) | {"no code in view", "no code, noise 10"}
@@ -54,6 +56,7 @@ def test_decode_benchmark_covers_every_reader_and_a_folder(tmp_path) -> None:
 
 def test_decode_benchmark_on_photographs_made_with_opencv() -> None:
     from simulator.bench_decode import bench_decode_photographs
+
     report = bench_decode_photographs(count=4, code_free=2, seed=3)
     assert (report["with_code"], report["without_code"]) == (4, 2)
     assert report["zxing_alone_reads_where_kiosk_does_not"] == 0
@@ -64,6 +67,7 @@ def test_photographs_are_drawn_from_their_seed() -> None:
     import numpy as np
 
     from simulator.photographs import photograph
+
     first, second = photograph(np.random.default_rng(8)), photograph(np.random.default_rng(8))
     assert first[1] == second[1] and first[1] is not None and np.array_equal(first[0], second[0])
     assert photograph(np.random.default_rng(8), with_code=False)[1] is None
@@ -72,12 +76,17 @@ def test_photographs_are_drawn_from_their_seed() -> None:
 def test_unlock_benchmark_in_bursts() -> None:
     report = bench_unlock(commands=20, doors=10, burst=True)
     assert (report["commands"], report["mode"]) == (20, "burst")
-    for floor in ("floor_raw_mqtt_burst_one_way_ms", "floor_batch_decided_without_mqtt_ms", "floor_one_durable_commit_ms"):
+    for floor in (
+        "floor_raw_mqtt_burst_one_way_ms",
+        "floor_batch_decided_without_mqtt_ms",
+        "floor_one_durable_commit_ms",
+    ):
         assert 0 < report[floor]["median"] <= report[floor]["max"]
 
 
 def test_unlock_benchmark_under_floods_of_junk() -> None:
     from simulator.bench_flood import bench_flood
+
     report = bench_flood(junk=200, commands=6, doors=3)
     assert report["genuine_commands_during_floods"] >= 6 and report["genuine_lost"] == 0
     answered, sent = map(int, report["junk_answered"].split("/"))
@@ -87,6 +96,7 @@ def test_unlock_benchmark_under_floods_of_junk() -> None:
 
 def test_rush_benchmark_loses_nothing() -> None:
     from simulator.bench_rush import bench_rush
+
     report = bench_rush(members=24, seconds=3, idle_seconds=0.5)
     assert report["lost"] == 0 and report["check_ins_admitted"] == 20
     assert report["outcomes"] == {"kiosk:admitted": 20, "booth:opened": 4}
@@ -95,6 +105,7 @@ def test_rush_benchmark_loses_nothing() -> None:
 
 def test_history_benchmark_compares_a_store_with_history_to_an_empty_one_and_shows_retention(qapp) -> None:
     from simulator.bench_history import bench_history
+
     report = bench_history(days=100, checkins_per_day=20, commands_per_day=40, samples=10)
     for side, figure in (("kiosk", "scan_to_verdict_ms"), ("kiosk", "refresh_ms"), ("lockd", "unlock_decision_ms")):
         for store in ("empty", "year"):
@@ -107,8 +118,10 @@ def test_history_benchmark_compares_a_store_with_history_to_an_empty_one_and_sho
 
 def test_fleet_benchmark_bridges_every_site_loses_nothing_and_rotates_the_key() -> None:
     from simulator.bench_fleet import bench_fleets
-    report = bench_fleets([3], doors_per_site=2, seconds=3, rate=5, site_brokers=2, lockd_sites=1, rotate_keys=True,
-                          command_lifetime=5)
+
+    report = bench_fleets(
+        [3], doors_per_site=2, seconds=3, rate=5, site_brokers=2, lockd_sites=1, rotate_keys=True, command_lifetime=5
+    )
     assert (report["sites"], report["doors_per_site"], report["real_lockd_sites"]) == (3, 2, ["fleet-0"])
     commands = report["commands"]
     assert commands["lost"] == 0 and commands["answered"] == commands["sent"] > 0
@@ -130,6 +143,7 @@ def test_fleet_benchmark_bridges_every_site_loses_nothing_and_rotates_the_key() 
 def test_a_simulated_month_keeps_memory_threads_and_files_flat(qapp) -> None:
     """The long soak (about 11 minutes): pytest -m soak. The figures go to docs/benchmarks.md."""
     from simulator.bench_soak import bench_soak
+
     report = bench_soak(days=30)
     growth = report["growth_after_retention_began"]
     assert growth["threads"] == 1.0 and growth["rss_mb"] < 1.15

@@ -76,18 +76,28 @@ topic read officepass/#
 """
 SITE_USERS = {"lockd-h1t-shibuya": "lockd-pw", "kiosk-kaikatsu-ikebukuro": "kiosk-pw", "technician": "technician-pw"}
 SITE_TEST_ACL = "\nuser technician\ntopic read officepass/#\n"
-ALWAYS_OPEN = KAIKATSU.model_copy(update={"rules": KAIKATSU.rules.model_copy(update={
-    "entry_cutoffs": [], "plans_admitted": [Plan.INDIVIDUAL_PREMIUM, Plan.CORPORATE]})})
+ALWAYS_OPEN = KAIKATSU.model_copy(
+    update={
+        "rules": KAIKATSU.rules.model_copy(
+            update={"entry_cutoffs": [], "plans_admitted": [Plan.INDIVIDUAL_PREMIUM, Plan.CORPORATE]}
+        )
+    }
+)
 TAP_INTERVAL = 0.05  # a member's taps, paced so that the cut's instant 503s do not spin a core
 
 
 # --- the generated configuration ---------------------------------------------------------------------------------
 
+
 def test_a_booking_site_bridges_commands_and_notices_in_and_answers_states_events_and_alarms_out() -> None:
     doors = ("booth-a", "booth-b", "meeting-1")
     assert inbound_topics(H1T) == [*(f"door/{door}/command" for door in doors), "reservations/changed", "keyset"]
-    assert outbound_topics(H1T) == [*(f"door/{door}/{leaf}" for door in doors for leaf in ("reply", "state", "event")),
-                                    "lockd/availability", "lockd/alarm/#", "lockd/keyset"]
+    assert outbound_topics(H1T) == [
+        *(f"door/{door}/{leaf}" for door in doors for leaf in ("reply", "state", "event")),
+        "lockd/availability",
+        "lockd/alarm/#",
+        "lockd/keyset",
+    ]
 
 
 def test_a_reception_bridges_desk_code_check_ins_in_and_its_verdicts_out() -> None:
@@ -97,7 +107,9 @@ def test_a_reception_bridges_desk_code_check_ins_in_and_its_verdicts_out() -> No
 
 
 def test_what_concerns_only_the_building_stays_in_it() -> None:
-    text = bridges_text(SITES, CloudLink("mqtt.example.jp"), {"bridge-h1t-shibuya": "a", "bridge-kaikatsu-ikebukuro": "b"})
+    text = bridges_text(
+        SITES, CloudLink("mqtt.example.jp"), {"bridge-h1t-shibuya": "a", "bridge-kaikatsu-ikebukuro": "b"}
+    )
     assert "audit" not in text and "spent" not in text and "homeassistant" not in text
     patterns = [line.split()[1] for line in text.splitlines() if line.startswith("topic ")]
     assert [p for p in patterns if "+" in p or "#" in p] == ["lockd/alarm/#"]  # each door named: no wildcard but alarms
@@ -106,18 +118,31 @@ def test_what_concerns_only_the_building_stays_in_it() -> None:
 def test_the_bridge_verifies_the_platform_and_keeps_its_queue_on_the_site_side() -> None:
     text = bridge_text(H1T, CloudLink("mqtt.example.jp", 8883, Path("/etc/mosquitto/certs/cloud-ca.crt")), "pw")
     lines = text.splitlines()
-    for line in ("connection bridge-h1t-shibuya", "address mqtt.example.jp:8883", "bridge_protocol_version mqttv50",
-                 "bridge_cafile /etc/mosquitto/certs/cloud-ca.crt", "bridge_insecure false", "remote_username bridge-h1t-shibuya",
-                 "cleansession true", "local_cleansession false", "notification_topic officepass/h1t-shibuya/bridge",
-                 "topic door/booth-a/command in 1 officepass/h1t-shibuya/ officepass/h1t-shibuya/",
-                 "topic door/booth-a/reply out 1 officepass/h1t-shibuya/ officepass/h1t-shibuya/"):
+    for line in (
+        "connection bridge-h1t-shibuya",
+        "address mqtt.example.jp:8883",
+        "bridge_protocol_version mqttv50",
+        "bridge_cafile /etc/mosquitto/certs/cloud-ca.crt",
+        "bridge_insecure false",
+        "remote_username bridge-h1t-shibuya",
+        "cleansession true",
+        "local_cleansession false",
+        "notification_topic officepass/h1t-shibuya/bridge",
+        "topic door/booth-a/command in 1 officepass/h1t-shibuya/ officepass/h1t-shibuya/",
+        "topic door/booth-a/reply out 1 officepass/h1t-shibuya/ officepass/h1t-shibuya/",
+    ):
         assert line in lines
-    assert "bridge_capath /etc/ssl/certs" in bridge_text(H1T, CloudLink("mqtt.example.jp"), "pw")  # no CA file: the system's
+    assert "bridge_capath /etc/ssl/certs" in bridge_text(
+        H1T, CloudLink("mqtt.example.jp"), "pw"
+    )  # no CA file: the system's
 
 
 def test_a_facility_with_nothing_to_carry_gets_no_bridge_and_no_cloud_user() -> None:
     nothing = KAIKATSU.model_copy(update={"kiosk": None})
-    assert bridges_text([nothing, H1T], CloudLink("mqtt.example.jp"), {"bridge-h1t-shibuya": "a"}).count("connection ") == 1
+    assert (
+        bridges_text([nothing, H1T], CloudLink("mqtt.example.jp"), {"bridge-h1t-shibuya": "a"}).count("connection ")
+        == 1
+    )
     assert "bridge-kaikatsu-ikebukuro" not in cloud_acl_text([nothing, H1T])
 
 
@@ -142,10 +167,19 @@ def test_the_command_line_prints_the_site_s_bridges_and_the_cloud_acl(tmp_path: 
     for user in ("bridge-h1t-shibuya", "bridge-kaikatsu-ikebukuro"):
         (tmp_path / user).write_text(f"{user}-secret\n")
     files = [str(CONFIG_DIR / "h1t-shibuya.toml"), str(CONFIG_DIR / "kaikatsu-ikebukuro.toml")]
-    assert lockd_main(["--print-bridge", *files, "--cloud", "mqtt.example.jp:8884", "--bridge-passwords", str(tmp_path)]) == 0
+    assert (
+        lockd_main(["--print-bridge", *files, "--cloud", "mqtt.example.jp:8884", "--bridge-passwords", str(tmp_path)])
+        == 0
+    )
     printed = capsys.readouterr().out
-    assert printed == bridges_text(SITES, CloudLink("mqtt.example.jp", 8884), {
-        "bridge-h1t-shibuya": "bridge-h1t-shibuya-secret", "bridge-kaikatsu-ikebukuro": "bridge-kaikatsu-ikebukuro-secret"})
+    assert printed == bridges_text(
+        SITES,
+        CloudLink("mqtt.example.jp", 8884),
+        {
+            "bridge-h1t-shibuya": "bridge-h1t-shibuya-secret",
+            "bridge-kaikatsu-ikebukuro": "bridge-kaikatsu-ikebukuro-secret",
+        },
+    )
     assert lockd_main(["--print-cloud-acl", *files]) == 0
     assert capsys.readouterr().out == cloud_acl_text(SITES)
     assert lockd_main(["--print-bridge", *files, "--bridge-passwords", str(tmp_path)]) == 1  # where is the cloud?
@@ -153,6 +187,7 @@ def test_the_command_line_prints_the_site_s_bridges_and_the_cloud_acl(tmp_path: 
 
 
 # --- two real brokers ---------------------------------------------------------------------------------------------
+
 
 class Heard:
     """Everything one client hears on one filter, in order, and a wait for a condition on it."""
@@ -219,13 +254,24 @@ class Brokers:
     def cloud_client(self, user: str, via: WanLink | None = None, **settings) -> BusClient:
         """A connected client of the cloud broker (through its own link, if given), over TLS verified against the CA."""
         password = (CLOUD_USERS | self.passwords)[user]
-        return self._connect(BrokerSettings("localhost", via.port if via else self.cloud.port, user, password, tls=True,
-                                            ca_file=self.ca_file, client_id=user, **settings))
+        return self._connect(
+            BrokerSettings(
+                "localhost",
+                via.port if via else self.cloud.port,
+                user,
+                password,
+                tls=True,
+                ca_file=self.ca_file,
+                client_id=user,
+                **settings,
+            )
+        )
 
     def site_client(self, user: str, **settings) -> BusClient:
         """A connected client of the site's broker."""
-        return self._connect(BrokerSettings(self.site.host, self.site.port, user, SITE_USERS[user], client_id=user,
-                                            **settings))
+        return self._connect(
+            BrokerSettings(self.site.host, self.site.port, user, SITE_USERS[user], client_id=user, **settings)
+        )
 
     def _connect(self, settings: BrokerSettings) -> BusClient:
         """Start a client and wait until it is connected."""
@@ -246,8 +292,13 @@ class Brokers:
                 stops.callback(client.stop)
 
 
-def stand_up(folder: Path, tweak: Callable[[str], str] | None = None, authority: TestAuthority | None = None,
-             hosts: list[str] | None = None, through_wan: bool = True) -> Brokers:
+def stand_up(
+    folder: Path,
+    tweak: Callable[[str], str] | None = None,
+    authority: TestAuthority | None = None,
+    hosts: list[str] | None = None,
+    through_wan: bool = True,
+) -> Brokers:
     """Cloud and site brokers from the generated files (`tweak` may change the bridge text), both started; the
     site dials the cloud through a WAN link that can be cut, or (through_wan=False) directly."""
     ca = TestAuthority(folder / "ca")
@@ -298,10 +349,18 @@ def no_local_queue(text: str) -> str:
 
 def test_mqtt5_expiry_response_topic_and_correlation_cross_the_bridge_both_ways(brokers: Brokers) -> None:
     console, lockd = brokers.cloud_client("console"), brokers.site_client("lockd-h1t-shibuya")
-    commands, replies = Heard(lockd, H1T_TOPICS.command("booth-a")), Heard(brokers.cloud_client("auditor"), "officepass/#")
+    commands, replies = (
+        Heard(lockd, H1T_TOPICS.command("booth-a")),
+        Heard(brokers.cloud_client("auditor"), "officepass/#"),
+    )
     reply_topic = H1T_TOPICS.door("booth-a", "reply")
-    command = carry(lambda: console.publish(H1T_TOPICS.command("booth-a"), b"cmd", expiry=30, response_topic=reply_topic,
-                                            correlation=b"c-1"), commands, H1T_TOPICS.command("booth-a"))
+    command = carry(
+        lambda: console.publish(
+            H1T_TOPICS.command("booth-a"), b"cmd", expiry=30, response_topic=reply_topic, correlation=b"c-1"
+        ),
+        commands,
+        H1T_TOPICS.command("booth-a"),
+    )
     assert (command.response_topic, command.correlation, command.retain) == (reply_topic, b"c-1", False)
     assert command.expiry is not None and 0 < command.expiry <= 30  # the site's broker expires it too
     lockd.publish(reply_topic, b"answer", correlation=b"c-1")
@@ -311,16 +370,24 @@ def test_mqtt5_expiry_response_topic_and_correlation_cross_the_bridge_both_ways(
 def test_remapping_renames_topics_but_not_response_topics_so_both_ends_use_the_same_names(tmp_path: Path) -> None:
     def elsewhere(text: str) -> str:  # the cloud's side of h1t's tree under another prefix
         return text.replace(" officepass/h1t-shibuya/\n", " cloudside/h1t-shibuya/\n")
+
     pair = stand_up(tmp_path, elsewhere)
     try:
-        pair.cloud.acl = (pair.cloud.acl or "") + ("\nuser bridge-h1t-shibuya\ntopic read cloudside/#\n\n"
-                                                   "user watcher\ntopic write cloudside/#\n")
+        pair.cloud.acl = (pair.cloud.acl or "") + (
+            "\nuser bridge-h1t-shibuya\ntopic read cloudside/#\n\nuser watcher\ntopic write cloudside/#\n"
+        )
         pair.cloud.restart()
         sender, lockd = pair.cloud_client("watcher"), pair.site_client("lockd-h1t-shibuya")
         commands = Heard(lockd, H1T_TOPICS.command("booth-a"))
-        command = carry(lambda: sender.publish("cloudside/h1t-shibuya/door/booth-a/command", b"cmd",
-                                               response_topic="cloudside/h1t-shibuya/door/booth-a/reply"),
-                        commands, H1T_TOPICS.command("booth-a"))
+        command = carry(
+            lambda: sender.publish(
+                "cloudside/h1t-shibuya/door/booth-a/command",
+                b"cmd",
+                response_topic="cloudside/h1t-shibuya/door/booth-a/reply",
+            ),
+            commands,
+            H1T_TOPICS.command("booth-a"),
+        )
         # renamed on the way in, but lockd would answer on the cloud's name, which its site ACL and the bridge refuse
         assert command.response_topic == "cloudside/h1t-shibuya/door/booth-a/reply"
     finally:
@@ -381,11 +448,15 @@ def test_a_cloud_broker_that_lost_everything_gets_each_door_s_state_again(direct
     assert watcher.wait_for(lambda: b"LOCKED" in watcher.payloads(topic))  # sent again when the bridge came back
     kept = Heard(brokers.cloud_client("platform"), topic)  # and kept: a client that subscribes now gets it at once
     assert kept.wait_for(lambda: bool(kept.on(topic))) and (kept.on(topic)[0].payload, kept.on(topic)[0].retain) == (
-        b"LOCKED", True)
+        b"LOCKED",
+        True,
+    )
 
 
-@pytest.mark.parametrize(("served_by", "said"), [("another CA", "certificate verify failed"),
-                                                  ("another name", "host name verification failed")])
+@pytest.mark.parametrize(
+    ("served_by", "said"),
+    [("another CA", "certificate verify failed"), ("another name", "host name verification failed")],
+)
 def test_the_bridge_will_not_talk_to_a_broker_it_cannot_verify(tmp_path: Path, served_by: str, said: str) -> None:
     impostor = TestAuthority(tmp_path / "impostor") if served_by == "another CA" else None
     pair = stand_up(tmp_path, authority=impostor, hosts=["cloud.example.jp"] if impostor is None else None)
@@ -405,6 +476,7 @@ def test_a_site_s_bridge_user_reaches_only_its_own_facility(brokers: Brokers) ->
     thief.publish(H1T_TOPICS.door("booth-a", "state"), b"UNLOCKED", retain=True)
     thief.publish(KAIKATSU_TOPICS.kiosk("front-1", "availability"), b"online")  # its own: allowed, and after the others
     console.publish(H1T_TOPICS.command("booth-a"), b"real")
+
     def said() -> set[bytes]:  # leaving out the bridges' own link states, which their stopping and the thief changed
         return {m.payload for m in everything.messages if not m.topic.endswith("/bridge")}
 
@@ -420,9 +492,14 @@ if TYPE_CHECKING:  # Qt is imported by the fixture that starts a kiosk
 
 def kiosk_config(platform_url: str) -> FacilityConfig:
     """The reception, always open, on the test's platform, showing desk codes signed with the demo kiosk key."""
-    return ALWAYS_OPEN.model_copy(update={
-        "platform": ALWAYS_OPEN.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 1}),
-        "kiosk": ALWAYS_OPEN.kiosk_settings.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"})})
+    return ALWAYS_OPEN.model_copy(
+        update={
+            "platform": ALWAYS_OPEN.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 1}),
+            "kiosk": ALWAYS_OPEN.kiosk_settings.model_copy(
+                update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"}
+            ),
+        }
+    )
 
 
 @dataclass
@@ -443,15 +520,26 @@ class BridgedSite:
         return Phone(member, AppClient(self.platform.server.url, timeout=10))
 
 
-def start_lockd(brokers: Brokers, platform: RunningPlatform, clock: ShiftedClock, folder: Path
-                ) -> tuple[LockDaemon, dict[str, VirtualDoor]]:
+def start_lockd(
+    brokers: Brokers, platform: RunningPlatform, clock: ShiftedClock, folder: Path
+) -> tuple[LockDaemon, dict[str, VirtualDoor]]:
     """lockd for the booking floor on virtual doors, on the site's broker; returned once it listens."""
     cfg = site_config(platform.server.url, folder)
     simulated = SimulatedDoors()
-    daemon = LockDaemon(cfg, BrokerSettings(brokers.site.host, brokers.site.port, "lockd-h1t-shibuya",
-                                            SITE_USERS["lockd-h1t-shibuya"], client_id="lockd-h1t-shibuya"),
-                        PlatformClient(cfg.platform), door_factory({"simulated": simulated, "gpio": simulated}),
-                        clock=clock, trust=ClockTrust("sanity"))
+    daemon = LockDaemon(
+        cfg,
+        BrokerSettings(
+            brokers.site.host,
+            brokers.site.port,
+            "lockd-h1t-shibuya",
+            SITE_USERS["lockd-h1t-shibuya"],
+            client_id="lockd-h1t-shibuya",
+        ),
+        PlatformClient(cfg.platform),
+        door_factory({"simulated": simulated, "gpio": simulated}),
+        clock=clock,
+        trust=ClockTrust("sanity"),
+    )
     connected = threading.Event()
     daemon.bus.connection_listeners.append(lambda up: up and connected.set())
     daemon.start()
@@ -462,33 +550,64 @@ def start_lockd(brokers: Brokers, platform: RunningPlatform, clock: ShiftedClock
 def online_in_cloud(heard: Heard) -> bool:
     """lockd and the kiosk reported online through their bridges: each bridge has subscribed in the cloud by then
     (a bridge subscribes before it forwards anything on its connection)."""
-    return (b"online" in heard.payloads(H1T_TOPICS.lockd("availability"))
-            and b"online" in heard.payloads(KAIKATSU_TOPICS.kiosk("front-1", "availability")))
+    return b"online" in heard.payloads(H1T_TOPICS.lockd("availability")) and b"online" in heard.payloads(
+        KAIKATSU_TOPICS.kiosk("front-1", "availability")
+    )
 
 
 @pytest.fixture
 def bridged(tmp_path: Path, qtbot, camera, wall_clock: ShiftedClock) -> Iterator[BridgedSite]:
     """The building bridged to the cloud broker, the platform on the cloud broker over TLS, all on the test's clock."""
     from kiosk.app import KioskApp
+
     with contextlib.ExitStack() as stops:  # every part stopped, last started first, even if one stop fails
         stops.callback(gc.collect)
         brokers = stand_up(tmp_path, through_wan=False)  # the cut here is the cloud broker stopping
         stops.callback(brokers.stop)
-        platform = start_platform(CONFIG_DIR / "simulator" / "seed.toml", broker=BrokerSettings(
-            "localhost", brokers.cloud.port, "platform", CLOUD_USERS["platform"], tls=True, ca_file=brokers.ca_file,
-            client_id="platform"), reply_timeout=2, clock=wall_clock)
+        platform = start_platform(
+            CONFIG_DIR / "simulator" / "seed.toml",
+            broker=BrokerSettings(
+                "localhost",
+                brokers.cloud.port,
+                "platform",
+                CLOUD_USERS["platform"],
+                tls=True,
+                ca_file=brokers.ca_file,
+                client_id="platform",
+            ),
+            reply_timeout=2,
+            clock=wall_clock,
+        )
         stops.callback(platform.stop)
         lockd, doors = start_lockd(brokers, platform, wall_clock, tmp_path / "lockd")
         stops.callback(lockd.stop)
-        kiosk = KioskApp(kiosk_config(platform.server.url), camera, clock=wall_clock, data_dir=tmp_path / "kiosk",
-                         broker=BrokerSettings(brokers.site.host, brokers.site.port, "kiosk-kaikatsu-ikebukuro",
-                                               SITE_USERS["kiosk-kaikatsu-ikebukuro"], client_id="kiosk-kaikatsu-ikebukuro"))
+        kiosk = KioskApp(
+            kiosk_config(platform.server.url),
+            camera,
+            clock=wall_clock,
+            data_dir=tmp_path / "kiosk",
+            broker=BrokerSettings(
+                brokers.site.host,
+                brokers.site.port,
+                "kiosk-kaikatsu-ikebukuro",
+                SITE_USERS["kiosk-kaikatsu-ikebukuro"],
+                client_id="kiosk-kaikatsu-ikebukuro",
+            ),
+        )
         kiosk.start(full_screen=False)
         stops.callback(kiosk.stop)
         qtbot.waitUntil(lambda: kiosk.state.broker is True, timeout=10000)
         in_cloud = Heard(brokers.cloud_client("auditor", clean_start=False, session_expiry=600), "officepass/#")
-        site = BridgedSite(brokers, platform, lockd, doors, kiosk, wall_clock,
-                           Heard(brokers.site_client("technician"), "officepass/#"), in_cloud)
+        site = BridgedSite(
+            brokers,
+            platform,
+            lockd,
+            doors,
+            kiosk,
+            wall_clock,
+            Heard(brokers.site_client("technician"), "officepass/#"),
+            in_cloud,
+        )
         assert in_cloud.wait_for(lambda: online_in_cloud(in_cloud)), "the bridges did not come up"
         yield site
 
@@ -499,15 +618,19 @@ def desk_code(clock: Clock) -> str:
 
 
 def test_the_app_s_unlock_and_a_desk_code_check_in_cross_the_bridge_and_their_answers_come_back(
-        bridged: BridgedSite, qtbot) -> None:
+    bridged: BridgedSite, qtbot
+) -> None:
     answer = bridged.phone(1003).unlock("h1t-shibuya", "booth-a")
     assert (answer["status"], answer["result"]) == (200, "opened")  # platform -> cloud -> bridge -> site -> lockd
     assert len(bridged.doors["booth-a"].events("relay_on")) == 1  # -> relay, and the answer back the same way
     (command,) = bridged.on_site.on(H1T_TOPICS.command("booth-a"))
 
     def replies() -> list[dict]:  # the answer to that command, as the platform's broker carried it
-        return [json.loads(m.payload) for m in bridged.in_cloud.on(H1T_TOPICS.door("booth-a", "reply"))
-                if m.correlation == command.correlation]
+        return [
+            json.loads(m.payload)
+            for m in bridged.in_cloud.on(H1T_TOPICS.door("booth-a", "reply"))
+            if m.correlation == command.correlation
+        ]
 
     assert bridged.in_cloud.wait_for(lambda: bool(replies()))
     assert replies() == [{"result": "opened", "door": "booth-a", "command_id": answer["command_id"]}]
@@ -561,17 +684,33 @@ class Taps:
 
 def held_command(clock: Clock, sender: BusClient) -> tuple[str, bytes]:
     """A command a platform node publishes while its broker is down: its client keeps it and sends it on reconnect."""
-    command = UnlockCommand("booth-a", BOOTH_A_BOOKING, 1003, int(clock.now().timestamp()), COMMAND_LIFETIME,
-                            new_id(16), H1T_TOPICS.command("booth-a"))
-    sender.publish(H1T_TOPICS.command("booth-a"), mint(command, PLATFORM_KEY), expiry=COMMAND_LIFETIME,
-                   response_topic=H1T_TOPICS.door("booth-a", "reply"), correlation=b"held", timeout=None)
+    command = UnlockCommand(
+        "booth-a",
+        BOOTH_A_BOOKING,
+        1003,
+        int(clock.now().timestamp()),
+        COMMAND_LIFETIME,
+        new_id(16),
+        H1T_TOPICS.command("booth-a"),
+    )
+    sender.publish(
+        H1T_TOPICS.command("booth-a"),
+        mint(command, PLATFORM_KEY),
+        expiry=COMMAND_LIFETIME,
+        response_topic=H1T_TOPICS.door("booth-a", "reply"),
+        correlation=b"held",
+        timeout=None,
+    )
     return command.command_id.hex(), b"held"
 
 
 def replies_and_events(heard: Heard) -> set[tuple[str, bytes]]:
     """Each answer (by its correlation data) and each door event (by its body) heard."""
-    return {(m.topic, m.correlation or b"") if m.topic.endswith("/reply") else (m.topic, m.payload)
-            for m in heard.everything() if m.topic.endswith(("/reply", "/event"))}
+    return {
+        (m.topic, m.correlation or b"") if m.topic.endswith("/reply") else (m.topic, m.payload)
+        for m in heard.everything()
+        if m.topic.endswith(("/reply", "/event"))
+    }
 
 
 def cloud_keeps_states(brokers: Brokers, expected: dict[str, bytes]) -> bool:
@@ -583,11 +722,13 @@ def cloud_keeps_states(brokers: Brokers, expected: dict[str, bytes]) -> bool:
         return {m.topic.split("/")[3]: m.payload for m in fresh.messages}
 
     return fresh.wait_for(lambda: latest() == expected) and all(
-        fresh.on(H1T_TOPICS.door(door, "state"))[0].retain for door in expected)
+        fresh.on(H1T_TOPICS.door(door, "state"))[0].retain for door in expected
+    )
 
 
 def test_a_cut_mid_traffic_opens_no_door_late_loses_nothing_and_the_kiosk_admits_throughout(
-        bridged: BridgedSite, qtbot, camera) -> None:
+    bridged: BridgedSite, qtbot, camera
+) -> None:
     site, links = bridged, bridged.on_site
     # a second platform node, on its own link, so that it sends what it held only once the site is bridged again
     node_link = site.brokers.own_link()
@@ -604,8 +745,12 @@ def test_a_cut_mid_traffic_opens_no_door_late_loses_nothing_and_the_kiosk_admits
         assert site.kiosk.window.verdict.headline.text().startswith("ようこそ") and site.kiosk.state.broker is True
         site.doors["booth-b"].press_exit_button()  # lockd lets someone out; its states and events wait for the link
         site.doors["meeting-1"].force_open()  # and raises an alarm, leaving a door in a state the cloud has not seen
-        assert links.wait_for(lambda: any(b'"relocked"' in p for p in links.payloads(H1T_TOPICS.door("booth-b", "event")))
-                              and any(b'"forced"' in p for p in links.payloads(H1T_TOPICS.door("meeting-1", "event"))))
+        assert links.wait_for(
+            lambda: (
+                any(b'"relocked"' in p for p in links.payloads(H1T_TOPICS.door("booth-b", "event")))
+                and any(b'"forced"' in p for p in links.payloads(H1T_TOPICS.door("meeting-1", "event")))
+            )
+        )
         site.clock.shift(COMMAND_LIFETIME + H1T.tokens.clock_skew_seconds + 1)  # the cut outlasts every command sent
         opened_before = taps.count(200, "opened")
         site.brokers.cloud.start()
@@ -618,8 +763,9 @@ def test_a_cut_mid_traffic_opens_no_door_late_loses_nothing_and_the_kiosk_admits
     assert site.in_cloud.wait_for(lambda: any(m.correlation == held for m in site.in_cloud.on(reply)))
     (answer,) = [json.loads(m.payload) for m in site.in_cloud.on(reply) if m.correlation == held]
     assert (answer["result"], answer.get("reason"), answer["command_id"]) == ("refused", "expired", held_id)
-    openings = store.db.execute("SELECT command_id, received_at, expires_at, pulsed FROM command "
-                                "WHERE result = 'opened'").fetchall()
+    openings = store.db.execute(
+        "SELECT command_id, received_at, expires_at, pulsed FROM command WHERE result = 'opened'"
+    ).fetchall()
     assert all(received <= expires and pulsed == 1 for _, received, expires, pulsed in openings)
     told = {a["command_id"] for a in taps.answers if "command_id" in a}
     assert {row[0] for row in openings} <= told  # and only commands the app sent and heard of (opened, or 504)
@@ -634,6 +780,7 @@ def test_a_cut_mid_traffic_opens_no_door_late_loses_nothing_and_the_kiosk_admits
 
 
 # --- the shipped files, as docs/deploy.md installs them ----------------------------------------------------------
+
 
 class Said:
     """A broker process's log lines as they come, and a wait for one."""
@@ -660,8 +807,13 @@ class Said:
 def debian_layout(root: Path) -> Path:
     """Debian's folders and main file in a throwaway root; its /etc/mosquitto."""
     etc = root / "etc" / "mosquitto"
-    for folder in (etc / "conf.d", etc / "certs", root / "run" / "mosquitto", root / "var" / "lib" / "mosquitto",
-                   root / "var" / "log" / "mosquitto"):
+    for folder in (
+        etc / "conf.d",
+        etc / "certs",
+        root / "run" / "mosquitto",
+        root / "var" / "lib" / "mosquitto",
+        root / "var" / "log" / "mosquitto",
+    ):
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o755)
         if "etc" not in folder.parts:
@@ -676,12 +828,16 @@ def lay_out_cloud(root: Path, port: int, password: str, bridge_password: str) ->
     etc = debian_layout(root)
     shipped = (REPO / "deploy" / "mosquitto" / "officepass-cloud.conf").read_text()
     (etc / "conf.d" / "officepass-cloud.conf").write_text(
-        shipped.replace("/etc/mosquitto/", f"{etc}/").replace("listener 8883", f"listener {port}"))
+        shipped.replace("/etc/mosquitto/", f"{etc}/").replace("listener 8883", f"listener {port}")
+    )
     TestAuthority(etc / "certs").server("cloud", CLOUD_HOSTS)
     passwords = etc / "officepass-cloud.passwd"
     for index, (user, secret) in enumerate((("platform", password), ("bridge-h1t-shibuya", bridge_password))):
-        subprocess.run(["mosquitto_passwd", "-b", *(["-c"] if index == 0 else []), str(passwords), user, secret],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["mosquitto_passwd", "-b", *(["-c"] if index == 0 else []), str(passwords), user, secret],
+            check=True,
+            capture_output=True,
+        )
     (etc / "officepass-cloud.acl").write_text(cloud_acl_text([H1T]))
     for secret_file in (etc / "certs" / "cloud.key", passwords, etc / "officepass-cloud.acl"):
         as_documented(secret_file)
@@ -694,8 +850,13 @@ def add_bridge(site_etc: Path, cloud_port: int, cloud_ca: Path, bridge_password:
     shutil.copy(cloud_ca, ca)
     ca.chmod(0o644)
     bridge = site_etc / "conf.d" / "officepass-bridge.conf"
-    bridge.write_text(bridges_text([H1T], CloudLink("localhost", cloud_port, ca, restart=LOOPBACK_RESTART),
-                                   {"bridge-h1t-shibuya": bridge_password}))
+    bridge.write_text(
+        bridges_text(
+            [H1T],
+            CloudLink("localhost", cloud_port, ca, restart=LOOPBACK_RESTART),
+            {"bridge-h1t-shibuya": bridge_password},
+        )
+    )
     as_documented(bridge)
 
 
@@ -715,18 +876,29 @@ def test_the_shipped_cloud_file_and_a_generated_bridge_link_a_site_under_debian_
     cloud_port, site_tls, site_plain = free_port(), free_port(), free_port()
     cloud_main = lay_out_cloud(cloud_root, cloud_port, "platform-pw", "bridge-pw")
     site_main = lay_out(site_root, site_tls, site_plain)
-    add_bridge(site_root / "etc" / "mosquitto", cloud_port, cloud_root / "etc" / "mosquitto" / "certs" / "ca.crt", "bridge-pw")
+    add_bridge(
+        site_root / "etc" / "mosquitto", cloud_port, cloud_root / "etc" / "mosquitto" / "certs" / "ca.crt", "bridge-pw"
+    )
     processes = [start(cloud_main), start(site_main)]  # as systemd starts them: as root, dropping to mosquitto
     try:
         cloud_said, site_said = Said(processes[0]), Said(processes[1])
         assert cloud_said.wait_for("as bridge-h1t-shibuya"), cloud_said.lines + site_said.lines  # it logged in
         stray = [line for line in cloud_said.lines + site_said.lines if "listen socket on port 1883." in line]
         assert stray == []  # each broker listens only where its file says (1883 is moved to a free port here)
-        platform = BusClient(BrokerSettings("localhost", cloud_port, "platform", "platform-pw", tls=True,
-                                            ca_file=cloud_root / "etc" / "mosquitto" / "certs" / "ca.crt",
-                                            client_id="platform"))
-        lockd = BusClient(BrokerSettings("127.0.0.1", site_plain, "lockd-h1t-shibuya", "door-secret",
-                                         client_id="lockd-h1t-shibuya"))
+        platform = BusClient(
+            BrokerSettings(
+                "localhost",
+                cloud_port,
+                "platform",
+                "platform-pw",
+                tls=True,
+                ca_file=cloud_root / "etc" / "mosquitto" / "certs" / "ca.crt",
+                client_id="platform",
+            )
+        )
+        lockd = BusClient(
+            BrokerSettings("127.0.0.1", site_plain, "lockd-h1t-shibuya", "door-secret", client_id="lockd-h1t-shibuya")
+        )
         for client in (platform, lockd):
             client.start()
             assert client.wait_connected(10)

@@ -14,8 +14,12 @@ from simulator.camera import Segment, VirtualCamera
 from simulator.screen import Shot, clean_frame, phone_screen, render_frame
 
 # A fixed pass (fixed key and id), so a condition that fails once fails every time.
-PASS = mint(MemberPass(1001, Plan.CORPORATE, b"camera01", 1_795_000_000, 90, facility_tag("kaikatsu-ikebukuro"), None,
-                       "佐藤 葵"), SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(32))))
+PASS = mint(
+    MemberPass(
+        1001, Plan.CORPORATE, b"camera01", 1_795_000_000, 90, facility_tag("kaikatsu-ikebukuro"), None, "佐藤 葵"
+    ),
+    SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(32))),
+)
 ZXING, PYZBAR = ZxingDecoder(), PyzbarDecoder()
 
 READABLE = {
@@ -30,7 +34,9 @@ READABLE = {
     "dim screen": Shot(brightness=0.2),
     "dark mode": Shot(dark_mode=True),
     "dark mode, dim": Shot(dark_mode=True, brightness=0.5),
-    "everything at once, dark mode": Shot(distance=1.3, tilt_x=20, blur=1.0, glare=0.3, noise=8, moire=0.2, dark_mode=True),
+    "everything at once, dark mode": Shot(
+        distance=1.3, tilt_x=20, blur=1.0, glare=0.3, noise=8, moire=0.2, dark_mode=True
+    ),
 }
 
 
@@ -39,7 +45,9 @@ def test_zxing_reads_the_phone_in_each_condition(shot: Shot) -> None:
     assert [d.text for d in ZXING.decode(render_frame(PASS, shot))] == [PASS]
 
 
-@pytest.mark.parametrize("shot", [Shot(), Shot(tilt_x=30), Shot(dark_mode=True)], ids=["straight", "tilted", "dark mode"])
+@pytest.mark.parametrize(
+    "shot", [Shot(), Shot(tilt_x=30), Shot(dark_mode=True)], ids=["straight", "tilted", "dark mode"]
+)
 def test_pyzbar_reads_the_common_cases(shot: Shot) -> None:
     assert [d.text for d in PYZBAR.decode(render_frame(PASS, shot))] == [PASS]
 

@@ -32,10 +32,13 @@ def test_every_example_file_is_valid() -> None:
     assert {FacilityKind.DROP_IN, FacilityKind.MEMBER_SCREEN, FacilityKind.BOOKING, FacilityKind.KARAOKE} <= kinds
 
 
-@pytest.mark.parametrize(("main", "good", "wrong_program"), [
-    (kiosk_main, "regus-shinjuku.toml", "h1t-shibuya.toml"),
-    (lockd_main, "h1t-shibuya.toml", "regus-shinjuku.toml"),
-])
+@pytest.mark.parametrize(
+    ("main", "good", "wrong_program"),
+    [
+        (kiosk_main, "regus-shinjuku.toml", "h1t-shibuya.toml"),
+        (lockd_main, "h1t-shibuya.toml", "regus-shinjuku.toml"),
+    ],
+)
 def test_check_config_exit_codes(main, good: str, wrong_program: str, capsys: pytest.CaptureFixture) -> None:
     assert main(["--check-config", str(CONFIG_DIR / good)]) == 0
     assert "OK" in capsys.readouterr().out
@@ -46,29 +49,56 @@ def test_check_config_exit_codes(main, good: str, wrong_program: str, capsys: py
 
 def test_check_config_prints_path_and_line_and_exits_1(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text(REGUS.replace("time_limit_minutes = 240", "time_limit_minutes = 5\ncolour = \"blue\""))
-    done = subprocess.run([sys.executable, "-m", "kiosk.cli", "--check-config", str(bad)],
-                          capture_output=True, text=True, cwd=CONFIG_DIR.parent)
+    bad.write_text(REGUS.replace("time_limit_minutes = 240", 'time_limit_minutes = 5\ncolour = "blue"'))
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "--check-config", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=CONFIG_DIR.parent,
+    )
     assert done.returncode == 1
     line_of_limit = REGUS.splitlines().index("time_limit_minutes = 240") + 1
     assert f"line {line_of_limit}: rules.time_limit_minutes: Input should be greater than or equal to 15" in done.stdout
     assert f"line {line_of_limit + 1}: rules.colour: unknown key" in done.stdout
 
 
-@pytest.mark.parametrize(("old", "new", "path", "words"), [
-    ('kind = "drop_in"', 'kind = "sauna"', "facility.kind", "Input should be"),
-    ('fri = ["09:00-18:00"]', 'fri = ["09:00-25:00"]', "hours.fri.0", "not a time of day"),
-    ('fri = ["09:00-18:00"]', 'fri = ["09:00-09:00"]', "hours.fri.0", "same time"),
-    ('fri = ["09:00-18:00"]', 'fri = ["09:00-13:00", "12:00-18:00"]', "hours", "overlap"),
-    ("few_left_at = 5", "few_left_at = 40", "seats", "must be below total"),
-    ("total = 40", "total = 0", "seats.total", "greater than or equal to 1"),
-    ('plans_admitted = ["individual_premium", "corporate"]', 'plans_admitted = ["gold"]', "rules.plans_admitted.0", "Input should be"),
-    ('plans_admitted = ["individual_premium", "corporate"]', "plans_admitted = []", "rules.plans_admitted", "at least 1"),
-    ('base_url = "http://127.0.0.1:8710/v1"', 'base_url = "http://api.example.jp/v1"', "platform.base_url", "https"),
-    ('public_key = "IIhkrhAAs3a19vVuNPPgTqc+SamErWvU016ELA/YN1Q="', 'public_key = "c2hvcnQ="', "tokens.trusted_keys.0.public_key", "32 bytes"),
-    ('photo_id = "every_visit"', 'photo_id = "sometimes"', "desk_checks.photo_id", "Input should be"),
-    ("[companions]", "[companions]\nfee = 1", "companions.fee", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "path", "words"),
+    [
+        ('kind = "drop_in"', 'kind = "sauna"', "facility.kind", "Input should be"),
+        ('fri = ["09:00-18:00"]', 'fri = ["09:00-25:00"]', "hours.fri.0", "not a time of day"),
+        ('fri = ["09:00-18:00"]', 'fri = ["09:00-09:00"]', "hours.fri.0", "same time"),
+        ('fri = ["09:00-18:00"]', 'fri = ["09:00-13:00", "12:00-18:00"]', "hours", "overlap"),
+        ("few_left_at = 5", "few_left_at = 40", "seats", "must be below total"),
+        ("total = 40", "total = 0", "seats.total", "greater than or equal to 1"),
+        (
+            'plans_admitted = ["individual_premium", "corporate"]',
+            'plans_admitted = ["gold"]',
+            "rules.plans_admitted.0",
+            "Input should be",
+        ),
+        (
+            'plans_admitted = ["individual_premium", "corporate"]',
+            "plans_admitted = []",
+            "rules.plans_admitted",
+            "at least 1",
+        ),
+        (
+            'base_url = "http://127.0.0.1:8710/v1"',
+            'base_url = "http://api.example.jp/v1"',
+            "platform.base_url",
+            "https",
+        ),
+        (
+            'public_key = "IIhkrhAAs3a19vVuNPPgTqc+SamErWvU016ELA/YN1Q="',
+            'public_key = "c2hvcnQ="',
+            "tokens.trusted_keys.0.public_key",
+            "32 bytes",
+        ),
+        ('photo_id = "every_visit"', 'photo_id = "sometimes"', "desk_checks.photo_id", "Input should be"),
+        ("[companions]", "[companions]\nfee = 1", "companions.fee", "unknown key"),
+    ],
+)
 def test_impossible_values_are_refused_with_path_and_line(old: str, new: str, path: str, words: str) -> None:
     assert old in REGUS
     text = REGUS.replace(old, new)
@@ -79,15 +109,28 @@ def test_impossible_values_are_refused_with_path_and_line(old: str, new: str, pa
     assert found[0].line is not None and found[0].line <= first_changed_line
 
 
-@pytest.mark.parametrize(("old", "new", "path", "words"), [
-    ('rooms = ["booth-b"]', 'rooms = ["booth-c"]', "doors.1.rooms.0", "no room 'booth-c'"),
-    ('id = "booth-b"\nname = "ブースB / Booth B"', 'id = "booth-a"\nname = "ブースB / Booth B"', "rooms.1.id", "used twice"),
-    ('id = "meeting-1"\nname = "会議室1扉', 'id = "booth-a"\nname = "会議室1扉', "doors.2.id", "used twice"),
-    ('host = "127.0.0.1"\nport = 1883\ntls = false', 'host = "broker.example.jp"\nport = 1883\ntls = false', "mqtt", "tls = false"),
-    ('driver = "gpio"', 'driver = "simulated"', "doors.1", "takes no gpio pins"),
-    ('purposes = ["unlock_command"]', 'purposes = ["member_pass"]', "tokens.trusted_keys", "unlock_command"),
-    ('rooms = ["meeting-1"]', 'rooms = ["booth-a"]', "rooms.2.id", "no door serves it"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "path", "words"),
+    [
+        ('rooms = ["booth-b"]', 'rooms = ["booth-c"]', "doors.1.rooms.0", "no room 'booth-c'"),
+        (
+            'id = "booth-b"\nname = "ブースB / Booth B"',
+            'id = "booth-a"\nname = "ブースB / Booth B"',
+            "rooms.1.id",
+            "used twice",
+        ),
+        ('id = "meeting-1"\nname = "会議室1扉', 'id = "booth-a"\nname = "会議室1扉', "doors.2.id", "used twice"),
+        (
+            'host = "127.0.0.1"\nport = 1883\ntls = false',
+            'host = "broker.example.jp"\nport = 1883\ntls = false',
+            "mqtt",
+            "tls = false",
+        ),
+        ('driver = "gpio"', 'driver = "simulated"', "doors.1", "takes no gpio pins"),
+        ('purposes = ["unlock_command"]', 'purposes = ["member_pass"]', "tokens.trusted_keys", "unlock_command"),
+        ('rooms = ["meeting-1"]', 'rooms = ["booth-a"]', "rooms.2.id", "no door serves it"),
+    ],
+)
 def test_cross_field_rules_point_at_the_offending_entry(old: str, new: str, path: str, words: str) -> None:
     assert old in H1T
     found = [p for p in problems_of(H1T.replace(old, new, 1)) if p.path == path]
@@ -96,7 +139,9 @@ def test_cross_field_rules_point_at_the_offending_entry(old: str, new: str, path
 
 
 def test_gpio_door_without_pins_is_refused() -> None:
-    text = H1T.replace("[doors.gpio]\nrelay_pin = 17\nrelay_active_high = true\ncontact_pin = 27\nexit_button_pin = 22\n", "")
+    text = H1T.replace(
+        "[doors.gpio]\nrelay_pin = 17\nrelay_active_high = true\ncontact_pin = 27\nexit_button_pin = 22\n", ""
+    )
     found = [p for p in problems_of(text) if p.path == "doors.1"]
     assert found and "needs a [doors.gpio] table" in found[0].message
 
@@ -121,7 +166,7 @@ def test_reception_kinds_need_seats_and_booking_kinds_need_rooms() -> None:
 
 
 def test_toml_syntax_error_names_its_line() -> None:
-    (problem,) = problems_of("[facility]\nid = \"x\"\nname = \n")
+    (problem,) = problems_of('[facility]\nid = "x"\nname = \n')
     assert problem.line == 3 and problem.message.startswith("TOML syntax")
 
 
@@ -141,11 +186,13 @@ def test_missing_required_key_points_at_its_table() -> None:
 
 def test_config_reference_in_docs_matches_the_schema() -> None:
     from facility.config.reference import reference
+
     committed = (CONFIG_DIR.parent / "docs" / "config-reference.md").read_text()
     assert committed == reference(), "run: python -m facility.config.reference > docs/config-reference.md"
 
 
 # --- the files a facility file names: there, and readable by the program's user -----------------------------------
+
 
 def site_with_files(tmp_path: Path, password_file: Path) -> Path:
     """The H1T example whose broker password is at password_file (its other files where the example has them)."""
@@ -174,14 +221,19 @@ def test_a_file_is_judged_readable_by_the_service_user_not_by_whoever_checks() -
     import tempfile
 
     from facility.config.files import readable_by
+
     base = Path(tempfile.mkdtemp(prefix="officepass-readable-"))  # pytest's own folders are root's only
     base.chmod(0o755)
     folder = base / "etc"
     folder.mkdir()
     secret = folder / "lockd.pass"
     secret.write_text("pw")
-    for mode, group, nobody_reads in ((0o600, "root", False), (0o640, "nogroup", True), (0o640, "root", False),
-                                      (0o644, "root", True)):
+    for mode, group, nobody_reads in (
+        (0o600, "root", False),
+        (0o640, "nogroup", True),
+        (0o640, "root", False),
+        (0o644, "root", True),
+    ):
         secret.chmod(mode)
         shutil.chown(secret, "root", group)
         assert readable_by(secret, "nobody") is nobody_reads, (oct(mode), group)
@@ -193,6 +245,6 @@ def test_a_file_is_judged_readable_by_the_service_user_not_by_whoever_checks() -
 
 
 def test_home_assistant_s_prefix_may_not_be_the_root_of_the_site_s_topics() -> None:
-    text = H1T.replace('stale_after_minutes = 30', 'stale_after_minutes = 30\nhome_assistant_prefix = "officepass"')
+    text = H1T.replace("stale_after_minutes = 30", 'stale_after_minutes = 30\nhome_assistant_prefix = "officepass"')
     (problem,) = problems_of(text)
     assert problem.path == "lockd.home_assistant_prefix" and "would read the doors' commands" in problem.message

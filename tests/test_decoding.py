@@ -1,4 +1,4 @@
-"""The kiosk's decoder: zxing-cpp first, then the cascade where a code probably is, within a frame's time on a camera."""
+"""The kiosk's decoder: zxing-cpp first, then the cascade where a code probably is, in a frame's time on a camera."""
 
 from __future__ import annotations
 
@@ -16,8 +16,19 @@ from kiosk.scanner import preview_of
 from simulator.screen import Shot, render_frame
 
 # A fixed pass as the platform mints it (fixed key and id), so a condition that fails once fails every time.
-PASS = mint(MemberPass(1_000_001, Plan.CORPORATE, b"decode01", 1_795_000_000, 90, facility_tag("kaikatsu-ikebukuro"),
-                       None, display_name("佐藤 葵")), SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(32))))
+PASS = mint(
+    MemberPass(
+        1_000_001,
+        Plan.CORPORATE,
+        b"decode01",
+        1_795_000_000,
+        90,
+        facility_tag("kaikatsu-ikebukuro"),
+        None,
+        display_name("佐藤 葵"),
+    ),
+    SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(32))),
+)
 HARD = {"held far away": Shot(distance=2.5), "out of focus": Shot(blur=2.5), "strong moire": Shot(moire=0.6)}
 UNREADABLE = Shot(distance=4.0)  # a likely code, in one patch, that nothing reads
 
@@ -66,15 +77,20 @@ def test_a_code_read_by_the_cascade_is_outlined_where_it_is(shot: Shot) -> None:
     assert 640 < min(xs) < max(xs) < 1280 and 360 < sum(ys) / 4 < 720  # right of centre and below it, as placed
 
 
-@pytest.mark.parametrize("shot", [Shot(), Shot(tilt_x=30, tilt_y=20), Shot(dark_mode=True), Shot(noise=30),
-                                  Shot(distance=2.0), Shot(glare=0.8)], ids=str)
+@pytest.mark.parametrize(
+    "shot",
+    [Shot(), Shot(tilt_x=30, tilt_y=20), Shot(dark_mode=True), Shot(noise=30), Shot(distance=2.0), Shot(glare=0.8)],
+    ids=str,
+)
 def test_a_still_is_read_wherever_zxing_alone_reads_it(shot: Shot) -> None:
     frame = render_frame(PASS, shot)
     alone = {code.text for code in read_zxing(frame)}
     assert alone and alone <= {code.text for code in ZxingDecoder().decode(frame)}
 
 
-@pytest.mark.parametrize("shot", [Shot(distance=4.0), Shot(blur=5.0), Shot(moire=1.0)], ids=["too far", "too blurred", "heavy moire"])
+@pytest.mark.parametrize(
+    "shot", [Shot(distance=4.0), Shot(blur=5.0), Shot(moire=1.0)], ids=["too far", "too blurred", "heavy moire"]
+)
 def test_beyond_reading_there_is_no_code_rather_than_a_wrong_one(shot: Shot) -> None:
     frame = render_frame(PASS, shot)
     assert ZxingDecoder().decode(frame) == []
@@ -92,7 +108,9 @@ def code_free_pictures() -> list[np.ndarray]:
     checker = (np.indices((720, 1280)).sum(0) // 12 % 2 * 255).astype(np.uint8)
     noise = rng.integers(0, 256, (720, 1280), dtype=np.uint8)
     stripes = (127 + 120 * np.sin(np.arange(1280) / 2.2))[None, :].repeat(720, 0).astype(np.uint8)
-    blocks = cv2.resize((rng.random((60, 100)) > 0.5).astype(np.uint8) * 255, (1000, 600), interpolation=cv2.INTER_NEAREST)
+    blocks = cv2.resize(
+        (rng.random((60, 100)) > 0.5).astype(np.uint8) * 255, (1000, 600), interpolation=cv2.INTER_NEAREST
+    )
     return [text, checker, noise, stripes, blocks, render_frame(None, Shot(noise=20))]
 
 
@@ -135,7 +153,11 @@ def test_the_cascade_stops_when_the_frame_time_is_spent_and_carries_on_in_the_ne
 
 def test_a_way_too_dear_for_the_time_left_waits_for_the_start_of_the_next_frame() -> None:
     clock = FrozenClock()
-    spies = [Spy("cheap", clock, seconds=0.001), Spy("dear", clock, seconds=0.004), Spy("also cheap", clock, seconds=0.001)]
+    spies = [
+        Spy("cheap", clock, seconds=0.001),
+        Spy("dear", clock, seconds=0.004),
+        Spy("also cheap", clock, seconds=0.001),
+    ]
     camera = ZxingDecoder(frame_budget=0.0045, clock=clock, ways=tuple(spy.way() for spy in spies))
     frame = render_frame(PASS, UNREADABLE)
     camera.decode_next(frame)  # cheap, then dear (its cost not yet known); the frame is spent

@@ -13,8 +13,13 @@ from tests.conftest import REPO
 
 def demo_process(*args: str) -> subprocess.Popen:
     """officepass-sim demo in its own process."""
-    return subprocess.Popen([sys.executable, "-m", "simulator.cli", "demo", *args], cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulator.cli", "demo", *args],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def demo_processes_left() -> str:
@@ -37,13 +42,19 @@ def test_headless_demo_runs_to_its_summary_with_nothing_lost() -> None:
     summary = json.loads(out)
     assert summary["lost"] == 0 and summary["check_ins_queued"] == 0
     assert summary["check_ins"]["admitted"] == 4 and summary["check_ins"]["shown_again"] == 1
-    assert summary["check_ins"]["refused"] == {"expired": 1, "wrong_facility": 1, "unknown_key": 1,
-                                                "not_representative": 1}
+    assert summary["check_ins"]["refused"] == {
+        "expired": 1,
+        "wrong_facility": 1,
+        "unknown_key": 1,
+        "not_representative": 1,
+    }
     assert summary["unlocks"] == {"opened": 3, "refused": {"not_booker": 1, "reservation_cancelled": 1}}
     assert summary["door_alarms"] == {"forced": 1}
     assert "scanned the front-desk code: ADMITTED" in narration and "taps unlock at meeting-1: REFUSED" in narration
-    assert "(the representative) scanned the front-desk code: ADMITTED to 会議室A / Room A with 2 guest(s), free" \
+    assert (
+        "(the representative) scanned the front-desk code: ADMITTED to 会議室A / Room A with 2 guest(s), free"
         in narration
+    )
     assert demo_processes_left() == ""
 
 

@@ -57,21 +57,34 @@ def debian_root() -> Iterator[Path]:
 def lay_out(root: Path, tls_port: int, plain_port: int) -> Path:
     """Debian's main file, our file in conf.d with this root's paths, certificates, passwords and the ACL."""
     etc = root / "etc" / "mosquitto"
-    for folder in (etc / "conf.d", root / "run" / "mosquitto", root / "var" / "lib" / "mosquitto",
-                   root / "var" / "log" / "mosquitto"):
+    for folder in (
+        etc / "conf.d",
+        root / "run" / "mosquitto",
+        root / "var" / "lib" / "mosquitto",
+        root / "var" / "log" / "mosquitto",
+    ):
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o755)
-    for writable in (root / "run" / "mosquitto", root / "var" / "lib" / "mosquitto", root / "var" / "log" / "mosquitto"):
+    for writable in (
+        root / "run" / "mosquitto",
+        root / "var" / "lib" / "mosquitto",
+        root / "var" / "log" / "mosquitto",
+    ):
         shutil.chown(writable, "mosquitto", "mosquitto")  # as Debian's package leaves them
     (etc / "mosquitto.conf").write_text(DEBIAN_MAIN.format(root=root))
     ours = (REPO / "deploy" / "mosquitto" / "officepass.conf").read_text()
     ours = ours.replace("/etc/mosquitto/", f"{etc}/").replace("listener 8883", f"listener {tls_port}")
-    (etc / "conf.d" / "officepass.conf").write_text(ours.replace("listener 1883 127.0.0.1", f"listener {plain_port} 127.0.0.1"))
+    (etc / "conf.d" / "officepass.conf").write_text(
+        ours.replace("listener 1883 127.0.0.1", f"listener {plain_port} 127.0.0.1")
+    )
     (etc / "conf.d" / "test-log.conf").write_text("log_dest stderr\n")  # the test reads the broker's words
     make_certificates(etc / "certs")
     (etc / "certs").chmod(0o755)
-    subprocess.run(["mosquitto_passwd", "-c", "-b", str(etc / "officepass.passwd"), "lockd-h1t-shibuya", "door-secret"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["mosquitto_passwd", "-c", "-b", str(etc / "officepass.passwd"), "lockd-h1t-shibuya", "door-secret"],
+        check=True,
+        capture_output=True,
+    )
     (etc / "officepass.acl").write_text(acl_text([H1T]))
     for secret in (etc / "certs" / "broker.key", etc / "officepass.passwd", etc / "officepass.acl"):
         as_documented(secret)
@@ -80,7 +93,9 @@ def lay_out(root: Path, tls_port: int, plain_port: int) -> Path:
 
 def start(main: Path) -> subprocess.Popen:
     """Mosquitto on the main file, as systemd starts it (as root: it drops to the mosquitto user itself)."""
-    return subprocess.Popen(["mosquitto", "-c", str(main)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        ["mosquitto", "-c", str(main)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
 
 
 def said_until_running(process: subprocess.Popen) -> str:
@@ -99,9 +114,15 @@ def test_the_shipped_file_starts_under_debian_s_main_file_and_lockd_logs_in_over
     try:
         log = said_until_running(process)
         assert "running" in log and "Duplicate" not in log and "Unable to load" not in log, log
-        settings = BrokerSettings("localhost", tls_port, "lockd-h1t-shibuya", "door-secret", tls=True,
-                                  ca_file=debian_root / "etc" / "mosquitto" / "certs" / "ca.crt",
-                                  client_id="lockd-h1t-shibuya")
+        settings = BrokerSettings(
+            "localhost",
+            tls_port,
+            "lockd-h1t-shibuya",
+            "door-secret",
+            tls=True,
+            ca_file=debian_root / "etc" / "mosquitto" / "certs" / "ca.crt",
+            client_id="lockd-h1t-shibuya",
+        )
         lockd = BusClient(settings)
         lockd.start()
         try:

@@ -30,13 +30,17 @@ from tests.test_lockd_resilience import write_site_file
 UNITS = REPO / "deploy" / "systemd"
 LOCKD = UNITS / "officepass-lockd.service"
 KIOSK = UNITS / "officepass-kiosk.service"
-PROGRAMS = {"/opt/officepass/door/bin/": "officepass-lockd", "/opt/officepass/kiosk/bin/": "officepass-kiosk",
-            "/usr/bin/": "cage"}
+PROGRAMS = {
+    "/opt/officepass/door/bin/": "officepass-lockd",
+    "/opt/officepass/kiosk/bin/": "officepass-kiosk",
+    "/usr/bin/": "cage",
+}
 # Each unit's budget under `systemd-analyze security`, and the only devices it may open (DevicePolicy=closed).
 EXPOSURE_BUDGET = {LOCKD.name: 2.5, KIOSK.name: 4.5}
-DEVICES = {LOCKD.name: {"char-gpiochip": "rw"},
-           KIOSK.name: {"char-drm": "rw", "char-input": "rw", "char-video4linux": "rw", "char-alsa": "rw",
-                        "/dev/tty1": "rw"}}
+DEVICES = {
+    LOCKD.name: {"char-gpiochip": "rw"},
+    KIOSK.name: {"char-drm": "rw", "char-input": "rw", "char-video4linux": "rw", "char-alsa": "rw", "/dev/tty1": "rw"},
+}
 
 
 def settings(unit: Path) -> list[tuple[str, str]]:
@@ -71,20 +75,24 @@ def staged(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_the_units_pass_systemd_analyze_verify_without_a_word(staged: dict[str, Path]) -> None:
-    result = subprocess.run(["systemd-analyze", "verify", *map(str, staged.values())],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *map(str, staged.values())], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr  # a bad value is only a warning
 
 
 def test_the_units_use_the_layout_the_debian_packages_install() -> None:
     assert setting(LOCKD, "ExecStart") == "/opt/officepass/door/bin/officepass-lockd --config /etc/officepass/site.toml"
-    assert setting(LOCKD, "ExecStopPost") == ("/opt/officepass/door/bin/officepass-lockd --release-relays "
-                                              "/etc/officepass/site.toml")
-    assert setting(KIOSK, "ExecStart") == ("/usr/bin/cage -- /opt/officepass/kiosk/bin/officepass-kiosk "
-                                           "--config /etc/officepass/site.toml")
-    for unit, user, groups, state, package in ((LOCKD, "officepass-lockd", "officepass gpio", "officepass", "door"),
-                                               (KIOSK, "officepass-kiosk", "officepass video input audio render",
-                                                "officepass-kiosk", "kiosk")):
+    assert setting(LOCKD, "ExecStopPost") == (
+        "/opt/officepass/door/bin/officepass-lockd --release-relays /etc/officepass/site.toml"
+    )
+    assert setting(KIOSK, "ExecStart") == (
+        "/usr/bin/cage -- /opt/officepass/kiosk/bin/officepass-kiosk --config /etc/officepass/site.toml"
+    )
+    for unit, user, groups, state, package in (
+        (LOCKD, "officepass-lockd", "officepass gpio", "officepass", "door"),
+        (KIOSK, "officepass-kiosk", "officepass video input audio render", "officepass-kiosk", "kiosk"),
+    ):
         assert setting(unit, "User") == setting(unit, "Group") == user
         assert setting(unit, "SupplementaryGroups") == groups
         assert setting(unit, "StateDirectory") == state
@@ -95,9 +103,14 @@ def test_the_units_use_the_layout_the_debian_packages_install() -> None:
 
 @pytest.mark.parametrize("unit", [LOCKD, KIOSK], ids=["lockd", "kiosk"])
 def test_each_unit_s_exposure_stays_within_its_budget_and_it_opens_only_its_own_devices(
-        staged: dict[str, Path], unit: Path) -> None:
-    result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(staged[unit.name])],
-                            capture_output=True, text=True, timeout=60)
+    staged: dict[str, Path], unit: Path
+) -> None:
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", str(staged[unit.name])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     score = re.search(rf"Overall exposure level for {re.escape(unit.name)}: (\d+\.\d)", result.stdout)
     assert score, result.stdout + result.stderr
     assert float(score[1]) <= EXPOSURE_BUDGET[unit.name], result.stdout
@@ -112,10 +125,12 @@ def test_each_unit_s_exposure_stays_within_its_budget_and_it_opens_only_its_own_
 
 # --- the seccomp part of each unit's sandbox, rebuilt around the real programs ------------------------------------
 
+
 def syscall_groups() -> dict[str, list[str]]:
     """systemd's system call groups (`systemd-analyze syscall-filter`): each group's calls and nested groups."""
-    listing = subprocess.run(["systemd-analyze", "syscall-filter", "--no-pager"], capture_output=True, text=True,
-                             check=True, timeout=60).stdout
+    listing = subprocess.run(
+        ["systemd-analyze", "syscall-filter", "--no-pager"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     groups: dict[str, list[str]] = {}
     for line in listing.splitlines():
         if line.startswith("@"):
@@ -135,7 +150,8 @@ def expand(names: list[str], groups: dict[str, list[str]]) -> set[str]:
 
 def seccomp_spec(unit: Path) -> dict:
     """What systemd's seccomp filters for the unit hold, read off the unit file as systemd reads it: an allow list
-    (the first line of SystemCallFilter= without ~ starts one, @default included; later lines add, ~ lines take away)."""
+    (the first line of SystemCallFilter= without ~ starts one, @default included; later lines add, ~ lines take
+    away)."""
     groups = syscall_groups()
     allowed: set[str] | None = None
     spec: dict = {"errno": errno.EPERM, "write_execute": True, "families": None, "umask": 0o022}
@@ -145,8 +161,9 @@ def seccomp_spec(unit: Path) -> dict:
                 assert allowed is not None, "a deny list: not what these units use"
                 allowed -= expand(value[1:].split(), groups)
             else:
-                allowed = (allowed if allowed is not None else expand(["@default"], groups)) | expand(value.split(),
-                                                                                                    groups)
+                allowed = (allowed if allowed is not None else expand(["@default"], groups)) | expand(
+                    value.split(), groups
+                )
         elif key == "SystemCallErrorNumber":
             spec["errno"] = getattr(errno, value)
         elif key == "MemoryDenyWriteExecute":
@@ -163,8 +180,12 @@ def seccomp_spec(unit: Path) -> dict:
 class ArgCmp(ctypes.Structure):
     """libseccomp's struct scmp_arg_cmp."""
 
-    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64),
-                ("datum_b", ctypes.c_uint64)]
+    _fields_ = [
+        ("arg", ctypes.c_uint),
+        ("op", ctypes.c_int),
+        ("datum_a", ctypes.c_uint64),
+        ("datum_b", ctypes.c_uint64),
+    ]
 
 
 SCMP_ACT_ALLOW = 0x7FFF0000
@@ -199,22 +220,37 @@ def confine_and_exec(spec: dict, command: list[str]) -> None:
     seccomp.seccomp_init.restype = ctypes.c_void_p
     seccomp.seccomp_init.argtypes = [ctypes.c_uint32]
     seccomp.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
-    seccomp.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint,
-                                               ctypes.POINTER(ArgCmp)]
+    seccomp.seccomp_rule_add_array.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_uint32,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.POINTER(ArgCmp),
+    ]
     seccomp.seccomp_load.argtypes = seccomp.seccomp_release.argtypes = [ctypes.c_void_p]
     if not spec["write_execute"]:  # systemd's MemoryDenyWriteExecute=yes
         deny = scmp_errno(errno.EPERM)
-        load_filter(seccomp, SCMP_ACT_ALLOW, [
-            (deny, "mmap", [ArgCmp(2, SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC)]),
-            (deny, "mprotect", [ArgCmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC)]),
-            (deny, "pkey_mprotect", [ArgCmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC)]),
-            (deny, "shmat", [ArgCmp(2, SCMP_CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC)])])
+        load_filter(
+            seccomp,
+            SCMP_ACT_ALLOW,
+            [
+                (deny, "mmap", [ArgCmp(2, SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC, PROT_WRITE | PROT_EXEC)]),
+                (deny, "mprotect", [ArgCmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC)]),
+                (deny, "pkey_mprotect", [ArgCmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC)]),
+                (deny, "shmat", [ArgCmp(2, SCMP_CMP_MASKED_EQ, SHM_EXEC, SHM_EXEC)]),
+            ],
+        )
     if spec["families"]:  # systemd's RestrictAddressFamilies= allow list: socket() of any other family fails
         families, unsupported = spec["families"], scmp_errno(errno.EAFNOSUPPORT)
-        rules = [(unsupported, "socket", [ArgCmp(0, SCMP_CMP_LT, families[0], 0)]),
-                 (unsupported, "socket", [ArgCmp(0, SCMP_CMP_GT, families[-1], 0)])]
-        rules += [(unsupported, "socket", [ArgCmp(0, SCMP_CMP_EQ, family, 0)])
-                  for family in range(families[0], families[-1]) if family not in families]
+        rules = [
+            (unsupported, "socket", [ArgCmp(0, SCMP_CMP_LT, families[0], 0)]),
+            (unsupported, "socket", [ArgCmp(0, SCMP_CMP_GT, families[-1], 0)]),
+        ]
+        rules += [
+            (unsupported, "socket", [ArgCmp(0, SCMP_CMP_EQ, family, 0)])
+            for family in range(families[0], families[-1])
+            if family not in families
+        ]
         load_filter(seccomp, SCMP_ACT_ALLOW, rules)
     # the allow list last, as systemd loads it: it no longer lets anything load a filter
     load_filter(seccomp, scmp_errno(spec["errno"]), [(SCMP_ACT_ALLOW, name, []) for name in spec["allowed"]])
@@ -262,8 +298,13 @@ print(json.dumps(said))
 
 def probe(spec: dict, tmp_path: Path) -> dict:
     """What a Python program can do inside the filters."""
-    result = subprocess.run(confined(spec, tmp_path, [sys.executable, "-c", PROBE, str(tmp_path / "probe.db")]),
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        confined(spec, tmp_path, [sys.executable, "-c", PROBE, str(tmp_path / "probe.db")]),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -293,14 +334,20 @@ def test_lgpio_makes_its_pipe_in_lockd_s_own_runtime_directory_inside_its_filter
     runtime.mkdir()
     load = [sys.executable, "-c", "import gpiozero.pins.lgpio"]
     for _ in range(2):  # ExecStopPost= after a killed lockd finds the pipe left behind
-        loaded = subprocess.run(confined(seccomp_spec(LOCKD), tmp_path, load, runtime), cwd=REPO,
-                                capture_output=True, text=True, timeout=60)
+        loaded = subprocess.run(
+            confined(seccomp_spec(LOCKD), tmp_path, load, runtime), cwd=REPO, capture_output=True, text=True, timeout=60
+        )
         assert loaded.returncode == 0, loaded.stderr  # lgpio's C library and its notification thread, filtered
         assert [path.name for path in runtime.iterdir()] == [".lgd-nfy0"]
     # in a directory it cannot write (/ under ProtectSystem=strict; /proc here, as root writes anywhere else)
     # the import fails, and so would every GPIO door
-    failed = subprocess.run(confined(seccomp_spec(LOCKD), tmp_path, load, Path("/proc")), cwd=REPO,
-                            capture_output=True, text=True, timeout=60)
+    failed = subprocess.run(
+        confined(seccomp_spec(LOCKD), tmp_path, load, Path("/proc")),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert failed.returncode != 0 and ".lgd-nfy" in failed.stderr
 
 
@@ -308,10 +355,13 @@ def test_lockd_starts_and_stops_cleanly_inside_its_unit_s_filters(broker, real_t
     config = write_site_file(tmp_path, broker, real_time_platform.server.url)
     with notify_socket(tmp_path) as (systemd, notify_path):
         with (tmp_path / "lockd.log").open("w") as log:
-            lockd = subprocess.Popen(confined(seccomp_spec(LOCKD), tmp_path,
-                                              [sys.executable, "-m", "lockd.cli", "--config", str(config)]),
-                                     cwd=REPO, env=os.environ | {"NOTIFY_SOCKET": notify_path},
-                                     stdout=subprocess.DEVNULL, stderr=log)
+            lockd = subprocess.Popen(
+                confined(seccomp_spec(LOCKD), tmp_path, [sys.executable, "-m", "lockd.cli", "--config", str(config)]),
+                cwd=REPO,
+                env=os.environ | {"NOTIFY_SOCKET": notify_path},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         try:
             assert systemd.recv(100) == b"READY=1"  # connected, synced, listening: its store open in WAL mode
             lockd.send_signal(signal.SIGTERM)
@@ -319,9 +369,13 @@ def test_lockd_starts_and_stops_cleanly_inside_its_unit_s_filters(broker, real_t
         finally:
             lockd.kill()
     assert (tmp_path / "data" / "lockd.db").stat().st_mode & 0o077 == 0  # UMask=0077
-    released = subprocess.run(confined(seccomp_spec(LOCKD), tmp_path, [sys.executable, "-m", "lockd.cli",
-                                                                        "--release-relays", str(config)]),
-                              cwd=REPO, capture_output=True, text=True, timeout=60)
+    released = subprocess.run(
+        confined(seccomp_spec(LOCKD), tmp_path, [sys.executable, "-m", "lockd.cli", "--release-relays", str(config)]),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert released.returncode == 0, released.stderr  # ExecStopPost= runs inside the same filters
 
 
@@ -332,10 +386,17 @@ def test_the_kiosk_starts_and_stops_cleanly_inside_its_unit_s_filters(tmp_path: 
     with notify_socket(tmp_path) as (systemd, notify_path):
         env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "2000000"}
         with (tmp_path / "kiosk.log").open("w") as log:
-            kiosk = subprocess.Popen(confined(seccomp_spec(KIOSK), tmp_path,
-                                              [sys.executable, "-m", "kiosk.cli", "--config",
-                                               str(site), "--windowed"]),
-                                     cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            kiosk = subprocess.Popen(
+                confined(
+                    seccomp_spec(KIOSK),
+                    tmp_path,
+                    [sys.executable, "-m", "kiosk.cli", "--config", str(site), "--windowed"],
+                ),
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         try:
             assert [systemd.recv(100) for _ in range(2)] == [b"READY=1", b"WATCHDOG=1"]  # Qt, OpenCV, the loops
             kiosk.send_signal(signal.SIGTERM)
@@ -349,6 +410,7 @@ def test_the_kiosk_starts_and_stops_cleanly_inside_its_unit_s_filters(tmp_path: 
 
 # --- the board -----------------------------------------------------------------------------------------------------
 
+
 def test_staff_can_leave_the_kiosk_and_nobody_can_switch_away_from_it() -> None:
     unit = KIOSK.read_text()
     settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
@@ -356,7 +418,7 @@ def test_staff_can_leave_the_kiosk_and_nobody_can_switch_away_from_it() -> None:
     assert settings["Restart"] == "always" and settings["RuntimeDirectoryPreserve"] == "restart"
     assert f"/run/{settings['RuntimeDirectory']}/{LEFT_BY_STAFF}" in settings["ExecCondition"]
     command = settings["ExecStart"].split()
-    assert command[0] == "/usr/bin/cage" and "-s" not in command[:command.index("--")]  # no VT switching
+    assert command[0] == "/usr/bin/cage" and "-s" not in command[: command.index("--")]  # no VT switching
 
 
 def test_the_unit_s_condition_refuses_to_start_only_after_staff_left(tmp_path: Path, monkeypatch) -> None:

@@ -22,8 +22,12 @@ from tests.conftest import REPO
 def display() -> Iterator[str]:
     """An Xvfb server on a free display number (it names the number itself)."""
     read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     with os.fdopen(read) as answer:
         number = answer.readline().strip()
@@ -36,21 +40,35 @@ def display() -> Iterator[str]:
 def desktop(display: str) -> dict[str, str]:
     """The environment of a program started from a desktop session on that display."""
     return {key: value for key, value in os.environ.items() if key != "QT_QPA_PLATFORM"} | {
-        "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        "DISPLAY": display,
+        "QT_QPA_PLATFORM": "xcb",
+    }
 
 
 @pytest.mark.timeout(300)
 def test_the_windowed_demo_runs_on_the_xcb_platform(display: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "simulator.cli", "demo", "--json"], cwd=REPO, env=desktop(display),
-                            capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator.cli", "demo", "--json"],
+        cwd=REPO,
+        env=desktop(display),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["lost"] == 0
 
 
 @pytest.mark.timeout(300)
 def test_the_control_panel_opens_on_the_xcb_platform_and_closes_on_ctrl_c(display: str) -> None:
-    panel = subprocess.Popen([sys.executable, "-m", "simulator.cli", "panel"], cwd=REPO, env=desktop(display),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    panel = subprocess.Popen(
+        [sys.executable, "-m", "simulator.cli", "panel"],
+        cwd=REPO,
+        env=desktop(display),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "control panel open" in panel.stdout.readline(), panel.stderr.read()[-2000:] if panel.poll() else ""
         panel.send_signal(signal.SIGINT)

@@ -47,34 +47,50 @@ def test_a_healthy_site_with_lockd_running(site, broker, tmp_path: Path, capsys,
     config = write_site_file(tmp_path, broker, site.platform.server.url)
     assert main(["doctor", "--config", str(config), "--timeout", "3"]) == 0
     out = capsys.readouterr().out
-    assert "OK    platform" in out and "accepts 'lockd'" in out and "door booth-a (ブースA扉 / Booth A door): LOCKED" in out
+    assert (
+        "OK    platform" in out
+        and "accepts 'lockd'" in out
+        and "door booth-a (ブースA扉 / Booth A door): LOCKED" in out
+    )
     assert "OK    the clock is synchronised (a synchronised test clock)" in out
     assert out.strip().endswith("all good")
 
 
-def test_a_wrong_password_and_a_dead_platform_are_named_with_their_fixes(broker, platform, tmp_path: Path, capsys,
-                                                                          synced_machine) -> None:
+def test_a_wrong_password_and_a_dead_platform_are_named_with_their_fixes(
+    broker, platform, tmp_path: Path, capsys, synced_machine
+) -> None:
     config = write_site_file(tmp_path, broker, "http://127.0.0.1:9/v1")
     (tmp_path / "pw").write_text("not-the-password")
     assert main(["doctor", "--config", str(config), "--timeout", "2"]) == 1
     lines = capsys.readouterr().out.splitlines()
     refused = next(n for n, line in enumerate(lines) if line.startswith("FAIL  the broker at"))
-    assert f"127.0.0.1:{broker.port} refuses the login of 'lockd' (Not authorized (0x87)): wrong password" in lines[refused]
-    assert lines[refused + 1].startswith("      fix: officepass-site setup --config /etc/officepass/site.toml --start "
-                                         "writes every broker user's password again")
+    assert (
+        f"127.0.0.1:{broker.port} refuses the login of 'lockd' (Not authorized (0x87)): wrong password"
+        in lines[refused]
+    )
+    assert lines[refused + 1].startswith(
+        "      fix: officepass-site setup --config /etc/officepass/site.toml --start "
+        "writes every broker user's password again"
+    )
     assert "mosquitto_passwd /etc/mosquitto/officepass.passwd lockd" in lines[refused + 1]
     unreachable = next(n for n, line in enumerate(lines) if line.startswith("FAIL  cannot reach the platform at"))
-    assert lines[unreachable + 1] == "      fix: check [platform] base_url and this board's network: curl http://127.0.0.1:9/v1/keys"
+    assert (
+        lines[unreachable + 1]
+        == "      fix: check [platform] base_url and this board's network: curl http://127.0.0.1:9/v1/keys"
+    )
     assert lines[-1] == "2 problem(s) found"
 
 
-def test_a_broker_that_is_down_is_not_called_a_wrong_password(broker, platform, tmp_path: Path, capsys,
-                                                              synced_machine) -> None:
+def test_a_broker_that_is_down_is_not_called_a_wrong_password(
+    broker, platform, tmp_path: Path, capsys, synced_machine
+) -> None:
     config = write_site_file(tmp_path, broker, platform.server.url)
     broker.stop()
     assert main(["doctor", "--config", str(config), "--timeout", "2"]) == 1
     out = capsys.readouterr().out
-    assert f"FAIL  no broker at 127.0.0.1:{broker.port} (connection refused): it is down or listens on another port" in out
+    assert (
+        f"FAIL  no broker at 127.0.0.1:{broker.port} (connection refused): it is down or listens on another port" in out
+    )
     assert "      fix: on the broker: systemctl status mosquitto" in out
     assert "password" not in out.split("FAIL  no broker")[1]
 
@@ -88,8 +104,13 @@ def test_a_broken_file_is_explained(tmp_path: Path, capsys) -> None:
 def test_the_doctor_reads_each_program_s_loops_from_its_metrics(tmp_path: Path) -> None:
     port = free_port()
     lockd = MetricsEndpoint()
-    lockd.watch_loops("lockd", lambda: [LoopHealth("reservation-sync", True, 40, 0, 0, "", 3.0),
-                                        LoopHealth("trust-refresh", True, 2, 7, 1, "401 unauthorized", 600.0)])
+    lockd.watch_loops(
+        "lockd",
+        lambda: [
+            LoopHealth("reservation-sync", True, 40, 0, 0, "", 3.0),
+            LoopHealth("trust-refresh", True, 2, 7, 1, "401 unauthorized", 600.0),
+        ],
+    )
     lockd.serve(port)
     try:
         cfg = H1T.model_copy(update={"lockd": H1T.lockd_settings.model_copy(update={"metrics_port": port})})
@@ -98,22 +119,49 @@ def test_the_doctor_reads_each_program_s_loops_from_its_metrics(tmp_path: Path) 
     finally:
         lockd.stop()
     assert "OK    lockd loop reservation-sync: running (0 failure(s), 0 restart(s) so far)" in found.lines
-    assert ("WARN  lockd loop trust-refresh: failing, stalled or stopped (last good round 600 s ago, 7 failure(s), "
-            "1 restart(s)); see the program's log") in found.lines
+    assert (
+        "WARN  lockd loop trust-refresh: failing, stalled or stopped (last good round 600 s ago, 7 failure(s), "
+        "1 restart(s)); see the program's log"
+    ) in found.lines
 
 
 # --- the clock -------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("reading", "expected"), [
-    (ClockReading(True, "timedatectl NTPSynchronized=yes"), ["OK    the clock is synchronised (timedatectl NTPSynchronized=yes)"]),
-    (ClockReading(False, "timedatectl NTPSynchronized=no"),
-     [("FAIL  the clock is not synchronised (timedatectl NTPSynchronized=no): passes and codes are judged by it. "
-      "lockd refuses every command until it is."),
-      "      fix: apt-get install chrony (or systemctl enable --now systemd-timesyncd); then chronyc tracking shows the source"]),
-    (ClockReading(None, "neither timedatectl nor the kernel's adjtimex answered"),
-     ["WARN  cannot tell whether the clock is synchronised (neither timedatectl nor the kernel's adjtimex answered)",
-      "      fix: check by hand: chronyc tracking, or timedatectl timesync-status"]),
-], ids=["synchronised", "not", "cannot-tell"])
+
+@pytest.mark.parametrize(
+    ("reading", "expected"),
+    [
+        (
+            ClockReading(True, "timedatectl NTPSynchronized=yes"),
+            ["OK    the clock is synchronised (timedatectl NTPSynchronized=yes)"],
+        ),
+        (
+            ClockReading(False, "timedatectl NTPSynchronized=no"),
+            [
+                (
+                    "FAIL  the clock is not synchronised (timedatectl NTPSynchronized=no): "
+                    "passes and codes are judged by it. "
+                    "lockd refuses every command until it is."
+                ),
+                (
+                    "      fix: apt-get install chrony (or systemctl enable --now systemd-timesyncd); "
+                    "then chronyc tracking shows the source"
+                ),
+            ],
+        ),
+        (
+            ClockReading(None, "neither timedatectl nor the kernel's adjtimex answered"),
+            [
+                (
+                    "WARN  cannot tell whether the clock is synchronised "
+                    "(neither timedatectl nor the kernel's adjtimex answered)"
+                ),
+                "      fix: check by hand: chronyc tracking, or timedatectl timesync-status",
+            ],
+        ),
+    ],
+    ids=["synchronised", "not", "cannot-tell"],
+)
 def test_the_clock_is_judged_from_the_reading_it_is_given(reading: ClockReading, expected: list[str]) -> None:
     found = Findings()
     check_clock(H1T, found, reading)
@@ -128,9 +176,11 @@ def test_an_unsynchronised_kiosk_is_not_told_about_lockd() -> None:
 
 def _timedatectl(stdout: str, code: int = 0):
     """A stand-in for subprocess.run answering as timedatectl would."""
+
     def run(command: list[str], **_) -> subprocess.CompletedProcess:
         assert command == ["timedatectl", "show", "-p", "NTPSynchronized", "--value"]
         return subprocess.CompletedProcess(command, code, stdout, "")
+
     return run
 
 
@@ -147,10 +197,15 @@ def test_timedatectl_is_read_and_its_silence_is_not_taken_for_an_answer() -> Non
 
 # --- demo secrets ----------------------------------------------------------------------------------------------------
 
+
 def _on_a_real_site(cfg: FacilityConfig) -> FacilityConfig:
     """The file as if its broker and platform were elsewhere (not a bench on this machine)."""
-    return cfg.model_copy(update={"platform": cfg.platform.model_copy(update={"base_url": "https://platform.example/v1"}),
-                                  "mqtt": cfg.mqtt_settings.model_copy(update={"host": "broker.example", "tls": True})})
+    return cfg.model_copy(
+        update={
+            "platform": cfg.platform.model_copy(update={"base_url": "https://platform.example/v1"}),
+            "mqtt": cfg.mqtt_settings.model_copy(update={"host": "broker.example", "tls": True}),
+        }
+    )
 
 
 def test_the_demo_pin_and_demo_keys_are_problems_on_a_site() -> None:
@@ -177,17 +232,30 @@ def test_a_site_with_its_own_pin_keys_and_password_passes(tmp_path: Path) -> Non
     SigningKey.generate().save(key)
     (tmp_path / "mqtt.pass").write_text("a-password-of-this-site")
     cfg = _on_a_real_site(KAIKATSU)
-    cfg = cfg.model_copy(update={
-        "kiosk": cfg.kiosk_settings.model_copy(update={"staff_pin_hash": hash_pin("7391"), "signing_key_file": key}),
-        "mqtt": cfg.mqtt_settings.model_copy(update={"password_file": tmp_path / "mqtt.pass"}),
-        "tokens": cfg.tokens.model_copy(update={"trusted_keys": [cfg.tokens.trusted_keys[0].model_copy(
-            update={"public_key": platform_key.public_b64, "name": "platform 2026-11"})]})})
+    cfg = cfg.model_copy(
+        update={
+            "kiosk": cfg.kiosk_settings.model_copy(
+                update={"staff_pin_hash": hash_pin("7391"), "signing_key_file": key}
+            ),
+            "mqtt": cfg.mqtt_settings.model_copy(update={"password_file": tmp_path / "mqtt.pass"}),
+            "tokens": cfg.tokens.model_copy(
+                update={
+                    "trusted_keys": [
+                        cfg.tokens.trusted_keys[0].model_copy(
+                            update={"public_key": platform_key.public_b64, "name": "platform 2026-11"}
+                        )
+                    ]
+                }
+            ),
+        }
+    )
     found = Findings()
     check_demo_secrets(cfg, found)
     assert found.lines == ["OK    no demo PIN, demo key or demo broker password in use"]
 
 
 # --- the camera ------------------------------------------------------------------------------------------------------
+
 
 def _kiosk_camera(setting: str) -> FacilityConfig:
     """The Kaikatsu file with its camera set, as on a site."""
@@ -209,8 +277,10 @@ def test_a_camera_that_cannot_be_opened_fails_with_what_to_check(tmp_path: Path)
     missing = str(tmp_path / "no-such-camera.avi")
     found = Findings()
     check_camera(_kiosk_camera(missing), found, 1, running=None)
-    assert found.lines == [f"FAIL  camera {missing!r} gives no picture (opened here, no picture within 1 s)",
-                           f"      fix: check that {missing!r} exists and that OpenCV can read it"]
+    assert found.lines == [
+        f"FAIL  camera {missing!r} gives no picture (opened here, no picture within 1 s)",
+        f"      fix: check that {missing!r} exists and that OpenCV can read it",
+    ]
 
 
 def test_a_stream_that_hangs_cannot_hold_the_doctor() -> None:
@@ -224,8 +294,13 @@ def test_a_stream_that_hangs_cannot_hold_the_doctor() -> None:
             raise AssertionError("a source is never released under a read")
 
     found = Findings()
-    check_camera(_kiosk_camera("rtsp://camera.example/stream"), found, 0.5, running=None,
-                 sources={"rtsp://camera.example/stream": lambda setting: Hanging()})
+    check_camera(
+        _kiosk_camera("rtsp://camera.example/stream"),
+        found,
+        0.5,
+        running=None,
+        sources={"rtsp://camera.example/stream": lambda setting: Hanging()},
+    )
     released.set()
     assert found.failures == 1 and found.lines[1].startswith("      fix: check the URL, its user and password")
 
@@ -247,6 +322,7 @@ def test_a_running_kiosk_s_camera_is_read_from_its_metrics(qtbot, camera, platfo
     from kiosk.app import KioskApp
     from technician.doctor import running_kiosk_camera
     from tests.test_kiosk_ui import kiosk_config
+
     port = free_port()
     cfg = kiosk_config(platform.server.url)
     cfg = cfg.model_copy(update={"kiosk": cfg.kiosk_settings.model_copy(update={"metrics_port": port, "camera": "0"})})
@@ -267,20 +343,28 @@ def test_a_running_kiosk_s_camera_is_read_from_its_metrics(qtbot, camera, platfo
     assert "ls /dev/video0" in found.lines[1]
 
 
-def test_doctor_asks_a_running_lockd_rather_than_taking_its_broker_login(broker, platform, tmp_path: Path, capsys,
-                                                                         synced_machine) -> None:
+def test_doctor_asks_a_running_lockd_rather_than_taking_its_broker_login(
+    broker, platform, tmp_path: Path, capsys, synced_machine
+) -> None:
     from tests.test_lockd_resilience import start_lockd
+
     port = free_port()
     config = write_site_file(tmp_path, broker, platform.server.url)
-    config.write_text(config.read_text().replace('clock_check = "sanity"', f'clock_check = "sanity"\nmetrics_port = {port}'))
+    config.write_text(
+        config.read_text().replace('clock_check = "sanity"', f'clock_check = "sanity"\nmetrics_port = {port}')
+    )
     lockd = start_lockd(config, tmp_path)
     try:
+
         def connected() -> bool:
             try:
-                return "officepass_lockd_broker_connected 1.0" in requests.get(f"http://127.0.0.1:{port}/metrics",
-                                                                               timeout=1).text
+                return (
+                    "officepass_lockd_broker_connected 1.0"
+                    in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+                )
             except requests.RequestException:
                 return False
+
         deadline = time.monotonic() + 20
         while not connected() and time.monotonic() < deadline:
             threading.Event().wait(0.1)  # polling an outside process's metrics: no signal to wait on

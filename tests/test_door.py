@@ -37,8 +37,14 @@ def test_a_person_walks_through_after_an_unlock(clock: SettableClock) -> None:
     door.expect(Visitor(opens_after=0.8, closes_after=3.0))
     pulse(door, clock)
     clock.advance(10)
-    assert timeline(door) == [(0, "relay_on"), (0, "strike_released"), (0.8, "opened"), (3.8, "closed"),
-                              (5, "relay_off"), (5, "strike_locked")]
+    assert timeline(door) == [
+        (0, "relay_on"),
+        (0, "strike_released"),
+        (0.8, "opened"),
+        (3.8, "closed"),
+        (5, "relay_off"),
+        (5, "strike_locked"),
+    ]
     assert contact == [True, False]
 
 

@@ -32,6 +32,7 @@ def raspberry_pi(monkeypatch, tmp_path) -> list:
     monkeypatch.chdir(tmp_path)  # lgpio keeps its notification pipe in the working directory
     import lgpio
     from gpiozero.pins.lgpio import LGPIOFactory
+
     opened: list = []
     monkeypatch.setattr(lgpio, "gpiochip_open", lambda chip: opened.append(chip) or 3)
     monkeypatch.setattr(lgpio, "gpiochip_close", lambda handle: opened.append(("closed", handle)))
@@ -41,6 +42,7 @@ def raspberry_pi(monkeypatch, tmp_path) -> list:
 
 def test_on_a_raspberry_pi_the_factory_chosen_is_lgpio_on_its_gpio_chip(raspberry_pi: list) -> None:
     from gpiozero.pins.lgpio import LGPIOFactory
+
     assert H1T.lockd_settings.pin_factory == "lgpio"  # what a site file gets unless it says otherwise
     factory = pin_factory(H1T.lockd_settings.pin_factory)
     assert isinstance(factory, LGPIOFactory) and factory_name(factory) == "lgpio"
@@ -48,14 +50,20 @@ def test_on_a_raspberry_pi_the_factory_chosen_is_lgpio_on_its_gpio_chip(raspberr
     assert pin_factory("lgpio") is factory  # one per process
 
 
-def test_a_pi_whose_gpio_chip_cannot_be_opened_is_a_clear_error_never_another_factory(raspberry_pi, monkeypatch) -> None:
+def test_a_pi_whose_gpio_chip_cannot_be_opened_is_a_clear_error_never_another_factory(
+    raspberry_pi, monkeypatch
+) -> None:
     import lgpio
 
     def refused(chip: int) -> int:
         raise lgpio.error("can not open gpiochip")  # no /dev/gpiochip0, or this user is not in group gpio
+
     monkeypatch.setattr(lgpio, "gpiochip_open", refused)
-    with pytest.raises(GpioUnavailable, match=r"pin factory 'lgpio' cannot open the GPIO chip \('can not open gpiochip'\)"
-                                              r".*in group gpio"):
+    with pytest.raises(
+        GpioUnavailable,
+        match=r"pin factory 'lgpio' cannot open the GPIO chip \('can not open gpiochip'\)"
+        r".*in group gpio",
+    ):
         pin_factory("lgpio")  # and no fall-back to gpiozero's 'native' factory, which drives nothing on a Pi 5
 
 
@@ -79,7 +87,11 @@ def test_each_wired_pin_is_claimed_once_and_a_held_one_is_named() -> None:
     factory = MockFactory()
     factory.pin(17).drive_high()  # the relay as a killed lockd may leave it
     assert [(claim.role, claim.pin, claim.problem) for claim in claim_pins(pins, factory)] == [
-        ("relay", 17, None), ("door contact", 27, None), ("exit button", 22, None), ("strike monitor", 23, None)]
+        ("relay", 17, None),
+        ("door contact", 27, None),
+        ("exit button", 22, None),
+        ("strike monitor", 23, None),
+    ]
     assert factory.pin(17).state is False  # claimed as lockd would: released
     holder = GpioDoor(GpioPins(relay_pin=17, contact_pin=27), factory)  # lockd running, holding its pins
     held = {claim.pin: claim.problem for claim in claim_pins(pins, factory)}

@@ -1,4 +1,4 @@
-"""The signed key set (facility/keyset.py): what a site adopts, what it refuses and why, and that nothing rolls it back."""
+"""The signed key set (facility/keyset.py): what a site adopts, what it refuses and why, and that none rolls back."""
 
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ def site(tmp_path: Path, cfg=None, clock=None) -> tuple[SiteKeys, list[tuple[str
     """A rooted booking site's keys on its own store, with what it audits."""
     audited: list[tuple[str, str, str]] = []
     clock = clock or clock_at(TUESDAY)
-    keys = SiteKeys(cfg or rooted(H1T), LockdStore(tmp_path / "lockd.db", clock), clock,
-                    lambda *row: audited.append(row)).load()
+    keys = SiteKeys(
+        cfg or rooted(H1T), LockdStore(tmp_path / "lockd.db", clock), clock, lambda *row: audited.append(row)
+    ).load()
     return keys, audited
 
 
@@ -53,15 +54,19 @@ def test_a_newer_genuine_set_is_adopted_kept_and_audited(tmp_path) -> None:
     assert len(audited) == 1  # the same set again (retained, re-fetched) is nothing new
 
 
-@pytest.mark.parametrize(("document", "reason"), [
-    (b"<!DOCTYPE html><html><body>Please log in</body></html>", KeySetRefusal.UNREADABLE),
-    (b"[]", KeySetRefusal.UNREADABLE),
-    (b"", KeySetRefusal.UNREADABLE),
-    (b"{}", KeySetRefusal.UNREADABLE),
-    (b'{"keyset": {}, "signed_by": 7, "signature": "x"}', KeySetRefusal.UNREADABLE),
-    (b"\xff\xfe", KeySetRefusal.UNREADABLE),
-    (b"[" * 100_000, KeySetRefusal.TOO_LARGE),
-], ids=["html", "empty list", "nothing", "empty object", "wrong types", "not utf-8", "too large"])
+@pytest.mark.parametrize(
+    ("document", "reason"),
+    [
+        (b"<!DOCTYPE html><html><body>Please log in</body></html>", KeySetRefusal.UNREADABLE),
+        (b"[]", KeySetRefusal.UNREADABLE),
+        (b"", KeySetRefusal.UNREADABLE),
+        (b"{}", KeySetRefusal.UNREADABLE),
+        (b'{"keyset": {}, "signed_by": 7, "signature": "x"}', KeySetRefusal.UNREADABLE),
+        (b"\xff\xfe", KeySetRefusal.UNREADABLE),
+        (b"[" * 100_000, KeySetRefusal.TOO_LARGE),
+    ],
+    ids=["html", "empty list", "nothing", "empty object", "wrong types", "not utf-8", "too large"],
+)
 def test_garbage_is_refused_as_unreadable(tmp_path, document, reason) -> None:
     keys, audited = site(tmp_path)
     assert refused(keys, document) is reason
@@ -85,7 +90,10 @@ def test_an_older_set_is_refused_also_after_a_restart(tmp_path) -> None:
     keys, _ = site(tmp_path)
     old = signed_set(3, certified(PLATFORM_KEY))
     assert keys.offer(json.dumps(old), "https").outcome == "adopted"
-    assert keys.offer(json.dumps(signed_set(4, certified(NEW), revoked=(PLATFORM_KEY.key_id,))), "https").outcome == "adopted"
+    assert (
+        keys.offer(json.dumps(signed_set(4, certified(NEW), revoked=(PLATFORM_KEY.key_id,))), "https").outcome
+        == "adopted"
+    )
     assert refused(keys, old) is KeySetRefusal.ROLLBACK
     keys.store.close()
     again, audited_again = site(tmp_path)  # the same store: the held set comes back, checked again
@@ -103,7 +111,9 @@ def test_a_fetch_overtaken_by_an_announced_set_is_dropped_not_refused(tmp_path) 
     keys.offer(json.dumps(signed_set(3, certified(PLATFORM_KEY), certified(NEW))), "mqtt")  # ... while v3 is announced
     assert keys.offer(json.dumps(first), "https", asked).outcome == "stale"
     assert [row[0] for row in audited] == ["keyset_adopted", "keyset_adopted"]
-    assert keys.offer(json.dumps(first), "https", keys.held_digest).refusal.reason is KeySetRefusal.ROLLBACK  # not in flight
+    assert (
+        keys.offer(json.dumps(first), "https", keys.held_digest).refusal.reason is KeySetRefusal.ROLLBACK
+    )  # not in flight
 
 
 def test_the_same_version_with_other_contents_is_refused(tmp_path) -> None:
@@ -113,8 +123,9 @@ def test_the_same_version_with_other_contents_is_refused(tmp_path) -> None:
     assert keys.held is not None and [k.key_id for k in keys.held.content.keys] == [PLATFORM_KEY.key_id]
 
 
-@pytest.mark.parametrize(("not_before", "not_after"), [(NOW - 30 * DAY, NOW - DAY), (NOW + DAY, None)],
-                         ids=["all expired", "none begun"])
+@pytest.mark.parametrize(
+    ("not_before", "not_after"), [(NOW - 30 * DAY, NOW - DAY), (NOW + DAY, None)], ids=["all expired", "none begun"]
+)
 def test_a_set_with_no_key_valid_now_is_refused(tmp_path, not_before, not_after) -> None:
     keys, audited = site(tmp_path)
     document = signed_set(2, certified(NEW, not_before, not_after), certified(PLATFORM_KEY, not_before, not_after))
@@ -138,7 +149,9 @@ def test_a_stepped_clock_neither_brings_an_old_set_back_nor_blocks_a_new_one(tmp
     short = certified(NEW, NOW - DAY, NOW + DAY)
     assert desk.keys.offer(json.dumps(signed_set(10, short, issued_at=NOW)), "https").outcome == "adopted"
     clock.shift(-365 * DAY)  # a year back: the versions decide, not the clocks
-    assert refused(desk.keys, signed_set(9, certified(PLATFORM_KEY), issued_at=NOW - 400 * DAY)) is KeySetRefusal.ROLLBACK
+    assert (
+        refused(desk.keys, signed_set(9, certified(PLATFORM_KEY), issued_at=NOW - 400 * DAY)) is KeySetRefusal.ROLLBACK
+    )
     clock.shift(365 * DAY + 2 * DAY)  # two days on: NEW's window is over, and the held set stays held
     assert desk.present(member_pass(REGUS, key=NEW, at=clock.now().timestamp())).reasons == (Reason.KEY_NOT_VALID,)
     assert refused(desk.keys, signed_set(11, short)) is KeySetRefusal.NO_CURRENT_KEY
@@ -163,8 +176,10 @@ def test_revoking_the_only_pinned_key_leaves_the_doors_to_the_certified_one(tmp_
     assert [key.key_id for key in cfg.tokens.trusted_keys] == [PLATFORM_KEY.key_id]  # the only pinned key
     clock = clock_at(TUESDAY)
     desk = Reception(cfg, KioskStore(tmp_path / "kiosk.db", clock), clock)
-    assert desk.keys.offer(json.dumps(signed_set(2, certified(NEW), revoked=(PLATFORM_KEY.key_id,))), "https").outcome \
+    assert (
+        desk.keys.offer(json.dumps(signed_set(2, certified(NEW), revoked=(PLATFORM_KEY.key_id,))), "https").outcome
         == "adopted"
+    )
     assert desk.present(member_pass(cfg, key=PLATFORM_KEY, at=clock.now().timestamp())).reasons == (Reason.KEY_REVOKED,)
     assert desk.present(member_pass(cfg, key=NEW, at=clock.now().timestamp())).admitted
     assert [row[1] for row in desk.store.audit_rows()][:2] == ["keyset_adopted", "refused"]
@@ -181,11 +196,17 @@ def test_a_site_without_a_root_behaves_as_before(tmp_path) -> None:
 
 def test_a_certified_demo_key_is_not_trusted_off_loopback(tmp_path) -> None:
     cfg = rooted(REGUS)
-    elsewhere = cfg.model_copy(update={"platform": REGUS.platform.model_copy(update={"base_url": "https://platform.example.jp/v1"}),
-                                       "tokens": cfg.tokens.model_copy(update={"trusted_keys": []})})  # root only
+    elsewhere = cfg.model_copy(
+        update={
+            "platform": REGUS.platform.model_copy(update={"base_url": "https://platform.example.jp/v1"}),
+            "tokens": cfg.tokens.model_copy(update={"trusted_keys": []}),
+        }
+    )  # root only
     keys, _ = site(tmp_path, cfg=elsewhere)
     assert keys.offer(json.dumps(signed_set(2, certified(PLATFORM_KEY), certified(NEW))), "https").outcome == "adopted"
-    assert keys.keyring().find(NEW.key_id, "member_pass") and not keys.keyring().find(PLATFORM_KEY.key_id, "member_pass")
+    assert keys.keyring().find(NEW.key_id, "member_pass") and not keys.keyring().find(
+        PLATFORM_KEY.key_id, "member_pass"
+    )
 
 
 def test_a_held_set_the_root_no_longer_signs_is_set_aside_at_start(tmp_path) -> None:
@@ -204,7 +225,7 @@ def test_the_canonical_bytes_are_sorted_compact_utf8() -> None:
 
 def test_a_root_key_in_the_facility_file_is_checked(tmp_path) -> None:
     text = (CONFIG_DIR / "h1t-shibuya.toml").read_text()
-    pinned = text[text.index("[[tokens.trusted_keys]]"):text.index("\n[lockd]")]
+    pinned = text[text.index("[[tokens.trusted_keys]]") : text.index("\n[lockd]")]
     root = f'[[tokens.root_keys]]\nname = "root"\npublic_key = "{ROOT.public_b64}"\nkey_id = "{ROOT.key_id}"\n'
 
     def written(name: str, body: str) -> Path:

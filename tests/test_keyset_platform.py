@@ -18,22 +18,31 @@ from tests.rulebook import H1T
 def site_keys(cfg, tmp_path, clock) -> tuple[SiteKeys, list[tuple[str, str, str]]]:
     """A rooted site's keys on its own store, with what it audits."""
     audited: list[tuple[str, str, str]] = []
-    return SiteKeys(cfg, LockdStore(tmp_path / "lockd.db", clock), clock, lambda *row: audited.append(row)).load(), audited
+    return SiteKeys(
+        cfg, LockdStore(tmp_path / "lockd.db", clock), clock, lambda *row: audited.append(row)
+    ).load(), audited
 
 
 def test_the_platform_serves_a_set_that_checks_out_and_refuses_garbage_over_https(offline_platform, tmp_path) -> None:
     clock = offline_platform.state.clock
-    cfg = rooted(H1T).model_copy(update={"platform": H1T.platform.model_copy(
-        update={"base_url": offline_platform.server.url, "timeout_seconds": 1})})
+    cfg = rooted(H1T).model_copy(
+        update={
+            "platform": H1T.platform.model_copy(update={"base_url": offline_platform.server.url, "timeout_seconds": 1})
+        }
+    )
     keys, audited = site_keys(cfg, tmp_path, clock)
     refresh = TrustRefresh(PlatformClient(cfg.platform), keys.store, clock, fetch_keys=True, keyset=keys)
     assert refresh.refresh() and keys.held is not None
     assert keys.held.version == offline_platform.state.key_set.version and refresh.fetch_keys is False
     for fault, reason in (("html", "keyset_unreadable"), ("not_an_object", "keyset_unreadable")):
-        requests.put(f"{offline_platform.server.url}/_sim/faults", json={"mode": fault, "path": "/v1/keyset"}, timeout=5)
+        requests.put(
+            f"{offline_platform.server.url}/_sim/faults", json={"mode": fault, "path": "/v1/keyset"}, timeout=5
+        )
         assert not refresh.refresh() and reason in refresh.problem()
         assert audited[-1][:2] == ("keyset_refused", reason)
-    requests.put(f"{offline_platform.server.url}/_sim/faults", json={"mode": "error_500", "path": "/v1/keyset"}, timeout=5)
+    requests.put(
+        f"{offline_platform.server.url}/_sim/faults", json={"mode": "error_500", "path": "/v1/keyset"}, timeout=5
+    )
     before = len(audited)
     assert not refresh.refresh() and "500" in refresh.problem() and len(audited) == before  # a failed fetch, not a set
     requests.put(f"{offline_platform.server.url}/_sim/faults", json={"mode": "none"}, timeout=5)
@@ -60,8 +69,11 @@ def test_the_stand_in_rotates_its_keys_step_by_step_over_http(offline_platform) 
 
 
 def test_doctor_checks_a_rooted_site_s_key_set(offline_platform) -> None:
-    cfg = rooted(H1T).model_copy(update={"platform": H1T.platform.model_copy(
-        update={"base_url": offline_platform.server.url, "timeout_seconds": 1})})
+    cfg = rooted(H1T).model_copy(
+        update={
+            "platform": H1T.platform.model_copy(update={"base_url": offline_platform.server.url, "timeout_seconds": 1})
+        }
+    )
     found = Findings()
     check_platform(cfg, found)
     assert found.failures == 0 and any(f"is signed by root {ROOT.key_id}" in line for line in found.lines)
@@ -69,7 +81,13 @@ def test_doctor_checks_a_rooted_site_s_key_set(offline_platform) -> None:
     check_platform(rooted(cfg, SigningKey.generate()), found)
     assert found.failures == 1 and any("would be refused here: keyset_unknown_root" in line for line in found.lines)
     found = Findings()
-    check_demo_secrets(cfg.model_copy(update={"platform": cfg.platform.model_copy(update={"base_url": "https://p.example/v1"}),
-                                              "mqtt": cfg.mqtt_settings.model_copy(update={"host": "b.example", "tls": True})}),
-                       found)
+    check_demo_secrets(
+        cfg.model_copy(
+            update={
+                "platform": cfg.platform.model_copy(update={"base_url": "https://p.example/v1"}),
+                "mqtt": cfg.mqtt_settings.model_copy(update={"host": "b.example", "tls": True}),
+            }
+        ),
+        found,
+    )
     assert any(f"is the demo root key {ROOT.key_id}" in line for line in found.lines if line.startswith("FAIL"))

@@ -32,17 +32,24 @@ def held_version(site: Site, version: int) -> dict:
 
 def audited(site: Site, action: str, reason: str = "") -> dict:
     """Wait for an audit row lockd publishes, of this action (and reason)."""
+
     def wanted(body: bytes) -> bool:
         row = json.loads(body)
         return row["action"] == action and (not reason or row["reason"] == reason)
+
     return json.loads(site.next_heard("lockd/audit", timeout=10, where=wanted).payload)
 
 
 @pytest.fixture
 def rooted_site(broker, platform, bus_client, tmp_path, wall_clock):
     """lockd for the H1T example pinning the demo root key (and, as today, the demo platform key)."""
-    running = start_site(rooted(site_config(platform.server.url, tmp_path)), platform,
-                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"), clock=wall_clock)
+    running = start_site(
+        rooted(site_config(platform.server.url, tmp_path)),
+        platform,
+        bus_settings(broker, "lockd", "lockd-test"),
+        bus_client(user="platform"),
+        clock=wall_clock,
+    )
     yield running
     running.daemon.stop()
 
@@ -67,9 +74,14 @@ def test_lockd_rotates_to_a_new_key_and_refuses_the_revoked_one(rooted_site: Sit
     assert [row.detail.split(":")[0] for row in adopted] == [f"key set v{v}" for v in (first, first + 1, first + 2)]
 
 
-def test_lockd_refuses_an_older_set_after_a_restart_and_keeps_the_newer(platform: RunningPlatform, broker, bus_client,
-                                                                          tmp_path, wall_clock) -> None:
-    cfg, service, sender = rooted(site_config(platform.server.url, tmp_path)), platform.service, bus_client(user="platform")
+def test_lockd_refuses_an_older_set_after_a_restart_and_keeps_the_newer(
+    platform: RunningPlatform, broker, bus_client, tmp_path, wall_clock
+) -> None:
+    cfg, service, sender = (
+        rooted(site_config(platform.server.url, tmp_path)),
+        platform.service,
+        bus_client(user="platform"),
+    )
     old_document = platform.state.keyset()
     site = start_site(cfg, platform, bus_settings(broker, "lockd", "lockd-test"), sender, clock=wall_clock)
     try:
@@ -90,8 +102,9 @@ def test_lockd_refuses_an_older_set_after_a_restart_and_keeps_the_newer(platform
         again.daemon.stop()
 
 
-def test_lockd_refuses_garbage_and_foreign_sets_on_the_topic_and_audits_each(rooted_site: Site,
-                                                                               platform: RunningPlatform) -> None:
+def test_lockd_refuses_garbage_and_foreign_sets_on_the_topic_and_audits_each(
+    rooted_site: Site, platform: RunningPlatform
+) -> None:
     site = rooted_site
     held_version(site, platform.state.key_set.version)
     site.sender.publish(TOPICS.keyset, b"<html>captive portal</html>", retain=True)
@@ -115,8 +128,13 @@ def test_a_site_without_a_root_key_ignores_the_key_set(site: Site, platform: Run
 @pytest.fixture
 def rooted_kiosk(qtbot, camera, platform, broker, tmp_path, wall_clock):
     """A running kiosk pinning the demo root key."""
-    app = KioskApp(rooted(kiosk_config(platform.server.url)), camera, broker=bus_settings(broker, "lockd", "kiosk-test"),
-                   data_dir=tmp_path, clock=wall_clock)
+    app = KioskApp(
+        rooted(kiosk_config(platform.server.url)),
+        camera,
+        broker=bus_settings(broker, "lockd", "kiosk-test"),
+        data_dir=tmp_path,
+        clock=wall_clock,
+    )
     app.start(full_screen=False)
     qtbot.waitUntil(lambda: app.bus.connected, timeout=10000)
     yield app

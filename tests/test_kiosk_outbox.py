@@ -130,14 +130,15 @@ def test_rate_limited_requests_wait_at_least_retry_after_on_the_kiosk_s_clock(de
     assert item.next_at - desk.clock.now().timestamp() > 100  # the injected clock, not the machine's
 
 
-def test_a_check_in_the_platform_calls_wrong_becomes_a_dead_letter_staff_can_requeue(desk, outbox, offline_platform) -> None:
+def test_a_check_in_the_platform_calls_wrong_becomes_a_dead_letter_staff_can_requeue(
+    desk, outbox, offline_platform
+) -> None:
     admit(desk, 1)
     outbox.sender.start()
     outbox.wait(lambda s: s.queued == 0)
     (item,) = desk.store.outbox("sent")
     changed = dict(item.body, note="edited")  # the same idempotency key with another body: 409 idempotency_conflict
-    desk.store.db.execute("UPDATE outbox SET body = ?, state = 'queued' WHERE key = ?",
-                          (json.dumps(changed), item.key))
+    desk.store.db.execute("UPDATE outbox SET body = ?, state = 'queued' WHERE key = ?", (json.dumps(changed), item.key))
     outbox.again(desk)
     status = outbox.wait(lambda s: s.dead == 1)
     assert status.queued == 0 and "idempotency_conflict" in desk.store.outbox("dead")[0].last_error
@@ -156,13 +157,18 @@ def test_an_unknown_facility_is_retried_and_reported_never_thrown_away(desk, out
     assert status.dead == 0 and status.queued == 1
 
 
-@pytest.mark.parametrize(("fault", "words"), [
-    ({"mode": "not_an_object", "status": 503}, "503"),
-    ({"mode": "not_an_object"}, "bad_answer"),
-    ({"mode": "html"}, "bad_answer"),
-], ids=["[] on a 503", "[] on a 200", "a captive portal's HTML on a 200"])
-def test_an_odd_answer_is_a_failure_to_retry_not_a_success_and_the_loop_lives(desk, outbox, offline_platform,
-                                                                              fault: dict, words: str) -> None:
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ({"mode": "not_an_object", "status": 503}, "503"),
+        ({"mode": "not_an_object"}, "bad_answer"),
+        ({"mode": "html"}, "bad_answer"),
+    ],
+    ids=["[] on a 503", "[] on a 200", "a captive portal's HTML on a 200"],
+)
+def test_an_odd_answer_is_a_failure_to_retry_not_a_success_and_the_loop_lives(
+    desk, outbox, offline_platform, fault: dict, words: str
+) -> None:
     switch(offline_platform, **fault)
     admit(desk, 1)
     outbox.sender.start()
@@ -216,8 +222,9 @@ def test_a_year_long_retry_after_is_held_to_the_back_off_s_cap(desk, outbox, off
     assert item.next_at - desk.clock.now().timestamp() <= 300
 
 
-def test_a_check_in_parked_by_a_clock_that_ran_ahead_is_sent_once_the_clock_is_put_right(desk, outbox,
-                                                                                         offline_platform) -> None:
+def test_a_check_in_parked_by_a_clock_that_ran_ahead_is_sent_once_the_clock_is_put_right(
+    desk, outbox, offline_platform
+) -> None:
     switch(offline_platform, mode="error_500", count=1)
     admit(desk, 1)
     desk.clock.shift(30 * 24 * 3600)  # the wall clock runs a month ahead while the platform fails once
@@ -234,8 +241,9 @@ def test_a_check_in_kept_by_an_earlier_version_is_sent_exactly_as_kept(desk, out
     (item,) = desk.store.outbox("queued")
     earlier = dict(item.body, ends_at=None)  # an earlier kiosk wrote "ends_at": null
     desk.store.db.execute("UPDATE outbox SET body = ? WHERE key = ?", (json.dumps(earlier), item.key))
-    committed = requests.post(f"{offline_platform.server.url}{item.path}", json=earlier, timeout=5,
-                              headers={"Idempotency-Key": item.key})  # it reached the platform; the answer was lost
+    committed = requests.post(
+        f"{offline_platform.server.url}{item.path}", json=earlier, timeout=5, headers={"Idempotency-Key": item.key}
+    )  # it reached the platform; the answer was lost
     assert committed.status_code == 201
     outbox.sender.start()
     outbox.wait(lambda s: s.queued == 0)

@@ -33,14 +33,18 @@ def test_the_same_pass_shown_twice_gets_the_same_verdict_and_is_counted_once(tmp
     assert len(desk.store.checkins()) == 1 and len(desk.store.outbox()) == 1
 
 
-@pytest.mark.parametrize(("cfg", "moment", "kw", "reason"), [
-    (REGUS, "2026-11-24 10:00", {"plan": Plan.INDIVIDUAL_BASIC}, Reason.PLAN_NOT_ADMITTED),
-    (REGUS, "2026-11-24 19:00", {}, Reason.CLOSED),
-    (KAIKATSU, "2026-11-20 18:30", {}, Reason.AFTER_CUTOFF),
-    (REGUS, "2026-11-24 10:00", {"key": SigningKey.generate()}, Reason.UNKNOWN_KEY),
-    (REGUS, "2026-11-24 10:00", {"facility_id": "kaikatsu-ikebukuro"}, Reason.WRONG_FACILITY),
-    (REGUS, "2026-11-24 10:00", {"age": 600}, Reason.EXPIRED),
-], ids=["plan", "closed", "cut-off", "forged", "other facility", "expired"])
+@pytest.mark.parametrize(
+    ("cfg", "moment", "kw", "reason"),
+    [
+        (REGUS, "2026-11-24 10:00", {"plan": Plan.INDIVIDUAL_BASIC}, Reason.PLAN_NOT_ADMITTED),
+        (REGUS, "2026-11-24 19:00", {}, Reason.CLOSED),
+        (KAIKATSU, "2026-11-20 18:30", {}, Reason.AFTER_CUTOFF),
+        (REGUS, "2026-11-24 10:00", {"key": SigningKey.generate()}, Reason.UNKNOWN_KEY),
+        (REGUS, "2026-11-24 10:00", {"facility_id": "kaikatsu-ikebukuro"}, Reason.WRONG_FACILITY),
+        (REGUS, "2026-11-24 10:00", {"age": 600}, Reason.EXPIRED),
+    ],
+    ids=["plan", "closed", "cut-off", "forged", "other facility", "expired"],
+)
 def test_refusals_are_audited_and_keep_nothing(tmp_path, cfg, moment, kw, reason) -> None:
     desk = reception(cfg, tmp_path, at(moment))
     age = kw.pop("age", 0)
@@ -56,8 +60,9 @@ def test_garbage_from_the_camera_is_refused_as_bad_format(tmp_path) -> None:
 
 def test_daily_limit_and_first_visit_checks(tmp_path) -> None:
     desk = reception(KAIKATSU, tmp_path, at("2026-11-24 10:00"))
-    first = desk.present(member_pass(KAIKATSU, plan=Plan.INDIVIDUAL_BASIC, first_visit=True,
-                                     at=desk.clock.now().timestamp()))
+    first = desk.present(
+        member_pass(KAIKATSU, plan=Plan.INDIVIDUAL_BASIC, first_visit=True, at=desk.clock.now().timestamp())
+    )
     assert first.desk_checks == (DeskCheckDue.PHOTO_ID, DeskCheckDue.MEMBERSHIP_SIGNUP)
     desk.clock.shift(4 * 3600)  # past the 3 h limit: a second check-in the same day
     again = desk.present(member_pass(KAIKATSU, plan=Plan.INDIVIDUAL_BASIC, at=desk.clock.now().timestamp()))
@@ -98,4 +103,6 @@ def test_keys_published_by_the_platform_are_trusted_unless_the_facility_pins_onl
     pinned_only = REGUS.model_copy(update={"tokens": REGUS.tokens.model_copy(update={"fetch_platform_keys": False})})
     strict = reception(pinned_only, tmp_path / "strict", TUESDAY)
     strict.store.cache("keys", published)
-    assert strict.present(member_pass(REGUS, key=rotated, at=strict.clock.now().timestamp())).reasons == (Reason.UNKNOWN_KEY,)
+    assert strict.present(member_pass(REGUS, key=rotated, at=strict.clock.now().timestamp())).reasons == (
+        Reason.UNKNOWN_KEY,
+    )

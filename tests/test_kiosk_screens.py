@@ -34,11 +34,20 @@ SIZES = [(1920, 1080), (1280, 800), (1080, 1920)]
 
 def kiosk_for(cfg, platform_url: str, tmp_path, clock: ShiftedClock, broker=None) -> KioskApp:
     """A running kiosk for a facility on the test's platform and clock, with a silent chime that remembers."""
-    cfg = cfg.model_copy(update={
-        "platform": cfg.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 1}),
-        "kiosk": cfg.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"})})
-    app = KioskApp(cfg, camera_stub(), clock=clock, data_dir=tmp_path, chime=Chime(None),
-                   broker=bus_settings(broker, "lockd", f"kiosk-{time.monotonic_ns()}") if broker else None)
+    cfg = cfg.model_copy(
+        update={
+            "platform": cfg.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 1}),
+            "kiosk": cfg.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"}),
+        }
+    )
+    app = KioskApp(
+        cfg,
+        camera_stub(),
+        clock=clock,
+        data_dir=tmp_path,
+        chime=Chime(None),
+        broker=bus_settings(broker, "lockd", f"kiosk-{time.monotonic_ns()}") if broker else None,
+    )
     app.start(full_screen=False)
     return app
 
@@ -46,6 +55,7 @@ def kiosk_for(cfg, platform_url: str, tmp_path, clock: ShiftedClock, broker=None
 def camera_stub():
     """The simulator's camera, paced, showing nothing."""
     from simulator.camera import VirtualCamera
+
     return VirtualCamera(640, 480, fps=30, paced=True)
 
 
@@ -73,7 +83,9 @@ def linked(qtbot, platform, broker, tmp_path, wall_clock):
     gc.collect()
 
 
-def a_pass(app: KioskApp, member_id: int = 1001, plan: Plan = Plan.CORPORATE, age: int = 0, name: str = "佐藤 葵") -> str:
+def a_pass(
+    app: KioskApp, member_id: int = 1001, plan: Plan = Plan.CORPORATE, age: int = 0, name: str = "佐藤 葵"
+) -> str:
     """A member's pass on the kiosk's clock."""
     return member_pass(app.cfg, member_id, plan, name, at=app.clock.now().timestamp() - age)
 
@@ -86,16 +98,24 @@ def tap(qtbot, widget: QWidget) -> None:
 # --- members: marks, sounds, words -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kind", "look", "next_step"), [
-    ("admitted", Look.ADMITTED, ""),
-    ("expired screenshot", Look.RETRY, "fix_fresh_code"),
-    ("payment code", Look.RETRY, "fix_show_pass"),
-    ("basic plan", Look.REFUSED, "see_staff"),
-])
-def test_each_verdict_has_its_mark_colour_sound_and_next_step(regus: KioskApp, kind: str, look: Look,
-                                                               next_step: str) -> None:
-    text = {"admitted": a_pass(regus), "expired screenshot": a_pass(regus, age=600),
-            "payment code": "https://qr.paypay.ne.jp/p2p01_abcdefg", "basic plan": a_pass(regus, plan=Plan.INDIVIDUAL_BASIC)}
+@pytest.mark.parametrize(
+    ("kind", "look", "next_step"),
+    [
+        ("admitted", Look.ADMITTED, ""),
+        ("expired screenshot", Look.RETRY, "fix_fresh_code"),
+        ("payment code", Look.RETRY, "fix_show_pass"),
+        ("basic plan", Look.REFUSED, "see_staff"),
+    ],
+)
+def test_each_verdict_has_its_mark_colour_sound_and_next_step(
+    regus: KioskApp, kind: str, look: Look, next_step: str
+) -> None:
+    text = {
+        "admitted": a_pass(regus),
+        "expired screenshot": a_pass(regus, age=600),
+        "payment code": "https://qr.paypay.ne.jp/p2p01_abcdefg",
+        "basic plan": a_pass(regus, plan=Plan.INDIVIDUAL_BASIC),
+    }
     regus.on_scanned(text[kind])
     page = regus.window.verdict
     assert regus.window.page is page
@@ -157,11 +177,14 @@ def test_the_language_returns_to_japanese_after_each_member(qtbot, regus: KioskA
 # --- the home page tells the truth ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("moment", "doorway"), [
-    ("2026-11-24 10:05", Doorway.VACANT),
-    ("2026-11-24 20:00", Doorway.CLOSED),
-    ("2026-11-28 10:00", Doorway.CLOSED),  # a Saturday
-])
+@pytest.mark.parametrize(
+    ("moment", "doorway"),
+    [
+        ("2026-11-24 10:05", Doorway.VACANT),
+        ("2026-11-24 20:00", Doorway.CLOSED),
+        ("2026-11-28 10:00", Doorway.CLOSED),  # a Saturday
+    ],
+)
 def test_closed_shows_no_invitation_to_scan(qtbot, offline_platform, tmp_path, moment: str, doorway: Doorway) -> None:
     app = kiosk_for(REGUS, offline_platform.server.url, tmp_path, clock_at(at(moment)))
     try:
@@ -172,8 +195,11 @@ def test_closed_shows_no_invitation_to_scan(qtbot, offline_platform, tmp_path, m
         invited = doorway.takes_new_members
         assert home.desk_panel.isVisible() is invited and home.camera_panel.isVisible() is invited
         assert home.closed_panel.isVisible() is not invited
-        assert home.hours.text() == (t("hours_today", "ja", hours="9:00–18:00") if moment.endswith("24 10:05")
-                                     or moment.endswith("24 20:00") else t("closed_today", "ja"))
+        assert home.hours.text() == (
+            t("hours_today", "ja", hours="9:00–18:00")
+            if moment.endswith("24 10:05") or moment.endswith("24 20:00")
+            else t("closed_today", "ja")
+        )
     finally:
         app.stop()
 
@@ -219,8 +245,9 @@ def test_the_desk_code_goes_when_the_broker_goes_and_comes_back_with_it(qtbot, l
     qtbot.waitUntil(home.desk_panel.isVisible, timeout=20000)
 
 
-def test_a_platform_that_stops_answering_hides_the_desk_code_even_with_nothing_queued(qtbot, linked: KioskApp,
-                                                                                      platform) -> None:
+def test_a_platform_that_stops_answering_hides_the_desk_code_even_with_nothing_queued(
+    qtbot, linked: KioskApp, platform
+) -> None:
     home = linked.window.home
     assert home.desk_panel.isVisible() and linked.store.outbox_count("queued") == 0
     platform.server.go_unreachable()
@@ -247,7 +274,7 @@ def test_the_member_screen_branch_gives_the_camera_the_main_space(qtbot, offline
 
 def test_colours_read_at_a_distance() -> None:
     def luminance(colour: str) -> float:
-        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
         linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -285,8 +312,13 @@ def test_the_pin_is_typed_on_a_keypad_with_buttons_a_finger_hits(qtbot, regus: K
 def test_every_staff_button_is_big_enough_for_a_finger(qtbot, regus: KioskApp) -> None:
     unlock(qtbot, regus)
     staff = regus.window.staff
-    buttons = [*staff.buttons.values(), *staff.plan_buttons.values(), *staff.reason_buttons.values(),
-               regus.window.home.staff, regus.window.home.language]
+    buttons = [
+        *staff.buttons.values(),
+        *staff.plan_buttons.values(),
+        *staff.reason_buttons.values(),
+        regus.window.home.staff,
+        regus.window.home.language,
+    ]
     assert min(button.minimumHeight() for button in buttons) >= 60
 
 
@@ -358,7 +390,8 @@ def test_desk_checks_stay_on_the_staff_checklist_until_ticked_and_survive_a_rest
 
 
 def test_the_override_says_who_was_refused_and_why_asks_before_exceeding_capacity_and_says_what_it_did(
-        qtbot, regus: KioskApp) -> None:
+    qtbot, regus: KioskApp
+) -> None:
     for member in range(2000, 2040):
         regus.reception.present(a_pass(regus, member))
     regus.on_scanned(a_pass(regus, 1002, name="鈴木 蓮"))
@@ -442,8 +475,12 @@ def test_every_page_fits_its_screen(qtbot, regus: KioskApp, size: tuple[int, int
         QApplication.processEvents()
         assert (window.width(), window.height()) == size, page
         for widget in page.findChildren(QWidget):
-            if widget.isVisible() and widget.isWindow() is False and widget in (
-                    window.home.language, window.home.staff, window.pin.keypad.ok, window.staff.buttons["back"]):
+            if (
+                widget.isVisible()
+                and widget.isWindow() is False
+                and widget
+                in (window.home.language, window.home.staff, window.pin.keypad.ok, window.staff.buttons["back"])
+            ):
                 corner = widget.mapTo(window, QPoint(widget.width(), widget.height()))
                 assert corner.x() <= size[0] and corner.y() <= size[1], widget
     window.show_page(window.home)
@@ -462,7 +499,7 @@ def test_japanese_lines_break_between_phrases_only() -> None:
     lines = []
     while (line := layout.createLine()).isValid():
         line.setLineWidth(300)
-        lines.append(joined[line.textStart():line.textStart() + line.textLength()].replace(WORD_JOINER, ""))
+        lines.append(joined[line.textStart() : line.textStart() + line.textLength()].replace(WORD_JOINER, ""))
     layout.endLayout()
     assert len(lines) > 1
     assert not any(line.rstrip("\u200b").endswith("読み") for line in lines)
@@ -547,14 +584,20 @@ def test_a_staff_action_that_fails_says_so_on_the_page(qtbot, regus: KioskApp, m
     unlock(qtbot, regus)
     monkeypatch.setattr(regus.reception, "companion_arrives", lambda: 1 / 0)
     tap(qtbot, regus.window.staff.buttons["companion_in"])
-    assert regus.window.staff.message.text().startswith("処理できませんでした") and "ZeroDivisionError" in \
-        regus.window.staff.message.text()
+    assert (
+        regus.window.staff.message.text().startswith("処理できませんでした")
+        and "ZeroDivisionError" in regus.window.staff.message.text()
+    )
 
 
 def test_staff_alerts_say_a_failing_platform_once(regus: KioskApp) -> None:
     from facility.loop import LoopHealth
     from kiosk.outbox import OutboxStatus
-    failing = [LoopHealth("trust-refresh", True, 1, 3, 0, "HTTP 500", 1.0), LoopHealth("retention", True, 1, 1, 0, "disk", 1)]
+
+    failing = [
+        LoopHealth("trust-refresh", True, 1, 3, 0, "HTTP 500", 1.0),
+        LoopHealth("retention", True, 1, 1, 0, "disk", 1),
+    ]
     regus.state.update(outbox=OutboxStatus(2, 0, True, "HTTP 500 from the platform"), failing_loops=failing)
     assert [a.key for a in regus.state.staff_alerts()] == ["platform_failing", "loop_failing"]  # retention only
     regus.state.update(outbox=OutboxStatus(2, 0, True, "401", True))
@@ -586,6 +629,7 @@ def test_nothing_under_a_finger_moves_when_a_member_s_verdict_appears(qtbot, reg
 
 def test_long_lists_scroll_under_a_finger(qtbot, regus: KioskApp) -> None:
     from PySide6.QtTest import QTest
+
     regus.window.resize(1280, 800)
     for member in range(3000, 3015):
         regus.on_scanned(a_pass(regus, member))
@@ -608,9 +652,19 @@ def test_long_lists_scroll_under_a_finger(qtbot, regus: KioskApp) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_english_long_names_and_a_meeting_room_still_fit(qtbot, offline_platform, tmp_path, size) -> None:
     from tests.rulebook import MEETING
-    long_name = MEETING.facility.model_copy(update={"name": "とても長い名前の会議室センター 神田駅前本館 / A Very Long Meeting Centre Name, Kanda Station Main Building"})
-    app = kiosk_for(MEETING.model_copy(update={"facility": long_name}), offline_platform.server.url, tmp_path,
-                    clock_at(at("2026-11-24 10:05")))
+
+    long_name = MEETING.facility.model_copy(
+        update={
+            "name": "とても長い名前の会議室センター 神田駅前本館 / "
+            "A Very Long Meeting Centre Name, Kanda Station Main Building"
+        }
+    )
+    app = kiosk_for(
+        MEETING.model_copy(update={"facility": long_name}),
+        offline_platform.server.url,
+        tmp_path,
+        clock_at(at("2026-11-24 10:05")),
+    )
     try:
         window = app.window
         window.resize(*size)
@@ -649,9 +703,12 @@ def test_a_camera_that_stops_giving_frames_is_lost_though_it_never_said_so(qtbot
             self.gate.set()
             self.inner.close()
 
-    cfg = REGUS.model_copy(update={
-        "platform": REGUS.platform.model_copy(update={"base_url": offline_platform.server.url}),
-        "kiosk": REGUS.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"})})
+    cfg = REGUS.model_copy(
+        update={
+            "platform": REGUS.platform.model_copy(update={"base_url": offline_platform.server.url}),
+            "kiosk": REGUS.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"}),
+        }
+    )
     camera = Hanging()
     app = KioskApp(cfg, camera, clock=clock_at(at("2026-11-24 10:05")), data_dir=tmp_path, chime=Chime(None))
     app.start(full_screen=False)

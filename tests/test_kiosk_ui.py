@@ -33,22 +33,37 @@ from tests.notify import kiosk_site_file, notify_socket
 from tests.rulebook import KAIKATSU
 
 # Always open, no cut-offs: what the tests see does not depend on when they run.
-ALWAYS_OPEN = KAIKATSU.model_copy(update={"rules": KAIKATSU.rules.model_copy(update={
-    "entry_cutoffs": [], "plans_admitted": [Plan.INDIVIDUAL_PREMIUM, Plan.CORPORATE]})})
+ALWAYS_OPEN = KAIKATSU.model_copy(
+    update={
+        "rules": KAIKATSU.rules.model_copy(
+            update={"entry_cutoffs": [], "plans_admitted": [Plan.INDIVIDUAL_PREMIUM, Plan.CORPORATE]}
+        )
+    }
+)
 
 
 def kiosk_config(platform_url: str):
     """The always-open facility pointing at the test's platform."""
-    return ALWAYS_OPEN.model_copy(update={
-        "platform": ALWAYS_OPEN.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 1}),
-        "kiosk": ALWAYS_OPEN.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"})})
+    return ALWAYS_OPEN.model_copy(
+        update={
+            "platform": ALWAYS_OPEN.platform.model_copy(update={"base_url": platform_url, "timeout_seconds": 1}),
+            "kiosk": ALWAYS_OPEN.kiosk.model_copy(
+                update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"}
+            ),
+        }
+    )
 
 
 @pytest.fixture
 def kiosk(qtbot, camera, platform, broker, tmp_path, wall_clock):
     """A running kiosk for the always-open facility."""
-    app = KioskApp(kiosk_config(platform.server.url), camera, broker=bus_settings(broker, "lockd", "kiosk-test"),
-                   data_dir=tmp_path, clock=wall_clock)
+    app = KioskApp(
+        kiosk_config(platform.server.url),
+        camera,
+        broker=bus_settings(broker, "lockd", "kiosk-test"),
+        data_dir=tmp_path,
+        clock=wall_clock,
+    )
     app.start(full_screen=False)
     qtbot.waitUntil(lambda: app.bus.connected, timeout=10000)
     yield app
@@ -137,8 +152,9 @@ def test_platform_down_then_back_loses_nothing_and_doubles_nothing(qtbot, kiosk:
     assert sorted(c["member_id"] for c in platform.state.checkins_of(ALWAYS_OPEN.facility.id)) == [1001, 1004]
 
 
-def test_expired_credentials_are_said_on_screen_and_failing_tasks_on_the_staff_page(qtbot, kiosk: KioskApp,
-                                                                                    platform) -> None:
+def test_expired_credentials_are_said_on_screen_and_failing_tasks_on_the_staff_page(
+    qtbot, kiosk: KioskApp, platform
+) -> None:
     requests.put(f"{platform.server.url}/_sim/faults", json={"mode": "unauthorized"}, timeout=5)
     kiosk.on_scanned(member_pass(ALWAYS_OPEN, clock=kiosk.clock))
     qtbot.waitUntil(lambda: kiosk.state.outbox.credentials, timeout=10000)
@@ -230,9 +246,19 @@ def refusal_text(kiosk: KioskApp, reason: Reason) -> str:
     }[reason]
 
 
-@pytest.mark.parametrize("reason", [Reason.BAD_FORMAT, Reason.UNKNOWN_KEY, Reason.EXPIRED, Reason.WRONG_FACILITY,
-                                    Reason.PLAN_NOT_ADMITTED, Reason.REVOKED, Reason.DAILY_LIMIT],
-                         ids=lambda reason: reason.code)
+@pytest.mark.parametrize(
+    "reason",
+    [
+        Reason.BAD_FORMAT,
+        Reason.UNKNOWN_KEY,
+        Reason.EXPIRED,
+        Reason.WRONG_FACILITY,
+        Reason.PLAN_NOT_ADMITTED,
+        Reason.REVOKED,
+        Reason.DAILY_LIMIT,
+    ],
+    ids=lambda reason: reason.code,
+)
 def test_each_refusal_reason_is_shown_with_its_words(qtbot, kiosk: KioskApp, reason: Reason) -> None:
     text = refusal_text(kiosk, reason)
     kept_before = len(kiosk.store.checkins())
@@ -249,7 +275,10 @@ def test_decode_command_prints_one_json_line_per_image(tmp_path, capsys) -> None
     cv2.imwrite(str(tmp_path / "empty.png"), render_frame(None))
     assert kiosk_main(["decode", str(tmp_path / "dark.png"), str(tmp_path / "empty.png")]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert lines == [{"file": str(tmp_path / "dark.png"), "texts": [text]}, {"file": str(tmp_path / "empty.png"), "texts": []}]
+    assert lines == [
+        {"file": str(tmp_path / "dark.png"), "texts": [text]},
+        {"file": str(tmp_path / "empty.png"), "texts": []},
+    ]
     assert kiosk_main(["decode", "--decoder", "pyzbar", str(tmp_path / "missing.png")]) == 1
 
 
@@ -257,8 +286,13 @@ def test_the_kiosk_tells_systemd_it_is_ready_pings_the_watchdog_and_says_when_it
     site = kiosk_site_file(tmp_path)
     with notify_socket(tmp_path) as (systemd, notify_path):
         env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "NOTIFY_SOCKET": notify_path, "WATCHDOG_USEC": "2000000"}
-        process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "--config", str(site),
-                                    "--windowed"], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk.cli", "--config", str(site), "--windowed"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             said = [systemd.recv(100).decode() for _ in range(3)]
             assert said == ["READY=1", "WATCHDOG=1", "WATCHDOG=1"]  # the screen's refresh keeps pinging

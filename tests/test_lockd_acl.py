@@ -14,9 +14,12 @@ from simulator.broker import MosquittoBroker
 from tests.conftest import CONFIG_DIR
 
 H1T = load_config(CONFIG_DIR / "h1t-shibuya.toml")
-OTHER = H1T.model_copy(update={
-    "facility": H1T.facility.model_copy(update={"id": "iioffice-ueno"}),
-    "mqtt": H1T.mqtt.model_copy(update={"username": "lockd-iioffice-ueno"})})
+OTHER = H1T.model_copy(
+    update={
+        "facility": H1T.facility.model_copy(update={"id": "iioffice-ueno"}),
+        "mqtt": H1T.mqtt.model_copy(update={"username": "lockd-iioffice-ueno"}),
+    }
+)
 USERS = {"platform": "p", "lockd-h1t-shibuya": "a", "lockd-iioffice-ueno": "b", "watcher": "w"}
 
 
@@ -40,6 +43,7 @@ def client(acl_broker: MosquittoBroker) -> Iterator:
         assert bus.wait_connected(10)
         made.append(bus)
         return bus
+
     yield make
     for bus in made:
         bus.stop()
@@ -112,7 +116,9 @@ def test_a_site_reads_its_own_doors_states_for_the_doctor_but_not_another_site_s
 
 
 def test_home_assistant_reads_its_own_discovery_prefix_and_writes_only_its_birth_and_will() -> None:
-    custom = H1T.model_copy(update={"lockd": H1T.lockd_settings.model_copy(update={"home_assistant_prefix": "ha-site"})})
+    custom = H1T.model_copy(
+        update={"lockd": H1T.lockd_settings.model_copy(update={"home_assistant_prefix": "ha-site"})}
+    )
     block = acl_text([custom], monitor_users=("technician",), home_assistant_user="homeassistant").split("\n\n")
     home_assistant = next(lines for lines in block if lines.startswith("user homeassistant")).splitlines()
     technician = next(lines for lines in block if lines.startswith("user technician")).splitlines()

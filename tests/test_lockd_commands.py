@@ -45,8 +45,12 @@ def test_a_member_taps_unlock_and_the_door_opens(site: Site) -> None:
 
 
 def test_the_meeting_room_opens_only_for_its_booker(site: Site) -> None:
-    refused_with(site, site.send(site.command("meeting-1", MEETING_BOOKING, member=1003), "meeting-1"),
-                 Reason.NOT_BOOKER, "meeting-1")
+    refused_with(
+        site,
+        site.send(site.command("meeting-1", MEETING_BOOKING, member=1003), "meeting-1"),
+        Reason.NOT_BOOKER,
+        "meeting-1",
+    )
     assert site.send(site.command("meeting-1", MEETING_BOOKING, member=1004), "meeting-1")["result"] == "opened"
 
 
@@ -106,7 +110,9 @@ def book_booth_b(site: Site, hours: float) -> int:
 
 def test_outside_the_reservation_window(site: Site) -> None:
     reservation = book_booth_b(site, 3)
-    refused_with(site, site.send(site.command("booth-b", reservation, member=1002), "booth-b"), Reason.TOO_EARLY, "booth-b")
+    refused_with(
+        site, site.send(site.command("booth-b", reservation, member=1002), "booth-b"), Reason.TOO_EARLY, "booth-b"
+    )
 
 
 def test_a_cancellation_reaches_the_door_at_once(site: Site) -> None:
@@ -116,8 +122,12 @@ def test_a_cancellation_reaches_the_door_at_once(site: Site) -> None:
     site.wait_synced(before)
     assert site.daemon.store.reservation(reservation).cancelled
     site.clock.shift(3 * 3600)  # even at the booked time, with a command issued then
-    refused_with(site, site.send(site.command("booth-b", reservation, member=1002), "booth-b"),
-                 Reason.RESERVATION_CANCELLED, "booth-b")
+    refused_with(
+        site,
+        site.send(site.command("booth-b", reservation, member=1002), "booth-b"),
+        Reason.RESERVATION_CANCELLED,
+        "booth-b",
+    )
 
 
 def test_over_the_daily_limit(site: Site) -> None:
@@ -162,28 +172,52 @@ def test_a_batch_is_decided_as_each_command_alone_would_be(site: Site) -> None:
         payload = text.encode() if isinstance(text, str) else text
         return door, Inbound(TOPICS.command(door), payload, 1, False, duplicate, None, None, 30, 0.0)
 
-    batch = [arrival(genuine), arrival(site.command("meeting-1", MEETING_BOOKING, member=1004), "meeting-1"),
-             arrival(site.command("meeting-1", MEETING_BOOKING, member=1003), "meeting-1"),
-             arrival(site.command(age=100)), arrival(forged(site.command(key=SigningKey.generate()))),
-             arrival("hello door"), arrival(b"\xff\xfe"), arrival(site.command(key=SigningKey.generate())),
-             arrival(genuine), arrival(genuine, duplicate=True), arrival(earlier), arrival(earlier, duplicate=True)]
+    batch = [
+        arrival(genuine),
+        arrival(site.command("meeting-1", MEETING_BOOKING, member=1004), "meeting-1"),
+        arrival(site.command("meeting-1", MEETING_BOOKING, member=1003), "meeting-1"),
+        arrival(site.command(age=100)),
+        arrival(forged(site.command(key=SigningKey.generate()))),
+        arrival("hello door"),
+        arrival(b"\xff\xfe"),
+        arrival(site.command(key=SigningKey.generate())),
+        arrival(genuine),
+        arrival(genuine, duplicate=True),
+        arrival(earlier),
+        arrival(earlier, duplicate=True),
+    ]
     outcomes = site.daemon.handler.decide_batch(batch)
     seen = [(verdict.answer["result"], verdict.answer.get("reason"), new) for verdict, new in outcomes]
-    assert seen == [("opened", None, True), ("opened", None, True), ("refused", "not_booker", True),
-                    ("refused", "expired", True), ("refused", "bad_signature", True), ("refused", "bad_format", True),
-                    ("refused", "bad_format", True), ("refused", "unknown_key", True), ("refused", "replayed", True),
-                    ("opened", None, False), ("refused", "replayed", True), ("opened", None, False)]
+    assert seen == [
+        ("opened", None, True),
+        ("opened", None, True),
+        ("refused", "not_booker", True),
+        ("refused", "expired", True),
+        ("refused", "bad_signature", True),
+        ("refused", "bad_format", True),
+        ("refused", "bad_format", True),
+        ("refused", "unknown_key", True),
+        ("refused", "replayed", True),
+        ("opened", None, False),
+        ("refused", "replayed", True),
+        ("opened", None, False),
+    ]
     assert [verdict.junk for verdict, _ in outcomes[3:9]] == [False, True, True, True, True, True]
 
 
-def test_a_relay_that_fails_in_a_batch_leaves_its_opening_waiting_and_the_other_doors_open(site: Site,
-                                                                                           monkeypatch) -> None:
+def test_a_relay_that_fails_in_a_batch_leaves_its_opening_waiting_and_the_other_doors_open(
+    site: Site, monkeypatch
+) -> None:
     def broken(energised: bool) -> None:
         raise OSError("relay board not answering")
 
     monkeypatch.setattr(site.doors["meeting-1"], "set_relay", broken)
     texts = {"booth-a": site.command(), "meeting-1": site.command("meeting-1", MEETING_BOOKING, member=1004)}
-    site.daemon._commands([Inbound(TOPICS.command(door), text.encode(), 1, False, False, None, None, 30, 0.0)
-                           for door, text in texts.items()])
+    site.daemon._commands(
+        [
+            Inbound(TOPICS.command(door), text.encode(), 1, False, False, None, None, 30, 0.0)
+            for door, text in texts.items()
+        ]
+    )
     assert site.pulses("booth-a") == 1
     assert [door for _, door, _, _ in site.daemon.store.awaiting_pulse()] == ["meeting-1"]  # pulsed at the next start

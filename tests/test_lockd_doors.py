@@ -31,9 +31,14 @@ def clock() -> SettableClock:
 @pytest.fixture
 def site(broker, platform, bus_client, tmp_path, clock: SettableClock, wall_clock) -> Iterator[Site]:
     """lockd whose door timers run on the settable clock (pulse 5 s, held-open alarm 30 s), on the test's wall clock."""
-    running = start_site(site_config(platform.server.url, tmp_path, pulse=5.0), platform,
-                         bus_settings(broker, "lockd", "lockd-test"), bus_client(user="platform"), scheduler=clock,
-                         clock=wall_clock)
+    running = start_site(
+        site_config(platform.server.url, tmp_path, pulse=5.0),
+        platform,
+        bus_settings(broker, "lockd", "lockd-test"),
+        bus_client(user="platform"),
+        scheduler=clock,
+        clock=wall_clock,
+    )
     yield running
     running.daemon.stop()
 
@@ -72,7 +77,10 @@ def test_relock_as_soon_as_the_door_closes_behind_the_member(site: Site, clock: 
     assert wait_event(site, "closed")
     assert not site.doors["booth-a"].relay_energised  # relocked at 1.5 s, not at 5 s
     assert [r.action for r in site.daemon.store.audit_rows() if r.action in ("unlock", "opened", "closed")] == [
-        "unlock", "opened", "closed"]
+        "unlock",
+        "opened",
+        "closed",
+    ]
 
 
 def test_forced_open_raises_an_alarm(site: Site) -> None:
@@ -107,6 +115,7 @@ def test_a_jammed_strike_is_reported(site: Site) -> None:
 
 # --- the GPIO driver on mock pins ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("active_high", [True, False])
 def test_gpio_relay_follows_the_controller(active_high: bool) -> None:
     pins = MockFactory()
@@ -121,17 +130,18 @@ def test_gpio_relay_follows_the_controller(active_high: bool) -> None:
 
 def test_gpio_contact_exit_button_and_strike_monitor() -> None:
     pins = MockFactory()
-    door = GpioDoor(GpioPins(relay_pin=17, contact_pin=27, contact_closed_high=True, exit_button_pin=22,
-                             strike_sensor_pin=23), pins)
+    door = GpioDoor(
+        GpioPins(relay_pin=17, contact_pin=27, contact_closed_high=True, exit_button_pin=22, strike_sensor_pin=23), pins
+    )
     pins.pin(27).drive_high()  # closed
     pins.pin(23).drive_high()  # strike locked
     moves, presses = [], []
     door.on_contact_change(moves.append)
     door.on_exit_button(lambda: presses.append(1))
     assert not door.contact_open() and door.strike_locked() is True
-    pins.pin(27).drive_low()   # opened
+    pins.pin(27).drive_low()  # opened
     pins.pin(27).drive_high()  # closed
-    pins.pin(22).drive_low()   # button pressed (pulled up)
+    pins.pin(22).drive_low()  # button pressed (pulled up)
     assert moves == [True, False] and presses == [1]
     door.close()
 

@@ -63,17 +63,23 @@ def test_stopping_releases_every_relay_even_mid_pulse(site: Site) -> None:
 
 # --- lockd as its own process ---------------------------------------------------------------------
 
+
 def write_site_file(tmp_path: Path, broker: MosquittoBroker, platform_url: str, pulse: float = 0.5) -> Path:
     """The H1T example rewritten for this test's broker, platform and data folder, all doors simulated, open
     around the clock (lockd runs as its own process on the real clock: no dated rule may decide these trials)."""
     text = (CONFIG_DIR / "h1t-shibuya.toml").read_text().replace('"08:00-21:00"', '"00:00-24:00"')
     text = text.replace('driver = "gpio"', 'driver = "simulated"').replace(
-        "[doors.gpio]\nrelay_pin = 17\nrelay_active_high = true\ncontact_pin = 27\nexit_button_pin = 22\n", "")
+        "[doors.gpio]\nrelay_pin = 17\nrelay_active_high = true\ncontact_pin = 27\nexit_button_pin = 22\n", ""
+    )
     text = text.replace("pulse_seconds = 5", f"pulse_seconds = {pulse}").replace("port = 1883", f"port = {broker.port}")
     text = text.replace('username = "lockd-h1t-shibuya"', 'username = "lockd"')
-    text = text.replace('password_file = "demo-keys/mqtt-lockd-h1t-shibuya.pass"', f'password_file = "{tmp_path / "pw"}"')
+    text = text.replace(
+        'password_file = "demo-keys/mqtt-lockd-h1t-shibuya.pass"', f'password_file = "{tmp_path / "pw"}"'
+    )
     text = text.replace('base_url = "http://127.0.0.1:8710/v1"', f'base_url = "{platform_url}"')
-    text = text.replace('data_dir = "../var/h1t-shibuya/lockd"', f'data_dir = "{tmp_path / "data"}"\nclock_check = "sanity"')
+    text = text.replace(
+        'data_dir = "../var/h1t-shibuya/lockd"', f'data_dir = "{tmp_path / "data"}"\nclock_check = "sanity"'
+    )
     text = text.replace("public_key =", 'key_id = "0075557c"\npublic_key =')
     (tmp_path / "pw").write_text("lockd-secret")
     (tmp_path / "site.toml").write_text(text.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
@@ -83,8 +89,14 @@ def write_site_file(tmp_path: Path, broker: MosquittoBroker, platform_url: str, 
 def start_lockd(config: Path, tmp_path: Path, **env: str) -> subprocess.Popen:
     """officepass-lockd in its own process, its simulated doors logging every move."""
     variables = os.environ | {"OFFICEPASS_SIM_DOOR_LOG_DIR": str(tmp_path)} | env
-    return subprocess.Popen([sys.executable, "-m", "lockd.cli", "--config", str(config)], cwd=REPO, env=variables,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lockd.cli", "--config", str(config)],
+        cwd=REPO,
+        env=variables,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def relay_moves(tmp_path: Path, door: str = "booth-a") -> list[str]:
@@ -107,8 +119,9 @@ def wait_online(heard: queue.Queue, timeout: float = 20) -> None:
 
 
 @pytest.mark.parametrize("failpoint", ["after_commit", "before_answer"])
-def test_killed_between_receipt_and_answer_pulses_exactly_once(failpoint: str, broker, real_time_platform, bus_client,
-                                                                tmp_path: Path) -> None:
+def test_killed_between_receipt_and_answer_pulses_exactly_once(
+    failpoint: str, broker, real_time_platform, bus_client, tmp_path: Path
+) -> None:
     config = write_site_file(tmp_path, broker, real_time_platform.server.url)
     heard: queue.Queue = queue.Queue()
     sender = bus_client(user="platform")
@@ -118,10 +131,17 @@ def test_killed_between_receipt_and_answer_pulses_exactly_once(failpoint: str, b
     first = start_lockd(config, tmp_path, OFFICEPASS_FAILPOINT=failpoint)
     try:
         wait_online(heard)
-        command = mint(UnlockCommand("booth-a", 5001, 1003, int(time.time()), 30, new_id(16), TOPICS.command("booth-a")),
-                       PLATFORM_KEY)
-        sender.publish(TOPICS.command("booth-a"), command, response_topic=TOPICS.door("booth-a", "reply"),
-                       correlation=b"killed-midway", expiry=30)
+        command = mint(
+            UnlockCommand("booth-a", 5001, 1003, int(time.time()), 30, new_id(16), TOPICS.command("booth-a")),
+            PLATFORM_KEY,
+        )
+        sender.publish(
+            TOPICS.command("booth-a"),
+            command,
+            response_topic=TOPICS.door("booth-a", "reply"),
+            correlation=b"killed-midway",
+            expiry=30,
+        )
         assert first.wait(20) == KILLED_EXIT_CODE
     finally:
         first.kill()
@@ -142,8 +162,9 @@ BATCH_DOORS = (("booth-a", 5001, 1003), ("meeting-1", 5002, 1004))  # seeded boo
 
 
 @pytest.mark.parametrize("failpoint", ["inside_batch", "after_commit", "before_answer"])
-def test_killed_inside_a_batch_pulses_each_genuine_command_exactly_once(failpoint: str, broker, real_time_platform,
-                                                                         bus_client, tmp_path: Path) -> None:
+def test_killed_inside_a_batch_pulses_each_genuine_command_exactly_once(
+    failpoint: str, broker, real_time_platform, bus_client, tmp_path: Path
+) -> None:
     """Commands queued while lockd was away reach it together, and it dies with two or more of them in hand: decided
     but not committed, committed but not pulsed, or pulsed but not answered."""
     config = write_site_file(tmp_path, broker, real_time_platform.server.url)
@@ -180,8 +201,13 @@ def queue_commands(sender, count: int) -> dict[bytes, str]:
     for n in range(count):
         door, reservation, member = BATCH_DOORS[n % len(BATCH_DOORS)]
         command = UnlockCommand(door, reservation, member, int(time.time()), 30, new_id(16), TOPICS.command(door))
-        sender.publish(TOPICS.command(door), mint(command, PLATFORM_KEY), response_topic=TOPICS.door(door, "reply"),
-                       correlation=command.command_id, expiry=30)
+        sender.publish(
+            TOPICS.command(door),
+            mint(command, PLATFORM_KEY),
+            response_topic=TOPICS.door(door, "reply"),
+            correlation=command.command_id,
+            expiry=30,
+        )
         sent[command.command_id] = door
     return sent
 
@@ -216,8 +242,9 @@ def test_systemd_notify_ready_watchdog_and_stopping(broker, real_time_platform, 
             process.kill()
 
 
-def test_a_command_queued_while_lockd_was_down_and_now_stale_never_opens(broker, platform, bus_client, tmp_path,
-                                                                         wall_clock) -> None:
+def test_a_command_queued_while_lockd_was_down_and_now_stale_never_opens(
+    broker, platform, bus_client, tmp_path, wall_clock
+) -> None:
     cfg = site_config(platform.server.url, tmp_path)
     settings = bus_settings(broker, "lockd", "lockd-queued")
     first = start_site(cfg, platform, settings, bus_client(user="platform"), clock=wall_clock)
@@ -225,8 +252,13 @@ def test_a_command_queued_while_lockd_was_down_and_now_stale_never_opens(broker,
     first.daemon.stop()  # its persistent session stays on the broker
     answers: queue.Queue = queue.Queue()
     first.sender.subscribe(TOPICS.door("booth-a", "reply"), answers.put)
-    first.sender.publish(TOPICS.command("booth-a"), text, response_topic=TOPICS.door("booth-a", "reply"),
-                         correlation=b"queued", expiry=300)
+    first.sender.publish(
+        TOPICS.command("booth-a"),
+        text,
+        response_topic=TOPICS.door("booth-a", "reply"),
+        correlation=b"queued",
+        expiry=300,
+    )
     later = ShiftedClock(wall_clock.offset.total_seconds() + 120)  # lockd comes back two minutes later
     second = start_site(cfg, platform, settings, bus_client(user="platform"), clock=later)
     try:
@@ -248,5 +280,6 @@ def test_the_audit_trail_cannot_be_rewritten(site: Site) -> None:
 
 def test_a_notify_socket_that_is_gone_is_never_an_error(monkeypatch, tmp_path: Path) -> None:
     from facility.systemd import notify
+
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "gone"))  # the supervisor stopped listening
     assert notify("WATCHDOG=1") is False

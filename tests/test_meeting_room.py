@@ -27,10 +27,15 @@ from tests.rulebook import MEETING, at
 @pytest.fixture
 def meeting_kiosk(qtbot, camera, platform, broker, tmp_path, wall_clock):
     """The meeting room's kiosk on the test's platform and broker, its first booking sync done."""
-    cfg = MEETING.model_copy(update={
-        "platform": MEETING.platform.model_copy(update={"base_url": platform.server.url, "timeout_seconds": 2}),
-        "kiosk": MEETING.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"})})
-    app = KioskApp(cfg, camera, broker=bus_settings(broker, "lockd", "meeting-kiosk"), data_dir=tmp_path, clock=wall_clock)
+    cfg = MEETING.model_copy(
+        update={
+            "platform": MEETING.platform.model_copy(update={"base_url": platform.server.url, "timeout_seconds": 2}),
+            "kiosk": MEETING.kiosk.model_copy(update={"signing_key_file": CONFIG_DIR / "demo-keys" / "kiosk-demo.pem"}),
+        }
+    )
+    app = KioskApp(
+        cfg, camera, broker=bus_settings(broker, "lockd", "meeting-kiosk"), data_dir=tmp_path, clock=wall_clock
+    )
     app.start(full_screen=False)
     qtbot.waitUntil(lambda: app.bus.connected and app.parts.reservations.sync_count >= 1, timeout=10000)
     yield app
@@ -60,20 +65,24 @@ def test_the_app_s_pass_carries_the_representative_s_booking(platform) -> None:
     assert peek(phone(platform, 1001).show_pass("kaikatsu-ikebukuro"), MemberPass).reservation_id is None
 
 
-def test_the_representative_is_admitted_with_the_room_the_end_and_free_guests(qtbot, meeting_kiosk: KioskApp, camera,
-                                                                               platform) -> None:
+def test_the_representative_is_admitted_with_the_room_the_end_and_free_guests(
+    qtbot, meeting_kiosk: KioskApp, camera, platform
+) -> None:
     verdict = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1001).show_pass("meeting-kanda"))
     assert verdict.admitted and verdict.room == "会議室A / Room A" and verdict.companions == 2
     page = meeting_kiosk.window.verdict.detail.text()
-    assert "会議室Aを" in page and "Room A" not in page and "2名様" in page and verdict.ends_at.strftime("%H:%M") in page
+    assert (
+        "会議室Aを" in page and "Room A" not in page and "2名様" in page and verdict.ends_at.strftime("%H:%M") in page
+    )
     meeting_kiosk.outbox.wake()
     qtbot.waitUntil(lambda: len(platform.state.checkins_of("meeting-kanda")) == 1, timeout=10000)
     (recorded,) = platform.state.checkins_of("meeting-kanda")
     assert (recorded["companions"], recorded["companion_fee_yen"]) == (2, 0) and recorded["new_use"] is True
 
 
-def test_a_guest_who_is_a_member_is_told_to_come_in_with_the_representative(qtbot, meeting_kiosk: KioskApp, camera,
-                                                                              platform, wall_clock) -> None:
+def test_a_guest_who_is_a_member_is_told_to_come_in_with_the_representative(
+    qtbot, meeting_kiosk: KioskApp, camera, platform, wall_clock
+) -> None:
     verdict = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1002).show_pass("meeting-kanda"))
     assert not verdict.admitted and verdict.reasons == (Reason.NOT_REPRESENTATIVE,)
     wall_clock.shift(3 * 3600)  # the booking is over: now nobody's booking runs
@@ -82,11 +91,16 @@ def test_a_guest_who_is_a_member_is_told_to_come_in_with_the_representative(qtbo
     assert meeting_kiosk.store.checkins() == []
 
 
-def test_a_booking_made_a_moment_ago_reaches_reception_with_the_change_notice(qtbot, meeting_kiosk: KioskApp, camera,
-                                                                              platform, wall_clock) -> None:
+def test_a_booking_made_a_moment_ago_reaches_reception_with_the_change_notice(
+    qtbot, meeting_kiosk: KioskApp, camera, platform, wall_clock
+) -> None:
     synced = meeting_kiosk.parts.reservations.sync_count
-    booked = phone(platform, 1004).book("meeting-kanda", "room-b", wall_clock.now() + timedelta(minutes=5), 60, guests=4)
-    qtbot.waitUntil(lambda: meeting_kiosk.parts.reservations.sync_count > synced, timeout=10000)  # not the minute's schedule
+    booked = phone(platform, 1004).book(
+        "meeting-kanda", "room-b", wall_clock.now() + timedelta(minutes=5), 60, guests=4
+    )
+    qtbot.waitUntil(
+        lambda: meeting_kiosk.parts.reservations.sync_count > synced, timeout=10000
+    )  # not the minute's schedule
     assert meeting_kiosk.store.reservation(booked["reservation_id"]) is not None
     verdict = shown_verdict(qtbot, meeting_kiosk, camera, phone(platform, 1004).show_pass("meeting-kanda"))
     assert verdict.admitted and verdict.room == "会議室B / Room B" and verdict.companions == 4
@@ -104,11 +118,15 @@ def test_a_kiosk_store_from_before_meeting_rooms_gains_the_new_columns(tmp_path)
     old = KioskStore(tmp_path / "kiosk.db")
     with old.transaction() as db:  # the check-in table as the first version made it
         db.execute("DROP TABLE checkin")
-        db.execute("CREATE TABLE checkin (key TEXT PRIMARY KEY, member_id INTEGER NOT NULL, name TEXT NOT NULL, "
-                   "plan TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL, ends_at TEXT, checked_out_at TEXT, "
-                   "new_use INTEGER NOT NULL, pass_id TEXT, source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '')")
-        db.execute("INSERT INTO checkin VALUES ('k1', 1001, '佐藤 葵', 'corporate', '2026-11-24T10:00:00+09:00', "
-                   "'check_in', NULL, NULL, 1, 'ab', 'member_screen', '')")
+        db.execute(
+            "CREATE TABLE checkin (key TEXT PRIMARY KEY, member_id INTEGER NOT NULL, name TEXT NOT NULL, "
+            "plan TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL, ends_at TEXT, checked_out_at TEXT, "
+            "new_use INTEGER NOT NULL, pass_id TEXT, source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '')"
+        )
+        db.execute(
+            "INSERT INTO checkin VALUES ('k1', 1001, '佐藤 葵', 'corporate', '2026-11-24T10:00:00+09:00', "
+            "'check_in', NULL, NULL, 1, 'ab', 'member_screen', '')"
+        )
     old.close()
     (kept,) = KioskStore(tmp_path / "kiosk.db").checkins()
     assert kept.member_id == 1001 and kept.reservation_id is None and kept.companions == 0
@@ -120,7 +138,10 @@ def test_staff_letting_the_representative_in_early_and_her_later_scan_are_one_us
     assert desk.override_last_refusal("arrived early to set up").admitted
     desk.clock.shift(45 * 60)
     assert shown(desk).entry is EntryKind.RE_ENTRY
-    assert uses_on(MEETING, desk.day_history(booking.starts_at.date()), booking.starts_at.date())[0].reservation_id == booking.reservation_id
+    assert (
+        uses_on(MEETING, desk.day_history(booking.starts_at.date()), booking.starts_at.date())[0].reservation_id
+        == booking.reservation_id
+    )
     assert len(uses_on(MEETING, desk.day_history(booking.starts_at.date()), booking.starts_at.date())) == 1
 
 
@@ -130,10 +151,14 @@ def test_a_guest_staff_let_in_is_free_and_not_a_use(tmp_path) -> None:
     guest = Member(1002, Plan.INDIVIDUAL_PREMIUM, "鈴木 蓮")
     assert shown(desk, guest).reasons == (Reason.NOT_REPRESENTATIVE,)
     assert desk.override_last_refusal("came with the representative").admitted
-    assert [use.member_id for use in uses_on(MEETING, desk.day_history(booking.starts_at.date()), booking.starts_at.date())] == [1001]
+    assert [
+        use.member_id for use in uses_on(MEETING, desk.day_history(booking.starts_at.date()), booking.starts_at.date())
+    ] == [1001]
 
 
 def test_a_booking_that_outlasts_changed_hours_ends_at_closing_on_screen(tmp_path) -> None:
-    desk, _ = meeting_desk(tmp_path, "2026-11-24 20:00", starts_at=at("2026-11-24 20:00"), ends_at=at("2026-11-24 22:00"))
+    desk, _ = meeting_desk(
+        tmp_path, "2026-11-24 20:00", starts_at=at("2026-11-24 20:00"), ends_at=at("2026-11-24 22:00")
+    )
     verdict = shown(desk)
     assert verdict.admitted and verdict.ends_at == at("2026-11-24 21:00")  # Kanda closes at 21:00

@@ -86,8 +86,10 @@ def q5_a_booking_opens_one_week_before_and_closes_at_the_start(tmp_path: Path) -
     # 予約は1週間前から開始時刻まで可能です。
     now, hour = at(f"{TUESDAY} 10:00"), timedelta(hours=1)
     assert booking_refusal(H1T, now + timedelta(days=7), now + timedelta(days=7) + hour, now) is None
-    assert booking_refusal(H1T, now + timedelta(days=7, minutes=1), now + timedelta(days=7, minutes=61), now) \
+    assert (
+        booking_refusal(H1T, now + timedelta(days=7, minutes=1), now + timedelta(days=7, minutes=61), now)
         is Reason.BOOKING_TOO_EARLY
+    )
     assert booking_refusal(H1T, now, now + hour, now) is Reason.BOOKING_IN_PAST
 
 
@@ -148,8 +150,9 @@ def h1t_card_the_door_stays_shut_outside_the_hours(tmp_path: Path) -> None:
     # H1T: 毎日 8:00-21:00 / 開錠ボタンで入室
     late = Reservation(5, "booth-a", PREMIUM.member_id, at(f"{TUESDAY} 20:00"), at(f"{TUESDAY} 22:00"))
     door = H1T.door("booth-a")
-    assert decide_unlock(H1T, door, late, PREMIUM.member_id, [], at(f"{TUESDAY} 21:30")).reasons \
-        == (Reason.CLOSED_FOR_UNLOCK,)
+    assert decide_unlock(H1T, door, late, PREMIUM.member_id, [], at(f"{TUESDAY} 21:30")).reasons == (
+        Reason.CLOSED_FOR_UNLOCK,
+    )
     assert decide_unlock(H1T, door, late, PREMIUM.member_id, [], at(f"{TUESDAY} 20:30")).admitted
 
 
@@ -157,12 +160,17 @@ def h1t_card_from_30_minutes_up_to_5_a_day(tmp_path: Path) -> None:
     # H1T: 30分から / 1日5回まで
     now = at(f"{TUESDAY} 08:00")
     assert booking_refusal(H1T, at(f"{TUESDAY} 10:00"), at(f"{TUESDAY} 10:29"), now) is Reason.BOOKING_TOO_SHORT
-    door, booth = H1T.door("booth-a"), Reservation(9, "booth-a", BASIC.member_id, at(f"{TUESDAY} 15:00"),
-                                                    at(f"{TUESDAY} 16:00"), plan=BASIC.plan)
-    earlier = [CheckIn(BASIC.member_id, at(f"{TUESDAY} {8 + n}:00"), BASIC.plan, reservation_id=n + 1) for n in range(5)]
+    door, booth = (
+        H1T.door("booth-a"),
+        Reservation(9, "booth-a", BASIC.member_id, at(f"{TUESDAY} 15:00"), at(f"{TUESDAY} 16:00"), plan=BASIC.plan),
+    )
+    earlier = [
+        CheckIn(BASIC.member_id, at(f"{TUESDAY} {8 + n}:00"), BASIC.plan, reservation_id=n + 1) for n in range(5)
+    ]
     assert decide_unlock(H1T, door, booth, BASIC.member_id, earlier[:4], at(f"{TUESDAY} 15:00")).admitted
-    assert decide_unlock(H1T, door, booth, BASIC.member_id, earlier, at(f"{TUESDAY} 15:00")).reasons \
-        == (Reason.DAILY_LIMIT,)
+    assert decide_unlock(H1T, door, booth, BASIC.member_id, earlier, at(f"{TUESDAY} 15:00")).reasons == (
+        Reason.DAILY_LIMIT,
+    )
 
 
 def karaoke_card_no_time_limit_within_the_opening_hours(tmp_path: Path) -> None:
@@ -224,9 +232,12 @@ def groups_unattended_meeting_room_only_the_booker_unlocks_and_guests_come_free(
     meeting = Reservation(8, "meeting-1", PREMIUM.member_id, at(f"{TUESDAY} 10:00"), at(f"{TUESDAY} 11:00"), guests=3)
     door = H1T.door("meeting-1")
     assert decide_unlock(H1T, door, meeting, PREMIUM.member_id, [], at(f"{TUESDAY} 10:00")).admitted
-    assert decide_unlock(H1T, door, meeting, CORPORATE.member_id, [], at(f"{TUESDAY} 10:00")).reasons \
-        == (Reason.NOT_BOOKER,)
-    unattended = H1T.model_copy(update={"facility": H1T.facility.model_copy(update={"kind": "meeting_room_unattended"})})
+    assert decide_unlock(H1T, door, meeting, CORPORATE.member_id, [], at(f"{TUESDAY} 10:00")).reasons == (
+        Reason.NOT_BOOKER,
+    )
+    unattended = H1T.model_copy(
+        update={"facility": H1T.facility.model_copy(update={"kind": "meeting_room_unattended"})}
+    )
     assert companion_fee(unattended) == 0
 
 
@@ -249,30 +260,33 @@ class Statement:
         return self.check.__name__
 
 
-GUIDE = [Statement(check) for check in (
-    q1_no_time_limit_two_visits_on_one_day_are_one_use,
-    q2_with_a_time_limit_staying_longer_is_a_new_check_in_and_a_second_use,
-    q3_stepping_out_within_the_limit_is_allowed_and_not_a_use,
-    q4_two_members_at_the_same_place_and_time_are_two_uses,
-    q5_a_booking_opens_one_week_before_and_closes_at_the_start,
-    q6_a_booking_can_be_cancelled_up_to_two_hours_before,
-    regus_card_temperature_and_photo_id_at_every_visit,
-    regus_card_four_hours_and_no_basic_plan,
-    kaikatsu_card_member_screen_three_hours_once_a_day,
-    kaikatsu_card_no_entry_after_18_on_fridays_and_before_holidays,
-    kaikatsu_card_membership_sign_up_at_the_first_visit,
-    h1t_card_bookings_lie_inside_daily_8_to_21,
-    h1t_card_the_door_stays_shut_outside_the_hours,
-    h1t_card_from_30_minutes_up_to_5_a_day,
-    karaoke_card_no_time_limit_within_the_opening_hours,
-    groups_open_space_every_member_checks_in_and_companions_pay_the_drop_in_fee,
-    groups_karaoke_every_member_checks_in_and_companions_pay_on_site,
-    groups_staffed_meeting_room_only_the_representative_checks_in,
-    groups_staffed_meeting_room_guests_are_free_and_the_booking_is_one_use,
-    groups_staffed_meeting_room_only_inside_the_booking,
-    groups_unattended_meeting_room_only_the_booker_unlocks_and_guests_come_free,
-    vacancy_red_when_full_or_closed,
-)]
+GUIDE = [
+    Statement(check)
+    for check in (
+        q1_no_time_limit_two_visits_on_one_day_are_one_use,
+        q2_with_a_time_limit_staying_longer_is_a_new_check_in_and_a_second_use,
+        q3_stepping_out_within_the_limit_is_allowed_and_not_a_use,
+        q4_two_members_at_the_same_place_and_time_are_two_uses,
+        q5_a_booking_opens_one_week_before_and_closes_at_the_start,
+        q6_a_booking_can_be_cancelled_up_to_two_hours_before,
+        regus_card_temperature_and_photo_id_at_every_visit,
+        regus_card_four_hours_and_no_basic_plan,
+        kaikatsu_card_member_screen_three_hours_once_a_day,
+        kaikatsu_card_no_entry_after_18_on_fridays_and_before_holidays,
+        kaikatsu_card_membership_sign_up_at_the_first_visit,
+        h1t_card_bookings_lie_inside_daily_8_to_21,
+        h1t_card_the_door_stays_shut_outside_the_hours,
+        h1t_card_from_30_minutes_up_to_5_a_day,
+        karaoke_card_no_time_limit_within_the_opening_hours,
+        groups_open_space_every_member_checks_in_and_companions_pay_the_drop_in_fee,
+        groups_karaoke_every_member_checks_in_and_companions_pay_on_site,
+        groups_staffed_meeting_room_only_the_representative_checks_in,
+        groups_staffed_meeting_room_guests_are_free_and_the_booking_is_one_use,
+        groups_staffed_meeting_room_only_inside_the_booking,
+        groups_unattended_meeting_room_only_the_booker_unlocks_and_guests_come_free,
+        vacancy_red_when_full_or_closed,
+    )
+]
 
 
 @pytest.mark.parametrize("statement", GUIDE, ids=[s.name for s in GUIDE])

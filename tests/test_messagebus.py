@@ -61,8 +61,10 @@ def test_request_without_an_answer_returns_none(bus_client) -> None:
 
 def test_request_gets_the_answer_with_its_correlation(bus_client) -> None:
     responder, asker = bus_client(), bus_client(user="platform")
-    responder.subscribe("officepass/test/ask", lambda m: responder.publish(m.response_topic, b"answer:" + m.payload,
-                                                                           correlation=m.correlation))
+    responder.subscribe(
+        "officepass/test/ask",
+        lambda m: responder.publish(m.response_topic, b"answer:" + m.payload, correlation=m.correlation),
+    )
     reply = asker.request("officepass/test/ask", b"42", "officepass/test/answers", timeout=5)
     assert reply is not None and reply.payload == b"answer:42"
 
@@ -71,8 +73,9 @@ def test_a_request_is_not_answered_by_its_own_echo(bus_client) -> None:
     asker = bus_client(user="platform")
     asker.subscribe("officepass/test/#", lambda m: None)  # the asker also hears its own request
     responder = bus_client()
-    responder.subscribe("officepass/test/ask", lambda m: responder.publish(m.response_topic, b"real answer",
-                                                                           correlation=m.correlation))
+    responder.subscribe(
+        "officepass/test/ask", lambda m: responder.publish(m.response_topic, b"real answer", correlation=m.correlation)
+    )
     reply = asker.request("officepass/test/ask", b"question", "officepass/replies/asker", timeout=5)
     assert reply is not None and (reply.topic, reply.payload) == ("officepass/replies/asker", b"real answer")
 
@@ -103,8 +106,9 @@ class WatchedInbox(queue.Queue):
             self.arrived.notify_all()
 
 
-def held_batches(bus_client, topics: list[str], first: tuple[str, bytes], rest: list[tuple[str, bytes]],
-                 max_batch: int) -> tuple[list[list[bytes]], threading.Condition, queue.Queue]:
+def held_batches(
+    bus_client, topics: list[str], first: tuple[str, bytes], rest: list[tuple[str, bytes]], max_batch: int
+) -> tuple[list[list[bytes]], threading.Condition, queue.Queue]:
     """A batched subscription whose first batch (`first`) holds the dispatcher until `rest` has arrived; the batches
     it was given (filled in as they come), their condition, and what a plain subscription to officepass/test/other got
     (with how many batches had run by then)."""
@@ -153,20 +157,28 @@ def test_a_flooded_topic_does_not_hold_up_the_others(bus_client) -> None:
     assert [payload for batch in batches for payload in batch if payload.startswith(b"junk")] == [p for _, p in flood]
 
 
-@pytest.mark.parametrize("fields", [
-    {"MessageExpiryInterval": 30, "ResponseTopic": "officepass/h1t/door/booth-a/reply", "CorrelationData": b"\x00\xff"},
-    {"CorrelationData": b"x" * 300},
-    {"ResponseTopic": "返信/先", "UserProperty": [("a", "1"), ("b", "2")], "PayloadFormatIndicator": 1},
-    {"ContentType": "application/json", "SubscriptionIdentifier": [7], "TopicAlias": 3},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {
+            "MessageExpiryInterval": 30,
+            "ResponseTopic": "officepass/h1t/door/booth-a/reply",
+            "CorrelationData": b"\x00\xff",
+        },
+        {"CorrelationData": b"x" * 300},
+        {"ResponseTopic": "返信/先", "UserProperty": [("a", "1"), ("b", "2")], "PayloadFormatIndicator": 1},
+        {"ContentType": "application/json", "SubscriptionIdentifier": [7], "TopicAlias": 3},
+    ],
+)
 def test_properties_are_written_and_read_as_paho_itself_does(fields: dict) -> None:
     reference = Properties(PacketTypes.PUBLISH)
     for name, value in fields.items():
         setattr(reference, name, value)
     packed = reference.pack()
     if set(fields) <= {"MessageExpiryInterval", "ResponseTopic", "CorrelationData"}:
-        written = publish_properties(fields.get("MessageExpiryInterval"), fields.get("ResponseTopic"),
-                                     fields.get("CorrelationData"))
+        written = publish_properties(
+            fields.get("MessageExpiryInterval"), fields.get("ResponseTopic"), fields.get("CorrelationData")
+        )
         assert written is not None and written.pack() == packed
     read, length = SharedTableProperties(PacketTypes.PUBLISH).unpack(packed)
     expected, expected_length = Properties(PacketTypes.PUBLISH).unpack(packed)
@@ -191,8 +203,12 @@ def test_the_private_paho_reader_is_there_in_every_release_pyproject_allows(bus_
     import paho.mqtt._packet as packets
 
     from messagebus.properties import read_properties_cheaply
-    pin = next(d for d in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-               if d.startswith("paho-mqtt"))
+
+    pin = next(
+        d
+        for d in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+        if d.startswith("paho-mqtt")
+    )
     lower, upper = (tuple(int(part) for part in bound.split(".")) for bound in re.findall(r"[<>]=?([\d.]+)", pin))
     installed = tuple(int(part) for part in importlib.metadata.version("paho-mqtt").split(".")[:2])
     assert lower <= installed < upper, f"paho {installed} is outside {pin}: check messagebus/properties.py against it"

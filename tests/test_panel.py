@@ -56,11 +56,14 @@ def test_cutting_the_broker_shows_on_the_kiosk_and_doctor_calls_it_down(qtbot, p
     assert panel.cut["broker"].text() == "restore the broker"
     qtbot.waitUntil(lambda: panel.kiosk_status["broker link"].text().startswith("DOWN"), timeout=10000)
     assert panel.site_lines["broker"].text() == f"127.0.0.1:{port}  STOPPED"
-    assert alarms(panel)[0].endswith("kiosk broker link: DOWN, reconnecting: front-desk code check-ins cannot reach "
-                                     "the kiosk")
+    assert alarms(panel)[0].endswith(
+        "kiosk broker link: DOWN, reconnecting: front-desk code check-ins cannot reach the kiosk"
+    )
     found = doctor(panel.rehearsal["kiosk"], 2, clock=lambda: SYNCED)
-    assert (f"FAIL  no broker at 127.0.0.1:{port} (connection refused): it is down or listens on another port"
-            in found.lines)
+    assert (
+        f"FAIL  no broker at 127.0.0.1:{port} (connection refused): it is down or listens on another port"
+        in found.lines
+    )
     panel.cut["broker"].click()
     qtbot.waitUntil(lambda: panel.kiosk_status["broker link"].text() == "connected", timeout=15000)
     qtbot.waitUntil(lambda: panel.lockd_link.text() == "broker link connected", timeout=15000)
@@ -72,13 +75,15 @@ def test_the_kiosk_s_queue_and_platform_link_follow_a_platform_outage(qtbot, pan
     text = Phone(1004, panel.client).show_pass(site.reception_cfg.facility.id)  # the app got its pass before the cut
     panel.cut["platform"].click()
     site.camera.show(text)
-    qtbot.waitUntil(lambda: panel.kiosk_status["queue"].text() == "1 check-in waiting to be sent, 0 dead letters",
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: panel.kiosk_status["queue"].text() == "1 check-in waiting to be sent, 0 dead letters", timeout=10000
+    )
     qtbot.waitUntil(lambda: panel.kiosk_status["platform"].text().startswith("UNREACHABLE"), timeout=10000)
     assert any(line.endswith("kiosk platform: " + panel.kiosk_status["platform"].text()) for line in alarms(panel))
     panel.cut["platform"].click()
-    qtbot.waitUntil(lambda: panel.kiosk_status["queue"].text() == "0 check-ins waiting to be sent, 0 dead letters",
-                    timeout=20000)
+    qtbot.waitUntil(
+        lambda: panel.kiosk_status["queue"].text() == "0 check-ins waiting to be sent, 0 dead letters", timeout=20000
+    )
     assert panel.kiosk_status["platform"].text() == "reachable"
 
 
@@ -87,11 +92,15 @@ def test_unplugging_the_camera_and_plugging_it_back(qtbot, panel: ControlPanel) 
     panel.plug.click()
     assert panel.site.camera.read() is None  # the kiosk's camera really gives nothing now
     assert panel.plug.text() == "plug the camera back in" and panel.camera_view.text() == "camera unplugged"
-    qtbot.waitUntil(lambda: panel.kiosk_status["camera"].text() == "UNPLUGGED: the kiosk gets no pictures", timeout=5000)
+    qtbot.waitUntil(
+        lambda: panel.kiosk_status["camera"].text() == "UNPLUGGED: the kiosk gets no pictures", timeout=5000
+    )
     assert alarms(panel)[0].endswith("kiosk camera: UNPLUGGED: the kiosk gets no pictures")
     panel.plug.click()
     assert panel.plug.text() == "unplug the camera"
-    qtbot.waitUntil(lambda: alarms(panel)[0].endswith("kiosk camera: back (plugged in, pictures arriving)"), timeout=10000)
+    qtbot.waitUntil(
+        lambda: alarms(panel)[0].endswith("kiosk camera: back (plugged in, pictures arriving)"), timeout=10000
+    )
     assert not panel.camera_view.pixmap().isNull()
 
 
@@ -130,13 +139,15 @@ def test_cutting_the_platform_and_the_broker(qtbot, panel: ControlPanel) -> None
 
 # --- the words, without a site -----------------------------------------------------------------------------------
 
+
 def test_the_kiosk_lines_say_what_is_wrong_in_words() -> None:
     lines = kiosk_lines(KioskView(True, 0.1, None, OutboxStatus(1, 2, False, "", credentials=True)))
     assert lines["broker link"] == Line("none: the kiosk's file names no broker")
     assert lines["platform"] == Line("REFUSES the facility's credentials (401/403)", bad=True)
     assert lines["queue"] == Line("1 check-in waiting to be sent, 2 dead letters", bad=True)
     assert kiosk_lines(KioskView(True, 5.0, True, OutboxStatus(0, 0, True, "")))["camera"] == Line(
-        "plugged in, but NO PICTURE for 5 s", bad=True)
+        "plugged in, but NO PICTURE for 5 s", bad=True
+    )
 
 
 def test_only_a_change_for_the_worse_or_the_better_is_an_alarm() -> None:
@@ -148,7 +159,11 @@ def test_only_a_change_for_the_worse_or_the_better_is_an_alarm() -> None:
 
 
 def test_what_was_wrong_when_the_panel_opened_is_not_an_alarm_until_it_recovers_and_fails_again() -> None:
-    starting, up, down = {"camera": Line("NO PICTURE yet", bad=True)}, {"camera": Line("arriving")}, {"camera": Line("NO", bad=True)}
+    starting, up, down = (
+        {"camera": Line("NO PICTURE yet", bad=True)},
+        {"camera": Line("arriving")},
+        {"camera": Line("NO", bad=True)},
+    )
     watch = KioskAlarms()
     assert watch.changes(starting) == [] and watch.changes(down) == [] and watch.changes(up) == []
     assert watch.changes(down) == ["kiosk camera: NO"]

@@ -51,7 +51,11 @@ def test_keys_verify_the_passes_the_platform_mints(api: AppClient, clock) -> Non
     text = Phone(1004, api).show_pass("kaikatsu-ikebukuro")
     member_pass = verify_member_pass(text, ring, clock.now().timestamp(), facility_id="kaikatsu-ikebukuro")
     assert isinstance(member_pass, MemberPass)
-    assert (member_pass.member_id, member_pass.plan, member_pass.name) == (1004, Plan.CORPORATE, "田中")  # the family name (docs/tokens.md)
+    assert (member_pass.member_id, member_pass.plan, member_pass.name) == (
+        1004,
+        Plan.CORPORATE,
+        "田中",
+    )  # the family name (docs/tokens.md)
     assert not member_pass.first_visit_at_chain  # the seed says 1004 has visited kaikatsu
 
 
@@ -61,8 +65,12 @@ def test_first_visit_at_a_chain_travels_in_the_pass_until_a_check_in_is_recorded
     ring.trust("p", base64.b64decode(key["public_key"]), {"member_pass"})
     first = verify_member_pass(Phone(1002, api).show_pass("kaikatsu-ikebukuro"), ring, clock.now().timestamp())
     assert first.first_visit_at_chain
-    assert post_checkin(api, str(uuid.uuid4()), {"member_id": 1002, "at": soon(clock, 0).isoformat()},
-                        "kaikatsu-ikebukuro").status_code == 201
+    assert (
+        post_checkin(
+            api, str(uuid.uuid4()), {"member_id": 1002, "at": soon(clock, 0).isoformat()}, "kaikatsu-ikebukuro"
+        ).status_code
+        == 201
+    )
     again = verify_member_pass(Phone(1002, api).show_pass("kaikatsu-ikebukuro"), ring, clock.now().timestamp())
     assert not again.first_visit_at_chain
 
@@ -136,13 +144,16 @@ def test_cancellation_closes_two_hours_before_and_changes_are_listed_since_a_cur
     assert phone.cancel(early["reservation_id"])["cancelled"]
     changed = api.call("GET", "/facilities/h1t-shibuya/reservations", since=cursor)
     assert [(r["reservation_id"], r["cancelled"]) for r in changed["reservations"]] == [
-        (late["reservation_id"], False), (early["reservation_id"], True)]
+        (late["reservation_id"], False),
+        (early["reservation_id"], True),
+    ]
     assert api.call("GET", "/facilities/h1t-shibuya/reservations", since=changed["cursor"])["reservations"] == []
     assert refusal(lambda: Phone(1003, api).cancel(late["reservation_id"])).status == 404
 
 
-def post_checkin(api: AppClient, key: str | None, body: dict,
-                 facility: str = "regus-shinjuku-south") -> requests.Response:
+def post_checkin(
+    api: AppClient, key: str | None, body: dict, facility: str = "regus-shinjuku-south"
+) -> requests.Response:
     """POST a check-in as the kiosk's outbox does."""
     headers = {"Idempotency-Key": key} if key else {}
     return requests.post(f"{api.base_url}/facilities/{facility}/checkins", json=body, headers=headers, timeout=5)
@@ -160,15 +171,21 @@ def test_the_same_idempotency_key_records_one_check_in_and_answers_the_same(api:
 
 
 def test_occupancy_is_stored(api: AppClient) -> None:
-    answer = api.call("PUT", "/facilities/regus-shinjuku-south/occupancy", {"members_in": 12, "companions_in": 2,
-                                                                             "vacancy": "vacant"})
+    answer = api.call(
+        "PUT", "/facilities/regus-shinjuku-south/occupancy", {"members_in": 12, "companions_in": 2, "vacancy": "vacant"}
+    )
     assert answer["members_in"] == 12 and "received_at" in answer
-    assert refusal(lambda: api.call("PUT", "/facilities/regus-shinjuku-south/occupancy", {"members_in": "a"})).status == 400
+    assert (
+        refusal(lambda: api.call("PUT", "/facilities/regus-shinjuku-south/occupancy", {"members_in": "a"})).status
+        == 400
+    )
 
 
 def test_malformed_requests_get_clear_errors(api: AppClient) -> None:
     url = api.base_url
-    not_json = requests.post(f"{url}/members", data=b"{not json", headers={"Content-Type": "application/json"}, timeout=5)
+    not_json = requests.post(
+        f"{url}/members", data=b"{not json", headers={"Content-Type": "application/json"}, timeout=5
+    )
     assert (not_json.status_code, not_json.json()["error"]) == (400, "bad_request")
     assert requests.get(f"{url}/nothing-here", timeout=5).status_code == 404
     assert requests.delete(f"{url}/keys", timeout=5).status_code == 405
@@ -187,4 +204,6 @@ def test_every_route_is_in_the_openapi_file(offline_platform: RunningPlatform) -
         path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern.pattern.strip("^$")).removeprefix("/v1")
         section = spec.split(f"\n  {path}:\n", 1)
         assert len(section) == 2, f"{path} is not documented"
-        assert f"\n    {method.lower()}:" in "\n" + section[1].split("\n  /", 1)[0], f"{method} {path} is not documented"
+        assert f"\n    {method.lower()}:" in "\n" + section[1].split("\n  /", 1)[0], (
+            f"{method} {path} is not documented"
+        )

@@ -24,8 +24,12 @@ def switch(url: str, **body) -> None:
 
 def checkin(url: str, key: str, timeout: float = 5) -> requests.Response:
     """POST one check-in."""
-    return requests.post(f"{url}/facilities/regus-shinjuku-south/checkins", timeout=timeout,
-                         json={"member_id": 1001, "at": "2026-11-24T10:00:00+09:00"}, headers={"Idempotency-Key": key})
+    return requests.post(
+        f"{url}/facilities/regus-shinjuku-south/checkins",
+        timeout=timeout,
+        json={"member_id": 1001, "at": "2026-11-24T10:00:00+09:00"},
+        headers={"Idempotency-Key": key},
+    )
 
 
 def recorded(url: str) -> int:

@@ -13,6 +13,8 @@ FUZZED = schema.exclude(path_regex=r"^/(_sim|desk-checkins)|/unlock$")
 
 
 @FUZZED.parametrize()
-@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))  # the same pass each run
+@settings(
+    max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)  # the same pass each run
 def test_the_stand_in_platform_keeps_to_its_contract(case, offline_platform) -> None:
     case.call_and_validate(base_url=offline_platform.server.url)

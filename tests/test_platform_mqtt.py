@@ -27,19 +27,21 @@ H1T_TOPICS = SiteTopics("officepass", "h1t-shibuya")
 KIOSK_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "kiosk-demo.pem")
 
 
-
 @pytest.fixture
 def platform(real_time_platform):
-    """The platform's contract on the real clock: the stand-in doors and kiosk and the desk codes here use it, and no dated rule is involved."""
+    """The platform on the real clock: the stand-in doors and kiosk and the desk codes here use it; no dated rule is
+    involved."""
     return real_time_platform
+
 
 def phone(platform: RunningPlatform, member: int) -> Phone:
     """A member's phone talking to the running platform."""
     return Phone(member, AppClient(platform.server.url, timeout=10))
 
 
-def desk_code(facility: str = "kaikatsu-ikebukuro", kiosk: str = "front-1", key: SigningKey = KIOSK_KEY,
-              age: float = 0) -> str:
+def desk_code(
+    facility: str = "kaikatsu-ikebukuro", kiosk: str = "front-1", key: SigningKey = KIOSK_KEY, age: float = 0
+) -> str:
     """The text of the code a kiosk shows now (or age seconds ago)."""
     moment = int(time.time() - age)
     return mint(DeskCode(facility, kiosk, moment // 10, 10), key)
@@ -52,7 +54,9 @@ def forged(text: str) -> str:
     return to_text(bytes(raw))
 
 
-def test_unlock_sends_a_signed_command_with_mqtt5_properties_and_returns_the_door_s_answer(platform, bus_client) -> None:
+def test_unlock_sends_a_signed_command_with_mqtt5_properties_and_returns_the_door_s_answer(
+    platform, bus_client
+) -> None:
     door = AnsweringDoor(bus_client(), H1T, "booth-a")
     answer = phone(platform, 1003).unlock("h1t-shibuya", "booth-a")
     assert answer["result"] == "opened" and answer["status"] == 200
@@ -98,12 +102,16 @@ def test_desk_code_check_in_hands_the_kiosk_a_pass_bound_to_its_facility(platfor
     assert handed.member_id == 1003 and handed.plan is Plan.INDIVIDUAL_BASIC and handed.first_visit_at_chain
 
 
-@pytest.mark.parametrize(("code", "reason"), [
-    (lambda: forged(desk_code(key=SigningKey.generate())), Reason.BAD_SIGNATURE),
-    (lambda: desk_code(age=60), Reason.EXPIRED),
-    (lambda: desk_code(kiosk="front-9"), Reason.UNKNOWN_KEY),
-    (lambda: "NOT A DESK CODE", Reason.BAD_FORMAT),
-], ids=["forged", "photo of an old code", "kiosk the platform does not know", "garbage"])
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (lambda: forged(desk_code(key=SigningKey.generate())), Reason.BAD_SIGNATURE),
+        (lambda: desk_code(age=60), Reason.EXPIRED),
+        (lambda: desk_code(kiosk="front-9"), Reason.UNKNOWN_KEY),
+        (lambda: "NOT A DESK CODE", Reason.BAD_FORMAT),
+    ],
+    ids=["forged", "photo of an old code", "kiosk the platform does not know", "garbage"],
+)
 def test_bad_desk_codes_are_refused_with_their_reason(platform, code, reason: Reason) -> None:
     with pytest.raises(PlatformError) as refused:
         phone(platform, 1003).scan_desk_code(code())
@@ -118,5 +126,9 @@ def test_desk_check_in_without_a_kiosk_answer_is_pending(platform) -> None:
 def test_a_desk_code_read_from_a_photo_works(platform, bus_client, tmp_path) -> None:
     AnsweringKiosk(bus_client(), KAIKATSU, "front-1")
     qrcode.make(desk_code()).save(tmp_path / "desk.png")
-    assert sim_main(["--platform", platform.server.url, "scan-desk", "--member", "1004", "--image",
-                 str(tmp_path / "desk.png")]) == 0
+    assert (
+        sim_main(
+            ["--platform", platform.server.url, "scan-desk", "--member", "1004", "--image", str(tmp_path / "desk.png")]
+        )
+        == 0
+    )

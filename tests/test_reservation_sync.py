@@ -38,19 +38,34 @@ def switch(platform: RunningPlatform, **body) -> None:
 def sync(offline_platform, tmp_path, wall_clock):
     """H1T's reservation sync on its own store, not started (tests run rounds or start it)."""
     alarms: list[bool] = []
-    loop = ReservationSync(client_for(offline_platform), LockdStore(tmp_path / "lockd.db", wall_clock), "h1t-shibuya",
-                           wall_clock, 60, timedelta(minutes=30), alarms.append)
+    loop = ReservationSync(
+        client_for(offline_platform),
+        LockdStore(tmp_path / "lockd.db", wall_clock),
+        "h1t-shibuya",
+        wall_clock,
+        60,
+        timedelta(minutes=30),
+        alarms.append,
+    )
     loop.alarms = alarms
     yield loop
     loop.stop()
 
 
-GARBLED = {"reservation_id": 4242, "room_id": "booth-a", "member_id": 1002, "plan": "corporate", "cancelled": False,
-           "starts_at": "9999-12-31T23:00:00-12:00", "ends_at": "9999-12-31T23:30:00-12:00"}
+GARBLED = {
+    "reservation_id": 4242,
+    "room_id": "booth-a",
+    "member_id": 1002,
+    "plan": "corporate",
+    "cancelled": False,
+    "starts_at": "9999-12-31T23:00:00-12:00",
+    "ends_at": "9999-12-31T23:30:00-12:00",
+}
 
 
-def test_an_unreadable_booking_is_forgotten_and_reported_while_the_others_still_arrive(sync, offline_platform,
-                                                                                      wall_clock) -> None:
+def test_an_unreadable_booking_is_forgotten_and_reported_while_the_others_still_arrive(
+    sync, offline_platform, wall_clock
+) -> None:
     assert sync.sync_once()
     sync.store.apply_changes([], 0, wall_clock.now())  # from the start again, with one garbled item in the feed
     switch(offline_platform, mode="garbled_item", item=GARBLED)
@@ -61,22 +76,41 @@ def test_an_unreadable_booking_is_forgotten_and_reported_while_the_others_still_
     assert sync.sync_once() and sync.last_error == ""
 
 
-@pytest.mark.parametrize("item", [[], "nonsense", {"reservation_id": True}, {**GARBLED, "reservation_id": 10**20},
-                                  {**GARBLED, "starts_at": "2026-11-24T10:00:00", "ends_at": "2026-11-24T11:00:00"},
-                                  {**GARBLED, "guests": -5}, {**GARBLED, "cancelled": "false"}],
-                         ids=["a list", "a string", "a bool id", "an id past 64 bits", "times without an offset",
-                              "negative guests", "a string for a bool"])
+@pytest.mark.parametrize(
+    "item",
+    [
+        [],
+        "nonsense",
+        {"reservation_id": True},
+        {**GARBLED, "reservation_id": 10**20},
+        {**GARBLED, "starts_at": "2026-11-24T10:00:00", "ends_at": "2026-11-24T11:00:00"},
+        {**GARBLED, "guests": -5},
+        {**GARBLED, "cancelled": "false"},
+    ],
+    ids=[
+        "a list",
+        "a string",
+        "a bool id",
+        "an id past 64 bits",
+        "times without an offset",
+        "negative guests",
+        "a string for a bool",
+    ],
+)
 def test_every_kind_of_garbled_item_is_refused_on_its_own(sync, offline_platform, item) -> None:
     switch(offline_platform, mode="garbled_item", item=item)
     assert sync.sync_once() and sync.last_error
     assert sync.store.reservations_of(1003)  # the readable ones are kept
 
 
-@pytest.mark.parametrize("fault", [{"mode": "not_an_object"}, {"mode": "not_an_object", "status": 503},
-                                   {"mode": "html"}, {"mode": "unauthorized"}],
-                         ids=["[] on a 200", "[] on a 503", "HTML on a 200", "401"])
-def test_an_odd_answer_fails_the_round_the_loop_lives_and_the_stale_alarm_rises(sync, offline_platform, wall_clock,
-                                                                                fault) -> None:
+@pytest.mark.parametrize(
+    "fault",
+    [{"mode": "not_an_object"}, {"mode": "not_an_object", "status": 503}, {"mode": "html"}, {"mode": "unauthorized"}],
+    ids=["[] on a 200", "[] on a 503", "HTML on a 200", "401"],
+)
+def test_an_odd_answer_fails_the_round_the_loop_lives_and_the_stale_alarm_rises(
+    sync, offline_platform, wall_clock, fault
+) -> None:
     switch(offline_platform, **fault)
     sync.start()
     assert sync.first_attempt.wait(10)
@@ -103,13 +137,25 @@ def test_trust_lists_survive_odd_answers_and_keep_the_last_good_ones(offline_pla
 def test_the_platform_refuses_impossible_guests_when_booking(offline_platform, wall_clock) -> None:
     phone = Phone(1002, AppClient(offline_platform.server.url))
     start = tomorrow_at_ten(wall_clock)
-    for guests, status, code in ((-5, 400, "bad_request"), ("abc", 400, "bad_request"), (2.7, 400, "bad_request"),
-                                 (6, 422, Reason.TOO_MANY_GUESTS.code)):
+    for guests, status, code in (
+        (-5, 400, "bad_request"),
+        ("abc", 400, "bad_request"),
+        (2.7, 400, "bad_request"),
+        (6, 422, Reason.TOO_MANY_GUESTS.code),
+    ):
         with pytest.raises(PlatformError) as refused:
-            phone.client.call("POST", "/reservations", {"member_id": 1002, "facility_id": "meeting-kanda",
-                                                        "room_id": "room-a", "starts_at": start.isoformat(),
-                                                        "ends_at": (start + timedelta(hours=1)).isoformat(),
-                                                        "guests": guests})
+            phone.client.call(
+                "POST",
+                "/reservations",
+                {
+                    "member_id": 1002,
+                    "facility_id": "meeting-kanda",
+                    "room_id": "room-a",
+                    "starts_at": start.isoformat(),
+                    "ends_at": (start + timedelta(hours=1)).isoformat(),
+                    "guests": guests,
+                },
+            )
         assert (refused.value.status, refused.value.code) == (status, code)
     assert phone.book("meeting-kanda", "room-a", start, 60, guests=5)["guests"] == 5  # six people in a room for six
 
@@ -145,8 +191,9 @@ def test_a_loop_that_dies_anyway_is_restarted_by_the_supervisor_and_counted() ->
 
 
 @pytest.mark.parametrize("listed_as", [77.0, "77"], ids=["a float id", "a string id"])
-def test_a_garbled_cancellation_forgets_the_booking_it_might_be_about(sync, offline_platform, wall_clock,
-                                                                     listed_as) -> None:
+def test_a_garbled_cancellation_forgets_the_booking_it_might_be_about(
+    sync, offline_platform, wall_clock, listed_as
+) -> None:
     now = wall_clock.now()
     sync.store.apply_changes([Reservation(77, "booth-a", 1002, now, now + timedelta(hours=1))], 0, now)
     switch(offline_platform, mode="garbled_item", item={**GARBLED, "reservation_id": listed_as, "cancelled": True})
@@ -155,14 +202,20 @@ def test_a_garbled_cancellation_forgets_the_booking_it_might_be_about(sync, offl
 
 
 def test_a_booking_listed_for_another_facility_is_not_cached(sync, offline_platform) -> None:
-    elsewhere = {**GARBLED, "reservation_id": 4343, "facility_id": "regus-shinjuku-south",
-                 "starts_at": "2026-11-24T10:00:00+09:00", "ends_at": "2026-11-24T11:00:00+09:00"}
+    elsewhere = {
+        **GARBLED,
+        "reservation_id": 4343,
+        "facility_id": "regus-shinjuku-south",
+        "starts_at": "2026-11-24T10:00:00+09:00",
+        "ends_at": "2026-11-24T11:00:00+09:00",
+    }
     switch(offline_platform, mode="garbled_item", item=elsewhere)
     assert sync.sync_once() and sync.store.reservation(4343) is None and "another facility" in sync.last_error
 
 
-def test_an_answer_dripping_a_byte_at_a_time_fails_within_the_timeout_instead_of_hanging(offline_platform, tmp_path,
-                                                                                         wall_clock) -> None:
+def test_an_answer_dripping_a_byte_at_a_time_fails_within_the_timeout_instead_of_hanging(
+    offline_platform, tmp_path, wall_clock
+) -> None:
     store = LockdStore(tmp_path / "lockd.db", wall_clock)
     refresh = TrustRefresh(client_for(offline_platform), store, wall_clock, fetch_keys=False)
     switch(offline_platform, mode="drip", hang_seconds=0.3)

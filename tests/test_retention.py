@@ -23,8 +23,9 @@ KEEP = timedelta(days=90)
 def admit_day(desk, members: int, first: int) -> None:
     """A day of check-ins at the kiosk, then the clock moves on a day."""
     for n in range(members):
-        assert desk.present(member_pass(KAIKATSU, member_id=first + n, plan=Plan.CORPORATE,
-                                        at=desk.clock.now().timestamp())).admitted
+        assert desk.present(
+            member_pass(KAIKATSU, member_id=first + n, plan=Plan.CORPORATE, at=desk.clock.now().timestamp())
+        ).admitted
     desk.clock.lapse(24 * 3600)
 
 
@@ -81,9 +82,18 @@ def test_lockd_forgets_decided_commands_after_expiry_but_never_one_awaiting_its_
     now = wall_clock.now()
     with store.transaction() as db:
         store.record_command(db, "old", "booth-a", "c1", now, {"result": "opened"}, now + timedelta(seconds=30))
-        store.record_command(db, "old-refused", "booth-a", "c2", now, {"result": "refused"}, now + timedelta(seconds=30))
-        store.record_command(db, "fresh", "booth-a", "c3", now + timedelta(days=2), {"result": "refused"},
-                             now + timedelta(days=2, seconds=30))
+        store.record_command(
+            db, "old-refused", "booth-a", "c2", now, {"result": "refused"}, now + timedelta(seconds=30)
+        )
+        store.record_command(
+            db,
+            "fresh",
+            "booth-a",
+            "c3",
+            now + timedelta(days=2),
+            {"result": "refused"},
+            now + timedelta(days=2, seconds=30),
+        )
         store.record_entry(db, 1003, now, "booth-a", 1, True)
         store.audit(db, AuditRow(now.isoformat(), "booth-a", "unlock", "", "c1", 1003, 1))
     store.mark_pulsed("old")

@@ -55,59 +55,110 @@ CASES = {
     "hours: closed at the weekend": Case(REGUS, PREMIUM, "2026-11-21 10:00", (R.CLOSED,)),
     "hours: public holiday uses holiday hours (closed)": Case(REGUS, PREMIUM, "2026-11-23 10:00", (R.CLOSED,)),
     "hours: public holiday without holiday hours keeps the weekday's": Case(KARAOKE, PREMIUM, "2026-11-23 12:00"),
-    "hours: overnight range still open after midnight": Case(KARAOKE, PREMIUM, "2026-11-25 03:00", ends="2026-11-25 05:00"),
+    "hours: overnight range still open after midnight": Case(
+        KARAOKE, PREMIUM, "2026-11-25 03:00", ends="2026-11-25 05:00"
+    ),
     "hours: overnight range closed after it ends": Case(KARAOKE, PREMIUM, "2026-11-25 05:30", (R.CLOSED,)),
-    "hours: 24 h never closes, the visit runs past midnight": Case(KAIKATSU, BASIC, "2026-11-25 23:00", ends="2026-11-26 02:00"),
+    "hours: 24 h never closes, the visit runs past midnight": Case(
+        KAIKATSU, BASIC, "2026-11-25 23:00", ends="2026-11-26 02:00"
+    ),
     # Time limit per check-in, re-check-in and stepping out.
-    "time limit: the visit ends at the limit": Case(REGUS, PREMIUM, "2026-11-24 10:00", ends="2026-11-24 14:00", new_use=True),
+    "time limit: the visit ends at the limit": Case(
+        REGUS, PREMIUM, "2026-11-24 10:00", ends="2026-11-24 14:00", new_use=True
+    ),
     "time limit: a visit never runs past closing": Case(REGUS, PREMIUM, "2026-11-24 16:00", ends="2026-11-24 18:00"),
     "no time limit: the visit runs until closing": Case(KARAOKE, PREMIUM, "2026-11-24 20:00", ends="2026-11-25 05:00"),
     "time limit: checking in again after the limit is a new use": Case(
-        REGUS, PREMIUM, "2026-11-24 13:30", history=[visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00")],
-        ends="2026-11-24 17:30", new_use=True),
+        REGUS,
+        PREMIUM,
+        "2026-11-24 13:30",
+        history=[visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00")],
+        ends="2026-11-24 17:30",
+        new_use=True,
+    ),
     "stepping out: coming back within the limit is a re-entry": Case(
-        REGUS, PREMIUM, "2026-11-24 11:00", history=[visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00")],
-        ends="2026-11-24 13:00", entry=EntryKind.RE_ENTRY, new_use=False),
+        REGUS,
+        PREMIUM,
+        "2026-11-24 11:00",
+        history=[visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00")],
+        ends="2026-11-24 13:00",
+        entry=EntryKind.RE_ENTRY,
+        new_use=False,
+    ),
     "stepping out not allowed: coming back is a new check-in": Case(
-        with_rules(REGUS, step_out_allowed=False), PREMIUM, "2026-11-24 11:00",
-        history=[visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00")], ends="2026-11-24 15:00", new_use=True),
+        with_rules(REGUS, step_out_allowed=False),
+        PREMIUM,
+        "2026-11-24 11:00",
+        history=[visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00")],
+        ends="2026-11-24 15:00",
+        new_use=True,
+    ),
     "checked out: coming back is a new check-in": Case(
-        REGUS, PREMIUM, "2026-11-24 11:00",
+        REGUS,
+        PREMIUM,
+        "2026-11-24 11:00",
         history=[visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00", checked_out_at=at("2026-11-24 10:00"))],
-        new_use=True),
+        new_use=True,
+    ),
     # Check-ins per member per day.
     "daily limit: a second check-in the same day is refused": Case(
-        KAIKATSU, BASIC, "2026-11-24 13:00", (R.DAILY_LIMIT,), history=[visit(BASIC, "2026-11-24 09:00", "2026-11-24 12:00")]),
+        KAIKATSU,
+        BASIC,
+        "2026-11-24 13:00",
+        (R.DAILY_LIMIT,),
+        history=[visit(BASIC, "2026-11-24 09:00", "2026-11-24 12:00")],
+    ),
     "daily limit: yesterday's check-in does not count": Case(
-        KAIKATSU, BASIC, "2026-11-25 09:00", history=[visit(BASIC, "2026-11-24 09:00", "2026-11-24 12:00")]),
+        KAIKATSU, BASIC, "2026-11-25 09:00", history=[visit(BASIC, "2026-11-24 09:00", "2026-11-24 12:00")]
+    ),
     "daily limit: a same-day return at a no-limit facility continues the day's use": Case(
-        KARAOKE.model_copy(update={"rules": KARAOKE.rules.model_copy(update={"max_checkins_per_day": 1})}), PREMIUM,
-        "2026-11-24 20:00", history=[visit(PREMIUM, "2026-11-24 12:00", "2026-11-24 13:00",
-                                           checked_out_at=at("2026-11-24 13:00"))], new_use=False),
+        KARAOKE.model_copy(update={"rules": KARAOKE.rules.model_copy(update={"max_checkins_per_day": 1})}),
+        PREMIUM,
+        "2026-11-24 20:00",
+        history=[visit(PREMIUM, "2026-11-24 12:00", "2026-11-24 13:00", checked_out_at=at("2026-11-24 13:00"))],
+        new_use=False,
+    ),
     # Entry cut-offs: Fridays and the day before a public holiday, after 18:00.
     "cut-off: Friday before 18:00 is admitted": Case(KAIKATSU, BASIC, "2026-11-20 17:59"),
     "cut-off: Friday from 18:00 is refused": Case(KAIKATSU, BASIC, "2026-11-20 18:00", (R.AFTER_CUTOFF,)),
     "cut-off: it ends at midnight": Case(KAIKATSU, BASIC, "2026-11-21 00:30"),
-    "cut-off: the day before a public holiday (Sun 22 Nov)": Case(KAIKATSU, BASIC, "2026-11-22 18:30", (R.AFTER_CUTOFF,)),
+    "cut-off: the day before a public holiday (Sun 22 Nov)": Case(
+        KAIKATSU, BASIC, "2026-11-22 18:30", (R.AFTER_CUTOFF,)
+    ),
     "cut-off: the day before Culture Day (Mon 2 Nov)": Case(KAIKATSU, BASIC, "2026-11-02 19:00", (R.AFTER_CUTOFF,)),
     "cut-off: an ordinary Thursday evening is admitted": Case(KAIKATSU, BASIC, "2026-11-19 19:00"),
     "cut-off: a member stepping back in is not a new entry": Case(
-        KAIKATSU, BASIC, "2026-11-20 19:00", history=[visit(BASIC, "2026-11-20 17:00", "2026-11-20 20:00")],
-        entry=EntryKind.RE_ENTRY),
+        KAIKATSU,
+        BASIC,
+        "2026-11-20 19:00",
+        history=[visit(BASIC, "2026-11-20 17:00", "2026-11-20 20:00")],
+        entry=EntryKind.RE_ENTRY,
+    ),
     # Plans admitted.
-    "plans: individual basic refused where the facility says (Regus)": Case(REGUS, BASIC, "2026-11-24 10:00", (R.PLAN_NOT_ADMITTED,)),
+    "plans: individual basic refused where the facility says (Regus)": Case(
+        REGUS, BASIC, "2026-11-24 10:00", (R.PLAN_NOT_ADMITTED,)
+    ),
     "plans: individual basic admitted where the facility says (Kaikatsu)": Case(KAIKATSU, BASIC, "2026-11-24 10:00"),
     "plans: corporate admitted everywhere": Case(REGUS, CORPORATE, "2026-11-24 10:00"),
     "plans: every applicable reason is given": Case(REGUS, BASIC, "2026-11-21 10:00", (R.PLAN_NOT_ADMITTED, R.CLOSED)),
     # Capacity.
     "capacity: the last seat is given": Case(REGUS, PREMIUM, "2026-11-24 10:00", occupancy=Occupancy(39)),
     "capacity: full is refused": Case(REGUS, PREMIUM, "2026-11-24 10:00", (R.FULL,), occupancy=Occupancy(40)),
-    "capacity: paying companions take seats too": Case(REGUS, PREMIUM, "2026-11-24 10:00", (R.FULL,), occupancy=Occupancy(35, 5)),
+    "capacity: paying companions take seats too": Case(
+        REGUS, PREMIUM, "2026-11-24 10:00", (R.FULL,), occupancy=Occupancy(35, 5)
+    ),
     "capacity: a member stepping back in keeps the seat when full": Case(
-        REGUS, PREMIUM, "2026-11-24 11:00", occupancy=Occupancy(40), entry=EntryKind.RE_ENTRY,
-        history=[visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00")]),
+        REGUS,
+        PREMIUM,
+        "2026-11-24 11:00",
+        occupancy=Occupancy(40),
+        entry=EntryKind.RE_ENTRY,
+        history=[visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00")],
+    ),
     # Kinds of facility.
-    "kinds: a booking facility admits through its doors, not at reception": Case(H1T, PREMIUM, "2026-11-24 10:00", (R.NOT_DROP_IN,)),
+    "kinds: a booking facility admits through its doors, not at reception": Case(
+        H1T, PREMIUM, "2026-11-24 10:00", (R.NOT_DROP_IN,)
+    ),
 }
 
 
@@ -125,14 +176,27 @@ def test_check_in_rule(case: Case) -> None:
         assert decision.new_use is case.new_use
 
 
-@pytest.mark.parametrize(("cfg", "member", "due"), [
-    (KAIKATSU, NEWCOMER, (DeskCheckDue.PHOTO_ID, DeskCheckDue.MEMBERSHIP_SIGNUP)),
-    (KAIKATSU, BASIC, ()),
-    (REGUS, PREMIUM, (DeskCheckDue.TEMPERATURE, DeskCheckDue.PHOTO_ID)),
-    (KAIKATSU.model_copy(update={"desk_checks": KAIKATSU.desk_checks.model_copy(update={"photo_id": DeskCheck.NEVER})}),
-     NEWCOMER, (DeskCheckDue.MEMBERSHIP_SIGNUP,)),
-], ids=["desk checks: first visit at the chain", "desk checks: returning member",
-        "desk checks: temperature and photo ID every visit", "desk checks: only those the file asks for"])
+@pytest.mark.parametrize(
+    ("cfg", "member", "due"),
+    [
+        (KAIKATSU, NEWCOMER, (DeskCheckDue.PHOTO_ID, DeskCheckDue.MEMBERSHIP_SIGNUP)),
+        (KAIKATSU, BASIC, ()),
+        (REGUS, PREMIUM, (DeskCheckDue.TEMPERATURE, DeskCheckDue.PHOTO_ID)),
+        (
+            KAIKATSU.model_copy(
+                update={"desk_checks": KAIKATSU.desk_checks.model_copy(update={"photo_id": DeskCheck.NEVER})}
+            ),
+            NEWCOMER,
+            (DeskCheckDue.MEMBERSHIP_SIGNUP,),
+        ),
+    ],
+    ids=[
+        "desk checks: first visit at the chain",
+        "desk checks: returning member",
+        "desk checks: temperature and photo ID every visit",
+        "desk checks: only those the file asks for",
+    ],
+)
 def test_desk_checks_due(cfg, member: Member, due: tuple) -> None:
     decision = decide_checkin(cfg, member, [], Occupancy(), at("2026-11-24 10:00"))
     assert decision.admitted and decision.desk_checks == due
@@ -144,14 +208,23 @@ def test_desk_checks_are_not_repeated_on_re_entry() -> None:
     assert decision.entry is EntryKind.RE_ENTRY and decision.desk_checks == ()
 
 
-@pytest.mark.parametrize(("people", "now", "state"), [
-    (Occupancy(0), "2026-11-24 10:00", Vacancy.VACANT),
-    (Occupancy(34), "2026-11-24 10:00", Vacancy.VACANT),
-    (Occupancy(35), "2026-11-24 10:00", Vacancy.FEW_LEFT),
-    (Occupancy(39, 1), "2026-11-24 10:00", Vacancy.FULL),
-    (Occupancy(0), "2026-11-24 19:00", Vacancy.CLOSED),
-], ids=["vacancy: blue", "vacancy: blue above the threshold", "vacancy: yellow at the threshold", "vacancy: red when full",
-        "vacancy: red when closed"])
+@pytest.mark.parametrize(
+    ("people", "now", "state"),
+    [
+        (Occupancy(0), "2026-11-24 10:00", Vacancy.VACANT),
+        (Occupancy(34), "2026-11-24 10:00", Vacancy.VACANT),
+        (Occupancy(35), "2026-11-24 10:00", Vacancy.FEW_LEFT),
+        (Occupancy(39, 1), "2026-11-24 10:00", Vacancy.FULL),
+        (Occupancy(0), "2026-11-24 19:00", Vacancy.CLOSED),
+    ],
+    ids=[
+        "vacancy: blue",
+        "vacancy: blue above the threshold",
+        "vacancy: yellow at the threshold",
+        "vacancy: red when full",
+        "vacancy: red when closed",
+    ],
+)
 def test_vacancy_colour(people: Occupancy, now: str, state: Vacancy) -> None:
     decision = decide_checkin(REGUS, PREMIUM, [], people, at(now))
     assert decision.vacancy is state
@@ -164,8 +237,9 @@ def test_size_labels() -> None:
 
 
 def test_companion_fees() -> None:
-    meeting = H1T.model_copy(update={"facility": H1T.facility.model_copy(
-        update={"kind": FacilityKind.MEETING_ROOM_UNATTENDED})})
+    meeting = H1T.model_copy(
+        update={"facility": H1T.facility.model_copy(update={"kind": FacilityKind.MEETING_ROOM_UNATTENDED})}
+    )
     assert (companion_fee(REGUS), companion_fee(KARAOKE), companion_fee(meeting)) == (2200, 1000, 0)
 
 

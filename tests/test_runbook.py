@@ -126,8 +126,10 @@ clock_check = "sanity"             # this test machine's kernel need not be NTP-
 def packages(project_wheel: Path, tmp_path_factory) -> dict[str, Path]:
     """The door package as this checkout builds it, and a newer one from the same wheel for the upgrade."""
     out = tmp_path_factory.mktemp("packages")
-    return {name: build_package(project_wheel, "door", out / name, version=version)
-            for name, version in (("first", None), ("newer", NEWER))}
+    return {
+        name: build_package(project_wheel, "door", out / name, version=version)
+        for name, version in (("first", None), ("newer", NEWER))
+    }
 
 
 @pytest.fixture
@@ -148,8 +150,12 @@ class Platform:
 
     def phone(self, *args: str) -> dict:
         """A member's phone, talking to the platform's API."""
-        result = subprocess.run([*self.broker.launcher, str(VENV_BIN / "officepass-sim"), "--platform", PLATFORM_URL,
-                                 *args], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [*self.broker.launcher, str(VENV_BIN / "officepass-sim"), "--platform", PLATFORM_URL, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         return json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {"error": result.stderr}
 
 
@@ -163,10 +169,16 @@ def operator_hands_over(board: Board, tmp_path: Path) -> Platform:
     certificate = authority.server("cloud", ["mqtt.platform.test", "127.0.0.1"])
     (site / "platform-ca.crt").write_bytes(certificate.cafile.read_bytes())
     cfg = parse_config(SITE)
-    broker = MosquittoBroker(tmp_path / "cloud", {"platform": "platform-secret",
-                                                  "bridge-h1t-shibuya": "bridge-password-from-the-operator"},
-                             acl=cloud_acl_text([cfg]), host="127.0.0.1", port=CLOUD_PORT, tls=certificate,
-                             extra=["use_username_as_clientid true"], launcher=board.launcher)
+    broker = MosquittoBroker(
+        tmp_path / "cloud",
+        {"platform": "platform-secret", "bridge-h1t-shibuya": "bridge-password-from-the-operator"},
+        acl=cloud_acl_text([cfg]),
+        host="127.0.0.1",
+        port=CLOUD_PORT,
+        tls=certificate,
+        extra=["use_username_as_clientid true"],
+        launcher=board.launcher,
+    )
     broker.start()
     return Platform(broker, start_platform(board, tmp_path, certificate.cafile))
 
@@ -178,11 +190,30 @@ def start_platform(board: Board, tmp_path: Path, ca_file: Path) -> subprocess.Po
     seed = seed.replace(f'"{CONFIG_DIR}/h1t-shibuya.toml"', f'"{tmp_path / "h1t-shibuya.toml"}"')
     (tmp_path / "seed.toml").write_text(seed)
     (tmp_path / "platform.pass").write_text("platform-secret")
-    process = subprocess.Popen([*board.launcher, str(VENV_BIN / "officepass-sim"), "platform", "--seed",
-                                str(tmp_path / "seed.toml"), "--port", "8710", "--broker-host", "127.0.0.1",
-                                "--broker-port", str(CLOUD_PORT), "--broker-user", "platform", "--broker-password-file",
-                                str(tmp_path / "platform.pass"), "--broker-ca", str(ca_file)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            *board.launcher,
+            str(VENV_BIN / "officepass-sim"),
+            "platform",
+            "--seed",
+            str(tmp_path / "seed.toml"),
+            "--port",
+            "8710",
+            "--broker-host",
+            "127.0.0.1",
+            "--broker-port",
+            str(CLOUD_PORT),
+            "--broker-user",
+            "platform",
+            "--broker-password-file",
+            str(tmp_path / "platform.pass"),
+            "--broker-ca",
+            str(ca_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     first = process.stdout.readline()
     assert "platform serving" in first, first + (process.stderr.read() if process.poll() is not None else "")
@@ -206,20 +237,22 @@ def store_facts(board: Board) -> tuple[str, int]:
 
 def runs_as(board: Board, pid: int) -> str:
     """The board's name of the user a process runs as."""
-    uid = next(line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-               if line.startswith("Uid:"))
-    return next(line.split(":")[0] for line in board.at("/etc/passwd").read_text().splitlines()
-                if line.split(":")[2] == uid)
+    uid = next(
+        line.split()[1] for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("Uid:")
+    )
+    return next(
+        line.split(":")[0] for line in board.at("/etc/passwd").read_text().splitlines() if line.split(":")[2] == uid
+    )
 
 
 def test_the_runbook_installs_a_working_door_and_an_upgrade_keeps_its_store(board: Board, packages, tmp_path) -> None:
     steps = runbook_steps()
     upgrade = [step for step in steps if "Upgrade" in step.section]
-    assert steps and upgrade and steps[-len(upgrade):] == upgrade, "the runbook's upgrade comes last"
+    assert steps and upgrade and steps[-len(upgrade) :] == upgrade, "the runbook's upgrade comes last"
     platform = operator_hands_over(board, tmp_path)
     try:
         board.at("/root/officepass").joinpath(packages["first"].name).write_bytes(packages["first"].read_bytes())
-        run_steps(board, steps[:-len(upgrade)])
+        run_steps(board, steps[: -len(upgrade)])
         lockd = board.pid_of("officepass-lockd")
         assert lockd is not None and runs_as(board, lockd) == "officepass-lockd"
         assert {"officepass", "gpio"} <= set(board.run("id -nG officepass-lockd").stdout.split())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-NOISY = "#!/bin/sh\necho \"$(basename \"$0\") says something on stdout\"\necho \"and on stderr\" >&2\n"
+NOISY = '#!/bin/sh\necho "$(basename "$0") says something on stdout"\necho "and on stderr" >&2\n'
 
 
 def stub(folder: Path, name: str, text: str = NOISY) -> None:
@@ -29,12 +29,21 @@ def test_the_first_set_up_of_a_fresh_clone_says_nothing_on_stdout(tmp_path: Path
     stub(bin_dir, "dpkg-query", "#!/bin/sh\nexit 1\n")  # nothing is installed yet
     stub(bin_dir, "apt-get")
     # python3 makes the venv: its python answers every question and installs noisily, as pip does
-    venv_python = NOISY.replace("#!/bin/sh\n", "#!/bin/sh\ncase \"$1\" in -c) exit 0;; esac\n")
-    stub(bin_dir, "python3", "#!/bin/sh\ncase \"$1\" in -c) exit 0;; esac\n"
-                             f"mkdir -p \"$3/bin\" && printf '%s' '{venv_python}' > \"$3/bin/python\" && "
-                             "chmod +x \"$3/bin/python\"\necho 'venv made'\n")
-    result = subprocess.run(["bash", "-c", f"source {clone / 'scripts' / 'setup.sh'}"], capture_output=True, text=True,
-                            env=os.environ | {"PATH": f"{bin_dir}:/usr/bin:/bin"}, timeout=60)
+    venv_python = NOISY.replace("#!/bin/sh\n", '#!/bin/sh\ncase "$1" in -c) exit 0;; esac\n')
+    stub(
+        bin_dir,
+        "python3",
+        '#!/bin/sh\ncase "$1" in -c) exit 0;; esac\n'
+        f"mkdir -p \"$3/bin\" && printf '%s' '{venv_python}' > \"$3/bin/python\" && "
+        "chmod +x \"$3/bin/python\"\necho 'venv made'\n",
+    )
+    result = subprocess.run(
+        ["bash", "-c", f"source {clone / 'scripts' / 'setup.sh'}"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "setup: installing Debian packages" in result.stderr and "setup: installing the project" in result.stderr

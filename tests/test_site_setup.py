@@ -34,8 +34,11 @@ include_dir {root}/etc/mosquitto/conf.d
 """
 SERVICE_ACCOUNTS = {"officepass-lockd": 990, "officepass-kiosk": 989}
 # The platform broker's CA as an operator hands it over (only read here, never used to connect: any date will do)
-PLATFORM_CA = pem(CertificateAuthority.create("platform CA", dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-                                              dt.timedelta(days=3650)).certificate)
+PLATFORM_CA = pem(
+    CertificateAuthority.create(
+        "platform CA", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.timedelta(days=3650)
+    ).certificate
+)
 
 
 def make_board(base: Path, *, packages: bool = True, mosquitto: bool = True) -> Path:
@@ -61,12 +64,16 @@ def make_board(base: Path, *, packages: bool = True, mosquitto: bool = True) -> 
 def board_site(root: Path, extra: str = "", source: str = "h1t-shibuya.toml") -> Path:
     """The example site as a board holds it: its password file and data in the packages' places."""
     text = (CONFIG_DIR / source).read_text()
-    text = (text.replace('password_file = "demo-keys/mqtt-lockd-h1t-shibuya.pass"', 'password_file = "/etc/officepass/lockd.pass"')
-            .replace('password_file = "demo-keys/mqtt-kiosk.pass"', 'password_file = "/etc/officepass/kiosk.pass"')
-            .replace('"demo-keys/kiosk-demo.pem"', '"/etc/officepass/kiosk.pem"')
-            .replace('data_dir = "../var/h1t-shibuya/lockd"', 'data_dir = "/var/lib/officepass/lockd"')
-            .replace('data_dir = "../var/kaikatsu-ikebukuro/kiosk"', 'data_dir = "/var/lib/officepass-kiosk/data"')
-            .replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
+    text = (
+        text.replace(
+            'password_file = "demo-keys/mqtt-lockd-h1t-shibuya.pass"', 'password_file = "/etc/officepass/lockd.pass"'
+        )
+        .replace('password_file = "demo-keys/mqtt-kiosk.pass"', 'password_file = "/etc/officepass/kiosk.pass"')
+        .replace('"demo-keys/kiosk-demo.pem"', '"/etc/officepass/kiosk.pem"')
+        .replace('data_dir = "../var/h1t-shibuya/lockd"', 'data_dir = "/var/lib/officepass/lockd"')
+        .replace('data_dir = "../var/kaikatsu-ikebukuro/kiosk"', 'data_dir = "/var/lib/officepass-kiosk/data"')
+        .replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/')
+    )
     site = root / "etc" / "officepass" / "site.toml"
     site.write_text(text + extra)
     return site
@@ -91,6 +98,7 @@ def owner(path: Path) -> tuple[str, str, int]:
     """User and group by the board's numbers as this machine names them, or the number, and the mode."""
     import grp
     import pwd
+
     info = path.stat()
     try:
         user = pwd.getpwuid(info.st_uid).pw_name
@@ -124,8 +132,10 @@ def test_a_door_board_gets_every_file_with_its_owner_and_mode(board: Path, capsy
     assert (etc / "mosquitto" / "conf.d" / "officepass.conf").read_text().startswith("# Mosquitto for a site")
     lines = capsys.readouterr().out.splitlines()
     assert "wrote file   /etc/officepass/lockd.pass (root:officepass-lockd 640)" in lines
-    assert lines[-1] == ("next: systemctl restart mosquitto officepass-lockd && systemctl enable officepass-lockd "
-                         "(or run again with --start)")
+    assert lines[-1] == (
+        "next: systemctl restart mosquitto officepass-lockd && systemctl enable officepass-lockd "
+        "(or run again with --start)"
+    )
 
 
 def test_a_second_run_changes_nothing(board: Path, capsys) -> None:
@@ -139,15 +149,26 @@ def test_a_second_run_changes_nothing(board: Path, capsys) -> None:
 
 
 def test_a_missing_bridge_password_is_one_line_naming_key_file_and_fix_and_nothing_changes(board: Path, capsys) -> None:
-    board_site(board, '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\npassword_file = "/etc/officepass/bridge.pass"\n')
+    board_site(
+        board, '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\npassword_file = "/etc/officepass/bridge.pass"\n'
+    )
     before = snapshot(board)
     assert setup(board) == 1
     err = capsys.readouterr().err.splitlines()
-    line = (board / "etc/officepass/site.toml").read_text().splitlines().index('password_file = "/etc/officepass/bridge.pass"')
-    assert err == [(f"officepass-site: line {line + 1}: mqtt.bridge.password_file: /etc/officepass/bridge.pass does "
-                    "not exist: put the site's bridge password (from the platform's operator) there, then run "
-                    "officepass-site setup again"),
-                   "officepass-site: nothing was changed"]
+    line = (
+        (board / "etc/officepass/site.toml")
+        .read_text()
+        .splitlines()
+        .index('password_file = "/etc/officepass/bridge.pass"')
+    )
+    assert err == [
+        (
+            f"officepass-site: line {line + 1}: mqtt.bridge.password_file: /etc/officepass/bridge.pass does "
+            "not exist: put the site's bridge password (from the platform's operator) there, then run "
+            "officepass-site setup again"
+        ),
+        "officepass-site: nothing was changed",
+    ]
     assert snapshot(board) == before
 
 
@@ -163,8 +184,11 @@ def test_a_board_without_the_package_or_mosquitto_is_told_what_to_install(tmp_pa
 
 
 def test_the_bridge_file_carries_the_operator_s_password_for_mosquitto_s_group_only(board: Path) -> None:
-    board_site(board, '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "/etc/officepass/platform-ca.crt"\n'
-                      'password_file = "/etc/officepass/bridge.pass"\n')
+    board_site(
+        board,
+        '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "/etc/officepass/platform-ca.crt"\n'
+        'password_file = "/etc/officepass/bridge.pass"\n',
+    )
     (board / "etc" / "officepass" / "bridge.pass").write_text("bridge-secret-from-the-operator\n")
     (board / "etc" / "officepass" / "platform-ca.crt").write_bytes(PLATFORM_CA)
     assert setup(board) == 0
@@ -194,8 +218,10 @@ def test_the_broker_certificate_is_renewed_in_its_last_month_and_kept_before(boa
     issued = read_certificate(board / "etc/mosquitto/certs/broker.crt")
     kept = plan_setup(on, cfg, site, now=issued.not_valid_after_utc - RENEW_BEFORE - dt.timedelta(days=1))
     renewed = plan_setup(on, cfg, site, now=issued.not_valid_after_utc - RENEW_BEFORE + dt.timedelta(days=1))
-    certificate = {plan_name: next(item.content for item in plan.items if str(item.path).endswith("broker.crt"))
-                   for plan_name, plan in (("kept", kept), ("renewed", renewed))}
+    certificate = {
+        plan_name: next(item.content for item in plan.items if str(item.path).endswith("broker.crt"))
+        for plan_name, plan in (("kept", kept), ("renewed", renewed))
+    }
     assert certificate["kept"] == (board / "etc/mosquitto/certs/broker.crt").read_bytes()
     assert certificate["renewed"] != certificate["kept"]
 
@@ -207,6 +233,7 @@ def test_a_signing_request_waits_for_the_platform_s_ca_then_installs_its_answer(
     assert "waiting: send /etc/officepass/tls/broker.csr to the platform's CA" in out
     assert not (board / "etc" / "mosquitto" / "officepass.passwd").exists()  # the rest waits for the certificate
     from cryptography import x509
+
     request = x509.load_pem_x509_csr((board / "etc/officepass/tls/broker.csr").read_bytes())
     # OpenSSL judges certificates by this machine's clock: the platform's CA signs on it too
     platform_ca = CertificateAuthority.create("platform CA", dt.datetime.now(dt.UTC), dt.timedelta(days=3650))
@@ -228,6 +255,7 @@ def test_the_password_file_is_what_mosquitto_passwd_writes(tmp_path: Path) -> No
 
 
 # --- the real Mosquitto on what setup wrote ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def running_board() -> Iterator[tuple[Path, int, int]]:
@@ -266,8 +294,15 @@ def running_board() -> Iterator[tuple[Path, int, int]]:
 
 def login(root: Path, port: int, user: str, secret: Path, tls: bool) -> BusClient:
     """A connected client of the board's broker, as user with the password setup wrote for it."""
-    settings = BrokerSettings("localhost", port, user, secret.read_text().strip(), tls=tls,
-                              ca_file=root / "etc/officepass/tls/site-ca.crt" if tls else None, client_id=user)
+    settings = BrokerSettings(
+        "localhost",
+        port,
+        user,
+        secret.read_text().strip(),
+        tls=tls,
+        ca_file=root / "etc/officepass/tls/site-ca.crt" if tls else None,
+        client_id=user,
+    )
     bus = BusClient(settings)
     bus.start()
     assert bus.wait_connected(10), f"{user} could not log in"
@@ -314,13 +349,15 @@ def test_home_assistant_and_a_technician_s_check_never_throw_each_other_off(runn
         home_assistant.stop()
 
 
-def test_the_operator_s_folder_is_installed_with_owners_and_modes_and_a_stray_file_is_left_out(board: Path,
-                                                                                              tmp_path: Path,
-                                                                                              capsys) -> None:
+def test_the_operator_s_folder_is_installed_with_owners_and_modes_and_a_stray_file_is_left_out(
+    board: Path, tmp_path: Path, capsys
+) -> None:
     folder = tmp_path / "site"
     folder.mkdir()
-    bridge = ('\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "/etc/officepass/platform-ca.crt"\n'
-              'password_file = "/etc/officepass/bridge.pass"\n')
+    bridge = (
+        '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "/etc/officepass/platform-ca.crt"\n'
+        'password_file = "/etc/officepass/bridge.pass"\n'
+    )
     board_site(board, bridge).rename(folder / "site.toml")
     (folder / "notes.txt").write_text("call the operator\n")
     before = snapshot(board)
@@ -336,20 +373,36 @@ def test_the_operator_s_folder_is_installed_with_owners_and_modes_and_a_stray_fi
     assert f"note: left out {folder / 'notes.txt'}: the site file does not name it" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("change", "key", "words"), [
-    ('username = "lockd-h1t-shibuya"', "mqtt.username", "'technician' is the name of technicians' user here"),
-    ('password_file = "/etc/officepass/lockd.pass"', "mqtt.password_file", "/etc/officepass/broker is not a folder"),
-    ('password_file = "/etc/officepass/lockd.pass"', "mqtt.password_file", "/srv/secrets is not a folder"),
-    ('data_dir = "/var/lib/officepass/lockd"', "lockd.data_dir", "/srv/lockd is outside /var/lib/officepass"),
-    ('password_file = "/etc/officepass/lockd.pass"', "mqtt.bridge.password_file", "is also mqtt.password_file"),
-], ids=["a-setup-user-s-name", "root-only-folder", "missing-folder", "data-outside-the-state-folder", "one-file-two-roles"])
-def test_a_site_file_that_would_leave_lockd_unable_to_work_is_refused_naming_the_key(board: Path, capsys, change: str,
-                                                                                     key: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ('username = "lockd-h1t-shibuya"', "mqtt.username", "'technician' is the name of technicians' user here"),
+        (
+            'password_file = "/etc/officepass/lockd.pass"',
+            "mqtt.password_file",
+            "/etc/officepass/broker is not a folder",
+        ),
+        ('password_file = "/etc/officepass/lockd.pass"', "mqtt.password_file", "/srv/secrets is not a folder"),
+        ('data_dir = "/var/lib/officepass/lockd"', "lockd.data_dir", "/srv/lockd is outside /var/lib/officepass"),
+        ('password_file = "/etc/officepass/lockd.pass"', "mqtt.bridge.password_file", "is also mqtt.password_file"),
+    ],
+    ids=[
+        "a-setup-user-s-name",
+        "root-only-folder",
+        "missing-folder",
+        "data-outside-the-state-folder",
+        "one-file-two-roles",
+    ],
+)
+def test_a_site_file_that_would_leave_lockd_unable_to_work_is_refused_naming_the_key(
+    board: Path, capsys, change: str, key: str, words: str
+) -> None:
     replacement = {"mqtt.username": 'username = "technician"', "lockd.data_dir": 'data_dir = "/srv/lockd"'}.get(key)
     if key.endswith("password_file"):
         folder = "/etc/officepass/broker" if "broker" in words else "/srv/secrets" if "srv" in words else None
-        replacement = (f'password_file = "{folder}/lockd.pass"' if folder else
-                       'password_file = "/etc/officepass/bridge.pass"')
+        replacement = (
+            f'password_file = "{folder}/lockd.pass"' if folder else 'password_file = "/etc/officepass/bridge.pass"'
+        )
     bridge = '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\npassword_file = "/etc/officepass/bridge.pass"\n'
     site = board_site(board, bridge)
     site.write_text(site.read_text().replace(change, replacement, 1))
@@ -368,12 +421,15 @@ def test_the_site_file_must_be_where_the_units_read_it(board: Path, capsys) -> N
     assert "the programs read /etc/officepass/site.toml, not /root.toml" in capsys.readouterr().err
 
 
-def test_relative_paths_in_the_operator_s_file_are_taken_from_where_the_units_read_it(board: Path,
-                                                                                      tmp_path: Path) -> None:
+def test_relative_paths_in_the_operator_s_file_are_taken_from_where_the_units_read_it(
+    board: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "site"
     folder.mkdir()
-    site = board_site(board, '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "platform-ca.crt"\n'
-                             'password_file = "bridge.pass"\n')
+    site = board_site(
+        board,
+        '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "platform-ca.crt"\npassword_file = "bridge.pass"\n',
+    )
     site.rename(folder / "site.toml")
     (folder / "bridge.pass").write_text("from-the-operator\n")
     (folder / "platform-ca.crt").write_bytes(PLATFORM_CA)
@@ -383,8 +439,11 @@ def test_relative_paths_in_the_operator_s_file_are_taken_from_where_the_units_re
 
 
 def test_a_certificate_that_is_no_certificate_is_refused(board: Path, capsys) -> None:
-    board_site(board, '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "/etc/officepass/platform-ca.crt"\n'
-                      'password_file = "/etc/officepass/bridge.pass"\n')
+    board_site(
+        board,
+        '\n[mqtt.bridge]\nhost = "mqtt.platform.example"\nca_file = "/etc/officepass/platform-ca.crt"\n'
+        'password_file = "/etc/officepass/bridge.pass"\n',
+    )
     (board / "etc/officepass/bridge.pass").write_text("from-the-operator\n")
     (board / "etc/officepass/platform-ca.crt").write_text("not a certificate\n")
     assert setup(board) == 1
@@ -414,12 +473,14 @@ def test_a_platform_signed_certificate_stays_when_a_later_run_does_not_say_csr(b
     board_site(board)
     assert setup(board, "--tls", "csr") == 2
     from cryptography import x509
+
     request = x509.load_pem_x509_csr((board / "etc/officepass/tls/broker.csr").read_bytes())
     now = read_certificate_time()
     platform_ca = CertificateAuthority.create("platform CA", now, dt.timedelta(days=3650))
     hosts = ["door-board-7", "door-board-7.local", "localhost", "127.0.0.1"]
     (board / "etc/officepass/tls/broker.crt").write_bytes(
-        pem(platform_ca.sign_server(request.public_key(), hosts, now, dt.timedelta(days=365))))
+        pem(platform_ca.sign_server(request.public_key(), hosts, now, dt.timedelta(days=365)))
+    )
     other = CertificateAuthority.create("another CA", now, dt.timedelta(days=3650))
     (board / "etc/officepass/tls/ca.crt").write_bytes(pem(other.certificate))
     assert setup(board) == 1  # a CA that did not sign it
@@ -437,6 +498,7 @@ def read_certificate_time() -> dt.datetime:
 def test_without_start_setup_names_the_units_that_run_on_older_files(board: Path, capsys) -> None:
     from technician.cli import mark_applied
     from technician.site_setup import plan_setup
+
     site = board_site(board)
     assert setup(board) == 0
     assert "systemctl restart mosquitto officepass-lockd" in capsys.readouterr().out
@@ -444,7 +506,10 @@ def test_without_start_setup_names_the_units_that_run_on_older_files(board: Path
     for name, inputs in plan.inputs.items():  # what --start notes once each runs on what setup wrote
         mark_applied(Board(board), name, inputs)
     assert setup(board) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "next: systemctl enable officepass-lockd (or run again with --start)"
+    assert (
+        capsys.readouterr().out.splitlines()[-1]
+        == "next: systemctl enable officepass-lockd (or run again with --start)"
+    )
     site.write_text(site.read_text().replace("pulse_seconds = 5", "pulse_seconds = 6", 1))  # the site file alone
     assert setup(board) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("next: systemctl restart officepass-lockd && ")
@@ -453,6 +518,7 @@ def test_without_start_setup_names_the_units_that_run_on_older_files(board: Path
 def test_doctor_reads_the_broker_as_its_own_user_and_calls_a_stopped_lockd_a_failure(running_board) -> None:
     from technician.doctor import doctor
     from technician.doctor_local import ClockReading
+
     root, _, plain_port = running_board
     secrets = root / "etc" / "officepass"
     site = secrets / "site.toml"
@@ -466,6 +532,7 @@ def test_doctor_reads_the_broker_as_its_own_user_and_calls_a_stopped_lockd_a_fai
 
         def check() -> list[str]:
             return doctor(checked, 2, clock=lambda: ClockReading(True, "test"), secrets=secrets / "broker").lines
+
         assert "WARN  lockd has never connected to this broker" in check()
         lockd.publish("officepass/h1t-shibuya/lockd/availability", b"offline", retain=True, timeout=5)
         lines = check()

@@ -1,4 +1,4 @@
-"""Signed tokens: each refusal of docs/architecture.md's verification order, durability of replay ids, and properties."""
+"""Signed tokens: each refusal of docs/architecture.md's verification order, durable replay ids, and properties."""
 
 from __future__ import annotations
 
@@ -49,8 +49,15 @@ def a_pass(**changes) -> MemberPass:
 
 def a_command(door: str = "booth-a", **changes) -> UnlockCommand:
     """An unlock command for a door, issued now for 30 s, signed for that door's topic."""
-    fields = {"door_id": door, "reservation_id": 77, "member_id": 424242, "issued_at": NOW, "lifetime": 30,
-                  "command_id": new_id(16), "topic": TOPICS.command(door)}
+    fields = {
+        "door_id": door,
+        "reservation_id": 77,
+        "member_id": 424242,
+        "issued_at": NOW,
+        "lifetime": 30,
+        "command_id": new_id(16),
+        "topic": TOPICS.command(door),
+    }
     return UnlockCommand(**(fields | changes))
 
 
@@ -67,9 +74,11 @@ def reason_of(result) -> Reason:
 
 # --- round trips and sizes -------------------------------------------------
 
+
 def test_member_pass_round_trips_with_every_optional_field(platform_key, keyring) -> None:
-    issued = a_pass(facility_tag=facility_tag("kaikatsu-ikebukuro"), reservation_id=99, name="山田 太郎",
-                    first_visit_at_chain=True)
+    issued = a_pass(
+        facility_tag=facility_tag("kaikatsu-ikebukuro"), reservation_id=99, name="山田 太郎", first_visit_at_chain=True
+    )
     assert verify_member_pass(mint(issued, platform_key), keyring, NOW, facility_id="kaikatsu-ikebukuro") == issued
 
 
@@ -89,7 +98,9 @@ def test_pass_text_stays_in_qr_alphanumeric_mode_and_small(platform_key) -> None
 
 @pytest.mark.parametrize("family", ["林", "佐藤", "佐々木", "Yamamoto"])
 def test_a_pass_for_a_facility_with_the_family_name_is_qr_version_6(platform_key, family: str) -> None:
-    issued = a_pass(member_id=1_000_001, facility_tag=facility_tag("kaikatsu-ikebukuro"), name=display_name(family + " 葵"))
+    issued = a_pass(
+        member_id=1_000_001, facility_tag=facility_tag("kaikatsu-ikebukuro"), name=display_name(family + " 葵")
+    )
     assert qr_version(mint(issued, platform_key)) == 6
     assert qr_version(mint_pass_v1(dataclasses.replace(issued, name=family + " 葵"), platform_key)) >= 7  # what it was
 
@@ -132,6 +143,7 @@ def test_unlock_command_and_desk_code_round_trip(platform_key, keyring) -> None:
 
 # --- each refusal, in verification order ----------------------------------
 
+
 def test_size_cap_is_checked_before_parsing(keyring) -> None:
     assert reason_of(verify_member_pass("Z" * 10_000, keyring, NOW)) is Reason.TOO_LARGE
 
@@ -166,9 +178,15 @@ def test_signature_by_an_untrusted_key_claiming_a_trusted_key_id(platform_key, k
     assert reason_of(verify_member_pass(to_text(bytes(forged)), keyring, NOW)) is Reason.BAD_SIGNATURE
 
 
-@pytest.mark.parametrize(("now", "reason"), [
-    (NOW - 11, Reason.NOT_YET_VALID), (NOW - 10, None), (NOW + 100, None), (NOW + 101, Reason.EXPIRED),
-])
+@pytest.mark.parametrize(
+    ("now", "reason"),
+    [
+        (NOW - 11, Reason.NOT_YET_VALID),
+        (NOW - 10, None),
+        (NOW + 100, None),
+        (NOW + 101, Reason.EXPIRED),
+    ],
+)
 def test_time_window_with_skew(platform_key, keyring, now: int, reason: Reason | None) -> None:
     result = verify_member_pass(mint(a_pass(), platform_key), keyring, now, skew=10)
     assert (reason_of(result) if reason else None) is reason
@@ -233,8 +251,15 @@ def test_revoked_member_key_or_pass(platform_key, keyring, withdrawn: str) -> No
     text = mint(a_pass(pass_id=b"\x01" * 8), platform_key)
     expected = Reason.KEY_REVOKED if withdrawn == "key" else Reason.REVOKED
     assert reason_of(verify_member_pass(text, keyring, NOW, revocations=revocations)) is expected
-    assert isinstance(verify_member_pass(mint(a_pass(member_id=1), platform_key), keyring, NOW,
-                                         revocations=Revocations(member_ids=frozenset({424242}))), MemberPass)
+    assert isinstance(
+        verify_member_pass(
+            mint(a_pass(member_id=1), platform_key),
+            keyring,
+            NOW,
+            revocations=Revocations(member_ids=frozenset({424242})),
+        ),
+        MemberPass,
+    )
 
 
 def test_pass_bound_to_another_facility(platform_key, keyring) -> None:
@@ -251,12 +276,16 @@ def test_command_for_another_door_is_refused_and_does_not_burn_its_id(platform_k
 
 def test_command_arriving_on_another_topic_is_wrong_door(platform_key, keyring) -> None:
     text = mint(a_command("booth-a"), platform_key)
-    result = verify_unlock_command(text, keyring, NOW, topics=TOPICS, door_id="booth-a", arrived_on=TOPICS.command("booth-b"))
+    result = verify_unlock_command(
+        text, keyring, NOW, topics=TOPICS, door_id="booth-a", arrived_on=TOPICS.command("booth-b")
+    )
     assert reason_of(result) is Reason.WRONG_DOOR
 
 
 def test_command_signed_for_another_topic_fails_its_signature(platform_key, keyring) -> None:
-    signed_elsewhere = dataclasses.replace(a_command("booth-a"), topic=SiteTopics("officepass", "other-site").command("booth-a"))
+    signed_elsewhere = dataclasses.replace(
+        a_command("booth-a"), topic=SiteTopics("officepass", "other-site").command("booth-a")
+    )
     assert reason_of(check_command(mint(signed_elsewhere, platform_key), keyring)) is Reason.BAD_SIGNATURE
 
 
@@ -274,7 +303,9 @@ def test_desk_code_is_accepted_one_period_late_but_not_two(platform_key, keyring
 
 
 def test_a_pass_carries_the_family_name_shortened_on_a_character_boundary() -> None:
-    assert display_name("グエン・ヴァン・アレクサンドラ・山田") == "グエン・ヴァン・アレ"  # no space: 10 characters, 30 bytes
+    assert (
+        display_name("グエン・ヴァン・アレクサンドラ・山田") == "グエン・ヴァン・アレ"
+    )  # no space: 10 characters, 30 bytes
     assert display_name("佐藤 葵") == "佐藤"
     assert display_name("佐々木\u3000陽翔") == "佐々木"  # an ideographic space too
     assert display_name("") == ""
@@ -291,9 +322,15 @@ def test_every_reason_has_japanese_and_english_words() -> None:
 # --- properties -------------------------------------------------------------
 
 PASSES = st.builds(
-    MemberPass, member_id=st.integers(0, 2**64 - 1), plan=st.sampled_from(Plan), pass_id=st.binary(min_size=8, max_size=8),
-    not_before=st.just(NOW), lifetime=st.integers(1, 300), facility_tag=st.none() | st.binary(min_size=4, max_size=4),
-    reservation_id=st.none() | st.integers(0, 2**64 - 1), name=st.text(max_size=12).map(display_name),
+    MemberPass,
+    member_id=st.integers(0, 2**64 - 1),
+    plan=st.sampled_from(Plan),
+    pass_id=st.binary(min_size=8, max_size=8),
+    not_before=st.just(NOW),
+    lifetime=st.integers(1, 300),
+    facility_tag=st.none() | st.binary(min_size=4, max_size=4),
+    reservation_id=st.none() | st.integers(0, 2**64 - 1),
+    name=st.text(max_size=12).map(display_name),
     first_visit_at_chain=st.booleans(),
 )
 
@@ -307,7 +344,9 @@ def test_valid_passes_round_trip(issued: MemberPass, platform_key, keyring) -> N
 
 @settings(max_examples=300, deadline=None)
 @given(issued=PASSES, minted=st.sampled_from([mint, mint_pass_v1]), data=st.data())
-def test_any_change_of_any_byte_is_refused(issued: MemberPass, minted, data: st.DataObject, platform_key, keyring) -> None:
+def test_any_change_of_any_byte_is_refused(
+    issued: MemberPass, minted, data: st.DataObject, platform_key, keyring
+) -> None:
     raw = bytearray(from_text(minted(issued, platform_key)))
     index = data.draw(st.integers(0, len(raw) - 1))
     raw[index] ^= data.draw(st.integers(1, 255))
@@ -320,7 +359,7 @@ def test_any_change_of_any_character_is_refused(issued: MemberPass, data: st.Dat
     text = mint(issued, platform_key)
     index = data.draw(st.integers(0, len(text) - 1))
     replacement = data.draw(st.characters(codec="utf-8").filter(lambda c: c != text[index]))
-    assert isinstance(verify_member_pass(text[:index] + replacement + text[index + 1:], keyring, NOW), Refusal)
+    assert isinstance(verify_member_pass(text[:index] + replacement + text[index + 1 :], keyring, NOW), Refusal)
 
 
 @settings(max_examples=200, deadline=None)

@@ -55,7 +55,9 @@ SPACE_IN_JAPANESE = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef] | [\u
 @pytest.mark.parametrize(("key", "text"), sorted(every_japanese_text().items()))
 def test_japanese_has_no_half_width_brackets_or_spaces(key: str, text: str) -> None:
     assert not set(text) & set("()[]"), f"{key}: half-width brackets in {text!r}"
-    assert not SPACE_IN_JAPANESE.search(text.format_map(defaultdict(lambda: "1"))), f"{key}: a half-width space in {text!r}"
+    assert not SPACE_IN_JAPANESE.search(text.format_map(defaultdict(lambda: "1"))), (
+        f"{key}: a half-width space in {text!r}"
+    )
 
 
 @pytest.mark.parametrize("key", sorted(TEXTS))

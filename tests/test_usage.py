@@ -26,13 +26,18 @@ def test_no_time_limit_visits_on_two_days_are_two_uses() -> None:
 
 
 def test_time_limit_a_re_check_in_past_the_limit_is_a_second_use() -> None:
-    history = [visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00"), visit(PREMIUM, "2026-11-24 13:30", "2026-11-24 17:30")]
+    history = [
+        visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00"),
+        visit(PREMIUM, "2026-11-24 13:30", "2026-11-24 17:30"),
+    ]
     assert [u.check_ins for u in uses_on(REGUS, history, DAY)] == [1, 1]
 
 
 def test_stepping_out_and_back_is_not_a_use() -> None:
-    history = [visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00"),
-               CheckIn(PREMIUM.member_id, at("2026-11-24 11:00"), PREMIUM.plan, EntryKind.RE_ENTRY)]
+    history = [
+        visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00"),
+        CheckIn(PREMIUM.member_id, at("2026-11-24 11:00"), PREMIUM.plan, EntryKind.RE_ENTRY),
+    ]
     assert len(uses_on(REGUS, history, DAY)) == 1
 
 
@@ -50,10 +55,17 @@ def test_a_meeting_room_booking_counts_for_the_booker_only() -> None:
 
 
 def test_usage_report_csv_has_one_row_per_use() -> None:
-    history = [visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00"), visit(PREMIUM, "2026-11-24 13:30", "2026-11-24 17:30"),
-               visit(CORPORATE, "2026-11-24 10:00", "2026-11-24 14:00"), visit(CORPORATE, "2026-11-23 10:00", None)]
+    history = [
+        visit(PREMIUM, "2026-11-24 09:00", "2026-11-24 13:00"),
+        visit(PREMIUM, "2026-11-24 13:30", "2026-11-24 17:30"),
+        visit(CORPORATE, "2026-11-24 10:00", "2026-11-24 14:00"),
+        visit(CORPORATE, "2026-11-23 10:00", None),
+    ]
     rows = list(csv.DictReader(io.StringIO(usage_report_csv(REGUS, history, DAY))))
     assert tuple(rows[0]) == REPORT_COLUMNS
     assert [(r["use_no"], r["member_id"], r["plan"], r["check_ins"]) for r in rows] == [
-        ("1", "2", "individual_premium", "1"), ("2", "3", "corporate", "1"), ("3", "2", "individual_premium", "1")]
+        ("1", "2", "individual_premium", "1"),
+        ("2", "3", "corporate", "1"),
+        ("3", "2", "individual_premium", "1"),
+    ]
     assert all(r["date"] == "2026-11-24" and r["facility_id"] == "regus-shinjuku-south" for r in rows)

@@ -39,9 +39,12 @@ def located(path: str | Path, problems: list[ConfigProblem]) -> list[ConfigProbl
         lines = key_lines(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return problems
-    return [problem if problem.line or not problem.path else
-            ConfigProblem(problem.path, problem.message, line_of(lines, tuple(problem.path.split("."))))
-            for problem in problems]
+    return [
+        problem
+        if problem.line or not problem.path
+        else ConfigProblem(problem.path, problem.message, line_of(lines, tuple(problem.path.split("."))))
+        for problem in problems
+    ]
 
 
 def summary(cfg: FacilityConfig) -> str:
@@ -62,8 +65,9 @@ def program_parser(prog: str, description: str, example_file: str):
 
     Returns the parser and its group of mutually exclusive actions, for the program to add its own.
     """
-    parser = argparse.ArgumentParser(prog=prog, description=description,
-                                     epilog=f"example: {prog} --check-config {example_file}")
+    parser = argparse.ArgumentParser(
+        prog=prog, description=description, epilog=f"example: {prog} --check-config {example_file}"
+    )
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--check-config", metavar="FILE", help="validate a facility file and exit (0 good, 1 bad)")
     action.add_argument("--config", metavar="FILE", help="run for the facility this file describes")

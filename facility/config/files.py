@@ -25,8 +25,13 @@ SHARED_GROUP = "officepass"  # may read /etc/officepass: both service users are 
 # The keys of files each program reads itself (the bridge's files are Mosquitto's, checked by officepass-site).
 PROGRAM_FILES = {
     "lockd": ("mqtt.ca_file", "mqtt.password_file", "platform.ca_file", "platform.api_token_file"),
-    "kiosk": ("mqtt.ca_file", "mqtt.password_file", "platform.ca_file", "platform.api_token_file",
-              "kiosk.signing_key_file"),
+    "kiosk": (
+        "mqtt.ca_file",
+        "mqtt.password_file",
+        "platform.ca_file",
+        "platform.api_token_file",
+        "kiosk.signing_key_file",
+    ),
 }
 
 
@@ -50,7 +55,8 @@ def readable_by(path: Path, user: str | None) -> bool:
     groups = {account.pw_gid} | {group.gr_gid for group in grp.getgrall() if user in group.gr_mem}
     target = path.resolve()
     return _may(target, account.pw_uid, groups, stat.S_IRUSR) and all(
-        _may(parent, account.pw_uid, groups, stat.S_IXUSR) for parent in target.parents)
+        _may(parent, account.pw_uid, groups, stat.S_IXUSR) for parent in target.parents
+    )
 
 
 def _may(path: Path, uid: int, groups: set[int], owner_bit: int) -> bool:
@@ -98,7 +104,8 @@ def writable_by(folder: Path, user: str | None) -> bool:
         return True
     groups = {account.pw_gid} | {group.gr_gid for group in grp.getgrall() if user in group.gr_mem}
     return _may(existing, account.pw_uid, groups, stat.S_IWUSR) and all(
-        _may(parent, account.pw_uid, groups, stat.S_IXUSR) for parent in (existing, *existing.parents))
+        _may(parent, account.pw_uid, groups, stat.S_IXUSR) for parent in (existing, *existing.parents)
+    )
 
 
 def folder_problems(cfg: FacilityConfig, program: str, user: str | None) -> list[ConfigProblem]:
@@ -109,8 +116,12 @@ def folder_problems(cfg: FacilityConfig, program: str, user: str | None) -> list
         return []
     state = STATE_DIRS[program]
     if user is not None and not folder.is_relative_to(state):
-        return [ConfigProblem(key, f"{folder} is outside {state}, the only folder the unit lets {program} write: "
-                                   f"e.g. {state / program}")]
+        return [
+            ConfigProblem(
+                key,
+                f"{folder} is outside {state}, the only folder the unit lets {program} write: e.g. {state / program}",
+            )
+        ]
     if not writable_by(folder, user):
         return [ConfigProblem(key, f"{folder} cannot be made or written by {user or 'this user'}")]
     return []

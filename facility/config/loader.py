@@ -35,7 +35,7 @@ def load_config(path: str | Path) -> FacilityConfig:
 
 
 def parse_config(text: str, source: str = "<string>", base_dir: Path | None = None) -> FacilityConfig:
-    """Validate a facility file's text (relative paths taken from base_dir); raises ConfigError listing every problem."""
+    """Validate a facility file's text (relative paths from base_dir); raises ConfigError listing every problem."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -77,7 +77,9 @@ def _message(error: Mapping[str, Any]) -> str:
 
 def _located(path: str | tuple, message: str, lines: dict) -> ConfigProblem:
     """A problem with its dotted path and the line it stands on."""
-    parts = tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in
-                  (path.split(".") if isinstance(path, str) else path))
+    parts = tuple(
+        int(p) if isinstance(p, str) and p.isdigit() else p
+        for p in (path.split(".") if isinstance(path, str) else path)
+    )
     parts = tuple(p for p in parts if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
     return ConfigProblem(".".join(str(p) for p in parts), message, line_of(lines, parts))

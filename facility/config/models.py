@@ -186,7 +186,9 @@ class Door(Strict):
     gpio: GpioPins | None = Field(default=None, description="Pins, required for driver 'gpio'.")
     pulse_seconds: float = Field(default=5.0, ge=0.5, le=30, description="How long the strike stays released.")
     held_open_alarm_seconds: float = Field(default=30.0, ge=5, le=600, description="Alarm after the door stays open.")
-    fail_mode: Literal["secure", "safe"] = Field(default="secure", description="Locked (secure) or open (safe) when power fails.")
+    fail_mode: Literal["secure", "safe"] = Field(
+        default="secure", description="Locked (secure) or open (safe) when power fails."
+    )
 
     @model_validator(mode="after")
     def _pins_for_gpio(self) -> Door:
@@ -209,8 +211,10 @@ def is_loopback(host: str | None) -> bool:
 
 # What Mosquitto's ACL and client-id binding can hold safely: no white space, no '+', '#' or '/'.
 BROKER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
-BrokerName = Annotated[str, Field(pattern=BROKER_NAME_PATTERN,
-                                  description="a broker name: letters, digits . _ @ - (no spaces, '+', '#', '/')")]
+BrokerName = Annotated[
+    str,
+    Field(pattern=BROKER_NAME_PATTERN, description="a broker name: letters, digits . _ @ - (no spaces, '+', '#', '/')"),
+]
 
 
 class Bridge(Strict):
@@ -219,8 +223,10 @@ class Bridge(Strict):
     host: str = Field(pattern=r"^[A-Za-z0-9.-]+$", description="The platform's broker, as its certificate names it.")
     port: int = Field(default=8883, ge=1, le=65535, description="Its TLS port.")
     ca_file: FilePath | None = Field(default=None, description="The CA of its certificate; omitted: the system's CAs.")
-    password_file: FilePath = Field(description="The site's bridge password, from the platform's operator "
-                                                "(user bridge-FACILITY on the platform's broker).")
+    password_file: FilePath = Field(
+        description="The site's bridge password, from the platform's operator "
+        "(user bridge-FACILITY on the platform's broker)."
+    )
 
 
 class Mqtt(Strict):
@@ -230,12 +236,17 @@ class Mqtt(Strict):
     port: int = Field(default=8883, ge=1, le=65535, description="Broker port.")
     tls: bool = Field(default=True, description="TLS with certificate verification; off only on loopback.")
     ca_file: FilePath | None = Field(default=None, description="CA bundle for the broker; omitted: system CAs.")
-    username: BrokerName | None = Field(default=None, description="Broker user name; the broker also uses it as the "
-                                                                  "client id (one connection per user).")
+    username: BrokerName | None = Field(
+        default=None,
+        description="Broker user name; the broker also uses it as the client id (one connection per user).",
+    )
     password_file: FilePath | None = Field(default=None, description="File holding the broker password.")
     topic_prefix: str = Field(default="officepass", pattern=r"^[a-z0-9_-]+$", description="Root of the topic tree.")
-    bridge: Bridge | None = Field(default=None, description="Where the site's broker bridges out to the platform's; "
-                                                            "officepass-site setup writes the bridge from it.")
+    bridge: Bridge | None = Field(
+        default=None,
+        description="Where the site's broker bridges out to the platform's; "
+        "officepass-site setup writes the bridge from it.",
+    )
 
     @model_validator(mode="after")
     def _tls_off_only_on_loopback(self) -> Mqtt:
@@ -294,10 +305,14 @@ class TrustedKey(Strict):
     public_key: PublicKeyB64 = Field(description="Raw Ed25519 public key, 32 bytes in base64.")
     purposes: list[KeyPurpose] = Field(min_length=1, description="Tokens this key may sign.")
     key_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{8}$", description="Expected key id (checked).")
-    not_before: datetime | None = Field(default=None, description="Tokens signed by this key are refused before this "
-                                                                  "moment (TOML date-time with offset).")
-    not_after: datetime | None = Field(default=None, description="Tokens signed by this key are refused after this "
-                                                                 "moment (TOML date-time with offset).")
+    not_before: datetime | None = Field(
+        default=None,
+        description="Tokens signed by this key are refused before this moment (TOML date-time with offset).",
+    )
+    not_after: datetime | None = Field(
+        default=None,
+        description="Tokens signed by this key are refused after this moment (TOML date-time with offset).",
+    )
 
     @model_validator(mode="after")
     def _validity_window(self) -> TrustedKey:
@@ -332,14 +347,24 @@ class Tokens(Strict):
     """How signed tokens are checked here."""
 
     clock_skew_seconds: int = Field(default=10, ge=0, le=120, description="Clock difference tolerated.")
-    trusted_keys: list[TrustedKey] = Field(default_factory=list, description="Keys pinned here; several during "
-                                           "rotation. May be empty when root_keys certify the platform's keys.")
-    root_keys: list[RootKey] = Field(default_factory=list, max_length=4, description="Root keys that certify the "
-                                     "platform's signing keys in its signed key set (docs/tokens.md, 'The key set'); "
-                                     "omitted: only the pinned (and, if allowed, published) keys are trusted.")
-    fetch_platform_keys: bool = Field(default=True, description="Also trust the keys the platform publishes (over "
-                                                                "verified TLS), so rotation needs no file change. "
-                                                                "Ignored with root_keys: only certified keys count.")
+    trusted_keys: list[TrustedKey] = Field(
+        default_factory=list,
+        description="Keys pinned here; several during "
+        "rotation. May be empty when root_keys certify the platform's keys.",
+    )
+    root_keys: list[RootKey] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Root keys that certify the "
+        "platform's signing keys in its signed key set (docs/tokens.md, 'The key set'); "
+        "omitted: only the pinned (and, if allowed, published) keys are trusted.",
+    )
+    fetch_platform_keys: bool = Field(
+        default=True,
+        description="Also trust the keys the platform publishes (over "
+        "verified TLS), so rotation needs no file change. "
+        "Ignored with root_keys: only certified keys count.",
+    )
 
 
 class Kiosk(Strict):
@@ -350,37 +375,74 @@ class Kiosk(Strict):
     camera: str = Field(default="simulated", description="'simulated', a device number, a file or an RTSP URL.")
     desk_code_period_seconds: int = Field(default=10, ge=3, le=120, description="How often the desk code rotates.")
     signing_key_file: FilePath | None = Field(default=None, description="The kiosk's Ed25519 key for desk codes.")
-    data_dir: FilePath = Field(default=Path("var/kiosk"), validate_default=True, description="Where the kiosk keeps its SQLite files.")
+    data_dir: FilePath = Field(
+        default=Path("var/kiosk"), validate_default=True, description="Where the kiosk keeps its SQLite files."
+    )
     language: Literal["ja", "en"] = Field(default="ja", description="Language shown first.")
-    metrics_port: int | None = Field(default=None, ge=1024, le=65535,
-                                     description="Serve Prometheus metrics on 127.0.0.1 at this port; omitted: none.")
-    staff_pin_hash: str = Field(pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]{64}$",
-                                description="PBKDF2 hash of the staff PIN: officepass-kiosk --hash-pin.")
-    retention_days: int = Field(default=90, ge=7, le=3650,
-                                description="Days check-ins, member names and audit rows are kept once the platform has them (personal data: no longer).")
-    audit_export_days: int = Field(default=400, ge=30, le=3650,
-                                   description="Days exported audit files (<data_dir>/audit/*.jsonl) are kept.")
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1024,
+        le=65535,
+        description="Serve Prometheus metrics on 127.0.0.1 at this port; omitted: none.",
+    )
+    staff_pin_hash: str = Field(
+        pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]{64}$",
+        description="PBKDF2 hash of the staff PIN: officepass-kiosk --hash-pin.",
+    )
+    retention_days: int = Field(
+        default=90,
+        ge=7,
+        le=3650,
+        description="Days check-ins, member names and audit rows are kept once the platform has them "
+        "(personal data: no longer).",
+    )
+    audit_export_days: int = Field(
+        default=400, ge=30, le=3650, description="Days exported audit files (<data_dir>/audit/*.jsonl) are kept."
+    )
 
 
 class Lockd(Strict):
     """The door controller of this site."""
 
-    data_dir: FilePath = Field(default=Path("var/lockd"), validate_default=True, description="Where lockd keeps its SQLite files.")
+    data_dir: FilePath = Field(
+        default=Path("var/lockd"), validate_default=True, description="Where lockd keeps its SQLite files."
+    )
     sync_interval_seconds: int = Field(default=60, ge=5, le=3600, description="Reservation sync period.")
     stale_after_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60, description="Cache age that raises an alarm.")
     clock_check: Literal["kernel", "sanity"] = Field(
-        default="kernel", description="'kernel': refuse while the kernel says the clock is unsynchronised (NTP); "
-                                      "'sanity': only refuse a clock set before 2026 (benches without NTP).")
-    metrics_port: int | None = Field(default=None, ge=1024, le=65535,
-                                     description="Serve Prometheus metrics on 127.0.0.1 at this port; omitted: none.")
+        default="kernel",
+        description="'kernel': refuse while the kernel says the clock is unsynchronised (NTP); "
+        "'sanity': only refuse a clock set before 2026 (benches without NTP).",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1024,
+        le=65535,
+        description="Serve Prometheus metrics on 127.0.0.1 at this port; omitted: none.",
+    )
     pin_factory: Literal["lgpio", "mock"] = Field(
-        default="lgpio", description="How GPIO doors reach their pins: 'lgpio' (Raspberry Pi OS bookworm, Pi 4 and Pi 5, "
-                                     "through /dev/gpiochip*), 'mock' (gpiozero's mock pins: a rehearsal without wiring).")
-    home_assistant_prefix: str | None = Field(default="homeassistant", pattern=r"^[a-z0-9_-]+$",
-                                              description="Publish Home Assistant MQTT discovery under it; omit to skip.")
-    session_expiry_seconds: int = Field(default=3600, ge=0, le=7 * 24 * 3600,
-                                        description="How long the broker keeps lockd's session (and its commands) while away.")
-    retention_days: int = Field(default=90, ge=7, le=3650,
-                                description="Days entries, cached bookings and audit rows are kept once the platform has them (personal data: no longer).")
-    audit_export_days: int = Field(default=400, ge=30, le=3650,
-                                   description="Days exported audit files (<data_dir>/audit/*.jsonl) are kept.")
+        default="lgpio",
+        description="How GPIO doors reach their pins: 'lgpio' (Raspberry Pi OS bookworm, Pi 4 and Pi 5, "
+        "through /dev/gpiochip*), 'mock' (gpiozero's mock pins: a rehearsal without wiring).",
+    )
+    home_assistant_prefix: str | None = Field(
+        default="homeassistant",
+        pattern=r"^[a-z0-9_-]+$",
+        description="Publish Home Assistant MQTT discovery under it; omit to skip.",
+    )
+    session_expiry_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="How long the broker keeps lockd's session (and its commands) while away.",
+    )
+    retention_days: int = Field(
+        default=90,
+        ge=7,
+        le=3650,
+        description="Days entries, cached bookings and audit rows are kept once the platform has them "
+        "(personal data: no longer).",
+    )
+    audit_export_days: int = Field(
+        default=400, ge=30, le=3650, description="Days exported audit files (<data_dir>/audit/*.jsonl) are kept."
+    )

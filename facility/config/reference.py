@@ -18,8 +18,15 @@ from pydantic_core import PydanticUndefined
 from facility.config.schema import FacilityConfig
 from facility.config.timeofday import TimeRange, format_clock, parse_clock
 
-_BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<", "min_length": "min items/chars", "max_length": "max items/chars",
-           "pattern": "pattern"}
+_BOUNDS = {
+    "ge": ">=",
+    "gt": ">",
+    "le": "<=",
+    "lt": "<",
+    "min_length": "min items/chars",
+    "max_length": "max items/chars",
+    "pattern": "pattern",
+}
 
 
 def _models_inside(annotation: object) -> list[type[BaseModel]]:
@@ -98,8 +105,10 @@ def sections(model: type[BaseModel], path: str = "") -> Iterator[str]:
 
 def reference() -> str:
     """The whole reference page."""
-    head = ("# Facility file reference\n\nGenerated from the schema by "
-            "`python -m facility.config.reference`; do not edit by hand. See config.md for the guide.\n")
+    head = (
+        "# Facility file reference\n\nGenerated from the schema by "
+        "`python -m facility.config.reference`; do not edit by hand. See config.md for the guide.\n"
+    )
     return head + "".join(sections(FacilityConfig))
 
 

@@ -49,7 +49,9 @@ class FacilityConfig(Strict):
     hours: OpeningHours
     rules: Rules
     desk_checks: DeskChecks = Field(default_factory=DeskChecks)
-    seats: Seats | None = Field(default=None, description="Drop-in seats; required where members check in at reception.")
+    seats: Seats | None = Field(
+        default=None, description="Drop-in seats; required where members check in at reception."
+    )
     companions: Companions = Field(default_factory=Companions)
     rooms: list[Room] = Field(default_factory=list, description="Bookable spaces.")
     doors: list[Door] = Field(default_factory=list, description="Doors lockd controls.")
@@ -126,9 +128,14 @@ def _discovery_apart_from_the_tree(cfg: FacilityConfig) -> list[ConfigProblem]:
     tree = cfg.mqtt.topic_prefix if cfg.mqtt is not None else "officepass"
     if prefix is None or prefix != tree:
         return []
-    return [ConfigProblem("lockd.home_assistant_prefix", f"{prefix!r} is also the root of the site's topics "
-                                                          "([mqtt] topic_prefix): Home Assistant would read the doors' "
-                                                          "commands; keep the default 'homeassistant'")]
+    return [
+        ConfigProblem(
+            "lockd.home_assistant_prefix",
+            f"{prefix!r} is also the root of the site's topics "
+            "([mqtt] topic_prefix): Home Assistant would read the doors' "
+            "commands; keep the default 'homeassistant'",
+        )
+    ]
 
 
 def _kind_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
@@ -150,14 +157,18 @@ def _kind_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
 def _unique_ids(section: str, ids: list[str]) -> list[ConfigProblem]:
     """Ids within a section must not repeat."""
     repeated = [i for i, n in Counter(ids).items() if n > 1]
-    return [ConfigProblem(f"{section}.{ids.index(i, ids.index(i) + 1)}.id", f"id {i!r} is used twice") for i in repeated]
+    return [
+        ConfigProblem(f"{section}.{ids.index(i, ids.index(i) + 1)}.id", f"id {i!r} is used twice") for i in repeated
+    ]
 
 
 def _doors_serve_known_rooms(cfg: FacilityConfig) -> list[ConfigProblem]:
     """Doors name rooms that exist, and every offered room has a door where doors are used."""
     known = {r.id for r in cfg.rooms}
     problems = [
-        ConfigProblem(f"doors.{n}.rooms.{k}", f"no room {room!r} in [[rooms]] (known: {', '.join(sorted(known)) or 'none'})")
+        ConfigProblem(
+            f"doors.{n}.rooms.{k}", f"no room {room!r} in [[rooms]] (known: {', '.join(sorted(known)) or 'none'})"
+        )
         for n, door in enumerate(cfg.doors)
         for k, room in enumerate(door.rooms)
         if room not in known
@@ -183,7 +194,9 @@ def _key_ids_match(cfg: FacilityConfig) -> list[ConfigProblem]:
 
 def _every_key(cfg: FacilityConfig) -> list[tuple[str, int, TrustedKey | RootKey]]:
     """Each pinned and root key with its section and place, for the checks they share."""
-    pinned: list[tuple[str, int, TrustedKey | RootKey]] = [("trusted_keys", n, k) for n, k in enumerate(cfg.tokens.trusted_keys)]
+    pinned: list[tuple[str, int, TrustedKey | RootKey]] = [
+        ("trusted_keys", n, k) for n, k in enumerate(cfg.tokens.trusted_keys)
+    ]
     return pinned + [("root_keys", n, k) for n, k in enumerate(cfg.tokens.root_keys)]
 
 
@@ -191,16 +204,26 @@ def _some_key(cfg: FacilityConfig) -> list[ConfigProblem]:
     """A site trusts pinned keys, or a root that certifies the platform's keys; with neither it opens for no one."""
     if cfg.tokens.trusted_keys or cfg.tokens.root_keys:
         return []
-    return [ConfigProblem("tokens.trusted_keys", "no key is trusted: pin the platform's keys here, or give "
-                                                 "[[tokens.root_keys]] to trust the keys its root certifies")]
+    return [
+        ConfigProblem(
+            "tokens.trusted_keys",
+            "no key is trusted: pin the platform's keys here, or give "
+            "[[tokens.root_keys]] to trust the keys its root certifies",
+        )
+    ]
 
 
 def _roots_sign_only_key_sets(cfg: FacilityConfig) -> list[ConfigProblem]:
     """A root key certifies keys and signs no token: the same key pinned for tokens too is a mistake."""
     pinned = {key_id_of(key.raw) for key in cfg.tokens.trusted_keys}
-    return [ConfigProblem(f"tokens.root_keys.{n}.public_key", f"key {key_id_of(key.raw)} is also in trusted_keys: a "
-                                                              "root key signs key sets only, never tokens")
-            for n, key in enumerate(cfg.tokens.root_keys) if key_id_of(key.raw) in pinned]
+    return [
+        ConfigProblem(
+            f"tokens.root_keys.{n}.public_key",
+            f"key {key_id_of(key.raw)} is also in trusted_keys: a root key signs key sets only, never tokens",
+        )
+        for n, key in enumerate(cfg.tokens.root_keys)
+        if key_id_of(key.raw) in pinned
+    ]
 
 
 def _keys_cover_purposes(cfg: FacilityConfig) -> list[ConfigProblem]:
@@ -222,10 +245,12 @@ def _demo_keys_only_on_loopback(cfg: FacilityConfig) -> list[ConfigProblem]:
     if cfg.on_loopback:
         return []
     return [
-        ConfigProblem(f"tokens.{section}.{n}.public_key",
-                      f"this is the public demo key {key_id_of(key.raw)} (config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): "
-                      "its private key is published, so anyone could sign with it; it is accepted only on a loopback "
-                      "site (broker and platform on 127.0.0.1). Trust the platform's real key here")
+        ConfigProblem(
+            f"tokens.{section}.{n}.public_key",
+            f"this is the public demo key {key_id_of(key.raw)} (config/demo-keys/{DEMO_KEY_IDS[key_id_of(key.raw)]}): "
+            "its private key is published, so anyone could sign with it; it is accepted only on a loopback "
+            "site (broker and platform on 127.0.0.1). Trust the platform's real key here",
+        )
         for section, n, key in _every_key(cfg)
         if key_id_of(key.raw) in DEMO_KEY_IDS
     ]

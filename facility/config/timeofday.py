@@ -26,7 +26,7 @@ def parse_clock(value: Any) -> int:
 
 
 def format_clock(minutes: int) -> str:
-    """"HH:MM" for minutes after midnight."""
+    """ "HH:MM" for minutes after midnight."""
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 

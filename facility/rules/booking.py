@@ -19,7 +19,7 @@ CANCELLATION_CLOSES_BEFORE = timedelta(hours=2)
 
 
 def booking_refusal(cfg: FacilityConfig, starts_at: datetime, ends_at: datetime, now: datetime) -> Reason | None:
-    """Why a booking cannot be made now: at most one week ahead, not after the start, not too short, inside the hours."""
+    """Why a booking cannot be made now: a week ahead at most, not after the start, not too short, in the hours."""
     if starts_at <= now:
         return Reason.BOOKING_IN_PAST
     if starts_at - now > BOOKING_OPENS_BEFORE:
@@ -61,8 +61,14 @@ class UnlockDecision:
     new_use: bool = False
 
 
-def reservation_refusal(cfg: FacilityConfig, rooms: Collection[str], reservation: Reservation | None, member_id: int,
-                        now: datetime, not_booker: Reason = Reason.NOT_BOOKER) -> Reason | None:
+def reservation_refusal(
+    cfg: FacilityConfig,
+    rooms: Collection[str],
+    reservation: Reservation | None,
+    member_id: int,
+    now: datetime,
+    not_booker: Reason = Reason.NOT_BOOKER,
+) -> Reason | None:
     """The first way this reservation fails to admit this member to one of these rooms now."""
     if reservation is None:
         return Reason.NO_RESERVATION
@@ -79,17 +85,25 @@ def reservation_refusal(cfg: FacilityConfig, rooms: Collection[str], reservation
     return None
 
 
-def closest_reservation(cfg: FacilityConfig, rooms: Collection[str], candidates: Iterable[Reservation], member_id: int,
-                        now: datetime) -> Reservation | None:
+def closest_reservation(
+    cfg: FacilityConfig, rooms: Collection[str], candidates: Iterable[Reservation], member_id: int, now: datetime
+) -> Reservation | None:
     """The member's reservation that admits them now, else the one nearest in time (its refusal says why)."""
-    mine = sorted((r for r in candidates if r.member_id == member_id),
-                  key=lambda r: abs((r.starts_at - now).total_seconds()))
+    mine = sorted(
+        (r for r in candidates if r.member_id == member_id), key=lambda r: abs((r.starts_at - now).total_seconds())
+    )
     admitting = (r for r in mine if reservation_refusal(cfg, rooms, r, member_id, now) is None)
     return next(admitting, mine[0] if mine else None)
 
 
-def decide_unlock(cfg: FacilityConfig, door: Door, reservation: Reservation | None, member_id: int,
-                  history: Sequence[CheckIn], now: datetime) -> UnlockDecision:
+def decide_unlock(
+    cfg: FacilityConfig,
+    door: Door,
+    reservation: Reservation | None,
+    member_id: int,
+    history: Sequence[CheckIn],
+    now: datetime,
+) -> UnlockDecision:
     """Decide an unlock at a booking facility or meeting room: only the booker, in the window, while open,
     under the daily limit."""
     refusal = reservation_refusal(cfg, door.rooms, reservation, member_id, now)

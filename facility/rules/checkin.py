@@ -36,12 +36,25 @@ class CheckInDecision:
 
     def record(self, member: Member, now: datetime) -> CheckIn:
         """The history entry to store for an admitted decision."""
-        return CheckIn(member.member_id, now, member.plan, self.entry, self.ends_at,
-                       reservation_id=self.reservation.reservation_id if self.reservation else None, booker=self.booker)
+        return CheckIn(
+            member.member_id,
+            now,
+            member.plan,
+            self.entry,
+            self.ends_at,
+            reservation_id=self.reservation.reservation_id if self.reservation else None,
+            booker=self.booker,
+        )
 
 
-def decide_checkin(cfg: FacilityConfig, member: Member, history: Sequence[CheckIn], occupancy: Occupancy,
-                   now: datetime, reservation: Reservation | None = None) -> CheckInDecision:
+def decide_checkin(
+    cfg: FacilityConfig,
+    member: Member,
+    history: Sequence[CheckIn],
+    occupancy: Occupancy,
+    now: datetime,
+    reservation: Reservation | None = None,
+) -> CheckInDecision:
     """Decide a member's check-in at reception from the facility's rules, history, occupancy and the time
     (and, at a staffed meeting room, the reservation the representative comes for)."""
     open_now = is_open(cfg.hours, now)  # once: every rule below asks the same question of the same moment
@@ -56,11 +69,13 @@ def decide_checkin(cfg: FacilityConfig, member: Member, history: Sequence[CheckI
     candidate = CheckIn(member.member_id, now, member.plan)
     new_use = starts_new_use(cfg, history, candidate)
     reasons = _common_refusals(cfg, member, open_now) + _new_entry_refusals(
-        cfg, history, member, occupancy, now, open_now, new_use, holds_seat=running is not None)
+        cfg, history, member, occupancy, now, open_now, new_use, holds_seat=running is not None
+    )
     if reasons:
         return CheckInDecision(False, EntryKind.CHECK_IN, reasons, vacancy=state)
-    return CheckInDecision(True, EntryKind.CHECK_IN, (), visit_ends_at(cfg, now), desk_checks_due(cfg.desk_checks, member),
-                           new_use, state)
+    return CheckInDecision(
+        True, EntryKind.CHECK_IN, (), visit_ends_at(cfg, now), desk_checks_due(cfg.desk_checks, member), new_use, state
+    )
 
 
 def _common_refusals(cfg: FacilityConfig, member: Member, open_now: bool) -> tuple[Reason, ...]:
@@ -73,8 +88,16 @@ def _common_refusals(cfg: FacilityConfig, member: Member, open_now: bool) -> tup
     return tuple(reasons)
 
 
-def _new_entry_refusals(cfg: FacilityConfig, history: Sequence[CheckIn], member: Member, occupancy: Occupancy,
-                        now: datetime, open_now: bool, new_use: bool, holds_seat: bool) -> tuple[Reason, ...]:
+def _new_entry_refusals(
+    cfg: FacilityConfig,
+    history: Sequence[CheckIn],
+    member: Member,
+    occupancy: Occupancy,
+    now: datetime,
+    open_now: bool,
+    new_use: bool,
+    holds_seat: bool,
+) -> tuple[Reason, ...]:
     """Rules only a new entry obeys: cut-offs, the daily limit and free seats."""
     reasons = []
     if open_now and cutoff_in_force(cfg.rules, now) is not None:
@@ -86,11 +109,18 @@ def _new_entry_refusals(cfg: FacilityConfig, history: Sequence[CheckIn], member:
     return tuple(reasons)
 
 
-def _representative(cfg: FacilityConfig, member: Member, reservation: Reservation | None, history: Sequence[CheckIn],
-                    now: datetime, open_now: bool) -> CheckInDecision:
+def _representative(
+    cfg: FacilityConfig,
+    member: Member,
+    reservation: Reservation | None,
+    history: Sequence[CheckIn],
+    now: datetime,
+    open_now: bool,
+) -> CheckInDecision:
     """A staffed meeting room: only the representative checks in, inside the booking; the guests come along free."""
-    refusal = reservation_refusal(cfg, [room.id for room in cfg.rooms], reservation, member.member_id, now,
-                                  not_booker=Reason.NOT_REPRESENTATIVE)
+    refusal = reservation_refusal(
+        cfg, [room.id for room in cfg.rooms], reservation, member.member_id, now, not_booker=Reason.NOT_REPRESENTATIVE
+    )
     reasons = _common_refusals(cfg, member, open_now) + ((refusal,) if refusal else ())
     if reasons or reservation is None:
         return CheckInDecision(False, EntryKind.CHECK_IN, reasons or (Reason.NO_RESERVATION,))
@@ -105,8 +135,9 @@ def _representative(cfg: FacilityConfig, member: Member, reservation: Reservatio
     return CheckInDecision(True, entry, (), ends, checks, new_use, None, reservation, reservation.guests)
 
 
-def _re_entry(cfg: FacilityConfig, member: Member, running: CheckIn, open_now: bool,
-              state: Vacancy | None) -> CheckInDecision:
+def _re_entry(
+    cfg: FacilityConfig, member: Member, running: CheckIn, open_now: bool, state: Vacancy | None
+) -> CheckInDecision:
     """Coming back after stepping out, inside the running visit: no new use, no new checks."""
     reasons = _common_refusals(cfg, member, open_now)
     if reasons:

@@ -59,7 +59,7 @@ class Writer:
 
     def varint(self, value: int) -> Writer:
         """An unsigned integer below 2**64 in LEB128: 7 bits a byte, so small numbers take few bytes."""
-        if not 0 <= value < 2 ** 64:
+        if not 0 <= value < 2**64:
             raise ValueError(f"{value} does not fit 64 bits")
         out = bytearray()
         while value >= 0x80:
@@ -97,7 +97,7 @@ class Reader:
         """The next size bytes."""
         if self.offset + size > len(self.data):
             raise Malformed("truncated")
-        chunk = self.data[self.offset:self.offset + size]
+        chunk = self.data[self.offset : self.offset + size]
         self.offset += size
         return chunk
 
@@ -124,7 +124,7 @@ class Reader:
             byte = self.u8()
             value |= (byte & 0x7F) << shift
             if not byte & 0x80:
-                if (byte == 0 and shift) or value >= 2 ** 64:
+                if (byte == 0 and shift) or value >= 2**64:
                     raise Malformed("varint not in its shortest form or too large")
                 return value
         raise Malformed("varint too long")

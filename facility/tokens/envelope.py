@@ -105,4 +105,6 @@ def open_envelope(text: str, expected: TokenType, max_chars: int) -> Envelope:
     if version not in READABLE_VERSIONS[expected]:
         raise UnsupportedVersion(f"format version {version}")
     key_id = reader.take(KEY_ID_BYTES).hex()
-    return Envelope(expected, version, key_id, data[HEADER_BYTES:-SIGNATURE_BYTES], data[:-SIGNATURE_BYTES], data[-SIGNATURE_BYTES:])
+    return Envelope(
+        expected, version, key_id, data[HEADER_BYTES:-SIGNATURE_BYTES], data[:-SIGNATURE_BYTES], data[-SIGNATURE_BYTES:]
+    )

@@ -78,8 +78,12 @@ class MemberPass:
     def body(self, version: int = current_version(TokenType.MEMBER_PASS)) -> bytes:
         """The binary body in a format version: 2 (current) packs the plan into the flags byte and writes the member
         and reservation as varints; 1 is the older fixed layout."""
-        flags = ((self.reservation_id is not None) * _HAS_RESERVATION | (self.facility_tag is not None) * _HAS_FACILITY
-                 | self.first_visit_at_chain * _FIRST_VISIT | bool(self.name) * _HAS_NAME)
+        flags = (
+            (self.reservation_id is not None) * _HAS_RESERVATION
+            | (self.facility_tag is not None) * _HAS_FACILITY
+            | self.first_visit_at_chain * _FIRST_VISIT
+            | bool(self.name) * _HAS_NAME
+        )
         compact = version == 2
         out = Writer().u8(flags | self.plan.wire << 4) if compact else Writer().u8(flags).u8(self.plan.wire)
         (out.varint if compact else out.u64)(self.member_id)

@@ -103,12 +103,19 @@ class Keyring:
     keys: dict[str, TrustedKey] = field(default_factory=dict)
     revoked: frozenset[str] = frozenset()
 
-    def trust(self, name: str, public_raw: bytes, purposes: set[str] | frozenset[str],
-              not_before: float | None = None, not_after: float | None = None) -> str:
+    def trust(
+        self,
+        name: str,
+        public_raw: bytes,
+        purposes: set[str] | frozenset[str],
+        not_before: float | None = None,
+        not_after: float | None = None,
+    ) -> str:
         """Add a raw public key for the given purposes (and validity window); returns its key id."""
         kid = key_id_of(public_raw)
-        self.keys[kid] = TrustedKey(name, Ed25519PublicKey.from_public_bytes(public_raw), frozenset(purposes),
-                                    not_before, not_after)
+        self.keys[kid] = TrustedKey(
+            name, Ed25519PublicKey.from_public_bytes(public_raw), frozenset(purposes), not_before, not_after
+        )
         return kid
 
     def find(self, kid: str, purpose: str) -> TrustedKey | None:

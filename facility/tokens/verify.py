@@ -61,8 +61,9 @@ class Revocations:
 NO_REVOCATIONS = Revocations()
 
 
-def _parse(text: str, kind: type[Token], keyring: Keyring, context_of, now: float,
-           revocations: Revocations = NO_REVOCATIONS) -> tuple[Token, str] | Refusal:
+def _parse(
+    text: str, kind: type[Token], keyring: Keyring, context_of, now: float, revocations: Revocations = NO_REVOCATIONS
+) -> tuple[Token, str] | Refusal:
     """Size cap, parse, key id (known, unrevoked, valid now) and signature; the token and its key id, or a refusal."""
     try:
         envelope = open_envelope(text, kind.TYPE, kind.MAX_CHARS)
@@ -78,7 +79,9 @@ def _parse(text: str, kind: type[Token], keyring: Keyring, context_of, now: floa
     token = context_of(token)
     trusted = keyring.find(envelope.key_id, kind.TYPE.purpose)
     if trusted is None and envelope.key_id not in keyring.revoked:
-        return Refusal(Reason.UNKNOWN_KEY, f"key {envelope.key_id} is not trusted for {kind.TYPE.purpose}", token.token_id.hex())
+        return Refusal(
+            Reason.UNKNOWN_KEY, f"key {envelope.key_id} is not trusted for {kind.TYPE.purpose}", token.token_id.hex()
+        )
     if envelope.key_id in revocations.key_ids or envelope.key_id in keyring.revoked:
         return Refusal(Reason.KEY_REVOKED, f"key {envelope.key_id} is revoked", token.token_id.hex())
     assert trusted is not None, "a key neither trusted nor revoked was refused above"
@@ -89,10 +92,16 @@ def _parse(text: str, kind: type[Token], keyring: Keyring, context_of, now: floa
     return token, envelope.key_id
 
 
-def _time_window(token: MemberPass | DeskCode | UnlockCommand, now: float, skew: float, max_lifetime: int) -> Refusal | None:
+def _time_window(
+    token: MemberPass | DeskCode | UnlockCommand, now: float, skew: float, max_lifetime: int
+) -> Refusal | None:
     """Refuse tokens outside their validity, allowing skew, and tokens that claim too long a life."""
     if token.expires - token.not_before > max_lifetime:
-        return Refusal(Reason.LIFETIME_TOO_LONG, f"{token.expires - token.not_before} s; at most {max_lifetime} s", token.token_id.hex())
+        return Refusal(
+            Reason.LIFETIME_TOO_LONG,
+            f"{token.expires - token.not_before} s; at most {max_lifetime} s",
+            token.token_id.hex(),
+        )
     if now < token.not_before - skew:
         return Refusal(Reason.NOT_YET_VALID, f"valid from {token.not_before}, now {now:.0f}", token.token_id.hex())
     if now > token.expires + skew:
@@ -100,13 +109,22 @@ def _time_window(token: MemberPass | DeskCode | UnlockCommand, now: float, skew:
     return None
 
 
-def _fresh_and_live(token: MemberPass | UnlockCommand, now: float, skew: float, seen: SeenIds | None,
-                    revocations: Revocations, issued_after: float | None) -> Refusal | None:
+def _fresh_and_live(
+    token: MemberPass | UnlockCommand,
+    now: float,
+    skew: float,
+    seen: SeenIds | None,
+    revocations: Revocations,
+    issued_after: float | None,
+) -> Refusal | None:
     """Issued after the local replay memory began, not seen before, not revoked."""
     if issued_after is not None and token.not_before < int(issued_after):
         # The replay memory that would have remembered this token's use began later (a lost or new store).
-        return Refusal(Reason.ISSUED_BEFORE_STORE, f"issued at {token.not_before}, store began at {issued_after:.0f}",
-                       token.token_id.hex())
+        return Refusal(
+            Reason.ISSUED_BEFORE_STORE,
+            f"issued at {token.not_before}, store began at {issued_after:.0f}",
+            token.token_id.hex(),
+        )
     if seen is not None and not seen.first_sighting(token.token_id, token.expires + skew + REPLAY_MARGIN, now):
         return Refusal(Reason.REPLAYED, f"id {token.token_id.hex()} was seen before", token.token_id.hex())
     if revocations.revokes(token):
@@ -114,9 +132,17 @@ def _fresh_and_live(token: MemberPass | UnlockCommand, now: float, skew: float, 
     return None
 
 
-def verify_member_pass(text: str, keyring: Keyring, now: float, *, skew: float = 10, seen: SeenIds | None = None,
-                       revocations: Revocations = NO_REVOCATIONS, facility_id: str | None = None,
-                       issued_after: float | None = None) -> MemberPass | Refusal:
+def verify_member_pass(
+    text: str,
+    keyring: Keyring,
+    now: float,
+    *,
+    skew: float = 10,
+    seen: SeenIds | None = None,
+    revocations: Revocations = NO_REVOCATIONS,
+    facility_id: str | None = None,
+    issued_after: float | None = None,
+) -> MemberPass | Refusal:
     """A member pass that is genuine, for this facility, current and unused; else the refusal.
 
     With a facility_id, an untagged pass is refused: it names no facility, so two facilities could
@@ -130,12 +156,16 @@ def verify_member_pass(text: str, keyring: Keyring, now: float, *, skew: float =
         return Refusal(Reason.NO_FACILITY, "the pass names no facility", member_pass.pass_id.hex())
     if facility_id is not None and member_pass.facility_tag != facility_tag(facility_id):
         return Refusal(Reason.WRONG_FACILITY, "the pass was issued for another facility", member_pass.pass_id.hex())
-    return (_time_window(member_pass, now, skew, MAX_PASS_LIFETIME)
-            or _fresh_and_live(member_pass, now, skew, seen, revocations, issued_after) or member_pass)
+    return (
+        _time_window(member_pass, now, skew, MAX_PASS_LIFETIME)
+        or _fresh_and_live(member_pass, now, skew, seen, revocations, issued_after)
+        or member_pass
+    )
 
 
-def verify_desk_code(text: str, keyring: Keyring, now: float, *, skew: float = 10,
-                     steps_back: int = 1) -> DeskCode | Refusal:
+def verify_desk_code(
+    text: str, keyring: Keyring, now: float, *, skew: float = 10, steps_back: int = 1
+) -> DeskCode | Refusal:
     """A genuine desk code shown now or up to steps_back periods ago (the member may take a moment)."""
     parsed = _parse(text, DeskCode, keyring, lambda token: token, now)
     if isinstance(parsed, Refusal):
@@ -148,34 +178,73 @@ def verify_desk_code(text: str, keyring: Keyring, now: float, *, skew: float = 1
     return code
 
 
-def authenticate_unlock_command(text: str, keyring: Keyring, now: float, *, topics: SiteTopics,
-                                revocations: Revocations = NO_REVOCATIONS) -> UnlockCommand | Refusal:
+def authenticate_unlock_command(
+    text: str, keyring: Keyring, now: float, *, topics: SiteTopics, revocations: Revocations = NO_REVOCATIONS
+) -> UnlockCommand | Refusal:
     """The first checks, which write nothing: size, parse, key (known, unrevoked, valid) and signature."""
-    parsed = _parse(text, UnlockCommand, keyring, lambda cmd: dataclasses.replace(cmd, topic=topics.command(cmd.door_id)),
-                    now, revocations)
+    parsed = _parse(
+        text,
+        UnlockCommand,
+        keyring,
+        lambda cmd: dataclasses.replace(cmd, topic=topics.command(cmd.door_id)),
+        now,
+        revocations,
+    )
     return parsed if isinstance(parsed, Refusal) else parsed[0]
 
 
-def judge_unlock_command(command: UnlockCommand, now: float, *, topics: SiteTopics, door_id: str, arrived_on: str,
-                         skew: float = 10, seen: SeenIds | None = None, revocations: Revocations = NO_REVOCATIONS,
-                         issued_after: float | None = None) -> UnlockCommand | Refusal:
+def judge_unlock_command(
+    command: UnlockCommand,
+    now: float,
+    *,
+    topics: SiteTopics,
+    door_id: str,
+    arrived_on: str,
+    skew: float = 10,
+    seen: SeenIds | None = None,
+    revocations: Revocations = NO_REVOCATIONS,
+    issued_after: float | None = None,
+) -> UnlockCommand | Refusal:
     """The checks after authenticity: this door, current, issued after the store began, unused, not revoked."""
     if command.door_id != door_id or arrived_on != topics.command(door_id):
-        return Refusal(Reason.WRONG_DOOR, f"signed for {command.topic}, arrived on {arrived_on}", command.command_id.hex())
-    return (_time_window(command, now, skew, MAX_COMMAND_LIFETIME)
-            or _fresh_and_live(command, now, skew, seen, revocations, issued_after) or command)
+        return Refusal(
+            Reason.WRONG_DOOR, f"signed for {command.topic}, arrived on {arrived_on}", command.command_id.hex()
+        )
+    return (
+        _time_window(command, now, skew, MAX_COMMAND_LIFETIME)
+        or _fresh_and_live(command, now, skew, seen, revocations, issued_after)
+        or command
+    )
 
 
-def verify_unlock_command(text: str, keyring: Keyring, now: float, *, topics: SiteTopics, door_id: str,
-                          arrived_on: str, skew: float = 10, seen: SeenIds | None = None,
-                          revocations: Revocations = NO_REVOCATIONS, issued_after: float | None = None
-                          ) -> UnlockCommand | Refusal:
+def verify_unlock_command(
+    text: str,
+    keyring: Keyring,
+    now: float,
+    *,
+    topics: SiteTopics,
+    door_id: str,
+    arrived_on: str,
+    skew: float = 10,
+    seen: SeenIds | None = None,
+    revocations: Revocations = NO_REVOCATIONS,
+    issued_after: float | None = None,
+) -> UnlockCommand | Refusal:
     """An unlock command that is genuine, for this door, current and unused; else the refusal."""
     command = authenticate_unlock_command(text, keyring, now, topics=topics, revocations=revocations)
     if isinstance(command, Refusal):
         return command
-    return judge_unlock_command(command, now, topics=topics, door_id=door_id, arrived_on=arrived_on, skew=skew,
-                                seen=seen, revocations=revocations, issued_after=issued_after)
+    return judge_unlock_command(
+        command,
+        now,
+        topics=topics,
+        door_id=door_id,
+        arrived_on=arrived_on,
+        skew=skew,
+        seen=seen,
+        revocations=revocations,
+        issued_after=issued_after,
+    )
 
 
 def peek(text: str, kind: type[Token]) -> Token | None:

@@ -70,7 +70,8 @@ class PlatformApi:
         self.state = service.state
         self.control = control
         self.routes: list[tuple[str, re.Pattern, Callable[[Request], Answer]]] = [
-            (method, re.compile(f"^{pattern}$"), handler) for method, pattern, handler in [
+            (method, re.compile(f"^{pattern}$"), handler)
+            for method, pattern, handler in [
                 ("GET", r"/v1/keys", self.keys),
                 ("GET", r"/v1/keyset", self.keyset),
                 ("GET", r"/v1/revocations", self.revocations),
@@ -109,7 +110,9 @@ class PlatformApi:
             if match:
                 allowed.append(method)
         if allowed:
-            raise ApiError(405, "method_not_allowed", f"use {', '.join(allowed)}", f"{', '.join(allowed)} を使用してください")
+            raise ApiError(
+                405, "method_not_allowed", f"use {', '.join(allowed)}", f"{', '.join(allowed)} を使用してください"
+            )
         raise ApiError.not_found("route", request.path)
 
     # --- keys and revocations --------------------------------------------------------------
@@ -122,8 +125,12 @@ class PlatformApi:
         """The platform's signing keys, certified by its root (404 for a platform without a root key)."""
         document = self.state.keyset()
         if document is None:
-            raise ApiError(404, "not_found", "this platform has no root key, so no key set",
-                           "このプラットフォームにはルート鍵がないため、鍵セットはありません")
+            raise ApiError(
+                404,
+                "not_found",
+                "this platform has no root key, so no key set",
+                "このプラットフォームにはルート鍵がないため、鍵セットはありません",
+            )
         return 200, document
 
     def revocations(self, request: Request) -> Answer:
@@ -174,8 +181,9 @@ class PlatformApi:
 
     def unlock(self, request: Request) -> Answer:
         """A member's phone asks to open a door."""
-        return self.service.unlock(request.params["facility"], request.params["door"],
-                                   valid(UnlockRequest, request.body).member_id)
+        return self.service.unlock(
+            request.params["facility"], request.params["door"], valid(UnlockRequest, request.body).member_id
+        )
 
     # --- members and bookings ---------------------------------------------------------------
 
@@ -197,7 +205,9 @@ class PlatformApi:
     def book(self, request: Request) -> Answer:
         """Book a room; the site's doors are told at once."""
         body = valid(BookingBody, request.body)
-        record = self.state.book(body.member_id, body.facility_id, body.room_id, body.starts_at, body.ends_at, body.guests)
+        record = self.state.book(
+            body.member_id, body.facility_id, body.room_id, body.starts_at, body.ends_at, body.guests
+        )
         request.after.append(lambda: self.service.announce_reservations(record.facility_id))
         return 201, record.public()
 
@@ -240,9 +250,15 @@ class PlatformApi:
             path = body.get("path")
             if path is not None and not isinstance(path, str):
                 raise ApiError.bad_request("path must be a string, e.g. /v1/keyset")
-            self.control.faults.set(fault, body.get("count"), int(body.get("retry_after", 1)),
-                                    float(body.get("hang_seconds", 30)), int(body.get("status", 200)), body.get("item"),
-                                    path)
+            self.control.faults.set(
+                fault,
+                body.get("count"),
+                int(body.get("retry_after", 1)),
+                float(body.get("hang_seconds", 30)),
+                int(body.get("status", 200)),
+                body.get("item"),
+                path,
+            )
         return 200, {"mode": fault.value}
 
     def key_status(self, request: Request) -> Answer:
@@ -255,8 +271,10 @@ class PlatformApi:
         action = need(body, "action", str)
         if action == "add_key":
             bounds = {name: body.get(name) for name in ("not_before", "not_after")}
-            if any(value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0)
-                   for value in bounds.values()):
+            if any(
+                value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0)
+                for value in bounds.values()
+            ):
                 raise ApiError.bad_request("not_before and not_after are Unix seconds")
             return 200, self.service.add_signing_key(**bounds)
         key_id = need(body, "key_id", str)

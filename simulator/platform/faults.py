@@ -37,9 +37,15 @@ class FaultSetting:
 
     def public(self) -> dict:
         """The setting as the admin endpoint shows it."""
-        return {"mode": self.fault.value, "remaining": self.remaining, "retry_after": self.retry_after,
-                "hang_seconds": self.hang_seconds, "status": self.status,
-                "item": self.item, "path": self.path}
+        return {
+            "mode": self.fault.value,
+            "remaining": self.remaining,
+            "retry_after": self.retry_after,
+            "hang_seconds": self.hang_seconds,
+            "status": self.status,
+            "item": self.item,
+            "path": self.path,
+        }
 
 
 class FaultSwitches:
@@ -50,8 +56,16 @@ class FaultSwitches:
         self._lock = threading.Lock()
         self.released = threading.Event()
 
-    def set(self, fault: Fault, count: int | None = None, retry_after: int = 1, hang_seconds: float = 30.0,
-            status: int = 200, item: object = None, path: str | None = None) -> None:
+    def set(
+        self,
+        fault: Fault,
+        count: int | None = None,
+        retry_after: int = 1,
+        hang_seconds: float = 30.0,
+        status: int = 200,
+        item: object = None,
+        path: str | None = None,
+    ) -> None:
         """Turn a fault on, for count requests (of `path`, if given) or until cleared."""
         with self._lock:
             self._setting = FaultSetting(fault, count, retry_after, hang_seconds, status, item, path)
@@ -75,8 +89,15 @@ class FaultSwitches:
                 current.remaining -= 1
                 if current.remaining <= 0:
                     self._setting = FaultSetting()
-            return FaultSetting(current.fault, current.remaining, current.retry_after, current.hang_seconds,
-                                current.status, current.item, current.path)
+            return FaultSetting(
+                current.fault,
+                current.remaining,
+                current.retry_after,
+                current.hang_seconds,
+                current.status,
+                current.item,
+                current.path,
+            )
 
     @property
     def setting(self) -> FaultSetting:

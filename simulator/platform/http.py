@@ -213,11 +213,18 @@ class PlatformServer:
         setting = FaultSetting() if request.path.startswith(CONTROL_PREFIX) else self.faults.take(request.path)
         fault = setting.fault
         if fault is Fault.ERROR_500:
-            return _respond(handler, 500, {"error": "internal", "message_en": "simulated server error",
-                                           "message_ja": "サーバーエラー(模擬)"})
+            return _respond(
+                handler,
+                500,
+                {"error": "internal", "message_en": "simulated server error", "message_ja": "サーバーエラー(模擬)"},
+            )
         if fault is Fault.RATE_LIMIT:
-            return _respond(handler, 429, {"error": "rate_limited", "message_en": "slow down", "message_ja": "混雑中です"},
-                            {"Retry-After": str(setting.retry_after)})
+            return _respond(
+                handler,
+                429,
+                {"error": "rate_limited", "message_en": "slow down", "message_ja": "混雑中です"},
+                {"Retry-After": str(setting.retry_after)},
+            )
         if fault is Fault.HANG:
             self.faults.released.wait(setting.hang_seconds)
             return _drop(handler)
@@ -226,8 +233,15 @@ class PlatformServer:
         if fault is Fault.HTML:
             return _respond(handler, setting.status, CAPTIVE_PORTAL)
         if fault is Fault.UNAUTHORIZED:
-            return _respond(handler, 401, {"error": "unauthorized", "message_en": "the API token has expired",
-                                           "message_ja": "APIトークンの有効期限が切れています"})
+            return _respond(
+                handler,
+                401,
+                {
+                    "error": "unauthorized",
+                    "message_en": "the API token has expired",
+                    "message_ja": "APIトークンの有効期限が切れています",
+                },
+            )
         status, body = self._answer(request)
         if fault is Fault.GARBLED_ITEM and isinstance(body.get("reservations"), list):
             body = dict(body, reservations=[*body["reservations"], setting.item])

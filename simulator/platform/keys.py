@@ -36,8 +36,13 @@ class Certified:
 
     def entry(self) -> CertifiedKey:
         """As the set lists it."""
-        return CertifiedKey(key_id=self.key.key_id, public_key=self.key.public_b64, purposes=list(self.purposes),
-                            not_before=self.not_before, not_after=self.not_after)
+        return CertifiedKey(
+            key_id=self.key.key_id,
+            public_key=self.key.public_b64,
+            purposes=list(self.purposes),
+            not_before=self.not_before,
+            not_after=self.not_after,
+        )
 
 
 class PlatformKeys:
@@ -71,8 +76,10 @@ class PlatformKeys:
     def published(self) -> list[dict]:
         """The keys as GET /keys lists them (unsigned: for sites without a root key)."""
         with self._lock:
-            return [{"key_id": c.key.key_id, "public_key": c.key.public_b64, "purposes": list(c.purposes)}
-                    for c in self._certified.values()]
+            return [
+                {"key_id": c.key.key_id, "public_key": c.key.public_b64, "purposes": list(c.purposes)}
+                for c in self._certified.values()
+            ]
 
     def document(self) -> dict | None:
         """The signed key set (GET /keyset, the MQTT announcement); None for a platform without a root key."""
@@ -80,26 +87,44 @@ class PlatformKeys:
             if self.root is None:
                 return None
             if self._document is None:
-                content = KeySetContent(format=1, version=self.version, issued_at=int(self.clock.now().timestamp()),
-                                        keys=[c.entry() for c in self._certified.values()], revoked=list(self._revoked))
+                content = KeySetContent(
+                    format=1,
+                    version=self.version,
+                    issued_at=int(self.clock.now().timestamp()),
+                    keys=[c.entry() for c in self._certified.values()],
+                    revoked=list(self._revoked),
+                )
                 self._document = sign_keyset(content, self.root)
             return self._document
 
     def status(self) -> dict:
         """Where the rotation stands: version, signing key, certified and revoked keys."""
         with self._lock:
-            return {"version": self.version, "signing_key_id": self._signing.key_id, "rooted": self.root is not None,
-                    "keys": [c.entry().model_dump(mode="json") for c in self._certified.values()],
-                    "revoked": list(self._revoked)}
+            return {
+                "version": self.version,
+                "signing_key_id": self._signing.key_id,
+                "rooted": self.root is not None,
+                "keys": [c.entry().model_dump(mode="json") for c in self._certified.values()],
+                "revoked": list(self._revoked),
+            }
 
-    def add_key(self, key: SigningKey | None = None, purposes: tuple[str, ...] = PURPOSES,
-                not_before: int | None = None, not_after: int | None = None) -> SigningKey:
+    def add_key(
+        self,
+        key: SigningKey | None = None,
+        purposes: tuple[str, ...] = PURPOSES,
+        not_before: int | None = None,
+        not_after: int | None = None,
+    ) -> SigningKey:
         """Step 1: certify a key (a new random one by default) in a new set version; nothing is signed with it yet."""
         key = key or SigningKey.generate()
         with self._lock:
             if key.key_id in self._revoked:
-                raise ApiError(409, "key_revoked", f"key {key.key_id} was revoked; make a new one",
-                               f"鍵 {key.key_id} は失効済みです")
+                raise ApiError(
+                    409,
+                    "key_revoked",
+                    f"key {key.key_id} was revoked; make a new one",
+                    f"鍵 {key.key_id} は失効済みです",
+                )
             self._made[key.key_id] = key
             self._certified[key.key_id] = Certified(key, purposes, not_before, not_after)
             self._changed()
@@ -109,7 +134,12 @@ class PlatformKeys:
         """Step 3: sign new passes and commands with a certified key (the set does not change)."""
         with self._lock:
             if key_id not in self._certified:
-                raise ApiError(409, "key_not_certified", f"key {key_id} is not in the key set", f"鍵 {key_id} は鍵セットにありません")
+                raise ApiError(
+                    409,
+                    "key_not_certified",
+                    f"key {key_id} is not in the key set",
+                    f"鍵 {key_id} は鍵セットにありません",
+                )
             self._signing = self._certified[key_id].key
 
     def revoke_key(self, key_id: str) -> None:
@@ -117,8 +147,12 @@ class PlatformKeys:
         with another first, or every site would refuse everything the platform signs)."""
         with self._lock:
             if key_id == self._signing.key_id:
-                raise ApiError(409, "key_in_use", f"key {key_id} signs everything now: sign with another key first",
-                               f"鍵 {key_id} は使用中です。先に別の鍵に切り替えてください")
+                raise ApiError(
+                    409,
+                    "key_in_use",
+                    f"key {key_id} signs everything now: sign with another key first",
+                    f"鍵 {key_id} は使用中です。先に別の鍵に切り替えてください",
+                )
             if key_id not in self._certified:
                 raise ApiError.not_found("certified key", key_id)
             del self._certified[key_id]

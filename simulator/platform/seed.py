@@ -46,8 +46,11 @@ class Seed(Strict):
     """The whole seed file; paths are relative to the file."""
 
     platform_key_file: Path = Field(description="The platform's Ed25519 signing key (PEM).")
-    root_key_file: Path | None = Field(default=None, description="The root key that certifies the platform's "
-                                       "signing keys in its signed key set (PEM); omitted: no GET /keyset.")
+    root_key_file: Path | None = Field(
+        default=None,
+        description="The root key that certifies the platform's "
+        "signing keys in its signed key set (PEM); omitted: no GET /keyset.",
+    )
     facilities: list[Path] = Field(min_length=1, description="Facility files the platform serves.")
     kiosks: list[SeedKiosk] = Field(default_factory=list)
     members: list[SeedMember] = Field(default_factory=list)
@@ -57,8 +60,13 @@ class Seed(Strict):
 class LoadedSeed:
     """A validated seed with its facility files and signing key loaded."""
 
-    def __init__(self, seed: Seed, facilities: dict[str, FacilityConfig], platform_key: SigningKey,
-                 root_key: SigningKey | None = None) -> None:
+    def __init__(
+        self,
+        seed: Seed,
+        facilities: dict[str, FacilityConfig],
+        platform_key: SigningKey,
+        root_key: SigningKey | None = None,
+    ) -> None:
         self.seed = seed
         self.facilities = facilities
         self.platform_key = platform_key
@@ -73,7 +81,9 @@ def load_seed(path: str | Path) -> LoadedSeed:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(str(path), [ConfigProblem("", str(exc))]) from None
     except ValidationError as exc:
-        raise ConfigError(str(path), [ConfigProblem(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]) from None
+        raise ConfigError(
+            str(path), [ConfigProblem(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
+        ) from None
     facilities = {cfg.facility.id: cfg for cfg in (load_config(base / f) for f in seed.facilities)}
     try:
         key = SigningKey.load(base / seed.platform_key_file)

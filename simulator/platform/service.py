@@ -17,8 +17,9 @@ NOTICE_EXPIRY = 300
 class PlatformService:
     """The stand-in platform: its state plus an MQTT 5 connection to the sites' brokers."""
 
-    def __init__(self, state: PlatformState, bus: BusClient | None, topic_prefix: str = "officepass",
-                 reply_timeout: float = 5.0) -> None:
+    def __init__(
+        self, state: PlatformState, bus: BusClient | None, topic_prefix: str = "officepass", reply_timeout: float = 5.0
+    ) -> None:
         self.state = state
         self.bus = bus
         self.topic_prefix = topic_prefix
@@ -31,8 +32,12 @@ class PlatformService:
     def _bus(self) -> BusClient:
         """The broker connection, or 503 when the platform runs without one."""
         if self.bus is None or not self.bus.connected:
-            raise ApiError(503, "broker_unavailable", "the platform cannot reach the site's broker",
-                           "施設のブローカーに接続できません")
+            raise ApiError(
+                503,
+                "broker_unavailable",
+                "the platform cannot reach the site's broker",
+                "施設のブローカーに接続できません",
+            )
         return self.bus
 
     def unlock(self, facility_id: str, door_id: str, member_id: int, key: SigningKey | None = None) -> tuple[int, dict]:
@@ -41,13 +46,29 @@ class PlatformService:
         `key` signs instead of the platform's current key (a bench checks that a revoked key is refused)."""
         reservation = self.state.reservation_for_door(facility_id, door_id, member_id)
         topics = self.topics(facility_id)
-        command = UnlockCommand(door_id, reservation.reservation_id, member_id, int(self.state.clock.now().timestamp()),
-                                COMMAND_LIFETIME, new_id(16), topics.command(door_id))
-        answer = self._bus().request(topics.command(door_id), mint(command, key or self.state.platform_key),
-                                     topics.door(door_id, "reply"), timeout=self.reply_timeout, expiry=COMMAND_LIFETIME)
+        command = UnlockCommand(
+            door_id,
+            reservation.reservation_id,
+            member_id,
+            int(self.state.clock.now().timestamp()),
+            COMMAND_LIFETIME,
+            new_id(16),
+            topics.command(door_id),
+        )
+        answer = self._bus().request(
+            topics.command(door_id),
+            mint(command, key or self.state.platform_key),
+            topics.door(door_id, "reply"),
+            timeout=self.reply_timeout,
+            expiry=COMMAND_LIFETIME,
+        )
         base = {"reservation_id": reservation.reservation_id, "command_id": command.command_id.hex()}
         if answer is None:
-            return 504, base | {"result": "no_answer", "message_en": "the door did not answer", "message_ja": "ドアから応答がありません"}
+            return 504, base | {
+                "result": "no_answer",
+                "message_en": "the door did not answer",
+                "message_ja": "ドアから応答がありません",
+            }
         return 200, base | _reply_body(answer.payload)
 
     def desk_checkin(self, member_id: int, code_text: str) -> tuple[int, dict]:
@@ -56,12 +77,20 @@ class PlatformService:
         text, issued = self.state.mint_pass(member_id, code.facility_id)
         topics = self.topics(code.facility_id)
         payload = json.dumps({"pass": text, "via": "desk_code"})
-        answer = self._bus().request(topics.kiosk(code.kiosk_id, "checkin"), payload, topics.kiosk(code.kiosk_id, "reply"),
-                                     timeout=self.reply_timeout, expiry=PASS_LIFETIME)
+        answer = self._bus().request(
+            topics.kiosk(code.kiosk_id, "checkin"),
+            payload,
+            topics.kiosk(code.kiosk_id, "reply"),
+            timeout=self.reply_timeout,
+            expiry=PASS_LIFETIME,
+        )
         base = {"facility_id": code.facility_id, "kiosk_id": code.kiosk_id, "pass_id": issued.pass_id.hex()}
         if answer is None:
-            return 202, base | {"result": "pending", "message_en": "the kiosk has not answered yet",
-                                "message_ja": "受付端末の応答待ちです"}
+            return 202, base | {
+                "result": "pending",
+                "message_en": "the kiosk has not answered yet",
+                "message_ja": "受付端末の応答待ちです",
+            }
         return 200, base | _reply_body(answer.payload)
 
     def announce_reservations(self, facility_id: str) -> None:
@@ -69,8 +98,9 @@ class PlatformService:
         if self.bus is None or not self.bus.connected:
             return  # doors also sync on their schedule; the notice only makes it sooner
         cursor, _ = self.state.changed_since(facility_id, 0)
-        self.bus.publish(self.topics(facility_id).reservations_changed, json.dumps({"cursor": cursor}),
-                         expiry=NOTICE_EXPIRY)
+        self.bus.publish(
+            self.topics(facility_id).reservations_changed, json.dumps({"cursor": cursor}), expiry=NOTICE_EXPIRY
+        )
 
     # --- the key set and its rotation (simulator/platform/keys.py) ----------------------------------
 
@@ -88,8 +118,9 @@ class PlatformService:
             self.bus.publish(self.topics(facility_id).keyset, payload, retain=True, timeout=self.reply_timeout)
         return len(targets)
 
-    def add_signing_key(self, key: SigningKey | None = None, not_before: int | None = None,
-                        not_after: int | None = None) -> dict:
+    def add_signing_key(
+        self, key: SigningKey | None = None, not_before: int | None = None, not_after: int | None = None
+    ) -> dict:
         """Rotation step 1: certify a new key in a new set version and announce it; the old key still signs."""
         added = self.state.key_set.add_key(key, not_before=not_before, not_after=not_after)
         self.announce_keyset()
@@ -112,5 +143,9 @@ def _reply_body(payload: bytes) -> dict:
     try:
         body = json.loads(payload)
     except (ValueError, UnicodeDecodeError):
-        return {"result": "bad_answer", "message_en": "the answer could not be read", "message_ja": "応答を読み取れません"}
+        return {
+            "result": "bad_answer",
+            "message_en": "the answer could not be read",
+            "message_ja": "応答を読み取れません",
+        }
     return body if isinstance(body, dict) else {"result": "bad_answer"}

@@ -57,8 +57,12 @@ class MemberRecord:
 
     def public(self) -> dict:
         """The member as the API shows it."""
-        return {"member_id": self.member_id, "name": self.name, "plan": self.plan.value,
-                "chains_visited": sorted(self.chains_visited)}
+        return {
+            "member_id": self.member_id,
+            "name": self.name,
+            "plan": self.plan.value,
+            "chains_visited": sorted(self.chains_visited),
+        }
 
 
 @dataclass
@@ -109,8 +113,18 @@ class PlatformState:
         now = self.clock.now()
         for r in seed.seed.reservations:
             start = now + timedelta(minutes=r.starts_in_minutes)
-            self._store(r.facility, Reservation(next(self._ids), r.room, r.member, start, start + timedelta(minutes=r.minutes),
-                                                guests=r.guests, plan=self.member(r.member).plan))
+            self._store(
+                r.facility,
+                Reservation(
+                    next(self._ids),
+                    r.room,
+                    r.member,
+                    start,
+                    start + timedelta(minutes=r.minutes),
+                    guests=r.guests,
+                    plan=self.member(r.member).plan,
+                ),
+            )
 
     # --- look-ups ------------------------------------------------------------------
 
@@ -147,7 +161,9 @@ class PlatformState:
     def revocations(self) -> Revocations:
         """What is withdrawn now."""
         with self._lock:
-            return Revocations(frozenset(self.revoked_keys), frozenset(self.revoked_members), frozenset(self.revoked_passes))
+            return Revocations(
+                frozenset(self.revoked_keys), frozenset(self.revoked_members), frozenset(self.revoked_passes)
+            )
 
     def revoke(self, member_id: int | None = None, pass_id: bytes | None = None, key_id: str | None = None) -> None:
         """Withdraw a member, one pass or a signing key."""
@@ -173,9 +189,17 @@ class PlatformState:
         member = self.member(member_id)
         first_visit = facility_id is not None and self.facility(facility_id).facility.chain not in member.chains_visited
         booking = self._booking_to_present(facility_id, member_id) if facility_id else None
-        issued = MemberPass(member.member_id, member.plan, new_id(8), int(self.clock.now().timestamp()), PASS_LIFETIME,
-                            facility_tag(facility_id) if facility_id else None,
-                            booking.reservation_id if booking else None, display_name(member.name), first_visit)
+        issued = MemberPass(
+            member.member_id,
+            member.plan,
+            new_id(8),
+            int(self.clock.now().timestamp()),
+            PASS_LIFETIME,
+            facility_tag(facility_id) if facility_id else None,
+            booking.reservation_id if booking else None,
+            display_name(member.name),
+            first_visit,
+        )
         return mint(issued, self.platform_key), issued
 
     def _booking_to_present(self, facility_id: str, member_id: int) -> Reservation | None:
@@ -206,8 +230,9 @@ class PlatformState:
             self.bookings[reservation.reservation_id] = record
             return record
 
-    def book(self, member_id: int, facility_id: str, room_id: str, starts_at: datetime, ends_at: datetime,
-             guests: int = 0) -> BookingRecord:
+    def book(
+        self, member_id: int, facility_id: str, room_id: str, starts_at: datetime, ends_at: datetime, guests: int = 0
+    ) -> BookingRecord:
         """Make a booking under docs/domain.md's rules; ApiError says why not."""
         member, cfg = self.member(member_id), self.facility(facility_id)
         if room_id not in {room.id for room in bookable_rooms(cfg)}:
@@ -221,11 +246,17 @@ class PlatformState:
         if refusal is not None:
             raise ApiError.refused(refusal, 422)
         with self._lock:
-            if any(b.facility_id == facility_id and b.reservation.room_id == room_id and overlaps(b.reservation, starts_at, ends_at)
-                   for b in self.bookings.values()):
+            if any(
+                b.facility_id == facility_id
+                and b.reservation.room_id == room_id
+                and overlaps(b.reservation, starts_at, ends_at)
+                for b in self.bookings.values()
+            ):
                 raise ApiError.refused(Reason.ROOM_TAKEN)
-            return self._store(facility_id, Reservation(next(self._ids), room_id, member_id, starts_at, ends_at,
-                                                        guests=guests, plan=member.plan))
+            return self._store(
+                facility_id,
+                Reservation(next(self._ids), room_id, member_id, starts_at, ends_at, guests=guests, plan=member.plan),
+            )
 
     def cancel(self, reservation_id: int, member_id: int) -> BookingRecord:
         """Cancel the member's own booking up to 2 hours before its start."""
@@ -268,8 +299,11 @@ class PlatformState:
     def reservations_at(self, facility_id: str, rooms: Collection[str]) -> list[Reservation]:
         """Every reservation of these rooms of a facility."""
         with self._lock:
-            return [b.reservation for b in self.bookings.values()
-                    if b.facility_id == facility_id and b.reservation.room_id in rooms]
+            return [
+                b.reservation
+                for b in self.bookings.values()
+                if b.facility_id == facility_id and b.reservation.room_id in rooms
+            ]
 
     # --- check-ins and occupancy ------------------------------------------------------------
 
@@ -280,16 +314,27 @@ class PlatformState:
             earlier = self.checkins.get(key)
             if earlier is not None:
                 if earlier.body != body or earlier.facility_id != facility_id:
-                    raise ApiError(409, "idempotency_conflict", "this key was used for another check-in",
-                                   "この冪等キーは別のチェックインで使用済みです")
+                    raise ApiError(
+                        409,
+                        "idempotency_conflict",
+                        "this key was used for another check-in",
+                        "この冪等キーは別のチェックインで使用済みです",
+                    )
                 return 200, earlier.answer
             spent = self._checkin_with_pass(body.get("pass_id"))
             if spent is not None:
-                raise ApiError(409, "pass_already_used",
-                               f"pass {body['pass_id']} was already checked in at {spent.facility_id} "
-                               f"(check-in {spent.answer['checkin_id']}); not counted again",
-                               "このパスは別の受付でチェックイン済みのため、重複して記録しません")
-            answer = {"checkin_id": len(self.checkins) + 1, "idempotency_key": key, "recorded_at": self.clock.now().isoformat()}
+                raise ApiError(
+                    409,
+                    "pass_already_used",
+                    f"pass {body['pass_id']} was already checked in at {spent.facility_id} "
+                    f"(check-in {spent.answer['checkin_id']}); not counted again",
+                    "このパスは別の受付でチェックイン済みのため、重複して記録しません",
+                )
+            answer = {
+                "checkin_id": len(self.checkins) + 1,
+                "idempotency_key": key,
+                "recorded_at": self.clock.now().isoformat(),
+            }
             self.checkins[key] = RecordedCheckIn(facility_id, key, body, answer)
             self._note_visit(facility_id, body.get("member_id"))
             return 201, answer
@@ -323,4 +368,3 @@ class PlatformState:
         with self._lock:
             self.occupancy[facility_id] = dict(report, received_at=self.clock.now().isoformat())
             return self.occupancy[facility_id]
-

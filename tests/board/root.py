@@ -45,8 +45,12 @@ def base_root() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not done.exists():
             shutil.rmtree(base, ignore_errors=True)
-            result = subprocess.run(["debootstrap", "--variant=minbase", f"--include={','.join(ON_THE_CARD)}", SUITE,
-                                     str(base), MIRROR], capture_output=True, text=True, timeout=1200)
+            result = subprocess.run(
+                ["debootstrap", "--variant=minbase", f"--include={','.join(ON_THE_CARD)}", SUITE, str(base), MIRROR],
+                capture_output=True,
+                text=True,
+                timeout=1200,
+            )
             if result.returncode != 0:
                 raise BoardError(f"debootstrap failed: {result.stdout[-2000:]}{result.stderr[-2000:]}")
             done.touch()
@@ -74,8 +78,12 @@ class Board:
         for folder in ("upper", "overlay-work", "root"):
             (self.work / folder).mkdir()
         options = f"lowerdir={base},upperdir={self.work / 'upper'},workdir={self.work / 'overlay-work'}"
-        if subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, str(self.root)],
-                          capture_output=True).returncode == 0:
+        if (
+            subprocess.run(
+                ["mount", "-t", "overlay", "overlay", "-o", options, str(self.root)], capture_output=True
+            ).returncode
+            == 0
+        ):
             self._mounts.append(self.root)
         else:
             subprocess.run(["cp", "-a", f"{base}/.", str(self.root)], check=True)
@@ -104,12 +112,23 @@ class Board:
         subprocess.run([*self.launcher, "ip", "link", "set", "lo", "up"], check=True)
         socket_path = self.work / "mirror.sock"
         mirror = urlsplit(MIRROR)
-        self._relays.append(subprocess.Popen(
-            ["socat", f"UNIX-LISTEN:{socket_path},fork,mode=600", f"TCP:{mirror.hostname}:{mirror.port or 80}"],
-            stderr=subprocess.DEVNULL))
-        self._relays.append(subprocess.Popen(
-            [*self.launcher, "socat", f"TCP-LISTEN:{mirror.port or 80},bind=127.0.0.1,reuseaddr,fork",
-             f"UNIX-CONNECT:{socket_path}"], stderr=subprocess.DEVNULL))
+        self._relays.append(
+            subprocess.Popen(
+                ["socat", f"UNIX-LISTEN:{socket_path},fork,mode=600", f"TCP:{mirror.hostname}:{mirror.port or 80}"],
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        self._relays.append(
+            subprocess.Popen(
+                [
+                    *self.launcher,
+                    "socat",
+                    f"TCP-LISTEN:{mirror.port or 80},bind=127.0.0.1,reuseaddr,fork",
+                    f"UNIX-CONNECT:{socket_path}",
+                ],
+                stderr=subprocess.DEVNULL,
+            )
+        )
 
     # --- using it --------------------------------------------------------------------------------
 
@@ -119,10 +138,21 @@ class Board:
 
     def run(self, script: str, timeout: float = 600) -> subprocess.CompletedProcess:
         """A shell script as root on the board, in its namespace, as a technician's root shell runs it."""
-        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
-               "LANG": "C.UTF-8", "TERM": "dumb", "DEBIAN_FRONTEND": "noninteractive"}
-        return subprocess.run([*self.launcher, "chroot", str(self.root), "/bin/bash", "-e", "-o", "pipefail", "-c",
-                               script], env=env, capture_output=True, text=True, timeout=timeout, cwd="/")
+        env = {
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME": "/root",
+            "LANG": "C.UTF-8",
+            "TERM": "dumb",
+            "DEBIAN_FRONTEND": "noninteractive",
+        }
+        return subprocess.run(
+            [*self.launcher, "chroot", str(self.root), "/bin/bash", "-e", "-o", "pipefail", "-c", script],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd="/",
+        )
 
     def pid_of(self, unit: str) -> int | None:
         """The main process of a unit the board runs, from the stand-in systemd's notes."""

@@ -108,7 +108,8 @@ def environment(settings: dict[str, list[str]], name: str) -> dict[str, str]:
     for key, base in (("RuntimeDirectory", "/run"), ("StateDirectory", "/var/lib")):
         if one(settings, key):
             env[key.upper().replace("DIRECTORY", "_DIRECTORY")] = ":".join(
-                f"{base}/{folder}" for folder in one(settings, key).split())
+                f"{base}/{folder}" for folder in one(settings, key).split()
+            )
     return env
 
 
@@ -127,8 +128,11 @@ def make_directories(settings: dict[str, list[str]]) -> None:
 def as_unit(settings: dict[str, list[str]]) -> dict:
     """How the unit's processes run: its umask, user, group, groups and working directory, in a session of its own."""
     who = identity(settings)
-    place = {"umask": int(one(settings, "UMask", "0022"), 8), "start_new_session": True,
-             "cwd": one(settings, "WorkingDirectory", "/").lstrip("-") or "/"}
+    place = {
+        "umask": int(one(settings, "UMask", "0022"), 8),
+        "start_new_session": True,
+        "cwd": one(settings, "WorkingDirectory", "/").lstrip("-") or "/",
+    }
     return place if who is None else place | {"user": who[0], "group": who[1], "extra_groups": who[2]}
 
 
@@ -136,8 +140,9 @@ def run_step(settings: dict[str, list[str]], name: str, line: str, env: dict[str
     """One ExecStartPre/ExecReload/ExecStopPost line, to its end; True when it went well or may fail."""
     argv, ignore = command_of(line, pid)
     with (LOGS / f"{name}.log").open("ab") as log:
-        code = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, check=False,
-                              **as_unit(settings)).returncode
+        code = subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, check=False, **as_unit(settings)
+        ).returncode
     return code == 0 or ignore
 
 
@@ -173,8 +178,14 @@ def launch(name: str, settings: dict[str, list[str]], env: dict[str, str]) -> in
     notify_path.chmod(0o777)  # the unit's user sends to it
     argv, _ = command_of(one(settings, "ExecStart"))
     with (LOGS / f"{name}.log").open("ab") as log:
-        process = subprocess.Popen(argv, env=env | {"NOTIFY_SOCKET": str(notify_path)}, stdin=subprocess.DEVNULL,
-                                   stdout=log, stderr=log, **as_unit(settings))
+        process = subprocess.Popen(
+            argv,
+            env=env | {"NOTIFY_SOCKET": str(notify_path)},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            **as_unit(settings),
+        )
     (STATE / f"{name}.pid").write_text(str(process.pid))
     try:
         if one(settings, "Type", "simple") != "notify":
@@ -183,8 +194,10 @@ def launch(name: str, settings: dict[str, list[str]], env: dict[str, str]) -> in
         deadline = time.monotonic() + float(one(settings, "TimeoutStartSec", "90").rstrip("s"))
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                print(f"Job for {name} failed: it exited with {process.returncode} (see {LOGS / name}.log)",
-                      file=sys.stderr)
+                print(
+                    f"Job for {name} failed: it exited with {process.returncode} (see {LOGS / name}.log)",
+                    file=sys.stderr,
+                )
                 return 1
             try:
                 if b"READY=1" in listener.recv(4096):
@@ -219,8 +232,11 @@ def stop(name: str) -> int:
         return 0
     settings = read_unit(path)
     result = "success"
-    if not ended(pid, getattr(signal, one(settings, "KillSignal", "SIGTERM")),
-                 float(one(settings, "TimeoutStopSec", "90").rstrip("s"))):
+    if not ended(
+        pid,
+        getattr(signal, one(settings, "KillSignal", "SIGTERM")),
+        float(one(settings, "TimeoutStopSec", "90").rstrip("s")),
+    ):
         ended(pid, signal.SIGKILL, 10.0)
         result = "timeout"
     env = environment(settings, name) | {"SERVICE_RESULT": result, "EXIT_CODE": "exited", "EXIT_STATUS": "0"}
@@ -261,7 +277,10 @@ def enable(name: str) -> int:
 def status(name: str) -> int:
     """A few lines, as systemctl status gives."""
     pid = pid_of(name)
-    print(f"* {name}\n     Active: {'active (running)' if pid else 'inactive (dead)'}" + (f"\n   Main PID: {pid}" if pid else ""))
+    print(
+        f"* {name}\n     Active: {'active (running)' if pid else 'inactive (dead)'}"
+        + (f"\n   Main PID: {pid}" if pid else "")
+    )
     log = LOGS / f"{name}.log"
     if log.exists():
         print("\n".join(log.read_text(errors="replace").splitlines()[-10:]))
@@ -294,14 +313,21 @@ def act(verb: str, name: str, now: bool, quiet: bool) -> int:
         if not quiet:
             print("enabled" if enabled(name) else "disabled")
         return 0 if enabled(name) else 1
-    actions = {"start": start, "stop": stop, "reload": reload, "status": status,
-               "restart": lambda unit: stop(unit) or start(unit),
-               "try-restart": lambda unit: (stop(unit) or start(unit)) if pid_of(unit) else 0,
-               "reload-or-restart": lambda unit: reload(unit) if pid_of(unit) else start(unit),
-               "enable": lambda unit: enable(unit) or (start(unit) if now else 0),
-               # Debian's preset policy enables every unit (deb-systemd-helper asks for it on a first install)
-               "preset": enable,
-               "disable": lambda unit: 0, "mask": lambda unit: 0, "unmask": lambda unit: 0}
+    actions = {
+        "start": start,
+        "stop": stop,
+        "reload": reload,
+        "status": status,
+        "restart": lambda unit: stop(unit) or start(unit),
+        "try-restart": lambda unit: (stop(unit) or start(unit)) if pid_of(unit) else 0,
+        "reload-or-restart": lambda unit: reload(unit) if pid_of(unit) else start(unit),
+        "enable": lambda unit: enable(unit) or (start(unit) if now else 0),
+        # Debian's preset policy enables every unit (deb-systemd-helper asks for it on a first install)
+        "preset": enable,
+        "disable": lambda unit: 0,
+        "mask": lambda unit: 0,
+        "unmask": lambda unit: 0,
+    }
     if verb not in actions:
         print(f"systemctl stand-in: no verb {verb!r}", file=sys.stderr)
         return 1

@@ -28,8 +28,9 @@ def main(site: str, data: str, platform_url: str, work: str) -> int:
     store = KioskStore(Path(data) / "kiosk.db")
     reception = Reception(cfg, store, SystemClock())
     drained = threading.Event()
-    outbox = OutboxSender(store, PlatformClient(cfg.platform), SystemClock(),
-                          lambda status: status.queued == 0 and drained.set())
+    outbox = OutboxSender(
+        store, PlatformClient(cfg.platform), SystemClock(), lambda status: status.queued == 0 and drained.set()
+    )
     outbox.start()
     if work == "--drain":
         outbox.wake()

@@ -56,6 +56,7 @@ def refused(answer: dict, reason: Reason) -> bool:
 
 # --- 1. revoked and time-bounded signing keys ---------------------------------------------------------
 
+
 def test_a_revoked_signing_key_opens_nothing_online_or_from_the_cache(site) -> None:
     client = PlatformClient(H1T.platform.model_copy(update={"base_url": site.platform.server.url}))
     client.exchange("POST", "/revocations", {"key_id": PLATFORM_KEY.key_id})
@@ -68,8 +69,13 @@ def test_a_revoked_signing_key_opens_nothing_online_or_from_the_cache(site) -> N
 
 
 def test_a_pass_signed_by_a_revoked_key_is_refused_at_the_kiosk_online_and_offline(offline_platform, tmp_path) -> None:
-    cfg = KAIKATSU.model_copy(update={"platform": KAIKATSU.platform.model_copy(
-        update={"base_url": offline_platform.server.url, "timeout_seconds": 1})})
+    cfg = KAIKATSU.model_copy(
+        update={
+            "platform": KAIKATSU.platform.model_copy(
+                update={"base_url": offline_platform.server.url, "timeout_seconds": 1}
+            )
+        }
+    )
     desk = reception(cfg, tmp_path, MONDAY_MORNING)
     offline_platform.state.revoke(key_id=PLATFORM_KEY.key_id)
     assert TrustRefresh(PlatformClient(cfg.platform), desk.store, desk.clock, fetch_keys=True).refresh()
@@ -83,13 +89,15 @@ def test_a_pass_signed_by_a_revoked_key_is_refused_at_the_kiosk_online_and_offli
 def test_a_pinned_key_outside_its_validity_window_is_refused(tmp_path) -> None:
     window = {"not_before": MONDAY_MORNING - timedelta(days=30), "not_after": MONDAY_MORNING - timedelta(days=1)}
     keys = [KAIKATSU.tokens.trusted_keys[0].model_copy(update=window)]
-    cfg = KAIKATSU.model_copy(update={"tokens": KAIKATSU.tokens.model_copy(
-        update={"trusted_keys": keys, "fetch_platform_keys": False})})
+    cfg = KAIKATSU.model_copy(
+        update={"tokens": KAIKATSU.tokens.model_copy(update={"trusted_keys": keys, "fetch_platform_keys": False})}
+    )
     desk = reception(cfg, tmp_path, MONDAY_MORNING)
     assert desk.present(member_pass(cfg, at=desk.clock.now().timestamp())).reasons == (Reason.KEY_NOT_VALID,)
 
 
 # --- 2. one pass is spent once ----------------------------------------------------------------------
+
 
 @pytest.fixture
 def two_kiosks(qtbot, platform, broker, tmp_path, wall_clock):
@@ -98,8 +106,13 @@ def two_kiosks(qtbot, platform, broker, tmp_path, wall_clock):
     for name in ("front", "side"):
         cfg = kiosk_config(platform.server.url)
         cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"id": name})})
-        app = KioskApp(cfg, _no_camera(), broker=bus_settings(broker, "lockd", f"kiosk-{name}"),
-                       data_dir=tmp_path / name, clock=wall_clock)
+        app = KioskApp(
+            cfg,
+            _no_camera(),
+            broker=bus_settings(broker, "lockd", f"kiosk-{name}"),
+            data_dir=tmp_path / name,
+            clock=wall_clock,
+        )
         app.start(full_screen=False)
         apps.append(app)
     qtbot.waitUntil(lambda: all(app.bus.connected for app in apps), timeout=10000)
@@ -112,6 +125,7 @@ def two_kiosks(qtbot, platform, broker, tmp_path, wall_clock):
 def _no_camera():
     """A camera that shows nothing (the passes are handed in as if scanned)."""
     from simulator.camera import VirtualCamera
+
     return VirtualCamera(320, 240, fps=5, paced=True)
 
 
@@ -130,14 +144,20 @@ def test_one_pass_at_two_kiosks_of_a_facility_is_admitted_once(qtbot, two_kiosks
 def _seen_at(app: KioskApp, text: str) -> bool:
     """True once the kiosk's replay memory holds this pass (without spending it there)."""
     from facility.tokens import MemberPass, peek
+
     claimed = peek(text, MemberPass)
     with app.store._lock:
         return app.store.db.execute("SELECT 1 FROM seen_token WHERE id = ?", (claimed.pass_id,)).fetchone() is not None
 
 
 def test_the_platform_counts_a_pass_once_and_the_second_kiosk_gets_a_dead_letter(offline_platform, tmp_path) -> None:
-    cfg = ALWAYS_OPEN.model_copy(update={"platform": ALWAYS_OPEN.platform.model_copy(
-        update={"base_url": offline_platform.server.url, "timeout_seconds": 1})})
+    cfg = ALWAYS_OPEN.model_copy(
+        update={
+            "platform": ALWAYS_OPEN.platform.model_copy(
+                update={"base_url": offline_platform.server.url, "timeout_seconds": 1}
+            )
+        }
+    )
     desks = [reception(cfg, tmp_path / name, MONDAY_MORNING) for name in ("front", "side")]
     text = member_pass(cfg, clock=desks[-1].clock)
     for desk in desks:  # cut off from each other (no broker): both admit
@@ -154,13 +174,19 @@ def test_the_platform_counts_a_pass_once_and_the_second_kiosk_gets_a_dead_letter
 def test_an_untagged_pass_is_refused_at_reception(tmp_path) -> None:
     from facility.models import Plan
     from facility.tokens import MemberPass
+
     desk = reception(KAIKATSU, tmp_path, MONDAY_MORNING)
-    untagged = mint(MemberPass(1001, Plan.CORPORATE, new_id(8), int(desk.clock.now().timestamp()), 90, None, None,
-                               "佐藤 葵", False), PLATFORM_KEY)
+    untagged = mint(
+        MemberPass(
+            1001, Plan.CORPORATE, new_id(8), int(desk.clock.now().timestamp()), 90, None, None, "佐藤 葵", False
+        ),
+        PLATFORM_KEY,
+    )
     assert desk.present(untagged).reasons == (Reason.NO_FACILITY,)
 
 
 # --- 3. a clock step never re-opens a used token ----------------------------------------------------
+
 
 def test_a_wall_clock_stepped_forward_and_back_does_not_reopen_a_used_command(site) -> None:
     used = site.command()
@@ -189,25 +215,35 @@ def test_a_clock_step_does_not_turn_one_pass_into_a_check_in_and_a_re_entry(tmp_
 
 # --- 4. losing the store --------------------------------------------------------------------------------
 
+
 def _stop(site) -> None:
     site.daemon.stop()
     site.daemon.stop = lambda *args: None  # the fixture's teardown
 
 
 @pytest.mark.parametrize("how", ["deleted", "truncated", "garbled"])
-def test_a_lost_lockd_store_is_noticed_and_refuses_every_earlier_command(how, site, broker, bus_client, tmp_path) -> None:
+def test_a_lost_lockd_store_is_noticed_and_refuses_every_earlier_command(
+    how, site, broker, bus_client, tmp_path
+) -> None:
     used = site.command()
     assert site.send(used)["result"] == "opened"
     _stop(site)
     db = tmp_path / "lockd.db"
     for suffix in ("-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    {"deleted": db.unlink, "truncated": lambda: db.write_bytes(b""),
-     "garbled": lambda: db.write_bytes(b"not a database" * 100)}[how]()
+    {
+        "deleted": db.unlink,
+        "truncated": lambda: db.write_bytes(b""),
+        "garbled": lambda: db.write_bytes(b"not a database" * 100),
+    }[how]()
     # lockd comes back a few seconds later (its clock two seconds on): the command is still within its lifetime
-    again = start_site(site_config(site.platform.server.url, tmp_path), site.platform,
-                       bus_settings(broker, "lockd", "lockd-again"), bus_client(user="platform"),
-                       clock=ShiftedClock(site.clock.offset.total_seconds() + 2))
+    again = start_site(
+        site_config(site.platform.server.url, tmp_path),
+        site.platform,
+        bus_settings(broker, "lockd", "lockd-again"),
+        bus_client(user="platform"),
+        clock=ShiftedClock(site.clock.offset.total_seconds() + 2),
+    )
     try:
         (row,) = again.daemon.store.audit_rows("store_lost")
         assert "store" in row.detail
@@ -237,10 +273,16 @@ def test_a_lost_kiosk_store_is_noticed_and_refuses_every_earlier_pass(tmp_path) 
 
 # --- 5. broker sessions cannot be taken over ---------------------------------------------------------------
 
+
 def shipped_broker_options() -> list[str]:
     """The global options of deploy/mosquitto/officepass.conf (not its listeners, files and paths)."""
-    keep = ("per_listener_settings", "set_tcp_nodelay", "allow_anonymous", "use_username_as_clientid",
-            "max_queued_messages")
+    keep = (
+        "per_listener_settings",
+        "set_tcp_nodelay",
+        "allow_anonymous",
+        "use_username_as_clientid",
+        "max_queued_messages",
+    )
     lines = (REPO / "deploy" / "mosquitto" / "officepass.conf").read_text().splitlines()
     return [line for line in lines if line.split(" ")[0] in keep]
 
@@ -248,11 +290,21 @@ def shipped_broker_options() -> list[str]:
 def test_another_user_cannot_take_over_lockd_s_session(tmp_path) -> None:
     options = shipped_broker_options()
     assert "use_username_as_clientid true" in options
-    broker = MosquittoBroker(tmp_path / "mq", users={"lockd-h1t": "l", "kiosk-front": "k", "platform": "p"},
-                             extra=options)
+    broker = MosquittoBroker(
+        tmp_path / "mq", users={"lockd-h1t": "l", "kiosk-front": "k", "platform": "p"}, extra=options
+    )
     broker.start()
-    lockd = BusClient(BrokerSettings(broker.host, broker.port, "lockd-h1t", "l", client_id="lockd-h1t-shibuya",
-                                     clean_start=False, session_expiry=600))
+    lockd = BusClient(
+        BrokerSettings(
+            broker.host,
+            broker.port,
+            "lockd-h1t",
+            "l",
+            client_id="lockd-h1t-shibuya",
+            clean_start=False,
+            session_expiry=600,
+        )
+    )
     heard: queue.Queue = queue.Queue()
     drops: list[bool] = []
     try:
@@ -260,7 +312,9 @@ def test_another_user_cannot_take_over_lockd_s_session(tmp_path) -> None:
         lockd.connection_listeners.append(lambda up: up or drops.append(True))
         lockd.start()
         assert lockd.wait_connected(10)
-        intruder = BusClient(BrokerSettings(broker.host, broker.port, "kiosk-front", "k", client_id="lockd-h1t-shibuya"))
+        intruder = BusClient(
+            BrokerSettings(broker.host, broker.port, "kiosk-front", "k", client_id="lockd-h1t-shibuya")
+        )
         intruder.start()
         assert intruder.wait_connected(10)
         platform = BusClient(BrokerSettings(broker.host, broker.port, "platform", "p", client_id="platform"))
@@ -278,8 +332,11 @@ def test_another_user_cannot_take_over_lockd_s_session(tmp_path) -> None:
 
 @pytest.mark.parametrize("bad", ["lockd site", "lockd\nuser platform", "lockd/+", "lockd#", ""])
 def test_broker_user_names_that_could_bend_the_acl_are_refused(bad: str, tmp_path: Path) -> None:
-    text = (CONFIG_DIR / "h1t-shibuya.toml").read_text().replace(
-        'username = "lockd-h1t-shibuya"', f"username = {json.dumps(bad)}")
+    text = (
+        (CONFIG_DIR / "h1t-shibuya.toml")
+        .read_text()
+        .replace('username = "lockd-h1t-shibuya"', f"username = {json.dumps(bad)}")
+    )
     (tmp_path / "site.toml").write_text(text.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
     with pytest.raises(ConfigError, match=r"mqtt\.username"):
         load_config(tmp_path / "site.toml")
@@ -290,6 +347,7 @@ def test_broker_user_names_that_could_bend_the_acl_are_refused(bad: str, tmp_pat
 
 
 # --- 6. junk floods ---------------------------------------------------------------------------------------------
+
 
 def test_a_junk_flood_loses_no_genuine_command_and_writes_nothing_per_message(site) -> None:
     stranger = SigningKey.generate()
@@ -304,7 +362,9 @@ def test_a_junk_flood_loses_no_genuine_command_and_writes_nothing_per_message(si
     flooder = threading.Thread(target=flood)
     flooder.start()
     for n in range(10):  # genuine commands to the flooded door and to another, during the flood
-        door, reservation, member = ("booth-a", BOOTH_A_BOOKING, 1003) if n % 2 else ("meeting-1", MEETING_BOOKING, 1004)
+        door, reservation, member = (
+            ("booth-a", BOOTH_A_BOOKING, 1003) if n % 2 else ("meeting-1", MEETING_BOOKING, 1004)
+        )
         answers.append(site.send(site.command(door, reservation, member), door))
     flooder.join()
     assert [answer["result"] for answer in answers] == ["opened"] * 10, answers
@@ -317,14 +377,23 @@ def test_a_junk_flood_loses_no_genuine_command_and_writes_nothing_per_message(si
 
 # --- 7. demo keys -----------------------------------------------------------------------------------------------
 
+
 def test_a_site_trusting_a_demo_key_is_refused_unless_it_is_on_loopback(tmp_path: Path) -> None:
     text = (CONFIG_DIR / "h1t-shibuya.toml").read_text()
-    live = text.replace('host = "127.0.0.1"', 'host = "broker.h1t-shibuya.example.jp"').replace(
-        "tls = false", "tls = true").replace('base_url = "http://127.0.0.1:8710/v1"',
-                                             'base_url = "https://platform.example.jp/v1"')
+    live = (
+        text.replace('host = "127.0.0.1"', 'host = "broker.h1t-shibuya.example.jp"')
+        .replace("tls = false", "tls = true")
+        .replace('base_url = "http://127.0.0.1:8710/v1"', 'base_url = "https://platform.example.jp/v1"')
+    )
     (tmp_path / "site.toml").write_text(live.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
-    result = subprocess.run([sys.executable, "-m", "lockd.cli", "--check-config", str(tmp_path / "site.toml")], check=False,
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "lockd.cli", "--check-config", str(tmp_path / "site.toml")],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "demo key 0075557c" in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
@@ -333,8 +402,10 @@ def test_a_site_trusting_a_demo_key_is_refused_unless_it_is_on_loopback(tmp_path
 
 # --- 8. doors across restarts ---------------------------------------------------------------------------------
 
-def test_a_door_found_open_at_start_raises_forced_then_held_open(platform, broker, bus_client, tmp_path,
-                                                                 wall_clock) -> None:
+
+def test_a_door_found_open_at_start_raises_forced_then_held_open(
+    platform, broker, bus_client, tmp_path, wall_clock
+) -> None:
     clock = SettableClock(wall_clock.now())  # the doors' timers
     cfg = site_config(platform.server.url, tmp_path)
     from lockd.daemon import LockDaemon
@@ -345,8 +416,14 @@ def test_a_door_found_open_at_start_raises_forced_then_held_open(platform, broke
         virtual.force_open()  # forced while lockd was down
         return virtual
 
-    daemon = LockDaemon(cfg, bus_settings(broker, "lockd", "lockd-doors"), PlatformClient(cfg.platform), open_door,
-                        clock=wall_clock, scheduler=clock)
+    daemon = LockDaemon(
+        cfg,
+        bus_settings(broker, "lockd", "lockd-doors"),
+        PlatformClient(cfg.platform),
+        open_door,
+        clock=wall_clock,
+        scheduler=clock,
+    )
     daemon.start()
     try:
         forced = daemon.store.audit_rows("forced")
@@ -361,14 +438,26 @@ def test_a_door_found_open_at_start_raises_forced_then_held_open(platform, broke
 
 
 def test_relays_released_after_a_watchdog_kill_are_audited_with_the_cause(tmp_path: Path) -> None:
-    text = (CONFIG_DIR / "h1t-shibuya.toml").read_text().replace(  # no board here: gpiozero's mock pins
-        'data_dir = "../var/h1t-shibuya/lockd"', f'data_dir = "{tmp_path / "data"}"\npin_factory = "mock"')
+    text = (
+        (CONFIG_DIR / "h1t-shibuya.toml")
+        .read_text()
+        .replace(  # no board here: gpiozero's mock pins
+            'data_dir = "../var/h1t-shibuya/lockd"', f'data_dir = "{tmp_path / "data"}"\npin_factory = "mock"'
+        )
+    )
     (tmp_path / "site.toml").write_text(text.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
     cfg = load_config(tmp_path / "site.toml")
     LockdStore(tmp_path / "data" / "lockd.db").close()  # the store lockd kept before it was killed
     env = os.environ | {"SERVICE_RESULT": "watchdog", "EXIT_CODE": "killed", "EXIT_STATUS": "ABRT"}
-    result = subprocess.run([sys.executable, "-m", "lockd.cli", "--release-relays", str(tmp_path / "site.toml")], check=False,
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "lockd.cli", "--release-relays", str(tmp_path / "site.toml")],
+        check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     rows = LockdStore(tmp_path / "data" / "lockd.db").audit_rows("relay_released")
     gpio_doors = {door.id for door in cfg.doors if door.driver == "gpio"}

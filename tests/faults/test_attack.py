@@ -44,7 +44,9 @@ def mutate(text: str, valid_now: Callable) -> str | bytes:
     if kind == 3:
         return bytes(RANDOM.randrange(256) for _ in range(RANDOM.randrange(1, 400)))
     if kind == 4:
-        return "".join(RANDOM.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:") for _ in range(RANDOM.randrange(1, 300)))
+        return "".join(
+            RANDOM.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:") for _ in range(RANDOM.randrange(1, 300))
+        )
     if kind == 5:
         return valid_now(key=SigningKey.generate())
     if kind == 6:
@@ -58,8 +60,19 @@ def test_mutated_passes_admit_no_one(tmp_path) -> None:
     now = desk.clock.now().timestamp()
 
     def valid_now(key: SigningKey = PLATFORM_KEY, age: float = 0) -> str:
-        return mint(MemberPass(RANDOM.randrange(1, 10**6), Plan.CORPORATE, new_id(8), int(now - age), 90,
-                               facility_tag(KAIKATSU.facility.id), None, "攻撃"), key)
+        return mint(
+            MemberPass(
+                RANDOM.randrange(1, 10**6),
+                Plan.CORPORATE,
+                new_id(8),
+                int(now - age),
+                90,
+                facility_tag(KAIKATSU.facility.id),
+                None,
+                "攻撃",
+            ),
+            key,
+        )
 
     reasons = set()
     for _ in range(MUTATIONS):
@@ -92,8 +105,11 @@ def test_mutated_commands_open_no_door(site) -> None:
     assert {"bad_format", "bad_signature", "unknown_key", "expired", "wrong_door", "retained"} <= reasons
 
 
-@pytest.mark.parametrize("payload", [b"", b"\x00" * 10_000, b"{}", json.dumps({"open": True}).encode(), "開錠".encode(),
-                                     b"Y" * 299, b"%" * 301], ids=["empty", "zeros", "json", "json-open", "kanji", "299", "301"])
+@pytest.mark.parametrize(
+    "payload",
+    [b"", b"\x00" * 10_000, b"{}", json.dumps({"open": True}).encode(), "開錠".encode(), b"Y" * 299, b"%" * 301],
+    ids=["empty", "zeros", "json", "json-open", "kanji", "299", "301"],
+)
 def test_malformed_payloads_over_the_broker_are_answered_and_refused(site, payload: bytes) -> None:
     answer = site.send(payload)
     assert answer["result"] == "refused" and answer["reason"] in {"bad_format", "too_large"}

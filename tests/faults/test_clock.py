@@ -21,9 +21,14 @@ from tests.rulebook import KAIKATSU, at
 def timed_site(broker, platform, bus_client, tmp_path, wall_clock) -> Iterator[tuple[Site, SettableClock]]:
     """lockd whose pulses run on a settable monotonic clock (5 s pulse)."""
     ticks = SettableClock(datetime(2026, 11, 24, 10, 0, tzinfo=TOKYO))
-    running = start_site(site_config(platform.server.url, tmp_path, pulse=5.0), platform,
-                         bus_settings(broker, "lockd", "lockd-clock"), bus_client(user="platform"), scheduler=ticks,
-                         clock=wall_clock)
+    running = start_site(
+        site_config(platform.server.url, tmp_path, pulse=5.0),
+        platform,
+        bus_settings(broker, "lockd", "lockd-clock"),
+        bus_client(user="platform"),
+        scheduler=ticks,
+        clock=wall_clock,
+    )
     yield running, ticks
     running.daemon.stop()
 
@@ -53,7 +58,9 @@ def test_after_a_step_back_commands_are_judged_by_the_new_time(timed_site) -> No
 
 def test_a_step_forward_past_a_visit_s_limit_ends_it(tmp_path) -> None:
     desk = reception(KAIKATSU, tmp_path, at("2026-11-24 10:00"))
-    assert desk.present(member_pass(KAIKATSU, member_id=7, plan=Plan.CORPORATE, at=desk.clock.now().timestamp())).admitted
+    assert desk.present(
+        member_pass(KAIKATSU, member_id=7, plan=Plan.CORPORATE, at=desk.clock.now().timestamp())
+    ).admitted
     assert desk.occupancy().members_in == 1
     desk.clock.shift(3 * 3600 + 60)  # the clock jumps past the 3 h limit
     assert desk.occupancy().members_in == 0  # the seat is free again

@@ -38,11 +38,11 @@ RANDOM = random.Random(86)
 WORKER = REPO / "tests" / "faults" / "kiosk_worker.py"
 
 
-
 @pytest.fixture
 def platform(real_time_platform):
     """The platform on the real clock: lockd runs as its own process on it (the trial site has no dated rule)."""
     return real_time_platform
+
 
 def kill_at_random(process: subprocess.Popen, within: float) -> None:
     """SIGKILL after a random moment (unless it ended first)."""
@@ -66,20 +66,29 @@ def test_lockd_killed_at_random_points(broker, platform, bus_client, tmp_path: P
     sender.subscribe(TOPICS.lockd("availability"), online.put)
     answers: queue.Queue = queue.Queue()
     for door in ("booth-a", "meeting-1"):
-        sender.subscribe(TOPICS.door(door, "reply"), lambda message: message.payload.startswith(b'{"result": "opened"')
-                         and answers.put(message))
+        sender.subscribe(
+            TOPICS.door(door, "reply"),
+            lambda message: message.payload.startswith(b'{"result": "opened"') and answers.put(message),
+        )
     genuine: dict[str, str] = {}  # command id -> door
     for _ in range(LOCKD_TRIALS):
         process = start_lockd(config, tmp_path)
         wait_online(online)
         for _ in range(RANDOM.randrange(1, 13)):  # a burst: what lockd takes together is decided in one batch
-            door, reservation, member = RANDOM.choice([("booth-a", 5001, 1003), ("meeting-1", 5002, 1004),
-                                                       ("meeting-1", 5002, 1003)])  # the last is a guest: refused
+            door, reservation, member = RANDOM.choice(
+                [("booth-a", 5001, 1003), ("meeting-1", 5002, 1004), ("meeting-1", 5002, 1003)]
+            )  # the last is a guest: refused
             command = UnlockCommand(door, reservation, member, int(time.time()), 30, new_id(16), TOPICS.command(door))
             if member != 1003 or door == "booth-a":
                 genuine[command.command_id.hex()] = door
-            sender.publish(TOPICS.command(door), mint(command, PLATFORM_KEY), expiry=30, timeout=None,
-                           response_topic=TOPICS.door(door, "reply"), correlation=command.command_id)
+            sender.publish(
+                TOPICS.command(door),
+                mint(command, PLATFORM_KEY),
+                expiry=30,
+                timeout=None,
+                response_topic=TOPICS.door(door, "reply"),
+                correlation=command.command_id,
+            )
         kill_at_random(process, 0.3)
     final = start_lockd(config, tmp_path)  # takes what the broker kept for it
     wait_online(online)
@@ -99,7 +108,9 @@ def test_lockd_killed_at_random_points(broker, platform, bus_client, tmp_path: P
         resumed = sum(1 for d, action, _ in audit if d == door and action == "unlock_resumed")
         # At least one pulse per decision; a second only where a resumed pulse is audited (the window between
         # driving a relay and noting it, docs/lockd.md).
-        assert list(genuine.values()).count(door) <= pulses(tmp_path, door) <= list(genuine.values()).count(door) + resumed
+        assert (
+            list(genuine.values()).count(door) <= pulses(tmp_path, door) <= list(genuine.values()).count(door) + resumed
+        )
 
 
 def always_open_site(tmp_path: Path) -> Path:
@@ -120,15 +131,33 @@ def test_kiosk_killed_at_random_points_loses_and_doubles_nothing(offline_platfor
         lines = []
         for _ in range(4):
             member += 1
-            lines.append(mint(MemberPass(member, Plan.CORPORATE, new_id(8), int(time.time()), 90,
-                                         facility_tag("kaikatsu-ikebukuro"), None, "試験"), PLATFORM_KEY))
+            lines.append(
+                mint(
+                    MemberPass(
+                        member,
+                        Plan.CORPORATE,
+                        new_id(8),
+                        int(time.time()),
+                        90,
+                        facility_tag("kaikatsu-ikebukuro"),
+                        None,
+                        "試験",
+                    ),
+                    PLATFORM_KEY,
+                )
+            )
         passes.write_text("\n".join(lines))
-        process = subprocess.Popen([sys.executable, str(WORKER), str(site), str(data), offline_platform.server.url,
-                                    str(passes)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        process = subprocess.Popen(
+            [sys.executable, str(WORKER), str(site), str(data), offline_platform.server.url, str(passes)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         kill_at_random(process, 0.8)
         kept |= {line.split()[1] for line in process.stdout.read().splitlines() if line.startswith("KEPT ")}
-    drain = subprocess.run([sys.executable, str(WORKER), str(site), str(data), offline_platform.server.url, "--drain"],
-                           timeout=120)
+    drain = subprocess.run(
+        [sys.executable, str(WORKER), str(site), str(data), offline_platform.server.url, "--drain"], timeout=120
+    )
     assert drain.returncode == 0
     assert integrity(data / "kiosk.db") == "ok"
     with sqlite3.connect(data / "kiosk.db") as db:

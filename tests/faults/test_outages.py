@@ -25,8 +25,12 @@ def test_broker_killed_mid_traffic_every_pulse_audited_and_doors_work_after(site
             text = site.command()
             sent.append(text)
             try:
-                reply = site.sender.request("officepass/h1t-shibuya/door/booth-a/command", text,
-                                            "officepass/h1t-shibuya/door/booth-a/reply", timeout=0.5)
+                reply = site.sender.request(
+                    "officepass/h1t-shibuya/door/booth-a/command",
+                    text,
+                    "officepass/h1t-shibuya/door/booth-a/reply",
+                    timeout=0.5,
+                )
             except BusError:  # the broker is gone: the platform would answer 503 and the member taps again
                 reply = None
             with progress:
@@ -50,8 +54,9 @@ def test_broker_killed_mid_traffic_every_pulse_audited_and_doors_work_after(site
         stop.set()
         worker.join(10)
     opened = site.daemon.store.audit_rows("unlock")
-    pulsed = site.daemon.store.db.execute("SELECT pulsed, COUNT(*) FROM command WHERE result = 'opened' "
-                                          "GROUP BY pulsed").fetchall()
+    pulsed = site.daemon.store.db.execute(
+        "SELECT pulsed, COUNT(*) FROM command WHERE result = 'opened' GROUP BY pulsed"
+    ).fetchall()
     assert pulsed == [(1, len(opened))]  # every audited opening drove the relay once; none is left pending
     assert 1 <= site.pulses() <= len(opened)  # and the relay never moved without an audited opening
     assert {row.command_id for row in opened} <= {_command_id(text) for text in sent}  # only genuine commands opened
@@ -93,7 +98,9 @@ def test_a_day_without_the_platform_then_every_check_in_arrives_once(tmp_path, o
             assert changed.wait_for(lambda: status[0] is not None and status[0].queued == 0 and status[0].reachable, 60)
     finally:
         outbox.stop()
-    recorded = requests.get(f"{offline_platform.server.url}/facilities/{KAIKATSU.facility.id}/checkins", timeout=5).json()
+    recorded = requests.get(
+        f"{offline_platform.server.url}/facilities/{KAIKATSU.facility.id}/checkins", timeout=5
+    ).json()
     keys = [c["idempotency_key"] for c in recorded["checkins"]]
     assert sorted(keys) == sorted(c.key for c in kept)  # each exactly once
     assert desk.store.outbox("dead") == []
