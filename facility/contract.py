@@ -13,9 +13,9 @@ import json
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-from pydantic.json_schema import models_json_schema
+from pydantic_core import PydanticCustomError
 
-from facility.config.models import check_public_key, exact_base64
+from facility.config.models import Identifier, check_public_key, exact_base64
 from facility.models import EntryKind, Plan, Reservation
 from facility.rules.calendar import local
 from facility.tokens import Revocations
@@ -134,6 +134,16 @@ class CertifiedKey(Answer):
     not_before: UnixTime | None = None
     not_after: UnixTime | None = None
 
+    @model_validator(mode="after")
+    def _begins_before_it_ends(self) -> CertifiedKey:
+        """A key's window is not empty: one that ends before it begins could sign nothing, and is no key set's."""
+        if self.not_before is not None and self.not_after is not None and self.not_after <= self.not_before:
+            raise ValueError(f"key {self.key_id} ends (not_after) before it begins (not_before)")
+        return self
+
+
+KEYSET_MAX_KEYS, KEYSET_MAX_REVOKED = 64, 4096  # what one key set may certify and revoke
+
 
 class KeySetContent(Answer):
     """The signed part of the key set (docs/tokens.md, 'The key set'): versioned, complete, with what it revokes."""
@@ -141,8 +151,8 @@ class KeySetContent(Answer):
     format: Literal[1]
     version: Annotated[int, Field(ge=1, lt=2**53)]
     issued_at: UnixTime
-    keys: Annotated[list[CertifiedKey], Field(min_length=1, max_length=64)]
-    revoked: Annotated[list[KeyId], Field(max_length=4096)] = []
+    keys: Annotated[list[CertifiedKey], Field(min_length=1, max_length=KEYSET_MAX_KEYS)]
+    revoked: Annotated[list[KeyId], Field(max_length=KEYSET_MAX_REVOKED)] = []
 
 
 class SignedKeySet(Answer):
@@ -273,7 +283,7 @@ class MemberBody(Body):
 class PassRequest(Body):
     """POST /members/{member}/pass: a fresh pass, bound to the facility whose desk code the app scanned."""
 
-    facility_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    facility_id: Identifier | None = None
 
 
 class UnlockRequest(Body):
@@ -308,6 +318,8 @@ class RevokeBody(Body):
         """A field given is a value: null is refused, as the schema says."""
         if isinstance(data, dict) and any(value is None for value in data.values()):
             raise ValueError("give values, not null; leave out what you do not name")
+        if isinstance(data, dict) and not data:
+            raise PydanticCustomError("names_nothing", "name a member_id, a pass_id or a key_id")
         return data
 
     member_id: MemberId | None = None
@@ -391,19 +403,3 @@ OPENAPI_MODELS: tuple[type[BaseModel], ...] = (
     DeskCheckinBody,
     RevokeBody,
 )
-OPENAPI_BEGIN = (
-    "    # BEGIN schemas generated from facility/contract.py by scripts/make_openapi.py: do not edit by hand"
-)
-OPENAPI_END = "    # END generated schemas"
-
-
-def openapi_schemas_block() -> str:
-    """The contract's models as OpenAPI component schemas, one JSON (= YAML flow) line each, between the markers."""
-    _, top = models_json_schema(
-        [(model, "validation") for model in OPENAPI_MODELS], ref_template="#/components/schemas/{model}"
-    )
-    lines = [
-        f"    {name}: {json.dumps(schema, ensure_ascii=False, sort_keys=True)}"
-        for name, schema in sorted(top["$defs"].items())
-    ]
-    return "\n".join([OPENAPI_BEGIN, *lines, OPENAPI_END])

@@ -6,6 +6,11 @@ with the revocations) and as a retained MQTT message (`{prefix}/{facility}/keyse
 through `SiteKeys.offer`, which adopts a newer valid set, keeps the held one otherwise, and
 audits and logs every refusal with its reason. The held set lives in the store's cache table,
 so no restart can roll it back. The encoding and the rules: docs/tokens.md, 'The key set'.
+
+`SiteKeys.keyring()` is the one answer to "which keys sign tokens here" for every program: with a
+root, the pinned and certified keys; without one, the pinned keys and, where the program and the
+facility allow it, the keys the platform publishes (`GET /keys`, kept by facility/trustcache.py). A
+public demo key is trusted only on loopback, however it arrives.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pydantic import ValidationError
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
-from facility.contract import KeySetContent, SignedKeySet
+from facility.contract import KeysAnswer, KeySetContent, PublishedKey, SignedKeySet
 from facility.reasons import Worded
 from facility.store import SqliteStore
 from facility.tokens import Keyring, SigningKey, key_id_of
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 SIGNING_TAG = b"officepass/keyset/v1"
 MAX_KEYSET_BYTES = 64 * 1024
 CACHE_NAME = "keyset"
+PUBLISHED_CACHE_NAME = "keys"  # the platform's published keys (GET /keys), kept by facility/trustcache.py
 ROOT_PURPOSE = "keyset"
 REMEMBERED_REFUSALS = 256  # distinct refused documents audited once each per process
 
@@ -174,8 +180,6 @@ def _content(document: dict, message: bytes) -> KeySet | Refused:
         actual = key_id_of(base64.b64decode(key.public_key))
         if actual != key.key_id:
             return Refused(KeySetRefusal.INCONSISTENT, f"key {key.key_id} is really {actual}", content.version)
-        if key.not_before is not None and key.not_after is not None and key.not_after <= key.not_before:
-            return Refused(KeySetRefusal.INCONSISTENT, f"key {key.key_id} ends before it begins", content.version)
     if len(set(ids)) != len(ids):
         return Refused(KeySetRefusal.INCONSISTENT, "a key is listed twice", content.version)
     both = sorted(set(ids) & set(content.revoked))
@@ -225,6 +229,9 @@ class SiteKeys:
     clock: Clock
     audit: Audit = lambda action, reason, detail: None
     listeners: list[Callable[[KeySet], None]] = field(default_factory=list)  # after each adoption, outside the lock
+    # The one purpose this program also trusts the platform's published keys for, where the facility allows them
+    # and pins no root (the kiosk: member passes); None: never (lockd trusts pinned and certified keys only).
+    published_for: str | None = None
 
     def __post_init__(self) -> None:
         self.pinned = Keyring.from_config(self.cfg.tokens.trusted_keys)
@@ -275,9 +282,17 @@ class SiteKeys:
             return self
 
     def keyring(self) -> Keyring:
-        """Pinned keys, then the held set's keys (the root's word on a key is the latest), minus what it revokes."""
+        """Pinned keys, then the held set's keys (the root's word on a key is the latest), minus what it revokes;
+        without a root, the pinned keys and, where this program and the facility allow them, the published ones."""
         self.load()
-        return self._ring
+        if self.rooted or self.published_for is None or not self.cfg.tokens.fetch_platform_keys:
+            return self._ring
+        return self._with_published(self.published_for)
+
+    def trusted_here(self, key_id: str) -> bool:
+        """False for a public demo key at a site not on this machine: whoever vouches for it (a key set, the
+        platform's list), anyone can sign with it."""
+        return not is_demo_key(key_id) or self.cfg.on_loopback
 
     @property
     def held_digest(self) -> str:
@@ -341,7 +356,7 @@ class SiteKeys:
         """The keyring for a held set; a demo key is left out unless the site is on this machine."""
         ring = Keyring(dict(self.pinned.keys))
         for key in held.content.keys:
-            if is_demo_key(key.key_id) and not self.cfg.on_loopback:
+            if not self.trusted_here(key.key_id):
                 log.error(
                     "key set v%d certifies the public demo key %s: not trusted off loopback", held.version, key.key_id
                 )
@@ -354,3 +369,24 @@ class SiteKeys:
                 key.not_after,
             )
         return Keyring(ring.keys, revoked=frozenset(held.content.revoked))
+
+    def _with_published(self, purpose: str) -> Keyring:
+        """The pinned keys plus the platform's published keys for `purpose`, as last fetched (read on each call: a
+        fetch may have brought new ones); a pinned key keeps its own entry."""
+        ring = Keyring(dict(self.pinned.keys))
+        for key in cached_keys(self.store):
+            if purpose not in key.purposes or key.key_id in ring.keys:
+                continue
+            raw = base64.b64decode(key.public_key)
+            if self.trusted_here(key_id_of(raw)):  # a platform that publishes a demo key is not trusted for it
+                ring.trust(f"platform {key.key_id}", raw, {purpose})
+        return ring
+
+
+def cached_keys(store: SqliteStore) -> list[PublishedKey]:
+    """The platform's published keys last fetched (validated when kept; kept as a list, as earlier versions did)."""
+    try:
+        return store.cached_as(PUBLISHED_CACHE_NAME, [], lambda raw: KeysAnswer.model_validate({"keys": raw}).keys)
+    except ValueError as exc:
+        log.error("the cached platform keys are unreadable (%s); trusting the pinned keys only", exc)
+        return []

@@ -151,6 +151,7 @@ class ReservationSync(BackgroundLoop):
         interval: float,
         stale_after: timedelta,
         on_stale_change: Callable[[bool], None],
+        on_synced: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__()
         self.client = client
@@ -160,6 +161,7 @@ class ReservationSync(BackgroundLoop):
         self.interval = interval
         self.stale_after = stale_after
         self.on_stale_change = on_stale_change
+        self.on_synced = on_synced  # after each good sync (lockd publishes its status)
         self.backoff = Backoff(base=1.0, cap=min(300.0, interval))
         self.failing = ""
         self._retry_after: float | None = None
@@ -213,6 +215,7 @@ class ReservationSync(BackgroundLoop):
         with self.synced:
             self.sync_count += 1
             self.synced.notify_all()
+        self.on_synced()
         return True
 
     def _read(self, listed: list) -> tuple[list[Reservation], list[int]]:

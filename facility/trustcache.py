@@ -16,10 +16,9 @@ from facility.contract import (
     KEYSET,
     REVOCATIONS,
     KeysAnswer,
-    PublishedKey,
     RevocationsAnswer,
 )
-from facility.keyset import SiteKeys
+from facility.keyset import PUBLISHED_CACHE_NAME, SiteKeys
 from facility.loop import BackgroundLoop
 from facility.platform import Backoff, PlatformClient, PlatformError
 from facility.store import SqliteStore
@@ -36,15 +35,6 @@ def cached_revocations(store: SqliteStore) -> Revocations:
     except ValueError as exc:  # only a hand-edited store gets here: say so loudly, keep checking signatures
         log.error("the cached revocations are unreadable (%s); refetching", exc)
         return Revocations()
-
-
-def cached_keys(store: SqliteStore) -> list[PublishedKey]:
-    """The platform's published keys last fetched (validated when kept; kept as a list, as earlier versions did)."""
-    try:
-        return store.cached_as("keys", [], lambda raw: KeysAnswer.model_validate({"keys": raw}).keys)
-    except ValueError as exc:
-        log.error("the cached platform keys are unreadable (%s); trusting the pinned keys only", exc)
-        return []
 
 
 class TrustRefresh(BackgroundLoop):
@@ -92,7 +82,7 @@ class TrustRefresh(BackgroundLoop):
             return False
         self.store.cache("revocations", revoked.model_dump(mode="json"))
         if keys is not None:
-            self.store.cache("keys", keys.model_dump(mode="json")["keys"])
+            self.store.cache(PUBLISHED_CACHE_NAME, keys.model_dump(mode="json")["keys"])  # SiteKeys reads them
         problem = self._refresh_keyset()
         if problem:
             self.failing = problem

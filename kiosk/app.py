@@ -7,7 +7,6 @@ lives in one KioskState (kiosk/state.py) that the pages, the staff page and the 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from pathlib import Path
@@ -19,6 +18,8 @@ from facility.clock import Clock, SystemClock
 from facility.config import FacilityConfig
 from facility.contract import OccupancyBody
 from facility.loop import LoopHealth
+from facility.messages import CheckinAnswer, DeskCheckin, MessageRefused, ReservationsChanged, SpentPass
+from facility.reasons import Reason
 from facility.rules.calendar import local
 from facility.systemd import Heartbeat
 from kiosk.assembly import assemble
@@ -27,7 +28,7 @@ from kiosk.decoding import make_decoder
 from kiosk.doorway import hours_today
 from kiosk.metrics import KioskMetrics
 from kiosk.outbox import OutboxStatus
-from kiosk.reception import Verdict
+from kiosk.reception import CheckinVerdict
 from kiosk.scanner import Scanner
 from kiosk.security import PinGuard
 from kiosk.sounds import Chime
@@ -36,7 +37,7 @@ from kiosk.state import CameraWatch, KioskState
 from kiosk.texts import t
 from kiosk.verdicts import MIN_SECONDS, Presentation, present, surname, verdict_seconds
 from kiosk.window import KioskWindow
-from messagebus import BrokerSettings, BusClient, Inbound, Will
+from messagebus import BrokerSettings, BusClient, Inbound, Presence
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 60  # staff page locks, half-typed PINs go, the language returns to the facility's own
@@ -122,7 +123,11 @@ class KioskApp(QObject):
         self.bus = self._make_bus(broker) if broker else None
         self.state.update(broker=None if self.bus is None else False)  # no bus: no desk-code check-ins at all
         self.screen, self.heartbeat = ScreenHealth(), Heartbeat()
-        self.metrics = KioskMetrics(self)
+        self.metrics = KioskMetrics(
+            self.state,
+            lambda: self.bus is not None and self.bus.connected,
+            lambda: self.reception.occupancy().members_in,
+        )
         self.metrics.watch_loops("kiosk", self.loop_health)
         self.timers = {name: QTimer(self) for name in ("tick", "back_home", "idle", "strip")}
         self.camera = CameraWatch()  # a camera whose frames stop coming is lost, though it never said so
@@ -147,22 +152,15 @@ class KioskApp(QObject):
     def _make_bus(self, broker: BrokerSettings) -> BusClient:
         """The link on which the platform hands over desk-code check-ins and the kiosks share spent passes."""
         topics, kiosk_id = self.parts.topics, self.cfg.kiosk_settings.id
-        bus = BusClient(broker, will=Will(topics.kiosk(kiosk_id, "availability"), b"offline"))
+        bus = BusClient(broker, presence=Presence(topics.kiosk(kiosk_id, "availability")))
         bus.subscribe(topics.kiosk(kiosk_id, "checkin"), self._desk_checkin)
         bus.subscribe(topics.spent_passes, self._spent_elsewhere)
         keys = self.reception.keys
         if keys.rooted:  # the platform's signed key set, announced retained: verified and adopted if newer
             bus.subscribe(topics.keyset, lambda message: keys.announced(message.payload))
-        sync = self.parts.reservations
-        if sync is not None:  # a booking made a moment ago reaches reception at once
-            bus.subscribe(topics.reservations_changed, lambda message: sync.trigger())
-
-        def connection(up: bool) -> None:  # on the bus's thread: say so to the broker, then to the UI thread
-            if up:
-                bus.publish(topics.kiosk(kiosk_id, "availability"), b"online", retain=True, timeout=None)
-            self.broker_changed.emit(up)
-
-        bus.connection_listeners.append(connection)
+        if self.parts.reservations is not None:  # a booking made a moment ago reaches reception at once
+            bus.subscribe(topics.reservations_changed, self._change_notice)
+        bus.connection_listeners.append(self.broker_changed.emit)  # on the bus's thread: to the UI thread
         return bus
 
     def _wire(self) -> None:
@@ -248,45 +246,55 @@ class KioskApp(QObject):
     def _desk_checkin(self, message: Inbound) -> None:
         """The platform hands over a member who scanned the desk code (on the bus's thread)."""
         try:
-            text = json.loads(message.payload)["pass"]
-        except (ValueError, KeyError, TypeError):
-            log.warning("unreadable desk check-in message")
+            checkin = DeskCheckin.read(message.payload)
+        except MessageRefused as refused:  # not a pass handed over: refused, audited and answered, never judged
+            log.warning("desk check-in refused: %s", refused)
+            self.store.audit(None, self.clock.now(), "refused", None, Reason.BAD_FORMAT.code, str(refused))
+            self._answer_desk(message, CheckinAnswer.refusing(Reason.BAD_FORMAT))
             return
-        verdict = self.reception.present(text, "desk_code")
+        verdict = self.reception.present(checkin.pass_text, "desk_code")
         self.outbox.wake()
-        if message.response_topic and self.bus is not None:
-            self.bus.publish(
-                message.response_topic,
-                json.dumps(verdict.answer(), ensure_ascii=False),
-                correlation=message.correlation,
-                timeout=None,
-            )
+        self._answer_desk(message, verdict.answer())
         self.verdict_ready.emit(verdict)
+
+    def _answer_desk(self, message: Inbound, answer: CheckinAnswer) -> None:
+        """Answer a desk-code check-in on this kiosk's reply topic (on the bus's thread), whatever response topic the
+        message names: an answer must never land on a topic the kiosk may write for another purpose."""
+        if message.response_topic and self.bus is not None:
+            reply = self.parts.topics.kiosk(self.cfg.kiosk_settings.id, "reply")
+            self.bus.publish(reply, answer.payload(), correlation=message.correlation, timeout=None)
+
+    def _change_notice(self, message: Inbound) -> None:
+        """The platform says reservations changed: sync now (a message that is not its notice is only logged)."""
+        sync = self.parts.reservations
+        if sync is not None and ReservationsChanged.accepted(message.payload, message.topic):
+            sync.trigger()
 
     def _tell_spent(self, pass_id: bytes, keep_until: float) -> None:
         """After a check-in is kept: the facility's other kiosks refuse this pass from now on."""
         bus = getattr(self, "bus", None)  # None until built: a pass kept while the kiosk is still being put together
         if bus is None:
             return
-        body = {"pass_id": pass_id.hex(), "keep_until": keep_until, "kiosk": self.cfg.kiosk_settings.id}
+        kiosk_id = self.cfg.kiosk_settings.id
+        spent = SpentPass(pass_id=pass_id.hex(), keep_until=keep_until, kiosk=kiosk_id)
         expiry = max(1, int(keep_until - self.clock.now().timestamp()))
-        bus.publish(
-            self.parts.topics.kiosk(self.cfg.kiosk_settings.id, "spent"), json.dumps(body), expiry=expiry, timeout=None
-        )
+        bus.publish(self.parts.topics.kiosk(kiosk_id, "spent"), spent.payload(), expiry=expiry, timeout=None)
 
     def _spent_elsewhere(self, message: Inbound) -> None:
         """Another kiosk of this facility admitted a pass (on the bus's thread)."""
         if message.topic == self.parts.topics.kiosk(self.cfg.kiosk_settings.id, "spent"):
             return
         try:
-            body = json.loads(message.payload)
-            pass_id, keep_until = bytes.fromhex(body["pass_id"]), float(body["keep_until"])
-        except (ValueError, KeyError, TypeError):
-            log.warning("unreadable spent-pass message on %s", message.topic)
+            spent = SpentPass.read(message.payload)
+        except MessageRefused as refused:
+            log.warning("spent-pass message on %s refused: %s", message.topic, refused)
             return
-        self.reception.spent_elsewhere(pass_id, keep_until)
+        if message.topic != self.parts.topics.kiosk(spent.kiosk, "spent"):  # a kiosk speaks only for itself
+            log.warning("spent-pass message on %s names kiosk %s: refused", message.topic, spent.kiosk)
+            return
+        self.reception.spent_elsewhere(bytes.fromhex(spent.pass_id), spent.keep_until)
 
-    def show_verdict(self, verdict: Verdict) -> None:
+    def show_verdict(self, verdict: CheckinVerdict) -> None:
         """The verdict's page, mark and sound; staff at work keep their page and see it in the strip."""
         self.metrics.count(verdict)
         shown = present(verdict, self.state.desk_code_shown)
@@ -302,7 +310,7 @@ class KioskApp(QObject):
             self.timers["back_home"].start(int(verdict_seconds(verdict, shown) * 1000))
         self.verdict_displayed.emit(verdict)
 
-    def _strip(self, verdict: Verdict, shown: Presentation) -> None:
+    def _strip(self, verdict: CheckinVerdict, shown: Presentation) -> None:
         """A member's verdict over the staff page: mark, who, and what the member was told."""
         language = self.language
         if verdict.repeat:

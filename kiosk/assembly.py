@@ -87,7 +87,7 @@ def assemble(
         clock,
         data_dir,
         store,
-        SiteTopics(cfg.mqtt_settings.topic_prefix if cfg.mqtt else "officepass", cfg.facility.id),
+        SiteTopics.of(cfg),
         reception,
         DeskCodeShow(
             cfg.facility.id,

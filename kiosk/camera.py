@@ -1,14 +1,21 @@
-"""The frame source seam: where the kiosk's pictures come from (a camera, a file, a stream, or the simulator)."""
+"""The frame source seam: where the kiosk's pictures come from (a camera, a file, a stream, or the simulator).
+
+Named sources are registered by entry points in the group `officepass.cameras` (pyproject.toml), the way
+gpiozero registers pin factories: the simulator's camera is "simulated" there, so the kiosk never imports the
+simulator and loads it only when its file names it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from importlib.metadata import EntryPoint, entry_points
 from typing import Protocol
 
 import cv2
 import numpy as np
 
 Frame = np.ndarray  # BGR, uint8, height x width x 3
+CAMERA_GROUP = "officepass.cameras"
 # OpenCV says every failed attempt to open a device at WARN, dozens of lines a second while a camera is unplugged;
 # the kiosk says once, in its own words, that the camera gives no picture.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
@@ -62,18 +69,15 @@ class OpenCVCamera:
             self._capture = None
 
 
-def simulated_camera(setting: str) -> FrameSource:
-    """The simulator's camera, paced like a real one (technicians, the demo)."""
-    from simulator.camera import VirtualCamera
-
-    return VirtualCamera(paced=True)
+def installed_cameras() -> dict[str, EntryPoint]:
+    """Frame sources the installed packages register by name (entry point group officepass.cameras)."""
+    return {point.name: point for point in entry_points(group=CAMERA_GROUP)}
 
 
-# Frame sources by the name a facility file gives `[kiosk] camera`; any other value is a device number, a file or a
-# stream URL for OpenCV. The simulator's camera is chosen only by its own name.
-FRAME_SOURCES: dict[str, Callable[[str], FrameSource]] = {"simulated": simulated_camera}
-
-
-def frame_source(setting: str, sources: Mapping[str, Callable[[str], FrameSource]] = FRAME_SOURCES) -> FrameSource:
-    """The camera a facility file names."""
-    return sources[setting](setting) if setting in sources else OpenCVCamera(setting)
+def frame_source(setting: str, sources: Mapping[str, Callable[[str], FrameSource]] | None = None) -> FrameSource:
+    """The camera a facility file names: a registered source by its own name (the simulator's is "simulated"),
+    anything else a device number, a file or a stream URL for OpenCV."""
+    if sources is not None:
+        return sources[setting](setting) if setting in sources else OpenCVCamera(setting)
+    registered = installed_cameras()
+    return registered[setting].load()(setting) if setting in registered else OpenCVCamera(setting)

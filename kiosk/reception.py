@@ -7,7 +7,6 @@ outbox item are one transaction: the screen turns green only after the commit.
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable
@@ -17,15 +16,15 @@ from datetime import date, datetime
 from facility.clock import Clock
 from facility.config import FacilityConfig
 from facility.keyset import SiteKeys
+from facility.messages import CheckinAnswer
 from facility.models import CheckIn, EntryKind, Member, Occupancy, Plan, Reservation
 from facility.reasons import Reason
 from facility.rules.booking import closest_reservation
 from facility.rules.calendar import local, since_yesterday
 from facility.rules.capacity import Vacancy, vacancy
 from facility.rules.checkin import CheckInDecision, decide_checkin
-from facility.rules.desk import DeskCheckDue, desk_checks_due
+from facility.rules.desk import DeskCheckDue
 from facility.rules.hours import is_open
-from facility.rules.visits import visit_ends_at
 from facility.tokens import (
     Keyring,
     MemberPass,
@@ -33,16 +32,14 @@ from facility.tokens import (
     Revocations,
     verify_member_pass,
 )
-from facility.tokens.demo import is_demo_key
-from facility.tokens.verify import REPLAY_MARGIN
-from facility.trustcache import cached_keys, cached_revocations
-from facility.usage import starts_new_use
+from facility.tokens.verify import MAX_PASS_LIFETIME, REPLAY_MARGIN
+from facility.trustcache import cached_revocations
 from kiosk.doorway import Doorway, doorway
 from kiosk.store import KioskStore, Recorded, new_key
 
 
 @dataclass(frozen=True)
-class Verdict:
+class CheckinVerdict:
     """What the screen shows after a pass: admitted or refused, for whom, until when, what staff must do."""
 
     admitted: bool
@@ -58,21 +55,26 @@ class Verdict:
     at: float = field(default_factory=time.monotonic)
     room: str = ""  # a staffed meeting room: the booked room's name
     companions: int = 0  # and the guests who come along free
+    # What a refused pass said, so that staff who override it admit the member the rules judged: a first visit at
+    # the chain still owes its desk checks, and a representative still comes for the booking the pass named.
+    first_visit: bool = False
+    reservation_id: int | None = None
 
-    def answer(self) -> dict:
+    def answer(self) -> CheckinAnswer:
         """The verdict as the kiosk answers the platform (desk-code check-ins)."""
-        body: dict[str, object] = {
-            "result": "admitted" if self.admitted else "refused",
-            "name": self.name,
-            "repeat": self.repeat,
-            "ends_at": self.ends_at.isoformat() if self.ends_at else None,
-            "desk_checks": [c.code for c in self.desk_checks],
-        }
-        if self.room:
-            body |= {"room": self.room, "companions": self.companions}
-        if self.reasons:
-            body |= {"reason": self.reasons[0].code, "message_ja": self.reasons[0].ja, "message_en": self.reasons[0].en}
-        return body
+        refusal = self.reasons[0] if self.reasons else None
+        return CheckinAnswer(
+            result="admitted" if self.admitted else "refused",
+            name=self.name,
+            repeat=self.repeat,
+            ends_at=self.ends_at,
+            desk_checks=[check.code for check in self.desk_checks],
+            room=self.room or None,
+            companions=self.companions if self.room else None,
+            reason=refusal.code if refusal else None,
+            message_ja=refusal.ja if refusal else None,
+            message_en=refusal.en if refusal else None,
+        )
 
 
 class Reception:
@@ -88,20 +90,21 @@ class Reception:
         self.cfg = cfg
         self.store = store
         self.clock = clock
-        self.pinned = Keyring.from_config(cfg.tokens.trusted_keys)
-        # With a root key: the pinned keys and those of the signed key set held (facility/keyset.py).
+        # The pinned keys, and those of the signed key set held (with a root key) or the platform's published
+        # ones for passes (where the facility allows them): facility/keyset.py decides which.
         self.keys = SiteKeys(
             cfg,
             store,
             clock,
             lambda action, reason, detail: store.audit(None, clock.now(), action, None, reason, detail),
+            published_for="member_pass",
         ).load()
         self.on_spent = on_spent  # after the commit: tell the facility's other kiosks (pass id, remember until)
-        self.last_refusal: Verdict | None = None
+        self.last_refusal: CheckinVerdict | None = None
         self.last_refusal_at: datetime | None = None  # when it was refused (staff see it beside the override)
         self._lock = threading.Lock()
 
-    def present(self, text: str, source: str = "member_screen") -> Verdict:
+    def present(self, text: str, source: str = "member_screen") -> CheckinVerdict:
         """Judge a pass and, if admitted, keep the check-in before answering."""
         with self._lock:
             now = self.clock.now()
@@ -132,16 +135,20 @@ class Reception:
             return verdict
 
     def spent_elsewhere(self, pass_id: bytes, keep_until: float) -> None:
-        """Another kiosk of this facility admitted this pass: refuse it here from now on."""
+        """Another kiosk of this facility admitted this pass: refuse it here from now on, for no longer than a pass
+        admitted now could be shown (a sibling's notice cannot make this kiosk keep anything for years)."""
+        now = self.clock.now().timestamp()
+        skew = self.cfg.tokens.clock_skew_seconds
+        keep_until = min(keep_until, now + MAX_PASS_LIFETIME + 2 * skew + REPLAY_MARGIN)
         with self._lock, self.store.transaction():
-            self.store.seen.first_sighting(pass_id, keep_until, self.clock.now().timestamp())  # seen: refused here too
+            self.store.seen.first_sighting(pass_id, keep_until, now)  # seen: refused here too
 
-    def _refused_token(self, refusal: Refusal, source: str) -> Verdict:
+    def _refused_token(self, refusal: Refusal, source: str) -> CheckinVerdict:
         """A pass that failed verification; the same pass shown again gets its first verdict back."""
         if refusal.reason is Reason.REPLAYED:
             earlier = self.store.checkin_for_pass(refusal.token_id)
             if earlier is not None:
-                return Verdict(
+                return CheckinVerdict(
                     True,
                     earlier.name,
                     earlier.member_id,
@@ -155,22 +162,31 @@ class Reception:
                     room=self._room_name(earlier.reservation_id),
                     companions=earlier.companions,
                 )
-        return Verdict(False, reasons=(refusal.reason,), source=source)
+        return CheckinVerdict(False, reasons=(refusal.reason,), source=source)
 
-    def _decide(self, db, member_pass: MemberPass, now: datetime, source: str) -> Verdict:
+    def _decide(self, db, member_pass: MemberPass, now: datetime, source: str) -> CheckinVerdict:
         """The facility's rules for a genuine pass; an admission is kept with its outbox item."""
         member = Member(member_pass.member_id, member_pass.plan, member_pass.name, member_pass.first_visit_at_chain)
         decision = self._rules(member, now, member_pass.reservation_id)
         if not decision.admitted:
             self.store.audit(db, now, "refused", member.member_id, decision.reasons[0].code, source)
-            return Verdict(False, member.name, member.member_id, decision.reasons, source=source, plan=member.plan)
+            return CheckinVerdict(
+                False,
+                member.name,
+                member.member_id,
+                decision.reasons,
+                source=source,
+                plan=member.plan,
+                first_visit=member.first_visit_at_chain,
+                reservation_id=member_pass.reservation_id,
+            )
         self._keep(db, member, decision, now, source, member_pass.pass_id.hex())
         return self._admitted(member, decision, source)
 
-    def _admitted(self, member: Member, decision: CheckInDecision, source: str) -> Verdict:
+    def _admitted(self, member: Member, decision: CheckInDecision, source: str) -> CheckinVerdict:
         """The verdict for an admission: until when, the desk checks, and at a meeting room the room and guests."""
         reservation = decision.reservation
-        return Verdict(
+        return CheckinVerdict(
             True,
             member.name,
             member.member_id,
@@ -218,47 +234,47 @@ class Reception:
 
     # --- staff actions (each audited) -----------------------------------------------------------
 
-    def admit_by_staff(self, member_id: int, name: str, plan: Plan, reason: str) -> Verdict:
-        """A manual check-in (no phone, or a refusal overridden), with the reason staff gave."""
+    def admit_by_staff(
+        self,
+        member_id: int,
+        name: str,
+        plan: Plan,
+        reason: str,
+        *,
+        first_visit: bool = False,
+        reservation_id: int | None = None,
+    ) -> CheckinVerdict:
+        """A manual check-in (no phone, or a refusal overridden), with the reason staff gave; `first_visit` and
+        `reservation_id` as the refused pass said (a member typed in by number is taken as known to staff)."""
         now = self.clock.now()
-        member = Member(member_id, plan, name)
-        decision = self._rules(member, now)
-        entry = decision.entry if decision.admitted else EntryKind.CHECK_IN
-        booking = self._reservation(member_id, None, now)  # at a meeting room: the member's own, even if refused
-        ends = decision.ends_at if decision.admitted else visit_ends_at(self.cfg, now, booking)
-        candidate = CheckIn(member_id, now, plan, entry, reservation_id=booking.reservation_id if booking else None)
-        # At a meeting room a member without a booking of their own comes as someone's guest: free, not a use.
-        guest = booking is None and self.cfg.facility.kind.needs_reservation
-        new_use = not guest and starts_new_use(self.cfg, self.history(member_id, now), candidate)
-        checks = desk_checks_due(self.cfg.desk_checks, member) if entry is EntryKind.CHECK_IN else ()  # staff owe them
-        granted = CheckInDecision(
-            True,
-            entry,
-            (),
-            ends,
-            checks,
-            new_use,
-            reservation=booking,
-            companions=booking.guests if booking else 0,
-            booker=not guest,
-        )
+        member = Member(member_id, plan, name, first_visit)
+        # The core says what staff overrode and what follows from it.
+        granted = self._rules(member, now, reservation_id, forced_by=reason)
         with self.store.transaction() as db:
-            self.store.audit(db, now, "staff_admit", member_id, ",".join(r.code for r in decision.reasons), reason)
+            overridden = ",".join(r.code for r in granted.overridden)
+            self.store.audit(db, now, "staff_admit", member_id, overridden, reason)
             self._keep(db, member, granted, now, "staff", "", f"staff: {reason}")
-        return replace(self._admitted(member, granted, "staff"), desk_checks=())
+        return replace(self._admitted(member, granted, "staff"), desk_checks=())  # staff owe them: on the list
 
-    def override_last_refusal(self, reason: str) -> Verdict | None:
+    def override_last_refusal(self, reason: str) -> CheckinVerdict | None:
         """Admit the member who was just refused, if the pass told us who they were."""
         refused = self.last_refusal
         return self.override(refused, reason) if refused is not None else None
 
-    def override(self, refused: Verdict, reason: str) -> Verdict | None:
+    def override(self, refused: CheckinVerdict, reason: str) -> CheckinVerdict | None:
         """Admit this refused member (the one staff were shown, not whoever was refused since), if known."""
         if refused.member_id is None:
             return None
         if self.last_refusal is refused:
             self.last_refusal = None
-        return self.admit_by_staff(refused.member_id, refused.name, refused.plan or Plan.INDIVIDUAL_PREMIUM, reason)
+        return self.admit_by_staff(
+            refused.member_id,
+            refused.name,
+            refused.plan or Plan.INDIVIDUAL_PREMIUM,
+            reason,
+            first_visit=refused.first_visit,
+            reservation_id=refused.reservation_id,
+        )
 
     def check_out(self, key: str, reason: str = "") -> Recorded | None:
         """Staff check a member out (their seat becomes free); None when they were already out."""
@@ -281,18 +297,21 @@ class Reception:
 
     # --- state --------------------------------------------------------------------------------------
 
-    def _rules(self, member: Member, now: datetime, reservation_id: int | None = None) -> CheckInDecision:
-        """The facility's rules for this member now; the history is read once for the rules and the occupancy.
+    def _rules(
+        self, member: Member, now: datetime, reservation_id: int | None = None, forced_by: str | None = None
+    ) -> CheckInDecision:
+        """The facility's rules for this member now (forced in by staff, with `forced_by`'s reason); the history is
+        read once for the rules and the occupancy.
 
         At a staffed meeting room the rules judge the member's booking; a member with none while
         someone else's booking runs is judged against that one, so they hear that only its
-        representative checks in.
+        representative checks in (and, forced in, come as a guest).
         """
         history = self.history(member.member_id, now)
         booking = self._reservation(member.member_id, reservation_id, now)
         if booking is None and self.cfg.facility.kind.needs_reservation:
             booking = next(iter(self.store.reservations_running(now)), None)
-        return decide_checkin(self.cfg, member, history, self.occupancy(now), now, booking)
+        return decide_checkin(self.cfg, member, history, self.occupancy(now), now, booking, forced_by)
 
     def _reservation(self, member_id: int, reservation_id: int | None, now: datetime) -> Reservation | None:
         """At a staffed meeting room: the booking the pass names, else the member's booking that admits them now."""
@@ -327,19 +346,8 @@ class Reception:
         return doorway(self.cfg, self.occupancy(now), now)
 
     def keyring(self) -> Keyring:
-        """The pinned keys, plus the keys its root certifies (with a root) or the platform's published ones (when the
-        facility allows it)."""
-        if self.keys.rooted:
-            return self.keys.keyring()
-        if not self.cfg.tokens.fetch_platform_keys:
-            return self.pinned
-        ring = Keyring(dict(self.pinned.keys))
-        for key in cached_keys(self.store):
-            if "member_pass" in key.purposes and key.key_id not in ring.keys:
-                kid = ring.trust(f"platform {key.key_id}", base64.b64decode(key.public_key), {"member_pass"})
-                if is_demo_key(kid) and not self.cfg.on_loopback:
-                    del ring.keys[kid]  # a platform that publishes a demo key is not trusted for it
-        return ring
+        """The keys trusted for passes now, as the site's keys say (pinned, certified by a root, or published)."""
+        return self.keys.keyring()
 
     def revocations(self) -> Revocations:
         """Revocations cached from the platform (keys, members, passes), validated when they were cached."""

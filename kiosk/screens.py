@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage, QMouseEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.doorway import Doorway, TodaysHours
-from kiosk.reception import Verdict
+from kiosk.reception import CheckinVerdict
 from kiosk.state import KioskState
 from kiosk.texts import t
 from kiosk.verdicts import Look, Presentation, in_language, surname
@@ -208,7 +208,7 @@ class VerdictPage(QFrame):
         """A tap asks to go back to scanning (the kiosk decides whether it has been seen long enough)."""
         self.tapped.emit()
 
-    def show_verdict(self, verdict: Verdict, shown: Presentation, language: str) -> None:
+    def show_verdict(self, verdict: CheckinVerdict, shown: Presentation, language: str) -> None:
         """Fill the page for a verdict, as it is presented."""
         self.look, self.shown_at = shown.look, time.monotonic()
         self.setStyleSheet(f"VerdictPage {{ background: {shown.look.background}; }}")
@@ -234,7 +234,7 @@ class VerdictPage(QFrame):
         self.counter.hide()
         self.secondary.setText(f"{shown.reason.text(other)}\n{t(shown.next_step, other)}")
 
-    def _admitted(self, verdict: Verdict, language: str) -> None:
+    def _admitted(self, verdict: CheckinVerdict, language: str) -> None:
         """Welcome by surname, until when, and the counter if staff owe a check."""
         name = surname(verdict.name)
         key = (

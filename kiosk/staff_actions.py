@@ -14,7 +14,7 @@ from facility.rules.calendar import local
 from facility.usage import usage_report_csv
 from kiosk.doorway import Doorway
 from kiosk.outbox import OutboxSender
-from kiosk.reception import Reception, Verdict
+from kiosk.reception import CheckinVerdict, Reception
 from kiosk.security import PinGuard
 from kiosk.staff import PinPage, StaffPage
 from kiosk.state import KioskState
@@ -177,7 +177,7 @@ class StaffActions:
         for row, check in zip(rows, pending, strict=True):
             row.tick.clicked.connect(lambda _=False, check=check: self.tick(check))
 
-    def _refusal_text(self, refused: Verdict | None, at: datetime | None) -> str:
+    def _refusal_text(self, refused: CheckinVerdict | None, at: datetime | None) -> str:
         """Who was refused last, when and why; or that there is none."""
         language = self.desk.language
         if refused is None or at is None:
@@ -278,7 +278,7 @@ class StaffActions:
         if admit is not None:
             admit()
 
-    def _admitted(self, verdict: Verdict) -> None:
+    def _admitted(self, verdict: CheckinVerdict) -> None:
         """Say who was admitted and until when, put their desk checks on the list, and clear the form."""
         desk = self.desk
         ends = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else "—"

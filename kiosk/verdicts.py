@@ -12,7 +12,7 @@ from enum import Enum
 
 from facility.reasons import Reason
 from facility.tokens import family_name
-from kiosk.reception import Verdict
+from kiosk.reception import CheckinVerdict
 
 
 class Look(Enum):
@@ -63,7 +63,7 @@ class Presentation:
         return self.look.seconds
 
 
-def present(verdict: Verdict, desk_code_shown: bool = True) -> Presentation:
+def present(verdict: CheckinVerdict, desk_code_shown: bool = True) -> Presentation:
     """How this verdict is shown to the member; a fix that needs the desk code is offered only while it shows."""
     if verdict.repeat:  # the same pass again (a second tap, or a photo of it): not a welcome, and no one more in
         return Presentation(Look.RETRY, None, "repeat_note")
@@ -76,7 +76,7 @@ def present(verdict: Verdict, desk_code_shown: bool = True) -> Presentation:
     return Presentation(Look.REFUSED, reason, "see_staff")
 
 
-def verdict_seconds(verdict: Verdict, shown: Presentation) -> float:
+def verdict_seconds(verdict: CheckinVerdict, shown: Presentation) -> float:
     """Time on screen: longer for refusals, and for an admission with a visit to the counter."""
     if shown.look is Look.ADMITTED and verdict.desk_checks:
         return DESK_CHECK_SECONDS

@@ -6,43 +6,42 @@ import re
 
 from facility.config import FacilityConfig
 from facility.config.models import BROKER_NAME_PATTERN
-from facility.topics import SiteTopics
-from lockd.homeassistant import discovery_topics
+from facility.topics import ANY, DEFAULT_PREFIX, SiteTopics
+from lockd.homeassistant import discovery_filter
 
 BROKER_NAME = re.compile(BROKER_NAME_PATTERN)
 
 
 def platform_block(prefix: str, user: str) -> list[str]:
     """The platform publishes commands, notices and its key set and reads the answers, for every site."""
+    every = SiteTopics.every(prefix)
     return [
         f"user {user}",
-        f"topic write {prefix}/+/door/+/command",
-        f"topic read {prefix}/+/door/+/reply",
-        f"topic write {prefix}/+/reservations/changed",
-        f"topic write {prefix}/+/kiosk/+/checkin",
-        f"topic read {prefix}/+/kiosk/+/reply",
-        f"topic write {prefix}/+/keyset",
+        f"topic write {every.command(ANY)}",
+        f"topic read {every.reply(ANY)}",
+        f"topic write {every.reservations_changed}",
+        f"topic write {every.kiosk(ANY, 'checkin')}",
+        f"topic read {every.kiosk(ANY, 'reply')}",
+        f"topic write {every.keyset}",
     ]
 
 
 def lockd_block(cfg: FacilityConfig) -> list[str]:
-    """A site's lockd: its doors' commands in, their state (readable too), events and answers out, its lockd/ tree."""
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    """A site's lockd: its doors' commands in; its doors' states (readable too), events and answers out; its lockd/
+    tree; and its Home Assistant discovery: all of it, and the states of every door of its facility, so that it
+    can take down what a door removed from the site file left retained."""
+    topics = SiteTopics.of(cfg)
     lines = [f"user {cfg.mqtt_settings.username}"]
     for door in cfg.doors:
         lines.append(f"topic read {topics.command(door.id)}")
-        # its doors' states readable too: `officepass-sim doctor` logs in as the site and lists them
-        lines.append(f"topic readwrite {topics.door(door.id, 'state')}")
-        lines += [f"topic write {topics.door(door.id, leaf)}" for leaf in ("event", "reply")]
-    if cfg.lockd is not None and cfg.lockd_settings.home_assistant_prefix:
-        for door in cfg.doors:
-            lines += [
-                f"topic write {topic}"
-                for topic in discovery_topics(cfg.lockd_settings.home_assistant_prefix, cfg.facility.id, door.id)
-            ]
+        lines += [f"topic write {topic}" for topic in (topics.event(door.id), topics.reply(door.id))]
+    lines.append(f"topic readwrite {topics.state(ANY)}")  # read: doctor, logged in as the site, lists them
+    discovery = discovery_filter(cfg) if cfg.lockd is not None else None
+    if discovery is not None:
+        lines.append(f"topic readwrite {discovery}")
     return [
         *lines,
-        f"topic write {topics.root}/lockd/#",
+        f"topic write {topics.lockd_tree}",
         f"topic read {topics.reservations_changed}",
         f"topic read {topics.keyset}",
     ]
@@ -50,7 +49,7 @@ def lockd_block(cfg: FacilityConfig) -> list[str]:
 
 def kiosk_block(cfg: FacilityConfig) -> list[str]:
     """A site's kiosk: desk-code check-ins in, its verdicts and availability out."""
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     return [
         f"user {cfg.mqtt_settings.username}",
         f"topic read {topics.kiosk(cfg.kiosk_settings.id, 'checkin')}",
@@ -66,13 +65,14 @@ def kiosk_block(cfg: FacilityConfig) -> list[str]:
 def monitor_block(prefix: str, user: str, discovery_prefixes: tuple[str, ...] = ()) -> list[str]:
     """A read-only watcher (a technician's check, a dashboard): states, events, lockd's reports, the kiosks'
     availability, the platform link, and Home Assistant's discovery under each prefix the sites use."""
+    every = SiteTopics.every(prefix)
     return [
         f"user {user}",
-        f"topic read {prefix}/+/door/+/state",
-        f"topic read {prefix}/+/door/+/event",
-        f"topic read {prefix}/+/lockd/#",
-        f"topic read {prefix}/+/kiosk/+/availability",
-        f"topic read {prefix}/+/bridge",
+        f"topic read {every.state(ANY)}",
+        f"topic read {every.event(ANY)}",
+        f"topic read {every.lockd_tree}",
+        f"topic read {every.kiosk(ANY, 'availability')}",
+        f"topic read {every.bridge}",
         *[f"topic read {discovery}/#" for discovery in discovery_prefixes],
     ]
 
@@ -108,7 +108,7 @@ def acl_text(
     technician's check) get users of their own: the broker gives each user one connection, so a shared login would
     throw one off whenever the other logs in."""
     _check_user(platform_user, "platform user")
-    prefix = configs[0].mqtt.topic_prefix if configs and configs[0].mqtt else "officepass"
+    prefix = SiteTopics.of(configs[0]).prefix if configs else DEFAULT_PREFIX
     blocks = [platform_block(prefix, platform_user)]
     for cfg in configs:
         if cfg.mqtt is None or not (cfg.doors or cfg.kiosk):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facility.config import FacilityConfig
-from facility.topics import SiteTopics
+from facility.topics import ANY, DEFAULT_PREFIX, SiteTopics
 from lockd.acl import BROKER_NAME, monitor_block, platform_block
 
 BRIDGE_QOS = 1
@@ -39,19 +39,14 @@ def bridge_user(cfg: FacilityConfig) -> str:
     return f"bridge-{cfg.facility.id}"
 
 
-def _topics(cfg: FacilityConfig) -> SiteTopics:
-    """The facility's topic tree."""
-    return SiteTopics(cfg.mqtt.topic_prefix if cfg.mqtt else "officepass", cfg.facility.id)
-
-
 def _relative(cfg: FacilityConfig, topic: str) -> str:
     """A topic below the facility's root, as a bridge topic line names it."""
-    return topic.removeprefix(_topics(cfg).root + "/")
+    return topic.removeprefix(SiteTopics.of(cfg).root + "/")
 
 
 def inbound_topics(cfg: FacilityConfig) -> list[str]:
     """From the platform to the site: its doors' commands, change notices, desk-code check-ins and the key set."""
-    topics = _topics(cfg)
+    topics = SiteTopics.of(cfg)
     wanted = [topics.command(door.id) for door in cfg.doors]
     if cfg.doors or (cfg.kiosk is not None and cfg.facility.kind.needs_reservation):
         wanted.append(topics.reservations_changed)
@@ -68,11 +63,12 @@ def outbound_topics(cfg: FacilityConfig) -> list[str]:
     lockd's audit stream, the kiosks' spent passes and Home Assistant's discovery stay in the building:
     the audit is kept in lockd's store, and the others concern only the site.
     """
-    topics = _topics(cfg)
+    topics = SiteTopics.of(cfg)
     wanted = [topics.door(door.id, leaf) for door in cfg.doors for leaf in ("reply", "state", "event")]
     if cfg.doors:
-        # alarm/# holds alarm itself and alarm/store; lockd/keyset tells the platform which set each site holds
-        wanted += [topics.lockd("availability"), topics.lockd("alarm/#"), topics.lockd("keyset")]
+        # alarm/# holds alarm itself and alarm/store; lockd/keyset and lockd/status tell the platform which key set
+        # and which version each site runs on
+        wanted += [topics.lockd(leaf) for leaf in ("availability", "status", "alarm/#", "keyset")]
     if cfg.kiosk is not None:
         wanted += [topics.kiosk(cfg.kiosk.id, "reply"), topics.kiosk(cfg.kiosk.id, "availability")]
     return [_relative(cfg, topic) for topic in wanted]
@@ -80,7 +76,7 @@ def outbound_topics(cfg: FacilityConfig) -> list[str]:
 
 def notification_topic(cfg: FacilityConfig) -> str:
     """Where the bridge says, retained, 1 (linked) or 0 (cut), on both brokers."""
-    return f"{_topics(cfg).root}/bridge"
+    return SiteTopics.of(cfg).bridge
 
 
 def _check_link(link: CloudLink) -> None:
@@ -127,7 +123,7 @@ def _connection_lines(cfg: FacilityConfig, link: CloudLink, password: str) -> li
 
 def _topic_lines(cfg: FacilityConfig) -> list[str]:
     """One line per crossing topic, relative to the facility's root, which is the prefix on both brokers."""
-    root = _topics(cfg).root + "/"
+    root = SiteTopics.of(cfg).root + "/"
     return [f"topic {topic} in {BRIDGE_QOS} {root} {root}" for topic in inbound_topics(cfg)] + [
         f"topic {topic} out {BRIDGE_QOS} {root} {root}" for topic in outbound_topics(cfg)
     ]
@@ -160,7 +156,7 @@ def read_passwords(folder: Path, configs: list[FacilityConfig]) -> dict[str, str
 
 def cloud_bridge_block(cfg: FacilityConfig) -> list[str]:
     """A site's bridge on the platform's broker: reads its inbound topics, writes its outbound ones, nothing else."""
-    root = _topics(cfg).root
+    root = SiteTopics.of(cfg).root
     return [
         f"user {bridge_user(cfg)}",
         *[f"topic read {root}/{topic}" for topic in inbound_topics(cfg)],
@@ -171,16 +167,18 @@ def cloud_bridge_block(cfg: FacilityConfig) -> list[str]:
 
 def cloud_platform_block(prefix: str, user: str) -> list[str]:
     """The platform: what it may do on a site's broker today, and it watches every site's states, events and links."""
+    every = SiteTopics.every(prefix)
     watched = [
-        "door/+/state",
-        "door/+/event",
-        "lockd/availability",
-        "lockd/alarm/#",
-        "lockd/keyset",
-        "kiosk/+/availability",
-        "bridge",
+        every.state(ANY),
+        every.event(ANY),
+        every.lockd("availability"),
+        every.lockd("status"),
+        every.lockd("alarm/#"),
+        every.lockd("keyset"),
+        every.kiosk(ANY, "availability"),
+        every.bridge,
     ]
-    return [*platform_block(prefix, user), *[f"topic read {prefix}/+/{topic}" for topic in watched]]
+    return [*platform_block(prefix, user), *[f"topic read {topic}" for topic in watched]]
 
 
 def _check_user(user: str, what: str) -> str:
@@ -195,7 +193,7 @@ def cloud_acl_text(
 ) -> str:
     """The platform broker's ACL: the platform, one bridge user per facility, optional read-only watchers."""
     _check_user(platform_user, "platform user")
-    prefix = configs[0].mqtt.topic_prefix if configs and configs[0].mqtt else "officepass"
+    prefix = SiteTopics.of(configs[0]).prefix if configs else DEFAULT_PREFIX
     blocks = [cloud_platform_block(prefix, platform_user)]
     blocks += [cloud_bridge_block(cfg) for cfg in bridged(configs)]
     blocks += [monitor_block(prefix, _check_user(user, "monitor user")) for user in monitor_users]

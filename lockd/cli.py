@@ -8,8 +8,8 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from facility.clock import SystemClock
 from facility.config import FacilityConfig, load_config
@@ -21,7 +21,14 @@ from facility.systemd import notify, watchdog_period
 from lockd.acl import acl_text
 from lockd.bridge import CloudLink, bridges_text, cloud_acl_text, read_passwords
 from lockd.daemon import LockDaemon
-from lockd.drivers import door_factory, gpio_pins, standard_drivers
+from lockd.drivers import (
+    DoorDriver,
+    InstalledDrivers,
+    door_factory,
+    drivers_missing,
+    installed_entry_points,
+    release_doors,
+)
 from lockd.store import AuditRow, append_offline_audit
 from messagebus import BrokerSettings
 
@@ -37,7 +44,7 @@ def lockd_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
         problems.append(ConfigProblem("mqtt", "lockd receives unlock commands over MQTT: add [mqtt]"))
     if cfg.lockd is None:
         problems.append(ConfigProblem("lockd", "lockd needs a [lockd] table (data_dir, sync_interval_seconds, ...)"))
-    return problems
+    return problems + drivers_missing(cfg.doors, installed_entry_points())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,13 +126,10 @@ def stop_cause_from_systemd() -> str:
     return f"systemd: service result {result} ({code} {status})"
 
 
-def release_relays(cfg: FacilityConfig, factory: Any = None) -> int:
-    """After lockd died, whatever way: put every GPIO relay in its released state, and audit each with the cause."""
-    from lockd.gpio import GpioDoor, pin_factory
-
-    released = [door for door in cfg.doors if door.driver == "gpio"]
-    for door in released:
-        GpioDoor(gpio_pins(door), factory or pin_factory(cfg.lockd_settings.pin_factory)).close()
+def release_relays(cfg: FacilityConfig, drivers: Mapping[str, DoorDriver] | None = None) -> int:
+    """After lockd died, whatever way: every relay in its released state through its door's driver, each release
+    audited with the cause."""
+    released = release_doors(cfg.doors, InstalledDrivers(cfg.lockd_settings) if drivers is None else drivers)
     cause = stop_cause_from_systemd()
     now = SystemClock().now().isoformat()
     rows = [AuditRow(now, door.id, "relay_released", cause, detail=f"fail-{door.fail_mode}") for door in released]
@@ -140,7 +144,7 @@ def run(cfg: FacilityConfig) -> int:
         cfg,
         BrokerSettings.from_config(cfg.mqtt, f"lockd-{cfg.facility.id}"),
         PlatformClient(cfg.platform),
-        door_factory(standard_drivers(pin_factory=cfg.lockd_settings.pin_factory)),
+        door_factory(InstalledDrivers(cfg.lockd_settings)),
     )
     stop = threading.Event()
     causes: list[str] = []

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
+from facility.messages import UnlockAnswer
 from facility.reasons import Reason
 from facility.rules.booking import decide_unlock
 from facility.rules.calendar import since_yesterday
@@ -44,10 +45,10 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Verdict:
+class UnlockVerdict:
     """The outcome for one message: the answer to send and, when it opens, the digest to mark once pulsed."""
 
-    answer: dict
+    answer: UnlockAnswer
     opens: bool = False
     digest: str = ""
     audit: AuditRow | None = None
@@ -55,7 +56,8 @@ class Verdict:
 
 
 Arrival = tuple[str, Inbound]  # the door a message came for (by its topic), and the message
-Outcome = tuple[Verdict, bool]  # the verdict, and whether the message is new (False: a redelivery answered before)
+# The verdict, and whether the message is new (False: a redelivery answered before).
+Outcome = tuple[UnlockVerdict, bool]
 
 
 @dataclass(frozen=True)
@@ -83,18 +85,18 @@ class Checked:
     new_use: bool = False
 
 
-def answer_body(door_id: str, reason: Reason | None, command_id: str = "") -> dict:
+def answer_body(door_id: str, reason: Reason | None, command_id: str = "") -> UnlockAnswer:
     """The application answer sent on the response topic."""
     if reason is None:
-        return {"result": "opened", "door": door_id, "command_id": command_id}
-    return {
-        "result": "refused",
-        "door": door_id,
-        "command_id": command_id,
-        "reason": reason.code,
-        "message_ja": reason.ja,
-        "message_en": reason.en,
-    }
+        return UnlockAnswer(result="opened", door=door_id, command_id=command_id)
+    return UnlockAnswer(
+        result="refused",
+        door=door_id,
+        command_id=command_id,
+        reason=reason.code,
+        message_ja=reason.ja,
+        message_en=reason.en,
+    )
 
 
 class UnlockHandler:
@@ -179,11 +181,11 @@ class UnlockHandler:
         return outcomes
 
     def _screen_arrival(
-        self, door_id: str, message: Inbound, stored: dict | None, screened: UnlockCommand | Refusal | None
+        self, door_id: str, message: Inbound, stored: UnlockAnswer | None, screened: UnlockCommand | Refusal | None
     ) -> Outcome | UnlockCommand:
         """Steps 0 to 2, which write nothing: the stored answer, a junk refusal, or the authentic command."""
         if stored is not None and message.duplicate:
-            return Verdict(stored), False
+            return UnlockVerdict(stored), False
         if stored is not None or screened is None:  # (only bytes not decided before were screened)
             return self._junk(door_id, Refusal(Reason.REPLAYED, "these exact bytes were decided before")), True
         if isinstance(screened, Refusal):
@@ -222,7 +224,7 @@ class UnlockHandler:
             log.exception("deciding the command on %s failed", item.message.topic)
             return None
 
-    def _record(self, db: sqlite3.Connection, item: Pending, now: datetime, revocations: Revocations) -> Verdict:
+    def _record(self, db: sqlite3.Connection, item: Pending, now: datetime, revocations: Revocations) -> UnlockVerdict:
         """Check an authentic command, then write its answer (the replay record), its audit row and any entry."""
         checked = self._check(item.door_id, item.command, item.message, now, revocations)
         refusal = checked.refusal
@@ -231,7 +233,7 @@ class UnlockHandler:
         expires = datetime.fromtimestamp(item.command.expires + self.cfg.tokens.clock_skew_seconds, now.tzinfo)
         self.store.record_command(db, item.digest, item.door_id, command_id, now, answer, expires)
         row = self._audit(db, item.door_id, now, checked)
-        return Verdict(answer, refusal is None, item.digest, row)
+        return UnlockVerdict(answer, refusal is None, item.digest, row)
 
     def _repeat(self, arrival: Arrival, first: Outcome | None) -> Outcome | None:
         """A message whose exact bytes came earlier in the batch: the first's answer if redelivered, else replayed."""
@@ -239,13 +241,13 @@ class UnlockHandler:
         if first is None:
             return None
         if message.duplicate:
-            return Verdict(first[0].answer), False
+            return UnlockVerdict(first[0].answer), False
         return self._junk(door_id, Refusal(Reason.REPLAYED, "these exact bytes were decided before")), True
 
-    def _junk(self, door_id: str, refusal: Refusal) -> Verdict:
+    def _junk(self, door_id: str, refusal: Refusal) -> UnlockVerdict:
         """Answer junk and count it; nothing is written to disk for it."""
         self.junk.count(door_id, refusal.reason, self.clock.now())
-        return Verdict(answer_body(door_id, refusal.reason, refusal.token_id), junk=True)
+        return UnlockVerdict(answer_body(door_id, refusal.reason, refusal.token_id), junk=True)
 
     def _check(
         self, door_id: str, command: UnlockCommand, message: Inbound, now: datetime, revocations: Revocations

@@ -8,7 +8,6 @@ audit trail go out over MQTT; reservations come from the platform through Reserv
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from facility.config import FacilityConfig
 from facility.config.models import Door
 from facility.keyset import KeySet, SiteKeys
 from facility.loop import Supervisor
+from facility.messages import ReservationsChanged
 from facility.platform import PlatformClient
 from facility.reservations import ReservationSync
 from facility.retention import RetentionLoop
@@ -29,15 +29,15 @@ from facility.tokens import Keyring, UnlockCommand
 from facility.topics import SiteTopics
 from facility.trustcache import TrustRefresh
 from lockd.clocktrust import ClockTrust
-from lockd.commands import UnlockHandler, Verdict
+from lockd.commands import UnlockHandler, UnlockVerdict
 from lockd.door import DoorHardware
 from lockd.doors import DoorController, LockState
 from lockd.failpoints import failpoint
-from lockd.homeassistant import discovery_messages
 from lockd.junk import JUNK_AUDIT_SECONDS
 from lockd.metrics import LockdMetrics
+from lockd.reports import SiteReports
 from lockd.store import AuditRow, LockdStore, purge_lockd
-from messagebus import BrokerSettings, BusClient, Inbound, Later, Will
+from messagebus import BrokerSettings, BusClient, Inbound, Later, Presence
 
 log = logging.getLogger(__name__)
 HardwareFactory = Callable[[Door, Scheduler], DoorHardware]
@@ -75,7 +75,7 @@ class LockDaemon:
         if scheduler is None:
             scheduler = self._own_scheduler = RealTimeScheduler()
         self.scheduler: Scheduler = scheduler
-        self.topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+        self.topics = SiteTopics.of(cfg)
         self.store = LockdStore(Path(data_dir or cfg.lockd_settings.data_dir) / "lockd.db", self.clock)
         self.sync = ReservationSync(
             platform,
@@ -85,6 +85,7 @@ class LockDaemon:
             cfg.lockd_settings.sync_interval_seconds,
             timedelta(minutes=cfg.lockd_settings.stale_after_minutes),
             self._stale_changed,
+            on_synced=self._publish_status,
         )
         # The platform's keys: pinned, plus those its root certifies in the key set (facility/keyset.py).
         self.keys = SiteKeys(cfg, self.store, self.clock, self._keyset_audit, [self._keyset_adopted])
@@ -95,7 +96,7 @@ class LockDaemon:
         self.handler = UnlockHandler(
             cfg,
             self.store,
-            Keyring.from_config(cfg.tokens.trusted_keys),
+            Keyring(),  # no key until start() asks SiteKeys: nothing verifies before the store is read
             self.topics,
             self.clock,
             trust or ClockTrust(cfg.lockd_settings.clock_check),
@@ -112,6 +113,7 @@ class LockDaemon:
             for d in cfg.doors
         }
         self._last_on_demand_sync = -ON_DEMAND_SYNC_SECONDS
+        self._stopped = False
         self._junk_audit_planned = False
         self._door_of = {self.topics.command(door_id): door_id for door_id in self.doors}  # command topic -> door
         self.bus = BusClient(
@@ -124,8 +126,9 @@ class LockDaemon:
                 session_expiry=cfg.lockd_settings.session_expiry_seconds,
                 client_id=broker.client_id or f"lockd-{cfg.facility.id}",
             ),
-            will=Will(self.topics.lockd("availability"), b"offline"),
+            presence=Presence(self.topics.lockd("availability")),
         )
+        self.reports = SiteReports(cfg, self.bus, self.clock)
 
     # --- life cycle ---------------------------------------------------------------------------
 
@@ -143,32 +146,38 @@ class LockDaemon:
         # if it does not answer in time, lockd serves from what it has.
         self.sync.first_attempt.wait(self.cfg.platform.timeout_seconds * 2 + 1)
         self.bus.subscribe_batched(list(self._door_of), self._commands, max_batch=MAX_BATCH, retain_as_published=True)
-        self.bus.subscribe(self.topics.reservations_changed, lambda message: self.sync.trigger())
+        self.bus.subscribe(self.topics.reservations_changed, self._change_notice)
         if self.keys.rooted:
             self.bus.subscribe(self.topics.keyset, lambda message: self.keys.announced(message.payload))
+        for ghosts in self.reports.ghost_filters():  # what a door removed from the site file left retained
+            self.bus.subscribe(ghosts, self.reports.take_down_ghost)
         self.bus.connection_listeners.append(self._connection_changed)
         if self.cfg.lockd_settings.metrics_port:
             self.metrics.serve(self.cfg.lockd_settings.metrics_port)
         self.bus.start()
 
     def stop(self, cause: str = "stop") -> None:
-        """Release every relay (audited with its cause), say goodbye on the broker, and close the files."""
+        """Release every relay (audited with its cause), say goodbye on the broker, and close the files; once."""
+        if self._stopped:
+            return
+        self._stopped = True
         for door_id, door in self.doors.items():
-            door.release()
-            self._audit(
-                AuditRow(
-                    self.clock.now().isoformat(),
-                    door_id,
-                    "relay_released",
-                    cause,
-                    detail=f"fail-{door.door.fail_mode}: the strike is "
-                    f"{'open' if door.door.fail_mode == 'safe' else 'locked'} while lockd is down",
+            try:  # one door that cannot be released or audited must not keep the others' relays energised
+                door.release()
+                self._audit(
+                    AuditRow(
+                        self.clock.now().isoformat(),
+                        door_id,
+                        "relay_released",
+                        cause,
+                        detail=f"fail-{door.door.fail_mode}: the strike is "
+                        f"{'open' if door.door.fail_mode == 'safe' else 'locked'} while lockd is down",
+                    )
                 )
-            )
+            except Exception:
+                log.exception("releasing %s at stop", door_id)
         self.write_junk_audit()
-        if self.bus.connected:
-            self.bus.publish(self.topics.lockd("availability"), b"offline", retain=True, timeout=2)
-        self.bus.stop()
+        self.bus.stop()  # says offline first (its presence)
         self.sync.stop()
         self.trust_refresh.stop()
         self.retention.stop()
@@ -240,33 +249,34 @@ class LockDaemon:
             return False
         return True
 
-    def _answer(self, door_id: str, message: Inbound, verdict: Verdict, new: bool) -> None:
-        """Count a decided message and send its answer on its response topic."""
+    def _answer(self, door_id: str, message: Inbound, verdict: UnlockVerdict, new: bool) -> None:
+        """Count a decided message and answer it on the door's reply topic, whatever response topic it names: the
+        name is not signed, and lockd may write topics (door states, alarms, discovery) an answer must never land on."""
         if new:
-            self.metrics.commands.labels(door_id, verdict.answer["result"], verdict.answer.get("reason", "")).inc()
+            self.metrics.commands.labels(door_id, verdict.answer.result, verdict.answer.reason or "").inc()
         if message.response_topic:  # junk at QoS 0: an answer to bytes no one signed needs no PUBACK to cost lockd
             self.bus.publish(
-                message.response_topic,
-                json.dumps(verdict.answer, ensure_ascii=False),
+                self.topics.reply(door_id),
+                verdict.answer.payload(),
                 correlation=message.correlation,
                 timeout=None,
                 qos=0 if verdict.junk else 1,
             )
 
-    def _report_steps(self, door_id: str, message: Inbound, verdict: Verdict, new: bool, pulsed: bool) -> list[Later]:
+    def _report_steps(
+        self, door_id: str, message: Inbound, verdict: UnlockVerdict, new: bool, pulsed: bool
+    ) -> list[Later]:
         """What can wait, in small steps (a command arriving meanwhile waits for one step at most): the audit row,
         then the door's new state, or a refused event; junk is answered and its tally's write-out planned."""
         steps: list[Later] = []
         if verdict.junk:
             steps += [self._plan_junk_audit, partial(self._answer, door_id, message, verdict, new)]
         if new and verdict.audit is not None:
-            steps.append(partial(self._publish_audit, verdict.audit))  # in the order written: audit row, then door
+            steps.append(partial(self.reports.audit, verdict.audit))  # in the order written: audit row, then door
         if pulsed:
             steps.append(self.doors[door_id].report_unlock)
         if new and not verdict.opens and not verdict.junk:
-            steps.append(
-                partial(self._publish_event, door_id, "refused", False, reason=verdict.answer.get("reason", ""))
-            )
+            steps.append(partial(self.reports.door_event, door_id, "refused", False, verdict.answer.reason))
         return steps
 
     def _refresh_for(self, command: UnlockCommand) -> None:
@@ -301,24 +311,12 @@ class LockDaemon:
     def _keyset_adopted(self, held: KeySet) -> None:
         """A newer key set was adopted (kept in the store already): commands are judged by its keys from now on."""
         self.handler.keyring = self.keys.keyring()
-        self._publish_keyset()
+        self.reports.keyset(held)
+        self._publish_status()
 
     def _keyset_audit(self, action: str, reason: str, detail: str) -> None:
         """A key set adopted or refused: audited and published like every audit row."""
         self._audit(AuditRow(self.clock.now().isoformat(), "", action, reason, detail=detail))
-
-    def _publish_keyset(self) -> None:
-        """The key set held, retained on lockd/keyset: a fleet sees which sites hold which version."""
-        held = self.keys.held
-        if held is None:
-            return
-        body = {
-            "version": held.version,
-            "keys": [key.key_id for key in held.content.keys],
-            "revoked": held.content.revoked,
-            "at": self.clock.now().isoformat(),
-        }
-        self.bus.publish(self.topics.lockd("keyset"), json.dumps(body), retain=True, timeout=None)
 
     # --- reporting ----------------------------------------------------------------------------
 
@@ -362,62 +360,41 @@ class LockDaemon:
 
     def _door_news(self, door_id: str, state: LockState, event: str, alarm: bool) -> None:
         """Publish a door's state (retained) and event; audit the door's own movements."""
-        self.bus.publish(self.topics.door(door_id, "state"), state.value, retain=True, timeout=None)
+        self.reports.door_state(door_id, state)
         self.metrics.door_is(door_id, state.value, [s.value for s in LockState])
         if alarm:
             self.metrics.alarms.labels(door_id, event).inc()
         if event:
-            self._publish_event(door_id, event, alarm)
+            self.reports.door_event(door_id, event, alarm)
         if event in DOOR_EVENTS_AUDITED:
             self._audit(AuditRow(self.clock.now().isoformat(), door_id, event, "alarm" if alarm else ""))
-
-    def _publish_event(self, door_id: str, event: str, alarm: bool, **extra: str) -> None:
-        """One door event as JSON."""
-        body = {"event": event, "door": door_id, "at": self.clock.now().isoformat(), "alarm": alarm} | extra
-        self.bus.publish(self.topics.door(door_id, "event"), json.dumps(body), timeout=None)
 
     def _audit(self, row: AuditRow) -> None:
         """Write an audit row, then publish it."""
         self.store.append_audit(row)
-        self._publish_audit(row)
+        self.reports.audit(row)
 
-    def _publish_audit(self, row: AuditRow) -> None:
-        """Send an audit row to the site's audit topic."""
-        self.bus.publish(
-            self.topics.lockd("audit"), json.dumps(dataclasses.asdict(row), ensure_ascii=False), timeout=None
-        )
+    def _change_notice(self, message: Inbound) -> None:
+        """The platform says reservations changed: sync now (a message that is not its notice is only logged)."""
+        if ReservationsChanged.accepted(message.payload, message.topic):
+            self.sync.trigger()
 
     def _stale_changed(self, stale: bool) -> None:
         """Raise or clear the stale-reservations alarm."""
-        body = {
-            "alarm": "reservations_stale",
-            "active": stale,
-            "at": self.clock.now().isoformat(),
-            "error": self.sync.last_error,
-        }
-        self.bus.publish(self.topics.lockd("alarm"), json.dumps(body), retain=True, timeout=None)
+        self.reports.reservations_stale(stale, self.sync.last_error or "")
+
+    def _publish_status(self) -> None:
+        """lockd's version, last good sync and key set version (after each sync and each key set adopted)."""
+        self.reports.status(self.store.sync_state().last_ok, self.keys.held)
 
     def _connection_changed(self, connected: bool) -> None:
-        """On every (re)connection: announce availability, discovery and every door's state (retained)."""
+        """On every (re)connection: discovery, the alarms, key set and status, and every door's state (retained)."""
         self.metrics.broker_connected.set(1 if connected else 0)
-        if not connected:
-            return
-        for topic, payload in discovery_messages(self.cfg, self.topics):
-            self.bus.publish(topic, payload, retain=True, timeout=None)
-        self.bus.publish(self.topics.lockd("availability"), b"online", retain=True, timeout=None)
-        self._publish_store_alarm()
-        self._publish_keyset()
-        for door_id, door in self.doors.items():
-            self.bus.publish(self.topics.door(door_id, "state"), door.state.value, retain=True, timeout=None)
+        if connected:
+            self.reports.announce({door_id: door.state for door_id, door in self.doors.items()}, self._retained)
 
-    def _publish_store_alarm(self) -> None:
-        """The store-lost alarm (retained): raised for the life of a process that began on a lost store."""
-        loss = self.store.loss
-        body = {
-            "alarm": "store_lost",
-            "active": loss is not None,
-            "at": self.clock.now().isoformat(),
-            "error": loss.describe() if loss else "",
-            "refusing_issued_before": datetime.fromtimestamp(self.store.created_at, TOKYO).isoformat(),
-        }
-        self.bus.publish(self.topics.lockd("alarm/store"), json.dumps(body), retain=True, timeout=None)
+    def _retained(self) -> None:
+        """The retained reports besides the doors: the store alarm, the key set held, the status."""
+        self.reports.store_alarm(self.store.loss, datetime.fromtimestamp(self.store.created_at, TOKYO))
+        self.reports.keyset(self.keys.held)
+        self._publish_status()

@@ -9,22 +9,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from enum import Enum
 
 from facility.clock import Scheduler
 from facility.config.models import Door
+from facility.messages import LockState
 from lockd.door import DoorHardware
-
-
-class LockState(str, Enum):
-    """Home Assistant's lock states."""
-
-    LOCKED = "LOCKED"
-    UNLOCKING = "UNLOCKING"
-    UNLOCKED = "UNLOCKED"
-    OPEN = "OPEN"
-    JAMMED = "JAMMED"
-
 
 Report = Callable[[str, LockState, str, bool], None]  # door id, state, event ('' for none), alarm
 

@@ -14,12 +14,14 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from facility.config.models import GpioPins
+from facility.clock import Scheduler
+from facility.config.models import Door, GpioPins, Lockd
 from facility.errors import FacilityError
+from lockd.drivers import gpio_pins
 
 DEBOUNCE_SECONDS = 0.05
 LOCKD_EXTRA = "pip install 'officepass-edge[lockd]' (the Debian package officepass-door brings it)"
@@ -194,3 +196,26 @@ class GpioDoor:
         for device in (self._relay, self._contact, self._exit, self._strike):
             if device is not None:
                 device.close()
+
+
+class GpioDriver:
+    """The "gpio" door driver: doors on the board's pins through the pin factory [lockd] names (made once)."""
+
+    def __init__(self, settings: Lockd, factory: Any = None) -> None:
+        self._factory_name, self._factory = settings.pin_factory, factory
+
+    def _pins(self) -> Any:
+        """The pin factory, opened on first use (a site whose doors are all released opens it once)."""
+        if self._factory is None:
+            self._factory = pin_factory(self._factory_name)
+        return self._factory
+
+    def __call__(self, door: Door, scheduler: Scheduler) -> GpioDoor:
+        """A door wired to the pins its file gives."""
+        return GpioDoor(gpio_pins(door), self._pins())
+
+    def release(self, doors: Sequence[Door]) -> list[Door]:
+        """Claim each door's relay as released (initial value off) and free it: the strike as it is without lockd."""
+        for door in doors:
+            GpioDoor(gpio_pins(door), self._pins()).close()
+        return list(doors)

@@ -6,13 +6,13 @@ append-only: triggers refuse any UPDATE or DELETE.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from facility.clock import Clock
+from facility.messages import UnlockAnswer
 from facility.models import CheckIn
 from facility.reservations import ReservationStore
 from facility.retention import retain_shared
@@ -60,20 +60,20 @@ class LockdStore(ReservationStore):
 
     # --- commands ------------------------------------------------------------------------
 
-    def answer_for(self, digest: str) -> dict | None:
+    def answer_for(self, digest: str) -> UnlockAnswer | None:
         """The answer already given to this exact message (a QoS 1 duplicate or a redelivery)."""
         return self.answers_for([digest]).get(digest)
 
-    def answers_for(self, digests: list[str]) -> dict[str, dict]:
+    def answers_for(self, digests: list[str]) -> dict[str, UnlockAnswer]:
         """The answers already given to any of these messages, by digest: one query for a whole batch."""
-        found: dict[str, dict] = {}
+        found: dict[str, UnlockAnswer] = {}
         with self._lock:
             for start in range(0, len(digests), DIGESTS_PER_QUERY):
                 chunk = digests[start : start + DIGESTS_PER_QUERY]
                 rows = self.db.execute(
                     f"SELECT digest, answer FROM command WHERE digest IN ({','.join('?' * len(chunk))})", chunk
                 ).fetchall()
-                found.update((digest, json.loads(answer)) for digest, answer in rows)
+                found.update((digest, UnlockAnswer.model_validate_json(answer)) for digest, answer in rows)
         return found
 
     def record_command(
@@ -83,11 +83,11 @@ class LockdStore(ReservationStore):
         door: str,
         command_id: str,
         at: datetime,
-        answer: dict,
+        answer: UnlockAnswer,
         expires_at: datetime | None = None,
     ) -> None:
         """Remember the answer to a message (inside the caller's transaction); an opening awaits its pulse."""
-        opened = answer["result"] == "opened"
+        opened = answer.result == "opened"
         # OR IGNORE: a replay of an earlier message keeps the first answer; its refusal is in the audit.
         db.execute(
             "INSERT OR IGNORE INTO command (digest, door, command_id, received_at, result, answer, expires_at, pulsed) "
@@ -97,8 +97,8 @@ class LockdStore(ReservationStore):
                 door,
                 command_id,
                 at.isoformat(),
-                answer["result"],
-                json.dumps(answer, ensure_ascii=False),
+                answer.result,
+                answer.payload().decode(),
                 expires_at.isoformat() if expires_at else None,
                 0 if opened else None,
             ),

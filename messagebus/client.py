@@ -31,6 +31,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from facility.errors import FacilityError
+from messagebus.presence import Presence
 from messagebus.properties import publish_properties, read_properties_cheaply
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,9 @@ def _inbound(message: mqtt.MQTTMessage) -> Inbound:
 class BusClient:
     """A connection to the broker that keeps its subscriptions across reconnects."""
 
-    def __init__(self, settings: BrokerSettings, will: Will | None = None) -> None:
+    def __init__(self, settings: BrokerSettings, will: Will | None = None, presence: Presence | None = None) -> None:
         self.settings = settings
+        self.presence = presence  # online on connect, offline on a clean stop, and the will for any other end
         self._subscriptions: dict[str, tuple[int, Subscriber, bool]] = {}
         self._wildcard_filters: tuple[str, ...] = ()  # the rest match only their own topic: a dictionary look-up
         self._pending_subacks: dict[int, threading.Event] = {}
@@ -182,7 +184,7 @@ class BusClient:
         self._connected = threading.Event()
         self._lock = threading.RLock()
         self.connection_listeners: list[Callable[[bool], None]] = []
-        self._client = self._make_client(will)
+        self._client = self._make_client(presence.will() if presence is not None else will)
         self._dispatcher = threading.Thread(target=self._dispatch, name=f"bus-{settings.client_id}", daemon=True)
 
     def _make_client(self, will: Will | None) -> mqtt.Client:
@@ -238,7 +240,9 @@ class BusClient:
         self._client.loop_start()
 
     def stop(self) -> None:
-        """Disconnect cleanly (no will is sent) and stop the threads."""
+        """Say offline (with a presence), disconnect cleanly (no will is sent) and stop the threads."""
+        if self.presence is not None:
+            self.presence.leave(self)
         self._client.disconnect()
         self._client.loop_stop()
         self._inbox.put(None)
@@ -284,8 +288,10 @@ class BusClient:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _ready(self) -> None:
-        """Connected and subscribed: messages published from now on reach the handlers."""
+        """Connected and subscribed: messages published from now on reach the handlers; online said first."""
         self._connected.set()
+        if self.presence is not None:
+            self.presence.arrive(self)
         self._tell_listeners(True)
 
     def _on_disconnect(self, client, userdata, flags, reason, properties) -> None:

@@ -1,26 +1,37 @@
-"""Write the contract's schemas (facility/contract.py) into docs/platform-openapi.yaml, between its markers."""
+"""Write docs/platform-openapi.yaml: the OpenAPI document of the stand-in platform's FastAPI app.
+
+Run after changing the API (simulator/platform/api.py) or a model it uses (facility/contract.py,
+simulator/platform/schemas.py): .venv/bin/python scripts/make_openapi.py
+tests/test_contract.py keeps the committed file equal to what the app generates.
+"""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import yaml
 
-from facility.contract import OPENAPI_BEGIN, OPENAPI_END, openapi_schemas_block
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
-OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "platform-openapi.yaml"
+from simulator.platform.api import openapi_document  # noqa: E402
+
+OPENAPI = REPO / "docs" / "platform-openapi.yaml"
+HEADER = (
+    "# Generated from the stand-in platform's FastAPI app (simulator/platform/api.py) by scripts/make_openapi.py:\n"
+    "# do not edit by hand. docs/platform-api.md says what it means.\n"
+)
+
+
+def openapi_text() -> str:
+    """The document as YAML, in the app's order."""
+    return HEADER + yaml.safe_dump(openapi_document(), sort_keys=False, allow_unicode=True, width=120)
 
 
 def main() -> int:
-    """Replace the generated block; print the file's path."""
-    text = OPENAPI.read_text(encoding="utf-8")
-    block = re.compile(re.escape(OPENAPI_BEGIN) + r".*?" + re.escape(OPENAPI_END), re.DOTALL)
-    if not block.search(text):
-        print(f"{OPENAPI}: the markers are missing", file=sys.stderr)
-        return 1
-    OPENAPI.write_text(block.sub(lambda _: openapi_schemas_block(), text), encoding="utf-8")
+    """Write the file; print its path."""
+    OPENAPI.write_text(openapi_text(), encoding="utf-8")
     print(OPENAPI)
     return 0
 

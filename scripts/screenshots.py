@@ -213,8 +213,8 @@ def main() -> int:
 
 def control_panel(qt: QApplication) -> None:
     """The technician's panel on a running simulated site, with a door forced and a pass in front of the camera."""
-    from simulator.panel import ControlPanel
     from simulator.site import Site
+    from technician.panel import ControlPanel
 
     with tempfile.TemporaryDirectory(prefix="officepass-demo-") as work:
         site = Site(Path(work))

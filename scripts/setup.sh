@@ -59,6 +59,20 @@ ensure_venv() {
     fi
 }
 
+ensure_node_tools() {
+    # The AsyncAPI project's own parser (tests/asyncapi), pinned by its package-lock.json.
+    local folder="$ROOT/tests/asyncapi" stamp want
+    command -v node >/dev/null && command -v npm >/dev/null || install_debs nodejs npm
+    stamp="$folder/node_modules/.officepass-installed"
+    want="$(sha256sum "$folder/package-lock.json" | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        echo "setup: installing the AsyncAPI parser into $folder/node_modules" >&2
+        npm ci --prefix "$folder" --no-audit --no-fund --ignore-scripts >&2
+        echo "$want" > "$stamp"
+    fi
+}
+
 install_debs "${APT_PACKAGES[@]}"
 ensure_python
 ensure_venv
+ensure_node_tools

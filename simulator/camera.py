@@ -120,3 +120,8 @@ class VirtualCamera:
     def close(self) -> None:
         """Stop giving frames."""
         self._closed.set()
+
+
+def paced_camera(setting: str) -> VirtualCamera:
+    """The simulator's camera, paced like a real one, as the kiosk loads it (entry point officepass.cameras)."""
+    return VirtualCamera(paced=True)

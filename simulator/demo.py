@@ -15,9 +15,11 @@ from datetime import timedelta
 import numpy as np
 from PySide6.QtGui import QImage
 
+from facility.messages import DoorEvent
 from facility.models import Plan
 from facility.platform import PlatformError
 from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
+from facility.topics import ANY, SiteTopics
 from kiosk.decoding import ZxingDecoder
 from messagebus import BusClient
 from simulator.phone import AppClient, Phone
@@ -128,13 +130,11 @@ class Demo:
 
     def door_events(self, message) -> None:
         """Narrate what the doors report (called on the watcher's thread)."""
-        event = json.loads(message.payload)
-        if event["event"] in ("opened", "closed", "forced", "held_open", "jammed"):
-            if event["alarm"]:
-                self.alarms[event["event"]] += 1
-            self.say(
-                f"{self._stamp()} door   {event['door']}: {event['event']}" + (" (ALARM)" if event["alarm"] else "")
-            )
+        event = DoorEvent.accepted(message.payload, message.topic)
+        if event is not None and event.event in ("opened", "closed", "forced", "held_open", "jammed"):
+            if event.alarm:
+                self.alarms[event.event] += 1
+            self.say(f"{self._stamp()} door   {event.door}: {event.event}" + (" (ALARM)" if event.alarm else ""))
 
 
 def script(demo: Demo) -> None:
@@ -241,7 +241,7 @@ def run_demo(headless: bool, as_json: bool) -> int:
             )
             demo = Demo(site, say)
             watcher = BusClient(site.watcher())
-            watcher.subscribe("officepass/h1t-shibuya/door/+/event", demo.door_events)
+            watcher.subscribe(SiteTopics.of(site.booking_cfg).event(ANY), demo.door_events)
             watcher.start()
             watcher.wait_connected(10)
             script(demo)

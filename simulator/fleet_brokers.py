@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from facility.config import FacilityConfig
-from facility.topics import SiteTopics
+from facility.topics import DEFAULT_PREFIX, SiteTopics
 from lockd.acl import acl_text
 from lockd.bridge import bridge_text, bridge_user
 from simulator.bridged import cloud_broker, cloud_certificate, loopback_link
 from simulator.broker import MosquittoBroker
 from simulator.certs import TestAuthority
 
-SITE_PREFIX = "officepass"  # the sites' topic prefix, the same at the cloud (lockd/bridge.py: names, remapping)
+SITE_PREFIX = DEFAULT_PREFIX  # the sites' topic prefix, the same at the cloud (lockd/bridge.py: names, remapping)
 KEYSET_IN, KEYSET_OUT = "keyset", "lockd/keyset"
 
 

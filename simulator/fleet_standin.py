@@ -30,12 +30,12 @@ from pathlib import Path
 from facility.clock import Clock, RealTimeScheduler, SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.keyset import KeySet, SiteKeys
+from facility.messages import DoorEvent, HeldKeySet, LockState, UnlockAnswer
 from facility.reasons import Reason
 from facility.store import MemorySeenIds, SqliteStore
 from facility.tokens import Refusal, verify_unlock_command
 from facility.topics import SiteTopics
 from lockd.commands import answer_body
-from lockd.doors import LockState
 from messagebus import BrokerSettings, BusClient, Inbound
 
 SESSION_EXPIRY = 3600
@@ -79,10 +79,10 @@ class SiteStandIn:
         self.keys = SiteKeys(cfg, SqliteStore(":memory:", KEYSET_STORE_SCHEMA, clock), clock)
         self.seen = MemorySeenIds()
         self.began = time.time()  # as lockd's store: a command issued before this site began is refused
-        self._answers: dict[str, dict] = {}
+        self._answers: dict[str, UnlockAnswer] = {}
         self._kept: deque[tuple[float, str]] = deque()
 
-    def decide(self, door_id: str, message: Inbound) -> tuple[dict, bool]:
+    def decide(self, door_id: str, message: Inbound) -> tuple[UnlockAnswer, bool]:
         """The answer to a command and whether it is new (False: a redelivery answered before)."""
         digest = hashlib.sha256(message.topic.encode() + b"\0" + message.payload).hexdigest()
         earlier = self._answers.get(digest)
@@ -119,7 +119,7 @@ class SiteStandIn:
             return result.reason, result.token_id
         return None, result.command_id.hex()
 
-    def _keep(self, digest: str, answer: dict) -> None:
+    def _keep(self, digest: str, answer: UnlockAnswer) -> None:
         """Remember an answer for redeliveries, forgetting those older than any command's life."""
         now = time.monotonic()
         self._answers[digest] = answer
@@ -166,13 +166,13 @@ class StandIn:
     def _keyset_adopted(self, site: SiteStandIn, held: KeySet) -> None:
         """A newer set adopted: say which, retained on lockd/keyset with lockd's body."""
         self.tally["keyset_adopted"] += 1
-        body = {
-            "version": held.version,
-            "keys": [key.key_id for key in held.content.keys],
-            "revoked": held.content.revoked,
-            "at": self.clock.now().isoformat(),
-        }
-        self.bus.publish(site.topics.lockd("keyset"), json.dumps(body), retain=True, timeout=None)
+        body = HeldKeySet(
+            version=held.version,
+            keys=[key.key_id for key in held.content.keys],
+            revoked=held.content.revoked,
+            at=self.clock.now(),
+        )
+        self.bus.publish(site.topics.lockd("keyset"), body.payload(), retain=True, timeout=None)
 
     def _keyset_audit(self, site: SiteStandIn, action: str, reason: str, detail: str) -> None:
         """What lockd would audit about a key set: counted here (a refusal would show in the bench's report)."""
@@ -185,19 +185,19 @@ class StandIn:
         door_id = message.topic.split("/")[-2]
         answer, new = site.decide(door_id, message)
         self.tally[_outcome(answer, new)] += 1
-        if new and answer["command_id"]:
-            self.arrivals.setdefault(answer["command_id"], message.received_at)
-        if new and answer["result"] == "opened":
+        if new and answer.command_id:
+            self.arrivals.setdefault(answer.command_id, message.received_at)
+        if new and answer.result == "opened":
             self._unlock(site, door_id)
         if message.response_topic:
             self.bus.publish(
                 message.response_topic,
-                json.dumps(answer, ensure_ascii=False),
+                answer.payload(),
                 correlation=message.correlation,
                 timeout=None,
             )
-            if new and answer["command_id"]:
-                self.answered.setdefault(answer["command_id"], time.monotonic())
+            if new and answer.command_id:
+                self.answered.setdefault(answer.command_id, time.monotonic())
 
     def _unlock(self, site: SiteStandIn, door_id: str) -> None:
         """The door's reports of a pulse, as lockd's DoorController makes them; relocked when the pulse ends."""
@@ -209,10 +209,10 @@ class StandIn:
 
     def _report(self, site: SiteStandIn, door_id: str, state: LockState, event: str) -> None:
         """A door's state (retained) and its event, on the site's own topics."""
-        self.bus.publish(site.topics.door(door_id, "state"), state.value, retain=True, timeout=None)
+        self.bus.publish(site.topics.state(door_id), state.value, retain=True, timeout=None)
         if event:
-            body = {"event": event, "door": door_id, "at": self.clock.now().isoformat(), "alarm": False}
-            self.bus.publish(site.topics.door(door_id, "event"), json.dumps(body), timeout=None)
+            body = DoorEvent.model_validate({"event": event, "door": door_id, "at": self.clock.now()})
+            self.bus.publish(site.topics.event(door_id), body.payload(), timeout=None)
 
     def run(self, until: threading.Event) -> dict:
         """Connect, say so, serve until told to stop (or max_seconds), then return the tally and arrival times."""
@@ -225,11 +225,11 @@ class StandIn:
         return {"outcomes": dict(self.tally), "arrivals": self.arrivals, "answered": self.answered}
 
 
-def _outcome(answer: dict, new: bool) -> str:
+def _outcome(answer: UnlockAnswer, new: bool) -> str:
     """How a command is counted: opened, refused:<reason>, or redelivered (answered before)."""
     if not new:
         return "redelivered"
-    return "opened" if answer["result"] == "opened" else f"refused:{answer['reason']}"
+    return "opened" if answer.result == "opened" else f"refused:{answer.reason}"
 
 
 def _stop_on_eof(stop: threading.Event) -> None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facility.clock import Clock, SystemClock
+from facility.topics import DEFAULT_PREFIX
 from messagebus import BrokerSettings, BusClient
-from simulator.platform.http import PlatformServer
 from simulator.platform.seed import load_seed
 from simulator.platform.service import PlatformService
 from simulator.platform.state import PlatformState
+
+if TYPE_CHECKING:
+    from simulator.platform.http import PlatformServer
 
 
 @dataclass
@@ -38,12 +42,15 @@ def start_platform(
     host: str = "127.0.0.1",
     port: int = 0,
     broker: BrokerSettings | None = None,
-    topic_prefix: str = "officepass",
+    topic_prefix: str = DEFAULT_PREFIX,
     clock: Clock | None = None,
     reply_timeout: float = 5.0,
     connect_timeout: float = 10.0,
 ) -> RunningPlatform:
     """Start a platform from a seed file; with broker settings, wait until it is connected."""
+    # FastAPI and uvicorn come with the sim extra: officepass-sim's other commands work without them.
+    from simulator.platform.http import PlatformServer
+
     state = PlatformState(load_seed(seed), clock or SystemClock())
     bus = BusClient(broker) if broker is not None else None
     if bus is not None and broker is not None:

@@ -206,7 +206,7 @@ def log_in_as_site(cfg: FacilityConfig, found: Findings, timeout: float) -> None
         )
         return
     bus, states = BusClient(settings), queue.Queue[Inbound]()
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     for door in cfg.doors:
         bus.subscribe(topics.door(door.id, "state"), states.put)
     bus.start()

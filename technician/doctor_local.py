@@ -130,9 +130,9 @@ def check_camera(
             fix="pip install 'officepass-edge[kiosk]'",
         )
         return
-    from kiosk.camera import FRAME_SOURCES, frame_source
+    from kiosk.camera import frame_source
 
-    frame = first_frame(frame_source(setting, FRAME_SOURCES if sources is None else sources), timeout)
+    frame = first_frame(frame_source(setting, sources), timeout)
     if frame is None:
         _report_camera(found, setting, False, f"opened here, no picture within {timeout:g} s")
     else:

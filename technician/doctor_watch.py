@@ -41,7 +41,7 @@ def doctor_login(cfg: FacilityConfig, secrets: Path = BROKER_SECRETS) -> BrokerS
 
 def watched(cfg: FacilityConfig) -> dict[str, str]:
     """The retained topics doctor reads, by what each tells."""
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     wanted = {f"door {door.id}": topics.door(door.id, "state") for door in cfg.doors}
     if cfg.doors and cfg.lockd is not None:
         wanted["lockd"] = topics.lockd("availability")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -157,3 +159,38 @@ def camera():
     from simulator.camera import VirtualCamera
 
     return VirtualCamera(640, 480, fps=30, paced=True)
+
+
+def retained_now(bus_client, topic_filter: str, marker: str) -> dict[str, bytes]:
+    """What the broker holds retained under a filter, by topic: a new subscriber is handed all of it before a message
+    published after the subscription (the marker, on a topic the filter matches, not retained)."""
+    found: queue.Queue = queue.Queue()
+    listener = bus_client(user="platform")
+    listener.subscribe(topic_filter, found.put)
+    listener.publish(marker, b"marker")
+    messages = {}
+    while (message := found.get(timeout=10)).topic != marker:
+        messages[message.topic] = message.payload
+    return messages
+
+
+def retained_when(
+    bus_client, topic_filter: str, marker: str, until: Callable[[dict[str, bytes]], bool], timeout: float = 15.0
+) -> dict[str, bytes]:
+    """What the broker holds retained under a filter, once `until` holds of what was published there: programs
+    publish without waiting for the broker, so the messages are followed as they come (an empty payload takes its
+    topic away), then the retained ones are read."""
+    heard: dict[str, bytes] = {}
+    arrived: queue.Queue = queue.Queue()
+    bus_client(user="platform").subscribe(topic_filter, arrived.put)
+    deadline = time.monotonic() + timeout
+    while not until(heard):
+        try:
+            message = arrived.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"not within {timeout} s under {topic_filter}; heard {sorted(heard)}") from None
+        if message.payload:
+            heard[message.topic] = message.payload
+        else:
+            heard.pop(message.topic, None)
+    return retained_now(bus_client, topic_filter, marker)

@@ -14,7 +14,7 @@ from facility.clock import Scheduler
 from facility.config import FacilityConfig
 from facility.platform import PlatformClient
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
-from facility.topics import SiteTopics
+from facility.topics import DEFAULT_PREFIX, SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
 from lockd.drivers import door_factory
@@ -26,7 +26,7 @@ from tests.conftest import CONFIG_DIR
 from tests.rulebook import H1T
 
 PLATFORM_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "platform-demo.pem")
-TOPICS = SiteTopics("officepass", "h1t-shibuya")
+TOPICS = SiteTopics(DEFAULT_PREFIX, "h1t-shibuya")
 BOOTH_A_BOOKING, MEETING_BOOKING = 5001, 5002  # seeded: member 1003 in booth-a, member 1004 in meeting-1, now
 
 

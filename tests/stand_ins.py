@@ -5,11 +5,11 @@ They verify with the shared core, as lockd and the kiosk will; they only stand i
 
 from __future__ import annotations
 
-import json
 import queue
 import time
 
 from facility.config import FacilityConfig
+from facility.messages import CheckinAnswer, DeskCheckin, UnlockAnswer
 from facility.store import MemorySeenIds
 from facility.tokens import (
     Keyring,
@@ -27,7 +27,7 @@ class AnsweringDoor:
 
     def __init__(self, bus: BusClient, cfg: FacilityConfig, door_id: str) -> None:
         self.bus, self.door_id = bus, door_id
-        self.topics = SiteTopics("officepass", cfg.facility.id)
+        self.topics = SiteTopics.of(cfg)
         self.keyring = Keyring.from_config(cfg.tokens.trusted_keys)
         self.seen = MemorySeenIds()
         self.received: queue.Queue[Inbound] = queue.Queue()
@@ -44,10 +44,11 @@ class AnsweringDoor:
             arrived_on=message.topic,
             seen=self.seen,
         )
-        reply = (
-            {"result": "refused", "reason": result.reason.code} if isinstance(result, Refusal) else {"result": "opened"}
-        )
-        self.bus.publish(message.response_topic, json.dumps(reply), correlation=message.correlation, qos=1)
+        if isinstance(result, Refusal):
+            reply = UnlockAnswer(result="refused", door=self.door_id, reason=result.reason.code)
+        else:
+            reply = UnlockAnswer(result="opened", door=self.door_id)
+        self.bus.publish(message.response_topic, reply.payload(), correlation=message.correlation, qos=1)
 
 
 class AnsweringKiosk:
@@ -55,17 +56,17 @@ class AnsweringKiosk:
 
     def __init__(self, bus: BusClient, cfg: FacilityConfig, kiosk_id: str) -> None:
         self.bus, self.cfg = bus, cfg
-        self.topics = SiteTopics("officepass", cfg.facility.id)
+        self.topics = SiteTopics.of(cfg)
         self.keyring = Keyring.from_config(cfg.tokens.trusted_keys)
         self.passes: queue.Queue[MemberPass] = queue.Queue()
         bus.subscribe(self.topics.kiosk(kiosk_id, "checkin"), self._answer)
 
     def _answer(self, message: Inbound) -> None:
-        text = json.loads(message.payload)["pass"]
+        text = DeskCheckin.read(message.payload).pass_text
         result = verify_member_pass(text, self.keyring, time.time(), facility_id=self.cfg.facility.id)
         if isinstance(result, Refusal):
-            reply = {"result": "refused", "reason": result.reason.code}
+            reply = CheckinAnswer(result="refused", reason=result.reason.code)
         else:
             self.passes.put(result)
-            reply = {"result": "admitted", "name": result.name}
-        self.bus.publish(message.response_topic, json.dumps(reply, ensure_ascii=False), correlation=message.correlation)
+            reply = CheckinAnswer(result="admitted", name=result.name)
+        self.bus.publish(message.response_topic, reply.payload(), correlation=message.correlation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.bench import bench_unlock
+from benchmarks.unlock import bench_unlock
 
 
 def test_unlock_benchmark_reports_lockd_next_to_raw_mqtt() -> None:
@@ -15,7 +15,7 @@ def test_unlock_benchmark_reports_lockd_next_to_raw_mqtt() -> None:
 
 
 def test_scan_benchmark_reports_rate_latency_and_idle_cost(qapp) -> None:
-    from simulator.bench import bench_scan
+    from benchmarks.unlock import bench_scan
 
     report = bench_scan(640, 480, samples=3, idle_seconds=0.5)
     assert report["frames_decoded_per_second"] > 0 and report["idle_rss_mb"] > 0 and report["pass_qr_version"] == 6
@@ -29,7 +29,7 @@ def test_scan_benchmark_reports_rate_latency_and_idle_cost(qapp) -> None:
 def test_decode_benchmark_covers_every_reader_and_a_folder(tmp_path) -> None:
     import cv2
 
-    from simulator.bench_decode import (
+    from benchmarks.decode import (
         CONDITIONS,
         DEGRADED,
         READERS,
@@ -55,7 +55,7 @@ def test_decode_benchmark_covers_every_reader_and_a_folder(tmp_path) -> None:
 
 
 def test_decode_benchmark_on_photographs_made_with_opencv() -> None:
-    from simulator.bench_decode import bench_decode_photographs
+    from benchmarks.decode import bench_decode_photographs
 
     report = bench_decode_photographs(count=4, code_free=2, seed=3)
     assert (report["with_code"], report["without_code"]) == (4, 2)
@@ -85,7 +85,7 @@ def test_unlock_benchmark_in_bursts() -> None:
 
 
 def test_unlock_benchmark_under_floods_of_junk() -> None:
-    from simulator.bench_flood import bench_flood
+    from benchmarks.flood import bench_flood
 
     report = bench_flood(junk=200, commands=6, doors=3)
     assert report["genuine_commands_during_floods"] >= 6 and report["genuine_lost"] == 0
@@ -95,7 +95,7 @@ def test_unlock_benchmark_under_floods_of_junk() -> None:
 
 
 def test_rush_benchmark_loses_nothing() -> None:
-    from simulator.bench_rush import bench_rush
+    from benchmarks.rush import bench_rush
 
     report = bench_rush(members=24, seconds=3, idle_seconds=0.5)
     assert report["lost"] == 0 and report["check_ins_admitted"] == 20
@@ -104,7 +104,7 @@ def test_rush_benchmark_loses_nothing() -> None:
 
 
 def test_history_benchmark_compares_a_store_with_history_to_an_empty_one_and_shows_retention(qapp) -> None:
-    from simulator.bench_history import bench_history
+    from benchmarks.history import bench_history
 
     report = bench_history(days=100, checkins_per_day=20, commands_per_day=40, samples=10)
     for side, figure in (("kiosk", "scan_to_verdict_ms"), ("kiosk", "refresh_ms"), ("lockd", "unlock_decision_ms")):
@@ -117,7 +117,7 @@ def test_history_benchmark_compares_a_store_with_history_to_an_empty_one_and_sho
 
 
 def test_fleet_benchmark_bridges_every_site_loses_nothing_and_rotates_the_key() -> None:
-    from simulator.bench_fleet import bench_fleets
+    from benchmarks.fleet import bench_fleets
 
     report = bench_fleets(
         [3], doors_per_site=2, seconds=3, rate=5, site_brokers=2, lockd_sites=1, rotate_keys=True, command_lifetime=5
@@ -127,7 +127,7 @@ def test_fleet_benchmark_bridges_every_site_loses_nothing_and_rotates_the_key() 
     assert commands["lost"] == 0 and commands["answered"] == commands["sent"] > 0
     assert set(commands["by_result"]) == {"opened"}
     for series in ("all", "real_lockd", "stand_in"):
-        assert set(report["publish_to_answer_ms"][series]) == {"samples", "median", "p99", "max"}
+        assert set(report["publish_to_answer_ms"][series]) == {"samples", "median", "p95", "p99", "max"}
     assert report["publish_to_answer_ms"]["stand_in"]["samples"] > 0
     assert report["cloud_broker"]["rss_mb"] > 0 and report["cloud_broker"]["cpu_share_of_one_core"] >= 0
     assert report["startup"]["key_set_held_by_all"]["sites_holding"] == 3
@@ -142,10 +142,20 @@ def test_fleet_benchmark_bridges_every_site_loses_nothing_and_rotates_the_key() 
 @pytest.mark.timeout(1800)
 def test_a_simulated_month_keeps_memory_threads_and_files_flat(qapp) -> None:
     """The long soak (about 11 minutes): pytest -m soak. The figures go to docs/benchmarks.md."""
-    from simulator.bench_soak import bench_soak
+    from benchmarks.soak import bench_soak
 
     report = bench_soak(days=30)
     growth = report["growth_after_retention_began"]
     assert growth["threads"] == 1.0 and growth["rss_mb"] < 1.15
     assert growth["kiosk_db_bytes"] < 1.3 and growth["lockd_db_bytes"] < 1.3
     assert all(day["queued"] == 0 for day in report["daily"])
+
+
+def test_every_benchmark_summarises_timings_one_way() -> None:
+    from benchmarks.figures import ms, p99_over_ms, percentile, spread
+
+    hundred = [n / 1000 for n in range(1, 101)]  # 1 ms .. 100 ms
+    assert (percentile(sorted(hundred), 95), percentile(sorted(hundred), 99)) == (0.095, 0.099)  # nearest rank
+    assert ms(hundred) == {"samples": 100, "median": 50.5, "p95": 95.0, "p99": 99.0, "max": 100.0}
+    assert percentile([0.5], 99) == 0.5 and spread([])["median"] is None
+    assert p99_over_ms(hundred, [0.001] * 10) == 98.0

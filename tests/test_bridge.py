@@ -27,7 +27,7 @@ from facility.config import FacilityConfig
 from facility.models import Plan
 from facility.platform import PlatformClient, PlatformError
 from facility.tokens import DeskCode, SigningKey, UnlockCommand, mint, new_id
-from facility.topics import SiteTopics
+from facility.topics import DEFAULT_PREFIX, SiteTopics
 from lockd.bridge import CloudLink, bridge_text, bridges_text, cloud_acl_text, inbound_topics, outbound_topics
 from lockd.cli import main as lockd_main
 from lockd.clocktrust import ClockTrust
@@ -57,8 +57,8 @@ from tests.lockd_site import BOOTH_A_BOOKING, PLATFORM_KEY, site_config
 from tests.rulebook import H1T, KAIKATSU, MEETING
 from tests.test_deploy_broker import DEBIAN_MAIN, as_documented, lay_out, start
 
-H1T_TOPICS = SiteTopics("officepass", "h1t-shibuya")
-KAIKATSU_TOPICS = SiteTopics("officepass", "kaikatsu-ikebukuro")
+H1T_TOPICS = SiteTopics(DEFAULT_PREFIX, "h1t-shibuya")
+KAIKATSU_TOPICS = SiteTopics(DEFAULT_PREFIX, "kaikatsu-ikebukuro")
 KIOSK_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "kiosk-demo.pem")
 SITES = [H1T, KAIKATSU]  # one building: a booking floor and a reception on one broker, one bridge each
 CLOUD_USERS = {"platform": "platform-pw", "console": "console-pw", "auditor": "auditor-pw", "watcher": "watcher-pw"}
@@ -95,6 +95,7 @@ def test_a_booking_site_bridges_commands_and_notices_in_and_answers_states_event
     assert outbound_topics(H1T) == [
         *(f"door/{door}/{leaf}" for door in doors for leaf in ("reply", "state", "event")),
         "lockd/availability",
+        "lockd/status",
         "lockd/alarm/#",
         "lockd/keyset",
     ]

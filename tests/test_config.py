@@ -120,6 +120,7 @@ def test_impossible_values_are_refused_with_path_and_line(old: str, new: str, pa
             "used twice",
         ),
         ('id = "meeting-1"\nname = "会議室1扉', 'id = "booth-a"\nname = "会議室1扉', "doors.2.id", "used twice"),
+        ('id = "meeting-1"\nname = "会議室1扉', 'id = "booth_a"\nname = "会議室1扉', "doors.2.id", "one name in Home"),
         (
             'host = "127.0.0.1"\nport = 1883\ntls = false',
             'host = "broker.example.jp"\nport = 1883\ntls = false',

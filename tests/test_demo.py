@@ -14,7 +14,7 @@ from tests.conftest import REPO
 def demo_process(*args: str) -> subprocess.Popen:
     """officepass-sim demo in its own process."""
     return subprocess.Popen(
-        [sys.executable, "-m", "simulator.cli", "demo", *args],
+        [sys.executable, "-m", "technician.sim_cli", "demo", *args],
         cwd=REPO,
         text=True,
         stdout=subprocess.PIPE,

@@ -48,7 +48,7 @@ def desktop(display: str) -> dict[str, str]:
 @pytest.mark.timeout(300)
 def test_the_windowed_demo_runs_on_the_xcb_platform(display: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "demo", "--json"],
+        [sys.executable, "-m", "technician.sim_cli", "demo", "--json"],
         cwd=REPO,
         env=desktop(display),
         capture_output=True,
@@ -62,7 +62,7 @@ def test_the_windowed_demo_runs_on_the_xcb_platform(display: str) -> None:
 @pytest.mark.timeout(300)
 def test_the_control_panel_opens_on_the_xcb_platform_and_closes_on_ctrl_c(display: str) -> None:
     panel = subprocess.Popen(
-        [sys.executable, "-m", "simulator.cli", "panel"],
+        [sys.executable, "-m", "technician.sim_cli", "panel"],
         cwd=REPO,
         env=desktop(display),
         stdout=subprocess.PIPE,

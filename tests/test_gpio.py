@@ -9,7 +9,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from facility.config.models import GpioPins
-from lockd.drivers import standard_drivers
+from lockd.drivers import InstalledDrivers
 from lockd.gpio import GpioDoor, GpioUnavailable, claim_pins, factory_name, pin_factory
 from simulator.clock import SettableClock
 from tests.rulebook import H1T, at
@@ -71,7 +71,8 @@ def test_lockd_s_gpio_driver_builds_its_doors_on_the_named_factory(monkeypatch) 
     made = []
     monkeypatch.setattr("lockd.gpio.pin_factory", lambda name: made.append(name) or MockFactory())
     door = H1T.door("booth-b")  # driver = "gpio"
-    built = standard_drivers(pin_factory="mock")["gpio"](door, SettableClock(at("2026-11-24 10:00")))
+    settings = H1T.lockd_settings.model_copy(update={"pin_factory": "mock"})
+    built = InstalledDrivers(settings)["gpio"](door, SettableClock(at("2026-11-24 10:00")))
     assert isinstance(built, GpioDoor) and made == ["mock"]
     built.close()
 

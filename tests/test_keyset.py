@@ -139,6 +139,9 @@ def test_a_signed_set_that_contradicts_itself_is_refused(tmp_path) -> None:
     assert refused(keys, signed_set(2, mislabelled)) is KeySetRefusal.INCONSISTENT
     assert refused(keys, signed_set(2, certified(NEW), revoked=(NEW.key_id,))) is KeySetRefusal.INCONSISTENT
     assert refused(keys, signed_set(2, certified(NEW), certified(NEW))) is KeySetRefusal.INCONSISTENT
+    backwards = signed_set(2, certified(NEW, NOW - DAY, NOW + DAY))["keyset"]
+    backwards["keys"][0]["not_after"] = int(NOW - 2 * DAY)  # ends before it begins
+    assert refused(keys, sign_keyset(backwards, ROOT)) is KeySetRefusal.INCONSISTENT
     later_format = sign_keyset(signed_set(2, certified(NEW))["keyset"] | {"format": 2}, ROOT)
     assert refused(keys, later_format) is KeySetRefusal.INCONSISTENT  # genuine, but not a format read here
 
@@ -248,3 +251,48 @@ def test_a_root_key_in_the_facility_file_is_checked(tmp_path) -> None:
 def test_a_set_larger_than_the_cap_is_refused_before_it_is_parsed(tmp_path) -> None:
     keys, _ = site(tmp_path)
     assert refused(keys, b" " * (MAX_KEYSET_BYTES + 1)) is KeySetRefusal.TOO_LARGE
+
+
+PUBLISHED = [
+    {"key_id": key.key_id, "public_key": key.public_b64, "purposes": ["member_pass", "unlock_command"]}
+    for key in (PLATFORM_KEY, NEW)
+]
+
+
+def published_site(tmp_path: Path, cfg, published_for: str | None) -> SiteKeys:
+    """A site's keys on a store holding the platform's published keys, as the trust refresh keeps them."""
+    clock = clock_at(TUESDAY)
+    store = KioskStore(tmp_path / f"{published_for}.db", clock)
+    store.cache("keys", PUBLISHED)
+    return SiteKeys(cfg, store, clock, published_for=published_for).load()
+
+
+def test_published_keys_count_only_for_the_purpose_a_program_asks_and_where_the_facility_allows(tmp_path) -> None:
+    desk = published_site(tmp_path, REGUS, "member_pass").keyring()
+    assert desk.find(NEW.key_id, "member_pass") and not desk.find(NEW.key_id, "unlock_command")
+    assert not published_site(tmp_path, REGUS, None).keyring().find(NEW.key_id, "member_pass")  # lockd's way
+    pinned_only = REGUS.model_copy(update={"tokens": REGUS.tokens.model_copy(update={"fetch_platform_keys": False})})
+    assert not published_site(tmp_path / "pinned", pinned_only, "member_pass").keyring().find(NEW.key_id, "member_pass")
+    rooted_site = published_site(tmp_path / "rooted", rooted(REGUS), "member_pass")
+    assert not rooted_site.keyring().find(NEW.key_id, "member_pass")  # with a root, only certified keys
+
+
+def test_a_published_demo_key_is_not_trusted_off_loopback(tmp_path) -> None:
+    elsewhere = REGUS.model_copy(
+        update={
+            "platform": REGUS.platform.model_copy(update={"base_url": "https://platform.example.jp/v1"}),
+            "tokens": REGUS.tokens.model_copy(update={"trusted_keys": []}),
+        }
+    )
+    ring = published_site(tmp_path, elsewhere, "member_pass").keyring()
+    assert ring.find(NEW.key_id, "member_pass") and not ring.find(PLATFORM_KEY.key_id, "member_pass")
+    here = published_site(tmp_path / "here", REGUS, "member_pass").keyring()
+    assert here.find(PLATFORM_KEY.key_id, "member_pass")
+
+
+def test_the_kiosk_trusts_what_its_site_keys_say(tmp_path) -> None:
+    clock = clock_at(TUESDAY)
+    desk = Reception(REGUS, KioskStore(tmp_path / "kiosk.db", clock), clock)
+    desk.store.cache("keys", PUBLISHED)
+    assert desk.keys.published_for == "member_pass"
+    assert desk.keyring().keys.keys() == desk.keys.keyring().keys.keys() == {PLATFORM_KEY.key_id, NEW.key_id}

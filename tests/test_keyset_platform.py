@@ -64,7 +64,7 @@ def test_the_stand_in_rotates_its_keys_step_by_step_over_http(offline_platform) 
     served = requests.get(f"{offline_platform.server.url}/keyset", timeout=5).json()
     assert served["keyset"]["version"] == revoked["version"] and served["signed_by"] == ROOT.key_id
     assert old in requests.get(f"{offline_platform.server.url}/revocations", timeout=5).json()["key_ids"]
-    assert requests.post(url, json={"action": "spin"}, timeout=5).status_code == 400
+    assert requests.post(url, json={"action": "spin"}, timeout=5).status_code == 422
     assert requests.post(url, json={"action": "sign_with", "key_id": "12345678"}, timeout=5).status_code == 409
 
 

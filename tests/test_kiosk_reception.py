@@ -80,6 +80,30 @@ def test_staff_override_admits_the_refused_member_with_a_reason(tmp_path) -> Non
     assert desk.store.audit_rows()[-1][1:] == ("staff_admit", 1001, "plan_not_admitted", "manager approved a trial day")
 
 
+def test_a_staff_admission_keeps_what_the_core_decided_and_lists_the_checks_staff_owe(tmp_path) -> None:
+    desk = reception(REGUS, tmp_path, TUESDAY)
+    verdict = desk.admit_by_staff(1007, "山本 蒼", Plan.INDIVIDUAL_BASIC, "trial day")
+    assert verdict.admitted and verdict.desk_checks == () and verdict.ends_at.strftime("%H:%M") == "14:00"
+    (kept,) = desk.store.checkins()
+    assert kept.new_use and kept.kind is EntryKind.CHECK_IN and kept.source == "staff"
+    assert [c.check for c in desk.store.pending_desk_checks()] == [DeskCheckDue.TEMPERATURE, DeskCheckDue.PHOTO_ID]
+    assert desk.store.audit_rows()[-1][1:] == ("staff_admit", 1007, "plan_not_admitted", "trial day")
+
+
+def test_staff_who_override_a_first_visit_still_owe_its_desk_checks(tmp_path) -> None:
+    premium_only = KAIKATSU.model_copy(
+        update={"rules": KAIKATSU.rules.model_copy(update={"plans_admitted": [Plan.INDIVIDUAL_PREMIUM]})}
+    )
+    desk = reception(premium_only, tmp_path, at("2026-11-24 10:00"))
+    refused = desk.present(
+        member_pass(premium_only, plan=Plan.INDIVIDUAL_BASIC, first_visit=True, at=desk.clock.now().timestamp())
+    )
+    assert refused.reasons == (Reason.PLAN_NOT_ADMITTED,) and refused.first_visit
+    assert desk.override_last_refusal("first visit, plan upgrade pending").admitted
+    owed = [check.check for check in desk.store.pending_desk_checks()]
+    assert owed == [DeskCheckDue.PHOTO_ID, DeskCheckDue.MEMBERSHIP_SIGNUP]  # as for the same pass admitted
+
+
 def test_occupancy_vacancy_companions_and_check_out(tmp_path) -> None:
     desk = reception(REGUS, tmp_path, TUESDAY)
     for member in range(34):

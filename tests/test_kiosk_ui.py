@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -16,9 +17,10 @@ import requests
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
+from facility.messages import OFFLINE, ONLINE, CheckinAnswer, SpentPass
 from facility.models import Plan
 from facility.reasons import Reason
-from facility.tokens import SigningKey
+from facility.tokens import MemberPass, SigningKey, verify_member_pass
 from kiosk.app import KioskApp
 from kiosk.cli import main as kiosk_main
 from kiosk.decoding import ZxingDecoder
@@ -27,7 +29,7 @@ from kiosk.verdicts import Look
 from simulator.camera import VirtualCamera
 from simulator.phone import AppClient, Phone
 from simulator.screen import Shot, render_frame
-from tests.conftest import CONFIG_DIR, REPO, bus_settings
+from tests.conftest import CONFIG_DIR, REPO, bus_settings, retained_now, retained_when
 from tests.kiosk_desk import due_now, member_pass
 from tests.notify import kiosk_site_file, notify_socket
 from tests.rulebook import KAIKATSU
@@ -225,6 +227,75 @@ def test_a_member_scans_the_desk_code_and_is_welcomed(qtbot, kiosk: KioskApp, pl
     qtbot.waitUntil(lambda: verdict_shown(kiosk), timeout=10000)
     assert kiosk.window.verdict.headline.text() == "ようこそ、田中様"
     assert kiosk.store.checkins()[0].source == "desk_code"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b'{"pass": 5}', b"not json", b'{"pass": "' + b"x" * 4000 + b'"}', b'{"pass": "OP1.x", "admit": true}'],
+    ids=["number", "garbage", "oversized", "extra-field"],
+)
+def test_a_desk_check_in_that_is_not_one_is_refused_audited_and_answered(
+    qtbot, kiosk: KioskApp, bus_client, payload: bytes
+) -> None:
+    platform_side, site = bus_client(user="platform"), kiosk.parts.topics
+    answer = platform_side.request(
+        site.kiosk(kiosk.cfg.kiosk_settings.id, "checkin"), payload, site.kiosk("front-1", "reply"), timeout=10
+    )
+    assert answer is not None
+    refused = CheckinAnswer.read(answer.payload)
+    assert (refused.result, refused.reason, refused.message_en) == ("refused", "bad_format", Reason.BAD_FORMAT.en)
+    assert [row[1:4] for row in kiosk.store.audit_rows()][-1] == ("refused", None, "bad_format")
+    assert not kiosk.store.checkins() and kiosk.window.page is not kiosk.window.verdict
+
+
+def test_the_kiosk_answers_only_on_its_reply_topic_whatever_the_message_names(
+    qtbot, kiosk: KioskApp, bus_client
+) -> None:
+    platform_side, site, kiosk_id = bus_client(user="platform"), kiosk.parts.topics, kiosk.cfg.kiosk_settings.id
+    answers: queue.Queue = queue.Queue()
+    platform_side.subscribe(site.kiosk(kiosk_id, "reply"), answers.put)
+    foreign = site.kiosk(kiosk_id, "availability")
+    platform_side.publish(site.kiosk(kiosk_id, "checkin"), b"junk", response_topic=foreign, correlation=b"misdirected")
+    answer = answers.get(timeout=10)
+    assert answer.correlation == b"misdirected" and CheckinAnswer.read(answer.payload).result == "refused"
+    under, marker = site.kiosk(kiosk_id, "#"), site.kiosk(kiosk_id, "marker")
+    assert retained_now(bus_client, under, marker)[foreign] == ONLINE
+
+
+def test_a_spent_pass_notice_out_of_bounds_is_ignored_and_a_good_one_is_kept(
+    qtbot, kiosk: KioskApp, bus_client
+) -> None:
+    sibling, site = bus_client(), kiosk.parts.topics
+    text = member_pass(ALWAYS_OPEN, clock=kiosk.clock)
+    now = kiosk.clock.now().timestamp()
+    verified = verify_member_pass(text, kiosk.reception.keyring(), now)
+    assert isinstance(verified, MemberPass)
+    for bad in (
+        b'{"pass_id": "00", "keep_until": 1, "kiosk": "front-2"}',
+        b'{"pass_id": "%s", "keep_until": 1e300, "kiosk": "front-2"}' % verified.pass_id.hex().encode(),
+        b"[]",
+        SpentPass(pass_id=verified.pass_id.hex(), keep_until=now + 60, kiosk="front-3").payload(),  # not its own
+    ):
+        sibling.publish(site.kiosk("front-2", "spent"), bad)
+    good = SpentPass(pass_id="0011223344556677", keep_until=4_102_444_799, kiosk="front-2")  # until 2099
+    sibling.publish(site.kiosk("front-2", "spent"), good.payload())  # after the bad ones, on the same topic
+
+    def kept() -> int:
+        return kiosk.store.db.execute("SELECT count(*) FROM seen_token").fetchone()[0]
+
+    qtbot.waitUntil(lambda: kept() == 1, timeout=10000)  # the good one only
+    (keep_until,) = kiosk.store.db.execute("SELECT keep_until FROM seen_token").fetchone()
+    assert keep_until <= now + 600  # for as long as a pass admitted now could be shown, never until 2099
+    assert kiosk.reception.present(text).admitted  # the bad notice naming this pass was not taken
+
+
+def test_a_kiosk_says_it_is_online_and_a_clean_stop_leaves_it_offline(qtbot, kiosk: KioskApp, bus_client) -> None:
+    availability = kiosk.parts.topics.kiosk(kiosk.cfg.kiosk_settings.id, "availability")
+    under = kiosk.parts.topics.kiosk(kiosk.cfg.kiosk_settings.id, "#")
+    marker = kiosk.parts.topics.kiosk(kiosk.cfg.kiosk_settings.id, "marker")
+    assert retained_when(bus_client, under, marker, lambda heard: availability in heard)[availability] == ONLINE
+    kiosk.stop()
+    assert retained_now(bus_client, under, marker)[availability] == OFFLINE
 
 
 def refusal_text(kiosk: KioskApp, reason: Reason) -> str:

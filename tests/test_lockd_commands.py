@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import queue
 from datetime import timedelta
 
 import pytest
 import requests
 
+from facility.messages import UnlockAnswer
 from facility.reasons import Reason
 from facility.rules.calendar import since_yesterday
 from facility.tokens import SigningKey
 from facility.tokens.encoding import from_text, to_text
 from messagebus import Inbound
 from simulator.phone import AppClient, Phone
+from tests.conftest import retained_now
 from tests.lockd_site import (
     BOOTH_A_BOOKING,
     MEETING_BOOKING,
@@ -54,6 +57,20 @@ def test_the_meeting_room_opens_only_for_its_booker(site: Site) -> None:
     assert site.send(site.command("meeting-1", MEETING_BOOKING, member=1004), "meeting-1")["result"] == "opened"
 
 
+@pytest.mark.parametrize("aimed_at", ["lockd/alarm", "door/booth-a/state", "lockd/availability"])
+def test_an_answer_goes_only_to_the_door_s_reply_topic_whatever_the_command_names(
+    site: Site, bus_client, aimed_at: str
+) -> None:
+    answers: queue.Queue[Inbound] = queue.Queue()
+    site.sender.subscribe(TOPICS.reply("booth-a"), answers.put)
+    foreign = f"{TOPICS.root}/{aimed_at}"
+    site.sender.publish(TOPICS.command("booth-a"), site.command(), response_topic=foreign, correlation=b"misdirected")
+    answer = answers.get(timeout=5)
+    assert answer.correlation == b"misdirected" and UnlockAnswer.read(answer.payload).result == "opened"
+    held = retained_now(bus_client, TOPICS.root + "/#", TOPICS.root + "/marker")
+    assert b"opened" not in held.get(foreign, b"")  # what lockd keeps there is still its own
+
+
 def test_a_replayed_command_is_refused(site: Site) -> None:
     text = site.command()
     assert site.send(text)["result"] == "opened"
@@ -67,7 +84,7 @@ def test_a_qos1_redelivery_gets_its_answer_again_without_a_second_pulse(site: Si
     assert site.send(text)["result"] == "opened"
     redelivered = Inbound(TOPICS.command("booth-a"), text.encode(), 1, False, True, None, None, 30, 0.0)
     verdict, new = site.daemon.handler.decide("booth-a", redelivered)
-    assert not new and verdict.answer["result"] == "opened" and site.pulses() == 1
+    assert not new and verdict.answer.result == "opened" and site.pulses() == 1
 
 
 def forged(text: str) -> str:
@@ -187,7 +204,7 @@ def test_a_batch_is_decided_as_each_command_alone_would_be(site: Site) -> None:
         arrival(earlier, duplicate=True),
     ]
     outcomes = site.daemon.handler.decide_batch(batch)
-    seen = [(verdict.answer["result"], verdict.answer.get("reason"), new) for verdict, new in outcomes]
+    seen = [(verdict.answer.result, verdict.answer.reason, new) for verdict, new in outcomes]
     assert seen == [
         ("opened", None, True),
         ("opened", None, True),

@@ -14,9 +14,9 @@ from facility.config.models import GpioPins
 from facility.rules.calendar import TOKYO
 from lockd.cli import release_relays
 from lockd.doors import DoorController, LockState
-from lockd.gpio import GpioDoor
+from lockd.gpio import GpioDoor, GpioDriver
 from simulator.clock import SettableClock
-from simulator.door import VirtualDoor, Visitor
+from simulator.door import SimulatedDoors, VirtualDoor, Visitor
 from tests.conftest import CONFIG_DIR, bus_settings
 from tests.lockd_site import Site, site_config, start_site
 from tests.rulebook import H1T
@@ -155,7 +155,8 @@ def test_gpio_without_a_strike_monitor_says_so() -> None:
 def test_release_relays_after_a_crash_drives_every_gpio_relay_released() -> None:
     pins = MockFactory()
     pins.pin(17).drive_high()  # the relay as a killed lockd left it: energised
-    assert release_relays(load_config(CONFIG_DIR / "h1t-shibuya.toml"), pins) == 0
+    cfg = load_config(CONFIG_DIR / "h1t-shibuya.toml")
+    assert release_relays(cfg, {"gpio": GpioDriver(cfg.lockd_settings, pins), "simulated": SimulatedDoors()}) == 0
     assert pins.pin(17).state is False
 
 

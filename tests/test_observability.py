@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import queue
 import re
 
 import requests
@@ -85,23 +83,6 @@ def test_every_alarm_lockd_raises_is_exported_from_the_start() -> None:
     raised = set(re.findall(r'"(\w+)", (?:alarm=)?True\)', (REPO / "lockd" / "doors.py").read_text()))
     site_raised = set(re.findall(r'alarms\.labels\("", "(\w+)"\)', (REPO / "lockd" / "daemon.py").read_text()))
     assert raised == set(DOOR_ALARMS) and site_raised == set(SITE_ALARMS), (raised, site_raised)
-
-
-def test_home_assistant_discovers_a_lock_and_a_door_sensor_per_door(site, bus_client) -> None:
-    found: queue.Queue = queue.Queue()
-    bus_client(user="platform").subscribe("homeassistant/#", found.put)
-    configs = {}
-    while len(configs) < 6:
-        message = found.get(timeout=10)
-        configs[message.topic] = (json.loads(message.payload), message.retain)
-    lock, _ = configs["homeassistant/sensor/officepass_h1t_shibuya_booth_a/config"]
-    later: queue.Queue = queue.Queue()  # Home Assistant started after lockd: the broker kept the config for it
-    bus_client(user="platform").subscribe("homeassistant/sensor/officepass_h1t_shibuya_booth_a/config", later.put)
-    assert later.get(timeout=10).retain and lock["state_topic"] == "officepass/h1t-shibuya/door/booth-a/state"
-    assert "JAMMED" in lock["options"] and lock["availability_topic"] == "officepass/h1t-shibuya/lockd/availability"
-    assert not any("command_topic" in config for config, _ in configs.values())  # no button that would do nothing
-    sensor, _ = configs["homeassistant/binary_sensor/officepass_h1t_shibuya_meeting_1/config"]
-    assert sensor["device_class"] == "door" and "OPEN" in sensor["value_template"]
 
 
 def test_kiosk_metrics_count_check_ins(qtbot, camera, platform, broker, tmp_path, wall_clock) -> None:

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from kiosk.outbox import OutboxStatus
-from simulator.panel import ControlPanel
-from simulator.panel_state import KioskAlarms, KioskView, Line, kiosk_lines
 from simulator.phone import Phone
 from simulator.site import Site
 from technician.doctor import doctor
 from technician.doctor_local import ClockReading
+from technician.panel import ControlPanel
+from technician.panel_state import KioskAlarms, KioskView, Line, kiosk_lines
 
 SYNCED = ClockReading(True, "a synchronised test clock")
 

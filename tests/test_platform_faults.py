@@ -91,7 +91,7 @@ def test_control_endpoint_is_exempt_from_faults_and_rejects_unknown_modes(url: s
     switch(url, mode="error_500")
     assert requests.get(f"{url}/_sim/faults", timeout=5).json()["mode"] == Fault.ERROR_500.value
     bad = requests.put(f"{url}/_sim/faults", json={"mode": "explode"}, timeout=5)
-    assert bad.status_code == 400 and "error_500" in bad.json()["message_en"]
+    assert bad.status_code == 422 and "error_500" in bad.json()["message_en"]
 
 
 def test_unreachable_also_cuts_kept_alive_connections(offline_platform: RunningPlatform, url: str) -> None:

@@ -16,9 +16,9 @@ from facility.tokens import DeskCode, SigningKey, mint
 from facility.tokens.encoding import from_text, to_text
 from facility.topics import SiteTopics
 from messagebus import Inbound
-from simulator.cli import main as sim_main
 from simulator.phone import AppClient, Phone
 from simulator.runtime import RunningPlatform
+from technician.sim_cli import main as sim_main
 from tests.conftest import CONFIG_DIR
 from tests.rulebook import H1T, KAIKATSU, tomorrow_at_ten
 from tests.stand_ins import AnsweringDoor, AnsweringKiosk

@@ -138,10 +138,10 @@ def test_the_platform_refuses_impossible_guests_when_booking(offline_platform, w
     phone = Phone(1002, AppClient(offline_platform.server.url))
     start = tomorrow_at_ten(wall_clock)
     for guests, status, code in (
-        (-5, 400, "bad_request"),
-        ("abc", 400, "bad_request"),
-        (2.7, 400, "bad_request"),
-        (6, 422, Reason.TOO_MANY_GUESTS.code),
+        (-5, 422, "bad_request"),
+        ("abc", 422, "bad_request"),
+        (2.7, 422, "bad_request"),
+        (6, 409, Reason.TOO_MANY_GUESTS.code),
     ):
         with pytest.raises(PlatformError) as refused:
             phone.client.call(

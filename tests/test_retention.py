@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from facility.messages import UnlockAnswer
 from facility.models import Plan
 from kiosk.store import purge_kiosk
 from lockd.store import AuditRow, LockdStore, purge_lockd
@@ -77,28 +78,30 @@ def test_a_kiosk_file_stays_bounded_by_retention_not_by_the_days_run(tmp_path) -
     assert max(sizes[2:]) <= 1.25 * sizes[1]  # once retention bites, the file stops growing
 
 
+OPENED = UnlockAnswer(result="opened", door="booth-a")
+REFUSED = UnlockAnswer(result="refused", door="booth-a", reason="expired")
+
+
 def test_lockd_forgets_decided_commands_after_expiry_but_never_one_awaiting_its_pulse(tmp_path, wall_clock) -> None:
     store = LockdStore(tmp_path / "lockd.db", wall_clock)
     now = wall_clock.now()
     with store.transaction() as db:
-        store.record_command(db, "old", "booth-a", "c1", now, {"result": "opened"}, now + timedelta(seconds=30))
-        store.record_command(
-            db, "old-refused", "booth-a", "c2", now, {"result": "refused"}, now + timedelta(seconds=30)
-        )
+        store.record_command(db, "old", "booth-a", "c1", now, OPENED, now + timedelta(seconds=30))
+        store.record_command(db, "old-refused", "booth-a", "c2", now, REFUSED, now + timedelta(seconds=30))
         store.record_command(
             db,
             "fresh",
             "booth-a",
             "c3",
             now + timedelta(days=2),
-            {"result": "refused"},
+            REFUSED,
             now + timedelta(days=2, seconds=30),
         )
         store.record_entry(db, 1003, now, "booth-a", 1, True)
         store.audit(db, AuditRow(now.isoformat(), "booth-a", "unlock", "", "c1", 1003, 1))
     store.mark_pulsed("old")
     with store.transaction() as db:  # decided to open, lockd died before the pulse: kept for the restart
-        store.record_command(db, "pending", "booth-a", "c4", now, {"result": "opened"}, now + timedelta(seconds=30))
+        store.record_command(db, "pending", "booth-a", "c4", now, OPENED, now + timedelta(seconds=30))
     gone = purge_lockd(store, now + timedelta(days=2), KEEP, 400)
     assert gone["commands"] == 2
     assert store.answer_for("fresh") is not None and [row[0] for row in store.awaiting_pulse()] == ["pending"]

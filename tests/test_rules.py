@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from facility.config.models import DeskCheck
-from facility.models import CheckIn, EntryKind, FacilityKind, Member, Occupancy
+from facility.models import CheckIn, EntryKind, FacilityKind, Member, Occupancy, Reservation
 from facility.reasons import Reason
 from facility.rules.capacity import Vacancy, size_label, vacancy
 from facility.rules.checkin import decide_checkin
@@ -21,6 +21,7 @@ from tests.rulebook import (
     H1T,
     KAIKATSU,
     KARAOKE,
+    MEETING,
     NEWCOMER,
     PREMIUM,
     REGUS,
@@ -252,3 +253,90 @@ def test_closing_time_of_a_24h_place_is_none_and_of_an_overnight_place_is_next_m
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         decide_checkin(REGUS, PREMIUM, [], Occupancy(), datetime(2026, 11, 24, 10, 0))
+
+
+# Staff forcing a member in (pretix's force): the rules still say what was overridden and what follows.
+BOOKING = Reservation(77, "room-a", CORPORATE.member_id, at("2026-11-24 10:00"), at("2026-11-24 12:00"), guests=2)
+
+
+def forced(cfg, member: Member, now: str, history=(), occupancy=Occupancy(), reservation=None):
+    """The decision when staff force this member in, with the reason they gave."""
+    return decide_checkin(cfg, member, list(history), occupancy, at(now), reservation, forced_by="manager approved")
+
+
+@pytest.mark.parametrize(
+    ("cfg", "member", "now", "occupancy", "overridden", "ends"),
+    [
+        (REGUS, BASIC, "2026-11-24 10:00", Occupancy(), (R.PLAN_NOT_ADMITTED,), "2026-11-24 14:00"),
+        (REGUS, BASIC, "2026-11-21 10:00", Occupancy(), (R.PLAN_NOT_ADMITTED, R.CLOSED), "2026-11-21 14:00"),
+        (REGUS, PREMIUM, "2026-11-24 16:00", Occupancy(40), (R.FULL,), "2026-11-24 18:00"),
+        (KAIKATSU, BASIC, "2026-11-20 18:30", Occupancy(), (R.AFTER_CUTOFF,), "2026-11-20 21:30"),
+    ],
+    ids=["plan", "every reason, closed", "full, ends at closing", "cut-off"],
+)
+def test_a_refused_member_forced_in_is_admitted_naming_what_staff_overrode(
+    cfg, member: Member, now: str, occupancy: Occupancy, overridden: tuple, ends: str
+) -> None:
+    decision = forced(cfg, member, now, occupancy=occupancy)
+    assert decision.admitted and decision.reasons == () and decision.entry is EntryKind.CHECK_IN
+    assert decision.overridden == overridden and decision.forced_by == "manager approved" and decision.forced
+    assert decision.ends_at == at(ends) and decision.new_use and decision.booker
+
+
+def test_forcing_a_member_the_rules_admit_anyway_overrides_nothing() -> None:
+    rules = decide_checkin(REGUS, PREMIUM, [], Occupancy(), at("2026-11-24 10:00"))
+    decision = forced(REGUS, PREMIUM, "2026-11-24 10:00")
+    assert rules.forced_by is None and rules.overridden == ()
+    assert decision.overridden == () and decision.forced_by == "manager approved" and not decision.forced
+    assert (decision.admitted, decision.entry, decision.ends_at, decision.desk_checks, decision.new_use) == (
+        rules.admitted,
+        rules.entry,
+        rules.ends_at,
+        rules.desk_checks,
+        rules.new_use,
+    )
+
+
+def test_forced_past_the_daily_limit_with_a_time_limit_is_another_use() -> None:
+    decision = forced(KAIKATSU, BASIC, "2026-11-24 13:00", [visit(BASIC, "2026-11-24 09:00", "2026-11-24 12:00")])
+    assert decision.overridden == (R.DAILY_LIMIT,) and decision.new_use
+    assert decision.ends_at == at("2026-11-24 16:00")  # 3 h, at a place open around the clock
+
+
+def test_forced_back_in_the_same_day_without_a_time_limit_continues_the_day_s_use() -> None:
+    earlier = visit(PREMIUM, "2026-11-25 01:00", "2026-11-25 03:00", checked_out_at=at("2026-11-25 03:00"))
+    decision = forced(KARAOKE, PREMIUM, "2026-11-25 05:30", [earlier])  # closed since 05:00
+    assert decision.overridden == (R.CLOSED,) and not decision.new_use
+
+
+@pytest.mark.parametrize(
+    ("cfg", "member", "now", "due"),
+    [
+        (REGUS, BASIC, "2026-11-24 10:00", (DeskCheckDue.TEMPERATURE, DeskCheckDue.PHOTO_ID)),
+        (KAIKATSU, NEWCOMER, "2026-11-20 18:30", (DeskCheckDue.PHOTO_ID, DeskCheckDue.MEMBERSHIP_SIGNUP)),
+    ],
+    ids=["every visit", "first visit at the chain"],
+)
+def test_a_member_forced_in_owes_staff_the_desk_checks(cfg, member: Member, now: str, due: tuple) -> None:
+    decision = forced(cfg, member, now)
+    assert decision.overridden and decision.desk_checks == due
+
+
+def test_the_representative_forced_in_early_has_the_booking_and_its_guests() -> None:
+    decision = forced(MEETING, CORPORATE, "2026-11-24 09:30", reservation=BOOKING)
+    assert decision.overridden == (R.TOO_EARLY,) and decision.booker and decision.new_use
+    assert decision.reservation == BOOKING and decision.companions == 2
+    assert decision.ends_at == at("2026-11-24 12:00")
+
+
+@pytest.mark.parametrize(
+    ("reservation", "overridden"),
+    [(BOOKING, (R.NOT_REPRESENTATIVE,)), (None, (R.NO_RESERVATION,))],
+    ids=["someone else's booking runs", "no booking runs"],
+)
+def test_a_member_without_a_booking_forced_in_at_a_meeting_room_is_a_guest(reservation, overridden) -> None:
+    decision = forced(MEETING, PREMIUM, "2026-11-24 10:30", reservation=reservation)
+    assert decision.admitted and decision.overridden == overridden
+    assert not decision.booker and not decision.new_use and decision.reservation is None and decision.companions == 0
+    assert decision.ends_at == at("2026-11-24 21:00")  # no time limit: until closing
+    assert decision.record(PREMIUM, at("2026-11-24 10:30")).booker is False

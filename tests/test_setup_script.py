@@ -24,10 +24,13 @@ def test_the_first_set_up_of_a_fresh_clone_says_nothing_on_stdout(tmp_path: Path
     (clone / "scripts").mkdir(parents=True)
     shutil.copy(REPO / "scripts" / "setup.sh", clone / "scripts" / "setup.sh")
     shutil.copy(REPO / "pyproject.toml", clone / "pyproject.toml")
+    shutil.copytree(REPO / "tests" / "asyncapi", clone / "tests" / "asyncapi", ignore=shutil.ignore_patterns("node_*"))
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     stub(bin_dir, "dpkg-query", "#!/bin/sh\nexit 1\n")  # nothing is installed yet
     stub(bin_dir, "apt-get")
+    stub(bin_dir, "node")
+    stub(bin_dir, "npm", NOISY + 'mkdir -p "$3/node_modules"\n')  # npm ci --prefix FOLDER: makes its node_modules
     # python3 makes the venv: its python answers every question and installs noisily, as pip does
     venv_python = NOISY.replace("#!/bin/sh\n", '#!/bin/sh\ncase "$1" in -c) exit 0;; esac\n')
     stub(
@@ -48,3 +51,4 @@ def test_the_first_set_up_of_a_fresh_clone_says_nothing_on_stdout(tmp_path: Path
     assert result.stdout == ""
     assert "setup: installing Debian packages" in result.stderr and "setup: installing the project" in result.stderr
     assert "apt-get says something on stdout" in result.stderr and "python says something on stdout" in result.stderr
+    assert "npm says something on stdout" in result.stderr

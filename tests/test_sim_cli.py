@@ -14,7 +14,7 @@ import requests
 
 from kiosk.decoding import ZxingDecoder
 from simulator.broker import free_port
-from simulator.cli import build_parser, main
+from technician.sim_cli import build_parser, main
 from tests.conftest import REPO
 from tests.rulebook import H1T, tomorrow_at_ten
 from tests.stand_ins import AnsweringDoor
@@ -29,7 +29,6 @@ SUBCOMMANDS = [
     "unlock",
     "watch-door",
     "demo",
-    "bench",
     "panel",
 ]
 
@@ -150,7 +149,7 @@ def test_platform_subcommand_serves_until_interrupted(broker, tmp_path) -> None:
         [
             sys.executable,
             "-m",
-            "simulator.cli",
+            "technician.sim_cli",
             "platform",
             "--seed",
             "config/simulator/seed.toml",

@@ -33,11 +33,11 @@ from facility.tokens import (
     verify_unlock_command,
 )
 from facility.tokens.encoding import Malformed, Reader, Writer, from_text, to_text
-from facility.topics import SiteTopics
+from facility.topics import DEFAULT_PREFIX, SiteTopics
 from simulator.clock import SettableClock
 
 NOW = 1_795_000_000
-TOPICS = SiteTopics("officepass", "h1t-shibuya")
+TOPICS = SiteTopics(DEFAULT_PREFIX, "h1t-shibuya")
 OTHER_KEY = SigningKey.generate()
 
 
@@ -284,7 +284,7 @@ def test_command_arriving_on_another_topic_is_wrong_door(platform_key, keyring) 
 
 def test_command_signed_for_another_topic_fails_its_signature(platform_key, keyring) -> None:
     signed_elsewhere = dataclasses.replace(
-        a_command("booth-a"), topic=SiteTopics("officepass", "other-site").command("booth-a")
+        a_command("booth-a"), topic=SiteTopics(DEFAULT_PREFIX, "other-site").command("booth-a")
     )
     assert reason_of(check_command(mint(signed_elsewhere, platform_key), keyring)) is Reason.BAD_SIGNATURE
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,27 @@ def venv_with(wheel: Path, folder: Path, extra: str) -> Path:
 def lockd_only(project_wheel: Path, tmp_path_factory) -> Path:
     """A fresh venv holding the wheel with lockd's extra only; its bin folder."""
     return venv_with(project_wheel, tmp_path_factory.mktemp("lockd-only"), "lockd")
+
+
+def test_the_wheel_leaves_the_benchmarks_out_and_registers_the_hardware_by_name(project_wheel: Path) -> None:
+    with zipfile.ZipFile(project_wheel) as wheel:
+        names = wheel.namelist()
+        entry_points = wheel.read(next(name for name in names if name.endswith(".dist-info/entry_points.txt")))
+    assert {name.split("/")[0] for name in names if name.endswith(".py")} == {
+        "facility",
+        "messagebus",
+        "kiosk",
+        "lockd",
+        "simulator",
+        "technician",
+        "officepass_examples",
+        "officepass_deploy",
+    }  # no benchmarks, no tests
+    sections = entry_points.decode().split("\n[")
+    doors = next(section for section in sections if section.startswith("officepass.door_drivers]"))
+    cameras = next(section for section in sections if section.startswith("officepass.cameras]"))
+    assert "gpio = lockd.gpio:GpioDriver" in doors and "simulated = simulator.door:technician_doors" in doors
+    assert "simulated = simulator.camera:paced_camera" in cameras
 
 
 def test_a_door_board_installs_lockd_without_qt_or_opencv_and_it_runs(
@@ -271,7 +293,7 @@ def test_lockd_on_a_gpio_door_says_in_one_line_what_it_lacks(alone: tuple[str, P
 
 def test_a_door_board_s_install_never_loads_qt_or_opencv_for_its_tools(lockd_only: Path, tmp_path: Path) -> None:
     program = (
-        "import sys, simulator.cli, technician.cli, technician.doctor, lockd.cli; "
+        "import sys, technician.sim_cli, technician.cli, technician.doctor, lockd.cli; "
         "print(sorted(m for m in ('PySide6', 'cv2', 'zxingcpp', 'numpy') if m in sys.modules))"
     )
     loaded = subprocess.run(

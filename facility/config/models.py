@@ -24,6 +24,7 @@ from pydantic import (
 
 from facility.config.timeofday import ClockTime, OpeningRange
 from facility.models import FacilityKind, Plan
+from facility.topics import DEFAULT_PREFIX
 
 
 def _beside_the_file(value: Path, info: ValidationInfo) -> Path:
@@ -182,7 +183,10 @@ class Door(Strict):
     id: Identifier = Field(description="Door id; part of its MQTT topics.")
     name: str = Field(min_length=1, max_length=60, description="Name shown to technicians.")
     rooms: list[Identifier] = Field(min_length=1, description="Rooms this door serves.")
-    driver: Literal["gpio", "simulated"] = Field(description="Door hardware: a real board or the simulator.")
+    driver: Identifier = Field(
+        description="Door hardware, by the name its driver is registered under (entry points "
+        "officepass.door_drivers): 'gpio' for the board's pins, 'simulated' for the simulator's door."
+    )
     gpio: GpioPins | None = Field(default=None, description="Pins, required for driver 'gpio'.")
     pulse_seconds: float = Field(default=5.0, ge=0.5, le=30, description="How long the strike stays released.")
     held_open_alarm_seconds: float = Field(default=30.0, ge=5, le=600, description="Alarm after the door stays open.")
@@ -194,8 +198,8 @@ class Door(Strict):
     def _pins_for_gpio(self) -> Door:
         if self.driver == "gpio" and self.gpio is None:
             raise ValueError("driver 'gpio' needs a [doors.gpio] table with its pins")
-        if self.driver == "simulated" and self.gpio is not None:
-            raise ValueError("driver 'simulated' takes no gpio pins")
+        if self.driver != "gpio" and self.gpio is not None:
+            raise ValueError(f"driver {self.driver!r} takes no gpio pins")
         return self
 
 
@@ -241,7 +245,7 @@ class Mqtt(Strict):
         description="Broker user name; the broker also uses it as the client id (one connection per user).",
     )
     password_file: FilePath | None = Field(default=None, description="File holding the broker password.")
-    topic_prefix: str = Field(default="officepass", pattern=r"^[a-z0-9_-]+$", description="Root of the topic tree.")
+    topic_prefix: str = Field(default=DEFAULT_PREFIX, pattern=r"^[a-z0-9_-]+$", description="Root of the topic tree.")
     bridge: Bridge | None = Field(
         default=None,
         description="Where the site's broker bridges out to the platform's; "
@@ -298,7 +302,7 @@ def check_public_key(value: str) -> str:
 PublicKeyB64 = Annotated[str, AfterValidator(check_public_key)]
 
 
-class TrustedKey(Strict):
+class PinnedKey(Strict):
     """A public key whose signatures this site accepts."""
 
     name: str = Field(min_length=1, max_length=60, description="Label for people, e.g. 'platform 2026-11'.")
@@ -315,7 +319,7 @@ class TrustedKey(Strict):
     )
 
     @model_validator(mode="after")
-    def _validity_window(self) -> TrustedKey:
+    def _validity_window(self) -> PinnedKey:
         for name in ("not_before", "not_after"):
             moment = getattr(self, name)
             if moment is not None and moment.tzinfo is None:
@@ -347,7 +351,7 @@ class Tokens(Strict):
     """How signed tokens are checked here."""
 
     clock_skew_seconds: int = Field(default=10, ge=0, le=120, description="Clock difference tolerated.")
-    trusted_keys: list[TrustedKey] = Field(
+    trusted_keys: list[PinnedKey] = Field(
         default_factory=list,
         description="Keys pinned here; several during "
         "rotation. May be empty when root_keys certify the platform's keys.",

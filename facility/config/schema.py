@@ -17,6 +17,7 @@ from facility.config.models import (
     Lockd,
     Mqtt,
     OpeningHours,
+    PinnedKey,
     Platform,
     Room,
     RootKey,
@@ -24,12 +25,12 @@ from facility.config.models import (
     Seats,
     Strict,
     Tokens,
-    TrustedKey,
     is_loopback,
 )
 from facility.errors import ConfigError, ConfigProblem
 from facility.tokens.demo import DEMO_KEY_IDS
 from facility.tokens.keys import key_id_of
+from facility.topics import SiteTopics
 
 T = TypeVar("T")
 
@@ -111,6 +112,7 @@ def cross_field_problems(cfg: FacilityConfig) -> list[ConfigProblem]:
         *_kind_needs(cfg),
         *_unique_ids("rooms", [r.id for r in cfg.rooms]),
         *_unique_ids("doors", [d.id for d in cfg.doors]),
+        *_doors_apart_in_home_assistant(cfg),
         *_doors_serve_known_rooms(cfg),
         *_key_ids_match(cfg),
         *_some_key(cfg),
@@ -125,7 +127,7 @@ def _discovery_apart_from_the_tree(cfg: FacilityConfig) -> list[ConfigProblem]:
     """Home Assistant reads everything under its discovery prefix: the same root as the site's tree would let it
     read the doors' commands."""
     prefix = cfg.lockd.home_assistant_prefix if cfg.lockd is not None else None
-    tree = cfg.mqtt.topic_prefix if cfg.mqtt is not None else "officepass"
+    tree = SiteTopics.of(cfg).prefix
     if prefix is None or prefix != tree:
         return []
     return [
@@ -162,6 +164,23 @@ def _unique_ids(section: str, ids: list[str]) -> list[ConfigProblem]:
     ]
 
 
+def _doors_apart_in_home_assistant(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """Home Assistant's entity ids have no '-': lockd writes a door's as '_' (lockd/homeassistant.py), so two doors
+    whose ids differ only there would be one door's entities in Home Assistant, and the other's alarms unseen."""
+    first: dict[str, str] = {}
+    problems = []
+    for index, door in enumerate(cfg.doors):
+        same = first.setdefault(door.id.replace("-", "_"), door.id)
+        if same != door.id:
+            problems.append(
+                ConfigProblem(
+                    f"doors.{index}.id",
+                    f"id {door.id!r} and {same!r} are one name in Home Assistant, which writes '-' as '_': rename one",
+                )
+            )
+    return problems
+
+
 def _doors_serve_known_rooms(cfg: FacilityConfig) -> list[ConfigProblem]:
     """Doors name rooms that exist, and every offered room has a door where doors are used."""
     known = {r.id for r in cfg.rooms}
@@ -192,9 +211,9 @@ def _key_ids_match(cfg: FacilityConfig) -> list[ConfigProblem]:
     ]
 
 
-def _every_key(cfg: FacilityConfig) -> list[tuple[str, int, TrustedKey | RootKey]]:
+def _every_key(cfg: FacilityConfig) -> list[tuple[str, int, PinnedKey | RootKey]]:
     """Each pinned and root key with its section and place, for the checks they share."""
-    pinned: list[tuple[str, int, TrustedKey | RootKey]] = [
+    pinned: list[tuple[str, int, PinnedKey | RootKey]] = [
         ("trusted_keys", n, k) for n, k in enumerate(cfg.tokens.trusted_keys)
     ]
     return pinned + [("root_keys", n, k) for n, k in enumerate(cfg.tokens.root_keys)]

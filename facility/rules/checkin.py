@@ -1,9 +1,13 @@
-"""The check-in decision at reception: every rule of docs/domain.md that applies to a walk-in member."""
+"""The check-in decision at reception: every rule of docs/domain.md that applies to a walk-in member.
+
+Staff may force a member in (`forced_by`, as pretix's check-in `force`): the rules still say which of
+their refusals staff overrode, how long the visit runs, whether it is a use and which desk checks are due.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from facility.config.schema import FacilityConfig
@@ -33,6 +37,13 @@ class CheckInDecision:
     reservation: Reservation | None = None  # a staffed meeting room: the representative's booking
     companions: int = 0  # guests who come along with the representative, free and not counted
     booker: bool = True  # False: a member let in by staff as someone's guest at a meeting room
+    forced_by: str | None = None  # staff forced this admission, with this reason (None: the rules alone decided)
+    overridden: tuple[Reason, ...] = ()  # the refusals staff overrode (empty when the rules admitted anyway)
+
+    @property
+    def forced(self) -> bool:
+        """True when staff admitted a member the rules refused (pretix's `forced`)."""
+        return self.forced_by is not None and bool(self.overridden)
 
     def record(self, member: Member, now: datetime) -> CheckIn:
         """The history entry to store for an admitted decision."""
@@ -54,9 +65,28 @@ def decide_checkin(
     occupancy: Occupancy,
     now: datetime,
     reservation: Reservation | None = None,
+    forced_by: str | None = None,
 ) -> CheckInDecision:
     """Decide a member's check-in at reception from the facility's rules, history, occupancy and the time
-    (and, at a staffed meeting room, the reservation the representative comes for)."""
+    (and, at a staffed meeting room, the reservation the representative comes for); `forced_by`: staff admit the
+    member whatever the rules say, for this reason, and the decision names the refusals they overrode."""
+    decision = _decide(cfg, member, history, occupancy, now, reservation)
+    if forced_by is None:
+        return decision
+    if decision.admitted:
+        return replace(decision, forced_by=forced_by)
+    return _forced(cfg, member, history, now, reservation, decision, forced_by)
+
+
+def _decide(
+    cfg: FacilityConfig,
+    member: Member,
+    history: Sequence[CheckIn],
+    occupancy: Occupancy,
+    now: datetime,
+    reservation: Reservation | None,
+) -> CheckInDecision:
+    """The rules' own decision, before any staff override."""
     open_now = is_open(cfg.hours, now)  # once: every rule below asks the same question of the same moment
     state = vacancy(cfg.seats, occupancy, open_now) if cfg.seats else None
     if not cfg.facility.kind.checks_in_at_reception:
@@ -75,6 +105,39 @@ def decide_checkin(
         return CheckInDecision(False, EntryKind.CHECK_IN, reasons, vacancy=state)
     return CheckInDecision(
         True, EntryKind.CHECK_IN, (), visit_ends_at(cfg, now), desk_checks_due(cfg.desk_checks, member), new_use, state
+    )
+
+
+def _forced(
+    cfg: FacilityConfig,
+    member: Member,
+    history: Sequence[CheckIn],
+    now: datetime,
+    reservation: Reservation | None,
+    refused: CheckInDecision,
+    forced_by: str,
+) -> CheckInDecision:
+    """A refused member whom staff admit anyway: a new check-in, its end, its use and the desk checks staff owe.
+
+    At a meeting room a member with no booking of their own (`reservation` is someone else's, or none) comes
+    as a guest: free, and never a use."""
+    booked = cfg.facility.kind.needs_reservation
+    own = reservation if booked and reservation is not None and reservation.member_id == member.member_id else None
+    guest = booked and own is None
+    candidate = CheckIn(member.member_id, now, member.plan, reservation_id=own.reservation_id if own else None)
+    return CheckInDecision(
+        True,
+        EntryKind.CHECK_IN,
+        (),
+        visit_ends_at(cfg, now, own),  # the booking's end (a refused one too), the time limit or closing
+        desk_checks_due(cfg.desk_checks, member),
+        not guest and starts_new_use(cfg, history, candidate),
+        refused.vacancy,
+        own,
+        own.guests if own else 0,
+        booker=not guest,
+        forced_by=forced_by,
+        overridden=refused.reasons,
     )
 
 

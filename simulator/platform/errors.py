@@ -5,6 +5,11 @@ from __future__ import annotations
 from facility.errors import FacilityError
 from facility.reasons import Reason
 
+# docs/platform-api.md: a request the contract does not allow is `bad_request`, 422 (FastAPI's status for a value its
+# model refuses); a well-formed request a rule refuses (a booking too late, a room taken) is 409 with the rule's reason
+# code. The kiosk's outbox and lockd treat 400, 409, 413 and 422 as final (facility/platform.py).
+BAD_REQUEST = 422
+
 
 class ApiError(FacilityError):
     """A refused request: HTTP status, stable code and a message in Japanese and English."""
@@ -29,7 +34,7 @@ class ApiError(FacilityError):
     @classmethod
     def bad_request(cls, detail: str) -> ApiError:
         """The request itself is malformed."""
-        return cls(400, "bad_request", detail, f"リクエストが不正です: {detail}")
+        return cls(BAD_REQUEST, "bad_request", detail, f"リクエストが不正です: {detail}")
 
     def body(self) -> dict:
         """The JSON body of the error answer."""

@@ -1,138 +1,191 @@
-"""The stand-in platform's HTTP server: a real threaded server on loopback, with fault switches."""
+"""The stand-in platform's HTTP server: the FastAPI app (simulator/platform/api.py) under uvicorn on a background
+thread, on loopback, behind the fault switches."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-import logging
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from collections.abc import Callable
 
-from simulator.platform.api import Answer, PlatformApi, Request
+import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from simulator.platform.api import create_app
 from simulator.platform.errors import ApiError
 from simulator.platform.faults import Fault, FaultSetting, FaultSwitches
 from simulator.platform.service import PlatformService
 
-log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 CONTROL_PREFIX = "/v1/_sim/"
-
-
-class _Server(ThreadingHTTPServer):
-    """One listening socket; handler threads die with the process."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], platform: PlatformServer) -> None:
-        super().__init__(address, _Handler)
-        self.platform = platform
-        self.connections: set[socket.socket] = set()
-
-    def cut_connections(self) -> None:
-        """Close every open client connection too: unreachable means kept-alive connections die as well."""
-        for connection in list(self.connections):
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Hands every request to the platform server."""
-
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def setup(self) -> None:
-        """Track the connection so going unreachable can cut it."""
-        super().setup()
-        self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        """Forget the connection."""
-        self.server.connections.discard(self.connection)
-        super().finish()
-
-    def do_GET(self) -> None:
-        """GET, and (aliased below) POST, PUT and DELETE."""
-        self.server.platform.handle(self)
-
-    # Every other method gets the API's own 405 (JSON, with the methods allowed), not http.server's HTML 501.
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_GET
-
-    def __getattr__(self, name: str):
-        """Any method http.server does not know (QUERY, PROPFIND...) also gets the API's 405."""
-        if name.startswith("do_"):
-            return self.do_GET
-        raise AttributeError(name)
-
-    def do_HEAD(self) -> None:
-        """HEAD is not part of the API: 405, and (as HEAD requires) no body."""
-        self.send_response(405)
-        self.send_header("Allow", "GET, POST, PUT, DELETE")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args) -> None:
-        """Request lines go to the debug log, not stderr."""
-        log.debug("%s %s", self.address_string(), format % args)
-
-
-def _parse(handler: BaseHTTPRequestHandler) -> Request:
-    """The request's path, query, headers and JSON body (400 or 413 when unreadable)."""
-    url = urlsplit(handler.path)
-    length = int(handler.headers.get("Content-Length") or 0)
-    if length > MAX_BODY:
-        raise ApiError(413, "too_large", f"body over {MAX_BODY} bytes", "リクエストが大きすぎます")
-    raw = handler.rfile.read(length) if length else b""
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError.bad_request("the body is not JSON") from None
-    if body is not None and not isinstance(body, dict):
-        raise ApiError.bad_request("the body must be a JSON object")
-    headers = {k.lower(): v for k, v in handler.headers.items()}
-    return Request(handler.command, url.path.rstrip("/") or "/", dict(parse_qsl(url.query)), headers, body)
-
-
 CAPTIVE_PORTAL = b"<!DOCTYPE html><html><head><title>Wi-Fi login</title></head><body>Please log in</body></html>"
+CANNED = {
+    Fault.ERROR_500: ApiError(500, "internal", "simulated server error", "サーバーエラー(模擬)"),
+    Fault.RATE_LIMIT: ApiError(429, "rate_limited", "slow down", "混雑中です"),
+    Fault.UNAUTHORIZED: ApiError(
+        401, "unauthorized", "the API token has expired", "APIトークンの有効期限が切れています"
+    ),
+}
+SHUTDOWN_GRACE = 10.0  # seconds a request inside (a door's answer awaited) may take to end when the port closes
+TOO_LARGE = ApiError(413, "too_large", f"body over {MAX_BODY} bytes", "リクエストが大きすぎます")
+RawReply = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
 
 
-def _respond(handler: BaseHTTPRequestHandler, status: int, body: object, headers: dict[str, str] | None = None) -> None:
-    """Write a JSON answer (bytes are written as an HTML page, as a captive portal would)."""
-    html = isinstance(body, bytes)
-    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    handler.send_response(status)
-    handler.send_header("Content-Type", "text/html; charset=utf-8" if html else "application/json; charset=utf-8")
-    handler.send_header("Content-Length", str(len(data)))
-    for name, value in (headers or {}).items():
-        handler.send_header(name, value)
-    handler.end_headers()
-    handler.wfile.write(data)
+# --- speaking ASGI by hand, where the faults need it ---------------------------------------------------------------
 
 
-def _drip(handler: BaseHTTPRequestHandler, status: int, body: dict, every: float, released: threading.Event) -> None:
-    """The answer, a byte at a time, each after `every` seconds (until the switch is cleared or the caller leaves)."""
-    data = json.dumps(body, ensure_ascii=False).encode()
-    handler.send_response(status)
-    handler.send_header("Content-Type", "application/json; charset=utf-8")
-    handler.send_header("Content-Length", str(len(data)))
-    handler.end_headers()
+async def _write(send: Send, status: int, body: bytes, media: str, headers: dict[str, str] | None = None) -> None:
+    """One whole answer."""
+    fields = [(b"content-type", media.encode()), (b"content-length", str(len(body)).encode())]
+    fields += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": fields})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _write_json(send: Send, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+    """A JSON answer."""
+    await _write(send, status, json.dumps(body, ensure_ascii=False).encode(), "application/json", headers)
+
+
+async def _whole_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The request's body, or None when it is over MAX_BODY (told by Content-Length, or found while reading)."""
+    declared = dict(scope["headers"]).get(b"content-length", b"0")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_BODY:
+            return None
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the body already read, then whatever the connection says next (its end)."""
+    given = False
+
+    async def replay() -> Message:
+        """The body once, then the connection."""
+        nonlocal given
+        if given:
+            return await receive()
+        given = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _captured(app: ASGIApp, scope: Scope, receive: Receive) -> RawReply:
+    """Run the request through the app and keep its answer instead of sending it."""
+    status, headers, chunks = 500, [], []
+
+    async def keep(message: Message) -> None:
+        """Hold each part of the answer."""
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status, headers = message["status"], list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, keep)
+    return status, headers, b"".join(chunks)
+
+
+def _garbled(answer: RawReply, item: object) -> RawReply:
+    """A list answer (reservations) with one more item, as given; any other answer as it was."""
+    status, headers, body = answer
     try:
-        for byte in data:
-            handler.wfile.write(bytes([byte]))
-            handler.wfile.flush()
-            released.wait(every)
+        parsed = json.loads(body)
+    except ValueError:
+        return answer
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("reservations"), list):
+        return answer
+    body = json.dumps(dict(parsed, reservations=[*parsed["reservations"], item]), ensure_ascii=False).encode()
+    kept = [(name, value) for name, value in headers if name.lower() != b"content-length"]
+    return status, [*kept, (b"content-length", str(len(body)).encode())], body
+
+
+# --- uvicorn on a thread, stopped by an event -------------------------------------------------------------------
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, stopped at once by an event (not its tenth-of-a-second poll), cutting every connection."""
+
+    def __init__(self, config: uvicorn.Config, let_go: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()  # set once it listens, or once it has failed to
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._let_go = let_go
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Listen, then say so."""
+        self.loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
+        try:
+            await super().startup(sockets)
+        finally:
+            self.ready.set()
+
+    async def main_loop(self) -> None:
+        """Serve until stop() (uvicorn's own loop would poll should_exit every 0.1 s)."""
+        await self.on_tick(0)  # the default headers
+        assert self._stopping is not None
+        await self._stopping.wait()
+
+    def stop(self) -> None:
+        """From any thread: stop listening and cut every connection."""
+        self.should_exit = True
+        if self.loop is not None and self._stopping is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already ended
+                self.loop.call_soon_threadsafe(self._stopping.set)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Close the port and every connection, kept-alive and mid-request alike (a stopped or unreachable platform
+        answers nobody), let hanging requests go, and give the requests inside a moment to end."""
+        for server in self.servers:
+            server.close()
+        self._cut_connections()
+        self._let_go()
+        if self.server_state.tasks:
+            _, stuck = await asyncio.wait(set(self.server_state.tasks), timeout=SHUTDOWN_GRACE)
+            for task in stuck:
+                task.cancel()
+        self._cut_connections()  # one accepted just before the port closed, and set up meanwhile
+
+    def _cut_connections(self) -> None:
+        """Close every connection there is."""
+        for connection in list(self.server_state.connections):
+            connection.transport.close()
+
+    def transport_of(self, client: object) -> asyncio.Transport | None:
+        """The open connection a request came on, by the client's address and port (the scope's `client`)."""
+        for connection in self.server_state.connections:
+            if getattr(connection, "client", None) == client and not connection.transport.is_closing():
+                return connection.transport
+        return None
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # Said to be TCP: asyncio turns Nagle off only on such sockets' connections, and with it on, an answer's body
+    # waits 40 ms behind its headers on a kept-alive connection.
+    listening = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the same port again after going unreachable
+    try:
+        listening.bind((host, port))
+        listening.listen(128)
     except OSError:
-        handler.close_connection = True
-
-
-def _drop(handler: BaseHTTPRequestHandler) -> None:
-    """Close the connection without answering, as a crashed or cut-off server would."""
-    handler.close_connection = True
-    with contextlib.suppress(OSError):
-        handler.connection.shutdown(socket.SHUT_RDWR)
+        listening.close()
+        raise
+    return listening
 
 
 class PlatformServer:
@@ -142,10 +195,15 @@ class PlatformServer:
         self.host = host
         self.port = port
         self.faults = FaultSwitches()
-        self.api = PlatformApi(service, self)
-        self._server: _Server | None = None
-        self._lock = threading.Lock()
+        self.app = create_app(service, self)
+        self._uvicorn: _Uvicorn | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()  # start, close and restore, one at a time
         self._reachability = threading.Condition()
+        self._cut_offs_due = 0  # asked for through PUT /_sim/faults and not yet carried out
+        self._comeback: threading.Timer | None = None
+        self._stopped = False  # stop() was called: no timed comeback or late cut-off opens the port again
+        self._held: set[asyncio.Future[None]] = set()  # requests a fault switch holds (hang, drip)
 
     @property
     def url(self) -> str:
@@ -153,26 +211,46 @@ class PlatformServer:
         return f"http://{self.host}:{self.port}/v1"
 
     def start(self) -> None:
-        """Listen and serve on a background thread."""
+        """Listen and serve on a background thread; returns once connections are accepted."""
         with self._lock:
-            self._server = _Server((self.host, self.port), self)
-            self.port = self._server.server_address[1]
-            # A short poll interval makes shutdown (and going unreachable) prompt.
-            threading.Thread(target=self._server.serve_forever, args=(0.05,), name="platform-http", daemon=True).start()
+            self._stopped = False
+            if self._uvicorn is not None:
+                return
+            listening = _listen(self.host, self.port)
+            self.port = listening.getsockname()[1]  # known at once, also when port 0 picked a free one
+            config = uvicorn.Config(
+                _FaultLayer(self.app, self),
+                interface="asgi3",
+                http="h11",
+                ws="none",
+                lifespan="off",
+                proxy_headers=False,  # the client's address is the connection's (a dropped answer finds it by it)
+                log_config=None,  # the programs' own logging stays as they set it
+                log_level="error",  # not a warning per malformed request a fuzzer sends
+                access_log=False,
+            )
+            server = _Uvicorn(config, self._let_go)
+            thread = threading.Thread(target=server.run, args=([listening],), name="platform-http", daemon=True)
+            thread.start()
+            server.ready.wait()
+            if not server.started:
+                thread.join()
+                listening.close()
+                raise OSError(f"the stand-in platform could not serve on {self.host}:{self.port}")
+            self._uvicorn, self._thread = server, thread
         self._announce()
 
     def _close(self) -> None:
-        """Stop listening; requests already inside finish."""
+        """Stop listening and cut every connection; returns once the port is closed."""
         with self._lock:
-            server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            server.cut_connections()
+            if self._uvicorn is not None and self._thread is not None:
+                self._uvicorn.stop()
+                self._thread.join()
+            self._uvicorn, self._thread = None, None  # unreachable only now that the port is closed
         self._announce()
 
     def _announce(self) -> None:
-        """Wake whoever waits for the port to open or close."""
+        """Wake whoever waits for the port to open or close, or for a cut-off to be carried out."""
         with self._reachability:
             self._reachability.notify_all()
 
@@ -182,85 +260,164 @@ class PlatformServer:
             return self._reachability.wait_for(lambda: self.reachable is reachable, timeout)
 
     def stop(self) -> None:
-        """Stop serving and let any hanging request go."""
+        """Stop serving and let any hanging request go; a pending comeback is called off."""
+        with self._lock:
+            self._stopped = True
+            self._call_off_comeback()
         self.faults.released.set()
         self._close()
 
     def go_unreachable(self, seconds: float | None = None) -> None:
         """Close the port (connections are refused); come back after seconds, if given."""
         self._close()
-        if seconds:
-            timer = threading.Timer(seconds, self.restore)
-            timer.daemon = True
-            timer.start()
+        with self._lock:
+            self._call_off_comeback()
+            if seconds and not self._stopped:
+                self._comeback = threading.Timer(seconds, self.restore)
+                self._comeback.daemon = True
+                self._comeback.start()
 
     def restore(self) -> None:
-        """Listen again on the same port after go_unreachable."""
-        if self._server is None:
+        """Listen again on the same port after go_unreachable (not after stop)."""
+        with self._lock:
+            self._call_off_comeback()
+            if self._stopped:
+                return
             self.start()
+
+    def _call_off_comeback(self) -> None:
+        """Forget a timed comeback (a restore or a stop came first)."""
+        with self._lock:
+            if self._comeback is not None and self._comeback is not threading.current_thread():
+                self._comeback.cancel()
+            self._comeback = None
+
+    def cut_off(self, seconds: float) -> Callable[[], None]:
+        """From a request (PUT /_sim/faults): promise to close the port for `seconds`; the step that does it, to run
+        once the answer is out, on its own thread (the server cannot wait for itself to stop)."""
+        with self._reachability:
+            self._cut_offs_due += 1
+
+        def carry_out() -> None:
+            """Close the port, and say the promise is kept."""
+            try:
+                self.go_unreachable(seconds)
+            finally:
+                with self._reachability:
+                    self._cut_offs_due -= 1
+                    self._reachability.notify_all()
+
+        return lambda: threading.Thread(target=carry_out, name="platform-cut-off", daemon=True).start()
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Back to normal for the next caller: any cut-off asked for carried out, the switch cleared, the port open
+        (a fuzzer that flips the switches, between its requests)."""
+        with self._reachability:
+            self._reachability.wait_for(lambda: self._cut_offs_due == 0, timeout)
+        self.faults.clear()
+        self.restore()
 
     @property
     def reachable(self) -> bool:
         """True while the port is open."""
-        return self._server is not None
+        return self._uvicorn is not None
 
-    def handle(self, handler: BaseHTTPRequestHandler) -> None:
-        """Answer one request, unless a fault switch says otherwise."""
+    def connected(self, scope: Scope) -> asyncio.Transport | None:
+        """The open connection a request came on (None once the caller or the server has closed it)."""
+        server = self._uvicorn
+        return server.transport_of(scope.get("client")) if server is not None else None
+
+    async def until_released(self, seconds: float) -> None:
+        """Wait until the switch is cleared or the server stops, at most `seconds`, without holding the event loop
+        (the switch is a threading.Event: a thread waits on it and wakes this request)."""
+        loop = asyncio.get_running_loop()
+        released: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            """Let the request go (once)."""
+            if not released.done():
+                released.set_result(None)
+
+        def watch() -> None:
+            """Wait on the switch, then wake the request (unless the server has ended meanwhile)."""
+            self.faults.released.wait(seconds)
+            with contextlib.suppress(RuntimeError):  # the loop has ended: nobody waits any more
+                loop.call_soon_threadsafe(wake)
+
+        self._held.add(released)
+        threading.Thread(target=watch, name="platform-fault-wait", daemon=True).start()
         try:
-            request = _parse(handler)
-        except ApiError as exc:
-            return _respond(handler, exc.status, exc.body())
-        setting = FaultSetting() if request.path.startswith(CONTROL_PREFIX) else self.faults.take(request.path)
+            await released
+        finally:
+            self._held.discard(released)
+
+    def _let_go(self) -> None:
+        """In a closing server's loop: every request a fault switch holds there goes on (to find its caller gone)."""
+        loop = asyncio.get_running_loop()
+        for held in list(self._held):
+            if held.get_loop() is loop and not held.done():
+                held.set_result(None)
+
+
+class _FaultLayer:
+    """The app behind the body limit and the fault switches: each request asks the switch how to (mis)behave."""
+
+    def __init__(self, app: ASGIApp, server: PlatformServer) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One request: over the limit, a 413; else as the fault switch says (the /_sim calls never switched)."""
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        body = await _whole_body(scope, receive)
+        if body is None:
+            return await _write_json(send, TOO_LARGE.status, TOO_LARGE.body())
+        path = scope["path"]
+        setting = FaultSetting() if path.startswith(CONTROL_PREFIX) else self.server.faults.take(path)
+        await self._answer(setting, scope, _replay(body, receive), send)
+
+    async def _answer(self, setting: FaultSetting, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer as the switch says."""
         fault = setting.fault
-        if fault is Fault.ERROR_500:
-            return _respond(
-                handler,
-                500,
-                {"error": "internal", "message_en": "simulated server error", "message_ja": "サーバーエラー(模擬)"},
-            )
-        if fault is Fault.RATE_LIMIT:
-            return _respond(
-                handler,
-                429,
-                {"error": "rate_limited", "message_en": "slow down", "message_ja": "混雑中です"},
-                {"Retry-After": str(setting.retry_after)},
-            )
-        if fault is Fault.HANG:
-            self.faults.released.wait(setting.hang_seconds)
-            return _drop(handler)
+        if fault in CANNED:
+            refusal = CANNED[fault]
+            retry = {"Retry-After": str(setting.retry_after)} if fault is Fault.RATE_LIMIT else None
+            return await _write_json(send, refusal.status, refusal.body(), retry)
         if fault is Fault.NOT_AN_OBJECT:
-            return _respond(handler, setting.status, [])
+            return await _write_json(send, setting.status, [])
         if fault is Fault.HTML:
-            return _respond(handler, setting.status, CAPTIVE_PORTAL)
-        if fault is Fault.UNAUTHORIZED:
-            return _respond(
-                handler,
-                401,
-                {
-                    "error": "unauthorized",
-                    "message_en": "the API token has expired",
-                    "message_ja": "APIトークンの有効期限が切れています",
-                },
-            )
-        status, body = self._answer(request)
-        if fault is Fault.GARBLED_ITEM and isinstance(body.get("reservations"), list):
-            body = dict(body, reservations=[*body["reservations"], setting.item])
+            return await _write(send, setting.status, CAPTIVE_PORTAL, "text/html; charset=utf-8")
+        if fault is Fault.HANG:
+            await self.server.until_released(setting.hang_seconds)
+            return await self._drop(scope, receive)
+        if fault not in (Fault.GARBLED_ITEM, Fault.DRIP, Fault.DROP_AFTER_COMMIT):
+            return await self.app(scope, receive, send)
+        answer = await _captured(self.app, scope, receive)  # carried out: committed whatever happens next
+        if fault is Fault.DROP_AFTER_COMMIT:
+            return await self._drop(scope, receive)
+        if fault is Fault.GARBLED_ITEM:
+            answer = _garbled(answer, setting.item)
+        status, headers, body = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         if fault is Fault.DRIP:
-            _drip(handler, status, body, setting.hang_seconds, self.faults.released)
-        elif fault is Fault.DROP_AFTER_COMMIT:
-            _drop(handler)  # committed, but the caller never hears so
-        else:
-            allow = {"Allow": ", ".join(self.api.allowed(request.path))} if status == 405 else None
-            _respond(handler, status, body, allow)
-        for action in request.after:
-            action()
+            await self._drip(scope, send, body, setting.hang_seconds)
+        await send({"type": "http.response.body", "body": b"" if fault is Fault.DRIP else body})
 
-    def _answer(self, request: Request) -> Answer:
-        """Route the request; errors become their JSON answers."""
-        try:
-            return self.api.route(request)
-        except ApiError as exc:
-            return exc.status, exc.body()
-        except Exception:
-            log.exception("platform failed on %s %s", request.method, request.path)
-            return 500, {"error": "internal", "message_en": "unexpected error", "message_ja": "予期しないエラー"}
+    async def _drip(self, scope: Scope, send: Send, body: bytes, every: float) -> None:
+        """The body a byte at a time, each after `every` seconds, until the switch is cleared or the caller leaves."""
+        for at, byte in enumerate(body):
+            if at:
+                await self.server.until_released(every)
+            if self.server.connected(scope) is None:
+                return
+            await send({"type": "http.response.body", "body": bytes([byte]), "more_body": True})
+
+    async def _drop(self, scope: Scope, receive: Receive) -> None:
+        """Close the connection without an answer, then wait until uvicorn has seen it go (it would answer a request
+        left without one with a 500 of its own)."""
+        transport = self.server.connected(scope)
+        if transport is not None:
+            transport.close()
+        while (await receive())["type"] != "http.disconnect":
+            pass

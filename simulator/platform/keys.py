@@ -16,6 +16,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from facility.clock import Clock
 from facility.contract import CertifiedKey, KeySetContent
 from facility.keyset import sign_keyset
@@ -23,6 +25,8 @@ from facility.tokens import SigningKey
 from simulator.platform.errors import ApiError
 
 PURPOSES = ("member_pass", "unlock_command")
+MAX_KEYS = 64  # facility/contract.py's KeySetContent: a set certifies at most 64 keys
+MAX_REVOKED = 4096  # and lists at most 4096 revoked ones
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,23 @@ class PlatformKeys:
         not_before: int | None = None,
         not_after: int | None = None,
     ) -> SigningKey:
-        """Step 1: certify a key (a new random one by default) in a new set version; nothing is signed with it yet."""
+        """Step 1: certify a key (a new random one by default) in a new set version; nothing is signed with it yet.
+
+        The entry is built (and so checked against the contract) before anything is kept: a key the set cannot
+        list would break every later GET /keyset."""
         key = key or SigningKey.generate()
+        if not_before is not None and not_after is not None and not_after <= not_before:
+            raise ApiError(  # well-formed, each bound in range: refused as the key set's rule, not as a bad request
+                409,
+                "key_window_empty",
+                f"the key would end (not_after {not_after}) before it begins (not_before {not_before})",
+                f"鍵の有効期間が空です（not_before {not_before}、not_after {not_after}）",
+            )
+        certified = Certified(key, purposes, not_before, not_after)
+        try:
+            certified.entry()
+        except ValidationError as exc:
+            raise ApiError.bad_request(f"the key cannot be certified: {exc.errors()[0]['msg']}") from None
         with self._lock:
             if key.key_id in self._revoked:
                 raise ApiError(
@@ -125,8 +144,15 @@ class PlatformKeys:
                     f"key {key.key_id} was revoked; make a new one",
                     f"鍵 {key.key_id} は失効済みです",
                 )
+            if key.key_id not in self._certified and len(self._certified) >= MAX_KEYS:
+                raise ApiError(
+                    409,
+                    "key_set_full",
+                    f"the key set already certifies {MAX_KEYS} keys: revoke one first",
+                    f"鍵セットには既に {MAX_KEYS} 個の鍵があります。先にどれかを失効させてください",
+                )
             self._made[key.key_id] = key
-            self._certified[key.key_id] = Certified(key, purposes, not_before, not_after)
+            self._certified[key.key_id] = certified
             self._changed()
         return key
 
@@ -155,6 +181,13 @@ class PlatformKeys:
                 )
             if key_id not in self._certified:
                 raise ApiError.not_found("certified key", key_id)
+            if len(self._revoked) >= MAX_REVOKED:
+                raise ApiError(
+                    409,
+                    "key_set_full",
+                    f"the key set already lists {MAX_REVOKED} revoked keys",
+                    f"鍵セットには既に {MAX_REVOKED} 個の失効鍵があります",
+                )
             del self._certified[key_id]
             self._revoked.append(key_id)
             self._changed()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+from facility.messages import CheckinAnswer, DeskCheckin, Message, MessageRefused, ReservationsChanged, UnlockAnswer
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
-from facility.topics import SiteTopics
+from facility.topics import DEFAULT_PREFIX, SiteTopics
 from messagebus import BusClient
 from simulator.platform.errors import ApiError
 from simulator.platform.state import PASS_LIFETIME, PlatformState
@@ -18,7 +19,11 @@ class PlatformService:
     """The stand-in platform: its state plus an MQTT 5 connection to the sites' brokers."""
 
     def __init__(
-        self, state: PlatformState, bus: BusClient | None, topic_prefix: str = "officepass", reply_timeout: float = 5.0
+        self,
+        state: PlatformState,
+        bus: BusClient | None,
+        topic_prefix: str = DEFAULT_PREFIX,
+        reply_timeout: float = 5.0,
     ) -> None:
         self.state = state
         self.bus = bus
@@ -65,21 +70,21 @@ class PlatformService:
         base = {"reservation_id": reservation.reservation_id, "command_id": command.command_id.hex()}
         if answer is None:
             return 504, base | {
+                "error": "no_answer",  # an error status carries the error shape (docs/platform-api.md)
                 "result": "no_answer",
                 "message_en": "the door did not answer",
                 "message_ja": "ドアから応答がありません",
             }
-        return 200, base | _reply_body(answer.payload)
+        return 200, _reply_body(UnlockAnswer, answer.payload) | base
 
     def desk_checkin(self, member_id: int, code_text: str) -> tuple[int, dict]:
         """The app submitted a scanned front-desk code: verify it, hand the kiosk a pass, return its verdict."""
         code = self.state.check_desk_code(code_text)
         text, issued = self.state.mint_pass(member_id, code.facility_id)
         topics = self.topics(code.facility_id)
-        payload = json.dumps({"pass": text, "via": "desk_code"})
         answer = self._bus().request(
             topics.kiosk(code.kiosk_id, "checkin"),
-            payload,
+            DeskCheckin(pass_text=text).payload(),
             topics.kiosk(code.kiosk_id, "reply"),
             timeout=self.reply_timeout,
             expiry=PASS_LIFETIME,
@@ -91,16 +96,15 @@ class PlatformService:
                 "message_en": "the kiosk has not answered yet",
                 "message_ja": "受付端末の応答待ちです",
             }
-        return 200, base | _reply_body(answer.payload)
+        return 200, _reply_body(CheckinAnswer, answer.payload) | base
 
     def announce_reservations(self, facility_id: str) -> None:
         """Tell the site's doors that reservations changed, so they sync at once."""
         if self.bus is None or not self.bus.connected:
             return  # doors also sync on their schedule; the notice only makes it sooner
         cursor, _ = self.state.changed_since(facility_id, 0)
-        self.bus.publish(
-            self.topics(facility_id).reservations_changed, json.dumps({"cursor": cursor}), expiry=NOTICE_EXPIRY
-        )
+        notice = ReservationsChanged(cursor=cursor).payload()
+        self.bus.publish(self.topics(facility_id).reservations_changed, notice, expiry=NOTICE_EXPIRY)
 
     # --- the key set and its rotation (simulator/platform/keys.py) ----------------------------------
 
@@ -112,7 +116,7 @@ class PlatformService:
         document = self.state.keyset()
         if document is None or self.bus is None or not self.bus.connected:
             return 0
-        payload = json.dumps(document)
+        payload = json.dumps(document)  # the document as signed: through a model, its bytes could change
         targets = facility_ids if facility_ids is not None else list(self.state.facilities)
         for facility_id in targets:
             self.bus.publish(self.topics(facility_id).keyset, payload, retain=True, timeout=self.reply_timeout)
@@ -138,14 +142,15 @@ class PlatformService:
         return self.state.key_set.status() | {"key_id": key_id}
 
 
-def _reply_body(payload: bytes) -> dict:
-    """A door's or kiosk's JSON answer, or a note that it was unreadable."""
+def _reply_body(model: type[Message], payload: bytes) -> dict:
+    """A door's or kiosk's answer as its model reads it, or a note that it was unreadable (a refused message).
+
+    The platform's own fields (which command, which pass) are laid over it by the caller: a reply cannot change them."""
     try:
-        body = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+        return model.read(payload).model_dump(mode="json", by_alias=True, exclude_none=True)
+    except MessageRefused:
         return {
             "result": "bad_answer",
             "message_en": "the answer could not be read",
             "message_ja": "応答を読み取れません",
         }
-    return body if isinstance(body, dict) else {"result": "bad_answer"}

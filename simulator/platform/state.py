@@ -187,6 +187,14 @@ class PlatformState:
     def mint_pass(self, member_id: int, facility_id: str | None) -> tuple[str, MemberPass]:
         """A fresh pass for the member's phone, bound to a facility when the app knows which."""
         member = self.member(member_id)
+        if facility_id is not None and facility_id not in self.facilities:
+            # Not a 404: the member (the path's resource) is there; what the body names is not one of ours.
+            raise ApiError(
+                409,
+                "unknown_facility",
+                f"no facility {facility_id}: a pass can be bound only to a facility of the network",
+                f"施設 {facility_id} は登録されていません",
+            )
         first_visit = facility_id is not None and self.facility(facility_id).facility.chain not in member.chains_visited
         booking = self._booking_to_present(facility_id, member_id) if facility_id else None
         issued = MemberPass(
@@ -241,10 +249,10 @@ class PlatformState:
             raise ApiError.refused(Reason.PLAN_NOT_ADMITTED, 403)
         room = cfg.room(room_id)
         if room is not None and guests + 1 > room.capacity:
-            raise ApiError.refused(Reason.TOO_MANY_GUESTS, 422)
+            raise ApiError.refused(Reason.TOO_MANY_GUESTS)
         refusal = booking_refusal(cfg, starts_at, ends_at, self.clock.now())
         if refusal is not None:
-            raise ApiError.refused(refusal, 422)
+            raise ApiError.refused(refusal)
         with self._lock:
             if any(
                 b.facility_id == facility_id
@@ -268,7 +276,7 @@ class PlatformState:
                 return record
             refusal = cancellation_refusal(record.reservation.starts_at, self.clock.now())
             if refusal is not None:
-                raise ApiError.refused(refusal, 422)
+                raise ApiError.refused(refusal)
             return self._store(record.facility_id, replace(record.reservation, cancelled=True))
 
     def changed_since(self, facility_id: str, cursor: int) -> tuple[int, list[dict]]:

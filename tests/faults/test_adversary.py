@@ -197,7 +197,7 @@ def test_a_wall_clock_stepped_forward_and_back_does_not_reopen_a_used_command(si
     # the same bytes again, not flagged DUP by the broker
     message = Inbound(TOPICS.command("booth-a"), used.encode(), 1, False, False, None, None, 30, 0.0)
     verdict, _ = site.daemon.handler.decide("booth-a", message)
-    assert verdict.answer["reason"] == Reason.REPLAYED.code
+    assert verdict.answer.reason == Reason.REPLAYED.code
     assert site.pulses() == 1
 
 

@@ -98,8 +98,8 @@ def test_mutated_commands_open_no_door(site) -> None:
         data = payload.encode("utf-8", "replace") if isinstance(payload, str) else payload
         message = Inbound(TOPICS.command(door), data, 1, n % 17 == 0, False, None, None, 30, 0.0)
         verdict, _new = site.daemon.handler.decide(door, message)
-        assert verdict.answer["result"] == "refused", verdict.answer
-        reasons.add(verdict.answer["reason"])
+        assert verdict.answer.result == "refused", verdict.answer
+        reasons.add(verdict.answer.reason)
     assert all(len(door.events("relay_on")) == 0 for door in site.doors.values())
     assert site.daemon.store.audit_rows("unlock") == []
     assert {"bad_format", "bad_signature", "unknown_key", "expired", "wrong_door", "retained"} <= reasons
@@ -124,7 +124,7 @@ def test_replays_of_a_used_command_never_open_again(site) -> None:
         door = "booth-a" if n % 3 else "booth-b"  # replayed at its own door and shown to another
         message = Inbound(TOPICS.command(door), genuine.encode(), 1, False, False, None, None, 30, 0.0)
         verdict, _ = site.daemon.handler.decide(door, message)
-        assert verdict.answer["result"] == "refused"
+        assert verdict.answer.result == "refused"
         # shown to another door it is refused for that door once; the same bytes again are a replay
-        assert verdict.answer["reason"] == ("wrong_door" if n == 0 else "replayed")
+        assert verdict.answer.reason == ("wrong_door" if n == 0 else "replayed")
     assert site.pulses() == 1 and len(site.daemon.store.audit_rows("unlock")) == 1

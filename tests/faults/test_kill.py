@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from facility.messages import UnlockAnswer
 from facility.models import Plan
 from facility.tokens import MemberPass, UnlockCommand, facility_tag, mint, new_id
 from tests.conftest import CONFIG_DIR, REPO
@@ -68,7 +69,7 @@ def test_lockd_killed_at_random_points(broker, platform, bus_client, tmp_path: P
     for door in ("booth-a", "meeting-1"):
         sender.subscribe(
             TOPICS.door(door, "reply"),
-            lambda message: message.payload.startswith(b'{"result": "opened"') and answers.put(message),
+            lambda message: UnlockAnswer.read(message.payload).result == "opened" and answers.put(message),
         )
     genuine: dict[str, str] = {}  # command id -> door
     for _ in range(LOCKD_TRIALS):

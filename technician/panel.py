@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from facility.platform import PlatformError
-from simulator.panel_state import KioskAlarms, KioskView, Line, kiosk_lines, lockd_alarm_text, lockd_alarms
 from simulator.phone import AppClient, Phone
 from simulator.site import Site
+from technician.panel_state import KioskAlarms, KioskView, Line, kiosk_lines, lockd_alarm_text, lockd_alarms
 
 DOOR_ACTIONS = ("push", "hold 45 s", "force", "jam", "unjam", "exit button")
 CAMERA_SIZE = (432, 243)  # 16:9, small enough for the whole panel to fit a 1280x800 screen

@@ -50,7 +50,7 @@ def commit_floor(folder: Path, count: int) -> list[float]:
 
 def verify_floor(cfg: FacilityConfig, key: SigningKey, count: int) -> list[float]:
     """Seconds to authenticate one command (parse and Ed25519 verification), as lockd does first."""
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     keyring = Keyring.from_config(cfg.tokens.trusted_keys)
     door = cfg.doors[0].id
     text = mint(UnlockCommand(door, 1, 1, int(time.time()), 30, new_id(16), topics.command(door)), key)
@@ -117,7 +117,7 @@ def batch_decision_floor(
         0,
         now,
     )
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     handler = UnlockHandler(
         cfg,
         store,

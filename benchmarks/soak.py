@@ -1,4 +1,4 @@
-"""`officepass-sim bench soak`: a simulated month at one kiosk and one door controller, in about ten minutes.
+"""`python -m benchmarks soak`: a simulated month at one kiosk and one door controller, in about ten minutes.
 
 The kiosk is the real KioskApp (Qt offscreen, its loops running against the stand-in platform on
 loopback), the door side lockd's decision path and store; both on one lapsing clock, a simulated
@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from benchmarks.history import KEY, kiosk_bench_site, lockd_bench_site
 from facility.config import FacilityConfig
 from facility.models import Plan, Reservation
 from facility.tokens import (
@@ -33,7 +34,6 @@ from lockd.clocktrust import ClockTrust
 from lockd.commands import UnlockHandler
 from lockd.store import LockdStore, purge_lockd
 from messagebus import Inbound
-from simulator.bench_history import KEY, kiosk_bench_site, lockd_bench_site
 from simulator.clock import ShiftedClock
 from simulator.qtwait import run_until
 from simulator.runtime import start_platform
@@ -93,7 +93,7 @@ def bench_soak(days: int = 30, checkins_per_day: int = 150, commands_per_day: in
         kiosk.start(full_screen=False)
         lockd_cfg = lockd_bench_site()
         store = LockdStore(Path(work) / "lockd" / "lockd.db", clock)
-        topics = SiteTopics(lockd_cfg.mqtt_settings.topic_prefix, lockd_cfg.facility.id)
+        topics = SiteTopics.of(lockd_cfg)
         handler = UnlockHandler(
             lockd_cfg,
             store,

@@ -1,4 +1,4 @@
-"""`officepass-sim bench history`: does a year of history slow the kiosk or lockd down, and do the files stay bounded?
+"""`python -m benchmarks history`: does a year of history slow the kiosk or lockd down, and do the files stay bounded?
 
 A kiosk store and a lockd store are filled with `days` of realistic history (check-ins, their sent
 outbox items and refusals at the kiosk; decided commands, entries and audit rows at the door),
@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import statistics
 import tempfile
 import time
 import uuid
@@ -23,6 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from benchmarks.figures import ms
 from facility.clock import Clock
 from facility.config import FacilityConfig, load_config
 from facility.config.models import OpeningHours, Seats
@@ -149,12 +149,7 @@ def _timed(action: Callable[[int], object], samples: int) -> dict:
         began = time.perf_counter()
         action(n)
         times.append(time.perf_counter() - began)
-    ordered = sorted(times)
-    return {
-        "median": round(statistics.median(ordered) * 1000, 3),
-        "p95": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
-        "max": round(ordered[-1] * 1000, 3),
-    }
+    return ms(times)
 
 
 def _kiosk_figures(folder: Path, clock: Clock, days: int, per_day: int, samples: int) -> dict:
@@ -211,7 +206,7 @@ def _lockd_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
     store.compact()
     now = clock.now()
     store.apply_changes([Reservation(1, "booth-a", 7, now - timedelta(hours=1), now + timedelta(hours=5))], 1, now)
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     handler = UnlockHandler(
         cfg,
         store,

@@ -1,5 +1,5 @@
 """Benchmark: how often and how fast the decoders read codes, on the simulator's frames, photographs made with OpenCV
-(`python -m simulator.bench_decode --photographs 150`) or a folder of images.
+(`python -m benchmarks.decode --photographs 150`) or a folder of images.
 
 Four readers side by side: zxing-cpp alone (one call, as the kiosk did before its cascade), the kiosk's decoder on a
 still picture (`decode`: every way at once), the kiosk's decoder on a camera (`decode_next` over consecutive frames,
@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks.figures import ms
 from facility.models import Plan
 from facility.tokens import MemberPass, SigningKey, display_name, facility_tag, mint, new_id
 from kiosk.decoding import Decoded, PyzbarDecoder, ZxingDecoder, read_zxing
@@ -133,15 +134,6 @@ def qr_version(text: str) -> int:
     return (code_modules(text).shape[0] - 8 - 17) // 4
 
 
-def percentiles_ms(seconds: list[float]) -> dict:
-    """Median and 95th percentile in milliseconds."""
-    ordered = sorted(seconds)
-    return {
-        "median": round(statistics.median(ordered) * 1000, 2),
-        "p95": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 2),
-    }
-
-
 def _timed(read: Callable[[Frame], list[Decoded]], frame: Frame) -> tuple[list[str], float]:
     """What a reader reads in a frame, and how long it took."""
     start = time.perf_counter()
@@ -199,7 +191,7 @@ def _condition(
         rows[reader] = {
             "read": f"{hits[reader]}/{len(texts)}" if texts[0] is not None else "-",
             "wrong": wrong[reader],
-            "ms_per_frame": percentiles_ms(seconds[reader]),
+            "ms_per_frame": ms(seconds[reader], digits=2),
         }
     rows["kiosk_camera"]["first_read_at_frame_median"] = statistics.median(first_frames) if first_frames else None
     return rows
@@ -225,10 +217,7 @@ def bench_decode_simulated(passes: int = 10, size: tuple[int, int] = (1280, 720)
         "passes_per_condition": passes,
         "frames_per_pass": frames,
         "pass": {"characters": len(first), "qr_version": qr_version(first)},
-        "ms_per_frame_all_conditions": {
-            reader: percentiles_ms(seconds) | {"max": round(max(seconds) * 1000, 2)}
-            for reader, seconds in every_frame.items()
-        },
+        "ms_per_frame_all_conditions": {reader: ms(seconds, digits=2) for reader, seconds in every_frame.items()},
         "conditions": rows,
     }
 
@@ -248,7 +237,7 @@ def bench_decode_folder(folder: Path) -> dict:
         found[reader] = {path.name: texts for path, texts, _ in results}
         report[reader] = {
             "read": f"{sum(bool(texts) for _, texts, _ in results)}/{len(results)}",
-            "ms_per_image": percentiles_ms([took for _, _, took in results]) if results else None,
+            "ms_per_image": ms([took for _, _, took in results], digits=2) if results else None,
         }
     alone, kiosk = found["zxing_alone"], found["kiosk_still"]
     report["kiosk_reads_where_zxing_alone_does_not"] = sorted(name for name in kiosk if kiosk[name] and not alone[name])
@@ -290,7 +279,7 @@ def bench_decode_photographs(count: int = 150, code_free: int = 100, seed: int =
             name: {
                 "read": f"{read[name]}/{count}",
                 "wrong_or_false_reads": wrong[name],
-                "ms_per_picture": percentiles_ms(seconds[name]),
+                "ms_per_picture": ms(seconds[name], digits=2),
             }
             for name in readers
         },

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import requests
 
+from benchmarks.figures import ms
 from facility.packaged import EXAMPLES
 from facility.platform import PlatformError
 from facility.tokens import DeskCode, SigningKey, mint
 from lockd.acl import acl_text
-from simulator.bench import _ms
 from simulator.broker import MosquittoBroker, free_port
 from simulator.phone import AppClient, Phone
 from simulator.runtime import start_platform
@@ -279,8 +279,8 @@ def _run_rush(platform, programs: dict, kiosk_metrics: int, members: int, second
     recorded = len(platform.state.checkins_of("kaikatsu-ikebukuro"))
     return {
         "throughput_members_per_second": round(len(results) / elapsed, 2),
-        "kiosk_answer_ms": _ms([s for kind, s, _ in results if kind == "kiosk"]),
-        "unlock_answer_ms": _ms([s for kind, s, _ in results if kind == "booth"]),
+        "kiosk_answer_ms": ms([s for kind, s, _ in results if kind == "kiosk"]),
+        "unlock_answer_ms": ms([s for kind, s, _ in results if kind == "booth"]),
         "outcomes": dict(Counter(f"{kind}:{outcome}" for kind, _, outcome in results)),
         "kiosk_outbox_max_depth": int(depth[0]),
         "under_rush": under_rush,

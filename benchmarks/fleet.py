@@ -22,7 +22,6 @@ import logging
 import os
 import random
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,11 +32,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from benchmarks.figures import ms, spread
+from benchmarks.rush import poll
 from facility.config import FacilityConfig, load_config
+from facility.messages import HeldKeySet, UnlockAnswer
 from facility.packaged import DEMO_KEYS, EXAMPLES
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
+from facility.topics import ANY, SiteTopics
 from messagebus import BrokerSettings, BusClient, Inbound
-from simulator.bench_rush import poll
 from simulator.broker import MosquittoBroker, free_port
 from simulator.fleet_brokers import SITE_PREFIX, FleetBrokers, FleetSite, fleet_brokers
 from simulator.fleet_standin import StandInSpec
@@ -183,8 +185,9 @@ class SiteWatch:
         self.links: dict[str, bool] = {}
         self.online: set[str] = set()
         self.bus = BusClient(BrokerSettings(broker.host, broker.port, "watcher", password, client_id="watcher"))
-        self.bus.subscribe(f"{SITE_PREFIX}/+/bridge", self._link)
-        self.bus.subscribe(f"{SITE_PREFIX}/+/lockd/availability", self._availability)
+        every = SiteTopics.every(SITE_PREFIX)
+        self.bus.subscribe(every.bridge, self._link)
+        self.bus.subscribe(every.lockd("availability"), self._availability)
         self.bus.start()
 
     def _link(self, message: Inbound) -> None:
@@ -427,7 +430,7 @@ class FleetPlatform:
         self.lifetime = lifetime
         self.state = fleet.running_platform.state
         self.sent: dict[bytes, Sent] = {}
-        self.answers: dict[bytes, tuple[float, dict]] = {}
+        self.answers: dict[bytes, tuple[float, UnlockAnswer | None]] = {}  # None: an answer that is not one
         self.watched: Counter[str] = Counter()
         self.held: dict[str, int] = {}  # facility id -> the key set version it says it holds
         self.reached: dict[tuple[str, int], float] = {}  # (facility id, version) -> when the site said so
@@ -436,20 +439,23 @@ class FleetPlatform:
         bus = fleet.running_platform.bus  # the platform's one connection (one login per user at the cloud)
         assert bus is not None, "the platform is started with the cloud broker"
         self.bus = bus
-        every = f"{SITE_PREFIX}/+"
+        every = SiteTopics.every(SITE_PREFIX)
         for topic, handler in (
-            (f"{every}/door/+/reply", self._answer),
-            (f"{every}/lockd/keyset", self._keyset),
-            (f"{every}/bridge", self._link),
-            (f"{every}/door/+/state", partial(self._watch, "state")),
-            (f"{every}/door/+/event", partial(self._watch, "event")),
+            (every.reply(ANY), self._answer),
+            (every.lockd("keyset"), self._keyset),
+            (every.bridge, self._link),
+            (every.state(ANY), partial(self._watch, "state")),
+            (every.event(ANY), partial(self._watch, "event")),
         ):
             self.bus.subscribe(topic, handler)
 
     def _answer(self, message: Inbound) -> None:
         """A door's answer: note when it came and what it said."""
         if message.correlation in self.sent:
-            self.answers[message.correlation] = (message.received_at, json.loads(message.payload))
+            self.answers[message.correlation] = (
+                message.received_at,
+                UnlockAnswer.accepted(message.payload, message.topic),
+            )
 
     def _watch(self, leaf: str, message: Inbound) -> None:
         """A door's state or event reached the platform: count it (the platform watches them)."""
@@ -465,7 +471,10 @@ class FleetPlatform:
 
     def _keyset(self, message: Inbound) -> None:
         """A site says which key set it holds (retained on its lockd/keyset)."""
-        facility, version = message.topic.split("/")[1], json.loads(message.payload)["version"]
+        held = HeldKeySet.accepted(message.payload, message.topic)
+        if held is None:
+            return
+        facility, version = message.topic.split("/")[1], held.version
         self.held[facility] = max(version, self.held.get(facility, 0))
         self.reached.setdefault((facility, version), message.received_at)
 
@@ -574,7 +583,7 @@ def _adoption(fleet: Fleet, sender: FleetPlatform, version: int, began: float) -
     return {
         "version": version,
         "sites_holding": len(took),
-        "seconds": {"median": round(statistics.median(took), 3), "max": round(max(took), 3)} if took else None,
+        "seconds": spread(took) if took else None,
     }
 
 
@@ -589,9 +598,11 @@ def _probe(fleet: Fleet, sender: FleetPlatform, kind: str, key: SigningKey) -> d
     return dict(Counter(_result(sender.answers[c][1]) if c in sender.answers else "lost" for c in probes))
 
 
-def _result(body: dict) -> str:
-    """An answer as counted: opened, or refused:<reason>."""
-    return "opened" if body.get("result") == "opened" else f"refused:{body.get('reason')}"
+def _result(answer: UnlockAnswer | None) -> str:
+    """An answer as counted: opened, refused:<reason>, or unreadable."""
+    if answer is None:
+        return "unreadable"
+    return "opened" if answer.result == "opened" else f"refused:{answer.reason}"
 
 
 def rotate(fleet: Fleet, sender: FleetPlatform) -> dict:
@@ -623,20 +634,6 @@ def rotate(fleet: Fleet, sender: FleetPlatform) -> dict:
 # --- the report -------------------------------------------------------------------------------
 
 
-def _ms(samples: list[float]) -> dict:
-    """Count, median, p99 and max of seconds, in milliseconds (None for no samples)."""
-    if not samples:
-        return {"samples": 0, "median": None, "p99": None, "max": None}
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {
-        "samples": len(ordered),
-        "median": round(statistics.median(ordered) * 1000, 2),
-        "p99": round(p99 * 1000, 2),
-        "max": round(ordered[-1] * 1000, 2),
-    }
-
-
 def latencies(sender: FleetPlatform, chosen: list[bytes], tallies: dict[str, dict]) -> dict:
     """Publish to answer (all, lockd sites, stand-in sites) of the chosen commands, and the stand-ins' two legs."""
     arrivals, replies = (
@@ -655,8 +652,8 @@ def latencies(sender: FleetPlatform, chosen: list[bytes], tallies: dict[str, dic
             to_door.append(arrivals[command] - sent.at)
             way_back.append(answered[0] - replies[command])
     return {
-        "publish_to_answer_ms": {name: _ms(values) for name, values in series.items()},
-        "stand_in_legs_ms": {"publish_to_door": _ms(to_door), "door_answer_to_platform": _ms(way_back)},
+        "publish_to_answer_ms": {name: ms(values) for name, values in series.items()},
+        "stand_in_legs_ms": {"publish_to_door": ms(to_door), "door_answer_to_platform": ms(way_back)},
     }
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import statistics
 import tempfile
 import threading
 import time
@@ -17,6 +16,8 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from benchmarks.figures import ms, p99_over_ms
+from benchmarks.floors import batch_decision_floor, commit_floor, raw_mqtt_burst, verify_floor
 from facility.clock import Scheduler, SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.config.models import Door, OpeningHours, Room, Seats
@@ -29,23 +30,11 @@ from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
 from lockd.drivers import door_factory
 from messagebus import BrokerSettings, BusClient, Inbound
-from simulator.bench_floors import batch_decision_floor, commit_floor, raw_mqtt_burst, verify_floor
 from simulator.broker import MosquittoBroker
 from simulator.door import VirtualDoor
 from simulator.qtwait import run_until
 
 USERS = {"lockd": "bench-lockd", "platform": "bench-platform"}
-
-
-def _ms(samples: list[float]) -> dict:
-    """Median, p99 and max of seconds, in milliseconds."""
-    ordered = sorted(samples)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return {
-        "median": round(statistics.median(ordered) * 1000, 3),
-        "p99": round(p99 * 1000, 3),
-        "max": round(ordered[-1] * 1000, 3),
-    }
 
 
 class RelayMoments:
@@ -188,21 +177,21 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
         "commands": len(latencies),
         "doors": doors,
         "mode": "burst" if burst else "one at a time",
-        "publish_to_relay_ms": _ms(latencies),
-        "raw_mqtt_one_way_ms": _ms(one_way),
-        "raw_mqtt_round_trip_ms": _ms(round_trip),
-        "lockd_adds_p99_ms": round((_ms(latencies)["p99"] - _ms(one_way)["p99"]), 3),
-        "floor_one_durable_commit_ms": _ms(commit_floor(work, commands)),
-        "floor_authenticate_one_command_ms": _ms(verify_floor(cfg, key, commands)),
-        "floor_one_command_decided_without_mqtt_ms": _ms(batch_decision_floor(cfg, key, work, commands, 1)),
+        "publish_to_relay_ms": ms(latencies),
+        "raw_mqtt_one_way_ms": ms(one_way),
+        "raw_mqtt_round_trip_ms": ms(round_trip),
+        "lockd_adds_p99_ms": p99_over_ms(latencies, one_way),
+        "floor_one_durable_commit_ms": ms(commit_floor(work, commands)),
+        "floor_authenticate_one_command_ms": ms(verify_floor(cfg, key, commands)),
+        "floor_one_command_decided_without_mqtt_ms": ms(batch_decision_floor(cfg, key, work, commands, 1)),
     }
     if burst:
         rounds = max(1, commands // doors)
         raw_burst = raw_mqtt_burst(broker, USERS, doors, rounds)
         report |= {
-            "floor_raw_mqtt_burst_one_way_ms": _ms(raw_burst),
-            "floor_batch_decided_without_mqtt_ms": _ms(batch_decision_floor(cfg, key, work, rounds)),
-            "lockd_adds_p99_over_raw_burst_ms": round(_ms(latencies)["p99"] - _ms(raw_burst)["p99"], 3),
+            "floor_raw_mqtt_burst_one_way_ms": ms(raw_burst),
+            "floor_batch_decided_without_mqtt_ms": ms(batch_decision_floor(cfg, key, work, rounds)),
+            "lockd_adds_p99_over_raw_burst_ms": p99_over_ms(latencies, raw_burst),
         }
     return report
 
@@ -222,7 +211,7 @@ def _send_bursts(
     cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: RelayMoments, count: int
 ) -> list[float]:
     """Round after round, a command for every door published at once; each timed to its own relay."""
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     latencies = []
     for _ in range(max(1, count // len(cfg.doors))):
         texts = [
@@ -248,7 +237,7 @@ def _send_commands(
     cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: RelayMoments, count: int
 ) -> list[float]:
     """Publish minted commands one at a time and wait for each relay drive."""
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     latencies = []
     for n in range(count):
         door = cfg.doors[n % len(cfg.doors)]
@@ -288,10 +277,10 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
+    from benchmarks.decode import qr_version
     from facility.models import Plan
     from facility.tokens import MemberPass, facility_tag
     from kiosk.app import KioskApp
-    from simulator.bench_decode import percentiles_ms, qr_version
     from simulator.camera import VirtualCamera
 
     qt = QApplication.instance() or QApplication([])
@@ -339,11 +328,10 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
         scanning = {
             "frames_decoded_per_second": round((worker.frames - frames) / (time.monotonic() - wall), 1),
             "frames_dropped": camera.frames_dropped - dropped,
-            "decode_ms_per_frame": percentiles_ms(list(worker.decode_seconds)),
+            "decode_ms_per_frame": ms(list(worker.decode_seconds), digits=2),
         }
         kiosk.stop()
     logging.disable(logging.NOTSET)
-    ordered = sorted(latencies)
     return {
         "benchmark": "scan",
         "width": width,
@@ -352,12 +340,7 @@ def bench_scan(width: int = 1280, height: int = 720, samples: int = 40, idle_sec
         "pass_qr_version": qr_version(text),
         **idle,
         "while_members_scan": scanning,
-        "code_to_verdict_ms": {
-            "samples": len(ordered),
-            "median": round(statistics.median(ordered) * 1000, 1),
-            "p95": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 1),
-            "max": round(ordered[-1] * 1000, 1),
-        },
+        "code_to_verdict_ms": ms(latencies, digits=1),
     }
 
 
@@ -368,8 +351,6 @@ def _more_than(shown: list[float], before: int) -> bool:
 
 def _idle(qt, kiosk, seconds: float) -> dict:
     """Decode rate, frames dropped, time per frame, CPU share and memory while the kiosk scans an empty desk."""
-    from simulator.bench_decode import percentiles_ms
-
     worker, camera = kiosk.scanner.worker, kiosk.scanner.worker.camera
     frames, dropped, cpu, wall = worker.frames, camera.frames_dropped, time.process_time(), time.monotonic()
     worker.decode_seconds.clear()
@@ -378,7 +359,7 @@ def _idle(qt, kiosk, seconds: float) -> dict:
     return {
         "frames_decoded_per_second": round((worker.frames - frames) / elapsed, 1),
         "idle_frames_dropped": camera.frames_dropped - dropped,
-        "idle_decode_ms_per_frame": percentiles_ms(list(worker.decode_seconds)),
+        "idle_decode_ms_per_frame": ms(list(worker.decode_seconds), digits=2),
         "idle_cpu_share_of_one_core": round((time.process_time() - cpu) / elapsed, 3),
         "idle_rss_mb": _rss_mb(),
         "note": "CPU includes the simulated camera drawing its frames in the same process",

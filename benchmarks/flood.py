@@ -20,6 +20,9 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.figures import ms
+from benchmarks.floors import flood_process, raw_mqtt_during_flood
+from benchmarks.unlock import USERS, ProbeDoor, RelayMoments, _raw_mqtt, bench_site, book_every_room, on_bench_broker
 from facility.config import FacilityConfig
 from facility.packaged import DEMO_KEYS
 from facility.platform import PlatformClient
@@ -29,8 +32,6 @@ from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
 from lockd.drivers import door_factory
 from messagebus import BrokerSettings, BusClient
-from simulator.bench import USERS, ProbeDoor, RelayMoments, _ms, _raw_mqtt, bench_site, book_every_room, on_bench_broker
-from simulator.bench_floors import flood_process, raw_mqtt_during_flood
 from simulator.broker import MosquittoBroker
 
 ANSWER_TIMEOUT = 10.0  # a genuine command not answered by then counts as lost
@@ -121,7 +122,7 @@ class Flood:
 
 def junk_texts(count: int, cfg: FacilityConfig, key: SigningKey, decided: str) -> list[str]:
     """`count` junk commands for the first door: unreadable, unknown key, forged signature, replayed bytes."""
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     door = cfg.doors[0].id
     stranger, forger = SigningKey.generate(), SigningKey.generate()
     forger.key_id = key.key_id  # the trusted key's id on another key's signature: only the verification finds it
@@ -186,7 +187,7 @@ def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int
     platform = BusClient(
         BrokerSettings(broker.host, broker.port, "platform", USERS["platform"], client_id="bench-platform")
     )
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     answers = JunkAnswers(broker, topics.door(cfg.doors[0].id, "reply") + "/junk")
     floods: list[Flood] = []
     try:
@@ -207,7 +208,7 @@ def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int
         max(1, len(floods) // 2),
     )
     return _flood_report(results, floods, answers, junk, doors, one_way) | {
-        "floor_raw_mqtt_one_way_during_flood_ms": _ms(during)
+        "floor_raw_mqtt_one_way_during_flood_ms": ms(during)
     }
 
 
@@ -224,7 +225,7 @@ def _genuine_during_floods(
     """Flood after flood; during each, genuine commands one at a time. Only those sent before lockd's last answer to
     the flood's junk count (the others met no flood)."""
     key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
-    topics = SiteTopics(cfg.mqtt_settings.topic_prefix, cfg.facility.id)
+    topics = SiteTopics.of(cfg)
     flooded, reply = topics.command(cfg.doors[0].id), topics.door(cfg.doors[0].id, "reply") + "/junk"
     decided = _send_genuine(cfg, key, platform, moments, topics, 0).text  # its bytes are replayed as junk
     while not answers.listening.wait(0.2):
@@ -286,17 +287,17 @@ def _flood_report(
         "genuine_commands_during_floods": len(results),
         "genuine_lost": len(results) - len(answered),
         "genuine_to_flooded_door": sum(1 for g in results if g.door == flooded),
-        "publish_to_answer_ms": _ms(answered) if answered else None,
-        "publish_to_relay_ms": _ms(relayed) if relayed else None,
+        "publish_to_answer_ms": ms(answered) if answered else None,
+        "publish_to_relay_ms": ms(relayed) if relayed else None,
         "flooded_door_publish_to_answer_ms": _answers_ms([g for g in results if g.door == flooded]),
         "other_doors_publish_to_answer_ms": _answers_ms([g for g in results if g.door != flooded]),
         "junk_answered": f"{answers.count}/{junk * len(floods)}",
-        "flood_fully_answered_in_ms": _ms(cleared) if cleared else None,
-        "raw_mqtt_one_way_ms": _ms(one_way),
+        "flood_fully_answered_in_ms": ms(cleared) if cleared else None,
+        "raw_mqtt_one_way_ms": ms(one_way),
     }
 
 
 def _answers_ms(results: list[Genuine]) -> dict | None:
     """Publish to answer of some genuine commands (None if none was answered)."""
     answered = [g.answered for g in results if g.answered is not None]
-    return _ms(answered) if answered else None
+    return ms(answered) if answered else None

@@ -1,4 +1,4 @@
-"""What each `officepass-sim` subcommand does; cli.py only parses arguments."""
+"""What each `officepass-sim` subcommand does; sim_cli.py only parses arguments."""
 
 from __future__ import annotations
 
@@ -152,7 +152,7 @@ def watch_door(args: argparse.Namespace) -> int:
     bus.start()
     if not bus.wait_connected(args.timeout):
         raise ConnectionError(f"cannot reach the broker at {settings.host}:{settings.port}")
-    bus.subscribe(SiteTopics(args.topic_prefix, args.facility).root + f"/door/{args.door}/#", show)
+    bus.subscribe(SiteTopics(args.topic_prefix, args.facility).door(args.door, "#"), show)
     try:
         return _count_or_wait(seen, args.count, args.timeout)
     finally:

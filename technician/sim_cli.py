@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from facility.models import Plan
 from facility.packaged import SEED
+from facility.topics import DEFAULT_PREFIX
 from kiosk import KIOSK_EXTRA, kiosk_libraries_installed
-from simulator import commands
 from simulator.phone import DEFAULT_PLATFORM
+from technician import sim_commands
 
 
 def _add(commands_: argparse._SubParsersAction, name: str, summary: str, example: str) -> argparse.ArgumentParser:
@@ -32,7 +32,9 @@ def _broker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--broker-user", help="broker user name")
     parser.add_argument("--broker-password-file", help="file holding the broker password")
     parser.add_argument("--broker-ca", metavar="FILE", help="speak TLS to the broker, verifying it against this CA")
-    parser.add_argument("--topic-prefix", default="officepass", help="root of the topic tree (default officepass)")
+    parser.add_argument(
+        "--topic-prefix", default=DEFAULT_PREFIX, help=f"root of the topic tree (default {DEFAULT_PREFIX})"
+    )
 
 
 def _member_commands(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +48,7 @@ def _member_commands(sub: argparse._SubParsersAction) -> None:
         sub,
         "reserve",
         "book a room for a member",
-        "officepass-sim reserve --member 1003 --facility h1t-shibuya --room booth-b --start +30m --minutes 60",
+        "officepass-sim reserve --member 1003 --facility h1t-shibuya --room booth-b --start +3h --minutes 60",
     )
     p.add_argument("--member", type=int, required=True)
     p.add_argument("--facility", required=True)
@@ -54,7 +56,7 @@ def _member_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", required=True, help="ISO 8601 time (Tokyo if no offset) or +30m / +2h from now")
     p.add_argument("--minutes", type=int, default=60)
     p.add_argument("--guests", type=int, default=0)
-    p = _add(sub, "cancel", "cancel a member's booking", "officepass-sim cancel --member 1003 --reservation 5003")
+    p = _add(sub, "cancel", "cancel a member's booking", "officepass-sim cancel --member 1003 --reservation 5004")
     p.add_argument("--member", type=int, required=True)
     p.add_argument("--reservation", type=int, required=True)
     p = _add(
@@ -125,32 +127,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--headless", action="store_true", help="no windows (for scripts)")
     p = _add(
-        sub, "bench", "run a benchmark and print its figures as JSON", "officepass-sim bench unlock --commands 1000"
-    )
-    p.add_argument(
-        "which",
-        choices=["decode", "scan", "unlock", "rush", "history", "soak", "fleet"],
-        help="decode: decoders on simulated frames (or --images); scan: the kiosk's camera to verdict; "
-        "unlock: platform publish to relay next to raw MQTT; rush: 300 members at a kiosk and 50 booths; "
-        "history: a year of history against empty stores; soak: a simulated month, memory and files; "
-        "fleet: N sites bridged to one cloud broker under busy-hour unlocks",
-    )
-    p.add_argument("--days", type=int, default=None, help="history: days of history (365); soak: days simulated (30)")
-    p.add_argument("--images", type=Path, help="decode: a folder of photographs to decode instead")
-    p.add_argument("--burst", action="store_true", help="unlock: every door at once, round after round")
-    p.add_argument("--commands", type=int, default=1000, help="how many commands (default 1000)")
-    p.add_argument("--doors", type=int, default=1, help="unlock: doors under the one lockd (default 1)")
-    p.add_argument(
-        "--junk",
-        type=int,
-        default=0,
-        help="unlock: floods of N junk messages on the first door's topic while genuine commands go to it "
-        "and the others, one at a time (e.g. --junk 1500 --commands 200 --doors 10)",
-    )
-    p.add_argument("--width", type=int, default=1280, help="scan: camera width (default 1280)")
-    p.add_argument("--height", type=int, default=720, help="scan: camera height (default 720)")
-    _fleet_options(p)
-    p = _add(
         sub,
         "demo",
         "run a whole simulated site with scripted members, then print a summary",
@@ -161,92 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fleet_options(p: argparse.ArgumentParser) -> None:
-    """bench fleet's options."""
-    p.add_argument(
-        "--sites",
-        type=int,
-        nargs="+",
-        default=[100],
-        metavar="N",
-        help="fleet: sites bridged to the cloud broker (default 100); several sizes run in turn, with growth",
-    )
-    p.add_argument("--doors-per-site", type=int, default=4, help="fleet: booth doors per site (default 4)")
-    p.add_argument("--seconds", type=float, default=60.0, help="fleet: seconds of traffic measured (default 60)")
-    p.add_argument(
-        "--rate",
-        type=float,
-        default=None,
-        help="fleet: commands per second (default: a busy hour, 6 unlocks per door per hour)",
-    )
-    p.add_argument(
-        "--site-brokers", type=int, default=4, help="fleet: site Mosquitto processes carrying the bridges (4)"
-    )
-    p.add_argument("--lockd-sites", type=int, default=3, help="fleet: sites served by real lockd processes (3)")
-    p.add_argument(
-        "--rotate",
-        action="store_true",
-        help="fleet: then rotate the platform's signing key across every site under the same traffic",
-    )
-
-
-def run_bench(args: argparse.Namespace) -> dict:
-    """The chosen benchmark's report."""
-    if args.which == "fleet":
-        from simulator.bench_fleet import bench_fleets
-
-        return bench_fleets(
-            args.sites,
-            doors_per_site=args.doors_per_site,
-            seconds=args.seconds,
-            rate=args.rate,
-            site_brokers=args.site_brokers,
-            lockd_sites=args.lockd_sites,
-            rotate_keys=args.rotate,
-        )
-    if args.which == "decode":
-        from simulator.bench_decode import bench_decode_folder, bench_decode_simulated
-
-        return bench_decode_folder(args.images) if args.images else bench_decode_simulated()
-    if args.which == "rush":
-        from simulator.bench_rush import bench_rush
-
-        return bench_rush()
-    if args.which == "history":
-        from simulator.bench_history import bench_history
-
-        return bench_history(days=args.days or 365)
-    if args.which == "soak":
-        from simulator.bench_soak import bench_soak
-
-        return bench_soak(days=args.days or 30)
-    from simulator.bench import bench_scan, bench_unlock
-
-    if args.which == "unlock" and args.junk:
-        from simulator.bench_flood import bench_flood
-
-        return bench_flood(args.junk, args.commands, args.doors)
-    if args.which == "unlock":
-        return bench_unlock(args.commands, args.doors, burst=args.burst)
-    return bench_scan(args.width, args.height)
-
-
 COMMANDS = {
-    "platform": commands.run_platform,
-    "member": commands.add_member,
-    "reserve": commands.reserve,
-    "cancel": commands.cancel,
-    "pass": commands.show_pass,
-    "scan-desk": commands.scan_desk,
-    "unlock": commands.unlock,
-    "watch-door": commands.watch_door,
+    "platform": sim_commands.run_platform,
+    "member": sim_commands.add_member,
+    "reserve": sim_commands.reserve,
+    "cancel": sim_commands.cancel,
+    "pass": sim_commands.show_pass,
+    "scan-desk": sim_commands.scan_desk,
+    "unlock": sim_commands.unlock,
+    "watch-door": sim_commands.watch_door,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-sim."""
     args = build_parser().parse_args(argv)
-    if args.command in ("demo", "panel", "bench") and not kiosk_libraries_installed():
+    if args.command in ("demo", "panel") and not kiosk_libraries_installed():
         print(f"officepass-sim {args.command} needs the kiosk's libraries: {KIOSK_EXTRA}", file=sys.stderr)
         return 1
     if args.command == "demo":
@@ -254,13 +160,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(args.headless, args.json)
     if args.command == "panel":
-        from simulator.panel import run_panel
+        from technician.panel import run_panel
 
         return run_panel(args.headless)
-    if args.command == "bench":
-        print(json.dumps(run_bench(args), ensure_ascii=False))
-        return 0
-    return commands.guarded(lambda: COMMANDS[args.command](args))
+    return sim_commands.guarded(lambda: COMMANDS[args.command](args))
 
 
 if __name__ == "__main__":
