@@ -52,7 +52,8 @@ class Genuine:
 
 
 class JunkAnswers:
-    """`mosquitto_sub` on the attacker's response topic in its own process: counts lockd's answers to the junk."""
+    """`mosquitto_sub` on the door's reply topic in its own process: counts lockd's answers to the junk (lockd answers
+    on that topic whatever response topic a message names)."""
 
     def __init__(self, broker: MosquittoBroker, topic: str) -> None:
         self.count = 0
@@ -91,6 +92,8 @@ class JunkAnswers:
         for line in self._process.stdout:
             if line.rstrip("\n").endswith(" " + PROBE):
                 self.listening.set()
+                continue
+            if '"refused"' not in line:  # the door's reply topic carries the genuine commands' answers too
                 continue
             with self._changed:
                 self.count += 1
@@ -188,7 +191,7 @@ def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int
         BrokerSettings(broker.host, broker.port, "platform", USERS["platform"], client_id="bench-platform")
     )
     topics = SiteTopics.of(cfg)
-    answers = JunkAnswers(broker, topics.door(cfg.doors[0].id, "reply") + "/junk")
+    answers = JunkAnswers(broker, topics.reply(cfg.doors[0].id))
     floods: list[Flood] = []
     try:
         daemon.start()
@@ -226,7 +229,7 @@ def _genuine_during_floods(
     the flood's junk count (the others met no flood)."""
     key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
     topics = SiteTopics.of(cfg)
-    flooded, reply = topics.command(cfg.doors[0].id), topics.door(cfg.doors[0].id, "reply") + "/junk"
+    flooded, reply = topics.command(cfg.doors[0].id), topics.reply(cfg.doors[0].id)
     decided = _send_genuine(cfg, key, platform, moments, topics, 0).text  # its bytes are replayed as junk
     while not answers.listening.wait(0.2):
         platform.publish(reply, PROBE, qos=0)

@@ -20,6 +20,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from benchmarks.seeding import as_synced
 from facility.clock import SystemClock
 from facility.config import FacilityConfig
 from facility.models import Plan, Reservation
@@ -109,7 +110,8 @@ def batch_decision_floor(
     transaction and one fsync, with no MQTT: lockd's own work, with nothing around it."""
     store = LockdStore(folder / f"floor-lockd-{batch}.db")
     now = SystemClock().now()
-    store.apply_changes(
+    as_synced(
+        store,
         [
             Reservation(n + 1, room.id, n + 1, now - timedelta(hours=1), now + timedelta(hours=5), plan=Plan.CORPORATE)
             for n, room in enumerate(cfg.rooms)

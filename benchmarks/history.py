@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from benchmarks.figures import ms
+from benchmarks.seeding import as_synced, nothing_revoked
 from facility.clock import Clock
 from facility.config import FacilityConfig, load_config
 from facility.config.models import OpeningHours, Seats
@@ -164,6 +165,7 @@ def _kiosk_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
     store = KioskStore(folder / "kiosk.db", clock)
     _fill_kiosk(store, cfg.facility.id, clock.now(), days, per_day)
     store.compact()  # as the hourly retention round leaves it (write-ahead log checkpointed)
+    nothing_revoked(store)
     store.close()
     kiosk = KioskApp(cfg, VirtualCamera(64, 48, fps=1), clock=clock, data_dir=folder)  # not started: no loops
     stamp = int(clock.now().timestamp())
@@ -205,7 +207,7 @@ def _lockd_figures(folder: Path, clock: Clock, days: int, per_day: int, samples:
     _fill_lockd(store, clock.now(), days, per_day)
     store.compact()
     now = clock.now()
-    store.apply_changes([Reservation(1, "booth-a", 7, now - timedelta(hours=1), now + timedelta(hours=5))], 1, now)
+    as_synced(store, [Reservation(1, "booth-a", 7, now - timedelta(hours=1), now + timedelta(hours=5))], 1, now)
     topics = SiteTopics.of(cfg)
     handler = UnlockHandler(
         cfg,

@@ -176,7 +176,7 @@ CHANNELS = (
         "reservationsChanged",
         f"{SITE}/reservations/changed",
         "reservationsChanged",
-        "a facility's reservations or revocations changed: sync now",
+        "reservations or revocations changed (sent to every site on a revocation): refresh both now",
         ("platform",),
         ("lockd", "kiosk"),
         expiry=True,

@@ -32,6 +32,7 @@ from facility.config import FacilityConfig
 from facility.contract import KeysAnswer, KeySetContent, PublishedKey, SignedKeySet
 from facility.reasons import Worded
 from facility.store import SqliteStore
+from facility.tally import RefusalTally
 from facility.tokens import Keyring, SigningKey, key_id_of
 from facility.tokens.demo import is_demo_key
 
@@ -161,10 +162,10 @@ def open_keyset(data: bytes | str | object, roots: Keyring) -> KeySet | Refused:
         return Refused(KeySetRefusal.UNREADABLE, "the signature or the set cannot be read")
     if not root.verifies(raw_signature, message):
         return Refused(KeySetRefusal.BAD_SIGNATURE, f"not root {signed_by.lower()}'s signature of this set")
-    return _content(data, message)
+    return _content(data, message, roots)
 
 
-def _content(document: dict, message: bytes) -> KeySet | Refused:
+def _content(document: dict, message: bytes, roots: Keyring) -> KeySet | Refused:
     """The signed set read field by field, then checked for contradictions."""
     try:
         signed = SignedKeySet.model_validate(document, strict=True)
@@ -182,6 +183,13 @@ def _content(document: dict, message: bytes) -> KeySet | Refused:
             return Refused(KeySetRefusal.INCONSISTENT, f"key {key.key_id} is really {actual}", content.version)
     if len(set(ids)) != len(ids):
         return Refused(KeySetRefusal.INCONSISTENT, "a key is listed twice", content.version)
+    rooted = sorted(set(ids) & set(roots.keys))
+    if rooted:  # a root certifies keys and signs no token (as a facility file may not pin one for tokens either)
+        return Refused(
+            KeySetRefusal.INCONSISTENT,
+            f"root key {rooted[0]} is listed to sign tokens; a root signs key sets only",
+            content.version,
+        )
     both = sorted(set(ids) & set(content.revoked))
     if both:
         return Refused(KeySetRefusal.INCONSISTENT, f"key {both[0]} is both certified and revoked", content.version)
@@ -240,6 +248,7 @@ class SiteKeys:
         self._ring = self.pinned
         self._loaded = False
         self._refused_before: dict[tuple[str, str], int] = {}
+        self._tally = RefusalTally(self.clock.monotonic)
         self._lock = threading.RLock()
 
     @property
@@ -342,15 +351,28 @@ class SiteKeys:
         self.offer(payload, "mqtt")
 
     def _refuse(self, refusal: Refused, data: object, source: str) -> None:
-        """Log every refusal; audit each distinct refused document once (a retained or re-fetched copy is the same)."""
-        log.warning("key set from %s refused: %s", source, refusal)
+        """Audit a refused document the first time it comes (a retained or re-fetched copy is the same), and of
+        those at most one row per reason a minute, each carrying the count of the ones it stands for: whoever may
+        publish a key set cannot grow the audit trail one row per message."""
         digest = hashlib.sha256(data if isinstance(data, bytes) else repr(data).encode()).hexdigest()
         seen = (refusal.reason.code, digest)
-        self._refused_before[seen] = self._refused_before.get(seen, 0) + 1
-        if self._refused_before[seen] == 1:
-            self.audit("keyset_refused", refusal.reason.code, f"{refusal.detail}; from {source}")
-        if len(self._refused_before) > REMEMBERED_REFUSALS:
+        if seen in self._refused_before:
+            log.debug("key set from %s refused again: %s", source, refusal)
+            return
+        if len(self._refused_before) >= REMEMBERED_REFUSALS:
             self._refused_before.clear()
+        self._refused_before[seen] = 1
+        tallied = self._tally.note(refusal.reason.code)
+        if not tallied.audit_now:
+            log.debug("key set from %s refused: %s", source, refusal)
+            return
+        log.warning("key set from %s refused: %s", source, tallied.detail(str(refusal)))
+        self.audit("keyset_refused", refusal.reason.code, tallied.detail(f"{refusal.detail}; from {source}"))
+
+    def write_tally(self) -> None:
+        """Audit the refusals counted since their reason's last row (at a stop: no count is lost)."""
+        for reason, count in sorted(self._tally.drain().items()):
+            self.audit("keyset_refused", reason, f"{count} more key set(s) refused, not audited one by one")
 
     def _compose(self, held: KeySet) -> Keyring:
         """The keyring for a held set; a demo key is left out unless the site is on this machine."""

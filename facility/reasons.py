@@ -72,6 +72,11 @@ class Reason(Worded):
         "The code was issued before this device's records began",
     )
     REVOKED = ("revoked", "この会員証は現在ご利用いただけません", "This membership pass cannot be used at present")
+    REVOCATIONS_UNKNOWN = (
+        "revocations_unknown",
+        "利用停止の情報をまだ確認できていないため、受け付けできません",
+        "Withdrawn passes could not be checked yet, so nothing is accepted for now",
+    )
     WRONG_FACILITY = ("wrong_facility", "ほかの施設向けのコードです", "The code is for another facility")
     NO_FACILITY = ("no_facility", "施設が選ばれていないコードです", "The code names no facility")
     WRONG_DOOR = ("wrong_door", "このドアあての解錠指示ではありません", "The command is for another door")

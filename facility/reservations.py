@@ -1,7 +1,8 @@
 """The reservation cache a site keeps from the platform, and the loop that keeps it in step.
 
 lockd's doors and the kiosk of a staffed meeting room both decide from it: on start, on a
-schedule and on a change notice it pulls the changes since its cursor. While the platform is
+schedule and on a change notice it pulls the changes since its cursor, and then the revocations, so
+that no booking is kept before what was withdrawn by the time it was listed. While the platform is
 unreachable the cache keeps serving; past the staleness limit an alarm goes up (and down
 again after the next good sync), and refusals say why.
 """
@@ -152,6 +153,7 @@ class ReservationSync(BackgroundLoop):
         stale_after: timedelta,
         on_stale_change: Callable[[bool], None],
         on_synced: Callable[[], None] = lambda: None,
+        refresh_trust: Callable[[], str] | None = None,
     ) -> None:
         super().__init__()
         self.client = client
@@ -162,6 +164,9 @@ class ReservationSync(BackgroundLoop):
         self.stale_after = stale_after
         self.on_stale_change = on_stale_change
         self.on_synced = on_synced  # after each good sync (lockd publishes its status)
+        # Fetches the revocations after each fetch of reservations, before they are kept: what the site acts on is
+        # never newer than what it knows to be withdrawn (a member revoked a moment before the booking was listed).
+        self.refresh_trust = refresh_trust
         self.backoff = Backoff(base=1.0, cap=min(300.0, interval))
         self.failing = ""
         self._retry_after: float | None = None
@@ -206,6 +211,13 @@ class ReservationSync(BackgroundLoop):
                 self.failing = str(exc)
                 self._retry_after = exc.retry_after
                 log.warning("reservation sync failed: %s", exc)
+                self._note_staleness()
+                return False
+            untrusted = self.refresh_trust() if self.refresh_trust is not None else ""
+            if untrusted:
+                self.failing = f"reservations fetched but not kept: the revocations were not refreshed ({untrusted})"
+                self._retry_after = None
+                log.warning("%s", self.failing)
                 self._note_staleness()
                 return False
             readable, unreadable = self._read(changes.reservations)

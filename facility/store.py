@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -93,9 +94,13 @@ class SqliteSeenIds:
         self._epoch = monotonic_epoch(self._clock)
         self._lock = threading.Lock()
         db.execute("CREATE TABLE IF NOT EXISTS seen_token (id BLOB PRIMARY KEY, keep_until REAL NOT NULL)")
-        add_columns(db, "seen_token", {"keep_mono": "REAL NOT NULL DEFAULT 0", "epoch": "TEXT NOT NULL DEFAULT ''"})
+        newer = {"keep_mono": "REAL NOT NULL DEFAULT 0", "epoch": "TEXT NOT NULL DEFAULT ''"}
+        add_columns(db, "seen_token", newer | {"sender": "TEXT NOT NULL DEFAULT ''"})
         # Every sighting forgets the expired ids first: through this index it reads only those, not the whole table.
         db.execute("CREATE INDEX IF NOT EXISTS seen_token_keep ON seen_token (keep_until)")
+        # Ids another program told of, by who told (told_by): a sender's live rows are counted through this index, which
+        # holds those rows only ('' is this program's own sightings).
+        db.execute("CREATE INDEX IF NOT EXISTS seen_token_sender ON seen_token (sender) WHERE sender != ''")
 
     def forget_expired(self, now: float) -> int:
         """Drop ids expired by both clocks (retention; first_sighting does it too); how many."""
@@ -118,6 +123,51 @@ class SqliteSeenIds:
                 (token_id, keep_until, mono + max(0.0, keep_until - now), self._epoch),
             ).rowcount
             return inserted == 1
+
+    # What told_by did with an id another program told of.
+    NEW, KNOWN, EXPIRED, SENDER_FULL, ALL_FULL = "new", "known", "expired", "sender_full", "all_full"
+
+    def told_by(
+        self, sender: str, token_id: bytes, keep_until: float, now: float, *, longest: float, quota: int, total: int
+    ) -> str:
+        """Record an id another program says it saw (a sibling kiosk's spent pass), within fixed bounds whatever it
+        sends: kept until keep_until but never past now + longest (inf and 1e308 are cut to that), at most
+        `quota` live ids from this sender and `total` from all senders together. Returns NEW (recorded), KNOWN (already
+        remembered), EXPIRED (keep_until not after now, or not a number: nothing to remember), SENDER_FULL or ALL_FULL
+        (refused); only NEW adds a row. An id told of expires by both clocks like any other, so a sender's quota frees
+        itself as its ids expire."""
+        if not sender:
+            raise ValueError("an id told by another program needs its sender")
+        if not now < keep_until:  # the past, -inf and nan (which compares false): nothing to remember
+            return self.EXPIRED
+        keep_until = min(keep_until, now + longest)  # inf and 1e308 too
+        with self._lock:
+            mono = self._clock.monotonic()
+            self._forget(now, mono)
+            if self._db.execute("SELECT 1 FROM seen_token WHERE id = ?", (token_id,)).fetchone() is not None:
+                return self.KNOWN
+            if self._held(sender) >= quota:
+                return self.SENDER_FULL
+            if self._held(None) >= total:
+                return self.ALL_FULL
+            self._db.execute(
+                "INSERT INTO seen_token (id, keep_until, keep_mono, epoch, sender) VALUES (?, ?, ?, ?, ?)",
+                (token_id, keep_until, mono + (keep_until - now), self._epoch, sender),
+            )
+            return self.NEW
+
+    def held(self, sender: str | None = None) -> int:
+        """How many ids told by other programs are remembered: from one sender, or (None) from all of them."""
+        with self._lock:
+            return self._held(sender)
+
+    def _held(self, sender: str | None) -> int:
+        """The count, through the sender index (the own sightings, sender '', are not in it)."""
+        if sender is None:
+            return self._db.execute("SELECT COUNT(*) FROM seen_token WHERE sender != ''").fetchone()[0]
+        return self._db.execute(
+            "SELECT COUNT(*) FROM seen_token WHERE sender = ? AND sender != ''", (sender,)
+        ).fetchone()[0]
 
 
 def add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
@@ -176,6 +226,7 @@ class SqliteStore:
         self._parsed: dict[str, tuple[int, object]] = {}  # name -> (revision, parsed value): parsed once per change
         self._revisions: dict[str, int] = {}
         self.loss = self._check_marker(corrupt) if str(path) != ":memory:" else None
+        self.began_on_loss = self._began_on_loss(self.loss is not None)
 
     def _open(self, schema: str) -> str:
         """Open the file and lay out its schema; a file SQLite cannot read is set aside and a new one begun."""
@@ -205,6 +256,23 @@ class SqliteStore:
         )
         store_id, created_at = self.db.execute("SELECT store_id, created_at FROM store_meta WHERE id = 1").fetchone()
         return store_id, created_at
+
+    def _began_on_loss(self, lost_now: bool) -> bool:
+        """Whether this store began where another was lost: remembered in the store, so a restart a moment after
+        the loss (when the marker already names this store) keeps the wider margin of issued_after."""
+        add_columns(self.db, "store_meta", {"began_on_loss": "INTEGER NOT NULL DEFAULT 0"})
+        if lost_now:
+            self.db.execute("UPDATE store_meta SET began_on_loss = 1 WHERE id = 1")
+        return bool(self.db.execute("SELECT began_on_loss FROM store_meta WHERE id = 1").fetchone()[0])
+
+    def issued_after(self, skew: float) -> float:
+        """The earliest not-before a token may carry to be judged here (tokens carry whole seconds).
+
+        A store that began where another was lost (its marker remembers one) may have let a token through before it
+        began, at any fraction of that second: it accepts from its epoch plus the clock skew allowed (an issuer whose
+        clock runs ahead by `skew` signs a token used before the loss with a not-before up to `skew` after it). A
+        store with no predecessor has no use to forget: it accepts from the second it began."""
+        return self.created_at + skew if self.began_on_loss else float(math.floor(self.created_at))
 
     def _check_marker(self, corrupt: str) -> StoreLoss | None:
         """Compare with the marker outside the store's folder, then make the marker name this store."""
@@ -282,30 +350,45 @@ class SqliteStore:
             self._parsed[name] = (revision, value)
             return value
 
-    def export_audit(self, before: datetime, folder: Path) -> int:
-        """Move audit rows older than before to a JSON-lines file in folder (one per day of export); how many.
+    def export_audit(self, folder: Path, where: str, arguments: tuple) -> dict[str, int]:
+        """Move the audit rows matching `where` (SQL on the audit table) to JSON-lines files in folder, each row to
+        the file of the day it was written (`<YYYY-MM-DD>.jsonl`, by its own time in Tokyo); how many rows went to
+        each file.
 
-        The rows are written and synced before they leave the store, so a crash in between keeps
-        them twice at worst, never nowhere. The append-only triggers are lifted for this delete only.
+        A file is only ever appended to, never truncated or replaced (a last line a crash cut short is ended
+        first), and the rows are written and synced, with the folder, before they leave the store: a crash in
+        between keeps them twice at worst, never nowhere. PURGE_BATCH rows at a time; the append-only triggers
+        are lifted for each batch's delete only.
         """
-        cutoff = before.astimezone(TOKYO).isoformat()
+        written: dict[str, int] = {}
+        after = 0
         with self._lock:
-            cursor = self.db.execute("SELECT * FROM audit WHERE at < ? ORDER BY seq", (cutoff,))
-            names = [column[0] for column in cursor.description]
-            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-            if not rows:
-                return 0
-            folder.mkdir(parents=True, exist_ok=True)
-            with open(folder / f"{self.clock.now().date().isoformat()}.jsonl", "a", encoding="utf-8") as out:
-                out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-                out.flush()
-                os.fsync(out.fileno())
-            with self.transaction() as db:
-                for verb in ("update", "delete"):
-                    db.execute(f"DROP TRIGGER IF EXISTS audit_no_{verb}")
-                db.execute("DELETE FROM audit WHERE seq <= ? AND at < ?", (rows[-1]["seq"], cutoff))
-                make_append_only(db, "audit")
-            return len(rows)
+            while True:
+                cursor = self.db.execute(
+                    f"SELECT * FROM audit WHERE seq > ? AND ({where}) ORDER BY seq LIMIT {PURGE_BATCH}",
+                    (after, *arguments),
+                )
+                names = [column[0] for column in cursor.description]
+                rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                if not rows:
+                    return written
+                by_day: dict[str, list[dict]] = {}
+                for row in rows:
+                    by_day.setdefault(self._audit_day(row.get("at")), []).append(row)
+                self._append_synced(folder, by_day)
+                with self.transaction() as db:
+                    for verb in ("update", "delete"):
+                        db.execute(f"DROP TRIGGER IF EXISTS audit_no_{verb}")
+                    db.execute(
+                        f"DELETE FROM audit WHERE seq BETWEEN ? AND ? AND ({where})",
+                        (rows[0]["seq"], rows[-1]["seq"], *arguments),
+                    )
+                    make_append_only(db, "audit")
+                for day, kept in by_day.items():
+                    written[f"{day}.jsonl"] = written.get(f"{day}.jsonl", 0) + len(kept)
+                if len(rows) < PURGE_BATCH:
+                    return written
+                after = rows[-1]["seq"]
 
     def delete_in_batches(self, table: str, where: str, arguments: tuple) -> int:
         """Delete the matching rows a few thousand per transaction, so a large purge never holds the store for long
@@ -345,6 +428,38 @@ class SqliteStore:
         """Close the file."""
         with self._lock:
             self.db.close()
+
+    @staticmethod
+    def _audit_day(at: object) -> str:
+        """The day (in Tokyo) an audit row was written, by its own time: its export file's name."""
+        try:
+            moment = datetime.fromisoformat(str(at))
+        except ValueError:
+            return "undated"
+        return (moment if moment.tzinfo else moment.replace(tzinfo=TOKYO)).astimezone(TOKYO).date().isoformat()
+
+    @staticmethod
+    def _append_synced(folder: Path, by_day: dict[str, list[dict]]) -> None:
+        """Append rows to their day's file, each file and then the folder synced; nothing already there is touched."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for day, rows in by_day.items():
+            path = folder / f"{day}.jsonl"
+            torn = False
+            if path.exists() and path.stat().st_size:
+                with open(path, "rb") as existing:
+                    existing.seek(-1, os.SEEK_END)
+                    torn = existing.read(1) != b"\n"
+            with open(path, "ab") as out:
+                if torn:  # a line a crash cut short keeps what it has, on a line of its own
+                    out.write(b"\n")
+                out.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode())
+                out.flush()
+                os.fsync(out.fileno())
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # a new file's name survives a power cut too
+        finally:
+            os.close(directory)
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -22,6 +22,7 @@ from facility.messages import CheckinAnswer, DeskCheckin, MessageRefused, Reserv
 from facility.reasons import Reason
 from facility.rules.calendar import local
 from facility.systemd import Heartbeat
+from facility.tally import RefusalTally
 from kiosk.assembly import assemble
 from kiosk.camera import FrameSource
 from kiosk.decoding import make_decoder
@@ -120,6 +121,7 @@ class KioskApp(QObject):
             open_staff=lambda: self.window.show_page(self.window.staff),
             quit_kiosk=self.leave,
         )
+        self._desk_junk = RefusalTally(self.clock.monotonic)  # before the bus: its first message may be junk
         self.bus = self._make_bus(broker) if broker else None
         self.state.update(broker=None if self.bus is None else False)  # no bus: no desk-code check-ins at all
         self.screen, self.heartbeat = ScreenHealth(), Heartbeat()
@@ -158,8 +160,8 @@ class KioskApp(QObject):
         keys = self.reception.keys
         if keys.rooted:  # the platform's signed key set, announced retained: verified and adopted if newer
             bus.subscribe(topics.keyset, lambda message: keys.announced(message.payload))
-        if self.parts.reservations is not None:  # a booking made a moment ago reaches reception at once
-            bus.subscribe(topics.reservations_changed, self._change_notice)
+        # A booking made a moment ago, or a member or key withdrawn a moment ago, reaches reception at once.
+        bus.subscribe(topics.reservations_changed, self._change_notice)
         bus.connection_listeners.append(self.broker_changed.emit)  # on the bus's thread: to the UI thread
         return bus
 
@@ -225,6 +227,7 @@ class KioskApp(QObject):
         self.scanner.stop()
         for loop in self.parts.supervisor.loops:
             loop.stop()
+        self._write_tallies()
         if self.bus is not None:
             self.bus.stop()
         self.metrics.stop()
@@ -247,15 +250,30 @@ class KioskApp(QObject):
         """The platform hands over a member who scanned the desk code (on the bus's thread)."""
         try:
             checkin = DeskCheckin.read(message.payload)
-        except MessageRefused as refused:  # not a pass handed over: refused, audited and answered, never judged
-            log.warning("desk check-in refused: %s", refused)
-            self.store.audit(None, self.clock.now(), "refused", None, Reason.BAD_FORMAT.code, str(refused))
+        except MessageRefused as refused:  # not a pass handed over: refused and answered, never judged
+            self._refuse_desk_junk(str(refused))
             self._answer_desk(message, CheckinAnswer.refusing(Reason.BAD_FORMAT))
             return
         verdict = self.reception.present(checkin.pass_text, "desk_code")
         self.outbox.wake()
         self._answer_desk(message, verdict.answer())
         self.verdict_ready.emit(verdict)
+
+    def _refuse_desk_junk(self, problem: str) -> None:
+        """Audit a handed-over message that is no check-in: at most one row a minute, carrying the count of the rest
+        (whoever may publish on this topic cannot grow the audit trail one row per message)."""
+        tallied = self._desk_junk.note(Reason.BAD_FORMAT.code)
+        if tallied.audit_now:
+            log.warning("desk check-in refused: %s", tallied.detail(problem))
+            self.store.audit(None, self.clock.now(), "refused", None, Reason.BAD_FORMAT.code, tallied.detail(problem))
+
+    def _write_tallies(self) -> None:
+        """At a stop: audit the refusals counted since their last row, so no count is lost."""
+        for reason, count in self._desk_junk.drain().items():
+            detail = f"{count} more desk check-in message(s) refused, not audited one by one"
+            self.store.audit(None, self.clock.now(), "refused", None, reason, detail)
+        self.reception.keys.write_tally()
+        self.store.spent.log_rest()
 
     def _answer_desk(self, message: Inbound, answer: CheckinAnswer) -> None:
         """Answer a desk-code check-in on this kiosk's reply topic (on the bus's thread), whatever response topic the
@@ -265,10 +283,13 @@ class KioskApp(QObject):
             self.bus.publish(reply, answer.payload(), correlation=message.correlation, timeout=None)
 
     def _change_notice(self, message: Inbound) -> None:
-        """The platform says reservations changed: sync now (a message that is not its notice is only logged)."""
-        sync = self.parts.reservations
-        if sync is not None and ReservationsChanged.accepted(message.payload, message.topic):
-            sync.trigger()
+        """The platform says reservations or revocations changed: refresh whatever the notice may concern now (a
+        message that is not its notice is only logged)."""
+        if not ReservationsChanged.accepted(message.payload, message.topic):
+            return
+        self.parts.trust_refresh.changed()  # the next pass waits (briefly) for revocations newer than this notice
+        if self.parts.reservations is not None:
+            self.parts.reservations.trigger()
 
     def _tell_spent(self, pass_id: bytes, keep_until: float) -> None:
         """After a check-in is kept: the facility's other kiosks refuse this pass from now on."""
@@ -286,13 +307,14 @@ class KioskApp(QObject):
             return
         try:
             spent = SpentPass.read(message.payload)
-        except MessageRefused as refused:
-            log.warning("spent-pass message on %s refused: %s", message.topic, refused)
+        except MessageRefused as refused:  # refusals are logged in aggregate: a flood is not a line per message
+            self.store.spent.refused("bad_format", f"on {message.topic}: {refused}")
             return
         if message.topic != self.parts.topics.kiosk(spent.kiosk, "spent"):  # a kiosk speaks only for itself
-            log.warning("spent-pass message on %s names kiosk %s: refused", message.topic, spent.kiosk)
+            self.store.spent.refused("not_its_own", f"on {message.topic}, naming kiosk {spent.kiosk}")
             return
-        self.reception.spent_elsewhere(bytes.fromhex(spent.pass_id), spent.keep_until)
+        # The sender is the kiosk its topic names: the ACL lets each kiosk's user write its own spent topic only.
+        self.reception.spent_elsewhere(bytes.fromhex(spent.pass_id), spent.keep_until, spent.kiosk)
 
     def show_verdict(self, verdict: CheckinVerdict) -> None:
         """The verdict's page, mark and sound; staff at work keep their page and see it in the strip."""

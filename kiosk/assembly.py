@@ -9,9 +9,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from facility.clock import Clock
+from facility.clocktrust import ClockTrust
 from facility.config import FacilityConfig
 from facility.contract import OccupancyBody
 from facility.errors import ConfigError, ConfigProblem
@@ -31,6 +33,9 @@ from kiosk.store import KioskStore, purge_kiosk
 log = logging.getLogger(__name__)
 RESERVATION_SYNC_SECONDS = 60.0  # and at once on the platform's change notice
 RESERVATIONS_STALE_AFTER = timedelta(minutes=30)
+# The longest a pass waits for revocations newer than a change notice (or for the first list of a new store); a
+# platform that does not answer in time leaves the kiosk judging by the last good list, or by none (accepting none).
+REVOCATIONS_WAIT_SECONDS = 1.0
 
 
 def desk_code_key(cfg: FacilityConfig) -> Path:
@@ -78,9 +83,17 @@ def assemble(
     outbox = OutboxSender(store, platform, clock, on_outbox)
     reception = Reception(cfg, store, clock, on_spent)
     trust_refresh = TrustRefresh(platform, store, clock, cfg.tokens.fetch_platform_keys, keyset=reception.keys)
+    reception.await_revocations = partial(trust_refresh.current, REVOCATIONS_WAIT_SECONDS)
     occupancy = OccupancyReporter(platform, cfg.facility.id, occupancy_report)
-    reservations = _reservation_sync(cfg, store, clock)
-    retention = RetentionLoop(lambda now: purge_kiosk(store, now, keep, cfg.kiosk_settings.audit_export_days), clock)
+    reservations = _reservation_sync(cfg, store, clock, trust_refresh)
+    trust = ClockTrust(cfg.kiosk_settings.clock_check)  # the wall clock is believed as lockd believes it
+    export_days = cfg.kiosk_settings.audit_export_days
+    retention = RetentionLoop(
+        lambda now: purge_kiosk(store, now, keep, export_days, trusted=trust.trusted(now)),
+        clock,
+        store=store,
+        trust=trust,
+    )
     loops = [outbox, trust_refresh, occupancy, reservations, retention]
     return KioskParts(
         cfg,
@@ -105,8 +118,11 @@ def assemble(
     )
 
 
-def _reservation_sync(cfg: FacilityConfig, store: KioskStore, clock: Clock) -> ReservationSync | None:
-    """A staffed meeting room admits representatives against the bookings it keeps from the platform."""
+def _reservation_sync(
+    cfg: FacilityConfig, store: KioskStore, clock: Clock, trust: TrustRefresh
+) -> ReservationSync | None:
+    """A staffed meeting room admits representatives against the bookings it keeps from the platform (and fetches
+    the revocations after each fetch of them)."""
     if not cfg.facility.kind.needs_reservation:
         return None
 
@@ -122,4 +138,5 @@ def _reservation_sync(cfg: FacilityConfig, store: KioskStore, clock: Clock) -> R
         RESERVATION_SYNC_SECONDS,
         RESERVATIONS_STALE_AFTER,
         stale,
+        refresh_trust=trust.refresh_revocations,
     )

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from facility import logsafe
 from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, located, program_parser
 from facility.config.files import program_problems, service_user
@@ -124,6 +125,7 @@ def mark_left_by_staff() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-kiosk."""
     argv = sys.argv[1:] if argv is None else argv
+    logsafe.install()  # warnings go to stderr (logging's last resort); a name in one cannot forge a line
     needs_extra = argv[:1] == ["decode"] or not any(
         flag in argv for flag in ("--check-config", "--hash-pin", "-h", "--help")
     )

@@ -100,12 +100,16 @@ class Reception:
             published_for="member_pass",
         ).load()
         self.on_spent = on_spent  # after the commit: tell the facility's other kiosks (pass id, remember until)
+        # Before a pass is judged: revocations at least as new as the last change notice (kiosk/assembly.py wires the
+        # trust refresh's bounded wait; a reception on its own judges by the list its store keeps).
+        self.await_revocations: Callable[[], object] = lambda: True
         self.last_refusal: CheckinVerdict | None = None
         self.last_refusal_at: datetime | None = None  # when it was refused (staff see it beside the override)
         self._lock = threading.Lock()
 
     def present(self, text: str, source: str = "member_screen") -> CheckinVerdict:
         """Judge a pass and, if admitted, keep the check-in before answering."""
+        self.await_revocations()
         with self._lock:
             now = self.clock.now()
             with self.store.transaction() as db:
@@ -117,7 +121,7 @@ class Reception:
                     seen=self.store.seen,
                     revocations=self.revocations(),
                     facility_id=self.cfg.facility.id,
-                    issued_after=self.store.created_at,
+                    issued_after=self.store.issued_after(self.cfg.tokens.clock_skew_seconds),
                 )
                 if not isinstance(verified, Refusal) and self.store.checkin_for_pass(verified.pass_id.hex()):
                     # Already kept here, though the replay memory let it through (it must never count twice).
@@ -134,14 +138,15 @@ class Reception:
                 self.last_refusal, self.last_refusal_at = verdict, now
             return verdict
 
-    def spent_elsewhere(self, pass_id: bytes, keep_until: float) -> None:
-        """Another kiosk of this facility admitted this pass: refuse it here from now on, for no longer than a pass
-        admitted now could be shown (a sibling's notice cannot make this kiosk keep anything for years)."""
+    def spent_elsewhere(self, pass_id: bytes, keep_until: float, kiosk: str) -> str:
+        """Another kiosk of this facility (`kiosk`, as its topic names it) admitted this pass: refuse it here from now
+        on, for no longer than a pass admitted now could be shown (a sibling's notice cannot make this kiosk keep
+        anything for years), and within that kiosk's quota of live notices (kiosk/store.py, SpentElsewhere: a sibling's
+        credential cannot fill this kiosk's store). What became of the notice (SqliteSeenIds.told_by)."""
         now = self.clock.now().timestamp()
-        skew = self.cfg.tokens.clock_skew_seconds
-        keep_until = min(keep_until, now + MAX_PASS_LIFETIME + 2 * skew + REPLAY_MARGIN)
+        longest = MAX_PASS_LIFETIME + 2 * self.cfg.tokens.clock_skew_seconds + REPLAY_MARGIN
         with self._lock, self.store.transaction():
-            self.store.seen.first_sighting(pass_id, keep_until, now)  # seen: refused here too
+            return self.store.spent.note(kiosk, pass_id, keep_until, now, longest)  # seen: refused here too
 
     def _refused_token(self, refusal: Refusal, source: str) -> CheckinVerdict:
         """A pass that failed verification; the same pass shown again gets its first verdict back."""

@@ -8,14 +8,14 @@ import time
 import qrcode
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.doorway import Doorway, TodaysHours
 from kiosk.reception import CheckinVerdict
 from kiosk.state import KioskState
 from kiosk.texts import t
 from kiosk.verdicts import Look, Presentation, in_language, surname
-from kiosk.widgets import INK, RED, OneLine, Words, big_button, centred, style
+from kiosk.widgets import INK, RED, OneLine, Plain, Words, big_button, centred, style
 
 CODE_SHARE = 0.40  # of the screen's short side, at least: phones read the desk code from arm's length
 QUIET_ZONE = 4
@@ -54,11 +54,11 @@ class HomePage(QWidget):
         super().__init__(parent)
         self.camera_first = camera_first
         self.title = OneLine(facility_name, 22, True)
-        self.clock = centred(QLabel())
+        self.clock = centred(Plain())
         self.clock.setStyleSheet(style(30, True))
         self.language, self.staff = big_button(), big_button(size=16)
-        self.doorway, self.hours = centred(QLabel()), Words("", 18)  # the badge never wraps
-        self.code, self.camera = centred(QLabel()), centred(QLabel())
+        self.doorway, self.hours = centred(Plain()), Words("", 18)  # the badge never wraps
+        self.code, self.camera = centred(Plain()), centred(Plain())
         self.camera.setStyleSheet("background: #202124; border-radius: 8px; color: white; font-size: 18pt;")
         # The preview fills what the layout gives it; a frame's size must never push the page off the screen.
         self.camera.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -188,7 +188,7 @@ class VerdictPage(QFrame):
         super().__init__(parent)
         self.look = Look.ADMITTED
         self.shown_at = 0.0  # monotonic: when the verdict on screen appeared (a tap cannot dismiss it sooner)
-        self.mark = centred(QLabel())
+        self.mark = centred(Plain())
         self.headline, self.detail = centred(Words("", 40, True)), centred(Words("", 26))
         self.next_step = centred(Words("", 26, True))
         self.counter = centred(Words("", 26, True))  # desk checks owed: the member goes to the counter

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QScrollArea,
     QScroller,
@@ -25,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from facility.models import Plan
+from facility.plaintext import displayed
 from kiosk.texts import t
-from kiosk.widgets import GREEN, RED, TOUCH, Keypad, Words, big_button, centred, style
+from kiosk.widgets import GREEN, RED, TOUCH, Keypad, Plain, Words, big_button, centred, style
 
 REASONS = ("reason_app_trouble", "reason_phone_trouble", "reason_confirmed")  # an override's reason, one touch
 
@@ -34,10 +34,10 @@ REASONS = ("reason_app_trouble", "reason_phone_trouble", "reason_confirmed")  # 
 STRIP_HEIGHT = 56
 
 
-def member_strip() -> QLabel:
+def member_strip() -> Plain:
     """The line that shows a member's verdict on a staff page. Its room is always kept, so nothing under a
     finger moves when a verdict appears."""
-    strip = QLabel()
+    strip = Plain()
     strip.setFixedHeight(STRIP_HEIGHT)
     return strip
 
@@ -72,7 +72,7 @@ class PinPage(QWidget):
         super().__init__(parent)
         self.prompt, self.message = centred(Words("", 24, True)), centred(Words("", 18, True, RED))
         self.strip = member_strip()
-        self.dots = centred(QLabel())
+        self.dots = centred(Plain())
         self.dots.setStyleSheet(style(32, True))
         self.keypad = Keypad(12)
         self.keypad.setMaximumWidth(480)
@@ -174,7 +174,7 @@ class StaffPage(QWidget):
         self.queue = Words("", 18, True)
         self.dead = Words("", 16)
         self.exit_question = Words("", 18, True, RED)
-        self.camera = QLabel()
+        self.camera = Plain()
         self.camera.setFixedSize(320, 180)
         self.tab_titles: dict[str, QWidget] = {}
         self._layout()
@@ -355,7 +355,7 @@ class StaffPage(QWidget):
         self.today.setRowCount(len(rows))
         for number, row in enumerate(rows):
             for column, value in enumerate(row[1:]):
-                item = QTableWidgetItem(value)
+                item = QTableWidgetItem(displayed(value))  # a cell is plain text: one line, no controls
                 item.setData(Qt.ItemDataRole.UserRole, row[0])
                 self.today.setItem(number, column, item)
             if row[0] == chosen:

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from facility.config import FacilityConfig
+from facility.plaintext import NAME_COLUMNS, displayed
 from facility.rules.calendar import local
 from facility.usage import usage_report_csv
 from kiosk.doorway import Doorway
@@ -147,7 +148,7 @@ class StaffActions:
             c.key,
             local(c.at).strftime("%H:%M"),
             str(c.member_id),
-            c.name,
+            displayed(c.name, NAME_COLUMNS),  # a name as every screen shows one (facility/plaintext.py)
             t(f"entry_{c.kind.value}", language),
             local(c.ends_at).strftime("%H:%M") if c.ends_at else "—",
             source,

@@ -6,8 +6,10 @@ A check-in and its outbox item are one transaction, committed before the screen 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -16,10 +18,21 @@ from facility.clock import Clock
 from facility.contract import CheckInBody, checkins_path
 from facility.models import CheckIn, EntryKind, Plan
 from facility.reservations import ReservationStore
-from facility.retention import retain_shared
+from facility.retention import retain_shared, retention_round
 from facility.rules.calendar import TOKYO, local
 from facility.rules.desk import DeskCheckDue
-from facility.store import add_columns
+from facility.store import SqliteSeenIds, add_columns
+from facility.tally import RefusalTally
+
+log = logging.getLogger(__name__)
+# Passes the facility's other kiosks admitted (SpentPass): all that one kiosk's broker credential can make another
+# kiosk keep (docs/mqtt.md, 'Limits'). A notice is kept at most MAX_PASS_LIFETIME + 2 x the clock skew + REPLAY_MARGIN
+# (600 s at the largest skew a facility file allows). The busiest reception admits 5 members a second (the rush bench:
+# ten times the 300 members in 10 minutes the network plans for), 3,000 live notices a kiosk at most; a kiosk would
+# have to admit 10,000 members in ten minutes to see one of its notices refused.
+SPENT_PER_KIOSK = 10_000
+SPENT_ALL_KIOSKS = 5 * SPENT_PER_KIOSK  # all senders together: bounded even if one credential could use many names
+SPENT_LOG_SECONDS = 60.0  # refused notices: one log line per reason and minute, carrying the count of the others
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkin (
@@ -122,12 +135,58 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+class SpentElsewhere:
+    """The passes the facility's other kiosks say they admitted, kept in the replay memory within fixed bounds whatever
+    they send: at most `per_kiosk` live rows from each sending kiosk and `all_kiosks` from all of them, each for at most
+    `longest` seconds. Refused notices are logged in aggregate: the first of each reason in a minute at once, the others
+    as a count carried by the next line, so a sibling's flood grows neither the store nor the journal without bound."""
+
+    def __init__(
+        self,
+        seen: SqliteSeenIds,
+        monotonic: Callable[[], float],
+        per_kiosk: int = SPENT_PER_KIOSK,
+        all_kiosks: int = SPENT_ALL_KIOSKS,
+    ) -> None:
+        self.seen = seen
+        self.per_kiosk, self.all_kiosks = per_kiosk, all_kiosks
+        self.refusals: dict[str, int] = {}  # reason -> notices refused since start (a fixed set of reasons)
+        self._tally = RefusalTally(monotonic, SPENT_LOG_SECONDS)
+
+    def note(self, kiosk: str, pass_id: bytes, keep_until: float, now: float, longest: float) -> str:
+        """Remember that `kiosk` admitted this pass (inside the caller's transaction); what became of the notice
+        (SqliteSeenIds.told_by: only NEW adds a row)."""
+        outcome = self.seen.told_by(
+            kiosk, pass_id, keep_until, now, longest=longest, quota=self.per_kiosk, total=self.all_kiosks
+        )
+        if outcome in (SqliteSeenIds.SENDER_FULL, SqliteSeenIds.ALL_FULL):
+            self.refused(
+                outcome,
+                f"kiosk {kiosk} has {self.seen.held(kiosk)} spent passes kept here, at most {self.per_kiosk} "
+                f"({self.all_kiosks} from all kiosks)",
+            )
+        return outcome
+
+    def refused(self, reason: str, detail: str) -> None:
+        """Count a refused notice (reason: one of a fixed few) and log it if it is its reason's first in a minute."""
+        self.refusals[reason] = self.refusals.get(reason, 0) + 1
+        tallied = self._tally.note(reason)
+        if tallied.audit_now:
+            log.warning("spent-pass notice refused (%s): %s", reason, tallied.detail(detail))
+
+    def log_rest(self) -> None:
+        """At a stop: log the refusals counted since their reason's last line, so no count is lost."""
+        for reason, count in sorted(self._tally.drain().items()):
+            log.warning("spent-pass notice refused (%s): %d more since the last line", reason, count)
+
+
 class KioskStore(ReservationStore):
     """One SQLite file (WAL, synchronous FULL) for everything the kiosk must not lose."""
 
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
         super().__init__(path, SCHEMA, clock)
         add_columns(self.db, "checkin", _NEWER_CHECKIN_COLUMNS)
+        self.spent = SpentElsewhere(self.seen, self.clock.monotonic)  # the other kiosks' spent passes, bounded
 
     # --- check-ins ------------------------------------------------------------------------
 
@@ -391,23 +450,33 @@ class KioskStore(ReservationStore):
             )
 
 
-def purge_kiosk(store: KioskStore, now: datetime, keep: timedelta, export_days: int) -> dict[str, int]:
-    """Retention at the kiosk: what is past `keep` and safe to forget; how much of each went."""
-    before = local(now - keep).isoformat()
+def purge_kiosk(
+    store: KioskStore, now: datetime, keep: timedelta, export_days: int, trusted: bool = True
+) -> dict[str, int]:
+    """Retention at the kiosk: what is past `keep` and safe to forget; how much of each went.
+
+    Age is the time the kiosk saw pass since a row was written, with the wall clock (`now`, believed when
+    `trusted`: the kiosk's clock_check) only holding rows back (facility/retention.py): a clock stepped forward
+    removes nothing early."""
+    ages = retention_round(store, now, trusted, keep)
     # Only what the platform has: a queued or dead check-in stays, whatever its age.
+    where, arguments = ages.past("checkin", "at", keep, reuses_rowids=True)
     checkins = store.delete_in_batches(
-        "checkin", "at < ? AND key IN (SELECT key FROM outbox WHERE state = 'sent')", (before,)
+        "checkin", f"{where} AND key IN (SELECT key FROM outbox WHERE state = 'sent')", arguments
     )
-    sent = store.delete_in_batches("outbox", "state = 'sent' AND created_at < ?", (before,))
-    companions = store.delete_in_batches("companion", "left_at IS NOT NULL AND left_at < ?", (before,))
+    where, arguments = ages.past("outbox", "created_at", keep, reuses_rowids=True)
+    sent = store.delete_in_batches("outbox", f"state = 'sent' AND {where}", arguments)
+    where, arguments = ages.past("companion", "left_at", keep)
+    companions = store.delete_in_batches("companion", f"left_at IS NOT NULL AND {where}", arguments)
     # A ticked check goes with its age; one still owed stays on the staff list, whatever its age.
-    ticked = store.delete_in_batches("desk_check", "done_at IS NOT NULL AND done_at < ?", (before,))
+    where, arguments = ages.past("desk_check", "done_at", keep, reuses_rowids=True)
+    ticked = store.delete_in_batches("desk_check", f"done_at IS NOT NULL AND {where}", arguments)
     return {
         "checkins": checkins,
         "outbox_sent": sent,
         "companions": companions,
         "desk_checks": ticked,
-        **retain_shared(store, now, keep, export_days),
+        **retain_shared(store, now, keep, export_days, ages),
     }
 
 

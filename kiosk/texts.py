@@ -2,6 +2,11 @@
 
 TEXTS is the source: scripts/make_translations.py writes kiosk/i18n/kiosk_{ja,en}.ts from it and
 compiles them to .qm files, which t() reads with QTranslator (the key is the source text).
+
+The values filled into a text are outside text as often as not (a member's name, a room, the platform's error):
+t() passes every one through the display rule (facility/plaintext.py), a name cut to NAME_COLUMNS and a room to
+ROOM_COLUMNS, so no value can break a line, reorder the words around it or run off the screen. The texts are plain
+text (kiosk/widgets.py's Plain labels): no markup is composed here.
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QTranslator
 
+from facility.plaintext import NAME_COLUMNS, ROOM_COLUMNS, TEXT_COLUMNS, displayed
+
 CONTEXT = "kiosk"
 I18N = Path(__file__).resolve().parent / "i18n"
 log = logging.getLogger(__name__)
+VALUE_COLUMNS = {"name": NAME_COLUMNS, "room": ROOM_COLUMNS}  # a value's room on screen by its name; else TEXT_COLUMNS
 
 TEXTS: dict[str, tuple[str, str]] = {
     # The reception page.
@@ -282,10 +290,17 @@ def translator(language: str) -> QTranslator | None:
 
 
 def t(key: str, language: str, **values: object) -> str:
-    """The text in the language ("ja" or "en"), with values filled in."""
+    """The text in the language ("ja" or "en"), with values filled in (each shown as facility/plaintext.py says)."""
     language = "en" if language == "en" else "ja"
     compiled = translator(language)
     text = compiled.translate(CONTEXT, key) if compiled is not None else ""
     if not text:  # never show a key to a member: fall back to the source table
         text = TEXTS[key][1 if language == "en" else 0]
-    return text.format(**values)
+    return text.format(**{name: _value(name, value) for name, value in values.items()})
+
+
+def _value(name: str, value: object) -> object:
+    """A value as a text may show it: numbers as they are, anything else through the display rule."""
+    if isinstance(value, int | float):
+        return value
+    return displayed(value, VALUE_COLUMNS.get(name, TEXT_COLUMNS))

@@ -1,4 +1,7 @@
-"""The kiosk's building blocks for a touch screen: labels that break Japanese between phrases, big buttons, a keypad."""
+"""The kiosk's building blocks for a touch screen: labels that break Japanese between phrases, big buttons, a keypad.
+
+Every label is a Plain label: plain text, never Qt rich text (a member's name like `<b></b><!--` is shown as it is
+written), with the display rule of facility/plaintext.py applied to whatever it is given."""
 
 from __future__ import annotations
 
@@ -9,9 +12,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
+from facility.plaintext import displayed
+
 INK, GREEN, RED, AMBER = "#1c1c1c", "#1b5e20", "#b3261e", "#ffb300"
 TOUCH = 64  # px: the smallest target a finger hits reliably (the issue asks at least 60)
 WORD_JOINER, PHRASE_BREAK = "\u2060", "\u200b"
+LONGEST_RUN = 16  # characters with nowhere to wrap, at most: a longer one (a name of one long word) may wrap inside
 
 
 @lru_cache(maxsize=1)
@@ -36,19 +42,59 @@ def keep_phrases(text: str) -> str:
     return "\n".join(lines)
 
 
+def breakable(text: str) -> str:
+    """The text with somewhere to wrap at least every LONGEST_RUN characters: a longer run without a space or a phrase
+    break (a member's name of one long word, a path) gets a phrase break, so no label grows wider than the screen."""
+    out: list[str] = []
+    run = 0
+    for ch in text:
+        if ch.isspace() or ch == PHRASE_BREAK:
+            run = 0
+        elif ch != WORD_JOINER:
+            if run == LONGEST_RUN:
+                if out and out[-1] == WORD_JOINER:
+                    out.pop()  # the joiner would forbid the break
+                out.append(PHRASE_BREAK)
+                run = 0
+            run += 1
+        out.append(ch)
+    return "".join(out)
+
+
 def style(size: int, bold: bool = False, colour: str = INK, extra: str = "") -> str:
     """The kiosk's type as a style sheet."""
     return f"font-size: {size}pt; font-weight: {'bold' if bold else 'normal'}; color: {colour}; {extra}"
 
 
-class Words(QLabel):
-    """A word-wrapped label; text() gives back exactly what was set, without the joiners added for wrapping."""
+class Plain(QLabel):
+    """A label that shows plain text only. QLabel's default (Qt.AutoText) renders anything that looks like HTML as
+    rich text, so a name could hide or restyle the words around it; here the format is fixed to plain text, and the
+    text loses its controls and bidi marks (facility/plaintext.py; the program's own line breaks stay). Every label
+    of the kiosk and the technician's panel is one (tests/test_plain_text.py walks them all)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        super().setTextFormat(Qt.TextFormat.PlainText)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        """Show the text, plainly."""
+        super().setText(displayed(text, None, lines=True))
+
+    def setTextFormat(self, format: Qt.TextFormat) -> None:
+        """Plain text it stays."""
+        if format != Qt.TextFormat.PlainText:
+            raise ValueError("a Plain label shows plain text only; escape outside text into rich text elsewhere")
+
+
+class Words(Plain):
+    """A word-wrapped label; text() gives back exactly what was set, without the joiners and breaks added for
+    wrapping (Japanese between phrases, and any run too long for the screen)."""
 
     def __init__(
         self, text: str = "", size: int = 18, bold: bool = False, colour: str = INK, parent: QWidget | None = None
     ) -> None:
-        super().__init__(parent)
-        self._plain = ""
+        super().__init__("", parent)
         self.setWordWrap(True)
         self.setStyleSheet(style(size, bold, colour))
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
@@ -56,27 +102,27 @@ class Words(QLabel):
 
     def setText(self, text: str) -> None:
         """Show the text, wrapping Japanese only between phrases."""
-        self._plain = text
-        super().setText(keep_phrases(text))
+        self._plain = displayed(text, None, lines=True)
+        super().setText(breakable(keep_phrases(self._plain)))
 
     def text(self) -> str:
-        """The text as set."""
+        """The text as set (and as shown: plain, without controls or bidi marks)."""
         return self._plain
 
 
-class OneLine(QLabel):
+class OneLine(Plain):
     """A label kept to one line: a text too long for the width ends in '…' rather than pushing the page taller."""
 
     def __init__(self, text: str = "", size: int = 18, bold: bool = False, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._full = text
+        super().__init__("", parent)
+        self._full = displayed(text)
         self.setStyleSheet(style(size, bold))
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._fit()
 
     def setText(self, text: str) -> None:
-        """Show as much of the text as fits."""
-        self._full = text
+        """Show as much of the text as fits (on one line: a line break in it is a space)."""
+        self._full = displayed(text)
         self._fit()
 
     def text(self) -> str:
@@ -90,7 +136,9 @@ class OneLine(QLabel):
 
     def _fit(self) -> None:
         """The text, cut with '…' to the width."""
-        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(40, self.width())))
+        Plain.setText(
+            self, self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, max(40, self.width()))
+        )
 
 
 def big_button(text: str = "", colour: str = "#e8eaed", ink: str = INK, size: int = 18) -> QPushButton:

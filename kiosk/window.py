@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
-from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
+from PySide6.QtWidgets import QStackedLayout, QWidget
 
 from kiosk.screens import HomePage, VerdictPage
 from kiosk.staff import PinPage, StaffPage
-from kiosk.widgets import style
+from kiosk.widgets import Plain, style
 
 # Input that shows a person is at the screen (for the staff page's idle lock and the language's return).
 _TOUCHES = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin}
@@ -57,7 +57,7 @@ class KioskWindow(QWidget):
             strip.setStyleSheet("background: transparent;")
 
     @property
-    def member_strip(self) -> QLabel:
+    def member_strip(self) -> Plain:
         """The strip on the page in front (the PIN's or the staff page's)."""
         return self.staff.strip if self.page is self.staff else self.pin.strip
 

@@ -58,7 +58,7 @@ def kiosk_block(cfg: FacilityConfig) -> list[str]:
         f"topic write {topics.kiosk(cfg.kiosk_settings.id, 'spent')}",
         f"topic read {topics.spent_passes}",
         f"topic read {topics.keyset}",
-        *([f"topic read {topics.reservations_changed}"] if cfg.facility.kind.needs_reservation else []),
+        f"topic read {topics.reservations_changed}",  # bookings, and revocations: every kiosk refreshes on it
     ]
 
 
@@ -98,6 +98,19 @@ def _check_user(user: str, what: str) -> str:
     return user
 
 
+def _own_user(programs: dict[str, str], others: set[str], cfg: FacilityConfig) -> None:
+    """Each program its own broker user, and each kiosk its own id: Mosquitto merges the blocks of a user named twice,
+    so a shared login could write the other program's topics (a kiosk could speak for its sibling on `spent`)."""
+    user = cfg.mqtt_settings.username or ""
+    program = f"{cfg.facility.id}'s lockd" if cfg.doors else f"{cfg.facility.id}'s kiosk {cfg.kiosk_settings.id}"
+    if program in programs.values():
+        raise ValueError(f"{program} is named by two files: each kiosk of a facility needs an id of its own")
+    if user in programs or user in others:
+        taken = programs.get(user, "a user of the platform, Home Assistant or a watcher")
+        raise ValueError(f"{program} and {taken} both log in as {user!r}: each program needs a broker user of its own")
+    programs[user] = program
+
+
 def acl_text(
     configs: list[FacilityConfig],
     platform_user: str = "platform",
@@ -110,11 +123,14 @@ def acl_text(
     _check_user(platform_user, "platform user")
     prefix = SiteTopics.of(configs[0]).prefix if configs else DEFAULT_PREFIX
     blocks = [platform_block(prefix, platform_user)]
+    programs: dict[str, str] = {}  # broker user -> the program it is
+    others = {platform_user, *monitor_users, *([home_assistant_user] if home_assistant_user else [])}
     for cfg in configs:
         if cfg.mqtt is None or not (cfg.doors or cfg.kiosk):
             continue
         if not cfg.mqtt_settings.username:
             raise ValueError(f"{cfg.facility.id}: [mqtt] username is needed to give it its own topics")
+        _own_user(programs, others, cfg)
         blocks.append(lockd_block(cfg) if cfg.doors else kiosk_block(cfg))
     discovery = discovery_prefixes(configs)
     if prefix in discovery:  # the config check refuses it too: a watcher would read every door's commands

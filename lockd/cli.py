@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from facility import logsafe
 from facility.clock import SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.config.check import check_config, located, program_parser
@@ -178,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-lockd."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.install()  # a member's or platform's text in a message cannot forge a log line
     if args.check_config:
         return check_config(
             args.check_config,

@@ -112,6 +112,7 @@ class UnlockHandler:
         trust: ClockTrust,
         is_stale: Callable[[datetime], bool],
         prepare: Callable[[UnlockCommand], None] = lambda command: None,
+        await_revocations: Callable[[], object] = lambda: True,
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -120,6 +121,8 @@ class UnlockHandler:
         self.trust = trust
         self.is_stale = is_stale
         self.prepare = prepare  # runs for authentic commands only (e.g. fetch a reservation booked a moment ago)
+        # Runs before each batch: revocations as new as the last change notice (lockd waits for them, briefly).
+        self.await_revocations = await_revocations
         self.junk = JunkTally()
         self.screener = Screener(keyring, topics)
 
@@ -148,6 +151,7 @@ class UnlockHandler:
         replayed, whatever the clocks say, and like all junk without a durable write. None marks a message whose
         decision failed: it is logged and rolled back alone, and the batch's other decisions stand.
         """
+        self.await_revocations()
         digests = [message_digest(message) for _, message in arrivals]
         earlier = self.store.answers_for(digests)
         now, revocations = self.clock.now(), cached_revocations(self.store)
@@ -175,6 +179,8 @@ class UnlockHandler:
                 outcomes[index] = screened
         for item in pending:
             self.prepare(item.command)
+        if pending:  # what a fetch for them brought (a sync fetches the revocations after the reservations) counts
+            revocations = cached_revocations(self.store)
         self._decide_pending(pending, now, revocations, outcomes)
         for index in repeats:
             outcomes[index] = self._repeat(arrivals[index], outcomes[deciding[digests[index]]])
@@ -266,7 +272,7 @@ class UnlockHandler:
             skew=self.cfg.tokens.clock_skew_seconds,
             seen=self.store.seen,
             revocations=revocations,
-            issued_after=self.store.created_at,
+            issued_after=self.store.issued_after(self.cfg.tokens.clock_skew_seconds),
         )
         if isinstance(result, Refusal):
             return Checked(result, command)

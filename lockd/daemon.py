@@ -77,6 +77,9 @@ class LockDaemon:
         self.scheduler: Scheduler = scheduler
         self.topics = SiteTopics.of(cfg)
         self.store = LockdStore(Path(data_dir or cfg.lockd_settings.data_dir) / "lockd.db", self.clock)
+        # The platform's keys: pinned, plus those its root certifies in the key set (facility/keyset.py).
+        self.keys = SiteKeys(cfg, self.store, self.clock, self._keyset_audit, [self._keyset_adopted])
+        self.trust_refresh = TrustRefresh(platform, self.store, self.clock, fetch_keys=False, keyset=self.keys)
         self.sync = ReservationSync(
             platform,
             self.store,
@@ -86,12 +89,15 @@ class LockDaemon:
             timedelta(minutes=cfg.lockd_settings.stale_after_minutes),
             self._stale_changed,
             on_synced=self._publish_status,
+            refresh_trust=self.trust_refresh.refresh_revocations,
         )
-        # The platform's keys: pinned, plus those its root certifies in the key set (facility/keyset.py).
-        self.keys = SiteKeys(cfg, self.store, self.clock, self._keyset_audit, [self._keyset_adopted])
-        self.trust_refresh = TrustRefresh(platform, self.store, self.clock, fetch_keys=False, keyset=self.keys)
         keep = timedelta(days=cfg.lockd_settings.retention_days)
-        self.retention = RetentionLoop(lambda now: self._retain(now, keep), self.clock)
+        self.retention = RetentionLoop(
+            lambda now: self._retain(now, keep),
+            self.clock,
+            store=self.store,
+            trust=trust or ClockTrust(cfg.lockd_settings.clock_check),
+        )
         self.supervisor = Supervisor([self.sync, self.trust_refresh, self.retention])
         self.handler = UnlockHandler(
             cfg,
@@ -102,6 +108,7 @@ class LockDaemon:
             trust or ClockTrust(cfg.lockd_settings.clock_check),
             self.sync.stale,
             self._refresh_for,
+            self._await_revocations,
         )
         # Every alarm series at 0 from the start, so that Prometheus sees the first alarm as a rise.
         self.metrics = LockdMetrics(self.sync.age_seconds, self._last_sync_timestamp, doors=[d.id for d in cfg.doors])
@@ -177,6 +184,7 @@ class LockDaemon:
             except Exception:
                 log.exception("releasing %s at stop", door_id)
         self.write_junk_audit()
+        self.keys.write_tally()
         self.bus.stop()  # says offline first (its presence)
         self.sync.stop()
         self.trust_refresh.stop()
@@ -188,11 +196,10 @@ class LockDaemon:
         self.store.close()
 
     def _retain(self, now: datetime, keep: timedelta) -> dict[str, int]:
-        """The hourly purge, only on a clock lockd trusts: a clock years ahead must not delete what is still needed."""
-        if not self.handler.trust.trusted(now):
-            log.warning("retention waits: the clock is not trusted (%s)", now.isoformat())
-            return {}
-        return purge_lockd(self.store, now, keep, self.cfg.lockd_settings.audit_export_days)
+        """The hourly purge. Age is the time lockd saw pass (facility/retention.py); the wall clock only holds rows
+        back, and only while clock_check trusts it: a clock years ahead cannot delete what is still needed."""
+        trusted = self.handler.trust.trusted(now)
+        return purge_lockd(self.store, now, keep, self.cfg.lockd_settings.audit_export_days, trusted=trusted)
 
     def _last_sync_timestamp(self) -> float:
         """When the reservations were last synced, as Unix time; 0 if never."""
@@ -279,8 +286,15 @@ class LockDaemon:
             steps.append(partial(self.reports.door_event, door_id, "refused", False, verdict.answer.reason))
         return steps
 
+    def _await_revocations(self) -> None:
+        """Before a batch is decided: revocations older than the last change notice, or none at all (a new or lost
+        store), are fetched first; the dispatcher waits at most ON_DEMAND_WAIT_SECONDS, once per notice."""
+        if not self.trust_refresh.up_to_date():
+            self.trust_refresh.current(ON_DEMAND_WAIT_SECONDS)
+
     def _refresh_for(self, command: UnlockCommand) -> None:
-        """An authentic command for a reservation the cache does not hold (booked a moment ago): ask the sync loop.
+        """An authentic command for a reservation the cache does not hold (booked a moment ago): ask the sync loop,
+        which fetches the revocations after the reservations.
 
         The sync runs on its own thread; the dispatcher waits for it at most ON_DEMAND_WAIT_SECONDS,
         and at most once every ON_DEMAND_SYNC_SECONDS, so neither a hanging platform nor a flood of
@@ -375,8 +389,11 @@ class LockDaemon:
         self.reports.audit(row)
 
     def _change_notice(self, message: Inbound) -> None:
-        """The platform says reservations changed: sync now (a message that is not its notice is only logged)."""
+        """The platform says reservations or revocations changed: refresh everything the notice may concern now, the
+        reservations with the revocations after them, and the key set (a message that is not its notice is only
+        logged)."""
         if ReservationsChanged.accepted(message.payload, message.topic):
+            self.trust_refresh.changed()  # the next command waits (briefly) for revocations newer than this notice
             self.sync.trigger()
 
     def _stale_changed(self, stale: bool) -> None:

@@ -15,7 +15,7 @@ from facility.clock import Clock
 from facility.messages import UnlockAnswer
 from facility.models import CheckIn
 from facility.reservations import ReservationStore
-from facility.retention import retain_shared
+from facility.retention import retain_shared, retention_round
 from facility.rules.calendar import local
 from facility.store import open_database
 
@@ -182,14 +182,22 @@ class LockdStore(ReservationStore):
 COMMAND_MARGIN = timedelta(days=1)  # a decided command is remembered this long past its expiry
 
 
-def purge_lockd(store: LockdStore, now: datetime, keep: timedelta, export_days: int) -> dict[str, int]:
-    """Retention at the door: what is past `keep` (commands: past expiry and a margin) and safe to forget."""
-    expired = local(now - COMMAND_MARGIN).isoformat()
+def purge_lockd(
+    store: LockdStore, now: datetime, keep: timedelta, export_days: int, trusted: bool = True
+) -> dict[str, int]:
+    """Retention at the door: what is past `keep` (commands: past expiry and a margin) and safe to forget.
+
+    Age is the time lockd saw pass since a row was written, with the wall clock (`now`, believed when `trusted`:
+    clock_check) only holding rows back (facility/retention.py): a clock stepped forward removes nothing early.
+    The audit is never simply deleted: nobody acknowledges the rows published on lockd/audit, so a row leaves the
+    store only once it is written and synced in its day's export file."""
+    ages = retention_round(store, now, trusted, keep)
+    where, arguments = ages.past("command", "COALESCE(expires_at, received_at)", COMMAND_MARGIN, reuses_rowids=True)
     commands = store.delete_in_batches(
-        "command", "COALESCE(expires_at, received_at) < ? AND (pulsed IS NULL OR pulsed != 0)", (expired,)
+        "command", f"{where} AND (pulsed IS NULL OR pulsed != 0)", arguments
     )  # never one awaiting its pulse
-    entries = store.delete_in_batches("entry", "at < ?", (local(now - keep).isoformat(),))
-    return {"commands": commands, "entries": entries, **retain_shared(store, now, keep, export_days)}
+    entries = store.delete_in_batches("entry", *ages.past("entry", "at", keep))
+    return {"commands": commands, "entries": entries, **retain_shared(store, now, keep, export_days, ages)}
 
 
 def append_offline_audit(path: Path, rows: list[AuditRow]) -> bool:

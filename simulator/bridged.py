@@ -14,7 +14,7 @@ from pathlib import Path
 from facility.config import FacilityConfig
 from lockd.acl import acl_text
 from lockd.bridge import CloudLink, bridge_user, bridges_text, cloud_acl_text
-from simulator.broker import MosquittoBroker
+from simulator.broker import CLOUD_FILE, MosquittoBroker, shipped_limits
 from simulator.certs import ServerCertificate, TestAuthority
 
 CLOUD_HOSTS = ["localhost", "127.0.0.1"]
@@ -50,6 +50,7 @@ def cloud_broker(
         acl=cloud_acl_text(configs) + extra_acl,
         tls=certificate,
         extra=["use_username_as_clientid true"],
+        limits=shipped_limits(CLOUD_FILE),
     )
 
 

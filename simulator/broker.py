@@ -11,11 +11,24 @@ import threading
 from pathlib import Path
 
 from facility.errors import FacilityError
+from facility.packaged import DEPLOY
 from simulator.certs import ServerCertificate
+
+SITE_FILE = DEPLOY / "mosquitto" / "officepass.conf"
+CLOUD_FILE = DEPLOY / "mosquitto" / "officepass-cloud.conf"
+# The shipped files' limits on what a client may send and what may wait for a session (docs/mqtt.md, 'Limits'):
+# every broker started here holds the same lines, so the tests and the demo meet the limits a board has.
+LIMITS = ("max_packet_size", "max_queued_messages", "max_queued_bytes")
 
 
 class BrokerError(FacilityError):
     """Mosquitto could not be started."""
+
+
+def shipped_limits(shipped: Path = SITE_FILE) -> list[str]:
+    """The limit lines of a shipped broker file (the site's unless told), as written there."""
+    lines = [line.strip() for line in shipped.read_text().splitlines()]
+    return [line for line in lines if line.split(" ")[0] in LIMITS]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -30,7 +43,8 @@ class MosquittoBroker:
 
     With `tls` its one listener speaks only TLS with that certificate; `bridges` (bridge connections,
     lockd/bridge.py) go at the end of the file, where Mosquitto expects them after every global option;
-    `launcher` runs it under another command (a network namespace of a test's board).
+    `launcher` runs it under another command (a network namespace of a test's board). `limits` are the shipped
+    site file's unless given (the platform's broker takes the cloud file's).
     """
 
     def __init__(
@@ -44,11 +58,13 @@ class MosquittoBroker:
         tls: ServerCertificate | None = None,
         bridges: str = "",
         launcher: list[str] | None = None,
+        limits: list[str] | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.users = users
         self.acl = acl
         self.extra = list(extra or [])  # more global options, e.g. the shipped file's
+        self.limits = shipped_limits() if limits is None else list(limits)
         self.tls = tls
         self.bridges = bridges
         self.launcher = list(launcher or [])  # what mosquitto runs under, e.g. ["ip", "netns", "exec", NAME]
@@ -85,7 +101,7 @@ class MosquittoBroker:
         ]
         if self.tls is not None:  # listener options: they belong right after the listener line
             lines[1:1] = [f"certfile {self.tls.certfile}", f"keyfile {self.tls.keyfile}"]
-        lines += self.extra
+        lines += self.limits + self.extra  # a test's own options last: Mosquitto keeps an option's last value
         if self.acl is not None:
             (self.workdir / "acl").write_text(self.acl)
             lines.append(f"acl_file {self.workdir / 'acl'}")
@@ -118,10 +134,10 @@ class MosquittoBroker:
                 running.set()
         running.set()  # the process ended: wake the waiter, which then sees poll() is set
 
-    def wait_for_log(self, text: str, timeout: float) -> bool:
-        """True once a line of the broker's log (of those it still keeps) holds text, within timeout seconds."""
+    def wait_for_log(self, text: str, timeout: float, count: int = 1) -> bool:
+        """True once `count` lines of the broker's log (of those it still keeps) hold text, within timeout seconds."""
         with self._logged:
-            return self._logged.wait_for(lambda: any(text in line for line in self.log), timeout)
+            return self._logged.wait_for(lambda: sum(text in line for line in self.log) >= count, timeout)
 
     def stop(self) -> None:
         """Stop mosquitto (it saves its persistence file on a clean stop)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import sys
 import threading
 import time
@@ -27,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
+from facility import logsafe
 from facility.clock import Clock, RealTimeScheduler, SystemClock
 from facility.config import FacilityConfig, load_config
 from facility.keyset import KeySet, SiteKeys
@@ -78,7 +80,9 @@ class SiteStandIn:
         self.skew = cfg.tokens.clock_skew_seconds
         self.keys = SiteKeys(cfg, SqliteStore(":memory:", KEYSET_STORE_SCHEMA, clock), clock)
         self.seen = MemorySeenIds()
-        self.began = time.time()  # as lockd's store: a command issued before this site began is refused
+        # As a lockd store with no predecessor (SqliteStore.issued_after): a command issued before the second this
+        # site began is refused.
+        self.began = float(math.floor(time.time()))
         self._answers: dict[str, UnlockAnswer] = {}
         self._kept: deque[tuple[float, str]] = deque()
 
@@ -242,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: serve the spec's sites until stdin closes."""
     args = argv if argv is not None else sys.argv[1:]
     logging.basicConfig(level=logging.ERROR, format="fleet stand-in: %(message)s")  # each adoption is not news here
+    logsafe.install()  # what the fleet sends cannot forge a log line
     stand_in = StandIn(StandInSpec.load(args[0]))
     stop = threading.Event()
     threading.Thread(target=_stop_on_eof, args=(stop,), daemon=True).start()

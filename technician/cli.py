@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from facility import logsafe
 from facility.config import parse_config
 from facility.errors import ConfigError, FacilityError
 from technician.board import Board, unit_active
@@ -169,6 +170,7 @@ def doctor(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-site."""
     args = build_parser().parse_args(argv)
+    logsafe.install()  # what the checks log goes to stderr (logging's last resort): no forged lines
     try:
         return setup(args) if args.command == "setup" else doctor(args)
     except SetupRefused as exc:

@@ -13,14 +13,15 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from facility.plaintext import NAME_COLUMNS, displayed
 from facility.platform import PlatformError
+from kiosk.widgets import Plain
 from simulator.phone import AppClient, Phone
 from simulator.site import Site
 from technician.panel_state import KioskAlarms, KioskView, Line, kiosk_lines, lockd_alarm_text, lockd_alarms
@@ -30,7 +31,14 @@ CAMERA_SIZE = (432, 243)  # 16:9, small enough for the whole panel to fit a 1280
 BAD = "color: #b00020; font-weight: bold"  # red, and the words say it too (DOWN, UNPLUGGED...)
 
 
-def show_line(label: QLabel, line: Line) -> None:
+def heading(text: str) -> Plain:
+    """A line's name, in bold (by style: every label is plain text, kiosk/widgets.py)."""
+    label = Plain(text)
+    label.setStyleSheet("font-weight: bold")
+    return label
+
+
+def show_line(label: Plain, line: Line) -> None:
     """A status line in its words, red and bold when it needs a technician."""
     label.setText(line.text)
     label.setStyleSheet(BAD if line.bad else "")
@@ -41,8 +49,8 @@ class DoorRow:
 
     def __init__(self, panel: ControlPanel, door_id: str, grid: QGridLayout, row: int) -> None:
         self.panel, self.door_id = panel, door_id
-        self.status = QLabel()
-        grid.addWidget(QLabel(f"<b>{door_id}</b>"), 2 * row, 0)
+        self.status = Plain()
+        grid.addWidget(heading(door_id), 2 * row, 0)
         grid.addWidget(self.status, 2 * row, 1)
         buttons = QHBoxLayout()
         self.buttons = {}
@@ -90,15 +98,17 @@ class ControlPanel(QWidget):
         self.rehearsal = rehearsal if rehearsal is not None else site.rehearsal_files()
         self.setWindowTitle("officepass simulator: control panel")
         self.client = AppClient(site.platform.server.url, timeout=10)
-        self.camera_view = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.camera_view = Plain()
+        self.camera_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.camera_view.setFixedSize(*CAMERA_SIZE)
         self.camera_view.setStyleSheet("background: #303030; color: white; font-weight: bold")
         self.members = QComboBox()
         for member in site.platform.state.members.values():
-            self.members.addItem(f"{member.member_id} {member.name} ({member.plan.value})", member.member_id)
-        self.site_lines = {"broker": QLabel(), "platform": QLabel()}
-        self.lockd_link = QLabel()
-        self.kiosk_status = {name: QLabel() for name in ("camera", "broker link", "platform", "queue")}
+            name = displayed(member.name, NAME_COLUMNS)  # the platform's record: outside text
+            self.members.addItem(f"{member.member_id} {name} ({member.plan.value})", member.member_id)
+        self.site_lines = {"broker": Plain(), "platform": Plain()}
+        self.lockd_link = Plain()
+        self.kiosk_status = {name: Plain() for name in ("camera", "broker link", "platform", "queue")}
         self.kiosk_alarms = KioskAlarms()
         self.alarms, self.activity = QListWidget(), QListWidget()
         self.lockd_alarms_seen = 0
@@ -135,12 +145,12 @@ class ControlPanel(QWidget):
         self.cut["platform"].clicked.connect(self.toggle_platform)
         self.cut["broker"].clicked.connect(self.toggle_broker)
         for row, part in enumerate(("broker", "platform")):
-            grid.addWidget(QLabel(f"<b>{part}</b>"), row, 0)
+            grid.addWidget(heading(part), row, 0)
             grid.addWidget(self.site_lines[part], row, 1)
             grid.addWidget(self.cut[part], row, 2)
-        self.doctor = QLabel("<br>".join(f"officepass-site doctor --config {path}" for path in self.rehearsal.values()))
+        self.doctor = Plain("\n".join(f"officepass-site doctor --config {path}" for path in self.rehearsal.values()))
         self.doctor.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        grid.addWidget(QLabel("<b>doctor</b>"), 2, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(heading("doctor"), 2, 0, Qt.AlignmentFlag.AlignTop)
         grid.addWidget(self.doctor, 2, 1, 1, 2)
         grid.setColumnStretch(1, 1)
         box = QGroupBox("this site on this machine (rehearse doctor against it: copy a line into a terminal)")
@@ -155,7 +165,7 @@ class ControlPanel(QWidget):
         self.plug.clicked.connect(self.toggle_camera)
         status = QGridLayout()
         for row, (name, label) in enumerate(self.kiosk_status.items()):
-            status.addWidget(QLabel(f"<b>{name}</b>"), row, 0, Qt.AlignmentFlag.AlignTop)
+            status.addWidget(heading(name), row, 0, Qt.AlignmentFlag.AlignTop)
             label.setWordWrap(True)
             status.addWidget(label, row, 1)
         status.setColumnStretch(1, 1)
@@ -177,7 +187,7 @@ class ControlPanel(QWidget):
     def _doors_box(self) -> QGroupBox:
         """A line and a row of buttons per door."""
         grid = QGridLayout()
-        grid.addWidget(QLabel("<b>lockd</b>"), 0, 0)
+        grid.addWidget(heading("lockd"), 0, 0)
         grid.addWidget(self.lockd_link, 0, 1)
         for row, door_id in enumerate(self.site.doors):
             self.rows.append(DoorRow(self, door_id, grid, row + 1))
@@ -199,12 +209,12 @@ class ControlPanel(QWidget):
     # --- acting ----------------------------------------------------------------------------------------------------
 
     def log(self, text: str) -> None:
-        """Say what was just done, newest first."""
-        self.activity.insertItem(0, f"{self.site.clock.now():%H:%M:%S}  {text}")
+        """Say what was just done, newest first (one line: it may quote the platform)."""
+        self.activity.insertItem(0, f"{self.site.clock.now():%H:%M:%S}  {displayed(text)}")
 
     def alarm(self, at: datetime, text: str) -> None:
-        """Add an alarm, newest first."""
-        self.alarms.insertItem(0, f"{at:%H:%M:%S}  {text}")
+        """Add an alarm, newest first (one line: it may quote the platform or an audit row)."""
+        self.alarms.insertItem(0, f"{at:%H:%M:%S}  {displayed(text)}")
 
     def show_pass(self) -> None:
         """The chosen member opens the app and holds the pass to the camera."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from facility.plaintext import displayed
+
 if TYPE_CHECKING:
     from kiosk.outbox import OutboxStatus
     from lockd.store import AuditRow
@@ -78,7 +80,7 @@ def _platform(status: OutboxStatus) -> Line:
     if status.credentials:
         return Line("REFUSES the facility's credentials (401/403)", bad=True)
     if not status.reachable:
-        return Line(f"UNREACHABLE: {status.last_error or 'no answer'}", bad=True)
+        return Line(f"UNREACHABLE: {displayed(status.last_error or 'no answer')}", bad=True)  # the platform's words
     return Line("reachable")
 
 
@@ -120,5 +122,5 @@ def lockd_alarms(rows: list[AuditRow]) -> list[AuditRow]:
 
 def lockd_alarm_text(row: AuditRow) -> str:
     """One lockd alarm in words."""
-    what = LOCKD_ALARMS.get(row.action, row.action)
-    return f"{row.door}: {what}" if row.door else what
+    what = LOCKD_ALARMS.get(row.action, displayed(row.action))
+    return f"{displayed(row.door)}: {what}" if row.door else what

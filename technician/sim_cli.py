@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from facility import logsafe
 from facility.models import Plan
 from facility.packaged import SEED
 from facility.topics import DEFAULT_PREFIX
@@ -152,6 +153,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of officepass-sim."""
     args = build_parser().parse_args(argv)
+    logsafe.install()  # the demo's and panel's kiosk and lockd log to stderr (last resort): no forged lines
     if args.command in ("demo", "panel") and not kiosk_libraries_installed():
         print(f"officepass-sim {args.command} needs the kiosk's libraries: {KIOSK_EXTRA}", file=sys.stderr)
         return 1

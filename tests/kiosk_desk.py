@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
+from facility.contract import RevocationsAnswer
 from facility.models import Member, Plan, Reservation
-from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
+from facility.store import SqliteStore
+from facility.tokens import NO_REVOCATIONS, MemberPass, Revocations, SigningKey, facility_tag, mint, new_id
 from kiosk.reception import Reception
 from kiosk.store import KioskStore
 from simulator.clock import ShiftedClock
@@ -18,6 +21,7 @@ from tests.rulebook import MEETING, at
 
 PLATFORM_KEY = SigningKey.load(CONFIG_DIR / "demo-keys" / "platform-demo.pem")
 REPRESENTATIVE = Member(1001, Plan.CORPORATE, "佐藤 葵")
+S = TypeVar("S", bound=SqliteStore)
 
 
 def member_pass(
@@ -56,10 +60,22 @@ def clock_at(moment: datetime) -> ShiftedClock:
     return ShiftedClock((moment - ShiftedClock().now()).total_seconds())
 
 
+def kiosk_store(path: Path, clock: Clock) -> KioskStore:
+    """A kiosk's store that has asked the platform once: nothing revoked (a store that never asked accepts nothing a
+    revocation could change, facility/trustcache.py)."""
+    return revocations_fetched(KioskStore(path, clock))
+
+
+def revocations_fetched(store: S, revoked: Revocations = NO_REVOCATIONS) -> S:
+    """The store with a revocation list kept, as the trust refresh keeps it."""
+    store.cache("revocations", RevocationsAnswer.of(revoked).model_dump(mode="json"))
+    return store
+
+
 def reception(cfg: FacilityConfig, tmp_path: Path, moment: datetime) -> Reception:
     """A reception for the facility with its own store, its clock set to moment."""
     clock = clock_at(moment)
-    return Reception(cfg, KioskStore(tmp_path / "kiosk.db", clock), clock)
+    return Reception(cfg, kiosk_store(tmp_path / "kiosk.db", clock), clock)
 
 
 def due_now(store: KioskStore) -> None:
@@ -71,7 +87,7 @@ def due_now(store: KioskStore) -> None:
 def meeting_desk(tmp_path: Path, moment: str, guests: int = 2, **booking) -> tuple[Reception, Reservation]:
     """The staffed meeting room's reception at a moment, holding the representative's booking of room A 10:00-12:00."""
     clock = clock_at(at(moment))
-    desk = Reception(MEETING, KioskStore(tmp_path / "kiosk.db", clock), clock)
+    desk = Reception(MEETING, kiosk_store(tmp_path / "kiosk.db", clock), clock)
     fields = {
         "reservation_id": 77,
         "room_id": "room-a",

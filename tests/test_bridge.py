@@ -96,15 +96,16 @@ def test_a_booking_site_bridges_commands_and_notices_in_and_answers_states_event
         *(f"door/{door}/{leaf}" for door in doors for leaf in ("reply", "state", "event")),
         "lockd/availability",
         "lockd/status",
-        "lockd/alarm/#",
+        "lockd/alarm",
+        "lockd/alarm/store",
         "lockd/keyset",
     ]
 
 
 def test_a_reception_bridges_desk_code_check_ins_in_and_its_verdicts_out() -> None:
-    assert inbound_topics(KAIKATSU) == ["kiosk/front-1/checkin", "keyset"]
+    assert inbound_topics(KAIKATSU) == ["reservations/changed", "kiosk/front-1/checkin", "keyset"]
     assert outbound_topics(KAIKATSU) == ["kiosk/front-1/reply", "kiosk/front-1/availability"]
-    assert "reservations/changed" in inbound_topics(MEETING)  # a staffed meeting room's kiosk hears booking changes
+    assert "reservations/changed" in inbound_topics(MEETING)  # every kiosk hears bookings and revocations change
 
 
 def test_what_concerns_only_the_building_stays_in_it() -> None:
@@ -113,7 +114,7 @@ def test_what_concerns_only_the_building_stays_in_it() -> None:
     )
     assert "audit" not in text and "spent" not in text and "homeassistant" not in text
     patterns = [line.split()[1] for line in text.splitlines() if line.startswith("topic ")]
-    assert [p for p in patterns if "+" in p or "#" in p] == ["lockd/alarm/#"]  # each door named: no wildcard but alarms
+    assert [p for p in patterns if "+" in p or "#" in p] == []  # each door and alarm named: no wildcard
 
 
 def test_the_bridge_verifies_the_platform_and_keeps_its_queue_on_the_site_side() -> None:

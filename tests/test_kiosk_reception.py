@@ -130,3 +130,34 @@ def test_keys_published_by_the_platform_are_trusted_unless_the_facility_pins_onl
     assert strict.present(member_pass(REGUS, key=rotated, at=strict.clock.now().timestamp())).reasons == (
         Reason.UNKNOWN_KEY,
     )
+
+
+def test_a_kiosk_judges_no_pass_without_a_revocation_list_newer_than_the_last_notice(
+    tmp_path, offline_platform
+) -> None:
+    from functools import partial
+
+    from facility.platform import PlatformClient
+    from facility.trustcache import TrustRefresh
+    from kiosk.reception import Reception
+    from kiosk.store import KioskStore
+    from tests.kiosk_desk import clock_at
+
+    clock = clock_at(TUESDAY)
+    cfg = REGUS.model_copy(
+        update={"platform": REGUS.platform.model_copy(update={"base_url": offline_platform.server.url})}
+    )
+    desk = Reception(cfg, KioskStore(tmp_path / "kiosk.db", clock), clock)  # a new store: no list kept yet
+    assert desk.present(member_pass(cfg, at=clock.now().timestamp())).reasons == (Reason.REVOCATIONS_UNKNOWN,)
+    trust = TrustRefresh(PlatformClient(cfg.platform), desk.store, clock, fetch_keys=False)
+    desk.await_revocations = partial(trust.current, 5.0)  # as kiosk/assembly.py wires it
+    trust.start()
+    try:
+        assert desk.present(member_pass(cfg, at=clock.now().timestamp())).admitted  # the first pass waited for it
+        offline_platform.state.revoke(member_id=1001)  # no notice yet: the kiosk cannot know
+        assert desk.present(member_pass(cfg, at=clock.now().timestamp())).admitted
+        trust.changed()  # the platform's change notice
+        verdict = desk.present(member_pass(cfg, at=clock.now().timestamp()))
+        assert verdict.reasons == (Reason.REVOKED,)
+    finally:
+        trust.stop()

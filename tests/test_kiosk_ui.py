@@ -17,13 +17,15 @@ import requests
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from facility.messages import OFFLINE, ONLINE, CheckinAnswer, SpentPass
+from facility.messages import OFFLINE, ONLINE, CheckinAnswer, ReservationsChanged, SpentPass
 from facility.models import Plan
 from facility.reasons import Reason
 from facility.tokens import MemberPass, SigningKey, verify_member_pass
+from facility.trustcache import cached_revocations
 from kiosk.app import KioskApp
 from kiosk.cli import main as kiosk_main
 from kiosk.decoding import ZxingDecoder
+from kiosk.store import KioskStore
 from kiosk.texts import t
 from kiosk.verdicts import Look
 from simulator.camera import VirtualCamera
@@ -248,6 +250,28 @@ def test_a_desk_check_in_that_is_not_one_is_refused_audited_and_answered(
     assert not kiosk.store.checkins() and kiosk.window.page is not kiosk.window.verdict
 
 
+def test_a_flood_of_junk_desk_check_ins_is_answered_each_and_audited_in_aggregate(
+    qtbot, kiosk: KioskApp, bus_client
+) -> None:
+    platform_side, site, kiosk_id = bus_client(user="platform"), kiosk.parts.topics, kiosk.cfg.kiosk_settings.id
+    answers: queue.Queue = queue.Queue()
+    platform_side.subscribe(site.kiosk(kiosk_id, "reply"), answers.put)
+    for n in range(300):
+        platform_side.publish(
+            site.kiosk(kiosk_id, "checkin"), b"junk %d" % n, response_topic=site.kiosk(kiosk_id, "reply")
+        )
+    for _ in range(300):
+        assert CheckinAnswer.read(answers.get(timeout=10).payload).reason == "bad_format"
+    refused = [row for row in kiosk.store.audit_rows() if row[1:4] == ("refused", None, "bad_format")]
+    assert len(refused) == 1  # one row a minute, not one per message
+    path = kiosk.store.path
+    kiosk.stop()  # the rest of the count is written at the stop: none is lost
+    reopened = KioskStore(path, kiosk.clock)
+    rows = [row for row in reopened.audit_rows() if row[1:4] == ("refused", None, "bad_format")]
+    reopened.close()
+    assert len(rows) == 2 and rows[-1][4].startswith("299 more desk check-in message(s) refused")
+
+
 def test_the_kiosk_answers_only_on_its_reply_topic_whatever_the_message_names(
     qtbot, kiosk: KioskApp, bus_client
 ) -> None:
@@ -298,15 +322,18 @@ def test_a_kiosk_says_it_is_online_and_a_clean_stop_leaves_it_offline(qtbot, kio
     assert retained_now(bus_client, under, marker)[availability] == OFFLINE
 
 
-def refusal_text(kiosk: KioskApp, reason: Reason) -> str:
+def refusal_text(kiosk: KioskApp, reason: Reason, platform=None, qtbot=None) -> str:
     """The pass text that makes the kiosk refuse for reason."""
     cfg = kiosk.cfg
     if reason is Reason.DAILY_LIMIT:  # one use a day: the first visit ran past its 3 h limit
         kiosk.reception.admit_by_staff(1003, "高橋 陽翔", Plan.CORPORATE, "earlier today")
         kiosk.clock.shift(4 * 3600)
         return member_pass(cfg, member_id=1003, at=kiosk.clock.now().timestamp())
-    if reason is Reason.REVOKED:
-        kiosk.store.cache("revocations", {"member_ids": [1001], "pass_ids": []})
+    if reason is Reason.REVOKED:  # withdrawn at the platform, which tells the site: the kiosk refreshes at once
+        # (written straight into the kiosk's cache, a refresh running meanwhile put the platform's list back: a flake)
+        platform.state.revoke(member_id=1001)
+        platform.bus.publish(kiosk.parts.topics.reservations_changed, ReservationsChanged(cursor=1).payload())
+        qtbot.waitUntil(lambda: 1001 in cached_revocations(kiosk.store).member_ids, timeout=10000)
     return {
         Reason.BAD_FORMAT: "https://example.com/coupon",
         Reason.UNKNOWN_KEY: member_pass(cfg, clock=kiosk.clock, key=SigningKey.generate()),
@@ -330,8 +357,8 @@ def refusal_text(kiosk: KioskApp, reason: Reason) -> str:
     ],
     ids=lambda reason: reason.code,
 )
-def test_each_refusal_reason_is_shown_with_its_words(qtbot, kiosk: KioskApp, reason: Reason) -> None:
-    text = refusal_text(kiosk, reason)
+def test_each_refusal_reason_is_shown_with_its_words(qtbot, kiosk: KioskApp, platform, reason: Reason) -> None:
+    text = refusal_text(kiosk, reason, platform, qtbot)
     kept_before = len(kiosk.store.checkins())
     kiosk.on_scanned(text)
     assert verdict_shown(kiosk)

@@ -91,11 +91,12 @@ def test_kiosks_get_only_their_own_check_in_topics() -> None:
     assert "topic write officepass/regus-shinjuku-south/kiosk/reception-1/reply" in text
 
 
-def test_only_a_meeting_room_kiosk_hears_booking_notices() -> None:
+def test_every_kiosk_hears_the_change_notices_that_also_announce_revocations() -> None:
     regus = acl_text([load_config(CONFIG_DIR / "regus-shinjuku.toml")])
     meeting = acl_text([load_config(CONFIG_DIR / "meeting-kanda.toml")])
     assert "topic read officepass/meeting-kanda/reservations/changed" in meeting
-    assert "topic read officepass/regus-shinjuku-south/reservations/changed" not in regus
+    assert "topic read officepass/regus-shinjuku-south/reservations/changed" in regus
+    assert "topic write officepass/regus-shinjuku-south/reservations/changed" not in regus
 
 
 def test_the_generated_acl_names_each_door() -> None:

@@ -57,7 +57,7 @@ def test_audit_rows_are_exported_before_they_leave_and_old_exports_are_dropped(t
     (export,) = (tmp_path / "audit").glob("*.jsonl")
     rows = [json.loads(line) for line in export.read_text().splitlines()]
     assert [row["member_id"] for row in rows] == [1000, 1001, 1002, 1003] and rows[0]["reason"] == "expired"
-    desk.clock.shift(401 * 24 * 3600)
+    desk.clock.lapse(401 * 24 * 3600)  # 401 days pass (a clock merely stepped so far drops nothing)
     assert purge_kiosk(desk.store, desk.clock.now(), KEEP, 400)["audit_files_dropped"] == 1
     assert list((tmp_path / "audit").glob("*.jsonl")) == []
     desk.store.audit(None, desk.clock.now(), "still_append_only")
@@ -105,5 +105,6 @@ def test_lockd_forgets_decided_commands_after_expiry_but_never_one_awaiting_its_
     gone = purge_lockd(store, now + timedelta(days=2), KEEP, 400)
     assert gone["commands"] == 2
     assert store.answer_for("fresh") is not None and [row[0] for row in store.awaiting_pulse()] == ["pending"]
+    wall_clock.lapse(100 * 24 * 3600)  # 100 days pass: what lockd saw pass is what ages a row
     later = purge_lockd(store, now + timedelta(days=100), KEEP, 400)
     assert later["entries"] == 1 and later["audit_exported"] == 1 and store.audit_rows() == []

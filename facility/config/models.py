@@ -403,6 +403,12 @@ class Kiosk(Strict):
     audit_export_days: int = Field(
         default=400, ge=30, le=3650, description="Days exported audit files (<data_dir>/audit/*.jsonl) are kept."
     )
+    clock_check: Literal["kernel", "sanity"] = Field(
+        default="kernel",
+        description="When retention believes the wall clock, as lockd's clock_check: 'kernel': only while the "
+        "kernel says the clock is synchronised (NTP); 'sanity': whenever it reads 2026 or later (benches without "
+        "NTP). Either way age is judged by the time the kiosk saw pass (docs/operations.md, 'Retention').",
+    )
 
 
 class Lockd(Strict):

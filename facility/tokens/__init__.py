@@ -14,6 +14,7 @@ from facility.tokens.formats import (
 from facility.tokens.keys import Keyring, SigningKey, key_id_of
 from facility.tokens.verify import (
     NO_REVOCATIONS,
+    UNKNOWN_REVOCATIONS,
     Refusal,
     Revocations,
     authenticate_unlock_command,
@@ -26,6 +27,7 @@ from facility.tokens.verify import (
 
 __all__ = [
     "NO_REVOCATIONS",
+    "UNKNOWN_REVOCATIONS",
     "DeskCode",
     "Keyring",
     "MemberPass",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from facility.models import Plan
 from facility.tokens.encoding import Malformed, Reader, Writer
@@ -61,6 +61,7 @@ class MemberPass:
     reservation_id: int | None = None
     name: str = ""
     first_visit_at_chain: bool = False
+    signed_by: str = field(default="", compare=False)  # the key that signed it, once verified (not in the body)
 
     TYPE = TokenType.MEMBER_PASS
     MAX_CHARS = 300
@@ -130,6 +131,7 @@ class DeskCode:
     kiosk_id: str
     step: int
     period: int
+    signed_by: str = field(default="", compare=False)  # the key that signed it, once verified (not in the body)
 
     TYPE = TokenType.DESK_CODE
     MAX_CHARS = 300
@@ -180,6 +182,7 @@ class UnlockCommand:
     lifetime: int
     command_id: bytes
     topic: str = ""
+    signed_by: str = field(default="", compare=False)  # the key that signed it, once verified (not in the body)
 
     TYPE = TokenType.UNLOCK_COMMAND
     MAX_CHARS = 300

@@ -52,13 +52,16 @@ class Revocations:
     key_ids: frozenset[str] = field(default_factory=frozenset)
     member_ids: frozenset[int] = field(default_factory=frozenset)
     pass_ids: frozenset[bytes] = field(default_factory=frozenset)
+    known: bool = True  # False: no list fetched since the store began (a lost store's revocations are gone too)
 
     def revokes(self, token: MemberPass | UnlockCommand) -> bool:
-        """True when the member or this very token has been withdrawn (keys are checked before the signature)."""
-        return token.member_id in self.member_ids or token.token_id in self.pass_ids
+        """True when the member, this very token or the key that signed it has been withdrawn (the key is checked
+        before the signature too; here again, as the list may be newer by the time the token is decided)."""
+        return token.member_id in self.member_ids or token.token_id in self.pass_ids or token.signed_by in self.key_ids
 
 
 NO_REVOCATIONS = Revocations()
+UNKNOWN_REVOCATIONS = Revocations(known=False)  # nothing that a revocation could change is accepted against these
 
 
 def _parse(
@@ -89,7 +92,7 @@ def _parse(
         return Refusal(Reason.KEY_NOT_VALID, f"key {envelope.key_id} is not valid at {now:.0f}", token.token_id.hex())
     if not trusted.verifies(envelope.signature, signed_message(kind.TYPE, token.context(), envelope.signed_part)):
         return Refusal(Reason.BAD_SIGNATURE, f"signature does not match key {envelope.key_id}", token.token_id.hex())
-    return token, envelope.key_id
+    return dataclasses.replace(token, signed_by=envelope.key_id), envelope.key_id
 
 
 def _time_window(
@@ -117,13 +120,19 @@ def _fresh_and_live(
     revocations: Revocations,
     issued_after: float | None,
 ) -> Refusal | None:
-    """Issued after the local replay memory began, not seen before, not revoked."""
-    if issued_after is not None and token.not_before < int(issued_after):
-        # The replay memory that would have remembered this token's use began later (a lost or new store).
+    """Issued after the local replay memory began, judged against known revocations, not seen before, not revoked."""
+    if issued_after is not None and token.not_before < issued_after:
+        # The replay memory that would have remembered this token's use began later (a lost or new store). Compared
+        # to the fraction of a second: a token whose not-before is the store's epoch rounded down may have been used
+        # in the same second, before the store began.
         return Refusal(
             Reason.ISSUED_BEFORE_STORE,
-            f"issued at {token.not_before}, store began at {issued_after:.0f}",
+            f"issued at {token.not_before}, accepted from {issued_after:.3f}",
             token.token_id.hex(),
+        )
+    if not revocations.known:  # refused before the replay record: the same token passes once they are known
+        return Refusal(
+            Reason.REVOCATIONS_UNKNOWN, "no revocation list fetched since this store began", token.token_id.hex()
         )
     if seen is not None and not seen.first_sighting(token.token_id, token.expires + skew + REPLAY_MARGIN, now):
         return Refusal(Reason.REPLAYED, f"id {token.token_id.hex()} was seen before", token.token_id.hex())

@@ -261,9 +261,12 @@ def revocations(state: State) -> RevocationsAnswer:
     response_model=RevocationsAnswer,
     responses=answers(*BODY),
 )
-def revoke(body: RevokeBody, state: State) -> RevocationsAnswer:
-    """Withdraw a member, a pass or a signing key (stand-in technician call); answers the revocations."""
+def revoke(body: RevokeBody, service: Service, tasks: BackgroundTasks) -> RevocationsAnswer:
+    """Withdraw a member, a pass or a signing key (stand-in technician call); answers the revocations, then tells
+    every site, whose doors and kiosks refresh at once."""
+    state = service.state
     state.revoke(body.member_id, bytes.fromhex(body.pass_id) if body.pass_id else None, body.key_id)
+    tasks.add_task(service.announce_everywhere)
     return RevocationsAnswer.of(state.revocations())
 
 

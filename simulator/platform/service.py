@@ -99,12 +99,17 @@ class PlatformService:
         return 200, _reply_body(CheckinAnswer, answer.payload) | base
 
     def announce_reservations(self, facility_id: str) -> None:
-        """Tell the site's doors that reservations changed, so they sync at once."""
+        """Tell the site's doors and kiosks that reservations (or revocations) changed, so they refresh at once."""
         if self.bus is None or not self.bus.connected:
             return  # doors also sync on their schedule; the notice only makes it sooner
         cursor, _ = self.state.changed_since(facility_id, 0)
         notice = ReservationsChanged(cursor=cursor).payload()
         self.bus.publish(self.topics(facility_id).reservations_changed, notice, expiry=NOTICE_EXPIRY)
+
+    def announce_everywhere(self) -> None:
+        """A revocation concerns every site: each is told, as for a booking (its notice makes it refresh both)."""
+        for facility_id in list(self.state.facilities):
+            self.announce_reservations(facility_id)
 
     # --- the key set and its rotation (simulator/platform/keys.py) ----------------------------------
 
@@ -139,6 +144,7 @@ class PlatformService:
         """Rotation step 3, after the overlap: revoke the old key in a new set version and announce it."""
         self.state.revoke_signing_key(key_id)
         self.announce_keyset()
+        self.announce_everywhere()  # the revocations list names the key too: sites without a root refresh it
         return self.state.key_set.status() | {"key_id": key_id}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -16,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from facility.clock import SystemClock
 from facility.config import load_config
 from facility.platform import PlatformClient
+from facility.trustcache import TrustRefresh
 from kiosk.outbox import OutboxSender
 from kiosk.reception import Reception
 from kiosk.store import KioskStore
@@ -27,6 +29,9 @@ def main(site: str, data: str, platform_url: str, work: str) -> int:
     cfg = cfg.model_copy(update={"platform": cfg.platform.model_copy(update={"base_url": platform_url})})
     store = KioskStore(Path(data) / "kiosk.db")
     reception = Reception(cfg, store, SystemClock())
+    trust = TrustRefresh(PlatformClient(cfg.platform), store, SystemClock(), cfg.tokens.fetch_platform_keys)
+    reception.await_revocations = partial(trust.current, 10.0)  # as kiosk/assembly.py wires it
+    trust.start()
     drained = threading.Event()
     outbox = OutboxSender(
         store, PlatformClient(cfg.platform), SystemClock(), lambda status: status.queued == 0 and drained.set()
