@@ -262,7 +262,11 @@ class SqliteStore:
         the loss (when the marker already names this store) keeps the wider margin of issued_after."""
         add_columns(self.db, "store_meta", {"began_on_loss": "INTEGER NOT NULL DEFAULT 0"})
         if lost_now:
-            self.db.execute("UPDATE store_meta SET began_on_loss = 1 WHERE id = 1")
+            # What this store remembers is trustworthy from now only (a copy put back forgot what it saw since it was
+            # made), and a revocation list it kept may be older than one already acted on: fetched again first.
+            self.created_at = self.clock.now().timestamp()
+            self.db.execute("UPDATE store_meta SET began_on_loss = 1, created_at = ? WHERE id = 1", (self.created_at,))
+            self.db.execute("DELETE FROM cache WHERE name = 'revocations'")
         return bool(self.db.execute("SELECT began_on_loss FROM store_meta WHERE id = 1").fetchone()[0])
 
     def issued_after(self, skew: float) -> float:
@@ -275,32 +279,71 @@ class SqliteStore:
         return self.created_at + skew if self.began_on_loss else float(math.floor(self.created_at))
 
     def _check_marker(self, corrupt: str) -> StoreLoss | None:
-        """Compare with the marker outside the store's folder, then make the marker name this store."""
+        """Compare with the marker outside the store's folder, then make the marker name this store and this start.
+
+        The marker remembers the store's id and how many times it was opened (its generation, also kept in the store,
+        written there first): a store whose generation is behind the marker's is an earlier copy of itself put back
+        (a backup, an image), which forgot what it saw since, as surely as a deleted one. An unreadable marker (it is
+        replaced atomically, so only a hand or a failing disk makes one) counts as a loss too."""
         marker = marker_path(self.path)
         loss = None
+        known: dict = {}
         try:
             known = json.loads(marker.read_text())
-            if known.get("store_id") != self.store_id:
-                cause = corrupt or ("missing or emptied" if self._fresh else "replaced by another store")
-                loss = StoreLoss(
-                    marker, str(known.get("store_id")), float(known.get("created_at", 0)), self.store_id, cause
-                )
+            if not isinstance(known, dict):
+                raise ValueError("not an object")
+            loss = self._compare(marker, known, corrupt)
         except FileNotFoundError:
             pass
         except (ValueError, OSError, AttributeError) as exc:
             log.warning("store marker %s unreadable (%s); writing it anew", marker, exc)
+            loss = StoreLoss(marker, "?", 0.0, self.store_id, f"its marker was unreadable ({exc})")
         if loss is not None:
             log.error("%s", loss.describe())
+        generation = self._next_generation(known)
         try:
             _write_atomically(
                 marker,
                 json.dumps(
-                    {"store_id": self.store_id, "created_at": self.created_at, "store": str(self.path.resolve())}
+                    {
+                        "store_id": self.store_id,
+                        "created_at": self.created_at,
+                        "generation": generation,
+                        "store": str(self.path.resolve()),
+                    }
                 ),
             )
         except OSError as exc:  # the epoch still guards replays; only the next loss would go unnoticed
             log.error("cannot write the store marker %s (%s): a lost store would not be noticed", marker, exc)
         return loss
+
+    def _compare(self, marker: Path, known: dict, corrupt: str) -> StoreLoss | None:
+        """The loss the marker shows: another store, or this store at an earlier generation; None when it is this."""
+        since = float(known.get("created_at", 0))
+        if known.get("store_id") != self.store_id:
+            cause = corrupt or ("missing or emptied" if self._fresh else "replaced by another store")
+            return StoreLoss(marker, str(known.get("store_id")), since, self.store_id, cause)
+        remembered = int(known.get("generation", 0))
+        if remembered > self._generation():
+            cause = f"rolled back to an earlier copy of itself (opened {self._generation()} times, not {remembered})"
+            return StoreLoss(marker, self.store_id, since, self.store_id, cause)
+        return None
+
+    def _generation(self) -> int:
+        """How many times this store was opened, as it remembers."""
+        add_columns(self.db, "store_meta", {"generation": "INTEGER NOT NULL DEFAULT 0"})
+        return int(self.db.execute("SELECT generation FROM store_meta WHERE id = 1").fetchone()[0])
+
+    def _next_generation(self, known: dict) -> int:
+        """Count this opening, in the store first (durably), then in the marker: a crash between leaves the store
+        ahead of the marker, which is never taken for a rollback."""
+        try:
+            remembered = int(known.get("generation", 0))
+        except (TypeError, ValueError):
+            remembered = 0
+        generation = max(self._generation(), remembered) + 1
+        self.db.execute("UPDATE store_meta SET generation = ? WHERE id = 1", (generation,))
+        return generation
 
     @property
     def _fresh(self) -> bool:

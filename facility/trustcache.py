@@ -78,12 +78,28 @@ class TrustRefresh(BackgroundLoop):
         self._heard = 0
         self._answered = 0
         self._gave_up_on = 0  # the news current() last waited for in vain
+        self._notice_at: float | None = None  # monotonic: when the last change notice came
+        # How long a platform that answers takes at most: the revocations and the keys, each within its timeout.
+        self.answer_within = 2 * getattr(client, "timeout", 5.0) + 1
 
     def changed(self) -> None:
-        """The platform's change notice: what is withdrawn may have changed; fetch it now (current() waits for it)."""
+        """The platform's change notice: what is withdrawn may have changed; fetch it now. Until a fetch begun after
+        it lands, or the platform's time to answer has passed, revocations() says unknown: nothing a revocation could
+        change is accepted while the answer is on its way (a slow platform does not lose the race)."""
         with self._news:
             self._heard += 1
+            self._notice_at = self.clock.monotonic()
         self.wake()
+
+    def revocations(self) -> Revocations:
+        """The list to decide by now: the one kept, or unknown while a change notice waits for its fetch (at most the
+        platform's time to answer two requests: after that, the platform is away and the last good list serves)."""
+        with self._news:
+            notice_at = self._notice_at
+            waiting = self._answered < self._heard and notice_at is not None
+            if waiting and notice_at is not None and self.clock.monotonic() - notice_at < self.answer_within:
+                return UNKNOWN_REVOCATIONS
+        return cached_revocations(self.store)
 
     def up_to_date(self) -> bool:
         """True when a revocation list is kept and no change notice has been heard since the fetch that kept it."""

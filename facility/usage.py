@@ -1,6 +1,7 @@
 """How uses are counted (docs/domain.md); this drives corporate billing.
 
-- no time limit: the same member's visits on one day are one use;
+- no time limit: the same member's visits on one business day are one use (a day begins at `[rules]
+  day_starts_at`, midnight unless set: a store open past midnight may count 01:00 as the evening before);
 - with a time limit: every check-in (a re-check-in past the limit too) is a use;
 - different members are different uses;
 - a booking is one use of its booker, however often the door opens; guests are not counted.
@@ -13,11 +14,11 @@ import csv
 import io
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from facility.config.schema import FacilityConfig
 from facility.models import CheckIn, EntryKind, Plan
-from facility.rules.calendar import local
+from facility.rules.calendar import business_day, local
 
 REPORT_COLUMNS = ("date", "facility_id", "use_no", "member_id", "plan", "started_at", "check_ins", "reservation_id")
 
@@ -40,20 +41,25 @@ def use_key(cfg: FacilityConfig, entry: CheckIn) -> Hashable | None:
     if entry.reservation_id is not None:
         return ("reservation", entry.reservation_id)
     if cfg.rules.time_limit_minutes is None:
-        return ("day", entry.member_id, local(entry.at).date())
+        return ("day", entry.member_id, facility_day(cfg, entry.at))
     return ("check_in", entry.member_id, entry.at)
 
 
-def _on_day(history: Iterable[CheckIn], day: date) -> list[CheckIn]:
-    """The day's entries in time order."""
-    return sorted((c for c in history if local(c.at).date() == day), key=lambda c: c.at)
+def facility_day(cfg: FacilityConfig, moment: datetime) -> date:
+    """The facility's business day a moment belongs to (`[rules] day_starts_at`, midnight unless set)."""
+    return business_day(moment, cfg.rules.day_starts_at)
+
+
+def _on_day(cfg: FacilityConfig, history: Iterable[CheckIn], day: date) -> list[CheckIn]:
+    """The business day's entries in time order."""
+    return sorted((c for c in history if facility_day(cfg, c.at) == day), key=lambda c: c.at)
 
 
 def uses_on(cfg: FacilityConfig, history: Iterable[CheckIn], day: date) -> list[Use]:
     """The day's uses at this facility, in the order they started."""
     uses: dict[Hashable, Use] = {}
     passes: set[str] = set()
-    for entry in _on_day(history, day):
+    for entry in _on_day(cfg, history, day):
         key = use_key(cfg, entry)
         if key is None or entry.pass_id in passes:
             continue

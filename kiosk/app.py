@@ -273,6 +273,7 @@ class KioskApp(QObject):
             detail = f"{count} more desk check-in message(s) refused, not audited one by one"
             self.store.audit(None, self.clock.now(), "refused", None, reason, detail)
         self.reception.keys.write_tally()
+        self.reception.write_tally()
         self.store.spent.log_rest()
 
     def _answer_desk(self, message: Inbound, answer: CheckinAnswer) -> None:
@@ -285,8 +286,9 @@ class KioskApp(QObject):
     def _change_notice(self, message: Inbound) -> None:
         """The platform says reservations or revocations changed: refresh whatever the notice may concern now (a
         message that is not its notice is only logged)."""
-        if not ReservationsChanged.accepted(message.payload, message.topic):
-            return
+        # Whatever it says: only the platform may write this topic, and a notice this version cannot read (a field
+        # added later) still means that something changed (an unreadable one is logged).
+        ReservationsChanged.accepted(message.payload, message.topic)
         self.parts.trust_refresh.changed()  # the next pass waits (briefly) for revocations newer than this notice
         if self.parts.reservations is not None:
             self.parts.reservations.trigger()

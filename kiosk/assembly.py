@@ -84,6 +84,7 @@ def assemble(
     reception = Reception(cfg, store, clock, on_spent)
     trust_refresh = TrustRefresh(platform, store, clock, cfg.tokens.fetch_platform_keys, keyset=reception.keys)
     reception.await_revocations = partial(trust_refresh.current, REVOCATIONS_WAIT_SECONDS)
+    reception.current_revocations = trust_refresh.revocations
     occupancy = OccupancyReporter(platform, cfg.facility.id, occupancy_report)
     reservations = _reservation_sync(cfg, store, clock, trust_refresh)
     trust = ClockTrust(cfg.kiosk_settings.clock_check)  # the wall clock is believed as lockd believes it

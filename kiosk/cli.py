@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             args.check_config,
             "officepass-kiosk",
             lambda cfg: kiosk_needs(cfg) + program_problems(cfg, "kiosk", service_user("kiosk")),
+            migrated=args.migrated,
         )
     if args.hash_pin:
         print(hash_pin(getpass.getpass("staff PIN: ")))

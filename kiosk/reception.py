@@ -15,16 +15,18 @@ from datetime import date, datetime
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
+from facility.config.models import Space
 from facility.keyset import SiteKeys
 from facility.messages import CheckinAnswer
 from facility.models import CheckIn, EntryKind, Member, Occupancy, Plan, Reservation
 from facility.reasons import Reason
-from facility.rules.booking import closest_reservation
-from facility.rules.calendar import local, since_yesterday
+from facility.rules.booking import closest_reservation, reservation_refusal
+from facility.rules.calendar import since_yesterday
 from facility.rules.capacity import Vacancy, vacancy
 from facility.rules.checkin import CheckInDecision, decide_checkin
 from facility.rules.desk import DeskCheckDue
 from facility.rules.hours import is_open
+from facility.tally import RefusalTally
 from facility.tokens import (
     Keyring,
     MemberPass,
@@ -32,8 +34,9 @@ from facility.tokens import (
     Revocations,
     verify_member_pass,
 )
-from facility.tokens.verify import MAX_PASS_LIFETIME, REPLAY_MARGIN
+from facility.tokens.verify import MAX_PASS_LIFETIME, REPLAY_MARGIN, UNAUTHENTICATED
 from facility.trustcache import cached_revocations
+from facility.usage import facility_day
 from kiosk.doorway import Doorway, doorway
 from kiosk.store import KioskStore, Recorded, new_key
 
@@ -103,9 +106,12 @@ class Reception:
         # Before a pass is judged: revocations at least as new as the last change notice (kiosk/assembly.py wires the
         # trust refresh's bounded wait; a reception on its own judges by the list its store keeps).
         self.await_revocations: Callable[[], object] = lambda: True
+        # The list to judge by (kiosk/assembly.py: the trust refresh's, unknown while a change notice waits for it).
+        self.current_revocations: Callable[[], Revocations] = lambda: cached_revocations(self.store)
         self.last_refusal: CheckinVerdict | None = None
         self.last_refusal_at: datetime | None = None  # when it was refused (staff see it beside the override)
         self._lock = threading.Lock()
+        self._junk = RefusalTally(clock.monotonic)
 
     def present(self, text: str, source: str = "member_screen") -> CheckinVerdict:
         """Judge a pass and, if admitted, keep the check-in before answering."""
@@ -129,7 +135,7 @@ class Reception:
                 if isinstance(verified, Refusal):
                     verdict = self._refused_token(verified, source)
                     if not verdict.repeat:
-                        self.store.audit(db, now, "refused", None, verified.reason.code, verified.detail)
+                        self._audit_refusal(db, now, verified)
                 else:
                     verdict = self._decide(db, verified, now, source)
             if verdict.admitted and not isinstance(verified, Refusal):  # a repeat comes from a refusal
@@ -147,6 +153,23 @@ class Reception:
         longest = MAX_PASS_LIFETIME + 2 * self.cfg.tokens.clock_skew_seconds + REPLAY_MARGIN
         with self._lock, self.store.transaction():
             return self.store.spent.note(kiosk, pass_id, keep_until, now, longest)  # seen: refused here too
+
+    def _audit_refusal(self, db, now: datetime, refusal: Refusal) -> None:
+        """Audit a refused pass; one that no signature vouches for (anyone can show or send one) at most once per
+        reason a minute, the row carrying the count of those it stands for."""
+        detail = refusal.detail
+        if refusal.reason in UNAUTHENTICATED:
+            tallied = self._junk.note(refusal.reason.code)
+            if not tallied.audit_now:
+                return
+            detail = tallied.detail(detail)
+        self.store.audit(db, now, "refused", None, refusal.reason.code, detail)
+
+    def write_tally(self) -> None:
+        """At a stop: audit the unauthenticated refusals counted since their reason's last row."""
+        for reason, count in sorted(self._junk.drain().items()):
+            detail = f"{count} more pass(es) refused, not audited one by one"
+            self.store.audit(None, self.clock.now(), "refused", None, reason, detail)
 
     def _refused_token(self, refusal: Refusal, source: str) -> CheckinVerdict:
         """A pass that failed verification; the same pass shown again gets its first verdict back."""
@@ -288,7 +311,7 @@ class Reception:
     def companion_arrives(self) -> int | None:
         """A paying non-member companion sits down; returns the fee to collect."""
         now = self.clock.now()
-        fee = self.cfg.companions.drop_in_fee_yen
+        fee = self.cfg.venue(self.cfg.reception_space).companions.drop_in_fee_yen  # the walk-in space's fee
         self.store.add_companion(now, fee)
         self.store.audit(None, now, "companion_in", None, "", f"fee {fee}")
         return fee
@@ -305,27 +328,43 @@ class Reception:
     def _rules(
         self, member: Member, now: datetime, reservation_id: int | None = None, forced_by: str | None = None
     ) -> CheckInDecision:
-        """The facility's rules for this member now (forced in by staff, with `forced_by`'s reason); the history is
-        read once for the rules and the occupancy.
-
-        At a staffed meeting room the rules judge the member's booking; a member with none while
-        someone else's booking runs is judged against that one, so they hear that only its
-        representative checks in (and, forced in, come as a guest).
-        """
+        """The rules of the space this member comes for, now (forced in by staff, with `forced_by`'s reason); the
+        history is read once for the rules and the occupancy."""
         history = self.history(member.member_id, now)
-        booking = self._reservation(member.member_id, reservation_id, now)
-        if booking is None and self.cfg.facility.kind.needs_reservation:
-            booking = next(iter(self.store.reservations_running(now)), None)
-        return decide_checkin(self.cfg, member, history, self.occupancy(now), now, booking, forced_by)
+        space, booking = self.space_for(member.member_id, reservation_id, now)
+        venue = self.cfg.venue(space)
+        return decide_checkin(venue, member, history, self.occupancy(now), now, booking, forced_by)
 
-    def _reservation(self, member_id: int, reservation_id: int | None, now: datetime) -> Reservation | None:
-        """At a staffed meeting room: the booking the pass names, else the member's booking that admits them now."""
-        if not self.cfg.facility.kind.needs_reservation:
-            return None
+    def space_for(self, member_id: int, reservation_id: int | None, now: datetime) -> tuple[Space, Reservation | None]:
+        """The space a pass is judged for, and the booking it comes with.
+
+        A pass naming a booking comes for that booking's room; a member whose own booking of a room checked in at
+        reception admits them now comes for it; anyone else comes for the walk-in space. A facility with no walk-in
+        space (a staffed meeting room) judges the member's nearest booking, or, with none, the booking running now,
+        so they hear that only its representative checks in (and, forced in, come as a guest)."""
         if reservation_id is not None:
-            return self.store.reservation(reservation_id)
-        rooms = [room.id for room in self.cfg.rooms]
-        return closest_reservation(self.cfg, rooms, self.store.reservations_of(member_id), member_id, now)
+            booking = self.store.reservation(reservation_id)
+            space = self.cfg.space_of_room(booking.room_id) if booking is not None else None
+            if space is not None and space.kind.checks_in_at_reception:
+                return space, booking
+        booked = [
+            space for space in self.cfg.spaces if space.kind.needs_reservation and space.kind.checks_in_at_reception
+        ]
+        for space in booked:
+            booking = closest_reservation(
+                self.cfg.venue(space), space.rooms, self.store.reservations_of(member_id), member_id, now
+            )
+            if booking is not None and (self.cfg.walk_in_space is None or self._admits(space, booking, member_id, now)):
+                return space, booking
+        walk_in = self.cfg.walk_in_space
+        if walk_in is not None or not booked:
+            return walk_in or self.cfg.reception_space, None
+        running = [r for r in self.store.reservations_running(now) if r.room_id in booked[0].rooms]
+        return booked[0], next(iter(running), None)
+
+    def _admits(self, space: Space, booking: Reservation, member_id: int, now: datetime) -> bool:
+        """True when the booking admits its member now (a mixed facility then judges it, else the walk-in space)."""
+        return reservation_refusal(self.cfg.venue(space), space.rooms, booking, member_id, now) is None
 
     def history(self, member_id: int, now: datetime) -> list[CheckIn]:
         """What the rules need of the member's history: since yesterday began (today's uses, a booking that ran
@@ -334,7 +373,7 @@ class Reception:
 
     def day_history(self, day: date) -> list[CheckIn]:
         """Every check-in of one day, as the usage report reads it."""
-        return [c.as_checkin() for c in self.store.checkins_on(day)]
+        return [c.as_checkin() for c in self.store.checkins_on(day, self.cfg.rules.day_starts_at)]
 
     def occupancy(self, now: datetime | None = None) -> Occupancy:
         """Members whose visit runs now (visits past their limit no longer count) and companions."""
@@ -343,7 +382,8 @@ class Reception:
     def vacancy(self) -> Vacancy | None:
         """The colour the app shows for this facility now."""
         now = self.clock.now()
-        return vacancy(self.cfg.seats, self.occupancy(now), is_open(self.cfg.hours, now)) if self.cfg.seats else None
+        walk_in = self.cfg.venue(self.cfg.reception_space)  # what the kiosk's vacancy is about: its walk-in space
+        return vacancy(walk_in.seats, self.occupancy(now), is_open(walk_in.hours, now)) if walk_in.seats else None
 
     def doorway(self) -> Doorway:
         """Whether the facility takes new members now (closed, past the cut-off, full, few left, free)."""
@@ -355,9 +395,10 @@ class Reception:
         return self.keys.keyring()
 
     def revocations(self) -> Revocations:
-        """Revocations cached from the platform (keys, members, passes), validated when they were cached."""
-        return cached_revocations(self.store)
+        """Revocations cached from the platform (keys, members, passes), validated when they were cached; unknown
+        while a change notice waits for its fetch."""
+        return self.current_revocations()
 
     def today(self) -> list[Recorded]:
-        """Today's check-ins."""
-        return self.store.checkins_on(local(self.clock.now()).date())
+        """This business day's check-ins."""
+        return self.store.checkins_on(facility_day(self.cfg, self.clock.now()), self.cfg.rules.day_starts_at)

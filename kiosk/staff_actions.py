@@ -12,7 +12,7 @@ from pathlib import Path
 from facility.config import FacilityConfig
 from facility.plaintext import NAME_COLUMNS, displayed
 from facility.rules.calendar import local
-from facility.usage import usage_report_csv
+from facility.usage import facility_day, usage_report_csv
 from kiosk.doorway import Doorway
 from kiosk.outbox import OutboxSender
 from kiosk.reception import CheckinVerdict, Reception
@@ -316,7 +316,7 @@ class StaffActions:
     def save_report(self) -> Path:
         """Write today's usage report (CSV, counted per docs/domain.md) beside the kiosk's data."""
         desk = self.desk
-        today = local(desk.reception.clock.now()).date()
+        today = facility_day(desk.cfg, desk.reception.clock.now())  # the business day (`[rules] day_starts_at`)
         path = desk.data_dir / "reports" / f"usage-{desk.cfg.facility.id}-{today}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(usage_report_csv(desk.cfg, desk.reception.day_history(today), today), encoding="utf-8")

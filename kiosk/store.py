@@ -11,7 +11,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from facility.clock import Clock
@@ -19,7 +19,7 @@ from facility.contract import CheckInBody, checkins_path
 from facility.models import CheckIn, EntryKind, Plan
 from facility.reservations import ReservationStore
 from facility.retention import retain_shared, retention_round
-from facility.rules.calendar import TOKYO, local
+from facility.rules.calendar import business_day_start, local
 from facility.rules.desk import DeskCheckDue
 from facility.store import SqliteSeenIds, add_columns
 from facility.tally import RefusalTally
@@ -321,9 +321,10 @@ class KioskStore(ReservationStore):
             ) in rows
         ]
 
-    def checkins_on(self, day: date) -> list[Recorded]:
-        """The day's check-ins (through the time index). Times are kept in Tokyo ISO form, which sorts as time."""
-        start = datetime.combine(day, time(0), TOKYO)
+    def checkins_on(self, day: date, day_starts_at: int = 0) -> list[Recorded]:
+        """The business day's check-ins (through the time index); the day begins `day_starts_at` minutes after
+        midnight. Times are kept in Tokyo ISO form, which sorts as time."""
+        start = business_day_start(day, day_starts_at)
         return self._recorded(
             f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE at >= ? AND at < ? ORDER BY at",
             (start.isoformat(), (start + timedelta(days=1)).isoformat()),

@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             args.check_config,
             "officepass-lockd",
             lambda cfg: lockd_needs(cfg) + program_problems(cfg, "lockd", service_user("lockd")),
+            migrated=args.migrated,
         )
     try:
         if args.release_relays:

@@ -113,6 +113,7 @@ class UnlockHandler:
         is_stale: Callable[[datetime], bool],
         prepare: Callable[[UnlockCommand], None] = lambda command: None,
         await_revocations: Callable[[], object] = lambda: True,
+        revocations: Callable[[], Revocations] | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -123,6 +124,8 @@ class UnlockHandler:
         self.prepare = prepare  # runs for authentic commands only (e.g. fetch a reservation booked a moment ago)
         # Runs before each batch: revocations as new as the last change notice (lockd waits for them, briefly).
         self.await_revocations = await_revocations
+        # The list to decide by (lockd: the trust refresh's, unknown while a change notice waits for its fetch).
+        self.revocations = revocations or (lambda: cached_revocations(store))
         self.junk = JunkTally()
         self.screener = Screener(keyring, topics)
 
@@ -154,7 +157,7 @@ class UnlockHandler:
         self.await_revocations()
         digests = [message_digest(message) for _, message in arrivals]
         earlier = self.store.answers_for(digests)
-        now, revocations = self.clock.now(), cached_revocations(self.store)
+        now, revocations = self.clock.now(), self.revocations()
         unseen = [index for index, digest in enumerate(digests) if digest not in earlier]
         authentic = dict(
             zip(
@@ -180,7 +183,7 @@ class UnlockHandler:
         for item in pending:
             self.prepare(item.command)
         if pending:  # what a fetch for them brought (a sync fetches the revocations after the reservations) counts
-            revocations = cached_revocations(self.store)
+            revocations = self.revocations()
         self._decide_pending(pending, now, revocations, outcomes)
         for index in repeats:
             outcomes[index] = self._repeat(arrivals[index], outcomes[deciding[digests[index]]])
@@ -283,8 +286,9 @@ class UnlockHandler:
         reservation = self.store.reservation(command.reservation_id)
         door = self.cfg.door(door_id)
         assert door is not None, "lockd subscribes only to the doors of its file"
+        room = reservation.room_id if reservation is not None else door.rooms[0]
         decision = decide_unlock(
-            self.cfg,
+            self.cfg.venue_of_room(room),  # the rules of the space the booked room belongs to
             door,
             reservation,
             command.member_id,

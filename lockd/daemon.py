@@ -109,6 +109,7 @@ class LockDaemon:
             self.sync.stale,
             self._refresh_for,
             self._await_revocations,
+            self.trust_refresh.revocations,
         )
         # Every alarm series at 0 from the start, so that Prometheus sees the first alarm as a rise.
         self.metrics = LockdMetrics(self.sync.age_seconds, self._last_sync_timestamp, doors=[d.id for d in cfg.doors])
@@ -392,9 +393,11 @@ class LockDaemon:
         """The platform says reservations or revocations changed: refresh everything the notice may concern now, the
         reservations with the revocations after them, and the key set (a message that is not its notice is only
         logged)."""
-        if ReservationsChanged.accepted(message.payload, message.topic):
-            self.trust_refresh.changed()  # the next command waits (briefly) for revocations newer than this notice
-            self.sync.trigger()
+        # Whatever it says: only the platform may write this topic, and a notice this version cannot read (a field
+        # added later) still means that something changed (an unreadable one is logged).
+        ReservationsChanged.accepted(message.payload, message.topic)
+        self.trust_refresh.changed()  # the next command waits (briefly) for revocations newer than this notice
+        self.sync.trigger()
 
     def _stale_changed(self, stale: bool) -> None:
         """Raise or clear the stale-reservations alarm."""

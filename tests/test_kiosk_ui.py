@@ -272,6 +272,19 @@ def test_a_flood_of_junk_desk_check_ins_is_answered_each_and_audited_in_aggregat
     assert len(rows) == 2 and rows[-1][4].startswith("299 more desk check-in message(s) refused")
 
 
+def test_a_flood_of_junk_passes_handed_over_is_audited_in_aggregate(qtbot, kiosk: KioskApp, bus_client) -> None:
+    platform_side, site, kiosk_id = bus_client(user="platform"), kiosk.parts.topics, kiosk.cfg.kiosk_settings.id
+    answers: queue.Queue = queue.Queue()
+    platform_side.subscribe(site.kiosk(kiosk_id, "reply"), answers.put)
+    for n in range(300):  # a well-formed hand-over whose pass no key signed
+        body = b'{"pass": "JUNK%04d", "via": "desk_code"}' % n
+        platform_side.publish(site.kiosk(kiosk_id, "checkin"), body, response_topic=site.kiosk(kiosk_id, "reply"))
+    for _ in range(300):
+        assert CheckinAnswer.read(answers.get(timeout=10).payload).result == "refused"
+    refused = [row for row in kiosk.store.audit_rows() if row[1] == "refused"]
+    assert len(refused) == 1 and not kiosk.store.checkins()
+
+
 def test_the_kiosk_answers_only_on_its_reply_topic_whatever_the_message_names(
     qtbot, kiosk: KioskApp, bus_client
 ) -> None:

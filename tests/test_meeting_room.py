@@ -162,3 +162,16 @@ def test_a_booking_that_outlasts_changed_hours_ends_at_closing_on_screen(tmp_pat
     )
     verdict = shown(desk)
     assert verdict.admitted and verdict.ends_at == at("2026-11-24 21:00")  # Kanda closes at 21:00
+
+
+def test_a_booking_s_guests_are_counted_once_however_often_the_representative_comes_in(tmp_path) -> None:
+    """The guide: 共連れで利用可能. A booking's guests come along with the booking, once: announcing them at each of six
+    admissions reported 12 guests for a booking of two."""
+    desk, _ = meeting_desk(tmp_path, "2026-11-24 10:05")
+    verdicts = []
+    for _ in range(6):  # in, out for a call, back in, ...
+        verdicts.append(shown(desk, reservation_id=77))
+        desk.clock.shift(600)
+    assert all(verdict.admitted for verdict in verdicts)
+    assert [verdict.companions for verdict in verdicts] == [2, 0, 0, 0, 0, 0]
+    assert sum(kept.companions for kept in desk.store.checkins()) == 2

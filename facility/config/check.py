@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -11,13 +12,17 @@ from typing import TextIO
 from facility.config.loader import load_config
 from facility.config.locate import key_lines, line_of
 from facility.config.schema import FacilityConfig
+from facility.config.versions import CURRENT_VERSION, in_current_form, notice
 from facility.errors import ConfigError, ConfigProblem
 
 ProgramNeeds = Callable[[FacilityConfig], list[ConfigProblem]]
 
 
-def check_config(path: str | Path, program: str, needs: ProgramNeeds, out: TextIO | None = None) -> int:
-    """Print every problem of the file for this program; 0 when it is good, 1 when it is not."""
+def check_config(
+    path: str | Path, program: str, needs: ProgramNeeds, out: TextIO | None = None, migrated: bool = False
+) -> int:
+    """Print every problem of the file for this program; 0 when it is good, 1 when it is not. A version 1 file is
+    said to be one; with `migrated`, the file is printed in the current form after the verdict."""
     out = out or sys.stdout
     try:
         cfg = load_config(path)
@@ -30,7 +35,19 @@ def check_config(path: str | Path, program: str, needs: ProgramNeeds, out: TextI
             print(f"  {problem}", file=out)
         return 1
     print(f"{path}: OK for {program}: {summary(cfg)}", file=out)
+    _older_version(path, out, migrated)
     return 0
+
+
+def _older_version(path: str | Path, out: TextIO, migrated: bool) -> None:
+    """Say that a file is version 1 (read as the current one); with `migrated`, print it in the current form."""
+    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))  # it loaded above: it reads
+    words = notice(raw)
+    if words:
+        print(f"{path}: note: {words}", file=out)
+    if migrated:
+        print(f"# {path} in the form of facility file version {CURRENT_VERSION}", file=out)
+        print(in_current_form(raw), file=out, end="")
 
 
 def located(path: str | Path, problems: list[ConfigProblem]) -> list[ConfigProblem]:
@@ -49,9 +66,11 @@ def located(path: str | Path, problems: list[ConfigProblem]) -> list[ConfigProbl
 
 def summary(cfg: FacilityConfig) -> str:
     """One line describing a valid facility file."""
-    parts = [f"{cfg.facility.id} ({cfg.facility.kind.value})"]
-    if cfg.seats:
-        parts.append(f"{cfg.seats.total} seats")
+    spaces = ", ".join(f"{space.id}: {space.kind.value}" for space in cfg.spaces)
+    parts = [f"{cfg.facility.id} ({spaces})"]
+    for space in cfg.spaces:
+        if space.capacity:
+            parts.append(f"{space.capacity.total} {space.capacity.unit} in {space.id}")
     if cfg.doors:
         parts.append(f"{len(cfg.doors)} door(s)")
     parts.append(f"{len(cfg.tokens.trusted_keys)} trusted key(s)")
@@ -71,4 +90,9 @@ def program_parser(prog: str, description: str, example_file: str):
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--check-config", metavar="FILE", help="validate a facility file and exit (0 good, 1 bad)")
     action.add_argument("--config", metavar="FILE", help="run for the facility this file describes")
+    parser.add_argument(
+        "--migrated",
+        action="store_true",
+        help="with --check-config: also print the file in the current format (a version 1 file as version 2)",
+    )
     return parser, action

@@ -114,6 +114,13 @@ class Rules(Strict):
     entry_cutoffs: list[EntryCutoff] = Field(default_factory=list, description="Times with no new entry.")
     early_entry_minutes: int = Field(default=10, ge=0, le=60, description="How early a booker may unlock.")
     shortest_booking_minutes: int = Field(default=30, ge=15, le=24 * 60, description="Shortest booking accepted.")
+    day_starts_at: ClockTime = Field(
+        default=0,
+        lt=24 * 60,
+        description="When this facility's business day begins, HH:MM (default 00:00). Daily limits, one use a day "
+        "and the daily report count business days: at a store open past midnight, '05:00' makes a visit at 01:00 "
+        "part of the evening before.",
+    )
 
 
 class DeskCheck(str, Enum):
@@ -135,10 +142,23 @@ class DeskChecks(Strict):
 
 
 class Seats(Strict):
-    """Drop-in seats and the 'few left' threshold behind the vacancy colour."""
+    """What members can take in a space, in its unit (seats, or rooms a group shares), and the 'few left' threshold
+    behind the vacancy colour."""
 
-    total: int = Field(ge=1, le=2000, description="Seats offered to network members.")
-    few_left_at: int = Field(ge=0, description="Free seats at or below this show 'few left' (yellow).")
+    unit: Literal["seats", "rooms"] = Field(
+        default="seats",
+        description="'seats': each member and each paying companion takes one; 'rooms' (karaoke): a group takes "
+        "one room, however many members check in for it, and companions take none of their own.",
+    )
+    total: int = Field(ge=1, le=2000, description="Seats (or rooms) offered to network members.")
+    few_left_at: int = Field(ge=0, description="Free seats (rooms) at or below this show 'few left' (yellow).")
+    group_minutes: int = Field(
+        default=10,
+        ge=0,
+        le=120,
+        description="Rooms: members who check in within this many minutes of the group's first share its room "
+        "(staff may also add a member to a group).",
+    )
 
     @model_validator(mode="after")
     def _threshold_below_total(self) -> Seats:
@@ -163,6 +183,44 @@ class Room(Strict):
     kind: Literal["booth", "seat", "private_room", "meeting_room", "karaoke_room"] = Field(description="Kind of space.")
     capacity: int = Field(default=1, ge=1, le=100, description="People it holds.")
     private_hire: bool = Field(default=False, description="Held back for private hire: not offered to members.")
+
+
+class SpaceRules(Strict):
+    """The rules of one space that differ from the facility's [rules]: what a space leaves out is the facility's."""
+
+    time_limit_minutes: int | None = Field(
+        default=None, ge=15, le=24 * 60, description="Time limit per check-in in this space; null: no limit."
+    )
+    step_out_allowed: bool = Field(default=True, description="Coming back within the time limit is a re-entry.")
+    entry_cutoffs: list[EntryCutoff] = Field(default_factory=list, description="Times with no new entry here.")
+    early_entry_minutes: int = Field(default=10, ge=0, le=60, description="How early a booker may unlock.")
+    shortest_booking_minutes: int = Field(default=30, ge=15, le=24 * 60, description="Shortest booking accepted.")
+
+    def over(self, rules: Rules) -> Rules:
+        """The facility's rules with this space's own values laid over them (only those the file gives)."""
+        return rules.model_copy(update={name: getattr(self, name) for name in self.model_fields_set})
+
+
+class Space(Strict):
+    """One space of a facility: open seating, booths, a staffed or unattended meeting room, karaoke rooms... each
+    with its own way in, rules, companions, desk checks and capacity (docs/config.md, 'Spaces')."""
+
+    id: Identifier = Field(description="Space id, unique in the facility.")
+    name: str = Field(min_length=1, max_length=60, description="Name shown on screens ('会議室 / Meeting room').")
+    kind: FacilityKind = Field(description="How members get in here (docs/domain.md kinds).")
+    rooms: list[Identifier] = Field(
+        default_factory=list, description="The facility's [[rooms]] that belong to this space (booked ones)."
+    )
+    hours: OpeningHours | None = Field(default=None, description="Opening hours here; omitted: the facility's.")
+    rules: SpaceRules | None = Field(default=None, description="Rules that differ here; omitted: the facility's.")
+    capacity: Seats | None = Field(
+        default=None, description="Seats or rooms members can take (required where they walk in at reception)."
+    )
+    companions: Companions = Field(default_factory=Companions, description="Non-member companions here.")
+    desk_checks: DeskChecks = Field(default_factory=DeskChecks, description="Checks staff perform here.")
+    phone_holds: bool = Field(
+        default=False, description="Reception may hold a room for a booking taken by phone (karaoke's 事前予約)."
+    )
 
 
 class GpioPins(Strict):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TypeVar
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from facility.config.models import (
     Companions,
@@ -23,11 +23,14 @@ from facility.config.models import (
     RootKey,
     Rules,
     Seats,
+    Space,
     Strict,
     Tokens,
     is_loopback,
 )
+from facility.config.versions import MOVED_TO_THE_SPACE, VersionProblem, upgraded
 from facility.errors import ConfigError, ConfigProblem
+from facility.models import FacilityKind
 from facility.tokens.demo import DEMO_KEY_IDS
 from facility.tokens.keys import key_id_of
 from facility.topics import SiteTopics
@@ -44,23 +47,50 @@ class CrossFieldProblems(ValueError):
 
 
 class FacilityConfig(Strict):
-    """One facility, as described by one file in config/."""
+    """One facility, as described by one file in config/: who it is, its hours and rules, and its spaces.
 
+    A version 2 file keeps each space's kind, capacity, companions and desk checks in its [[spaces]]; here,
+    `facility.kind`, `seats`, `companions` and `desk_checks` are the first (main) space's, filled in on load, and
+    `venue(space)` is the facility as any one space sees it, which every rule decides from."""
+
+    version: Literal[2] = Field(default=2, description="The file's format: 2 (a file without one is version 1).")
     facility: FacilityInfo
     hours: OpeningHours
     rules: Rules
-    desk_checks: DeskChecks = Field(default_factory=DeskChecks)
-    seats: Seats | None = Field(
-        default=None, description="Drop-in seats; required where members check in at reception."
-    )
-    companions: Companions = Field(default_factory=Companions)
-    rooms: list[Room] = Field(default_factory=list, description="Bookable spaces.")
+    spaces: list[Space] = Field(min_length=1, max_length=20, description="The facility's spaces, the main one first.")
+    desk_checks: DeskChecks = Field(default_factory=DeskChecks, description="The main space's (filled in on load).")
+    seats: Seats | None = Field(default=None, description="The main space's capacity (filled in on load).")
+    companions: Companions = Field(default_factory=Companions, description="The main space's (filled in on load).")
+    rooms: list[Room] = Field(default_factory=list, description="Bookable rooms; each belongs to one space.")
+    _venues: dict[str, tuple[FacilityConfig, FacilityConfig]] = PrivateAttr(default_factory=dict)
     doors: list[Door] = Field(default_factory=list, description="Doors lockd controls.")
     mqtt: Mqtt | None = None
     platform: Platform
     tokens: Tokens
     kiosk: Kiosk | None = None
     lockd: Lockd | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spaces_first(cls, data: object) -> object:
+        """A version 1 file read as version 2; the main space's values filled in where the program reads them."""
+        if not isinstance(data, dict):
+            return data
+        try:
+            data = upgraded(data)
+        except VersionProblem as exc:
+            raise ValueError(str(exc)) from None
+        spaces = data.get("spaces")
+        if not (isinstance(spaces, list) and spaces and isinstance(spaces[0], dict)):
+            return data
+        main = spaces[0]
+        data = dict(data)
+        if isinstance(data.get("facility"), dict) and "kind" in main:
+            data["facility"] = {**data["facility"], "kind": main["kind"]}
+        for top, key in MOVED_TO_THE_SPACE.items():
+            if key in main:
+                data[top] = main[key]
+        return data
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> FacilityConfig:
@@ -98,6 +128,65 @@ class FacilityConfig(Strict):
         """The room with this id, if the site has one."""
         return next((r for r in self.rooms if r.id == room_id), None)
 
+    def space(self, space_id: str) -> Space | None:
+        """The space with this id, if the facility has one."""
+        return next((s for s in self.spaces if s.id == space_id), None)
+
+    def space_of_room(self, room_id: str) -> Space | None:
+        """The space a room belongs to."""
+        return next((s for s in self.spaces if room_id in s.rooms), None)
+
+    @property
+    def walk_in_space(self) -> Space | None:
+        """Where a member without a booking checks in at reception: the first space that admits walk-ins."""
+        return next((s for s in self.spaces if s.kind.offers_seats), None)
+
+    @property
+    def reception_space(self) -> Space:
+        """The space reception judges a pass for when the pass names no booking: walk-ins, else the first space
+        that checks members in at reception, else the main space."""
+        at_reception = next((s for s in self.spaces if s.kind.checks_in_at_reception), self.spaces[0])
+        return self.walk_in_space or at_reception
+
+    def venue(self, space: Space | str) -> FacilityConfig:
+        """The facility as one space sees it: that space's kind, hours, rules, capacity, companions, desk checks
+        and rooms, the facility's everything else. The rules decide per space from it (facility/rules)."""
+        chosen = self.space(space) if isinstance(space, str) else space
+        if chosen is None:
+            raise KeyError(f"no space {space!r} in facility {self.facility.id}")
+        known = self._venues.get(chosen.id)
+        if known is not None and known[0] is self:  # made once per space: lockd's hot path asks for it each time
+            return known[1]
+        made = self._venue_of(chosen)
+        made._venues = {chosen.id: (made, made)}
+        # A copy of this model (model_copy) shares this dict: each entry says whose it is.
+        self._venues[chosen.id] = (self, made)
+        return made
+
+    def _venue_of(self, chosen: Space) -> FacilityConfig:
+        """The view venue() keeps."""
+        return self.model_copy(
+            update={
+                "facility": self.facility.model_copy(update={"kind": chosen.kind}),
+                "hours": chosen.hours or self.hours,
+                "rules": chosen.rules.over(self.rules) if chosen.rules else self.rules,
+                "seats": chosen.capacity,
+                "companions": chosen.companions,
+                "desk_checks": chosen.desk_checks,
+                "rooms": [room for room in self.rooms if room.id in chosen.rooms],
+                "spaces": [chosen],
+            }
+        )
+
+    def venue_of_room(self, room_id: str) -> FacilityConfig:
+        """The facility as the space holding this room sees it (the main space's view for a room in none)."""
+        space = self.space_of_room(room_id)
+        return self.venue(space if space is not None else self.spaces[0])
+
+    def kinds(self) -> set[FacilityKind]:
+        """The kinds of the facility's spaces."""
+        return {space.kind for space in self.spaces}
+
 
 def _present(section: T | None, name: str) -> T:
     """A section a program cannot run without; a clear error, not an AttributeError, when it is missing."""
@@ -110,6 +199,8 @@ def cross_field_problems(cfg: FacilityConfig) -> list[ConfigProblem]:
     """Every rule that spans more than one field, checked in one place."""
     return [
         *_kind_needs(cfg),
+        *_unique_ids("spaces", [s.id for s in cfg.spaces]),
+        *_rooms_in_spaces(cfg),
         *_unique_ids("rooms", [r.id for r in cfg.rooms]),
         *_unique_ids("doors", [d.id for d in cfg.doors]),
         *_doors_apart_in_home_assistant(cfg),
@@ -141,18 +232,44 @@ def _discovery_apart_from_the_tree(cfg: FacilityConfig) -> list[ConfigProblem]:
 
 
 def _kind_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
-    """Sections each kind of facility cannot do without."""
-    kind = cfg.facility.kind
+    """Sections each kind of space cannot do without."""
     problems = []
-    if kind.offers_seats and cfg.seats is None:
-        problems.append(ConfigProblem("seats", f"a {kind.value} facility needs [seats] (total, few_left_at)"))
-    if kind.needs_reservation and not cfg.rooms:
-        problems.append(ConfigProblem("rooms", f"a {kind.value} facility needs at least one [[rooms]] entry"))
-    if kind.opens_doors:
-        if not cfg.doors:
-            problems.append(ConfigProblem("doors", f"a {kind.value} facility needs at least one [[doors]] entry"))
-        if cfg.mqtt is None:
-            problems.append(ConfigProblem("mqtt", "doors receive unlock commands over MQTT: add [mqtt]"))
+    for n, space in enumerate(cfg.spaces):
+        kind, where = space.kind, f"spaces.{n}"
+        if kind.offers_seats and space.capacity is None:
+            problems.append(ConfigProblem(f"{where}.capacity", f"a {kind.value} space needs a capacity (seats)"))
+        if kind.needs_reservation and not space.rooms:
+            problems.append(ConfigProblem(f"{where}.rooms", f"a {kind.value} space needs at least one room"))
+        if space.phone_holds and (space.capacity is None or space.capacity.unit != "rooms"):
+            problems.append(ConfigProblem(f"{where}.phone_holds", "phone holds keep rooms: give capacity unit 'rooms'"))
+        if kind.opens_doors:
+            if not cfg.doors:
+                problems.append(ConfigProblem("doors", f"a {kind.value} space needs at least one [[doors]] entry"))
+            if cfg.mqtt is None:
+                problems.append(ConfigProblem("mqtt", "doors receive unlock commands over MQTT: add [mqtt]"))
+    return problems
+
+
+def _rooms_in_spaces(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """Each room a space names exists, and each room belongs to exactly one space."""
+    known = {room.id for room in cfg.rooms}
+    problems = [
+        ConfigProblem(
+            f"spaces.{n}.rooms.{k}", f"no room {room!r} in [[rooms]] (known: {', '.join(sorted(known)) or 'none'})"
+        )
+        for n, space in enumerate(cfg.spaces)
+        for k, room in enumerate(space.rooms)
+        if room not in known
+    ]
+    owners = Counter(room for space in cfg.spaces for room in set(space.rooms))
+    first = {room.id: n for n, room in reversed(list(enumerate(cfg.rooms)))}  # a repeated id: _unique_ids says so
+    for n, room in enumerate(cfg.rooms):
+        if first[room.id] != n:
+            continue
+        if owners[room.id] == 0:
+            problems.append(ConfigProblem(f"rooms.{n}.id", f"room {room.id!r} belongs to no space: name it in one"))
+        elif owners[room.id] > 1:
+            problems.append(ConfigProblem(f"rooms.{n}.id", f"room {room.id!r} belongs to {owners[room.id]} spaces"))
     return problems
 
 

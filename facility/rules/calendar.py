@@ -43,3 +43,13 @@ def since_yesterday(moment: datetime) -> datetime:
     """Midnight at the start of the day before moment's (Tokyo): as far back as a rule looks into a member's
     history (today's uses, and a visit or booking that ran over midnight)."""
     return datetime.combine(local(moment).date() - timedelta(days=1), time(0), TOKYO)
+
+
+def business_day(moment: datetime, starts_at_minutes: int = 0) -> date:
+    """The business day a moment belongs to, for a facility whose day begins `starts_at_minutes` after midnight."""
+    return (local(moment) - timedelta(minutes=starts_at_minutes)).date()
+
+
+def business_day_start(day: date, starts_at_minutes: int = 0) -> datetime:
+    """The moment a business day begins (Tokyo)."""
+    return datetime.combine(day, time(0), TOKYO) + timedelta(minutes=starts_at_minutes)

@@ -134,7 +134,7 @@ def _forced(
         not guest and starts_new_use(cfg, history, candidate),
         refused.vacancy,
         own,
-        own.guests if own else 0,
+        guests_now(own, history) if own else 0,
         booker=not guest,
         forced_by=forced_by,
         overridden=refused.reasons,
@@ -195,7 +195,14 @@ def _representative(
         return CheckInDecision(False, entry, (Reason.DAILY_LIMIT,))
     checks = () if back else desk_checks_due(cfg.desk_checks, member)
     ends = visit_ends_at(cfg, now, reservation)  # the booking's end, or closing if the hours changed since
-    return CheckInDecision(True, entry, (), ends, checks, new_use, None, reservation, reservation.guests)
+    return CheckInDecision(True, entry, (), ends, checks, new_use, None, reservation, guests_now(reservation, history))
+
+
+def guests_now(reservation: Reservation, history: Sequence[CheckIn]) -> int:
+    """The booking's guests, counted once per booking: with the representative's first admission for it, never
+    again when they step out and back in (the guide: 共連れ come along with the booking, not with each entry)."""
+    admitted_before = any(c.reservation_id == reservation.reservation_id for c in history)
+    return 0 if admitted_before else reservation.guests
 
 
 def _re_entry(

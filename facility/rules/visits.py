@@ -7,9 +7,8 @@ from datetime import datetime, timedelta
 
 from facility.config.schema import FacilityConfig
 from facility.models import CheckIn, Reservation
-from facility.rules.calendar import local
 from facility.rules.hours import closes_at
-from facility.usage import member_uses_on
+from facility.usage import facility_day, member_uses_on
 
 
 def running_visit(history: Sequence[CheckIn], member_id: int, now: datetime) -> CheckIn | None:
@@ -28,6 +27,6 @@ def visit_ends_at(cfg: FacilityConfig, start: datetime, booking: Reservation | N
 
 
 def over_daily_limit(cfg: FacilityConfig, history: Sequence[CheckIn], member_id: int, now: datetime) -> bool:
-    """True when another use today would pass the facility's uses-per-day limit."""
+    """True when another use this business day would pass the facility's uses-per-day limit."""
     limit = cfg.rules.max_checkins_per_day
-    return limit is not None and member_uses_on(cfg, history, member_id, local(now).date()) >= limit
+    return limit is not None and member_uses_on(cfg, history, member_id, facility_day(cfg, now)) >= limit

@@ -26,6 +26,20 @@ from facility.tokens.formats import DeskCode, MemberPass, UnlockCommand, facilit
 from facility.tokens.keys import Keyring
 from facility.topics import SiteTopics
 
+# Refusals decided before a signature checked out: anyone can make them (a coupon QR, random bytes, a made-up key id),
+# so they are audited in aggregate, never one row each (lockd/junk.py, kiosk/reception.py).
+UNAUTHENTICATED = frozenset(
+    {
+        Reason.TOO_LARGE,
+        Reason.BAD_FORMAT,
+        Reason.UNSUPPORTED_VERSION,
+        Reason.WRONG_TYPE,
+        Reason.UNKNOWN_KEY,
+        Reason.KEY_REVOKED,
+        Reason.KEY_NOT_VALID,
+        Reason.BAD_SIGNATURE,
+    }
+)
 MAX_PASS_LIFETIME = 300
 MAX_COMMAND_LIFETIME = 120
 REPLAY_MARGIN = 60

@@ -250,7 +250,7 @@ class PlatformState:
         room = cfg.room(room_id)
         if room is not None and guests + 1 > room.capacity:
             raise ApiError.refused(Reason.TOO_MANY_GUESTS)
-        refusal = booking_refusal(cfg, starts_at, ends_at, self.clock.now())
+        refusal = booking_refusal(cfg.venue_of_room(room_id), starts_at, ends_at, self.clock.now())  # its space's
         if refusal is not None:
             raise ApiError.refused(refusal)
         with self._lock:
@@ -294,6 +294,7 @@ class PlatformState:
         if door is None:
             raise ApiError.not_found("door", door_id)
         now = self.clock.now()
+        cfg = cfg.venue_of_room(door.rooms[0])  # the door's space: its hours and rules
         here = self.reservations_at(facility_id, door.rooms)
         mine = closest_reservation(cfg, door.rooms, here, member_id, now)
         if mine is not None:

@@ -14,6 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -207,3 +208,24 @@ def test_after_a_lost_store_a_revoked_member_is_never_let_in_while_the_platform_
         assert again.pulses() == 0
     finally:
         again.daemon.stop()
+
+
+def test_a_slow_platform_does_not_lose_the_race_after_a_notice(site) -> None:
+    assert site.send(site.command())["result"] == "opened"
+    site.platform.state.revoke(member_id=MEMBER)
+    # The platform answers, but slowly (about 2 s, inside its own timeout), for the next fetches of the revocations.
+    slow = {"mode": "drip", "hang_seconds": 0.03, "count": 4, "path": "/v1/revocations"}
+    assert requests.put(f"{site.platform.server.url}/_sim/faults", json=slow, timeout=5).status_code == 200
+    site.sender.publish(TOPICS.reservations_changed, ReservationsChanged(cursor=99).payload(), qos=1)
+    answer = site.send(site.command())  # decided while the fetch is on its way: nothing a revocation changes opens
+    assert (answer["result"], answer["reason"]) == ("refused", Reason.REVOCATIONS_UNKNOWN.code)
+    assert site.pulses() == 1
+
+
+@pytest.mark.parametrize("payload", [b'{"cursor": 99, "reason": "member_revoked"}', b"", b"not json"])
+def test_a_notice_this_version_cannot_read_still_refreshes_the_revocations(site, payload: bytes) -> None:
+    assert site.send(site.command())["result"] == "opened"
+    site.platform.state.revoke(member_id=MEMBER)
+    site.sender.publish(TOPICS.reservations_changed, payload, qos=1)  # a field added later, or nothing at all
+    answer = site.send(site.command())
+    assert (answer["result"], answer["reason"]) == ("refused", Reason.REVOKED.code)

@@ -85,3 +85,35 @@ def test_the_wider_margin_after_a_loss_outlives_a_restart(tmp_path) -> None:
     again = LockdStore(tmp_path / "data" / "lockd.db", clock)  # ... and lockd restarts a moment later
     assert again.loss is None and again.began_on_loss
     assert again.issued_after(SKEW) == again.created_at + SKEW
+
+
+def test_a_store_put_back_from_an_earlier_copy_of_itself_is_a_lost_store(tmp_path) -> None:
+    clock = SettableClock(datetime(2026, 12, 8, 10, 30, tzinfo=TOKYO))
+    path = tmp_path / "data" / "lockd.db"
+    LockdStore(path, clock).close()
+    backup = path.read_bytes()  # a copy taken after a clean stop (a backup, an image of the card)
+    clock.advance(60)
+    used = LockdStore(path, clock)
+    used.cache("revocations", {"member_ids": [1003]})  # what it learned after the copy was taken
+    used.close()
+    for leftover in (tmp_path / "data").glob("lockd.db-*"):
+        leftover.unlink()
+    path.write_bytes(backup)  # the copy is put back
+    clock.advance(60)
+    again = LockdStore(path, clock)
+    assert again.loss is not None and "rolled back" in again.loss.cause and again.began_on_loss
+    assert again.created_at == clock.now().timestamp()  # its memory counts from now, not from when it first began
+    assert again.cached("revocations", None) is None  # a list it kept may be older than one acted on: fetched anew
+    again.close()
+    settled = LockdStore(path, clock)  # the next start (nothing put back) is no loss, and keeps the wider margin
+    assert settled.loss is None and settled.began_on_loss
+    settled.close()
+
+
+def test_an_unreadable_marker_is_a_loss(tmp_path) -> None:
+    clock = SettableClock(datetime(2026, 12, 8, 10, 30, tzinfo=TOKYO))
+    LockdStore(tmp_path / "data" / "lockd.db", clock).close()
+    (tmp_path / "data.lockd.store-id").write_text('{"store_id": ')  # a hand, or a failing disk
+    again = LockdStore(tmp_path / "data" / "lockd.db", clock)
+    assert again.loss is not None and "unreadable" in again.loss.cause
+    again.close()
