@@ -115,7 +115,10 @@ def site_toml(
     keys = load_config(EXAMPLES / "h1t-shibuya.toml").tokens.trusted_keys
     root = SigningKey.load(DEMO_KEYS / "root-demo.pem")
     hours = "".join(f'{day} = ["00:00-24:00"]\n' for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
-    rooms = "".join(f'[[rooms]]\nid = "{d}"\nname = "{d}"\nkind = "booth"\n\n' for d in doors)
+    booths = ", ".join(f'"{d}"' for d in doors)
+    rooms = f'[[spaces]]\nid = "booths"\nname = "Booths"\nkind = "booking"\nrooms = [{booths}]\n\n' + "".join(
+        f'[[rooms]]\nid = "{d}"\nname = "{d}"\nkind = "booth"\n\n' for d in doors
+    )
     door_list = "".join(
         f'[[doors]]\nid = "{d}"\nname = "{d} door"\nrooms = ["{d}"]\ndriver = "simulated"\n'
         f"pulse_seconds = {PULSE_SECONDS}\n\n"
@@ -127,7 +130,7 @@ def site_toml(
         for k in keys
     )
     return (
-        f'[facility]\nid = "{facility_id}"\nname = "Fleet {facility_id}"\nchain = "fleet"\nkind = "booking"\n\n'
+        f'version = 2\n\n[facility]\nid = "{facility_id}"\nname = "Fleet {facility_id}"\nchain = "fleet"\n\n'
         f'[hours]\n{hours}\n[rules]\nplans_admitted = ["individual_basic", "individual_premium", "corporate"]\n\n'
         f'{rooms}{door_list}[mqtt]\nhost = "127.0.0.1"\nport = {broker_port}\ntls = false\nusername = "{user}"\n'
         f'password_file = "{password_file}"\n\n[platform]\nbase_url = "{platform_url}"\ntimeout_seconds = 2\n\n'

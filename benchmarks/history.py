@@ -98,6 +98,8 @@ def _fill_kiosk(store: KioskStore, facility_id: str, now: datetime, days: int, p
                     None,
                     0,
                     1,
+                    "",  # space: the kiosk's one space ("" as a store kept before spaces says)
+                    "",  # room group: counted by seat
                 )
             )
             body = json.dumps({"member_id": member, "at": at, "kind": "check_in", "plan": "corporate", "ends_at": ends})
@@ -105,7 +107,7 @@ def _fill_kiosk(store: KioskStore, facility_id: str, now: datetime, days: int, p
             if n % 10 == 0:
                 audit.append((at, "refused", member, "expired", "member_screen"))
     with store.transaction() as db:
-        db.executemany("INSERT INTO checkin VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", checkins)
+        db.executemany("INSERT INTO checkin VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", checkins)
         db.executemany("INSERT INTO outbox VALUES (?,?,?,?,?,?,?,?)", outbox)
         db.executemany("INSERT INTO audit (at, action, member_id, reason, detail) VALUES (?,?,?,?,?)", audit)
 

@@ -39,9 +39,13 @@ BOOTHS = 50
 def _booking_site(work: Path, broker: MosquittoBroker, platform_url: str, metrics: int) -> Path:
     """The H1T example grown to 50 booths, open around the clock (the rush runs on the real clock), pointed at this
     run's broker, platform and folders."""
-    head = (CONFIG / "h1t-shibuya.toml").read_text().split("[[rooms]]")[0].replace('"08:00-21:00"', '"00:00-24:00"')
+    head = (CONFIG / "h1t-shibuya.toml").read_text().split("[[spaces]]")[0].replace('"08:00-21:00"', '"00:00-24:00"')
     head = head.replace("max_checkins_per_day = 5\n", "")
-    rooms = "".join(f'[[rooms]]\nid = "booth-{n}"\nname = "Booth {n}"\nkind = "booth"\n\n' for n in range(BOOTHS))
+    booths = ", ".join(f'"booth-{n}"' for n in range(BOOTHS))
+    space = f'[[spaces]]\nid = "booths"\nname = "Booths"\nkind = "booking"\nrooms = [{booths}]\n\n'
+    rooms = space + "".join(
+        f'[[rooms]]\nid = "booth-{n}"\nname = "Booth {n}"\nkind = "booth"\n\n' for n in range(BOOTHS)
+    )
     doors = "".join(
         f'[[doors]]\nid = "booth-{n}"\nname = "Booth {n} door"\nrooms = ["booth-{n}"]\ndriver = "simulated"\n'
         f"pulse_seconds = 3\n\n"

@@ -99,6 +99,7 @@ class CheckIn:
     reservation_id: int | None = None
     booker: bool = True
     pass_id: str = ""  # the pass it was admitted with ("" for staff admissions and door entries)
+    group: str = ""  # where the space counts rooms: the room group it shares (facility/rules/rooms.py)
 
     def active_at(self, now: datetime) -> bool:
         """True while this visit is still running (not checked out, not past its end)."""
@@ -110,16 +111,47 @@ class CheckIn:
 
 
 @dataclass(frozen=True)
+class RoomGroup:
+    """Members sharing one room now (a space that counts rooms): the group's id, when its first member checked in,
+    and how many of its members are in."""
+
+    group: str
+    started_at: datetime
+    members: int = 1
+
+
+@dataclass(frozen=True)
+class RoomHold:
+    """A room reception holds for a booking taken by phone (a space with `phone_holds`): for whom (a member number,
+    a name as told on the phone, or both), from when and for how long."""
+
+    hold_id: int
+    space: str
+    starts_at: datetime
+    minutes: int
+    member_id: int | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Occupancy:
-    """Who is in the facility now: members with a running visit and paying companions."""
+    """Who is in one space now: members with a running visit and paying companions; where the space counts rooms,
+    the room groups running and the phone holds counted now (facility/rules/rooms.py)."""
 
     members_in: int = 0
     companions_in: int = 0
+    groups: tuple[RoomGroup, ...] = ()
+    holds: tuple[RoomHold, ...] = ()
 
     @property
     def people(self) -> int:
         """Everyone taking a seat."""
         return self.members_in + self.companions_in
+
+    @property
+    def rooms_in(self) -> int:
+        """Rooms in use: one per running group, one per hold counted now (companions take none of their own)."""
+        return len(self.groups) + len(self.holds)
 
 
 @dataclass(frozen=True)

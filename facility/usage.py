@@ -35,12 +35,15 @@ class Use:
 
 
 def use_key(cfg: FacilityConfig, entry: CheckIn) -> Hashable | None:
-    """The use an entry belongs to; None for entries that never count (re-entries, guests)."""
+    """The use an entry belongs to; None for entries that never count (re-entries, guests). Uses are the
+    facility's, whichever of its spaces asks: a booking is one use, a visit without one counts by the walk-in
+    space's time limit."""
     if entry.kind is EntryKind.RE_ENTRY or not entry.booker:
         return None
     if entry.reservation_id is not None:
         return ("reservation", entry.reservation_id)
-    if cfg.rules.time_limit_minutes is None:
+    walk_in = cfg.walk_in_venue or cfg  # a visit without a booking counts by the walk-in space's time limit
+    if walk_in.rules.time_limit_minutes is None:
         return ("day", entry.member_id, facility_day(cfg, entry.at))
     return ("check_in", entry.member_id, entry.at)
 

@@ -104,7 +104,7 @@ class KioskApp(QObject):
         self.clock, self.store = self.parts.clock, self.parts.store
         self.reception, self.outbox = self.parts.reception, self.parts.outbox
         self.state = KioskState(cfg)
-        self.window = KioskWindow(cfg.facility.name, cfg.facility.kind.camera_first)
+        self.window = KioskWindow(cfg.facility.name, cfg.reception_space.kind.camera_first)
         self.scanner = Scanner(camera, make_decoder(cfg.kiosk_settings.decoder), self)
         self.chime = chime or Chime()
         self.staff = StaffActions(
@@ -406,11 +406,14 @@ class KioskApp(QObject):
             self.heartbeat.beat()
 
     def _draw(self) -> None:
-        """The clock, the doorway, the loops' health and the desk code; the state's observers redraw the rest."""
+        """The clock, the doorway (and each space's vacancy), the loops' health and the desk code; the state's
+        observers redraw the rest."""
         now = self.clock.now()
         failing = [loop for loop in self.loop_health() if not loop.healthy]
+        self.reception.lapse_holds()  # a room held by phone whose member has not come is free again
         self.state.update(
             doorway=self.reception.doorway(),
+            spaces=self.reception.vacancies() if len(self.cfg.spaces) > 1 else (),
             hours_today=hours_today(self.cfg, now),
             failing_loops=failing,
             camera_ok=self.camera.ok,
@@ -443,7 +446,8 @@ class KioskApp(QObject):
         """Every fixed text in the current language."""
         self.window.home.retranslate(self.language)
         self.window.pin.retranslate(self.language)
-        self.window.staff.retranslate(self.language, self.cfg.companions.drop_in_fee_yen)
+        walk_in = self.cfg.venue(self.cfg.reception_space)  # companions sold at the desk: the walk-in space's
+        self.window.staff.retranslate(self.language, walk_in.companions.drop_in_fee_yen)
         self._draw_state()
 
     def _camera_reported(self, ok: bool) -> None:

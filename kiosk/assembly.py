@@ -124,7 +124,7 @@ def _reservation_sync(
 ) -> ReservationSync | None:
     """A staffed meeting room admits representatives against the bookings it keeps from the platform (and fetches
     the revocations after each fetch of them)."""
-    if not cfg.facility.kind.needs_reservation:
+    if not any(space.kind.needs_reservation and space.kind.checks_in_at_reception for space in cfg.spaces):
         return None
 
     def stale(is_stale: bool) -> None:  # the bookings could not be refreshed for a while (or can again)

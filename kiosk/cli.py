@@ -29,8 +29,9 @@ NEEDS_EXTRA = f"officepass-kiosk needs its own libraries (Qt, OpenCV, zxing-cpp)
 def kiosk_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
     """What a facility file must hold for a kiosk to run it."""
     problems = []
-    if not cfg.facility.kind.checks_in_at_reception:
-        problems.append(ConfigProblem("facility.kind", f"a {cfg.facility.kind.value} facility has no reception kiosk"))
+    if not any(space.kind.checks_in_at_reception for space in cfg.spaces):
+        kinds = ", ".join(sorted(kind.value for kind in cfg.kinds()))
+        problems.append(ConfigProblem("spaces", f"no space checks members in at reception ({kinds}): no kiosk here"))
     if cfg.kiosk is None:
         problems.append(ConfigProblem("kiosk", "the kiosk needs a [kiosk] table (id, decoder, camera, ...)"))
     elif cfg.kiosk_settings.signing_key_file is None:

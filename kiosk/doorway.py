@@ -45,7 +45,8 @@ _FROM_VACANCY = {
 
 
 def doorway(cfg: FacilityConfig, occupancy: Occupancy, now: datetime) -> Doorway:
-    """The doorway now: closed, then the day's cut-off, then the seats."""
+    """The doorway now, of the space `cfg` is the venue of (Reception: its walk-in space): closed, then the day's
+    cut-off, then the seats or rooms (in the space's unit)."""
     if not is_open(cfg.hours, now):
         return Doorway.CLOSED
     if cutoff_in_force(cfg.rules, now) is not None:
@@ -53,6 +54,19 @@ def doorway(cfg: FacilityConfig, occupancy: Occupancy, now: datetime) -> Doorway
     if cfg.seats is None:
         return Doorway.OPEN
     return _FROM_VACANCY[vacancy(cfg.seats, occupancy, True)]
+
+
+@dataclass(frozen=True)
+class SpaceVacancy:
+    """One space as the reception page lists it where a facility has several: open or not, its vacancy and what is
+    free in its unit ("seats" or "rooms"; "" and no vacancy: a space taken by booking only)."""
+
+    space: str
+    name: str
+    open: bool
+    state: Vacancy | None = None
+    free: int | None = None
+    unit: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,9 @@
 Qt-free, so it is the same whether the pass came from the camera, from the platform after
 a desk-code scan, or from staff. The replay record, the decision and the check-in with its
 outbox item are one transaction: the screen turns green only after the commit.
+
+Occupancy is per space, in the space's unit (facility/rules/rooms.py): each check-in keeps the space it was judged
+for and, where the space counts rooms, its room group; rooms held by phone are kept here too.
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ from facility.config import FacilityConfig
 from facility.config.models import Space
 from facility.keyset import SiteKeys
 from facility.messages import CheckinAnswer
-from facility.models import CheckIn, EntryKind, Member, Occupancy, Plan, Reservation
+from facility.models import CheckIn, EntryKind, Member, Occupancy, Plan, Reservation, RoomHold
 from facility.reasons import Reason
 from facility.rules.booking import closest_reservation, reservation_refusal
 from facility.rules.calendar import since_yesterday
-from facility.rules.capacity import Vacancy, vacancy
+from facility.rules.capacity import Vacancy, free_seats, vacancy
 from facility.rules.checkin import CheckInDecision, decide_checkin
 from facility.rules.desk import DeskCheckDue
 from facility.rules.hours import is_open
+from facility.rules.rooms import HoldRefusal, hold_refusal, lapses_at, occupancy_of
 from facility.tally import RefusalTally
 from facility.tokens import (
     Keyring,
@@ -37,7 +41,7 @@ from facility.tokens import (
 from facility.tokens.verify import MAX_PASS_LIFETIME, REPLAY_MARGIN, UNAUTHENTICATED
 from facility.trustcache import cached_revocations
 from facility.usage import facility_day
-from kiosk.doorway import Doorway, doorway
+from kiosk.doorway import Doorway, SpaceVacancy, doorway
 from kiosk.store import KioskStore, Recorded, new_key
 
 
@@ -187,7 +191,7 @@ class Reception:
                     True,
                     source,
                     earlier.plan,
-                    room=self._room_name(earlier.reservation_id),
+                    room=self.room_name(earlier.reservation_id),
                     companions=earlier.companions,
                 )
         return CheckinVerdict(False, reasons=(refusal.reason,), source=source)
@@ -195,7 +199,7 @@ class Reception:
     def _decide(self, db, member_pass: MemberPass, now: datetime, source: str) -> CheckinVerdict:
         """The facility's rules for a genuine pass; an admission is kept with its outbox item."""
         member = Member(member_pass.member_id, member_pass.plan, member_pass.name, member_pass.first_visit_at_chain)
-        decision = self._rules(member, now, member_pass.reservation_id)
+        space, decision = self._rules(member, now, member_pass.reservation_id)
         if not decision.admitted:
             self.store.audit(db, now, "refused", member.member_id, decision.reasons[0].code, source)
             return CheckinVerdict(
@@ -208,7 +212,7 @@ class Reception:
                 first_visit=member.first_visit_at_chain,
                 reservation_id=member_pass.reservation_id,
             )
-        self._keep(db, member, decision, now, source, member_pass.pass_id.hex())
+        self._keep(db, space, member, decision, now, source, member_pass.pass_id.hex())
         return self._admitted(member, decision, source)
 
     def _admitted(self, member: Member, decision: CheckInDecision, source: str) -> CheckinVerdict:
@@ -225,21 +229,32 @@ class Reception:
             False,
             source,
             member.plan,
-            room=self._room_name(reservation.reservation_id if reservation else None),
+            room=self.room_name(reservation.reservation_id if reservation else None),
             companions=decision.companions,
         )
 
-    def _room_name(self, reservation_id: int | None) -> str:
+    def room_name(self, reservation_id: int | None) -> str:
         """The name of the room a reservation holds ("" for none)."""
         reservation = self.store.reservation(reservation_id) if reservation_id is not None else None
         room = self.cfg.room(reservation.room_id) if reservation else None
         return room.name if room else ""
 
     def _keep(
-        self, db, member: Member, decision: CheckInDecision, now: datetime, source: str, pass_id: str, note: str = ""
+        self,
+        db,
+        space: Space,
+        member: Member,
+        decision: CheckInDecision,
+        now: datetime,
+        source: str,
+        pass_id: str,
+        note: str = "",
     ) -> None:
-        """Write the check-in and its outbox item (in the caller's transaction)."""
+        """Write the check-in, in its space and room group, and its outbox item; the hold it takes is used (in the
+        caller's transaction)."""
         reservation = decision.reservation
+        placement = decision.placement
+        rooms = placement is not None and placement.rooms
         record = Recorded(
             new_key(),
             member.member_id,
@@ -256,9 +271,13 @@ class Reception:
             reservation.reservation_id if reservation else None,
             decision.companions,
             decision.booker,
+            space.id,
+            (placement.group or new_key()) if placement is not None and rooms else "",  # a new room: a new group
         )
         self.store.add_checkin(db, self.cfg.facility.id, record, self.clock.now().timestamp())
         self.store.add_desk_checks(db, record, decision.desk_checks)  # on the staff list until ticked
+        if placement is not None and placement.hold is not None:
+            self.store.use_hold(db, placement.hold, record.key, now)
 
     # --- staff actions (each audited) -----------------------------------------------------------
 
@@ -274,15 +293,31 @@ class Reception:
     ) -> CheckinVerdict:
         """A manual check-in (no phone, or a refusal overridden), with the reason staff gave; `first_visit` and
         `reservation_id` as the refused pass said (a member typed in by number is taken as known to staff)."""
-        now = self.clock.now()
         member = Member(member_id, plan, name, first_visit)
-        # The core says what staff overrode and what follows from it.
-        granted = self._rules(member, now, reservation_id, forced_by=reason)
-        with self.store.transaction() as db:
-            overridden = ",".join(r.code for r in granted.overridden)
-            self.store.audit(db, now, "staff_admit", member_id, overridden, reason)
-            self._keep(db, member, granted, now, "staff", "", f"staff: {reason}")
+        with self._lock:  # judged and kept as one, as a pass is: a room or hold is not given twice
+            now = self.clock.now()
+            # The core says what staff overrode and what follows from it.
+            space, granted = self._rules(member, now, reservation_id, forced_by=reason)
+            with self.store.transaction() as db:
+                overridden = ",".join(r.code for r in granted.overridden)
+                self.store.audit(db, now, "staff_admit", member_id, overridden, reason)
+                self._keep(db, space, member, granted, now, "staff", "", f"staff: {reason}")
         return replace(self._admitted(member, granted, "staff"), desk_checks=())  # staff owe them: on the list
+
+    def needs_new_place(
+        self,
+        member_id: int,
+        name: str,
+        plan: Plan,
+        *,
+        first_visit: bool = False,
+        reservation_id: int | None = None,
+    ) -> bool:
+        """True when admitting this member now takes a seat or room of its own (staff are asked first while full);
+        False for one who joins a group's room, takes the room held for them, or is still in."""
+        member = Member(member_id, plan, name, first_visit)
+        _, decision = self._rules(member, self.clock.now(), reservation_id, forced_by="")  # what staff would do
+        return decision.placement is None or decision.placement.new_place
 
     def override_last_refusal(self, reason: str) -> CheckinVerdict | None:
         """Admit the member who was just refused, if the pass told us who they were."""
@@ -327,13 +362,13 @@ class Reception:
 
     def _rules(
         self, member: Member, now: datetime, reservation_id: int | None = None, forced_by: str | None = None
-    ) -> CheckInDecision:
-        """The rules of the space this member comes for, now (forced in by staff, with `forced_by`'s reason); the
-        history is read once for the rules and the occupancy."""
+    ) -> tuple[Space, CheckInDecision]:
+        """The space this member comes for, and its rules' decision now (forced in by staff, with `forced_by`'s
+        reason), from the member's history and the space's own occupancy."""
         history = self.history(member.member_id, now)
         space, booking = self.space_for(member.member_id, reservation_id, now)
         venue = self.cfg.venue(space)
-        return decide_checkin(venue, member, history, self.occupancy(now), now, booking, forced_by)
+        return space, decide_checkin(venue, member, history, self.occupancy(now, space), now, booking, forced_by)
 
     def space_for(self, member_id: int, reservation_id: int | None, now: datetime) -> tuple[Space, Reservation | None]:
         """The space a pass is judged for, and the booking it comes with.
@@ -375,20 +410,124 @@ class Reception:
         """Every check-in of one day, as the usage report reads it."""
         return [c.as_checkin() for c in self.store.checkins_on(day, self.cfg.rules.day_starts_at)]
 
-    def occupancy(self, now: datetime | None = None) -> Occupancy:
-        """Members whose visit runs now (visits past their limit no longer count) and companions."""
-        return Occupancy(self.store.members_in(now or self.clock.now()), self.store.companions_in())
+    def occupancy(self, now: datetime | None = None, space: Space | None = None) -> Occupancy:
+        """Who is in one space now (the reception's walk-in space unless named): members whose visit runs (visits
+        past their limit no longer count), its paying companions, and where it counts rooms its room groups and the
+        phone holds counted now."""
+        return self.occupancies(now)[(space or self.cfg.reception_space).id]
+
+    def occupancies(self, now: datetime | None = None) -> dict[str, Occupancy]:
+        """Every space's occupancy now, from one read of the running visits and the open holds. A check-in belongs to
+        the space it was judged for: a meeting room's representative takes no walk-in seat. Companions are the
+        reception space's (they pay its fee at its desk)."""
+        now = now or self.clock.now()
+        running = self.store.running(now)
+        holds = self.store.open_holds()
+        starts = self.store.group_starts({visit.room_group for visit in running if visit.room_group})
+        reception = self.cfg.reception_space.id
+        companions = self.store.companions_in()
+        return {
+            space.id: occupancy_of(
+                [visit.as_checkin() for visit in running if self.space_of(visit) == space.id],
+                companions if space.id == reception else 0,
+                [hold for hold in holds if hold.space == space.id],
+                now,
+                starts,
+            )
+            for space in self.cfg.spaces
+        }
+
+    def space_of(self, visit: Recorded) -> str:
+        """The space a check-in was judged for; one kept before spaces: its booking's, else the reception space."""
+        if visit.space:
+            return visit.space
+        booking = self.store.reservation(visit.reservation_id) if visit.reservation_id is not None else None
+        space = self.cfg.space_of_room(booking.room_id) if booking is not None else None
+        return (space or self.cfg.reception_space).id
 
     def vacancy(self) -> Vacancy | None:
-        """The colour the app shows for this facility now."""
+        """The colour the app shows for this facility now: its walk-in space's."""
         now = self.clock.now()
         walk_in = self.cfg.venue(self.cfg.reception_space)  # what the kiosk's vacancy is about: its walk-in space
         return vacancy(walk_in.seats, self.occupancy(now), is_open(walk_in.hours, now)) if walk_in.seats else None
 
-    def doorway(self) -> Doorway:
-        """Whether the facility takes new members now (closed, past the cut-off, full, few left, free)."""
+    def vacancies(self) -> tuple[SpaceVacancy, ...]:
+        """Each space's vacancy now, in the space's unit, as the reception page lists them (a space without a
+        capacity takes bookings only)."""
         now = self.clock.now()
-        return doorway(self.cfg, self.occupancy(now), now)
+        occupancies = self.occupancies(now)
+        shown = []
+        for space in self.cfg.spaces:
+            venue = self.cfg.venue(space)
+            open_now, seats = is_open(venue.hours, now), venue.seats
+            state = vacancy(seats, occupancies[space.id], open_now) if seats else None
+            free = free_seats(seats, occupancies[space.id]) if seats else None
+            shown.append(SpaceVacancy(space.id, space.name, open_now, state, free, seats.unit if seats else ""))
+        return tuple(shown)
+
+    def doorway(self) -> Doorway:
+        """Whether the reception's space takes new members now (closed, past the cut-off, full, few left, free)."""
+        now = self.clock.now()
+        return doorway(self.cfg.venue(self.cfg.reception_space), self.occupancy(now), now)
+
+    # --- rooms: groups and holds -------------------------------------------------------------------
+
+    @property
+    def hold_spaces(self) -> list[Space]:
+        """The spaces where reception holds rooms for bookings taken by phone."""
+        return [space for space in self.cfg.spaces if space.phone_holds]
+
+    def counts_rooms(self, space_id: str) -> bool:
+        """True where the space's capacity is counted in rooms a group shares."""
+        space = self.cfg.space(space_id)
+        return space is not None and space.capacity is not None and space.capacity.unit == "rooms"
+
+    def hold_room(
+        self, space_id: str, starts_at: datetime, minutes: int, member_id: int | None = None, name: str = ""
+    ) -> RoomHold | HoldRefusal:
+        """Hold a room for a booking taken by phone (audited), or say why not (facility/rules/rooms.py)."""
+        space = self.cfg.space(space_id)
+        if space is None:
+            return HoldRefusal.NO_HOLDS
+        venue = self.cfg.venue(space)
+        with self._lock:
+            now = self.clock.now()
+            self.store.lapse_holds(now)  # a hold that lapsed is no longer one of the space's rooms
+            hold = RoomHold(0, space.id, starts_at, minutes, member_id, name.strip())
+            refusal = hold_refusal(
+                venue.seats, venue.hours, space.phone_holds, self.store.open_holds(space.id), hold, now
+            )
+            if refusal is not None:
+                return refusal
+            return self.store.add_hold(hold, lapses_at(hold), now)
+
+    def cancel_hold(self, hold_id: int) -> RoomHold | None:
+        """Staff cancel a hold (audited); None when it was used, lapsed or cancelled already."""
+        with self._lock:
+            return self.store.cancel_hold(hold_id, self.clock.now())
+
+    def lapse_holds(self) -> list[RoomHold]:
+        """Holds whose member has not come by their lapse time lapse now (audited); the kiosk asks every second."""
+        return self.store.lapse_holds(self.clock.now())
+
+    def new_room(self, key: str) -> Recorded | None:
+        """Staff give a member a room of their own (a group of one, from their check-in); None for a check-in that is
+        not kept or not in a space that counts rooms."""
+        found = self.store.checkin(key)
+        if found is None or not self.counts_rooms(self.space_of(found)):
+            return None
+        return self.store.regroup(key, new_key(), self.clock.now(), "room_new")
+
+    def join_room(self, key: str, with_key: str) -> Recorded | None:
+        """Staff put a member into another member's room (their group); None when either is not kept, they are in
+        different spaces, or the space does not count rooms."""
+        moving, joined = self.store.checkin(key), self.store.checkin(with_key)
+        if moving is None or joined is None or key == with_key:
+            return None
+        space = self.space_of(moving)
+        if space != self.space_of(joined) or not self.counts_rooms(space) or not joined.room_group:
+            return None
+        return self.store.regroup(key, joined.room_group, self.clock.now(), "room_join")
 
     def keyring(self) -> Keyring:
         """The keys trusted for passes now, as the site's keys say (pinned, certified by a root, or published)."""

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
-from kiosk.doorway import Doorway, TodaysHours
+from kiosk.doorway import Doorway, SpaceVacancy, TodaysHours
 from kiosk.reception import CheckinVerdict
 from kiosk.state import KioskState
 from kiosk.texts import t
@@ -58,6 +58,7 @@ class HomePage(QWidget):
         self.clock.setStyleSheet(style(30, True))
         self.language, self.staff = big_button(), big_button(size=16)
         self.doorway, self.hours = centred(Plain()), Words("", 18)  # the badge never wraps
+        self.spaces = Words("", 15, True)  # each space's vacancy, where the facility has several
         self.code, self.camera = centred(Plain()), centred(Plain())
         self.camera.setStyleSheet("background: #202124; border-radius: 8px; color: white; font-size: 18pt;")
         # The preview fills what the layout gives it; a frame's size must never push the page off the screen.
@@ -80,7 +81,11 @@ class HomePage(QWidget):
         top.addWidget(self.language)
         status = QHBoxLayout()
         status.addWidget(self.doorway)
-        status.addWidget(self.hours, 1)
+        told = QVBoxLayout()  # today's hours, and under them each space's vacancy: no taller than the staff button
+        told.setSpacing(0)
+        told.addWidget(self.hours)
+        told.addWidget(self.spaces)
+        status.addLayout(told, 1)
         status.addWidget(self.staff)
         desk = QVBoxLayout(self.desk_panel)
         for widget in (self.code, self.scan_hint, self.countdown):
@@ -130,7 +135,11 @@ class HomePage(QWidget):
     def show_state(self, state: KioskState, language: str) -> None:
         """Show only the ways in that work now, the doorway, today's hours and the member notice."""
         door = state.doorway
-        self.doorway.setText(t(f"door_{door.code}", language))
+        counted = state.rooms and door in (Doorway.VACANT, Doorway.FEW_LEFT, Doorway.FULL)
+        self.doorway.setText(t(f"door_{door.code}" + ("_rooms" if counted else ""), language))
+        between = "　｜　" if language == "ja" else "  |  "
+        self.spaces.setText(between.join(self._space(space, language) for space in state.spaces))
+        self.spaces.setVisible(bool(state.spaces))
         self.doorway.setStyleSheet(
             style(22, True, door.ink, f"background: {door.background}; border-radius: 10px; padding: 6px 18px;")
         )
@@ -149,6 +158,16 @@ class HomePage(QWidget):
         self.staff.setText(
             t("staff_badge", language, n=state.needs_staff) if state.needs_staff else t("staff", language)
         )
+
+    @staticmethod
+    def _space(space: SpaceVacancy, language: str) -> str:
+        """One space's vacancy in words: closed, taken by booking only, or its state with what is free in its unit."""
+        name = in_language(space.name, language)
+        if not space.open:
+            return t("space_closed", language, name=name)
+        if space.state is None:
+            return t("space_booked", language, name=name)
+        return t(f"space_{space.state.code}_{space.unit}", language, name=name, n=space.free or 0)
 
     @staticmethod
     def _hours(hours: TodaysHours, language: str) -> str:

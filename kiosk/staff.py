@@ -1,4 +1,5 @@
-"""The staff side, for fingers: the PIN keypad, then tabs for today's list, desk checks, admissions, the queue, more."""
+"""The staff side, for fingers: the PIN keypad, then tabs for today's list (and rooms), desk checks, admissions, rooms
+held by phone, the queue, more."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QPushButton,
     QScrollArea,
     QScroller,
     QTableWidget,
@@ -25,10 +27,21 @@ from PySide6.QtWidgets import (
 
 from facility.models import Plan
 from facility.plaintext import displayed
+from facility.rules.rooms import HOLD_EARLY, HOLD_LAPSE
 from kiosk.texts import t
+from kiosk.verdicts import in_language
 from kiosk.widgets import GREEN, RED, TOUCH, Keypad, Plain, Words, big_button, centred, style
 
 REASONS = ("reason_app_trouble", "reason_phone_trouble", "reason_confirmed")  # an override's reason, one touch
+HOLD_STEPS = {  # the buttons that move a hold's start, in minutes: earlier on the first row, later on the second
+    "hold_minus_day": -24 * 60,
+    "hold_minus_hour": -60,
+    "hold_minus_quarter": -15,
+    "hold_plus_quarter": 15,
+    "hold_plus_hour": 60,
+    "hold_plus_day": 24 * 60,
+}
+TODAY_COLUMNS = ("time", "member", "name", "kind", "until", "source", "room")
 
 
 STRIP_HEIGHT = 56
@@ -107,7 +120,7 @@ class PinPage(QWidget):
 
 
 class ChecklistRow(QWidget):
-    """One desk check owed: who, what, since when, and the button that ticks it."""
+    """One line and its button: a desk check owed and its tick, or a room held and its cancel."""
 
     def __init__(self, text: str, button_text: str) -> None:
         super().__init__()
@@ -142,6 +155,13 @@ class StaffPage(QWidget):
                 "report",
                 "confirm_over",
                 "cancel_over",
+                "room_new",
+                "room_join",
+                "room_join_cancel",
+                "hold",
+                "hold_shorter",
+                "hold_longer",
+                *HOLD_STEPS,
             )
         }
         self.buttons["exit_confirm"].setStyleSheet(
@@ -176,13 +196,32 @@ class StaffPage(QWidget):
         self.exit_question = Words("", 18, True, RED)
         self.camera = Plain()
         self.camera.setFixedSize(320, 180)
+        # Rooms held by phone: for whom (the number on the keypad, a name if a keyboard is there), where, when, how
+        # long.
+        self.holds_hint = Words("", 16)
+        self.hold_member = QLineEdit()
+        self.hold_member.setReadOnly(True)
+        self.hold_member.setStyleSheet(style(24, True))
+        self.hold_name = QLineEdit()
+        for field in (self.hold_member, self.hold_name):
+            field.setMinimumHeight(TOUCH - 8)
+        self.hold_name.setStyleSheet(style(18))
+        self.hold_keypad = Keypad(10)
+        self.hold_spaces = QButtonGroup(self)
+        self.hold_space_buttons: dict[str, QPushButton] = {}
+        self._hold_space_names: dict[str, str] = {}
+        self.hold_space_row = QHBoxLayout()
+        self.hold_start, self.hold_length = Words("", 20, True), Words("", 20, True)
+        self.hold_list = QVBoxLayout()
+        self.hold_rows: list[ChecklistRow] = []
+        self.holds_empty = Words("", 18)
         self.tab_titles: dict[str, QWidget] = {}
         self._layout()
 
     @staticmethod
     def _table() -> QTableWidget:
         """A read-only table of today's check-ins, a row chosen by touch."""
-        table = QTableWidget(0, 6)
+        table = QTableWidget(0, len(TODAY_COLUMNS))
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
@@ -207,6 +246,7 @@ class StaffPage(QWidget):
             ("tab_admit", self._admit_tab),
             ("tab_queue", self._queue_tab),
             ("tab_more", self._more_tab),
+            ("tab_holds", self._holds_tab),  # last: the other tabs keep their places where it is hidden
         ):
             tab = scrolled(build())  # a small screen scrolls a tab; the page itself never outgrows the screen
             self.tab_titles[key] = tab
@@ -219,14 +259,17 @@ class StaffPage(QWidget):
         page.addWidget(self.message)
 
     def _today_tab(self) -> QWidget:
-        """Today's check-ins, check-out and companions."""
+        """Today's check-ins, check-out and companions; where a space counts rooms, a member's own room or another's."""
         tab = QWidget()
-        actions = QHBoxLayout()
+        actions, rooms = QHBoxLayout(), QHBoxLayout()
         for name in ("check_out", "companion_in", "companion_out"):
             actions.addWidget(self.buttons[name])
+        for name in ("room_new", "room_join", "room_join_cancel"):
+            rooms.addWidget(self.buttons[name])
         layout = QVBoxLayout(tab)
         layout.addWidget(self.today, 1)
         layout.addLayout(actions)
+        layout.addLayout(rooms)
         return tab
 
     def _checks_tab(self) -> QWidget:
@@ -278,6 +321,79 @@ class StaffPage(QWidget):
         self.show_confirm(False)
         return tab
 
+    def _holds_tab(self) -> QWidget:
+        """A room held for a booking taken by phone: for whom, where, from when and how long; the rooms held, each with
+        its cancel."""
+        tab = QWidget()
+        form = QGridLayout()
+        form.addWidget(self.hold_member, 0, 0)
+        form.addWidget(self.hold_name, 0, 1)
+        form.addLayout(self.hold_space_row, 1, 0, 1, 2)
+        steps = QGridLayout()
+        for index, name in enumerate(HOLD_STEPS):
+            steps.addWidget(self.buttons[name], index // 3, index % 3)
+        length = QHBoxLayout()
+        length.addWidget(self.hold_length, 1)
+        length.addWidget(self.buttons["hold_shorter"])
+        length.addWidget(self.buttons["hold_longer"])
+        left = QVBoxLayout()
+        left.addWidget(self.holds_hint)
+        left.addLayout(form)
+        left.addWidget(self.hold_start)
+        left.addLayout(steps)
+        left.addLayout(length)
+        left.addWidget(self.buttons["hold"])
+        left.addWidget(self.holds_empty)
+        left.addLayout(self.hold_list)
+        left.addStretch(1)
+        body = self.holds_body = QBoxLayout(QBoxLayout.Direction.LeftToRight, tab)
+        body.addLayout(left, 3)
+        body.addWidget(self.hold_keypad, 2, alignment=Qt.AlignmentFlag.AlignTop)
+        self.hold_keypad.ok.hide()  # the hold button acts; the keypad only types the number
+        self.hold_keypad.typed.connect(self.hold_member.setText)
+        self.hold_spaces.setExclusive(True)
+        return tab
+
+    def configure(self, rooms: bool, hold_spaces: Sequence[tuple[str, str]], room_column: bool) -> None:
+        """What this facility's staff page offers: the room buttons where a space counts rooms, the phone holds tab
+        (with a choice of space where several take holds), the table's room column where it says something."""
+        for name in ("room_new", "room_join"):
+            self.buttons[name].setVisible(rooms)
+        self.show_joining(False)
+        self.today.setColumnHidden(TODAY_COLUMNS.index("room"), not room_column)
+        self.tabs.setTabVisible(list(self.tab_titles).index("tab_holds"), bool(hold_spaces))
+        self._hold_space_names = dict(hold_spaces)
+        for space_id, _ in hold_spaces:
+            button = big_button()
+            button.setCheckable(True)
+            self.hold_spaces.addButton(button)
+            self.hold_space_row.addWidget(button)
+            self.hold_space_buttons[space_id] = button
+        if hold_spaces:
+            self.hold_space_buttons[hold_spaces[0][0]].setChecked(True)
+        for button in self.hold_space_buttons.values():
+            button.setVisible(len(hold_spaces) > 1)  # one space: nothing to choose
+
+    def chosen_hold_space(self) -> str | None:
+        """The space touched for a hold (the only one, where one takes holds)."""
+        return next((space for space, button in self.hold_space_buttons.items() if button.isChecked()), None)
+
+    def show_joining(self, joining: bool) -> None:
+        """Moving a member into another's room: the second touch names the room, and the way out shows."""
+        self.buttons["room_join_cancel"].setVisible(joining)
+
+    def show_holds(self, rows: Sequence[str], button_text: str) -> list[ChecklistRow]:
+        """The rooms held (text, and the cancel's words); returns the rows so their buttons can be wired."""
+        for old in self.hold_rows:
+            self.hold_list.removeWidget(old)
+            old.hide()
+            old.deleteLater()
+        self.hold_rows = [ChecklistRow(text, button_text) for text in rows]
+        for row in self.hold_rows:
+            self.hold_list.addWidget(row)
+        self.holds_empty.setVisible(not rows)
+        return self.hold_rows
+
     def _queue_tab(self) -> QWidget:
         """The link to the platform: what waits, what failed and what to do."""
         tab = QWidget()
@@ -306,7 +422,8 @@ class StaffPage(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         """On a portrait screen the keypad goes under the form rather than beside it."""
         portrait = event.size().height() > event.size().width()
-        self.admit_body.setDirection(QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight)
+        for body in (self.admit_body, self.holds_body):
+            body.setDirection(QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight)
         super().resizeEvent(event)
 
     def show_confirm(self, shown: bool, text: str = "") -> None:
@@ -340,9 +457,21 @@ class StaffPage(QWidget):
         self.exit_question.setText(t("exit_question", language))
         self.checklist_empty.setText(t("checks_none", language))
         self.keypad.retranslate(t("key_clear", language), t("key_ok", language))
-        self.today.setHorizontalHeaderLabels(
-            [t(f"column_{c}", language) for c in ("time", "member", "name", "kind", "until", "source")]
+        self.hold_keypad.retranslate(t("key_clear", language), t("key_ok", language))
+        self.hold_member.setPlaceholderText(t("member_id_hint", language))
+        self.hold_name.setPlaceholderText(t("hold_name_hint", language))
+        self.holds_hint.setText(
+            t(
+                "holds_hint",
+                language,
+                early=int(HOLD_EARLY.total_seconds() // 60),
+                lapse=int(HOLD_LAPSE.total_seconds() // 60),
+            )
         )
+        self.holds_empty.setText(t("holds_none", language))
+        for space_id, button in self.hold_space_buttons.items():
+            button.setText(in_language(self._hold_space_names[space_id], language))
+        self.today.setHorizontalHeaderLabels([t(f"column_{c}", language) for c in TODAY_COLUMNS])
 
     def show_today(self, rows: Sequence[tuple[str, ...]]) -> None:
         """Today's check-ins, newest first, each row holding its check-in's key. Built again only when they
@@ -394,6 +523,8 @@ class StaffPage(QWidget):
         self.keypad.clear()
         self.member_name.clear()
         self.reason.clear()
+        self.hold_keypad.clear()
+        self.hold_name.clear()
         for group in (self.plans, self.reasons):
             group.setExclusive(False)
             for button in group.buttons():

@@ -6,24 +6,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from facility.config import FacilityConfig
+from facility.models import Plan, RoomHold
 from facility.plaintext import NAME_COLUMNS, displayed
 from facility.rules.calendar import local
+from facility.rules.rooms import HOLD_SHORTEST, HoldRefusal, lapses_at
 from facility.usage import facility_day, usage_report_csv
 from kiosk.doorway import Doorway
 from kiosk.outbox import OutboxSender
 from kiosk.reception import CheckinVerdict, Reception
 from kiosk.security import PinGuard
-from kiosk.staff import PinPage, StaffPage
+from kiosk.staff import HOLD_STEPS, PinPage, StaffPage
 from kiosk.state import KioskState
 from kiosk.store import KioskStore, OutboxItem, PendingCheck, Recorded
 from kiosk.texts import t
-from kiosk.verdicts import surname
+from kiosk.verdicts import in_language, surname
 
 log = logging.getLogger(__name__)
+QUARTER = timedelta(minutes=15)
+HOLD_DEFAULT_MINUTES = 120  # a hold's length until staff change it (karaoke is mostly sold by the hour or two)
 
 
 @dataclass
@@ -59,6 +64,9 @@ class StaffActions:
         self.quit_kiosk = quit_kiosk
         self._over_capacity: Callable[[], None] | None = None  # an admission waiting for "admit anyway"
         self._checklist_shown: tuple[list[PendingCheck], str] | None = None
+        self._joining: Recorded | None = None  # a member being moved into another's room (the next touch says whose)
+        self._holds_shown: tuple[list[RoomHold], str] | None = None
+        self.hold_start, self.hold_minutes = self._next_quarter(), HOLD_DEFAULT_MINUTES
         page = desk.page
         actions = {
             "exit": lambda: page.ask_exit(True),
@@ -73,9 +81,24 @@ class StaffActions:
             "report": self.save_report,
             "confirm_over": self._admit_anyway,
             "cancel_over": lambda: self._ask_over_capacity(None),
+            "room_new": self.new_room,
+            "room_join": self.join_room,
+            "room_join_cancel": lambda: self._join(None),
+            "hold": self.hold,
+            "hold_shorter": lambda: self._lengthen(-30),
+            "hold_longer": lambda: self._lengthen(30),
         }
+        for name, minutes in HOLD_STEPS.items():
+            actions[name] = partial(self._move_start, minutes)
         for name, action in actions.items():
             page.buttons[name].clicked.connect(self._safely(action))
+        reception = desk.reception
+        rooms = any(reception.counts_rooms(space.id) for space in desk.cfg.spaces)
+        page.configure(
+            rooms,
+            [(space.id, space.name) for space in reception.hold_spaces],
+            room_column=rooms or any(space.rooms for space in desk.cfg.spaces if space.kind.checks_in_at_reception),
+        )
 
     def _safely(self, action: Callable[[], object]) -> Callable[[], None]:
         """A button's action: the last message goes first, and whatever it hits is said on the page, never lost in
@@ -101,6 +124,8 @@ class StaffActions:
         if desk.pin.check(pin):
             desk.pin_page.reset()
             desk.page.clear_forms()
+            self._join(None)
+            self.hold_start, self.hold_minutes = self._next_quarter(), HOLD_DEFAULT_MINUTES
             self.open_staff()
             self.refresh()
             return
@@ -113,11 +138,17 @@ class StaffActions:
         """Fill the page from the store and the state."""
         desk, language = self.desk, self.desk.language
         page, state = desk.page, desk.state
-        occupancy = desk.reception.occupancy()
-        page.summary.setText(t("occupancy", language, members=occupancy.members_in, companions=occupancy.companions_in))
+        page.summary.setText(self._summary())
         page.alerts.setText("\n".join(t(alert.key, language, **dict(alert.values)) for alert in self._alerts()))
         page.alerts.setVisible(bool(state.staff_alerts()))
-        page.show_today([self._today_row(c) for c in reversed(desk.reception.today())])
+        today = desk.reception.today()
+        groups: dict[str, int] = {}  # each room group numbered as it first appears today (1組目, 2組目...)
+        for c in today:
+            if c.room_group:
+                groups.setdefault(c.room_group, len(groups) + 1)
+        page.show_today([self._today_row(c, groups) for c in reversed(today)])
+        page.buttons["room_join"].setText(t("room_join_here" if self._joining else "room_join", language))
+        self._show_holds()
         self._show_checklist(state.pending_checks)
         page.tabs.setTabText(
             1,
@@ -140,10 +171,38 @@ class StaffActions:
                 values["name"] = t(f"task_{values['name']}", self.desk.language)
             yield type(alert)(alert.key, tuple(values.items()))
 
-    def _today_row(self, c: Recorded) -> tuple[str, ...]:
-        """One check-in in words: no stored codes (check_in, member_screen) reach the table."""
+    def _summary(self) -> str:
+        """Who is in at reception's space; and for each space that counts rooms, its rooms in use and held."""
+        desk, language = self.desk, self.desk.language
+        occupancies = desk.reception.occupancies()
+        reception = occupancies[desk.cfg.reception_space.id]
+        lines = [t("occupancy", language, members=reception.members_in, companions=reception.companions_in)]
+        for space in desk.cfg.spaces:
+            seats = space.capacity
+            if seats is None or seats.unit != "rooms":
+                continue
+            occupancy = occupancies[space.id]
+            lines.append(
+                t(
+                    "rooms_in_use",
+                    language,
+                    name=in_language(space.name, language),
+                    used=occupancy.rooms_in,  # over the total when staff admitted over capacity
+                    held=len(occupancy.holds),
+                    total=seats.total,
+                )
+            )
+        return "\n".join(lines)
+
+    def _today_row(self, c: Recorded, groups: dict[str, int]) -> tuple[str, ...]:
+        """One check-in in words: no stored codes (check_in, member_screen) reach the table; its room: the group it
+        shares where rooms are counted, a meeting room's name for its representative."""
         language = self.desk.language
         source = t(f"source_{c.source}", language) + (t("checked_out", language) if c.checked_out_at else "")
+        if c.room_group in groups:
+            room = t("room_group", language, n=groups[c.room_group])
+        else:
+            room = in_language(self.desk.reception.room_name(c.reservation_id), language) or "—"
         return (
             c.key,
             local(c.at).strftime("%H:%M"),
@@ -152,6 +211,7 @@ class StaffActions:
             t(f"entry_{c.kind.value}", language),
             local(c.ends_at).strftime("%H:%M") if c.ends_at else "—",
             source,
+            room,
         )
 
     def _show_checklist(self, pending: list[PendingCheck]) -> None:
@@ -234,6 +294,7 @@ class StaffActions:
         self._guard_capacity(
             self._who(name, member_id),
             lambda: self._admitted(self.desk.reception.admit_by_staff(member_id, name, plan, reason)),
+            lambda: self.desk.reception.needs_new_place(member_id, name, plan),
         )
 
     def override(self) -> None:
@@ -252,7 +313,18 @@ class StaffActions:
             if verdict is not None:
                 self._admitted(verdict)
 
-        self._guard_capacity(self._who(refused.name, refused.member_id), admit)
+        member_id = refused.member_id
+
+        def new_place() -> bool:
+            return reception.needs_new_place(
+                member_id,
+                refused.name,
+                refused.plan or Plan.INDIVIDUAL_PREMIUM,
+                first_visit=refused.first_visit,
+                reservation_id=refused.reservation_id,
+            )
+
+        self._guard_capacity(self._who(refused.name, refused.member_id), admit, new_place)
 
     def _who(self, name: str, member_id: int) -> str:
         """A member as staff read them: the name and number, or the number alone."""
@@ -260,9 +332,10 @@ class StaffActions:
             return t("member_named", self.desk.language, name=name, member=member_id)
         return t("member_unnamed", self.desk.language, member=member_id)
 
-    def _guard_capacity(self, who: str, admit: Callable[[], None]) -> None:
-        """Admit now, or first ask (naming the member) while the facility is full."""
-        if self.desk.reception.doorway() is Doorway.FULL:
+    def _guard_capacity(self, who: str, admit: Callable[[], None], new_place: Callable[[], bool]) -> None:
+        """Admit now, or first ask (naming the member) while the facility is full and they need a seat or room of
+        their own (not a member who joins their group's room or takes the room held for them)."""
+        if self.desk.reception.doorway() is Doorway.FULL and new_place():
             self._ask_over_capacity(admit, who)
             return
         admit()
@@ -322,6 +395,159 @@ class StaffActions:
         path.write_text(usage_report_csv(desk.cfg, desk.reception.day_history(today), today), encoding="utf-8")
         self._say("report_saved", path=path)
         return path
+
+    # --- rooms a group shares ------------------------------------------------------------------------
+
+    def new_room(self) -> None:
+        """The chosen member gets a room of their own (a group that came in together by chance, split)."""
+        key = self.desk.page.selected_key()
+        if not key:
+            self._say("choose_row")
+            return
+        self._join(None)
+        moved = self.desk.reception.new_room(key)
+        if moved is None:
+            self._say("room_not_counted")
+            return
+        self._done("room_new_done", who=self._who(moved.name, moved.member_id))
+
+    def join_room(self) -> None:
+        """Move a member into another's room: the first touch chooses who moves, the second whose room they join."""
+        key = self.desk.page.selected_key()
+        if not key:
+            self._say("choose_row")
+            return
+        moving = self._joining
+        if moving is None or moving.key == key:
+            chosen = self.desk.store.checkin(key)
+            if chosen is None or not self.desk.reception.counts_rooms(self.desk.reception.space_of(chosen)):
+                self._say("room_not_counted")
+                return
+            self._join(chosen)
+            self._say("room_join_pick", who=self._who(chosen.name, chosen.member_id))
+            return
+        self._join(None)
+        moved = self.desk.reception.join_room(moving.key, key)
+        joined = self.desk.store.checkin(key)
+        if moved is None or joined is None:
+            self._say("room_not_counted")
+            return
+        self._done(
+            "room_joined",
+            who=self._who(moved.name, moved.member_id),
+            other=self._who(joined.name, joined.member_id),
+        )
+
+    def _join(self, moving: Recorded | None) -> None:
+        """Start (or end) choosing whose room a member joins."""
+        self._joining = moving
+        page = self.desk.page
+        page.show_joining(moving is not None)
+        page.buttons["room_join"].setText(t("room_join_here" if moving else "room_join", self.desk.language))
+
+    # --- rooms held by phone -------------------------------------------------------------------------
+
+    def _next_quarter(self) -> datetime:
+        """The next quarter hour from now (a hold's first start)."""
+        now = local(self.desk.reception.clock.now()).replace(second=0, microsecond=0)
+        return now + (QUARTER - timedelta(minutes=now.minute % 15) if now.minute % 15 else timedelta(0))
+
+    def _move_start(self, minutes: int) -> None:
+        """Move the hold's start, never before the quarter hour under way."""
+        now = local(self.desk.reception.clock.now()).replace(second=0, microsecond=0)
+        earliest = now - timedelta(minutes=now.minute % 15)
+        self.hold_start = max(earliest, self.hold_start + timedelta(minutes=minutes))
+        self._show_hold_form()
+
+    def _lengthen(self, minutes: int) -> None:
+        """Make the hold longer or shorter (never under the shortest hold)."""
+        self.hold_minutes = max(HOLD_SHORTEST, self.hold_minutes + minutes)
+        self._show_hold_form()
+
+    def _show_hold_form(self) -> None:
+        """The hold's start and length as staff set them."""
+        page, language = self.desk.page, self.desk.language
+        page.hold_start.setText(t("hold_start", language, when=self._when(self.hold_start)))
+        page.hold_length.setText(t("hold_length", language, length=self._length(self.hold_minutes)))
+
+    def _when(self, moment: datetime) -> str:
+        """A hold's start in words: the date, the weekday and the time."""
+        language, moment = self.desk.language, local(moment)
+        weekday = t(f"weekday_{moment.weekday()}", language)
+        return t("hold_when", language, month=moment.month, day=moment.day, weekday=weekday, time=f"{moment:%H:%M}")
+
+    def _length(self, minutes: int) -> str:
+        """A length of time in words: 2時間, 30分, 1時間30分."""
+        hours, rest = divmod(minutes, 60)
+        key = "length_hours_minutes" if hours and rest else ("length_hours" if hours else "length_minutes")
+        return t(key, self.desk.language, h=hours, m=rest)
+
+    def _hold_who(self, hold: RoomHold) -> str:
+        """For whom a room is held: name and number, the name as told, or the number."""
+        if hold.member_id is None:
+            return t("hold_name_only", self.desk.language, name=hold.name)
+        return self._who(hold.name, hold.member_id)
+
+    def _show_holds(self) -> None:
+        """The hold form, and the rooms held, each with its cancel (built again only when they or the language
+        changed)."""
+        self._show_hold_form()
+        language = self.desk.language
+        holds = self.desk.store.open_holds()
+        if (holds, language) == self._holds_shown:
+            return
+        self._holds_shown = (holds, language)
+        texts = [
+            t(
+                "hold_row",
+                language,
+                when=self._when(hold.starts_at),
+                length=self._length(hold.minutes),
+                who=self._hold_who(hold),
+                space=in_language(self._space_name(hold.space), language),
+                until=f"{local(lapses_at(hold)):%H:%M}",
+            )
+            for hold in holds
+        ]
+        rows = self.desk.page.show_holds(texts, t("hold_cancel", language))
+        for row, hold in zip(rows, holds, strict=True):
+            row.tick.clicked.connect(self._safely(partial(self.cancel_hold, hold)))
+
+    def _space_name(self, space_id: str) -> str:
+        """A space's name (its id, for one no longer in the facility file)."""
+        space = self.desk.cfg.space(space_id)
+        return space.name if space is not None else space_id
+
+    def hold(self) -> None:
+        """Hold a room for a booking taken by phone: the member number (keypad) or the name, the start, the length."""
+        page = self.desk.page
+        digits, name = page.hold_keypad.digits, page.hold_name.text().strip()
+        if digits and (not digits.isdigit() or int(digits) <= 0):
+            self._say("member_id_invalid")
+            return
+        space = page.chosen_hold_space()
+        if space is None:
+            self._say("hold_refused_no_holds")
+            return
+        member_id = int(digits) if digits else None
+        held = self.desk.reception.hold_room(space, self.hold_start, self.hold_minutes, member_id, name)
+        if isinstance(held, HoldRefusal):
+            self._say(f"hold_refused_{held.code}")
+            return
+        page.hold_keypad.clear()
+        page.hold_name.clear()
+        self._done(
+            "hold_done", who=self._hold_who(held), when=self._when(held.starts_at), length=self._length(held.minutes)
+        )
+
+    def cancel_hold(self, hold: RoomHold) -> None:
+        """Staff cancel a hold (the member called off, or came and was admitted another way)."""
+        cancelled = self.desk.reception.cancel_hold(hold.hold_id)
+        if cancelled is None:
+            self.refresh()
+            self._say("hold_gone")
+            return
+        self._done("hold_cancelled", who=self._hold_who(cancelled))
 
     def _done(self, key: str, **values: object) -> None:
         """Refresh the page and the outbox after a change, and say what was done."""

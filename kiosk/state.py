@@ -1,4 +1,5 @@
-"""The kiosk's state in one small model: links, queue, camera, the doorway, staff mode and desk checks owed.
+"""The kiosk's state in one small model: links, queue, camera, the doorway (and each space's vacancy), staff mode and
+desk checks owed.
 
 The screens, the staff page and the metrics observe it (the `changed` signal, on the UI
 thread); nothing else holds a second copy. What members may be told and what only staff
@@ -14,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from facility.config import FacilityConfig
 from facility.loop import LoopHealth
-from kiosk.doorway import Doorway, TodaysHours
+from kiosk.doorway import Doorway, SpaceVacancy, TodaysHours
 from kiosk.outbox import OutboxStatus
 from kiosk.store import PendingCheck
 
@@ -69,6 +70,9 @@ class KioskState(QObject):
         self.camera_ok = True
         self.store_lost = False
         self.doorway = Doorway.OPEN
+        reception = cfg.reception_space.capacity
+        self.rooms = reception is not None and reception.unit == "rooms"  # the doorway counts rooms, not seats
+        self.spaces: tuple[SpaceVacancy, ...] = ()  # each space's vacancy, where the facility has several
         self.hours_today = TodaysHours()
         self.staff_mode = False
         self.pending_checks: list[PendingCheck] = []

@@ -1,4 +1,5 @@
-"""The kiosk's durable state in SQLite: check-ins, the outbox to the platform, companions, the staff audit.
+"""The kiosk's durable state in SQLite: check-ins, the outbox to the platform, companions, rooms held by phone, the
+staff audit.
 
 A check-in and its outbox item are one transaction, committed before the screen turns green.
 """
@@ -10,13 +11,13 @@ import logging
 import sqlite3
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from facility.clock import Clock
 from facility.contract import CheckInBody, checkins_path
-from facility.models import CheckIn, EntryKind, Plan
+from facility.models import CheckIn, EntryKind, Plan, RoomHold
 from facility.reservations import ReservationStore
 from facility.retention import retain_shared, retention_round
 from facility.rules.calendar import business_day_start, local
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS checkin (
     key TEXT PRIMARY KEY, member_id INTEGER NOT NULL, name TEXT NOT NULL, plan TEXT NOT NULL, at TEXT NOT NULL,
     kind TEXT NOT NULL, ends_at TEXT, checked_out_at TEXT, new_use INTEGER NOT NULL, pass_id TEXT,
     source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', reservation_id INTEGER, companions INTEGER NOT NULL DEFAULT 0,
-    booker INTEGER NOT NULL DEFAULT 1);
+    booker INTEGER NOT NULL DEFAULT 1, space TEXT NOT NULL DEFAULT '', room_group TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS checkin_pass ON checkin (pass_id);
 CREATE INDEX IF NOT EXISTS checkin_member ON checkin (member_id, at);
 CREATE INDEX IF NOT EXISTS checkin_at ON checkin (at);
@@ -58,17 +59,26 @@ CREATE TABLE IF NOT EXISTS desk_check (
     checkin_key TEXT NOT NULL, check_code TEXT NOT NULL, member_id INTEGER NOT NULL, name TEXT NOT NULL,
     due_at TEXT NOT NULL, done_at TEXT, PRIMARY KEY (checkin_key, check_code));
 CREATE INDEX IF NOT EXISTS desk_check_pending ON desk_check (done_at, due_at);
+CREATE TABLE IF NOT EXISTS room_hold (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, space TEXT NOT NULL, member_id INTEGER, name TEXT NOT NULL DEFAULT '',
+    starts_at TEXT NOT NULL, minutes INTEGER NOT NULL, lapses_at TEXT NOT NULL, created_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'held', closed_at TEXT, checkin_key TEXT);
+CREATE INDEX IF NOT EXISTS room_hold_open ON room_hold (state, lapses_at);
 """  # the reservation tables come with ReservationStore (a staffed meeting room admits against them)
 # Columns a newer kiosk added to a store an older one made.
 _NEWER_CHECKIN_COLUMNS = {
     "reservation_id": "INTEGER",
     "companions": "INTEGER NOT NULL DEFAULT 0",
     "booker": "INTEGER NOT NULL DEFAULT 1",
+    "space": "TEXT NOT NULL DEFAULT ''",  # '' (kept before spaces): the reception space, or its booking's
+    "room_group": "TEXT NOT NULL DEFAULT ''",
 }
 _CHECKIN_COLUMNS = (
     "key, member_id, name, plan, at, kind, ends_at, checked_out_at, new_use, pass_id, source, note, "
-    "reservation_id, companions, booker"
+    "reservation_id, companions, booker, space, room_group"
 )
+_HOLD_COLUMNS = "id, space, starts_at, minutes, member_id, name"
+HELD, USED, LAPSED, CANCELLED = "held", "used", "lapsed", "cancelled"  # a room hold's states (only HELD is open)
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,8 @@ class Recorded:
     reservation_id: int | None = None
     companions: int = 0  # a representative's guests, free and not counted
     booker: bool = True  # False: a member let in as someone's guest at a meeting room (never a use)
+    space: str = ""  # the space it was judged for ("" when kept before spaces)
+    room_group: str = ""  # where the space counts rooms: the room group it shares (facility/rules/rooms.py)
 
     def as_checkin(self) -> CheckIn:
         """The entry as the rules read history."""
@@ -103,6 +115,7 @@ class Recorded:
             reservation_id=self.reservation_id,
             booker=self.booker,
             pass_id=self.pass_id,
+            group=self.room_group,
         )
 
 
@@ -186,6 +199,8 @@ class KioskStore(ReservationStore):
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
         super().__init__(path, SCHEMA, clock)
         add_columns(self.db, "checkin", _NEWER_CHECKIN_COLUMNS)
+        # A room group's first check-in, also of members who left since (only spaces that count rooms write groups).
+        self.db.execute("CREATE INDEX IF NOT EXISTS checkin_group ON checkin (room_group) WHERE room_group != ''")
         self.spent = SpentElsewhere(self.seen, self.clock.monotonic)  # the other kiosks' spent passes, bounded
 
     # --- check-ins ------------------------------------------------------------------------
@@ -193,7 +208,7 @@ class KioskStore(ReservationStore):
     def add_checkin(self, db: sqlite3.Connection, facility_id: str, record: Recorded, now: float) -> None:
         """Keep a check-in and queue it for the platform (inside the caller's transaction)."""
         db.execute(
-            f"INSERT INTO checkin ({_CHECKIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO checkin ({_CHECKIN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 record.key,
                 record.member_id,
@@ -210,6 +225,8 @@ class KioskStore(ReservationStore):
                 record.reservation_id,
                 record.companions,
                 int(record.booker),
+                record.space,
+                record.room_group,
             ),
         )
         meeting = record.reservation_id is not None  # a representative: one use of the booking; the guests pay nothing
@@ -301,6 +318,8 @@ class KioskStore(ReservationStore):
                 reservation,
                 companions,
                 bool(booker),
+                space,
+                group,
             )
             for (
                 key,
@@ -318,6 +337,8 @@ class KioskStore(ReservationStore):
                 reservation,
                 companions,
                 booker,
+                space,
+                group,
             ) in rows
         ]
 
@@ -338,18 +359,119 @@ class KioskStore(ReservationStore):
             (member_id, local(since).isoformat(), local(now).isoformat()),
         )
 
-    def members_in(self, now: datetime) -> int:
-        """Members whose visit runs now: checked in, not checked out, not past its end (through the end index)."""
+    def running(self, now: datetime) -> list[Recorded]:
+        """Visits that run now, in every space: checked in, not checked out, not past their end (through the end
+        index: two range reads, still running or never ending, so only live rows are visited)."""
         moment = local(now).isoformat()
+        return self._recorded(
+            f"SELECT {_CHECKIN_COLUMNS} FROM (SELECT * FROM checkin WHERE ends_at > ? UNION ALL SELECT * FROM checkin "
+            "WHERE ends_at IS NULL) WHERE kind = ? AND at <= ? AND (checked_out_at IS NULL OR checked_out_at > ?) "
+            "ORDER BY at",
+            (moment, EntryKind.CHECK_IN.value, moment, moment),
+        )
+
+    def group_starts(self, groups: set[str]) -> dict[str, datetime]:
+        """Each room group's first check-in (of members who left since too), through the group index."""
+        if not groups:
+            return {}
+        marks = ",".join("?" * len(groups))
         with self._lock:
-            # Two range reads of the end index (still running, or never ending): only live rows are visited.
-            return self.db.execute(
-                "SELECT COUNT(DISTINCT member_id) FROM (SELECT member_id, kind, at, checked_out_at FROM checkin "
-                "WHERE ends_at > ? UNION ALL SELECT member_id, kind, at, checked_out_at FROM checkin "
-                "WHERE ends_at IS NULL) "
-                "WHERE kind = ? AND at <= ? AND (checked_out_at IS NULL OR checked_out_at > ?)",
-                (moment, EntryKind.CHECK_IN.value, moment, moment),
-            ).fetchone()[0]
+            rows = self.db.execute(
+                f"SELECT room_group, MIN(at) FROM checkin WHERE room_group IN ({marks}) GROUP BY room_group",
+                tuple(sorted(groups)),
+            ).fetchall()
+        return {group: datetime.fromisoformat(at) for group, at in rows}
+
+    def checkin(self, key: str) -> Recorded | None:
+        """One check-in by its key."""
+        found = self._recorded(f"SELECT {_CHECKIN_COLUMNS} FROM checkin WHERE key = ?", (key,))
+        return found[0] if found else None
+
+    def regroup(self, key: str, group: str, at: datetime, action: str) -> Recorded | None:
+        """Staff put a member's check-in into a room group (a new one, or another member's), audited as `action`
+        with the group in the same transaction; None for a check-in not kept here."""
+        with self.transaction() as db:
+            moved = db.execute("UPDATE checkin SET room_group = ? WHERE key = ?", (group, key)).rowcount
+            if moved:
+                member = db.execute("SELECT member_id FROM checkin WHERE key = ?", (key,)).fetchone()[0]
+                self.audit(db, at, action, member, "", f"{key} -> {group}")
+        return self.checkin(key) if moved else None
+
+    # --- rooms held by phone -----------------------------------------------------------------------
+
+    def add_hold(self, hold: RoomHold, lapses: datetime, at: datetime) -> RoomHold:
+        """Keep a room hold (audited `hold_created` in the same transaction); the hold with its id."""
+        with self.transaction() as db:
+            hold_id = db.execute(
+                "INSERT INTO room_hold (space, member_id, name, starts_at, minutes, lapses_at, created_at) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (
+                    hold.space,
+                    hold.member_id,
+                    hold.name,
+                    local(hold.starts_at).isoformat(),
+                    hold.minutes,
+                    local(lapses).isoformat(),
+                    local(at).isoformat(),
+                ),
+            ).lastrowid
+            assert hold_id is not None
+            self.audit(db, at, "hold_created", hold.member_id, "", _hold_detail(hold_id, hold))
+        return replace(hold, hold_id=hold_id)
+
+    def open_holds(self, space: str | None = None) -> list[RoomHold]:
+        """Holds neither used, cancelled nor lapsed, soonest first (one space's, if given)."""
+        query = f"SELECT {_HOLD_COLUMNS} FROM room_hold WHERE state = ?" + (" AND space = ?" if space else "")
+        with self._lock:
+            rows = self.db.execute(query + " ORDER BY starts_at, id", (HELD, space) if space else (HELD,)).fetchall()
+        return [_hold(row) for row in rows]
+
+    def holds(self) -> list[tuple[RoomHold, str]]:
+        """Every hold kept, with its state, in the order they were taken."""
+        with self._lock:
+            rows = self.db.execute(f"SELECT {_HOLD_COLUMNS}, state FROM room_hold ORDER BY id").fetchall()
+        return [(_hold(row[:6]), row[6]) for row in rows]
+
+    def use_hold(self, db: sqlite3.Connection, hold: RoomHold, checkin_key: str, at: datetime) -> bool:
+        """The hold's member checked in (inside the check-in's transaction): the hold is used, audited `hold_used`.
+        False when it was no longer held (cancelled or lapsed meanwhile)."""
+        used = db.execute(
+            "UPDATE room_hold SET state = ?, closed_at = ?, checkin_key = ? WHERE id = ? AND state = ?",
+            (USED, local(at).isoformat(), checkin_key, hold.hold_id, HELD),
+        ).rowcount
+        if used:
+            self.audit(db, at, "hold_used", hold.member_id, "", f"{_hold_detail(hold.hold_id, hold)} {checkin_key}")
+        return bool(used)
+
+    def cancel_hold(self, hold_id: int, at: datetime) -> RoomHold | None:
+        """Staff cancel a hold (audited `hold_cancelled`); None when it was no longer held."""
+        with self.transaction() as db:
+            row = db.execute(f"SELECT {_HOLD_COLUMNS} FROM room_hold WHERE id = ? AND state = ?", (hold_id, HELD))
+            found = row.fetchone()
+            if found is None:
+                return None
+            hold = _hold(found)
+            db.execute(
+                "UPDATE room_hold SET state = ?, closed_at = ? WHERE id = ?",
+                (CANCELLED, local(at).isoformat(), hold_id),
+            )
+            self.audit(db, at, "hold_cancelled", hold.member_id, "", _hold_detail(hold_id, hold))
+        return hold
+
+    def lapse_holds(self, now: datetime) -> list[RoomHold]:
+        """Holds whose member never came (through the open index): each lapses at its time, audited `hold_lapsed`.
+        Asked every second: a write only when one lapses."""
+        moment = local(now).isoformat()
+        due = f"SELECT {_HOLD_COLUMNS}, lapses_at FROM room_hold WHERE state = ? AND lapses_at <= ?"
+        with self._lock:
+            if self.db.execute(due + " LIMIT 1", (HELD, moment)).fetchone() is None:
+                return []
+        with self.transaction() as db:
+            rows = db.execute(due, (HELD, moment)).fetchall()
+            for row in rows:
+                db.execute("UPDATE room_hold SET state = ?, closed_at = ? WHERE id = ?", (LAPSED, row[6], row[0]))
+                self.audit(db, now, "hold_lapsed", row[4], "", f"{_hold_detail(row[0], _hold(row[:6]))} at {row[6]}")
+        return [_hold(row[:6]) for row in rows]
 
     def checkin_for_pass(self, pass_id: str) -> Recorded | None:
         """The check-in a pass was used for, if any (through the pass_id index)."""
@@ -472,13 +594,29 @@ def purge_kiosk(
     # A ticked check goes with its age; one still owed stays on the staff list, whatever its age.
     where, arguments = ages.past("desk_check", "done_at", keep, reuses_rowids=True)
     ticked = store.delete_in_batches("desk_check", f"done_at IS NOT NULL AND {where}", arguments)
+    # A hold goes with the age of its end (used, lapsed or cancelled: its name with it); one still held stays.
+    where, arguments = ages.past("room_hold", "closed_at", keep)
+    holds = store.delete_in_batches("room_hold", f"closed_at IS NOT NULL AND {where}", arguments)
     return {
         "checkins": checkins,
         "outbox_sent": sent,
         "companions": companions,
         "desk_checks": ticked,
+        "room_holds": holds,
         **retain_shared(store, now, keep, export_days, ages),
     }
+
+
+def _hold(row: tuple) -> RoomHold:
+    """A room_hold row (its _HOLD_COLUMNS) as a hold."""
+    hold_id, space, starts_at, minutes, member_id, name = row
+    return RoomHold(hold_id, space, datetime.fromisoformat(starts_at), minutes, member_id, name)
+
+
+def _hold_detail(hold_id: int, hold: RoomHold) -> str:
+    """A hold as the audit keeps it: its id, space, start and length (the name stays in the hold's row, which
+    retention removes; the audit is kept longer)."""
+    return f"hold {hold_id} {hold.space} {local(hold.starts_at).isoformat()} {hold.minutes}min"
 
 
 def _desk_check(code: str) -> DeskCheckDue:

@@ -47,6 +47,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "door_full": ("ただいま満席です", "Full at the moment"),
     "door_after_cutoff": ("本日の新規受付は終了しました", "No new entry for today"),
     "door_closed": ("営業時間外です", "Closed now"),
+    "door_vacant_rooms": ("空室あり", "Rooms free"),
+    "door_few_left_rooms": ("残りわずか", "Few rooms left"),
+    "door_full_rooms": ("ただいま満室です", "All rooms taken"),
+    # Each space's vacancy, where a facility has several (a space's name, then its state).
+    "space_closed": ("{name}：営業時間外", "{name}: closed"),
+    "space_vacant_seats": ("{name}：空席あり（残り{n}席）", "{name}: seats free: {n}"),
+    "space_few_left_seats": ("{name}：残りわずか（残り{n}席）", "{name}: few seats left: {n}"),
+    "space_full_seats": ("{name}：満席", "{name}: full"),
+    "space_vacant_rooms": ("{name}：空室あり（残り{n}室）", "{name}: rooms free: {n}"),
+    "space_few_left_rooms": ("{name}：残りわずか（残り{n}室）", "{name}: few rooms left: {n}"),
+    "space_full_rooms": ("{name}：満室", "{name}: all rooms taken"),
+    "space_booked": ("{name}：ご予約の方のみ", "{name}: by booking only"),
     "hours_today": ("本日の営業時間　{hours}", "Open today {hours}"),
     "hours_24h": ("24時間営業", "Open 24 hours"),
     "closed_today": ("本日は休業日です", "Closed today"),
@@ -171,6 +183,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "ご利用中：会員{members}名・同伴者{companions}名",
         "In now: members {members}, companions {companions}",
     ),
+    "rooms_in_use": (
+        "{name}：使用中{used}室（うち電話予約{held}室）／全{total}室",
+        "{name}: rooms in use: {used} of {total} (held by phone: {held})",
+    ),
     "queue": (
         "未送信：{queued}件　送信できなかったもの：{dead}件",
         "Waiting to send: {queued}. Refused by the platform: {dead}",
@@ -179,6 +195,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tab_checks": ("確認事項", "Desk checks"),
     "tab_checks_n": ("確認事項（{n}件）", "Desk checks ({n})"),
     "tab_admit": ("手動受付", "Admit"),
+    "tab_holds": ("電話予約", "Phone holds"),
     "tab_queue": ("送信状況", "Sending"),
     "tab_more": ("その他", "More"),
     "exit": ("キオスクを終了する", "Exit the kiosk"),
@@ -217,6 +234,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "column_kind": ("種別", "Entry"),
     "column_until": ("終了", "Until"),
     "column_source": ("受付方法", "How"),
+    "column_room": ("部屋", "Room"),
+    "room_group": ("{n}組目", "group {n}"),
     "entry_check_in": ("入店", "Check-in"),
     "entry_re_entry": ("再入店", "Re-entry"),
     "source_member_screen": ("カメラ", "Camera"),
@@ -276,6 +295,78 @@ TEXTS: dict[str, tuple[str, str]] = {
     "companion_out_done": ("同伴者の退店を記録しました", "Companion left"),
     "companion_none": ("店内に同伴者はいません", "No companion is in"),
     "retried": ("{n}件をもう一度送ります", "Sending {n} again"),
+    # Rooms a group shares: staff give a member a room of their own, or move them into another's.
+    "room_new": ("別の部屋にする", "A room of their own"),
+    "room_join": ("同じ部屋に移す", "Into another's room"),
+    "room_join_here": ("この方の部屋に移す", "Into this member's room"),
+    "room_join_cancel": ("やめる", "Cancel"),
+    "room_join_pick": (
+        "{who}を移す先の部屋の方を表から選んで、「この方の部屋に移す」を押してください",
+        "Choose the member whose room {who} joins, then press Into this member's room",
+    ),
+    "room_new_done": ("{who}を別の部屋にしました", "{who} now has a room of their own"),
+    "room_joined": ("{who}を{other}と同じ部屋にしました", "{who} now shares a room with {other}"),
+    "room_not_counted": (
+        "その方の受付は部屋単位で数えるスペースのものではありません",
+        "That check-in is not in a space counted by rooms",
+    ),
+    # Rooms held for bookings taken by phone.
+    "holds_hint": (
+        (
+            "電話で予約を受けたお部屋を確保します。開始{early}分前から使用中として数え、"
+            "開始から{lapse}分たってもチェックインがなければ自動で解除します"
+        ),
+        (
+            "Hold a room booked by phone. It counts as in use from {early} min before the start, and is released "
+            "if nobody checks in within {lapse} min of the start"
+        ),
+    ),
+    "hold_name_hint": ("お名前（電話で伺ったもの・任意）", "Name as told on the phone (optional)"),
+    "hold_start": ("開始：{when}", "Starts: {when}"),
+    "hold_length": ("ご利用時間：{length}", "Length: {length}"),
+    "hold_when": ("{month}月{day}日（{weekday}）{time}", "{weekday} {day}/{month} {time}"),
+    "length_hours": ("{h}時間", "{h} h"),
+    "length_minutes": ("{m}分", "{m} min"),
+    "length_hours_minutes": ("{h}時間{m}分", "{h} h {m} min"),
+    "weekday_0": ("月", "Mon"),
+    "weekday_1": ("火", "Tue"),
+    "weekday_2": ("水", "Wed"),
+    "weekday_3": ("木", "Thu"),
+    "weekday_4": ("金", "Fri"),
+    "weekday_5": ("土", "Sat"),
+    "weekday_6": ("日", "Sun"),
+    "hold_minus_day": ("−1日", "−1 day"),
+    "hold_minus_hour": ("−1時間", "−1 h"),
+    "hold_minus_quarter": ("−15分", "−15 min"),
+    "hold_plus_quarter": ("＋15分", "+15 min"),
+    "hold_plus_hour": ("＋1時間", "+1 h"),
+    "hold_plus_day": ("＋1日", "+1 day"),
+    "hold_shorter": ("−30分", "−30 min"),
+    "hold_longer": ("＋30分", "+30 min"),
+    "hold": ("部屋を確保する", "Hold a room"),
+    "hold_cancel": ("取り消す", "Cancel hold"),
+    "hold_row": (
+        "{when}から{length}　{who}　{space}　{until}まで確保",
+        "{when} for {length}  {who}  {space}  held until {until}",
+    ),
+    "hold_name_only": ("{name}様", "{name}"),
+    "holds_none": ("確保中のお部屋はありません", "No rooms held"),
+    "hold_done": ("{who}のお部屋を{when}から{length}確保しました", "Room held for {who}: {when}, {length}"),
+    "hold_cancelled": ("{who}のお部屋の確保を取り消しました", "Hold for {who} cancelled"),
+    "hold_gone": (
+        "その確保は、すでに使われたか、期限が切れたか、取り消されています",
+        "That hold was already used, lapsed or cancelled",
+    ),
+    "hold_refused_no_holds": ("このスペースでは電話予約を受け付けていません", "This space takes no phone holds"),
+    "hold_refused_for_whom": ("会員番号かお名前を入力してください", "Enter a member number or a name"),
+    "hold_refused_length": ("ご利用時間は30分から12時間までです", "A hold lasts from 30 min to 12 h"),
+    "hold_refused_past": ("その開始時刻はすでに過ぎています", "That start time has passed"),
+    "hold_refused_too_far": ("確保できるのは1週間先までです", "Rooms can be held up to a week ahead"),
+    "hold_refused_closed": ("その時刻は営業時間外です", "The space is closed at that time"),
+    "hold_refused_no_room": (
+        "その時間はすでに全室を確保しています",
+        "Every room is already held at that time",
+    ),
 }
 
 

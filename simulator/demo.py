@@ -18,6 +18,7 @@ from PySide6.QtGui import QImage
 from facility.messages import DoorEvent
 from facility.models import Plan
 from facility.platform import PlatformError
+from facility.rules.companions import companion_fee
 from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
 from facility.topics import ANY, SiteTopics
 from kiosk.decoding import ZxingDecoder
@@ -128,6 +129,21 @@ class Demo:
                 f"{self._stamp()} door   {who} taps unlock at {door}: REFUSED ({answer.get('message_en', result)})"
             )
 
+    def guests_of(self, member: int, room: str, who: str) -> None:
+        """Say what the booked room's space decides for the booking's guests: a facility is a set of spaces, and
+        the meeting room's rules are not the booths'."""
+        cfg = self.site.booking_cfg
+        booths, meeting = cfg.spaces[0], cfg.space_of_room(room) or cfg.spaces[0]
+        guests = next(
+            r.guests for r in self.site.platform.state.reservations_at(cfg.facility.id, [room]) if r.member_id == member
+        )
+        fee, at_booths = companion_fee(cfg.venue(meeting)), companion_fee(cfg.venue(booths))
+        booth_rule = "get no drop-in" if at_booths is None else f"pay {at_booths} yen"
+        self.say(
+            f"{self._stamp()} rules  {who}'s {guests} guest(s) come along to {room} ({meeting.kind.value}): "
+            f"fee {fee} yen; at the {booths.kind.value} space companions {booth_rule}"
+        )
+
     def door_events(self, message) -> None:
         """Narrate what the doors report (called on the watcher's thread)."""
         event = DoorEvent.accepted(message.payload, message.topic)
@@ -158,10 +174,12 @@ def script(demo: Demo) -> None:
         "refreshes the app and shows it",
         Shot(distance=1.4, dark_mode=True, moire=0.2),
     )
-    say(f"--- {site.booking_cfg.facility.name}: booking floor ---")
+    spaces = ", ".join(f"{space.id}: {space.kind.value}" for space in site.booking_cfg.spaces)
+    say(f"--- {site.booking_cfg.facility.name}: booking floor, a set of spaces ({spaces}) ---")
     demo.unlock(1003, "高橋 陽翔", "booth-a")
     demo.unlock(1003, "高橋 陽翔 (booked booth-a only)", "meeting-1")
     demo.unlock(1004, "田中 結衣 (booked the meeting room)", "meeting-1")
+    demo.guests_of(1004, "meeting-1", "田中 結衣")  # 会議室（無人受付）: 共連れで利用可能
     start = site.clock.now() + timedelta(minutes=3)
     booked = demo.phone(1001).book("h1t-shibuya", "booth-b", start, 60)
     say(f"{demo._stamp()} app    佐藤 葵 books booth-b from {start:%H:%M} (reservation {booked['reservation_id']})")

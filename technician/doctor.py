@@ -354,7 +354,8 @@ def doctor(
         )
         found.lines += [f"        {problem}" for problem in exc.problems]
         return found
-    found.ok(f"{path}: {cfg.facility.id} ({cfg.facility.kind.value}), {len(cfg.doors)} door(s)")
+    spaces = ", ".join(f"{space.id}: {space.kind.value}" for space in cfg.spaces)
+    found.ok(f"{path}: {cfg.facility.id} ({spaces}), {len(cfg.doors)} door(s)")
     check_clock(cfg, found, (clock or system_clock)())  # looked up now, so a test can stand in for this machine's clock
     check_files(cfg, found)
     check_demo_secrets(cfg, found)

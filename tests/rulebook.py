@@ -10,10 +10,15 @@ from facility.models import CheckIn, EntryKind, Member, Plan
 from facility.rules.calendar import TOKYO
 from tests.conftest import CONFIG_DIR
 
-REGUS = load_config(CONFIG_DIR / "regus-shinjuku.toml")  # weekdays 9-18, 4 h, no basic plan, 40 seats
+# The examples are sets of spaces (docs/config.md, 'Spaces'); a rule decides by one space's venue (cfg.venue), and
+# the facility itself reads as its first (main) space where a test gives it whole.
+REGUS = load_config(CONFIG_DIR / "regus-shinjuku.toml")  # weekdays 9-18, 4 h, no basic plan; open space (40 seats)
+# and a staffed meeting room (meeting-1)
 KAIKATSU = load_config(CONFIG_DIR / "kaikatsu-ikebukuro.toml")  # 24 h, 3 h, 1 a day, cut-offs, first-visit sign-up
-H1T = load_config(CONFIG_DIR / "h1t-shibuya.toml")  # booking, 5 a day, early entry 5 min
-KARAOKE = load_config(CONFIG_DIR / "karaoke-shinjuku.toml")  # overnight hours, no time limit, companions pay
+H1T = load_config(CONFIG_DIR / "h1t-shibuya.toml")  # booths (booking) and an unattended meeting room (meeting-1),
+# 5 a day, early entry 5 min
+KARAOKE = load_config(CONFIG_DIR / "karaoke-shinjuku.toml")  # overnight hours, no time limit, companions pay; 24
+# rooms, phone holds, the business day begins at 06:00
 MEETING = load_config(CONFIG_DIR / "meeting-kanda.toml")  # staffed meeting rooms: the representative checks in
 
 BASIC = Member(1, Plan.INDIVIDUAL_BASIC, "基本 太郎")

@@ -27,7 +27,9 @@ def test_karaoke_coming_back_at_one_is_the_evening_s_use_when_the_day_begins_at_
         with_rules(KARAOKE, day_starts_at=DAY_STARTS_AT_FIVE), PREMIUM, history, Occupancy(), at("2026-11-25 01:00")
     )
     assert back.admitted and back.new_use is False
-    midnight = decide_checkin(KARAOKE, PREMIUM, history, Occupancy(), at("2026-11-25 01:00"))
+    midnight = decide_checkin(
+        with_rules(KARAOKE, day_starts_at=0), PREMIUM, history, Occupancy(), at("2026-11-25 01:00")
+    )
     assert midnight.admitted and midnight.new_use is True  # the default: a new calendar day, a new use
 
 

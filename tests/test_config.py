@@ -1,4 +1,5 @@
-"""Facility files: the examples are valid; bad files name every problem with its path and line."""
+"""Facility files: the examples are valid; bad files name every problem with its path and line, as the file's own
+version names it (the examples are version 2; tests/data/facility-v1 keeps them as version 1 files were written)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from facility.errors import ConfigError
 from facility.models import FacilityKind
 from kiosk.cli import main as kiosk_main
 from lockd.cli import main as lockd_main
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, REPO
 
 EXAMPLES = sorted(CONFIG_DIR.glob("*.toml"))
 REGUS = (CONFIG_DIR / "regus-shinjuku.toml").read_text()
 H1T = (CONFIG_DIR / "h1t-shibuya.toml").read_text()
+VERSION_1 = REPO / "tests" / "data" / "facility-v1"  # the examples as they were before spaces (version 1)
+REGUS_V1 = (VERSION_1 / "regus-shinjuku.toml").read_text()
+H1T_V1 = (VERSION_1 / "h1t-shibuya.toml").read_text()
 
 
 def problems_of(text: str) -> list:
@@ -27,9 +31,10 @@ def problems_of(text: str) -> list:
     return refused.value.problems
 
 
-def test_every_example_file_is_valid() -> None:
-    kinds = {load_config(path).facility.kind for path in EXAMPLES}
-    assert {FacilityKind.DROP_IN, FacilityKind.MEMBER_SCREEN, FacilityKind.BOOKING, FacilityKind.KARAOKE} <= kinds
+def test_every_example_file_is_valid_and_of_the_current_version() -> None:
+    kinds = {kind for path in EXAMPLES for kind in load_config(path).kinds()}
+    assert kinds == set(FacilityKind)  # every kind of space the guide knows is in some example
+    assert all(path.read_text().count("\nversion = 2") == 1 for path in EXAMPLES)
 
 
 @pytest.mark.parametrize(
@@ -47,9 +52,10 @@ def test_check_config_exit_codes(main, good: str, wrong_program: str, capsys: py
     assert "INVALID" in capsys.readouterr().out
 
 
-def test_check_config_prints_path_and_line_and_exits_1(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", [REGUS, REGUS_V1], ids=["version 2", "version 1"])
+def test_check_config_prints_path_and_line_and_exits_1(tmp_path: Path, text: str) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text(REGUS.replace("time_limit_minutes = 240", 'time_limit_minutes = 5\ncolour = "blue"'))
+    bad.write_text(text.replace("time_limit_minutes = 240", 'time_limit_minutes = 5\ncolour = "blue"'))
     done = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "--check-config", str(bad)],
         capture_output=True,
@@ -57,55 +63,81 @@ def test_check_config_prints_path_and_line_and_exits_1(tmp_path: Path) -> None:
         cwd=CONFIG_DIR.parent,
     )
     assert done.returncode == 1
-    line_of_limit = REGUS.splitlines().index("time_limit_minutes = 240") + 1
+    line_of_limit = next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith("time_limit_minutes ="))
     assert f"line {line_of_limit}: rules.time_limit_minutes: Input should be greater than or equal to 15" in done.stdout
     assert f"line {line_of_limit + 1}: rules.colour: unknown key" in done.stdout
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "path", "words"),
-    [
-        ('kind = "drop_in"', 'kind = "sauna"', "facility.kind", "Input should be"),
-        ('fri = ["09:00-18:00"]', 'fri = ["09:00-25:00"]', "hours.fri.0", "not a time of day"),
-        ('fri = ["09:00-18:00"]', 'fri = ["09:00-09:00"]', "hours.fri.0", "same time"),
-        ('fri = ["09:00-18:00"]', 'fri = ["09:00-13:00", "12:00-18:00"]', "hours", "overlap"),
-        ("few_left_at = 5", "few_left_at = 40", "seats", "must be below total"),
-        ("total = 40", "total = 0", "seats.total", "greater than or equal to 1"),
-        (
-            'plans_admitted = ["individual_premium", "corporate"]',
-            'plans_admitted = ["gold"]',
-            "rules.plans_admitted.0",
-            "Input should be",
-        ),
-        (
-            'plans_admitted = ["individual_premium", "corporate"]',
-            "plans_admitted = []",
-            "rules.plans_admitted",
-            "at least 1",
-        ),
-        (
-            'base_url = "http://127.0.0.1:8710/v1"',
-            'base_url = "http://api.example.jp/v1"',
-            "platform.base_url",
-            "https",
-        ),
-        (
-            'public_key = "IIhkrhAAs3a19vVuNPPgTqc+SamErWvU016ELA/YN1Q="',
-            'public_key = "c2hvcnQ="',
-            "tokens.trusted_keys.0.public_key",
-            "32 bytes",
-        ),
-        ('photo_id = "every_visit"', 'photo_id = "sometimes"', "desk_checks.photo_id", "Input should be"),
-        ("[companions]", "[companions]\nfee = 1", "companions.fee", "unknown key"),
-    ],
+# What a space holds (its kind, capacity, companions, desk checks) is named by the space's path in a version 2 file,
+# and as the version 1 file wrote it (at the top) in a version 1 file.
+SPACE_VALUES = [
+    ('kind = "drop_in"', 'kind = "sauna"', "spaces.0.kind", "facility.kind", "Input should be"),
+    ("few_left_at = 5", "few_left_at = 40", "spaces.0.capacity", "seats", "must be below total"),
+    ("total = 40", "total = 0", "spaces.0.capacity.total", "seats.total", "greater than or equal to 1"),
+    (
+        'photo_id = "every_visit"',
+        'photo_id = "sometimes"',
+        "spaces.0.desk_checks.photo_id",
+        "desk_checks.photo_id",
+        "Input should be",
+    ),
+    (
+        "drop_in_fee_yen = 2200",
+        "drop_in_fee_yen = 2200\nfee = 1",
+        "spaces.0.companions.fee",
+        "companions.fee",
+        "unknown key",
+    ),
+]
+FACILITY_VALUES = [
+    ('fri = ["09:00-18:00"]', 'fri = ["09:00-25:00"]', "hours.fri.0", "not a time of day"),
+    ('fri = ["09:00-18:00"]', 'fri = ["09:00-09:00"]', "hours.fri.0", "same time"),
+    ('fri = ["09:00-18:00"]', 'fri = ["09:00-13:00", "12:00-18:00"]', "hours", "overlap"),
+    (
+        'plans_admitted = ["individual_premium", "corporate"]',
+        'plans_admitted = ["gold"]',
+        "rules.plans_admitted.0",
+        "Input should be",
+    ),
+    (
+        'plans_admitted = ["individual_premium", "corporate"]',
+        "plans_admitted = []",
+        "rules.plans_admitted",
+        "at least 1",
+    ),
+    (
+        'base_url = "http://127.0.0.1:8710/v1"',
+        'base_url = "http://api.example.jp/v1"',
+        "platform.base_url",
+        "https",
+    ),
+    (
+        'public_key = "IIhkrhAAs3a19vVuNPPgTqc+SamErWvU016ELA/YN1Q="',
+        'public_key = "c2hvcnQ="',
+        "tokens.trusted_keys.0.public_key",
+        "32 bytes",
+    ),
+]
+IMPOSSIBLE = (
+    [(REGUS, old, new, path, words) for old, new, path, words in FACILITY_VALUES]
+    + [(REGUS_V1, old, new, path, words) for old, new, path, words in FACILITY_VALUES]
+    + [(REGUS, old, new, path, words) for old, new, path, _, words in SPACE_VALUES]
+    + [(REGUS_V1, old, new, path, words) for old, new, _, path, words in SPACE_VALUES]
 )
-def test_impossible_values_are_refused_with_path_and_line(old: str, new: str, path: str, words: str) -> None:
-    assert old in REGUS
-    text = REGUS.replace(old, new)
-    found = [p for p in problems_of(text) if p.path == path]
-    assert found, problems_of(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "old", "new", "path", "words"),
+    IMPOSSIBLE,
+    ids=[f"{'v2' if text is REGUS else 'v1'} {path}" for text, _, _, path, _ in IMPOSSIBLE],
+)
+def test_impossible_values_are_refused_with_path_and_line(text: str, old: str, new: str, path: str, words: str) -> None:
+    assert old in text
+    changed = text.replace(old, new)
+    found = [p for p in problems_of(changed) if p.path == path]
+    assert found, problems_of(changed)
     assert words in found[0].message
-    first_changed_line = next(n for n, line in enumerate(text.splitlines(), 1) if line != REGUS.splitlines()[n - 1])
+    first_changed_line = next(n for n, line in enumerate(changed.splitlines(), 1) if line != text.splitlines()[n - 1])
     assert found[0].line is not None and found[0].line <= first_changed_line
 
 
@@ -129,14 +161,55 @@ def test_impossible_values_are_refused_with_path_and_line(old: str, new: str, pa
         ),
         ('driver = "gpio"', 'driver = "simulated"', "doors.1", "takes no gpio pins"),
         ('purposes = ["unlock_command"]', 'purposes = ["member_pass"]', "tokens.trusted_keys", "unlock_command"),
-        ('rooms = ["meeting-1"]', 'rooms = ["booth-a"]', "rooms.2.id", "no door serves it"),
+        ('rooms = ["meeting-1"]\ndriver', 'rooms = ["booth-a"]\ndriver', "rooms.2.id", "no door serves it"),
     ],
 )
-def test_cross_field_rules_point_at_the_offending_entry(old: str, new: str, path: str, words: str) -> None:
-    assert old in H1T
-    found = [p for p in problems_of(H1T.replace(old, new, 1)) if p.path == path]
+@pytest.mark.parametrize("text", [H1T, H1T_V1], ids=["version 2", "version 1"])
+def test_cross_field_rules_point_at_the_offending_entry(text: str, old: str, new: str, path: str, words: str) -> None:
+    assert old in text
+    found = [p for p in problems_of(text.replace(old, new, 1)) if p.path == path]
     assert found and words in found[0].message
     assert found[0].line is not None
+
+
+SPACES = 'rooms = ["booth-a", "booth-b", "private-1"]'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "words"),
+    [
+        (SPACES, 'rooms = ["booth-a", "booth-c", "private-1"]', "spaces.0.rooms.1", "no room 'booth-c'"),
+        (SPACES, 'rooms = ["booth-a", "private-1"]', "rooms.1.id", "'booth-b' belongs to no space"),
+        (SPACES, 'rooms = ["booth-a", "booth-b", "private-1", "meeting-1"]', "rooms.2.id", "belongs to 2 spaces"),
+        ('id = "meeting"\nname', 'id = "booths"\nname', "spaces.1.id", "used twice"),
+        ('kind = "meeting_room_unattended"', 'kind = "meeting_room_standing"', "spaces.1.kind", "Input should be"),
+        (SPACES, SPACES + "\nphone_holds = true", "spaces.0.phone_holds", "capacity unit 'rooms'"),
+    ],
+)
+def test_each_space_is_checked_at_its_own_path(old: str, new: str, path: str, words: str) -> None:
+    assert old in H1T
+    found = [p for p in problems_of(H1T.replace(old, new, 1)) if p.path == path]
+    assert found and words in found[0].message, problems_of(H1T.replace(old, new, 1))
+    assert found[0].line is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (REGUS.replace("version = 2", "version = 3"), "version 3 is not a facility file version"),
+        (REGUS.replace("[spaces.companions]", "[companions]", 1), "keeps [companions] in its [[spaces]]"),
+        (REGUS.replace('chain = "regus"', 'chain = "regus"\nkind = "drop_in"'), "keeps facility.kind in its"),
+        (REGUS.replace("version = 2", ""), "[[spaces]] needs version = 2"),
+    ],
+    ids=[
+        "unknown version",
+        "version 1 table in a version 2 file",
+        "facility kind in version 2",
+        "spaces without version",
+    ],
+)
+def test_a_file_is_read_in_the_form_of_its_version_only(text: str, words: str) -> None:
+    assert any(words in problem.message for problem in problems_of(text)), problems_of(text)
 
 
 def test_gpio_door_without_pins_is_refused() -> None:
@@ -160,9 +233,21 @@ def test_key_id_written_beside_a_key_must_match_it() -> None:
 
 
 def test_reception_kinds_need_seats_and_booking_kinds_need_rooms() -> None:
-    no_seats = REGUS.replace("[seats]\ntotal = 40\nfew_left_at = 5\n", "")
+    no_seats = REGUS.replace("capacity = { total = 40, few_left_at = 5 }", "")
+    assert [p.path for p in problems_of(no_seats)] == ["spaces.0.capacity"]
+    no_rooms = H1T.replace(SPACES, "rooms = []").replace('rooms = ["meeting-1"]\n\n', "rooms = []\n\n", 1)
+    assert {"spaces.0.rooms", "spaces.1.rooms"} <= {p.path for p in problems_of(no_rooms)}
+    no_doors = H1T.split("[[doors]]")[0] + "[mqtt]" + H1T.split("[mqtt]")[1]
+    assert [(p.path, p.message) for p in problems_of(no_doors)] == [
+        ("doors", "a booking space needs at least one [[doors]] entry"),
+        ("doors", "a meeting_room_unattended space needs at least one [[doors]] entry"),
+    ]
+
+
+def test_reception_kinds_need_seats_and_booking_kinds_need_rooms_in_a_version_1_file() -> None:
+    no_seats = REGUS_V1.replace("[seats]\ntotal = 40\nfew_left_at = 5\n", "")
     assert [p.path for p in problems_of(no_seats)] == ["seats"]
-    no_rooms = H1T.split("[[rooms]]")[0] + "[mqtt]" + H1T.split("[mqtt]")[1]
+    no_rooms = H1T_V1.split("[[rooms]]")[0] + "[mqtt]" + H1T_V1.split("[mqtt]")[1]
     assert {"rooms", "doors"} <= {p.path for p in problems_of(no_rooms)}
 
 
@@ -180,9 +265,11 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
         load_config(latin)
 
 
-def test_missing_required_key_points_at_its_table() -> None:
-    problems = problems_of(REGUS.replace('chain = "regus"\n', ""))
-    assert [(p.path, p.message, p.line) for p in problems] == [("facility.chain", "required key is missing", 5)]
+@pytest.mark.parametrize("text", [REGUS, REGUS_V1], ids=["version 2", "version 1"])
+def test_missing_required_key_points_at_its_table(text: str) -> None:
+    problems = problems_of(text.replace('chain = "regus"\n', ""))
+    table = text.splitlines().index("[facility]") + 1
+    assert [(p.path, p.message, p.line) for p in problems] == [("facility.chain", "required key is missing", table)]
 
 
 def test_config_reference_in_docs_matches_the_schema() -> None:

@@ -51,6 +51,12 @@ def test_headless_demo_runs_to_its_summary_with_nothing_lost() -> None:
     assert summary["unlocks"] == {"opened": 3, "refused": {"not_booker": 1, "reservation_cancelled": 1}}
     assert summary["door_alarms"] == {"forced": 1}
     assert "scanned the front-desk code: ADMITTED" in narration and "taps unlock at meeting-1: REFUSED" in narration
+    assert "booking floor, a set of spaces (booths: booking, meeting: meeting_room_unattended)" in narration
+    # the mixed facility: the meeting room's guests come free (共連れで利用可能), the booths sell no drop-in
+    assert (
+        "3 guest(s) come along to meeting-1 (meeting_room_unattended): fee 0 yen; "
+        "at the booking space companions get no drop-in" in narration
+    )
     assert (
         "(the representative) scanned the front-desk code: ADMITTED to 会議室A / Room A with 2 guest(s), free"
         in narration

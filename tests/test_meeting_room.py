@@ -65,6 +65,18 @@ def test_the_app_s_pass_carries_the_representative_s_booking(platform) -> None:
     assert peek(phone(platform, 1001).show_pass("kaikatsu-ikebukuro"), MemberPass).reservation_id is None
 
 
+def test_the_pass_carries_a_booking_of_a_drop_in_office_s_meeting_room(platform, wall_clock) -> None:
+    """A facility is a set of spaces: the Regus-like office's meeting room (店舗詳細「会議室 (OFFICE PASSで利用可能)」)
+    checks its representative in at the office's reception, so the app's pass there carries the booking."""
+    start = wall_clock.now() + timedelta(minutes=5)
+    booked = phone(platform, 1001).book("regus-shinjuku-south", "meeting-1", start, 60, guests=2)
+    assert (
+        peek(phone(platform, 1001).show_pass("regus-shinjuku-south"), MemberPass).reservation_id
+        == (booked["reservation_id"])
+    )
+    assert peek(phone(platform, 1004).show_pass("regus-shinjuku-south"), MemberPass).reservation_id is None
+
+
 def test_the_representative_is_admitted_with_the_room_the_end_and_free_guests(
     qtbot, meeting_kiosk: KioskApp, camera, platform
 ) -> None:

@@ -15,15 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from facility.models import CheckIn, EntryKind, Member, Occupancy, Plan, Reservation
+from facility.models import CheckIn, EntryKind, FacilityKind, Member, Occupancy, Plan, Reservation
 from facility.reasons import Reason
 from facility.rules.booking import booking_refusal, cancellation_refusal, decide_unlock
-from facility.rules.capacity import Vacancy
+from facility.rules.capacity import Vacancy, size_label
 from facility.rules.checkin import decide_checkin
 from facility.rules.companions import companion_fee
 from facility.rules.desk import DeskCheckDue
 from facility.usage import uses_on
-from tests.kiosk_desk import meeting_desk, shown
+from kiosk.reception import CheckinVerdict, Reception
+from tests.kiosk_desk import REPRESENTATIVE, clock_at, kiosk_store, meeting_desk, member_pass, shown
 from tests.rulebook import (
     BASIC,
     CORPORATE,
@@ -49,6 +50,25 @@ def decide(cfg, member: Member, moment: str, history=(), occupancy: Occupancy | 
 def uses(cfg, history: list[CheckIn], day: str = TUESDAY) -> int:
     """How many uses the day's history counts."""
     return len(uses_on(cfg, history, date.fromisoformat(day)))
+
+
+def regus_desk(tmp_path: Path, moment: str) -> tuple[Reception, Reservation]:
+    """The Regus-like office's reception at a moment, holding the representative's booking of its meeting room
+    (meeting-1, 11:00-12:00, two guests)."""
+    clock = clock_at(at(moment))
+    desk = Reception(REGUS, kiosk_store(tmp_path / "kiosk.db", clock), clock)
+    start, end = at(f"{TUESDAY} 11:00"), at(f"{TUESDAY} 12:00")
+    booking = Reservation(91, "meeting-1", REPRESENTATIVE.member_id, start, end, guests=2, plan=Plan.CORPORATE)
+    desk.store.apply_changes([booking], 1, clock.now())
+    return desk, booking
+
+
+def present(desk: Reception, member: Member, reservation_id: int | None = None) -> CheckinVerdict:
+    """A member's app pass shown at a reception (naming a booking, or not)."""
+    moment = desk.clock.now().timestamp()
+    return desk.present(
+        member_pass(desk.cfg, member.member_id, member.plan, member.name, at=moment, reservation_id=reservation_id)
+    )
 
 
 # --- FAQ ------------------------------------------------------------------------------------------
@@ -178,6 +198,18 @@ def karaoke_card_no_time_limit_within_the_opening_hours(tmp_path: Path) -> None:
     assert decide(KARAOKE, PREMIUM, f"{TUESDAY} 20:00").ends_at == at("2026-11-25 05:00")
 
 
+def karaoke_card_a_night_at_the_branch_is_one_use(tmp_path: Path) -> None:
+    # カラオケ館: 利用可能時間内であれば利用制限時間なし / Q2: 時間制限のない店舗では「1回」としてカウントします。
+    # The guide does not say where a day ends at a store open past midnight: the branch's file does (06:00, after its
+    # latest closing), so coming back at 01:00 is the same night's use, and the next afternoon is a new one.
+    history = [visit(PREMIUM, f"{TUESDAY} 21:00", f"{TUESDAY} 23:30")]
+    back = decide(KARAOKE, PREMIUM, "2026-11-25 01:00", history)
+    assert back.admitted and not back.new_use and back.ends_at == at("2026-11-25 05:00")
+    history.append(back.record(PREMIUM, at("2026-11-25 01:00")))
+    assert uses(KARAOKE, history) == 1 and uses(KARAOKE, history, "2026-11-25") == 0
+    assert decide(KARAOKE, PREMIUM, "2026-11-25 12:00", history).new_use
+
+
 # --- groups ---------------------------------------------------------------------------------------
 
 
@@ -228,17 +260,75 @@ def groups_staffed_meeting_room_only_inside_the_booking(tmp_path: Path) -> None:
 
 
 def groups_unattended_meeting_room_only_the_booker_unlocks_and_guests_come_free(tmp_path: Path) -> None:
-    # 会議室(無人受付): 予約者本人のみ開錠可能 / ゲストの同行可
+    # 会議室（無人受付）: 代表者のみアプリから予約利用 / 共連れで利用可能 ※開錠は予約者のみ
     meeting = Reservation(8, "meeting-1", PREMIUM.member_id, at(f"{TUESDAY} 10:00"), at(f"{TUESDAY} 11:00"), guests=3)
-    door = H1T.door("meeting-1")
-    assert decide_unlock(H1T, door, meeting, PREMIUM.member_id, [], at(f"{TUESDAY} 10:00")).admitted
-    assert decide_unlock(H1T, door, meeting, CORPORATE.member_id, [], at(f"{TUESDAY} 10:00")).reasons == (
+    door, room = H1T.door("meeting-1"), H1T.venue_of_room("meeting-1")  # the H1T site's meeting room: its own space
+    assert room.facility.kind is FacilityKind.MEETING_ROOM_UNATTENDED
+    first = decide_unlock(room, door, meeting, PREMIUM.member_id, [], at(f"{TUESDAY} 10:00"))
+    assert first.admitted and first.new_use
+    assert decide_unlock(room, door, meeting, CORPORATE.member_id, [], at(f"{TUESDAY} 10:00")).reasons == (
         Reason.NOT_BOOKER,
     )
-    unattended = H1T.model_copy(
-        update={"facility": H1T.facility.model_copy(update={"kind": "meeting_room_unattended"})}
+    assert companion_fee(room) == 0
+
+
+def h1t_card_guests_come_free_to_the_meeting_room_not_to_the_booths(tmp_path: Path) -> None:
+    # H1T: 個室、会議室を予約して利用可能 / 会議室（無人受付）: 共連れで利用可能
+    # Q3: ドロップインのない施設もございますので、あらかじめご確認ください (the booths sell no drop-in to companions)
+    assert [space.kind for space in H1T.spaces] == [FacilityKind.BOOKING, FacilityKind.MEETING_ROOM_UNATTENDED]
+    assert companion_fee(H1T.venue_of_room("meeting-1")) == 0
+    assert companion_fee(H1T.venue_of_room("booth-a")) is None
+    booking = Reservation(9, "meeting-1", PREMIUM.member_id, at(f"{TUESDAY} 10:00"), at(f"{TUESDAY} 11:00"), guests=5)
+    entry = CheckIn(PREMIUM.member_id, at(f"{TUESDAY} 10:00"), PREMIUM.plan, reservation_id=booking.reservation_id)
+    again = decide_unlock(
+        H1T.venue_of_room("meeting-1"),
+        H1T.door("meeting-1"),
+        booking,
+        PREMIUM.member_id,
+        [entry],
+        at(f"{TUESDAY} 10:30"),
     )
-    assert companion_fee(unattended) == 0
+    assert again.admitted and not again.new_use  # the booking, guests and all, is one use of its booker
+    assert uses(H1T, [entry]) == 1
+
+
+def regus_detail_the_meeting_room_admits_its_booker_at_reception(tmp_path: Path) -> None:
+    # リージャス 店舗詳細: 会議室 (OFFICE PASSで利用可能) / 会議室（有人受付）: 代表者のみチェックイン・共連れで利用可能
+    desk, booking = regus_desk(tmp_path, f"{TUESDAY} 10:55")
+    verdict = present(desk, REPRESENTATIVE)  # the pass names no booking: reception finds hers
+    assert verdict.admitted and verdict.room == "会議室1 / Meeting room 1" and verdict.ends_at == booking.ends_at
+    assert verdict.companions == 2 and verdict.desk_checks == (DeskCheckDue.TEMPERATURE, DeskCheckDue.PHOTO_ID)
+    guest = Member(1002, Plan.CORPORATE, "鈴木 蓮")
+    assert present(desk, guest, booking.reservation_id).reasons == (Reason.NOT_REPRESENTATIVE,)
+
+
+def regus_card_the_open_space_keeps_its_own_rules_beside_the_meeting_room(tmp_path: Path) -> None:
+    # リージャス: チェックイン1回あたり利用制限時間：4時間0分 / ※大規模拠点（10席以上） / 空席無 (open space seats)
+    desk, booking = regus_desk(tmp_path, f"{TUESDAY} 10:55")
+    walk_in = present(desk, Member(1003, Plan.INDIVIDUAL_PREMIUM, "高橋 陽翔"))
+    assert walk_in.admitted and walk_in.room == "" and walk_in.companions == 0
+    assert walk_in.ends_at and walk_in.ends_at.replace(second=0, microsecond=0) == at(f"{TUESDAY} 14:55")  # 4 hours
+    open_space, meeting = REGUS.venue("open"), REGUS.venue("meeting")
+    assert open_space.seats is not None and size_label(open_space.seats) == "large" and meeting.seats is None
+    full = Occupancy(40)
+    assert decide_checkin(open_space, PREMIUM, [], full, at(f"{TUESDAY} 11:00")).reasons == (Reason.FULL,)
+    booked = decide_checkin(meeting, REPRESENTATIVE, [], full, at(f"{TUESDAY} 11:00"), booking)
+    assert booked.admitted and booked.ends_at == booking.ends_at  # a booked room takes no seat, and ends with it
+    assert (companion_fee(open_space), companion_fee(meeting)) == (2200, 0)
+
+
+def groups_a_booking_s_guests_are_counted_once(tmp_path: Path) -> None:
+    # Q6: 「会議室予約」から2名用会議室などをご利用の場合は、代表者1名が予約すれば、同伴者も一緒にご利用いただけます
+    # 会議室（有人受付）: 共連れで利用可能 (the guests come with the booking, once, however often she comes in)
+    desk, booking = regus_desk(tmp_path, f"{TUESDAY} 11:00")
+    verdicts = []
+    for _ in range(3):  # in, out for a call, back in, ...
+        verdicts.append(present(desk, REPRESENTATIVE))
+        desk.clock.shift(600)
+    assert all(verdict.admitted for verdict in verdicts)
+    assert [verdict.companions for verdict in verdicts] == [2, 0, 0]
+    assert sum(item.body["companions"] for item in desk.store.outbox("queued")) == booking.guests
+    assert uses(REGUS, desk.day_history(date.fromisoformat(TUESDAY))) == 1
 
 
 def vacancy_red_when_full_or_closed(tmp_path: Path) -> None:
@@ -278,12 +368,17 @@ GUIDE = [
         h1t_card_the_door_stays_shut_outside_the_hours,
         h1t_card_from_30_minutes_up_to_5_a_day,
         karaoke_card_no_time_limit_within_the_opening_hours,
+        karaoke_card_a_night_at_the_branch_is_one_use,
         groups_open_space_every_member_checks_in_and_companions_pay_the_drop_in_fee,
         groups_karaoke_every_member_checks_in_and_companions_pay_on_site,
         groups_staffed_meeting_room_only_the_representative_checks_in,
         groups_staffed_meeting_room_guests_are_free_and_the_booking_is_one_use,
         groups_staffed_meeting_room_only_inside_the_booking,
         groups_unattended_meeting_room_only_the_booker_unlocks_and_guests_come_free,
+        h1t_card_guests_come_free_to_the_meeting_room_not_to_the_booths,
+        regus_detail_the_meeting_room_admits_its_booker_at_reception,
+        regus_card_the_open_space_keeps_its_own_rules_beside_the_meeting_room,
+        groups_a_booking_s_guests_are_counted_once,
         vacancy_red_when_full_or_closed,
     )
 ]

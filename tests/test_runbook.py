@@ -229,10 +229,11 @@ def run_steps(board: Board, steps: list[Step]) -> None:
 
 
 def store_facts(board: Board) -> tuple[str, int]:
-    """lockd's store identity (its marker) and how many audit rows the store holds."""
-    marker = board.at("/var/lib/officepass/lockd.lockd.store-id").read_text()
+    """lockd's store identity (the id and epoch its marker remembers; the marker also counts each start) and how
+    many audit rows the store holds."""
+    marker = json.loads(board.at("/var/lib/officepass/lockd.lockd.store-id").read_text())
     with sqlite3.connect(board.at("/var/lib/officepass/lockd/lockd.db")) as store:
-        return marker, store.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        return f"{marker['store_id']} {marker['created_at']}", store.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
 
 
 def runs_as(board: Board, pid: int) -> str:

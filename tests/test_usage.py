@@ -8,7 +8,7 @@ from datetime import date
 
 from facility.models import CheckIn, EntryKind
 from facility.usage import REPORT_COLUMNS, usage_report_csv, uses_on
-from tests.rulebook import CORPORATE, H1T, KARAOKE, PREMIUM, REGUS, at, visit
+from tests.rulebook import CORPORATE, H1T, KARAOKE, PREMIUM, REGUS, at, visit, with_rules
 
 DAY = date(2026, 11, 24)
 
@@ -21,8 +21,10 @@ def test_no_time_limit_two_visits_the_same_day_are_one_use() -> None:
 
 def test_no_time_limit_visits_on_two_days_are_two_uses() -> None:
     history = [visit(PREMIUM, "2026-11-24 23:30", None), visit(PREMIUM, "2026-11-25 00:30", None)]
-    assert len(uses_on(KARAOKE, history, DAY)) == 1
-    assert len(uses_on(KARAOKE, history, date(2026, 11, 25))) == 1
+    by_midnight = with_rules(KARAOKE, day_starts_at=0)  # the default day; the example's begins at 06:00
+    assert len(uses_on(by_midnight, history, DAY)) == 1
+    assert len(uses_on(by_midnight, history, date(2026, 11, 25))) == 1
+    assert len(uses_on(KARAOKE, history, DAY)) == 1 and not uses_on(KARAOKE, history, date(2026, 11, 25))
 
 
 def test_time_limit_a_re_check_in_past_the_limit_is_a_second_use() -> None:

@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonDict
 
 from facility.config.timeofday import ClockTime, OpeningRange
 from facility.models import FacilityKind, Plan
@@ -37,6 +38,8 @@ FilePath = Annotated[Path, AfterValidator(_beside_the_file)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="lower-case id: a-z 0-9 _ -")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A key the program fills in on load from the main space: never written in a (version 2) file, not in the reference.
+FILLED_IN: JsonDict = {"filled_in": True}
 
 
 class Strict(BaseModel):
@@ -51,7 +54,10 @@ class FacilityInfo(Strict):
     id: Identifier = Field(description="The platform's id of this facility.")
     name: str = Field(min_length=1, max_length=80, description="Name shown on screens.")
     chain: Identifier = Field(description="Chain the facility belongs to; first-visit sign-up is per chain.")
-    kind: FacilityKind = Field(description="How members get in (docs/domain.md kinds).")
+    kind: FacilityKind = Field(
+        description="The main space's kind, filled in on load (a version 2 file gives each space its kind).",
+        json_schema_extra=FILLED_IN,
+    )
     prefecture: str = Field(default="", max_length=10, description="Prefecture, for the platform's listing.")
 
 
@@ -188,8 +194,10 @@ class Room(Strict):
 class SpaceRules(Strict):
     """The rules of one space that differ from the facility's [rules]: what a space leaves out is the facility's."""
 
-    time_limit_minutes: int | None = Field(
-        default=None, ge=15, le=24 * 60, description="Time limit per check-in in this space; null: no limit."
+    time_limit_minutes: Annotated[int, Field(ge=15, le=24 * 60)] | Literal["none"] | None = Field(
+        default=None,
+        description='Time limit per check-in in this space, in minutes; "none": no limit here, whatever the '
+        "facility's [rules] say.",
     )
     step_out_allowed: bool = Field(default=True, description="Coming back within the time limit is a re-entry.")
     entry_cutoffs: list[EntryCutoff] = Field(default_factory=list, description="Times with no new entry here.")
@@ -198,7 +206,10 @@ class SpaceRules(Strict):
 
     def over(self, rules: Rules) -> Rules:
         """The facility's rules with this space's own values laid over them (only those the file gives)."""
-        return rules.model_copy(update={name: getattr(self, name) for name in self.model_fields_set})
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        if given.get("time_limit_minutes") == "none":
+            given["time_limit_minutes"] = None
+        return rules.model_copy(update=given)
 
 
 class Space(Strict):

@@ -92,13 +92,22 @@ def _row(name: str, info: FieldInfo) -> str:
     return f"| `{name}` | {kind} | {_default(info)} | {_limits(info)} | {info.description or ''} |"
 
 
+def _written(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """The keys a file writes (not those the program fills in on load from the main space)."""
+    return {
+        name: info
+        for name, info in model.model_fields.items()
+        if not (isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("filled_in"))
+    }
+
+
 def sections(model: type[BaseModel], path: str = "") -> Iterator[str]:
     """Markdown for a model's keys, then for each nested section."""
-    rows = [_row(name, info) for name, info in model.model_fields.items()]
+    rows = [_row(name, info) for name, info in _written(model).items()]
     title = path or "top level"
     yield f"\n### `{title}`\n\n{(model.__doc__ or '').strip()}\n\n"
     yield "| key | type | default | limits | meaning |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
-    for name, info in model.model_fields.items():
+    for name, info in _written(model).items():
         for inner in _models_inside(info.annotation):
             yield from sections(inner, f"{path}.{name}" if path else name)
 

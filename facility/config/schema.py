@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, PrivateAttr, model_validator
 
 from facility.config.models import (
+    FILLED_IN,
     Companions,
     DeskChecks,
     Door,
@@ -58,11 +59,18 @@ class FacilityConfig(Strict):
     hours: OpeningHours
     rules: Rules
     spaces: list[Space] = Field(min_length=1, max_length=20, description="The facility's spaces, the main one first.")
-    desk_checks: DeskChecks = Field(default_factory=DeskChecks, description="The main space's (filled in on load).")
-    seats: Seats | None = Field(default=None, description="The main space's capacity (filled in on load).")
-    companions: Companions = Field(default_factory=Companions, description="The main space's (filled in on load).")
+    desk_checks: DeskChecks = Field(
+        default_factory=DeskChecks, description="The main space's (filled in on load).", json_schema_extra=FILLED_IN
+    )
+    seats: Seats | None = Field(
+        default=None, description="The main space's capacity (filled in on load).", json_schema_extra=FILLED_IN
+    )
+    companions: Companions = Field(
+        default_factory=Companions, description="The main space's (filled in on load).", json_schema_extra=FILLED_IN
+    )
     rooms: list[Room] = Field(default_factory=list, description="Bookable rooms; each belongs to one space.")
     _venues: dict[str, tuple[FacilityConfig, FacilityConfig]] = PrivateAttr(default_factory=dict)
+    _whole: FacilityConfig | None = PrivateAttr(default=None)
     doors: list[Door] = Field(default_factory=list, description="Doors lockd controls.")
     mqtt: Mqtt | None = None
     platform: Platform
@@ -159,6 +167,7 @@ class FacilityConfig(Strict):
             return known[1]
         made = self._venue_of(chosen)
         made._venues = {chosen.id: (made, made)}
+        made._whole = self.whole
         # A copy of this model (model_copy) shares this dict: each entry says whose it is.
         self._venues[chosen.id] = (self, made)
         return made
@@ -174,9 +183,19 @@ class FacilityConfig(Strict):
                 "companions": chosen.companions,
                 "desk_checks": chosen.desk_checks,
                 "rooms": [room for room in self.rooms if room.id in chosen.rooms],
-                "spaces": [chosen],
             }
         )
+
+    @property
+    def whole(self) -> FacilityConfig:
+        """The facility as its file describes it (a venue's is the facility it was made from)."""
+        return self._whole if self._whole is not None else self
+
+    @property
+    def walk_in_venue(self) -> FacilityConfig | None:
+        """The facility as its walk-in space sees it (None without one): how a visit without a booking counts."""
+        whole = self.whole
+        return whole.venue(whole.walk_in_space) if whole.walk_in_space is not None else None
 
     def venue_of_room(self, room_id: str) -> FacilityConfig:
         """The facility as the space holding this room sees it (the main space's view for a room in none)."""
@@ -201,6 +220,7 @@ def cross_field_problems(cfg: FacilityConfig) -> list[ConfigProblem]:
         *_kind_needs(cfg),
         *_unique_ids("spaces", [s.id for s in cfg.spaces]),
         *_rooms_in_spaces(cfg),
+        *_doors_in_one_space(cfg),
         *_unique_ids("rooms", [r.id for r in cfg.rooms]),
         *_unique_ids("doors", [d.id for d in cfg.doors]),
         *_doors_apart_in_home_assistant(cfg),
@@ -247,6 +267,18 @@ def _kind_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
                 problems.append(ConfigProblem("doors", f"a {kind.value} space needs at least one [[doors]] entry"))
             if cfg.mqtt is None:
                 problems.append(ConfigProblem("mqtt", "doors receive unlock commands over MQTT: add [mqtt]"))
+    return problems
+
+
+def _doors_in_one_space(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """A door belongs to the space of its rooms: one space, whose hours and rules it opens by."""
+    problems = []
+    for n, door in enumerate(cfg.doors):
+        spaces = {space.id for room in door.rooms if (space := cfg.space_of_room(room)) is not None}
+        if len(spaces) > 1:
+            problems.append(
+                ConfigProblem(f"doors.{n}.rooms", f"the rooms of one door belong to spaces {', '.join(sorted(spaces))}")
+            )
     return problems
 
 

@@ -1,10 +1,12 @@
-"""Vacancy shown to members (docs/domain.md): blue vacant, yellow few left, red full or closed."""
+"""Vacancy shown to members (docs/domain.md): blue vacant, yellow few left, red full or closed; counted in the
+space's unit (seats, or rooms a group shares: facility/rules/rooms.py)."""
 
 from __future__ import annotations
 
 from facility.config.models import Seats
 from facility.models import Occupancy
 from facility.reasons import Worded
+from facility.rules.rooms import in_use
 
 LARGE_FROM_SEATS = 10
 
@@ -24,8 +26,8 @@ class Vacancy(Worded):
 
 
 def free_seats(seats: Seats, occupancy: Occupancy) -> int:
-    """Seats nobody is using (never negative)."""
-    return max(0, seats.total - occupancy.people)
+    """Seats (or rooms) nobody is using, in the space's unit (never negative)."""
+    return max(0, seats.total - in_use(seats, occupancy))
 
 
 def vacancy(seats: Seats, occupancy: Occupancy, is_open: bool) -> Vacancy:

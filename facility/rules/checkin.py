@@ -19,6 +19,7 @@ from facility.rules.cutoffs import cutoff_in_force
 from facility.rules.desk import DeskCheckDue, desk_checks_due
 from facility.rules.hours import is_open
 from facility.rules.plans import plan_admitted
+from facility.rules.rooms import Placement, place
 from facility.rules.visits import over_daily_limit, running_visit, visit_ends_at
 from facility.usage import starts_new_use
 
@@ -39,6 +40,7 @@ class CheckInDecision:
     booker: bool = True  # False: a member let in by staff as someone's guest at a meeting room
     forced_by: str | None = None  # staff forced this admission, with this reason (None: the rules alone decided)
     overridden: tuple[Reason, ...] = ()  # the refusals staff overrode (empty when the rules admitted anyway)
+    placement: Placement | None = None  # where the space counts rooms: the group joined or the hold taken
 
     @property
     def forced(self) -> bool:
@@ -55,6 +57,7 @@ class CheckInDecision:
             self.ends_at,
             reservation_id=self.reservation.reservation_id if self.reservation else None,
             booker=self.booker,
+            group=self.placement.group if self.placement else "",
         )
 
 
@@ -75,7 +78,7 @@ def decide_checkin(
         return decision
     if decision.admitted:
         return replace(decision, forced_by=forced_by)
-    return _forced(cfg, member, history, now, reservation, decision, forced_by)
+    return _forced(cfg, member, history, occupancy, now, reservation, decision, forced_by)
 
 
 def _decide(
@@ -94,17 +97,19 @@ def _decide(
     if cfg.facility.kind.needs_reservation:
         return _representative(cfg, member, reservation, history, now, open_now)
     running = running_visit(history, member.member_id, now)
+    placement = place(cfg.seats, occupancy, member, now, running)  # a new seat or room, a group joined, a hold
     if running is not None and cfg.rules.step_out_allowed:
-        return _re_entry(cfg, member, running, open_now, state)
+        return _re_entry(cfg, member, running, open_now, state, placement)
     candidate = CheckIn(member.member_id, now, member.plan)
     new_use = starts_new_use(cfg, history, candidate)
     reasons = _common_refusals(cfg, member, open_now) + _new_entry_refusals(
-        cfg, history, member, occupancy, now, open_now, new_use, holds_seat=running is not None
+        cfg, history, member, occupancy, now, open_now, new_use, placement
     )
     if reasons:
         return CheckInDecision(False, EntryKind.CHECK_IN, reasons, vacancy=state)
+    checks = desk_checks_due(cfg.desk_checks, member)
     return CheckInDecision(
-        True, EntryKind.CHECK_IN, (), visit_ends_at(cfg, now), desk_checks_due(cfg.desk_checks, member), new_use, state
+        True, EntryKind.CHECK_IN, (), visit_ends_at(cfg, now), checks, new_use, state, placement=placement
     )
 
 
@@ -112,6 +117,7 @@ def _forced(
     cfg: FacilityConfig,
     member: Member,
     history: Sequence[CheckIn],
+    occupancy: Occupancy,
     now: datetime,
     reservation: Reservation | None,
     refused: CheckInDecision,
@@ -120,11 +126,13 @@ def _forced(
     """A refused member whom staff admit anyway: a new check-in, its end, its use and the desk checks staff owe.
 
     At a meeting room a member with no booking of their own (`reservation` is someone else's, or none) comes
-    as a guest: free, and never a use."""
+    as a guest: free, and never a use. Where the space counts rooms the member still joins a group or takes their
+    hold when they can (a new room only when they cannot: over capacity, as staff were asked)."""
     booked = cfg.facility.kind.needs_reservation
     own = reservation if booked and reservation is not None and reservation.member_id == member.member_id else None
     guest = booked and own is None
     candidate = CheckIn(member.member_id, now, member.plan, reservation_id=own.reservation_id if own else None)
+    running = running_visit(history, member.member_id, now)  # where rooms are counted: they keep their room
     return CheckInDecision(
         True,
         EntryKind.CHECK_IN,
@@ -138,6 +146,7 @@ def _forced(
         booker=not guest,
         forced_by=forced_by,
         overridden=refused.reasons,
+        placement=None if booked else place(cfg.seats, occupancy, member, now, running),
     )
 
 
@@ -159,15 +168,17 @@ def _new_entry_refusals(
     now: datetime,
     open_now: bool,
     new_use: bool,
-    holds_seat: bool,
+    placement: Placement,
 ) -> tuple[Reason, ...]:
-    """Rules only a new entry obeys: cut-offs, the daily limit and free seats."""
+    """Rules only a new entry obeys: cut-offs, the daily limit and free seats (full refuses only a member who needs a
+    new seat or room: not one whose visit still runs, nor one who joins a group's room or takes the room held for
+    them)."""
     reasons = []
     if open_now and cutoff_in_force(cfg.rules, now) is not None:
         reasons.append(Reason.AFTER_CUTOFF)
     if new_use and over_daily_limit(cfg, history, member.member_id, now):
         reasons.append(Reason.DAILY_LIMIT)
-    if cfg.seats and not holds_seat and free_seats(cfg.seats, occupancy) == 0:
+    if cfg.seats and placement.new_place and free_seats(cfg.seats, occupancy) == 0:
         reasons.append(Reason.FULL)
     return tuple(reasons)
 
@@ -206,10 +217,15 @@ def guests_now(reservation: Reservation, history: Sequence[CheckIn]) -> int:
 
 
 def _re_entry(
-    cfg: FacilityConfig, member: Member, running: CheckIn, open_now: bool, state: Vacancy | None
+    cfg: FacilityConfig,
+    member: Member,
+    running: CheckIn,
+    open_now: bool,
+    state: Vacancy | None,
+    placement: Placement,
 ) -> CheckInDecision:
-    """Coming back after stepping out, inside the running visit: no new use, no new checks."""
+    """Coming back after stepping out, inside the running visit: no new use, no new checks, the same room."""
     reasons = _common_refusals(cfg, member, open_now)
     if reasons:
         return CheckInDecision(False, EntryKind.RE_ENTRY, reasons, vacancy=state)
-    return CheckInDecision(True, EntryKind.RE_ENTRY, (), running.ends_at, (), False, state)
+    return CheckInDecision(True, EntryKind.RE_ENTRY, (), running.ends_at, (), False, state, placement=placement)

@@ -108,6 +108,10 @@
         <translation>Name</translation>
     </message>
     <message>
+        <source>column_room</source>
+        <translation>Room</translation>
+    </message>
+    <message>
         <source>column_source</source>
         <translation>How</translation>
     </message>
@@ -176,8 +180,16 @@
         <translation>Few seats left</translation>
     </message>
     <message>
+        <source>door_few_left_rooms</source>
+        <translation>Few rooms left</translation>
+    </message>
+    <message>
         <source>door_full</source>
         <translation>Full at the moment</translation>
+    </message>
+    <message>
+        <source>door_full_rooms</source>
+        <translation>All rooms taken</translation>
     </message>
     <message>
         <source>door_open</source>
@@ -186,6 +198,10 @@
     <message>
         <source>door_vacant</source>
         <translation>Seats free</translation>
+    </message>
+    <message>
+        <source>door_vacant_rooms</source>
+        <translation>Rooms free</translation>
     </message>
     <message>
         <source>entry_check_in</source>
@@ -240,6 +256,118 @@
         <translation>Guests with you, free of charge and without membership: {n}</translation>
     </message>
     <message>
+        <source>hold</source>
+        <translation>Hold a room</translation>
+    </message>
+    <message>
+        <source>hold_cancel</source>
+        <translation>Cancel hold</translation>
+    </message>
+    <message>
+        <source>hold_cancelled</source>
+        <translation>Hold for {who} cancelled</translation>
+    </message>
+    <message>
+        <source>hold_done</source>
+        <translation>Room held for {who}: {when}, {length}</translation>
+    </message>
+    <message>
+        <source>hold_gone</source>
+        <translation>That hold was already used, lapsed or cancelled</translation>
+    </message>
+    <message>
+        <source>hold_length</source>
+        <translation>Length: {length}</translation>
+    </message>
+    <message>
+        <source>hold_longer</source>
+        <translation>+30 min</translation>
+    </message>
+    <message>
+        <source>hold_minus_day</source>
+        <translation>−1 day</translation>
+    </message>
+    <message>
+        <source>hold_minus_hour</source>
+        <translation>−1 h</translation>
+    </message>
+    <message>
+        <source>hold_minus_quarter</source>
+        <translation>−15 min</translation>
+    </message>
+    <message>
+        <source>hold_name_hint</source>
+        <translation>Name as told on the phone (optional)</translation>
+    </message>
+    <message>
+        <source>hold_name_only</source>
+        <translation>{name}</translation>
+    </message>
+    <message>
+        <source>hold_plus_day</source>
+        <translation>+1 day</translation>
+    </message>
+    <message>
+        <source>hold_plus_hour</source>
+        <translation>+1 h</translation>
+    </message>
+    <message>
+        <source>hold_plus_quarter</source>
+        <translation>+15 min</translation>
+    </message>
+    <message>
+        <source>hold_refused_closed</source>
+        <translation>The space is closed at that time</translation>
+    </message>
+    <message>
+        <source>hold_refused_for_whom</source>
+        <translation>Enter a member number or a name</translation>
+    </message>
+    <message>
+        <source>hold_refused_length</source>
+        <translation>A hold lasts from 30 min to 12 h</translation>
+    </message>
+    <message>
+        <source>hold_refused_no_holds</source>
+        <translation>This space takes no phone holds</translation>
+    </message>
+    <message>
+        <source>hold_refused_no_room</source>
+        <translation>Every room is already held at that time</translation>
+    </message>
+    <message>
+        <source>hold_refused_past</source>
+        <translation>That start time has passed</translation>
+    </message>
+    <message>
+        <source>hold_refused_too_far</source>
+        <translation>Rooms can be held up to a week ahead</translation>
+    </message>
+    <message>
+        <source>hold_row</source>
+        <translation>{when} for {length}  {who}  {space}  held until {until}</translation>
+    </message>
+    <message>
+        <source>hold_shorter</source>
+        <translation>−30 min</translation>
+    </message>
+    <message>
+        <source>hold_start</source>
+        <translation>Starts: {when}</translation>
+    </message>
+    <message>
+        <source>hold_when</source>
+        <translation>{weekday} {day}/{month} {time}</translation>
+    </message>
+    <message>
+        <source>holds_hint</source>
+        <translation>Hold a room booked by phone. It counts as in use from {early} min before the start, and is released if nobody checks in within {lapse} min of the start</translation>
+    </message>
+    <message>
+        <source>holds_none</source>
+        <translation>No rooms held</translation>
+    </message>
+    <message>
         <source>hours_24h</source>
         <translation>Open 24 hours</translation>
     </message>
@@ -254,6 +382,18 @@
     <message>
         <source>key_ok</source>
         <translation>OK</translation>
+    </message>
+    <message>
+        <source>length_hours</source>
+        <translation>{h} h</translation>
+    </message>
+    <message>
+        <source>length_hours_minutes</source>
+        <translation>{h} h {m} min</translation>
+    </message>
+    <message>
+        <source>length_minutes</source>
+        <translation>{m} min</translation>
     </message>
     <message>
         <source>loop_failing</source>
@@ -416,8 +556,48 @@
         <translation>Send again</translation>
     </message>
     <message>
+        <source>room_group</source>
+        <translation>group {n}</translation>
+    </message>
+    <message>
+        <source>room_join</source>
+        <translation>Into another's room</translation>
+    </message>
+    <message>
+        <source>room_join_cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>room_join_here</source>
+        <translation>Into this member's room</translation>
+    </message>
+    <message>
+        <source>room_join_pick</source>
+        <translation>Choose the member whose room {who} joins, then press Into this member's room</translation>
+    </message>
+    <message>
+        <source>room_joined</source>
+        <translation>{who} now shares a room with {other}</translation>
+    </message>
+    <message>
+        <source>room_new</source>
+        <translation>A room of their own</translation>
+    </message>
+    <message>
+        <source>room_new_done</source>
+        <translation>{who} now has a room of their own</translation>
+    </message>
+    <message>
+        <source>room_not_counted</source>
+        <translation>That check-in is not in a space counted by rooms</translation>
+    </message>
+    <message>
         <source>room_until</source>
         <translation>{room} is yours until {time}</translation>
+    </message>
+    <message>
+        <source>rooms_in_use</source>
+        <translation>{name}: rooms in use: {used} of {total} (held by phone: {held})</translation>
     </message>
     <message>
         <source>scan_desk</source>
@@ -438,6 +618,38 @@
     <message>
         <source>source_staff</source>
         <translation>Staff</translation>
+    </message>
+    <message>
+        <source>space_booked</source>
+        <translation>{name}: by booking only</translation>
+    </message>
+    <message>
+        <source>space_closed</source>
+        <translation>{name}: closed</translation>
+    </message>
+    <message>
+        <source>space_few_left_rooms</source>
+        <translation>{name}: few rooms left: {n}</translation>
+    </message>
+    <message>
+        <source>space_few_left_seats</source>
+        <translation>{name}: few seats left: {n}</translation>
+    </message>
+    <message>
+        <source>space_full_rooms</source>
+        <translation>{name}: all rooms taken</translation>
+    </message>
+    <message>
+        <source>space_full_seats</source>
+        <translation>{name}: full</translation>
+    </message>
+    <message>
+        <source>space_vacant_rooms</source>
+        <translation>{name}: rooms free: {n}</translation>
+    </message>
+    <message>
+        <source>space_vacant_seats</source>
+        <translation>{name}: seats free: {n}</translation>
     </message>
     <message>
         <source>staff</source>
@@ -470,6 +682,10 @@
     <message>
         <source>tab_checks_n</source>
         <translation>Desk checks ({n})</translation>
+    </message>
+    <message>
+        <source>tab_holds</source>
+        <translation>Phone holds</translation>
     </message>
     <message>
         <source>tab_more</source>
@@ -514,6 +730,34 @@
     <message>
         <source>until</source>
         <translation>Your visit runs until {time}</translation>
+    </message>
+    <message>
+        <source>weekday_0</source>
+        <translation>Mon</translation>
+    </message>
+    <message>
+        <source>weekday_1</source>
+        <translation>Tue</translation>
+    </message>
+    <message>
+        <source>weekday_2</source>
+        <translation>Wed</translation>
+    </message>
+    <message>
+        <source>weekday_3</source>
+        <translation>Thu</translation>
+    </message>
+    <message>
+        <source>weekday_4</source>
+        <translation>Fri</translation>
+    </message>
+    <message>
+        <source>weekday_5</source>
+        <translation>Sat</translation>
+    </message>
+    <message>
+        <source>weekday_6</source>
+        <translation>Sun</translation>
     </message>
     <message>
         <source>welcome</source>

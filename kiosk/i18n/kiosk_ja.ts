@@ -108,6 +108,10 @@
         <translation>お名前</translation>
     </message>
     <message>
+        <source>column_room</source>
+        <translation>部屋</translation>
+    </message>
+    <message>
         <source>column_source</source>
         <translation>受付方法</translation>
     </message>
@@ -176,8 +180,16 @@
         <translation>残りわずか</translation>
     </message>
     <message>
+        <source>door_few_left_rooms</source>
+        <translation>残りわずか</translation>
+    </message>
+    <message>
         <source>door_full</source>
         <translation>ただいま満席です</translation>
+    </message>
+    <message>
+        <source>door_full_rooms</source>
+        <translation>ただいま満室です</translation>
     </message>
     <message>
         <source>door_open</source>
@@ -186,6 +198,10 @@
     <message>
         <source>door_vacant</source>
         <translation>空席あり</translation>
+    </message>
+    <message>
+        <source>door_vacant_rooms</source>
+        <translation>空室あり</translation>
     </message>
     <message>
         <source>entry_check_in</source>
@@ -240,6 +256,118 @@
         <translation>ご同行の方{n}名様も、会員登録なしでご一緒にお入りいただけます。料金はかかりません</translation>
     </message>
     <message>
+        <source>hold</source>
+        <translation>部屋を確保する</translation>
+    </message>
+    <message>
+        <source>hold_cancel</source>
+        <translation>取り消す</translation>
+    </message>
+    <message>
+        <source>hold_cancelled</source>
+        <translation>{who}のお部屋の確保を取り消しました</translation>
+    </message>
+    <message>
+        <source>hold_done</source>
+        <translation>{who}のお部屋を{when}から{length}確保しました</translation>
+    </message>
+    <message>
+        <source>hold_gone</source>
+        <translation>その確保は、すでに使われたか、期限が切れたか、取り消されています</translation>
+    </message>
+    <message>
+        <source>hold_length</source>
+        <translation>ご利用時間：{length}</translation>
+    </message>
+    <message>
+        <source>hold_longer</source>
+        <translation>＋30分</translation>
+    </message>
+    <message>
+        <source>hold_minus_day</source>
+        <translation>−1日</translation>
+    </message>
+    <message>
+        <source>hold_minus_hour</source>
+        <translation>−1時間</translation>
+    </message>
+    <message>
+        <source>hold_minus_quarter</source>
+        <translation>−15分</translation>
+    </message>
+    <message>
+        <source>hold_name_hint</source>
+        <translation>お名前（電話で伺ったもの・任意）</translation>
+    </message>
+    <message>
+        <source>hold_name_only</source>
+        <translation>{name}様</translation>
+    </message>
+    <message>
+        <source>hold_plus_day</source>
+        <translation>＋1日</translation>
+    </message>
+    <message>
+        <source>hold_plus_hour</source>
+        <translation>＋1時間</translation>
+    </message>
+    <message>
+        <source>hold_plus_quarter</source>
+        <translation>＋15分</translation>
+    </message>
+    <message>
+        <source>hold_refused_closed</source>
+        <translation>その時刻は営業時間外です</translation>
+    </message>
+    <message>
+        <source>hold_refused_for_whom</source>
+        <translation>会員番号かお名前を入力してください</translation>
+    </message>
+    <message>
+        <source>hold_refused_length</source>
+        <translation>ご利用時間は30分から12時間までです</translation>
+    </message>
+    <message>
+        <source>hold_refused_no_holds</source>
+        <translation>このスペースでは電話予約を受け付けていません</translation>
+    </message>
+    <message>
+        <source>hold_refused_no_room</source>
+        <translation>その時間はすでに全室を確保しています</translation>
+    </message>
+    <message>
+        <source>hold_refused_past</source>
+        <translation>その開始時刻はすでに過ぎています</translation>
+    </message>
+    <message>
+        <source>hold_refused_too_far</source>
+        <translation>確保できるのは1週間先までです</translation>
+    </message>
+    <message>
+        <source>hold_row</source>
+        <translation>{when}から{length}　{who}　{space}　{until}まで確保</translation>
+    </message>
+    <message>
+        <source>hold_shorter</source>
+        <translation>−30分</translation>
+    </message>
+    <message>
+        <source>hold_start</source>
+        <translation>開始：{when}</translation>
+    </message>
+    <message>
+        <source>hold_when</source>
+        <translation>{month}月{day}日（{weekday}）{time}</translation>
+    </message>
+    <message>
+        <source>holds_hint</source>
+        <translation>電話で予約を受けたお部屋を確保します。開始{early}分前から使用中として数え、開始から{lapse}分たってもチェックインがなければ自動で解除します</translation>
+    </message>
+    <message>
+        <source>holds_none</source>
+        <translation>確保中のお部屋はありません</translation>
+    </message>
+    <message>
         <source>hours_24h</source>
         <translation>24時間営業</translation>
     </message>
@@ -254,6 +382,18 @@
     <message>
         <source>key_ok</source>
         <translation>OK</translation>
+    </message>
+    <message>
+        <source>length_hours</source>
+        <translation>{h}時間</translation>
+    </message>
+    <message>
+        <source>length_hours_minutes</source>
+        <translation>{h}時間{m}分</translation>
+    </message>
+    <message>
+        <source>length_minutes</source>
+        <translation>{m}分</translation>
     </message>
     <message>
         <source>loop_failing</source>
@@ -416,8 +556,48 @@
         <translation>もう一度送る</translation>
     </message>
     <message>
+        <source>room_group</source>
+        <translation>{n}組目</translation>
+    </message>
+    <message>
+        <source>room_join</source>
+        <translation>同じ部屋に移す</translation>
+    </message>
+    <message>
+        <source>room_join_cancel</source>
+        <translation>やめる</translation>
+    </message>
+    <message>
+        <source>room_join_here</source>
+        <translation>この方の部屋に移す</translation>
+    </message>
+    <message>
+        <source>room_join_pick</source>
+        <translation>{who}を移す先の部屋の方を表から選んで、「この方の部屋に移す」を押してください</translation>
+    </message>
+    <message>
+        <source>room_joined</source>
+        <translation>{who}を{other}と同じ部屋にしました</translation>
+    </message>
+    <message>
+        <source>room_new</source>
+        <translation>別の部屋にする</translation>
+    </message>
+    <message>
+        <source>room_new_done</source>
+        <translation>{who}を別の部屋にしました</translation>
+    </message>
+    <message>
+        <source>room_not_counted</source>
+        <translation>その方の受付は部屋単位で数えるスペースのものではありません</translation>
+    </message>
+    <message>
         <source>room_until</source>
         <translation>{room}を{time}までご利用いただけます</translation>
+    </message>
+    <message>
+        <source>rooms_in_use</source>
+        <translation>{name}：使用中{used}室（うち電話予約{held}室）／全{total}室</translation>
     </message>
     <message>
         <source>scan_desk</source>
@@ -438,6 +618,38 @@
     <message>
         <source>source_staff</source>
         <translation>スタッフ</translation>
+    </message>
+    <message>
+        <source>space_booked</source>
+        <translation>{name}：ご予約の方のみ</translation>
+    </message>
+    <message>
+        <source>space_closed</source>
+        <translation>{name}：営業時間外</translation>
+    </message>
+    <message>
+        <source>space_few_left_rooms</source>
+        <translation>{name}：残りわずか（残り{n}室）</translation>
+    </message>
+    <message>
+        <source>space_few_left_seats</source>
+        <translation>{name}：残りわずか（残り{n}席）</translation>
+    </message>
+    <message>
+        <source>space_full_rooms</source>
+        <translation>{name}：満室</translation>
+    </message>
+    <message>
+        <source>space_full_seats</source>
+        <translation>{name}：満席</translation>
+    </message>
+    <message>
+        <source>space_vacant_rooms</source>
+        <translation>{name}：空室あり（残り{n}室）</translation>
+    </message>
+    <message>
+        <source>space_vacant_seats</source>
+        <translation>{name}：空席あり（残り{n}席）</translation>
     </message>
     <message>
         <source>staff</source>
@@ -470,6 +682,10 @@
     <message>
         <source>tab_checks_n</source>
         <translation>確認事項（{n}件）</translation>
+    </message>
+    <message>
+        <source>tab_holds</source>
+        <translation>電話予約</translation>
     </message>
     <message>
         <source>tab_more</source>
@@ -514,6 +730,34 @@
     <message>
         <source>until</source>
         <translation>ご利用は{time}までです</translation>
+    </message>
+    <message>
+        <source>weekday_0</source>
+        <translation>月</translation>
+    </message>
+    <message>
+        <source>weekday_1</source>
+        <translation>火</translation>
+    </message>
+    <message>
+        <source>weekday_2</source>
+        <translation>水</translation>
+    </message>
+    <message>
+        <source>weekday_3</source>
+        <translation>木</translation>
+    </message>
+    <message>
+        <source>weekday_4</source>
+        <translation>金</translation>
+    </message>
+    <message>
+        <source>weekday_5</source>
+        <translation>土</translation>
+    </message>
+    <message>
+        <source>weekday_6</source>
+        <translation>日</translation>
     </message>
     <message>
         <source>welcome</source>

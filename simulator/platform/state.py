@@ -211,12 +211,16 @@ class PlatformState:
         return mint(issued, self.platform_key), issued
 
     def _booking_to_present(self, facility_id: str, member_id: int) -> Reservation | None:
-        """At a staffed meeting room the app's pass carries the member's booking there (now, or the nearest)."""
+        """At a staffed meeting room the app's pass carries the member's booking there (now, or the nearest): any
+        space of the facility whose booker checks in at reception (a drop-in office's meeting room too)."""
         cfg = self.facility(facility_id)
-        if not (cfg.facility.kind.checks_in_at_reception and cfg.facility.kind.needs_reservation):
-            return None
-        rooms = [room.id for room in cfg.rooms]
-        return closest_reservation(cfg, rooms, self.reservations_at(facility_id, rooms), member_id, self.clock.now())
+        for space in cfg.spaces:
+            if space.kind.checks_in_at_reception and space.kind.needs_reservation:
+                here = self.reservations_at(facility_id, space.rooms)
+                booking = closest_reservation(cfg.venue(space), space.rooms, here, member_id, self.clock.now())
+                if booking is not None:
+                    return booking
+        return None
 
     def check_desk_code(self, code_text: str) -> DeskCode:
         """The front-desk code the phone scanned, signed by the very kiosk it names and fresh; else 403."""
