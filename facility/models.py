@@ -142,6 +142,8 @@ class Occupancy:
     companions_in: int = 0
     groups: tuple[RoomGroup, ...] = ()
     holds: tuple[RoomHold, ...] = ()
+    # Holds whose member may take them now though they do not count yet (the member came early).
+    early_holds: tuple[RoomHold, ...] = ()
 
     @property
     def people(self) -> int:

@@ -414,7 +414,7 @@ class KioskApp(QObject):
         self.state.update(
             doorway=self.reception.doorway(),
             spaces=self.reception.vacancies() if len(self.cfg.spaces) > 1 else (),
-            hours_today=hours_today(self.cfg, now),
+            hours_today=hours_today(self.cfg.venue(self.cfg.reception_space), now),  # the walk-in space's hours
             failing_loops=failing,
             camera_ok=self.camera.ok,
         )

@@ -466,9 +466,16 @@ class Reception:
         return tuple(shown)
 
     def doorway(self) -> Doorway:
-        """Whether the reception's space takes new members now (closed, past the cut-off, full, few left, free)."""
+        """Whether the reception's space takes new members now (closed, past the cut-off, full, few left, free); with
+        it closed, reception is still open while another space it checks members in for is (a meeting room booked
+        past the open space's hours): its bookers need the desk code and the camera."""
         now = self.clock.now()
-        return doorway(self.cfg.venue(self.cfg.reception_space), self.occupancy(now), now)
+        reception = self.cfg.reception_space
+        state = doorway(self.cfg.venue(reception), self.occupancy(now), now)
+        if state is not Doorway.CLOSED:
+            return state
+        others = (s for s in self.cfg.spaces if s is not reception and s.kind.checks_in_at_reception)
+        return Doorway.OPEN if any(is_open(self.cfg.venue(s).hours, now) for s in others) else state
 
     # --- rooms: groups and holds -------------------------------------------------------------------
 

@@ -58,7 +58,9 @@ class HomePage(QWidget):
         self.clock.setStyleSheet(style(30, True))
         self.language, self.staff = big_button(), big_button(size=16)
         self.doorway, self.hours = centred(Plain()), Words("", 18)  # the badge never wraps
-        self.spaces = Words("", 15, True)  # each space's vacancy, where the facility has several
+        # Each space's vacancy, where the facility has several: one line whatever their number or names ('…' at the
+        # end), so the page never grows past the screen.
+        self.spaces = OneLine("", 15, True)
         self.code, self.camera = centred(Plain()), centred(Plain())
         self.camera.setStyleSheet("background: #202124; border-radius: 8px; color: white; font-size: 18pt;")
         # The preview fills what the layout gives it; a frame's size must never push the page off the screen.

@@ -114,3 +114,11 @@ def shown(desk: Reception, member: Member = REPRESENTATIVE, reservation_id: int 
             reservation_id=reservation_id,
         )
     )
+
+
+def running(app):
+    """Start a kiosk as a running one is: its window up, and the platform's revocation list fetched once (a kiosk
+    that never fetched one admits no one: facility/trustcache.py); the kiosk's platform must be answering."""
+    app.start(full_screen=False)
+    assert app.parts.trust_refresh.current(10.0), "the kiosk could not fetch its revocation list"
+    return app

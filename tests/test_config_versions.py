@@ -61,10 +61,10 @@ def test_check_config_migrated_prints_an_equal_version_2_file(
     (tmp_path / "demo-keys").symlink_to(CONFIG_DIR / "demo-keys")  # the files it names, beside it as in config/
     main = PROGRAMS.get(name, kiosk_main)
     assert main(["--check-config", str(copy), "--migrated"]) == 0
-    out = capsys.readouterr().out
-    assert f"{copy}: OK for " in out and f"{copy}: note: this is a version 1 facility file" in out
-    heading = f"# {copy} in the form of facility file version 2\n"
-    migrated = out.split(heading, 1)[1]
+    said = capsys.readouterr()
+    assert f"{copy}: OK for " in said.err and f"{copy}: note: version 1 file" in said.err
+    migrated = said.out  # standard output is the new file and nothing else: ready to redirect
+    assert migrated.startswith(f"# {name} in the form of facility file version 2\n")
     raw = tomllib.loads(migrated)
     assert raw["version"] == 2 and notice(raw) == "" and "kind" not in raw["facility"]
     assert same(parse_config(migrated, "migrated.toml", tmp_path), load_config(copy))
@@ -155,3 +155,9 @@ def test_the_booking_site_s_doors_open_as_the_version_1_file_opened_them() -> No
             assert booking_refusal(
                 old.venue_of_room(room), moment, moment + timedelta(minutes=45), week_before
             ) == booking_refusal(new.venue_of_room(room), moment, moment + timedelta(minutes=45), week_before)
+
+
+def test_a_file_that_says_version_1_is_read_as_one_that_says_nothing() -> None:
+    text = (VERSION_1 / "karaoke-shinjuku.toml").read_text()
+    said, unsaid = parse_config("version = 1\n" + text), parse_config(text)
+    assert said.version == unsaid.version == 2 and [s.kind for s in said.spaces] == [s.kind for s in unsaid.spaces]

@@ -18,7 +18,7 @@ from kiosk.app import KioskApp
 from simulator.runtime import RunningPlatform
 from tests.conftest import bus_settings
 from tests.keyset_helpers import certified, rooted, signed_set
-from tests.kiosk_desk import member_pass
+from tests.kiosk_desk import member_pass, running
 from tests.lockd_site import PLATFORM_KEY, TOPICS, Site, site_config, start_site
 from tests.test_kiosk_ui import ALWAYS_OPEN, kiosk_config
 from tests.test_lockd_acl import acl_broker, client, hears  # noqa: F401 (fixtures)
@@ -135,7 +135,7 @@ def rooted_kiosk(qtbot, camera, platform, broker, tmp_path, wall_clock):
         data_dir=tmp_path,
         clock=wall_clock,
     )
-    app.start(full_screen=False)
+    running(app)
     qtbot.waitUntil(lambda: app.bus.connected, timeout=10000)
     yield app
     app.stop()

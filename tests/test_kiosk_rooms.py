@@ -187,3 +187,37 @@ def test_a_store_kept_before_spaces_gains_their_columns_and_its_visits_count_whe
     assert (kept.space, kept.room_group) == ("", "")
     assert desk.occupancy().rooms_in == 1 and desk.occupancy().members_in == 1
     assert shows(desk, 2).admitted and desk.vacancy() is Vacancy.FULL
+
+
+def test_a_member_early_for_their_held_room_takes_it_and_holds_no_second_one(tmp_path) -> None:
+    """事前予約が可能: the party booked by phone for 20:00 and came at 19:40; it gets the held room, not another."""
+    desk = reception(KARAOKE, tmp_path, at("2026-11-24 19:40"))
+    desk.hold_room("karaoke", at("2026-11-24 20:00"), 120, name="佐藤")
+    assert desk.occupancy().rooms_in == 0  # not counted yet (from 15 minutes before)
+    assert shows(desk, 1, "佐藤 葵").admitted
+    assert [state for _, state in desk.store.holds()] == [USED]
+    desk.clock.shift(6 * 60)  # 19:46: the hold would have begun to count
+    assert desk.occupancy().rooms_in == 1 and desk.vacancy() is not Vacancy.FULL
+    desk.clock.shift(11 * 60)  # past the party's window: an unrelated member takes the other room
+    assert shows(desk, 2, "高橋 陽翔").admitted
+
+
+def test_reception_stays_open_while_a_space_it_checks_in_for_is_open_and_shows_the_walk_in_space_s_hours(
+    tmp_path,
+) -> None:
+    """Hours may differ per space (issue 24): a meeting room booked past the open space's hours still needs the
+    desk code and the camera; the hours the page shows are the walk-in space's."""
+    from facility.config.models import OpeningHours
+    from kiosk.doorway import Doorway, hours_today
+
+    office = office_with_meeting_room()
+    late = [
+        s.model_copy(update={"hours": OpeningHours.around_the_clock()}) if s.id != office.reception_space.id else s
+        for s in office.spaces
+    ]
+    cfg = office.model_copy(update={"spaces": late})
+    evening = at("2026-11-24 21:00")
+    assert reception(office, tmp_path / "a", evening).doorway() is Doorway.CLOSED
+    assert reception(cfg, tmp_path / "b", evening).doorway() is Doorway.OPEN
+    walk_in = cfg.venue(cfg.reception_space)
+    assert hours_today(walk_in, evening) == hours_today(office.venue(office.reception_space), evening)

@@ -20,7 +20,7 @@ from kiosk.verdicts import Look
 from kiosk.widgets import TOUCH
 from simulator.camera import VirtualCamera
 from tests.conftest import CONFIG_DIR
-from tests.kiosk_desk import clock_at, member_pass
+from tests.kiosk_desk import clock_at, member_pass, running
 from tests.roombook import karaoke_rooms, office_with_meeting_room
 from tests.rulebook import at
 
@@ -36,7 +36,7 @@ def kiosk_for(cfg, platform_url: str, tmp_path, moment) -> KioskApp:
     app = KioskApp(
         cfg, VirtualCamera(640, 480, fps=30, paced=True), clock=clock_at(moment), data_dir=tmp_path, chime=Chime(None)
     )
-    app.start(full_screen=False)
+    running(app)
     return app
 
 

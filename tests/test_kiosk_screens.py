@@ -26,7 +26,7 @@ from kiosk.verdicts import MIN_SECONDS, Look, surname
 from kiosk.widgets import TOUCH, WORD_JOINER, keep_phrases
 from simulator.clock import ShiftedClock
 from tests.conftest import CONFIG_DIR, bus_settings
-from tests.kiosk_desk import member_pass
+from tests.kiosk_desk import member_pass, running
 from tests.rulebook import KAIKATSU, REGUS, at
 
 SIZES = [(1920, 1080), (1280, 800), (1080, 1920)]
@@ -48,7 +48,7 @@ def kiosk_for(cfg, platform_url: str, tmp_path, clock: ShiftedClock, broker=None
         chime=Chime(None),
         broker=bus_settings(broker, "lockd", f"kiosk-{time.monotonic_ns()}") if broker else None,
     )
-    app.start(full_screen=False)
+    running(app)
     return app
 
 
@@ -711,7 +711,7 @@ def test_a_camera_that_stops_giving_frames_is_lost_though_it_never_said_so(qtbot
     )
     camera = Hanging()
     app = KioskApp(cfg, camera, clock=clock_at(at("2026-11-24 10:05")), data_dir=tmp_path, chime=Chime(None))
-    app.start(full_screen=False)
+    running(app)
     try:
         qtbot.waitUntil(lambda: not app.window.home.camera.pixmap().isNull(), timeout=10000)
         camera.gate.clear()

@@ -32,7 +32,7 @@ from simulator.camera import VirtualCamera
 from simulator.phone import AppClient, Phone
 from simulator.screen import Shot, render_frame
 from tests.conftest import CONFIG_DIR, REPO, bus_settings, retained_now, retained_when
-from tests.kiosk_desk import due_now, member_pass
+from tests.kiosk_desk import due_now, member_pass, running
 from tests.notify import kiosk_site_file, notify_socket
 from tests.rulebook import KAIKATSU
 
@@ -68,7 +68,7 @@ def kiosk(qtbot, camera, platform, broker, tmp_path, wall_clock):
         data_dir=tmp_path,
         clock=wall_clock,
     )
-    app.start(full_screen=False)
+    running(app)
     qtbot.waitUntil(lambda: app.bus.connected, timeout=10000)
     yield app
     app.stop()

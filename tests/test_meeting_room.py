@@ -20,7 +20,7 @@ from kiosk.store import KioskStore
 from simulator.camera import VirtualCamera
 from simulator.phone import AppClient, Phone
 from tests.conftest import CONFIG_DIR, bus_settings
-from tests.kiosk_desk import meeting_desk, shown
+from tests.kiosk_desk import meeting_desk, running, shown
 from tests.rulebook import MEETING, at
 
 
@@ -36,7 +36,7 @@ def meeting_kiosk(qtbot, camera, platform, broker, tmp_path, wall_clock):
     app = KioskApp(
         cfg, camera, broker=bus_settings(broker, "lockd", "meeting-kiosk"), data_dir=tmp_path, clock=wall_clock
     )
-    app.start(full_screen=False)
+    running(app)
     qtbot.waitUntil(lambda: app.bus.connected and app.parts.reservations.sync_count >= 1, timeout=10000)
     yield app
     app.stop()

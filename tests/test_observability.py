@@ -10,7 +10,7 @@ from prometheus_client import generate_latest
 from simulator.broker import free_port
 from simulator.clock import SettableClock
 from tests.conftest import REPO, bus_settings
-from tests.kiosk_desk import member_pass
+from tests.kiosk_desk import member_pass, running
 from tests.lockd_site import site_config, start_site
 
 
@@ -93,7 +93,7 @@ def test_kiosk_metrics_count_check_ins(qtbot, camera, platform, broker, tmp_path
     cfg = kiosk_config(platform.server.url)
     cfg = cfg.model_copy(update={"kiosk": cfg.kiosk.model_copy(update={"metrics_port": port})})
     app = KioskApp(cfg, camera, data_dir=tmp_path, clock=wall_clock)
-    app.start(full_screen=False)
+    running(app)
     try:
         app.on_scanned(member_pass(ALWAYS_OPEN, clock=wall_clock))
         app.on_scanned("not a pass")

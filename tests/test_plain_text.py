@@ -39,6 +39,7 @@ from simulator.site import Site
 from technician.panel import ControlPanel, show_line
 from technician.panel_state import KioskView, kiosk_lines, lockd_alarm_text
 from tests.conftest import CONFIG_DIR, REPO, bus_settings
+from tests.kiosk_desk import running
 from tests.rulebook import MEETING, REGUS, at
 from tests.test_kiosk_screens import a_pass, clock_at, kiosk_for, tap, unlock
 
@@ -282,7 +283,7 @@ def hostile_meeting(qtbot, camera, platform, broker, tmp_path, wall_clock):
         clock=wall_clock,
         chime=Chime(None),
     )
-    app.start(full_screen=False)
+    running(app)
     app.window.resize(1920, 1080)
     qtbot.waitUntil(
         lambda: app.bus.connected and app.parts.reservations.sync_count >= 1 and revocations_known(app), timeout=10000

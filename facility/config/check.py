@@ -34,20 +34,15 @@ def check_config(
         for problem in exc.problems:
             print(f"  {problem}", file=out)
         return 1
-    print(f"{path}: OK for {program}: {summary(cfg)}", file=out)
-    _older_version(path, out, migrated)
-    return 0
-
-
-def _older_version(path: str | Path, out: TextIO, migrated: bool) -> None:
-    """Say that a file is version 1 (read as the current one); with `migrated`, print it in the current form."""
+    said = sys.stderr if migrated else out  # with --migrated, standard output is the new file and nothing else
+    print(f"{path}: OK for {program}: {summary(cfg)}", file=said)
     raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))  # it loaded above: it reads
-    words = notice(raw)
-    if words:
-        print(f"{path}: note: {words}", file=out)
-    if migrated:
-        print(f"# {path} in the form of facility file version {CURRENT_VERSION}", file=out)
+    if notice(raw):
+        print(f"{path}: note: version 1 file; it is read as version {CURRENT_VERSION}", file=said)
+    if migrated:  # ready to redirect into the new file: `--check-config old.toml --migrated > new.toml`
+        print(f"# {Path(path).name} in the form of facility file version {CURRENT_VERSION}", file=out)
         print(in_current_form(raw), file=out, end="")
+    return 0
 
 
 def located(path: str | Path, problems: list[ConfigProblem]) -> list[ConfigProblem]:

@@ -58,7 +58,7 @@ def _refuse_version_1_keys(raw: dict[str, Any]) -> None:
 
 def _one_space(raw: dict[str, Any]) -> dict[str, Any]:
     """A version 1 file as version 2: one space holding its kind, seats, companions, desk checks and rooms."""
-    new = copy.deepcopy({key: value for key, value in raw.items() if key not in MOVED_TO_THE_SPACE})
+    new = copy.deepcopy({key: value for key, value in raw.items() if key not in (*MOVED_TO_THE_SPACE, "version")})
     facility: dict[str, Any] = new["facility"] if isinstance(new.get("facility"), dict) else {}
     kind = facility.pop("kind", None)
     rooms = [room.get("id") for room in raw.get("rooms", []) if isinstance(room, dict)]
@@ -69,7 +69,7 @@ def _one_space(raw: dict[str, Any]) -> dict[str, Any]:
             space[key] = copy.deepcopy(raw[old])
     if kind == "karaoke" and isinstance(space.get("capacity"), dict):
         space["capacity"].setdefault("unit", "rooms")  # the guide counts karaoke rooms, not people
-    return {"version": CURRENT_VERSION, **new, "spaces": [space]}
+    return {**new, "version": CURRENT_VERSION, "spaces": [space]}  # a file's own `version = 1` is replaced
 
 
 def notice(raw: dict[str, Any]) -> str:

@@ -34,6 +34,8 @@ from facility.rules.hours import is_open
 from facility.tokens.formats import family_name
 
 HOLD_EARLY = timedelta(minutes=15)  # a held room counts as in use from this long before its start
+# and its member may take it from this long before (a party early for its booking gets its room, not a second one)
+HOLD_TAKEN_EARLY = timedelta(minutes=60)
 HOLD_LAPSE = timedelta(minutes=30)  # and lapses this long after its start if its member has not checked in
 HOLD_AHEAD = timedelta(days=7)  # held at most a week ahead, as the network's bookings (「1週間前から」)
 HOLD_SHORTEST, HOLD_LONGEST = 30, 12 * 60  # minutes a hold may last
@@ -47,6 +49,11 @@ def counts_from(hold: RoomHold) -> datetime:
 def lapses_at(hold: RoomHold) -> datetime:
     """When a hold nobody used lapses: HOLD_LAPSE after its start, or at its end if that comes first."""
     return hold.starts_at + min(HOLD_LAPSE, timedelta(minutes=hold.minutes))
+
+
+def hold_takeable_at(hold: RoomHold, now: datetime) -> bool:
+    """True while the hold's member may take the held room: from HOLD_TAKEN_EARLY before its start until it lapses."""
+    return hold.starts_at - HOLD_TAKEN_EARLY <= now < lapses_at(hold)
 
 
 def hold_counts_at(hold: RoomHold, now: datetime) -> bool:
@@ -98,7 +105,13 @@ def occupancy_of(
         companions_in,
         room_groups(running, started),
         tuple(sorted((h for h in holds if hold_counts_at(h, now)), key=lambda h: h.starts_at)),
+        tuple(sorted((h for h in holds if hold_takeable_at(h, now) and not hold_counts_at(h, now)), key=_start)),
     )
+
+
+def _start(hold: RoomHold) -> datetime:
+    """A hold's start (holds are listed by it)."""
+    return hold.starts_at
 
 
 def in_use(seats: Seats, occupancy: Occupancy) -> int:
@@ -130,9 +143,12 @@ def place(
         return Placement(running is None)
     if running is not None:
         return Placement(False, running.group, rooms=True)
-    held = [hold for hold in occupancy.holds if hold_is_for(hold, member) and hold_counts_at(hold, now)]
+    held = [h for h in occupancy.holds if hold_is_for(h, member) and hold_counts_at(h, now)]
+    early = [h for h in occupancy.early_holds if hold_is_for(h, member) and hold_takeable_at(h, now)]
     if held:
-        return Placement(False, hold=min(held, key=lambda hold: hold.starts_at), rooms=True)
+        return Placement(False, hold=min(held, key=_start), rooms=True)
+    if early:  # the held room is theirs from now: it needs a free room now (it did not count until now)
+        return Placement(True, hold=min(early, key=_start), rooms=True)
     window = timedelta(minutes=seats.group_minutes)
     joinable = [g for g in occupancy.groups if window and now - window <= g.started_at <= now]
     if joinable:
