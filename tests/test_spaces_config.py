@@ -137,3 +137,17 @@ def test_a_space_can_lift_the_facility_s_time_limit() -> None:
     lifted = MEETING.replace("rules = { time_limit_minutes = 120 }", 'rules = { time_limit_minutes = "none" }')
     cfg = parse_config(HEAD + OPEN + lifted + ROOM)
     assert cfg.venue("meeting").rules.time_limit_minutes is None and cfg.venue("open").rules.time_limit_minutes == 240
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (HEAD.replace("version = 2", "version = 2.0") + OPEN, "version 2.0"),
+        (HEAD.replace("version = 2", "version = true") + OPEN, "version True"),
+        (HEAD, "add at least one [[spaces]]"),
+        (HEAD + OPEN + MEETING.replace('rooms = ["room-a"]', 'rooms = ["room-a", "room-a"]') + ROOM, "listed 2 times"),
+    ],
+    ids=["float version", "bool version", "no spaces", "a room twice in a space"],
+)
+def test_a_version_or_spaces_that_do_not_make_sense_are_refused_in_words(text: str, words: str) -> None:
+    assert any(words in message for _, message in problems_of(text)), problems_of(text)

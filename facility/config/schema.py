@@ -293,6 +293,12 @@ def _rooms_in_spaces(cfg: FacilityConfig) -> list[ConfigProblem]:
         for k, room in enumerate(space.rooms)
         if room not in known
     ]
+    problems += [
+        ConfigProblem(f"spaces.{n}.rooms", f"room {room!r} is listed {count} times")
+        for n, space in enumerate(cfg.spaces)
+        for room, count in Counter(space.rooms).items()
+        if count > 1
+    ]
     owners = Counter(room for space in cfg.spaces for room in set(space.rooms))
     first = {room.id: n for n, room in reversed(list(enumerate(cfg.rooms)))}  # a repeated id: _unique_ids says so
     for n, room in enumerate(cfg.rooms):

@@ -38,8 +38,12 @@ def file_version(raw: dict[str, Any]) -> object:
 def upgraded(raw: dict[str, Any]) -> dict[str, Any]:
     """The file in the current form: a version 2 file as it is, a version 1 file as one space; else VersionProblem."""
     version = file_version(raw)
+    if isinstance(version, bool) or not isinstance(version, int):  # `true` or `2.0` is not a version
+        raise VersionProblem(f"version {version!r} is not a facility file version this program reads (1 or 2)")
     if version == CURRENT_VERSION:
         _refuse_version_1_keys(raw)
+        if not raw.get("spaces"):
+            raise VersionProblem("a version 2 file describes its spaces: add at least one [[spaces]]")
         return raw
     if version != 1:
         raise VersionProblem(f"version {version!r} is not a facility file version this program reads (1 or 2)")
