@@ -1,6 +1,6 @@
 """The member guide, statement by statement: each concrete rule is one row, named after it, with the guide's words.
 
-The guide's text is summarised in ../shared/docs/domain.md; its FAQ answers are numbered here Q1-Q6 in the
+The guide's text is summarised in docs/domain.md; its FAQ answers are numbered here Q1-Q6 in the
 order they appear there (docs/decisions.md, 'Reading the member guide'). The example facility files
 follow the guide's cards; each row runs the production rules, the kiosk's reception or the platform's
 booking rule on them, on a fixed clock.
