@@ -22,15 +22,11 @@ from pathlib import Path
 
 from benchmarks.figures import ms
 from benchmarks.floors import flood_process, raw_mqtt_during_flood
-from benchmarks.unlock import USERS, ProbeDoor, RelayMoments, _raw_mqtt, bench_site, book_every_room, on_bench_broker
+from benchmarks.unlock import USERS, RelayMoments, _raw_mqtt, bench_site, on_bench_broker, probe_lockd
 from facility.config import FacilityConfig
 from facility.packaged import DEMO_KEYS
-from facility.platform import PlatformClient
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from facility.topics import SiteTopics
-from lockd.clocktrust import ClockTrust
-from lockd.daemon import LockDaemon
-from lockd.drivers import door_factory
 from messagebus import BrokerSettings, BusClient
 from simulator.broker import MosquittoBroker
 
@@ -179,14 +175,7 @@ def _measure_flood(broker: MosquittoBroker, work: Path, junk: int, commands: int
     """lockd on probe doors; floods and genuine commands until `commands` were sent; then raw MQTT beside it."""
     cfg = bench_site(doors, work / "lockd")
     moments = RelayMoments()
-    daemon = LockDaemon(
-        cfg,
-        BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]),
-        PlatformClient(cfg.platform),
-        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments)}),
-        trust=ClockTrust("sanity"),
-    )
-    book_every_room(daemon, cfg)
+    daemon = probe_lockd(broker, cfg, moments)
     platform = BusClient(
         BrokerSettings(broker.host, broker.port, "platform", USERS["platform"], client_id="bench-platform")
     )

@@ -154,14 +154,7 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
     cfg = bench_site(doors, work / "lockd")
     key = SigningKey.load(DEMO_KEYS / "platform-demo.pem")
     moments = RelayMoments()
-    daemon = LockDaemon(
-        cfg,
-        BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]),
-        PlatformClient(cfg.platform),
-        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments)}),
-        trust=ClockTrust("sanity"),
-    )
-    book_every_room(daemon, cfg)
+    daemon = probe_lockd(broker, cfg, moments)
     sender = BusClient(BrokerSettings(broker.host, broker.port, "platform", USERS["platform"]))
     try:
         daemon.start()
@@ -195,6 +188,19 @@ def _measure(broker: MosquittoBroker, work: Path, commands: int, doors: int, bur
             "lockd_adds_p99_over_raw_burst_ms": p99_over_ms(latencies, raw_burst),
         }
     return report
+
+
+def probe_lockd(broker: MosquittoBroker, cfg: FacilityConfig, moments: RelayMoments) -> LockDaemon:
+    """lockd (not started) on probe doors that note each relay's moment, every room booked around now."""
+    daemon = LockDaemon(
+        cfg,
+        BrokerSettings(broker.host, broker.port, "lockd", USERS["lockd"]),
+        PlatformClient(cfg.platform),
+        door_factory({"simulated": lambda door, scheduler: ProbeDoor(scheduler, door, moments)}),
+        trust=ClockTrust("sanity"),
+    )
+    book_every_room(daemon, cfg)
+    return daemon
 
 
 def book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:

@@ -101,11 +101,6 @@ class TrustRefresh(BackgroundLoop):
                 return UNKNOWN_REVOCATIONS
         return cached_revocations(self.store)
 
-    def up_to_date(self) -> bool:
-        """True when a revocation list is kept and no change notice has been heard since the fetch that kept it."""
-        with self._news:
-            return self._answered >= self._heard and cached_revocations(self.store).known
-
     def current(self, wait: float) -> bool:
         """Whether the revocations kept are up to date; if not (a notice unanswered, or none kept yet), fetch them
         now and wait up to `wait` seconds for a fetch begun after the news. Waits once per piece of news: a platform

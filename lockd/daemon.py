@@ -108,7 +108,9 @@ class LockDaemon:
             trust or ClockTrust(cfg.lockd_settings.clock_check),
             self.sync.stale,
             self._refresh_for,
-            self._await_revocations,
+            # Before each batch: revocations older than the last change notice, or none at all (a new or lost
+            # store), are fetched first; the dispatcher waits at most ON_DEMAND_WAIT_SECONDS, once per notice.
+            partial(self.trust_refresh.current, ON_DEMAND_WAIT_SECONDS),
             self.trust_refresh.revocations,
         )
         # Every alarm series at 0 from the start, so that Prometheus sees the first alarm as a rise.
@@ -286,12 +288,6 @@ class LockDaemon:
         if new and not verdict.opens and not verdict.junk:
             steps.append(partial(self.reports.door_event, door_id, "refused", False, verdict.answer.reason))
         return steps
-
-    def _await_revocations(self) -> None:
-        """Before a batch is decided: revocations older than the last change notice, or none at all (a new or lost
-        store), are fetched first; the dispatcher waits at most ON_DEMAND_WAIT_SECONDS, once per notice."""
-        if not self.trust_refresh.up_to_date():
-            self.trust_refresh.current(ON_DEMAND_WAIT_SECONDS)
 
     def _refresh_for(self, command: UnlockCommand) -> None:
         """An authentic command for a reservation the cache does not hold (booked a moment ago): ask the sync loop,

@@ -282,17 +282,22 @@ def _doors_in_one_space(cfg: FacilityConfig) -> list[ConfigProblem]:
     return problems
 
 
-def _rooms_in_spaces(cfg: FacilityConfig) -> list[ConfigProblem]:
-    """Each room a space names exists, and each room belongs to exactly one space."""
+def _unknown_rooms(cfg: FacilityConfig, section: str, named: list[list[str]]) -> list[ConfigProblem]:
+    """The rooms each entry of a section (spaces, doors) names that [[rooms]] does not hold."""
     known = {room.id for room in cfg.rooms}
-    problems = [
+    return [
         ConfigProblem(
-            f"spaces.{n}.rooms.{k}", f"no room {room!r} in [[rooms]] (known: {', '.join(sorted(known)) or 'none'})"
+            f"{section}.{n}.rooms.{k}", f"no room {room!r} in [[rooms]] (known: {', '.join(sorted(known)) or 'none'})"
         )
-        for n, space in enumerate(cfg.spaces)
-        for k, room in enumerate(space.rooms)
+        for n, rooms in enumerate(named)
+        for k, room in enumerate(rooms)
         if room not in known
     ]
+
+
+def _rooms_in_spaces(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """Each room a space names exists, and each room belongs to exactly one space."""
+    problems = _unknown_rooms(cfg, "spaces", [space.rooms for space in cfg.spaces])
     problems += [
         ConfigProblem(f"spaces.{n}.rooms", f"room {room!r} is listed {count} times")
         for n, space in enumerate(cfg.spaces)
@@ -338,15 +343,7 @@ def _doors_apart_in_home_assistant(cfg: FacilityConfig) -> list[ConfigProblem]:
 
 def _doors_serve_known_rooms(cfg: FacilityConfig) -> list[ConfigProblem]:
     """Doors name rooms that exist, and every offered room has a door where doors are used."""
-    known = {r.id for r in cfg.rooms}
-    problems = [
-        ConfigProblem(
-            f"doors.{n}.rooms.{k}", f"no room {room!r} in [[rooms]] (known: {', '.join(sorted(known)) or 'none'})"
-        )
-        for n, door in enumerate(cfg.doors)
-        for k, room in enumerate(door.rooms)
-        if room not in known
-    ]
+    problems = _unknown_rooms(cfg, "doors", [door.rooms for door in cfg.doors])
     if cfg.doors:
         served = {room for door in cfg.doors for room in door.rooms}
         problems += [
