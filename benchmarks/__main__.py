@@ -23,16 +23,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "which",
-        choices=["decode", "scan", "unlock", "rush", "history", "soak", "fleet"],
+        choices=["decode", "scan", "unlock", "rush", "history", "soak", "fleet", "reader"],
         help="decode: decoders on simulated frames (or --images); scan: the kiosk's camera to verdict; "
         "unlock: platform publish to relay next to raw MQTT; rush: 300 members at a kiosk and 50 booths; "
         "history: a year of history against empty stores; soak: a simulated month, memory and files; "
-        "fleet: N sites bridged to one cloud broker under busy-hour unlocks",
+        "fleet: N sites bridged to one cloud broker under busy-hour unlocks; "
+        "reader: a pass shown at a door's camera and OSDP reader to the relay, the cloud cut",
     )
     p.add_argument("--days", type=int, default=None, help="history: days of history (365); soak: days simulated (30)")
     p.add_argument("--images", type=Path, help="decode: a folder of photographs to decode instead")
     p.add_argument("--burst", action="store_true", help="unlock: every door at once, round after round")
     p.add_argument("--commands", type=int, default=1000, help="how many commands (default 1000)")
+    p.add_argument("--shows", type=int, default=50, help="reader: passes shown at each reader (default 50)")
     p.add_argument("--doors", type=int, default=1, help="unlock: doors under the one lockd (default 1)")
     p.add_argument(
         "--junk",
@@ -90,6 +92,10 @@ def run_bench(args: argparse.Namespace) -> dict:
             lockd_sites=args.lockd_sites,
             rotate_keys=args.rotate,
         )
+    if args.which == "reader":
+        from benchmarks.reader import bench_reader
+
+        return bench_reader(args.shows)
     if args.which == "decode":
         from benchmarks.decode import bench_decode_folder, bench_decode_simulated
 

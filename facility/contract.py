@@ -50,6 +50,11 @@ def occupancy_path(facility_id: str) -> str:
     return f"/facilities/{facility_id}/occupancy"
 
 
+def door_decisions_path(facility_id: str) -> str:
+    """Where lockd reports what it decided at a door's pass reader (POST, with an Idempotency-Key)."""
+    return f"/facilities/{facility_id}/door-decisions"
+
+
 def unlock_path(facility_id: str, door_id: str) -> str:
     """Where a member's phone asks to open a door."""
     return f"/facilities/{facility_id}/doors/{door_id}/unlock"
@@ -351,6 +356,31 @@ class CheckInRecorded(Answer):
     """The platform has the check-in (201 the first time, 200 with the same body for the same key)."""
 
     checkin_id: int
+    idempotency_key: str
+    recorded_at: AwareDatetime
+
+
+class DoorDecisionBody(Body):
+    """POST /facilities/{facility}/door-decisions: what lockd decided when a pass was shown at a door's reader,
+    possibly long ago, while the platform was out of reach (the idempotency key travels as a header).
+
+    One decision each; passes that never authenticated (a coupon, noise) come as one row per door, reason and minute
+    with their `count`."""
+
+    door_id: Identifier
+    at: AwareDatetime
+    reader: str = Field(min_length=1, max_length=20, pattern=r"^[a-z0-9:_-]+$")
+    result: Literal["opened", "refused"]
+    reason: str = Field(default="", max_length=40, pattern=r"^[a-z0-9_]*$")
+    member_id: MemberId | None = None
+    reservation_id: Annotated[int, Field(ge=1)] | None = None
+    pass_id: str = Field(default="", max_length=32, pattern=r"^[0-9a-f]*$")
+    count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+
+
+class DoorDecisionRecorded(Answer):
+    """The platform has the decision (201 the first time, 200 with the same body for the same key)."""
+
     idempotency_key: str
     recorded_at: AwareDatetime
 

@@ -56,7 +56,26 @@ class LockState(str, Enum):
     JAMMED = "JAMMED"
 
 
-DoorEventName = Literal["opened", "closed", "forced", "held_open", "jammed", "unlocked", "relocked", "refused"]
+DoorEventName = Literal[
+    "opened",
+    "closed",
+    "forced",
+    "held_open",
+    "jammed",
+    "unlocked",
+    "relocked",
+    "refused",
+    # a door's pass reader (docs/doors.md): its trouble raised (alarm true) and cleared
+    "reader_offline",
+    "reader_offline_cleared",
+    "reader_secure_channel",
+    "reader_secure_channel_cleared",
+    "reader_garbage",
+    "reader_garbage_cleared",
+    "reader_flood",
+    "reader_flood_cleared",
+]
+READER_ALARMS: tuple[DoorEventName, ...] = ("reader_offline", "reader_secure_channel", "reader_garbage", "reader_flood")
 DOOR_ALARMS: tuple[DoorEventName, ...] = ("forced", "held_open", "jammed")  # events raised with alarm true
 SiteAlarmName = Literal["reservations_stale", "store_lost"]
 

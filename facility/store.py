@@ -58,8 +58,10 @@ class SeenIds(Protocol):
         """Record the id; True if it had not been seen before."""
 
 
-# An id is forgotten only once it has expired by the wall clock AND by elapsed monotonic time, so a
-# wall clock stepped forward (and back) cannot make a used token new again.
+# An id is forgotten only once it has expired by the wall clock AND by elapsed monotonic time, and the store keeps
+# the latest expiry it ever forgot (its horizon): a token that would be kept no later than the horizon may have been
+# seen and forgotten, so it is refused as seen. A wall clock stepped forward (ids forgotten), then back (the token in
+# its time again) cannot make a used token new again.
 
 
 class MemorySeenIds:
@@ -69,13 +71,17 @@ class MemorySeenIds:
         self._until: dict[bytes, tuple[float, float]] = {}
         self._monotonic = monotonic
         self._lock = threading.Lock()
+        self._horizon = 0.0  # the latest expiry forgotten (see above)
 
     def first_sighting(self, token_id: bytes, keep_until: float, now: float) -> bool:
         """Record the id; True if it had not been seen before."""
         with self._lock:
             mono = self._monotonic()
-            self._until = {k: (wall, m) for k, (wall, m) in self._until.items() if wall >= now or m >= mono}
-            if token_id in self._until:
+            kept = {k: (wall, m) for k, (wall, m) in self._until.items() if wall >= now or m >= mono}
+            forgotten = [wall for k, (wall, _) in self._until.items() if k not in kept]
+            self._horizon = max([self._horizon, *forgotten])
+            self._until = kept
+            if token_id in self._until or keep_until <= self._horizon:
                 return False
             self._until[token_id] = (keep_until, mono + max(0.0, keep_until - now))
             return True
@@ -101,6 +107,8 @@ class SqliteSeenIds:
         # Ids another program told of, by who told (told_by): a sender's live rows are counted through this index, which
         # holds those rows only ('' is this program's own sightings).
         db.execute("CREATE INDEX IF NOT EXISTS seen_token_sender ON seen_token (sender) WHERE sender != ''")
+        # The latest keep_until of an id ever forgotten: anything kept no longer than that may be among them.
+        db.execute("CREATE TABLE IF NOT EXISTS seen_horizon (id INTEGER PRIMARY KEY CHECK (id = 1), until REAL)")
 
     def forget_expired(self, now: float) -> int:
         """Drop ids expired by both clocks (retention; first_sighting does it too); how many."""
@@ -108,16 +116,31 @@ class SqliteSeenIds:
             return self._forget(now, self._clock.monotonic())
 
     def _forget(self, now: float, mono: float) -> int:
-        """The one rule for forgetting: expired by the wall clock, and by monotonic time within this epoch."""
-        return self._db.execute(
-            "DELETE FROM seen_token WHERE keep_until < ? AND (epoch != ? OR keep_mono < ?)", (now, self._epoch, mono)
-        ).rowcount
+        """The one rule for forgetting: expired by the wall clock, and by monotonic time within this epoch; the
+        horizon moves to the latest expiry forgotten."""
+        where, arguments = "keep_until < ? AND (epoch != ? OR keep_mono < ?)", (now, self._epoch, mono)
+        latest = self._db.execute(f"SELECT MAX(keep_until) FROM seen_token WHERE {where}", arguments).fetchone()[0]
+        if latest is None:
+            return 0
+        self._db.execute(
+            "INSERT INTO seen_horizon (id, until) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET until = MAX(until, excluded.until)",
+            (latest,),
+        )
+        return self._db.execute(f"DELETE FROM seen_token WHERE {where}", arguments).rowcount
+
+    def horizon(self) -> float:
+        """The latest expiry of an id forgotten (0 if none was): a token kept no later may have been seen."""
+        row = self._db.execute("SELECT until FROM seen_horizon WHERE id = 1").fetchone()
+        return row[0] if row and row[0] is not None else 0.0
 
     def first_sighting(self, token_id: bytes, keep_until: float, now: float) -> bool:
         """Record the id durably; True if it had not been seen before."""
         with self._lock:
             mono = self._clock.monotonic()
             self._forget(now, mono)
+            if keep_until <= self.horizon():  # its id may have been seen, and forgotten while the clock ran ahead
+                return False
             inserted = self._db.execute(
                 "INSERT OR IGNORE INTO seen_token (id, keep_until, keep_mono, epoch) VALUES (?, ?, ?, ?)",
                 (token_id, keep_until, mono + max(0.0, keep_until - now), self._epoch),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from facility.config import FacilityConfig
 from facility.models import Plan, RoomHold
+from facility.outbox import OutboxItem
 from facility.plaintext import NAME_COLUMNS, displayed
 from facility.rules.calendar import local
 from facility.rules.rooms import HOLD_SHORTEST, HoldRefusal, lapses_at
@@ -22,7 +23,7 @@ from kiosk.reception import CheckinVerdict, Reception
 from kiosk.security import PinGuard
 from kiosk.staff import HOLD_STEPS, PinPage, StaffPage
 from kiosk.state import KioskState
-from kiosk.store import KioskStore, OutboxItem, PendingCheck, Recorded
+from kiosk.store import KioskStore, PendingCheck, Recorded
 from kiosk.texts import t
 from kiosk.verdicts import in_language, surname
 

@@ -6,7 +6,6 @@ A check-in and its outbox item are one transaction, committed before the screen 
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import uuid
@@ -18,6 +17,7 @@ from pathlib import Path
 from facility.clock import Clock
 from facility.contract import CheckInBody, checkins_path
 from facility.models import CheckIn, EntryKind, Plan, RoomHold
+from facility.outbox import OUTBOX_SCHEMA, OutboxTable
 from facility.reservations import ReservationStore
 from facility.retention import retain_shared, retention_round
 from facility.rules.calendar import business_day_start, local
@@ -45,10 +45,6 @@ CREATE INDEX IF NOT EXISTS checkin_pass ON checkin (pass_id);
 CREATE INDEX IF NOT EXISTS checkin_member ON checkin (member_id, at);
 CREATE INDEX IF NOT EXISTS checkin_at ON checkin (at);
 CREATE INDEX IF NOT EXISTS checkin_end ON checkin (ends_at);
-CREATE TABLE IF NOT EXISTS outbox (
-    key TEXT PRIMARY KEY, path TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
-    next_at REAL NOT NULL, last_error TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_at);
 CREATE TABLE IF NOT EXISTS companion (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, fee_yen INTEGER, left_at TEXT);
 CREATE INDEX IF NOT EXISTS companion_left ON companion (left_at);
@@ -120,19 +116,6 @@ class Recorded:
 
 
 @dataclass(frozen=True)
-class OutboxItem:
-    """One request waiting to reach the platform."""
-
-    key: str
-    path: str
-    body: dict
-    state: str
-    attempts: int
-    next_at: float
-    last_error: str
-
-
-@dataclass(frozen=True)
 class PendingCheck:
     """A desk check staff still owe a member (temperature, photo ID, sign-up), until they tick it."""
 
@@ -193,11 +176,11 @@ class SpentElsewhere:
             log.warning("spent-pass notice refused (%s): %d more since the last line", reason, count)
 
 
-class KioskStore(ReservationStore):
+class KioskStore(OutboxTable, ReservationStore):
     """One SQLite file (WAL, synchronous FULL) for everything the kiosk must not lose."""
 
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
-        super().__init__(path, SCHEMA, clock)
+        super().__init__(path, SCHEMA + OUTBOX_SCHEMA, clock)
         add_columns(self.db, "checkin", _NEWER_CHECKIN_COLUMNS)
         # A room group's first check-in, also of members who left since (only spaces that count rooms write groups).
         self.db.execute("CREATE INDEX IF NOT EXISTS checkin_group ON checkin (room_group) WHERE room_group != ''")
@@ -244,19 +227,7 @@ class KioskStore(ReservationStore):
             companions=record.companions if meeting else None,
             companion_fee_yen=0 if meeting else None,
         )
-        db.execute(
-            "INSERT INTO outbox VALUES (?,?,?,?,?,?,?,?)",
-            (
-                record.key,
-                checkins_path(facility_id),
-                body.model_dump_json(exclude_none=True),
-                "queued",
-                0,
-                now,
-                "",
-                record.at.isoformat(),
-            ),
-        )
+        self.enqueue(db, record.key, checkins_path(facility_id), body, now, record.at)
 
     def add_desk_checks(self, db: sqlite3.Connection, record: Recorded, checks: tuple[DeskCheckDue, ...]) -> None:
         """The checks staff owe this check-in (inside the check-in's transaction, so none is lost)."""
@@ -538,39 +509,6 @@ class KioskStore(ReservationStore):
         """The audit trail: (at, action, member, reason, detail)."""
         with self._lock:
             return self.db.execute("SELECT at, action, member_id, reason, detail FROM audit ORDER BY seq").fetchall()
-
-    # --- outbox -----------------------------------------------------------------------------------
-
-    def outbox(self, state: str | None = None) -> list[OutboxItem]:
-        """Outbox items, oldest first, of one state if given."""
-        query = "SELECT key, path, body, state, attempts, next_at, last_error FROM outbox"
-        with self._lock:
-            rows = self.db.execute(
-                query + (" WHERE state = ?" if state else "") + " ORDER BY created_at, key", (state,) if state else ()
-            ).fetchall()
-        return [OutboxItem(k, p, json.loads(b), s, a, n, e) for k, p, b, s, a, n, e in rows]
-
-    def next_due(self) -> OutboxItem | None:
-        """The queued item due soonest (through the state index: sent items are never read)."""
-        with self._lock:
-            row = self.db.execute(
-                "SELECT key, path, body, state, attempts, next_at, last_error FROM outbox "
-                "WHERE state = 'queued' ORDER BY next_at LIMIT 1"
-            ).fetchone()
-        return OutboxItem(row[0], row[1], json.loads(row[2]), *row[3:]) if row else None
-
-    def outbox_count(self, state: str) -> int:
-        """How many items are in a state (queued, dead, sent)."""
-        with self._lock:
-            return self.db.execute("SELECT COUNT(*) FROM outbox WHERE state = ?", (state,)).fetchone()[0]
-
-    def settle(self, key: str, state: str, attempts: int, next_at: float, error: str = "") -> None:
-        """Record a send's outcome: sent, dead, or queued again for later."""
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE outbox SET state = ?, attempts = ?, next_at = ?, last_error = ? WHERE key = ?",
-                (state, attempts, next_at, error, key),
-            )
 
 
 def purge_kiosk(

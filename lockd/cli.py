@@ -45,7 +45,23 @@ def lockd_needs(cfg: FacilityConfig) -> list[ConfigProblem]:
         problems.append(ConfigProblem("mqtt", "lockd receives unlock commands over MQTT: add [mqtt]"))
     if cfg.lockd is None:
         problems.append(ConfigProblem("lockd", "lockd needs a [lockd] table (data_dir, sync_interval_seconds, ...)"))
-    return problems + drivers_missing(cfg.doors, installed_entry_points())
+    return problems + drivers_missing(cfg.doors, installed_entry_points()) + osdp_keys_unusable(cfg)
+
+
+def osdp_keys_unusable(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """Each OSDP device whose Secure Channel key file is missing, malformed or a key everybody knows."""
+    from lockd.osdp_bus import read_scbk  # libosdp itself is not imported by this
+
+    problems = []
+    for n, door in enumerate(cfg.doors):
+        for part, device in (("reader", door.reader), ("osdp", door.osdp)):
+            if device is None or device.key_file is None:
+                continue
+            try:
+                read_scbk(Path(device.key_file), f"doors.{n}.{part}.key_file")
+            except ConfigError as exc:
+                problems += exc.problems
+    return problems
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -99,6 +99,38 @@ def answer_body(door_id: str, reason: Reason | None, command_id: str = "") -> Un
     )
 
 
+def booking_rules(
+    cfg: FacilityConfig,
+    store: LockdStore,
+    is_stale: Callable[[datetime], bool],
+    door_id: str,
+    member_id: int,
+    reservation_id: int,
+    now: datetime,
+) -> tuple[Reason | None, bool]:
+    """The booking in the cache and the rules of its space (booker, window, hours, daily limit), for an app's unlock
+    and a pass at a door's reader alike: the refusal's reason (a stale cache named as why it may be wrong), or None
+    and whether the opening starts a new use."""
+    reservation = store.reservation(reservation_id)
+    door = cfg.door(door_id)
+    assert door is not None, "lockd decides only for the doors of its file"
+    room = reservation.room_id if reservation is not None else door.rooms[0]
+    decision = decide_unlock(
+        cfg.venue_of_room(room),  # the rules of the space the booked room belongs to
+        door,
+        reservation,
+        member_id,
+        store.entries_of(member_id, since_yesterday(now)),
+        now,
+    )
+    if decision.admitted:
+        return None, decision.new_use
+    reason = decision.reasons[0]
+    if reason is Reason.NO_RESERVATION and is_stale(now):
+        reason = Reason.RESERVATIONS_STALE
+    return reason, False
+
+
 class UnlockHandler:
     """Decides each unlock command for the site's doors and records the decision durably."""
 
@@ -282,25 +314,13 @@ class UnlockHandler:
         return self._rules(door_id, result, now)
 
     def _rules(self, door_id: str, command: UnlockCommand, now: datetime) -> Checked:
-        """The reservation and the facility's rules; a stale cache is named as the reason it may be wrong."""
-        reservation = self.store.reservation(command.reservation_id)
-        door = self.cfg.door(door_id)
-        assert door is not None, "lockd subscribes only to the doors of its file"
-        room = reservation.room_id if reservation is not None else door.rooms[0]
-        decision = decide_unlock(
-            self.cfg.venue_of_room(room),  # the rules of the space the booked room belongs to
-            door,
-            reservation,
-            command.member_id,
-            self.store.entries_of(command.member_id, since_yesterday(now)),
-            now,
+        """The reservation and the facility's rules (booking_rules)."""
+        refusal, new_use = booking_rules(
+            self.cfg, self.store, self.is_stale, door_id, command.member_id, command.reservation_id, now
         )
-        if decision.admitted:
-            return Checked(None, command, decision.new_use)
-        reason = decision.reasons[0]
-        if reason is Reason.NO_RESERVATION and self.is_stale(now):
-            reason = Reason.RESERVATIONS_STALE
-        return Checked(Refusal(reason, f"reservation {command.reservation_id}", command.command_id.hex()), command)
+        if refusal is None:
+            return Checked(None, command, new_use)
+        return Checked(Refusal(refusal, f"reservation {command.reservation_id}", command.command_id.hex()), command)
 
     def _audit(self, db, door_id: str, now: datetime, checked: Checked) -> AuditRow:
         """The audit row (and, for an opening, the entry), inside the decision's transaction."""

@@ -35,12 +35,16 @@ from lockd.doors import DoorController, LockState
 from lockd.failpoints import failpoint
 from lockd.junk import JUNK_AUDIT_SECONDS
 from lockd.metrics import LockdMetrics
+from lockd.outbox import DoorDecisionSender
+from lockd.reader import PassReader
+from lockd.readers import DoorReaders, ReaderVerdict, installed_reader
 from lockd.reports import SiteReports
 from lockd.store import AuditRow, LockdStore, purge_lockd
 from messagebus import BrokerSettings, BusClient, Inbound, Later, Presence
 
 log = logging.getLogger(__name__)
 HardwareFactory = Callable[[Door, Scheduler], DoorHardware]
+ReaderFactory = Callable[[Door], PassReader]  # a door's pass reader (lockd/reader.py)
 DOOR_EVENTS_AUDITED = {"opened", "closed", "forced", "held_open", "jammed"}
 ON_DEMAND_SYNC_SECONDS = 2.0
 ON_DEMAND_WAIT_SECONDS = 1.0  # the longest one command waits for a reservation booked a moment ago
@@ -68,6 +72,7 @@ class LockDaemon:
         scheduler: Scheduler | None = None,
         trust: ClockTrust | None = None,
         data_dir: Path | None = None,
+        readers_for: ReaderFactory | None = None,
     ) -> None:
         self.cfg = cfg
         self.clock = clock or SystemClock()
@@ -98,7 +103,8 @@ class LockDaemon:
             store=self.store,
             trust=trust or ClockTrust(cfg.lockd_settings.clock_check),
         )
-        self.supervisor = Supervisor([self.sync, self.trust_refresh, self.retention])
+        self.outbox = DoorDecisionSender(self.store, platform, self.clock)
+        self.supervisor = Supervisor([self.sync, self.trust_refresh, self.retention, self.outbox])
         self.handler = UnlockHandler(
             cfg,
             self.store,
@@ -122,6 +128,21 @@ class LockDaemon:
             )
             for d in cfg.doors
         }
+        self.readers = DoorReaders(
+            cfg,
+            self.store,
+            self.clock,
+            self.handler.trust,
+            lambda: self.handler.keyring,
+            self.trust_refresh.revocations,
+            partial(self.trust_refresh.current, ON_DEMAND_WAIT_SECONDS),
+            self.sync.stale,
+            self._reader_decided,
+        )
+        readers_for = readers_for or partial(installed_reader, cfg.lockd_settings)
+        self._reader_of = {d.id: readers_for(d) for d in cfg.doors if d.reader is not None}
+        if self._reader_of:
+            self.supervisor.loops.append(self.readers)
         self._last_on_demand_sync = -ON_DEMAND_SYNC_SECONDS
         self._stopped = False
         self._junk_audit_planned = False
@@ -149,6 +170,11 @@ class LockDaemon:
         for door in self.doors.values():
             door.start()
         self._resume_pulses()
+        self.outbox.start()
+        if self._reader_of:
+            self.readers.start()
+        for door_id, reader in self._reader_of.items():
+            self.readers.attach(door_id, reader, partial(self._reader_alarm, door_id, reader.name))
         self.trust_refresh.start()
         self.retention.start()
         self.sync.start()
@@ -171,6 +197,9 @@ class LockDaemon:
         if self._stopped:
             return
         self._stopped = True
+        # The readers first: a pass decided while stopping drives its relay before the doors are released below.
+        self.readers.close_readers()
+        self.readers.stop()
         for door_id, door in self.doors.items():
             try:  # one door that cannot be released or audited must not keep the others' relays energised
                 door.release()
@@ -186,12 +215,14 @@ class LockDaemon:
                 )
             except Exception:
                 log.exception("releasing %s at stop", door_id)
+        self.readers.write_junk()
         self.write_junk_audit()
         self.keys.write_tally()
         self.bus.stop()  # says offline first (its presence)
         self.sync.stop()
         self.trust_refresh.stop()
         self.retention.stop()
+        self.outbox.stop()
         self.handler.screener.close()
         self.metrics.stop()
         if self._own_scheduler is not None:
@@ -316,6 +347,47 @@ class LockDaemon:
             if action == "unlock_resumed":
                 self.doors[door_id].unlock()
             self.store.mark_pulsed(digest, pulsed=action == "unlock_resumed")
+
+    # --- door readers ---------------------------------------------------------------------------
+
+    def _reader_decided(self, verdict: ReaderVerdict) -> None:
+        """A pass decided at a door's reader (committed): the relay, the member's LED and beep, then the reports."""
+        opened = verdict.opens and self._drive(verdict.door_id)
+        reader = self._reader_of.get(verdict.door_id)
+        try:
+            if reader is not None:
+                reader.signal(opened)
+        except Exception:
+            log.exception("the reader of %s could not show its verdict", verdict.door_id)
+        self.metrics.reads.labels(verdict.door_id, "opened" if opened else "refused", verdict.reason).inc()
+        if verdict.row is not None:
+            self.outbox.wake()
+            self.reports.audit(verdict.row)
+        if opened:
+            self.doors[verdict.door_id].report_unlock()
+        else:
+            self.reports.door_event(verdict.door_id, "refused", False, verdict.reason or None)
+
+    def _reader_alarm(self, door_id: str, reader: str, alarm: str, raised: bool, detail: str) -> None:
+        """A reader's own trouble (offline, wrong key, garbage, flood): logged, audited, counted and published."""
+        (log.error if raised else log.info)(
+            "door %s reader %s: %s %s (%s)", door_id, reader, alarm, "raised" if raised else "cleared", detail
+        )
+        self._audit(
+            AuditRow(
+                self.clock.now().isoformat(),
+                door_id,
+                alarm if raised else f"{alarm}_cleared",
+                "",
+                "",
+                None,
+                None,
+                f"{reader}: {detail}"[:200],
+            )
+        )
+        if raised:
+            self.metrics.alarms.labels(door_id, alarm).inc()
+        self.reports.door_event(door_id, alarm if raised else f"{alarm}_cleared", raised)
 
     # --- the platform's keys ---------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from prometheus_client import Counter, Gauge
 
 from facility.metrics import MetricsEndpoint
+from lockd.reader import READER_ALARMS
 
 DOOR_ALARMS = ("forced", "held_open", "jammed")  # the events lockd/doors.py reports with alarm=True
 SITE_ALARMS = ("store_lost",)  # raised by the daemon itself, on the door label ""
@@ -25,6 +26,12 @@ class LockdMetrics(MetricsEndpoint):
         self._door_states: dict[str, str] = {}  # the state each door's gauges show now
         self.commands = Counter(
             "officepass_lockd_commands", "Unlock commands decided", ["door", "result", "reason"], registry=self.registry
+        )
+        self.reads = Counter(
+            "officepass_lockd_reader_decisions",
+            "Passes shown at door readers, decided",
+            ["door", "result", "reason"],
+            registry=self.registry,
         )
         self.alarms = Counter(
             "officepass_lockd_alarms", "Door alarms raised", ["door", "alarm"], registry=self.registry
@@ -54,7 +61,7 @@ class LockdMetrics(MetricsEndpoint):
         # A labelled child exists only from its first inc(): the first alarm would appear already at 1, a rise that
         # increase() cannot see, and the alert would stay silent for the first alarm after every start.
         for door in doors:
-            for alarm in DOOR_ALARMS:
+            for alarm in (*DOOR_ALARMS, *READER_ALARMS):
                 self.alarms.labels(door, alarm)
         for alarm in SITE_ALARMS:
             self.alarms.labels("", alarm)

@@ -14,6 +14,7 @@ from pathlib import Path
 from facility.clock import Clock
 from facility.messages import UnlockAnswer
 from facility.models import CheckIn
+from facility.outbox import OUTBOX_SCHEMA, OutboxTable
 from facility.reservations import ReservationStore
 from facility.retention import retain_shared, retention_round
 from facility.rules.calendar import local
@@ -52,11 +53,11 @@ class AuditRow:
     detail: str = ""
 
 
-class LockdStore(ReservationStore):
+class LockdStore(OutboxTable, ReservationStore):
     """One SQLite file (WAL, synchronous FULL) holding everything lockd must not lose."""
 
     def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
-        super().__init__(path, SCHEMA, clock)
+        super().__init__(path, SCHEMA + OUTBOX_SCHEMA, clock)
 
     # --- commands ------------------------------------------------------------------------
 
@@ -197,7 +198,15 @@ def purge_lockd(
         "command", f"{where} AND (pulsed IS NULL OR pulsed != 0)", arguments
     )  # never one awaiting its pulse
     entries = store.delete_in_batches("entry", *ages.past("entry", "at", keep))
-    return {"commands": commands, "entries": entries, **retain_shared(store, now, keep, export_days, ages)}
+    # Door decisions the platform has (a queued or dead one stays, whatever its age).
+    where, arguments = ages.past("outbox", "created_at", keep, reuses_rowids=True)
+    sent = store.delete_in_batches("outbox", f"state = 'sent' AND {where}", arguments)
+    return {
+        "commands": commands,
+        "entries": entries,
+        "outbox_sent": sent,
+        **retain_shared(store, now, keep, export_days, ages),
+    }
 
 
 def append_offline_audit(path: Path, rows: list[AuditRow]) -> bool:

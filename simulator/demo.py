@@ -23,6 +23,7 @@ from facility.tokens import MemberPass, SigningKey, facility_tag, mint, new_id
 from facility.topics import ANY, SiteTopics
 from kiosk.decoding import ZxingDecoder
 from messagebus import BusClient
+from simulator.osdp_reader import SimulatedOsdpReader
 from simulator.phone import AppClient, Phone
 from simulator.qtwait import run_until, stop_on_signals
 from simulator.screen import Shot
@@ -39,6 +40,7 @@ class Demo:
         self.checkins: Counter = Counter()
         self.unlocks: Counter = Counter()
         self.alarms: Counter = Counter()
+        self.readers: Counter = Counter()
         self.verdicts: list = []
         site.kiosk.verdict_displayed.connect(self.verdicts.append)
         site.meeting_kiosk.verdict_displayed.connect(self.verdicts.append)
@@ -129,6 +131,46 @@ class Demo:
                 f"{self._stamp()} door   {who} taps unlock at {door}: REFUSED ({answer.get('message_en', result)})"
             )
 
+    # --- at a door's reader, the cloud cut (docs/doors.md) ---------------------------------------
+
+    def at_reader(self, door: str, text: str, who: str, how: str) -> None:
+        """A member shows a code at a door's reader; narrate the LED lockd lights and count it."""
+        reader = self.site.door_readers[door]
+        before = self.reader_signals(door)
+        if door == "booth-a":
+            self.site.door_readers["booth-a"].show(text)  # type: ignore[union-attr]
+        else:
+            self.site.door_readers[door].camera.show(text)  # type: ignore[union-attr]
+        run_until(lambda: self.reader_signals(door) > before, 10)
+        led = reader.led
+        self.readers["opened" if led == "green" else "refused"] += 1
+        shown = led.upper()
+        if led != "green":
+            rows = [row for row in self.site.lockd.store.audit_rows("reader_refused") if row.door == door]
+            shown += f" ({rows[-1].reason})" if rows else ""
+        self.say(f"{self._stamp()} reader {who} {how} at {door}: LED {shown}" + (" - OPENED" if led == "green" else ""))
+        if led == "green":
+            closes = len(self.site.doors[door].events("closed")) + 1
+            run_until(lambda: len(self.site.doors[door].events("closed")) >= closes, 6)  # they walk in
+        if door != "booth-a":
+            self.site.door_readers[door].camera.empty()  # type: ignore[union-attr]
+
+    def reader_signals(self, door: str) -> int:
+        """How many verdicts lockd has shown at a door's reader: the OSDP reader's LED commands, or (a bare camera
+        lights nothing) lockd's decisions at that door, counted after the verdict was set."""
+        reader = self.site.door_readers[door]
+        if isinstance(reader, SimulatedOsdpReader):
+            return len(reader.led_history)
+        decided = self.site.lockd.metrics.reads.collect()
+        return int(
+            sum(
+                sample.value
+                for metric in decided
+                for sample in metric.samples
+                if sample.name.endswith("_total") and sample.labels.get("door") == door
+            )
+        )
+
     def guests_of(self, member: int, room: str, who: str) -> None:
         """Say what the booked room's space decides for the booking's guests: a facility is a set of spaces, and
         the meeting room's rules are not the booths'."""
@@ -192,6 +234,7 @@ def script(demo: Demo) -> None:
     site.doors["meeting-1"].force_open()
     run_until(lambda: demo.alarms["forced"] > 0, 5)
     site.doors["meeting-1"].shut()
+    cloud_cut(demo)
     say(f"--- {site.meeting_cfg.facility.name}: staffed meeting room ---")
     say(f"{demo._stamp()} app    佐藤 葵 booked room A with 2 guests; she arrives with them at reception")
     demo.scan_desk_code(1001, "佐藤 葵 (the representative)", site.meeting_kiosk)
@@ -204,6 +247,32 @@ def script(demo: Demo) -> None:
     first = site.kiosk.reception.today()[0]
     site.kiosk.reception.check_out(first.key, "left for the day")
     say(f"{demo._stamp()} kiosk  staff check out {first.name}")
+
+
+def cloud_cut(demo: Demo) -> None:
+    """The platform out of reach: the booked members get in at the doors' readers with the passes their app holds."""
+    site, say = demo.site, demo.say
+    haruto, yui = demo.phone(1003), demo.phone(1004)
+    haruto.fetch_door_passes(5001)  # the app keeps a booking's door passes from the moment it is made
+    yui.fetch_door_passes(5002)
+    ren_everyday = demo.phone(1002).show_pass("h1t-shibuya")
+    say(f"--- {site.booking_cfg.facility.name}: the cloud is cut (the platform cannot be reached) ---")
+    site.platform.server.go_unreachable()
+    demo.unlock(1003, "高橋 陽翔", "booth-a")
+    door_pass = haruto.show_door_pass(5001, site.clock.now())
+    demo.at_reader("booth-a", door_pass, "高橋 陽翔", "shows his booking's door pass to the OSDP reader")
+    demo.at_reader("booth-a", door_pass, "someone", "shows a photo of that same pass")
+    demo.at_reader("booth-a", ren_everyday, "鈴木 蓮 (no booking)", "shows his ordinary pass")
+    demo.at_reader(
+        "meeting-1", yui.show_door_pass(5002, site.clock.now()), "田中 結衣", "shows her door pass to the camera"
+    )
+    queued = site.lockd.store.outbox_count("queued")
+    say(f"{demo._stamp()} lockd  {queued} door decision(s) wait for the platform")
+    site.platform.server.restore()
+    site.lockd.outbox.wake()
+    run_until(lambda: site.lockd.store.outbox_count("queued") == 0, 30)
+    reported = len(site.platform.state.door_decisions_of(site.booking_cfg.facility.id))
+    say(f"{demo._stamp()} link   the platform is back: it has {reported} door decision(s)")
 
 
 def summary(demo: Demo) -> dict:
@@ -224,6 +293,12 @@ def summary(demo: Demo) -> dict:
         "check_ins": {"admitted": admitted, "shown_again": repeat, "refused": dict(demo.checkins)},
         "unlocks": {"opened": demo.unlocks.pop("opened", 0), "refused": dict(demo.unlocks)},
         "door_alarms": dict(demo.alarms),
+        "door_readers": {
+            "opened": demo.readers["opened"],
+            "refused": demo.readers["refused"],
+            "reported_to_platform": len(site.platform.state.door_decisions_of(site.booking_cfg.facility.id)),
+            "waiting": site.lockd.store.outbox_count("queued"),
+        },
         "check_ins_queued": sum(len(kiosk.store.outbox("queued")) for kiosk in kiosks.values()),
         "check_ins_recorded_by_platform": recorded(),
         "lost": kept - recorded(),

@@ -43,6 +43,7 @@ class Phone:
     def __init__(self, member_id: int, client: AppClient | None = None) -> None:
         self.member_id = member_id
         self.client = client or AppClient()
+        self.door_passes: dict[int, list[dict]] = {}  # reservation -> its passes not shown yet (docs/doors.md)
 
     def show_pass(self, facility_id: str | None = None) -> str:
         """Tap 'show 2D code': a fresh signed pass (bound to the facility whose desk code was scanned)."""
@@ -67,6 +68,25 @@ class Phone:
     def cancel(self, reservation_id: int) -> dict:
         """Cancel one of this member's bookings."""
         return self.client.call("DELETE", f"/reservations/{reservation_id}", member_id=self.member_id)
+
+    def fetch_door_passes(self, reservation_id: int) -> int:
+        """Keep a booking's door passes (the app does so when the booking is made): shown at the door offline."""
+        answer = self.client.call("GET", f"/members/{self.member_id}/reservations/{reservation_id}/door-passes")
+        self.door_passes[reservation_id] = list(answer["passes"])
+        return len(answer["passes"])
+
+    def show_door_pass(self, reservation_id: int, now: datetime) -> str:
+        """The pass for the booking that is current at `now` and not shown yet, with no network at all; each
+        pass is shown once (the door spends it), so the next one is taken for a second try; the newest current one
+        first, which has the longest left to live."""
+        kept = self.door_passes.get(reservation_id, [])
+        moment = now.timestamp()
+        current = [p for p in kept if p["not_before"] <= moment <= p["expires"]]
+        if not current:
+            raise LookupError(f"no door pass of booking {reservation_id} is current at {now.isoformat()}")
+        shown = max(current, key=lambda p: p["not_before"])  # the newest: the longest left to live
+        kept.remove(shown)
+        return shown["pass"]
 
     def unlock(self, facility_id: str, door_id: str) -> dict:
         """Tap 'unlock' (開錠) at a door; the door's answer comes back (504: it did not answer)."""

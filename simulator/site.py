@@ -10,11 +10,13 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from datetime import time as clock_time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from facility.clock import RealTimeScheduler
 from facility.config import FacilityConfig, load_config
+from facility.config.models import Door, DoorReader
 from facility.packaged import DEMO_KEYS, EXAMPLES
 from facility.platform import PlatformClient
 from facility.rules.calendar import TOKYO, is_day_before_holiday, is_public_holiday
@@ -22,11 +24,14 @@ from lockd.acl import acl_text
 from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
 from lockd.drivers import door_factory
+from lockd.reader import PassReader
+from lockd.readers import installed_reader
 from messagebus import BrokerSettings
 from simulator.broker import MosquittoBroker
 from simulator.camera import VirtualCamera
 from simulator.clock import ShiftedClock
 from simulator.door import SimulatedDoors, VirtualDoor, Visitor
+from simulator.osdp_reader import SimulatedOsdpReader
 from simulator.runtime import RunningPlatform, start_platform
 
 if TYPE_CHECKING:  # Qt is imported only when a kiosk starts
@@ -68,6 +73,33 @@ def _started(part: T | None, name: str) -> T:
     return part
 
 
+DOOR_CAMERA = "door-camera"  # the camera setting of meeting-1's reader in the simulated site
+
+
+class DoorCamera:
+    """The simulator's camera at a door, with the LED lockd last showed for it (a bare camera has none: the panel
+    shows lockd's verdict in its place)."""
+
+    def __init__(self) -> None:
+        self.camera = VirtualCamera(1280, 720, fps=30, paced=True)
+        self.reader: PassReader | None = None
+
+    def watched(self, reader: PassReader) -> PassReader:
+        """Keep the reader lockd reads this camera through."""
+        self.reader = reader
+        return reader
+
+    @property
+    def led(self) -> str:
+        """lockd's last verdict at this door: green, red, or off."""
+        last = getattr(self.reader, "last_signal", None)
+        return "off" if last is None else ("green" if last else "red")
+
+    def close(self) -> None:
+        """Let the camera go."""
+        self.camera.close()
+
+
 class Site:
     """The simulated facility: a Kaikatsu-like reception, an H1T-like booking floor and a staffed meeting room."""
 
@@ -91,6 +123,9 @@ class Site:
         self.camera = VirtualCamera(1280, 720, fps=30, paced=True)
         self.meeting_camera = VirtualCamera(640, 360, fps=10, paced=True)  # its members use the desk code
         self.doors: dict[str, VirtualDoor] = {}
+        # At the booking floor's doors (docs/doors.md): an OSDP reader at booth-a, on a real pty with Secure Channel,
+        # and a camera at meeting-1, read by the kiosk's decoder; made with lockd.
+        self.door_readers: dict[str, SimulatedOsdpReader | DoorCamera] = {}
         self.scheduler = RealTimeScheduler()
 
     def _users(self) -> dict[str, str]:
@@ -125,13 +160,43 @@ class Site:
             update={"platform": cfg.platform.model_copy(update={"base_url": self.platform.server.url}), **changes}
         )
 
+    def _with_readers(self, cfg: FacilityConfig) -> FacilityConfig:
+        """The booking floor with an OSDP reader at booth-a and a camera at meeting-1 (docs/doors.md)."""
+        scbk = secrets.token_bytes(16)
+        key_file = self.work / "osdp-booth-a.key"
+        key_file.write_text(scbk.hex() + "\n")
+        key_file.chmod(0o600)
+        osdp = SimulatedOsdpReader(1, scbk)
+        self.door_readers = {"booth-a": osdp, "meeting-1": DoorCamera()}
+        readers = {
+            "booth-a": DoorReader(kind="osdp", address=1, key_file=key_file),
+            "meeting-1": DoorReader(kind="camera", camera=DOOR_CAMERA),
+        }
+        doors = [door.model_copy(update={"reader": readers.get(door.id)}) for door in cfg.doors]
+        return cfg.model_copy(
+            update={"doors": doors, "lockd": cfg.lockd_settings.model_copy(update={"osdp": osdp.bus()})}
+        )
+
+    def _reader_for(self, cfg: FacilityConfig, door: Door) -> PassReader:
+        """lockd's reader for a door: the OSDP one as lockd makes it, the camera on the simulator's door camera."""
+        assert door.reader is not None
+        if door.reader.kind == "camera":
+            from lockd.camera_reader import CameraReader
+
+            camera = self.door_readers[door.id]
+            assert isinstance(camera, DoorCamera)
+            return camera.watched(CameraReader(door.reader, {DOOR_CAMERA: lambda _: camera.camera}))
+        return installed_reader(cfg.lockd_settings, door)
+
     def _start_lockd(self) -> None:
         """lockd for the booking floor, on virtual doors whose visitors walk through when told."""
-        cfg = self._with_platform(
-            self.booking_cfg,
-            lockd=self.booking_cfg.lockd_settings.model_copy(
-                update={"data_dir": self.work / "lockd", "clock_check": "sanity"}
-            ),
+        cfg = self._with_readers(
+            self._with_platform(
+                self.booking_cfg,
+                lockd=self.booking_cfg.lockd_settings.model_copy(
+                    update={"data_dir": self.work / "lockd", "clock_check": "sanity"}
+                ),
+            )
         )
         self.booking_cfg = cfg
 
@@ -146,6 +211,7 @@ class Site:
             clock=self.clock,
             scheduler=self.scheduler,
             trust=ClockTrust("sanity"),
+            readers_for=partial(self._reader_for, cfg),
         )
         self.lockd.start()
 
@@ -209,6 +275,8 @@ class Site:
                 part.stop()
         self.meeting_camera.close()
         self.camera.close()
+        for reader in self.door_readers.values():
+            reader.close()
         self.scheduler.stop()
         self.broker.stop()
 

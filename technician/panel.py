@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +25,17 @@ from facility.platform import PlatformError
 from kiosk.widgets import Plain
 from simulator.phone import AppClient, Phone
 from simulator.site import Site
-from technician.panel_state import KioskAlarms, KioskView, Line, kiosk_lines, lockd_alarm_text, lockd_alarms
+from technician.panel_state import (
+    LED_STYLES,
+    KioskAlarms,
+    KioskView,
+    Line,
+    ReaderLed,
+    kiosk_lines,
+    lockd_alarm_text,
+    lockd_alarms,
+    reader_led_text,
+)
 
 DOOR_ACTIONS = ("push", "hold 45 s", "force", "jam", "unjam", "exit button")
 CAMERA_SIZE = (432, 243)  # 16:9, small enough for the whole panel to fit a 1280x800 screen
@@ -47,11 +58,16 @@ def show_line(label: Plain, line: Line) -> None:
 class DoorRow:
     """One door on the panel: what its hardware and lockd are doing, and buttons to act on it."""
 
-    def __init__(self, panel: ControlPanel, door_id: str, grid: QGridLayout, row: int) -> None:
-        self.panel, self.door_id = panel, door_id
+    def __init__(
+        self, panel: ControlPanel, door_id: str, grid: QGridLayout, row: int, reader: ReaderLed | None = None
+    ) -> None:
+        self.panel, self.door_id, self.reader = panel, door_id, reader
         self.status = Plain()
+        self.led = Plain() if reader is not None else None  # only a door with a simulated reader shows its LED
         grid.addWidget(heading(door_id), 2 * row, 0)
         grid.addWidget(self.status, 2 * row, 1)
+        if self.led is not None:
+            grid.addWidget(self.led, 2 * row, 2)
         buttons = QHBoxLayout()
         self.buttons = {}
         for action in DOOR_ACTIONS:
@@ -87,14 +103,22 @@ class DoorRow:
                 bad=state == "JAMMED",
             ),
         )
+        if self.led is not None and self.reader is not None:
+            colour = self.reader.led
+            self.led.setText(reader_led_text(colour))
+            self.led.setStyleSheet(LED_STYLES.get(colour, ""))
 
 
 class ControlPanel(QWidget):
     """The panel window."""
 
-    def __init__(self, site: Site, rehearsal: dict[str, Path] | None = None) -> None:
+    def __init__(
+        self, site: Site, rehearsal: dict[str, Path] | None = None, readers: Mapping[str, ReaderLed] | None = None
+    ) -> None:
         super().__init__()
         self.site = site
+        # door id -> its simulated reader (the site's OSDP one at booth-a, say), whose LED is shown
+        self.readers = dict(readers if readers is not None else site.door_readers)
         self.rehearsal = rehearsal if rehearsal is not None else site.rehearsal_files()
         self.setWindowTitle("officepass simulator: control panel")
         self.client = AppClient(site.platform.server.url, timeout=10)
@@ -190,7 +214,7 @@ class ControlPanel(QWidget):
         grid.addWidget(heading("lockd"), 0, 0)
         grid.addWidget(self.lockd_link, 0, 1)
         for row, door_id in enumerate(self.site.doors):
-            self.rows.append(DoorRow(self, door_id, grid, row + 1))
+            self.rows.append(DoorRow(self, door_id, grid, row + 1, self.readers.get(door_id)))
         grid.setColumnStretch(1, 1)
         grid.setRowStretch(2 * len(self.site.doors) + 2, 1)
         box = QGroupBox(f"doors of {self.site.booking_cfg.facility.id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from facility.plaintext import displayed
 
@@ -20,6 +20,26 @@ LOCKD_ALARMS = {
     "jammed": "strike jammed (it did not move with the relay)",
     "store_lost": "lockd's store was lost: commands issued before it are refused",
 }
+
+
+# A door reader's LED as the panel paints it; the words say the colour too
+LED_STYLES = {"green": "color: #1b7f2a; font-weight: bold", "red": "color: #b00020; font-weight: bold", "off": ""}
+LED_MEANINGS = {"green": "opened", "red": "refused"}
+
+
+class ReaderLed(Protocol):
+    """A simulated door reader, as the panel sees it: its LED's colour now ("green", "red" or "off")."""
+
+    @property
+    def led(self) -> str:
+        """The LED's colour now."""
+        ...
+
+
+def reader_led_text(colour: str) -> str:
+    """A reader's LED in words: the verdict lockd showed on it, or off."""
+    meaning = LED_MEANINGS.get(colour)
+    return f"reader LED {colour.upper()} ({meaning})" if meaning else f"reader LED {colour}"
 
 
 @dataclass(frozen=True)

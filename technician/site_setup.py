@@ -11,6 +11,7 @@ and the file and the fix, and changes nothing. A second run changes nothing eith
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,6 +121,27 @@ def bridge_files(board: Board, cfg: FacilityConfig) -> list[Item]:
     return [*items, Wanted(BRIDGE_FILE, text.encode(), "root", "mosquitto", 0o640)]
 
 
+def osdp_keys(board: Board, cfg: FacilityConfig, plan: SetupPlan) -> list[Item]:
+    """Each OSDP device's Secure Channel key, readable by lockd; one that is missing is made (and said)."""
+    devices = {
+        (part.address, part.key_file): door.id
+        for door in cfg.doors
+        for part in (door.reader, door.osdp)
+        if part is not None and part.key_file is not None
+    }
+    items: list[Item] = []
+    for (address, key_file), door_id in devices.items():
+        if board.source(key_file).is_file():
+            items.append(Owned(key_file, "root", SERVICE_USERS["lockd"], 0o640))
+            continue
+        items.append(Wanted(key_file, f"{secrets.token_hex(16)}\n".encode(), "root", SERVICE_USERS["lockd"], 0o640))
+        plan.notes.append(
+            f"made the Secure Channel key {key_file} for OSDP address {address} (door {door_id}): set the same key "
+            "in that device with its maker's tool (docs/doors.md, 'Keys')"
+        )
+    return items
+
+
 def program_files(board: Board, cfg: FacilityConfig, plan: SetupPlan) -> list[Item]:
     """The site file and the operator's files, readable by the program; a kiosk's signing key, made if missing."""
     group = SERVICE_USERS[program_of(cfg)]
@@ -131,6 +153,7 @@ def program_files(board: Board, cfg: FacilityConfig, plan: SetupPlan) -> list[It
     for ca in (cfg.platform.ca_file, cfg.mqtt.ca_file if cfg.mqtt else None):
         if ca is not None and board.source(ca).is_file():
             items.append(Owned(ca, "root", "root", 0o644))
+    items += osdp_keys(board, cfg, plan)
     key_file = cfg.kiosk.signing_key_file if cfg.kiosk is not None else None
     if key_file is not None and not board.source(key_file).is_file():
         key = SigningKey.generate()

@@ -117,6 +117,7 @@ def start_site(
     sender: BusClient,
     scheduler: Scheduler | None = None,
     clock: ShiftedClock | None = None,
+    readers_for=None,
 ) -> Site:
     """Start lockd on virtual doors and wait until it listens and has synced once."""
     simulated = SimulatedDoors()  # nobody walks through unless a test says so
@@ -130,6 +131,7 @@ def start_site(
         clock=clock,
         scheduler=scheduler,
         trust=ClockTrust(cfg.lockd.clock_check),
+        **({"readers_for": readers_for} if readers_for is not None else {}),
     )
     site = Site(daemon, doors, clock, platform, sender)
     sender.subscribe(f"{TOPICS.root}/#", site.heard.put)

@@ -160,7 +160,7 @@ def test_impossible_values_are_refused_with_path_and_line(text: str, old: str, n
             "tls = false",
         ),
         ('driver = "gpio"', 'driver = "simulated"', "doors.1", "takes no gpio pins"),
-        ('purposes = ["unlock_command"]', 'purposes = ["member_pass"]', "tokens.trusted_keys", "unlock_command"),
+        ('purposes = ["unlock_command"', 'purposes = ["member_pass"', "tokens.trusted_keys", "unlock_command"),
         ('rooms = ["meeting-1"]\ndriver', 'rooms = ["booth-a"]\ndriver', "rooms.2.id", "no door serves it"),
     ],
 )

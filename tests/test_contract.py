@@ -98,6 +98,7 @@ def test_every_path_of_the_contract_is_in_the_openapi_file() -> None:
         contract.settings_path("{facility}"),
         contract.reservations_path("{facility}"),
         contract.checkins_path("{facility}"),
+        contract.door_decisions_path("{facility}"),
         contract.occupancy_path("{facility}"),
         contract.unlock_path("{facility}", "{door}"),
     ]

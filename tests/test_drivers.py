@@ -36,7 +36,7 @@ def test_a_driver_not_on_offer_is_a_clear_error_never_the_simulator() -> None:
 
 def test_the_installed_drivers_are_the_registered_entry_points_each_made_once() -> None:
     drivers = InstalledDrivers(H1T.lockd_settings)
-    assert set(drivers) == {"gpio", "simulated"}
+    assert set(drivers) == {"gpio", "osdp", "simulated"}
     assert isinstance(drivers["gpio"], GpioDriver) and drivers["gpio"] is drivers["gpio"]
     assert isinstance(drivers["simulated"], SimulatedDoors)
 
@@ -102,7 +102,7 @@ def test_every_registered_part_is_in_the_architecture_table() -> None:
 
 
 def test_check_config_names_a_door_whose_driver_is_not_installed(tmp_path) -> None:
-    text = (CONFIG_DIR / "h1t-shibuya.toml").read_text().replace('driver = "simulated"', 'driver = "osdp"', 1)
+    text = (CONFIG_DIR / "h1t-shibuya.toml").read_text().replace('driver = "simulated"', 'driver = "wiegand"', 1)
     (tmp_path / "site.toml").write_text(text.replace('"demo-keys/', f'"{CONFIG_DIR}/demo-keys/'))
     result = subprocess.run(
         [sys.executable, "-m", "lockd.cli", "--check-config", str(tmp_path / "site.toml")],
@@ -113,6 +113,6 @@ def test_check_config_names_a_door_whose_driver_is_not_installed(tmp_path) -> No
     )
     assert result.returncode == 1
     assert (
-        "doors.0.driver: no door driver 'osdp' installed here (offered: gpio, simulated)"
+        "doors.0.driver: no door driver 'wiegand' installed here (offered: gpio, osdp, simulated)"
         in result.stdout + result.stderr
     )

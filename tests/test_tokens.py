@@ -241,6 +241,27 @@ def test_seen_ids_outlive_a_wall_clock_stepped_forward_and_back(tmp_path) -> Non
     assert seen.first_sighting(b"used", keep_until=NOW + 400, now=NOW + 102)
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_a_used_token_stays_used_when_the_clock_runs_ahead_long_enough_to_forget_it_then_steps_back(
+    tmp_path, kind: str
+) -> None:
+    """Forward (the id forgotten once expired by both clocks: real time passed too), then back into the token's time:
+    the id's expiry is behind the horizon of what was forgotten, so it is still seen; a token kept longer is new."""
+    clock = SettableClock(datetime.fromtimestamp(NOW, TOKYO))
+    seen = (
+        SqliteSeenIds(open_database(tmp_path / "seen.db"), clock)
+        if kind == "sqlite"
+        else MemorySeenIds(monotonic=clock.monotonic)
+    )
+    assert seen.first_sighting(b"used", keep_until=NOW + 100, now=NOW)
+    clock.advance(101)  # real time passes: expired by the monotonic clock
+    clock.step_wall(3600)  # and the wall clock runs an hour ahead: a sighting forgets "used"
+    assert seen.first_sighting(b"other", keep_until=NOW + 3800, now=NOW + 3701)
+    clock.step_wall(-3600)  # back into "used"'s time
+    assert not seen.first_sighting(b"used", keep_until=NOW + 100, now=NOW + 90)
+    assert seen.first_sighting(b"fresh", keep_until=NOW + 250, now=NOW + 101)  # a token minted now is new
+
+
 @pytest.mark.parametrize("withdrawn", ["member", "key", "pass"])
 def test_revoked_member_key_or_pass(platform_key, keyring, withdrawn: str) -> None:
     revocations = {

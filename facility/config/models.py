@@ -246,6 +246,59 @@ class GpioPins(Strict):
     strike_locked_high: bool = Field(default=True, description="The strike monitor reads high while locked.")
 
 
+OsdpAddress = Annotated[int, Field(ge=0, le=126, description="The device's address on the bus (0 to 126).")]
+
+
+class OsdpBus(Strict):
+    """The site's OSDP bus (IEC 60839-11-5): RS-485 readers and I/O boards, lockd as the control panel."""
+
+    port: str = Field(
+        pattern=r"^(/dev/[A-Za-z0-9._/:+-]+|tcp://[A-Za-z0-9.-]+:[0-9]{1,5})$",
+        description="The RS-485 adapter's serial device (/dev/ttyUSB0, /dev/serial/by-id/...), or "
+        "tcp://host:port of a serial device server.",
+    )
+    baud: Literal[9600, 19200, 38400, 57600, 115200, 230400] = Field(
+        default=115200, description="The bus speed every device on it is set to."
+    )
+
+
+class DoorReader(Strict):
+    """Where members show their pass at a door, so that a booked room opens with the cloud down (docs/doors.md)."""
+
+    kind: Literal["camera", "osdp"] = Field(
+        description="'camera': a camera read by the kiosk's decoder; 'osdp': a reader on the site's OSDP bus."
+    )
+    camera: str | None = Field(
+        default=None, description="camera: 'simulated', a device number, a file or an RTSP URL (as the kiosk's)."
+    )
+    decoder: Literal["zxing", "pyzbar"] = Field(default="zxing", description="camera: the 2D-code decoder.")
+    address: OsdpAddress | None = Field(default=None, description="osdp: the reader's address on the bus.")
+    key_file: FilePath | None = Field(
+        default=None,
+        description="osdp: the reader's Secure Channel base key (SCBK), 32 hex digits; "
+        "`officepass-site setup` makes one where it is missing.",
+    )
+
+    @model_validator(mode="after")
+    def _fields_of_its_kind(self) -> DoorReader:
+        if self.kind == "camera" and (self.camera is None or self.address is not None or self.key_file):
+            raise ValueError("a camera reader names its camera, and no OSDP address or key_file")
+        if self.kind == "osdp" and (self.address is None or self.key_file is None or self.camera is not None):
+            raise ValueError("an osdp reader names its address and key_file, and no camera")
+        return self
+
+
+class OsdpOutput(Strict):
+    """A door driven over OSDP (driver 'osdp'): the relay of a reader, or of an OSDP I/O board on the bus."""
+
+    address: OsdpAddress = Field(description="The address of the device whose relay drives the lock.")
+    key_file: FilePath = Field(description="That device's Secure Channel base key (SCBK), 32 hex digits.")
+    relay_output: int = Field(default=0, ge=0, le=15, description="The output number of the lock relay.")
+    contact_input: int | None = Field(default=0, ge=0, le=15, description="The door contact's input number.")
+    contact_open_active: bool = Field(default=True, description="The contact input is active while the door is open.")
+    exit_input: int | None = Field(default=None, ge=0, le=15, description="The exit button's input number, if wired.")
+
+
 class Door(Strict):
     """A door (or room lock) and the rooms it lets into."""
 
@@ -257,6 +310,10 @@ class Door(Strict):
         "officepass.door_drivers): 'gpio' for the board's pins, 'simulated' for the simulator's door."
     )
     gpio: GpioPins | None = Field(default=None, description="Pins, required for driver 'gpio'.")
+    osdp: OsdpOutput | None = Field(default=None, description="The OSDP relay and inputs, required for driver 'osdp'.")
+    reader: DoorReader | None = Field(
+        default=None, description="A pass reader at the door: members with a booking get in with the cloud down."
+    )
     pulse_seconds: float = Field(default=5.0, ge=0.5, le=30, description="How long the strike stays released.")
     held_open_alarm_seconds: float = Field(default=30.0, ge=5, le=600, description="Alarm after the door stays open.")
     fail_mode: Literal["secure", "safe"] = Field(
@@ -269,6 +326,8 @@ class Door(Strict):
             raise ValueError("driver 'gpio' needs a [doors.gpio] table with its pins")
         if self.driver != "gpio" and self.gpio is not None:
             raise ValueError(f"driver {self.driver!r} takes no gpio pins")
+        if (self.driver == "osdp") != (self.osdp is not None):
+            raise ValueError("driver 'osdp', and only it, takes a [doors.osdp] table with its relay")
         return self
 
 
@@ -524,4 +583,14 @@ class Lockd(Strict):
     )
     audit_export_days: int = Field(
         default=400, ge=30, le=3650, description="Days exported audit files (<data_dir>/audit/*.jsonl) are kept."
+    )
+    osdp: OsdpBus | None = Field(
+        default=None, description="The site's OSDP bus, required when a door has an osdp reader or driver."
+    )
+    offline_entry_hours: int = Field(
+        default=24,
+        ge=1,
+        le=7 * 24,
+        description="How long after the last good sync with the platform a door's reader still admits bookings: "
+        "past it, a cancellation or a revocation lockd has not heard of could let someone in.",
     )

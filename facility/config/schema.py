@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -13,11 +14,13 @@ from facility.config.models import (
     Companions,
     DeskChecks,
     Door,
+    DoorReader,
     FacilityInfo,
     Kiosk,
     Lockd,
     Mqtt,
     OpeningHours,
+    OsdpOutput,
     PinnedKey,
     Platform,
     Room,
@@ -225,6 +228,7 @@ def cross_field_problems(cfg: FacilityConfig) -> list[ConfigProblem]:
         *_unique_ids("doors", [d.id for d in cfg.doors]),
         *_doors_apart_in_home_assistant(cfg),
         *_doors_serve_known_rooms(cfg),
+        *_osdp_devices(cfg),
         *_key_ids_match(cfg),
         *_some_key(cfg),
         *_keys_cover_purposes(cfg),
@@ -354,6 +358,27 @@ def _doors_serve_known_rooms(cfg: FacilityConfig) -> list[ConfigProblem]:
     return problems
 
 
+def _osdp_devices(cfg: FacilityConfig) -> list[ConfigProblem]:
+    """OSDP readers and relays need the bus, and one address on it is one device: one key, used by one door."""
+    devices: dict[int, tuple[str, Path]] = {}  # address -> (the door using it, its key file)
+    problems = []
+    for n, door in enumerate(cfg.doors):
+        used: list[tuple[str, DoorReader | OsdpOutput]] = []
+        used += [("reader", door.reader)] if door.reader is not None and door.reader.kind == "osdp" else []
+        used += [("osdp", door.osdp)] if door.osdp is not None else []
+        for part, device in used:
+            assert device.address is not None and device.key_file is not None, "DoorReader requires both for osdp"
+            where = f"doors.{n}.{part}.address"
+            if cfg.lockd_settings.osdp is None:
+                problems.append(ConfigProblem(where, "an OSDP device needs the bus: add [lockd.osdp] with its port"))
+            first = devices.setdefault(device.address, (door.id, Path(device.key_file)))
+            if first[0] != door.id:
+                problems.append(ConfigProblem(where, f"address {device.address} is door {first[0]!r}'s already"))
+            elif first[1] != Path(device.key_file):
+                problems.append(ConfigProblem(f"doors.{n}.{part}.key_file", "one device has one key: use one file"))
+    return problems
+
+
 def _key_ids_match(cfg: FacilityConfig) -> list[ConfigProblem]:
     """A key id written beside a key must be that key's id: catches keys pasted into the wrong entry."""
     return [
@@ -404,6 +429,8 @@ def _keys_cover_purposes(cfg: FacilityConfig) -> list[ConfigProblem]:
     needed = {"member_pass"} if cfg.facility.kind.checks_in_at_reception else set()
     if cfg.doors:
         needed.add("unlock_command")
+    if any(door.reader is not None for door in cfg.doors):
+        needed.add("member_pass")  # a door's reader reads the booking's member passes (docs/doors.md)
     offered = {p for key in cfg.tokens.trusted_keys for p in key.purposes}
     return [
         ConfigProblem("tokens.trusted_keys", f"no trusted key has purpose {purpose!r}, needed here")

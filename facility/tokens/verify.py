@@ -171,10 +171,39 @@ def verify_member_pass(
     With a facility_id, an untagged pass is refused: it names no facility, so two facilities could
     each admit it once (docs/tokens.md, 'Untagged passes').
     """
+    authentic = authenticate_member_pass(text, keyring, now, revocations=revocations)
+    if isinstance(authentic, Refusal):
+        return authentic
+    return judge_member_pass(
+        authentic,
+        now,
+        skew=skew,
+        seen=seen,
+        revocations=revocations,
+        facility_id=facility_id,
+        issued_after=issued_after,
+    )
+
+
+def authenticate_member_pass(
+    text: str, keyring: Keyring, now: float, *, revocations: Revocations = NO_REVOCATIONS
+) -> MemberPass | Refusal:
+    """The first checks, which write nothing: size, parse, key (known, unrevoked, valid) and signature."""
     parsed = _parse(text, MemberPass, keyring, lambda token: token, now, revocations)
-    if isinstance(parsed, Refusal):
-        return parsed
-    member_pass, _ = parsed
+    return parsed if isinstance(parsed, Refusal) else parsed[0]
+
+
+def judge_member_pass(
+    member_pass: MemberPass,
+    now: float,
+    *,
+    skew: float = 10,
+    seen: SeenIds | None = None,
+    revocations: Revocations = NO_REVOCATIONS,
+    facility_id: str | None = None,
+    issued_after: float | None = None,
+) -> MemberPass | Refusal:
+    """The checks after authenticity: this facility, current, issued after the store began, unused, not revoked."""
     if facility_id is not None and member_pass.facility_tag is None:
         return Refusal(Reason.NO_FACILITY, "the pass names no facility", member_pass.pass_id.hex())
     if facility_id is not None and member_pass.facility_tag != facility_tag(facility_id):

@@ -29,6 +29,8 @@ from facility.contract import (
     CheckInBody,
     CheckInRecorded,
     DeskCheckinBody,
+    DoorDecisionBody,
+    DoorDecisionRecorded,
     ErrorAnswer,
     KeysAnswer,
     MemberBody,
@@ -46,6 +48,8 @@ from simulator.platform.schemas import (
     AddKey,
     CheckInsListed,
     DoorAnswer,
+    DoorDecisionsListed,
+    DoorPassesIssued,
     DoorSilent,
     FacilitySettings,
     FaultBody,
@@ -341,6 +345,36 @@ def list_checkins(facility: FacilityId, state: State) -> dict:
 
 
 @api.post(
+    "/facilities/{facility}/door-decisions",
+    status_code=201,
+    response_description="recorded",
+    response_model=DoorDecisionRecorded,
+    responses=answers(
+        *BODY, 404, 409, more={200: (DoorDecisionRecorded, "the same key and body again: the first answer")}
+    ),
+)
+def post_door_decision(
+    facility: FacilityId, key: IdempotencyKey, body: DoorDecisionBody, sent: Sent, state: State, response: Response
+) -> dict:
+    """Keep a decision lockd made at a door's reader once per Idempotency-Key (201); the same again, 200."""
+    status, answer = state.record_door_decision(facility, key, sent)
+    response.status_code = status
+    return answer
+
+
+@api.get(
+    "/facilities/{facility}/door-decisions",
+    response_description="the door decisions, in order of arrival",
+    response_model=DoorDecisionsListed,
+    responses=answers(INVALID, 404),
+)
+def list_door_decisions(facility: FacilityId, state: State) -> dict:
+    """Every door decision recorded for a facility (stand-in: what a test or the demo counts)."""
+    state.facility(facility)
+    return {"decisions": state.door_decisions_of(facility)}
+
+
+@api.post(
     "/facilities/{facility}/doors/{door}/unlock",
     response_description="the door's answer",
     response_model=DoorAnswer,
@@ -386,6 +420,23 @@ def member_pass(member: MemberNumber, body: PassRequest, state: State) -> dict:
     """A fresh member pass (90 s) for the phone, bound to the facility when given."""
     text, issued = state.mint_pass(member, body.facility_id)
     return {"pass": text, "pass_id": issued.pass_id.hex(), "expires": issued.expires}
+
+
+@api.get(
+    "/members/{member}/reservations/{reservation}/door-passes",
+    response_description="the booking's door passes",
+    response_model=DoorPassesIssued,
+    responses=answers(INVALID, 404),
+)
+def door_passes(member: MemberNumber, reservation: ReservationNumber, state: State) -> dict:
+    """The booking's passes for the booker's phone, to show at the door's reader while offline (docs/doors.md)."""
+    issued = state.door_passes(member, reservation)
+    return {
+        "passes": [
+            {"pass": text, "pass_id": p.pass_id.hex(), "not_before": p.not_before, "expires": p.expires}
+            for text, p in issued
+        ]
+    }
 
 
 @api.post(

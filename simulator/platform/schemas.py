@@ -19,6 +19,7 @@ from facility.contract import (
     CertifiedKey,
     CheckInRecorded,
     Count,
+    DoorDecisionRecorded,
     ErrorAnswer,
     HexId,
     KeyId,
@@ -78,6 +79,20 @@ class CheckInsListed(Answer):
     checkins: list[CheckInListed]
 
 
+class DoorDecisionListed(DoorDecisionRecorded):
+    """One recorded door decision: the body exactly as lockd sent it, with the platform's answer."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    door_id: str
+
+
+class DoorDecisionsListed(Answer):
+    """GET /facilities/{facility}/door-decisions (stand-in): every door decision recorded, in order of arrival."""
+
+    decisions: list[DoorDecisionListed]
+
+
 # --- members' phones -------------------------------------------------------------------------------------------
 
 
@@ -98,6 +113,24 @@ class PassIssued(Answer):
     pass_text: str = Field(alias="pass", description="the pass, as the phone shows it in its 2D code")
     pass_id: HexId
     expires: UnixTime
+
+
+class DoorPass(Answer):
+    """One pass of a booking's booklet."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    pass_text: str = Field(alias="pass", description="the pass, as the phone shows it in its 2D code at the door")
+    pass_id: HexId
+    not_before: UnixTime
+    expires: UnixTime
+
+
+class DoorPassesIssued(Answer):
+    """GET /members/{member}/reservations/{reservation}/door-passes: the booking's passes, one a minute from the
+    early entry to the end, each valid 90 s; the phone keeps them and shows the current one at the door offline."""
+
+    passes: list[DoorPass]
 
 
 class PeerAnswer(Answer):

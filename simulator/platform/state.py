@@ -44,6 +44,11 @@ from simulator.platform.keys import PlatformKeys
 from simulator.platform.seed import LoadedSeed
 
 PASS_LIFETIME = 90
+# A booking's door passes (docs/doors.md): one every DOOR_PASS_STEP seconds from the early entry to the end, each
+# valid DOOR_PASS_LIFETIME seconds (so one is always current), for a booking of at most MAX_DOOR_PASS_HOURS.
+DOOR_PASS_STEP = 60
+DOOR_PASS_LIFETIME = 90
+MAX_DOOR_PASS_HOURS = 24
 
 
 @dataclass
@@ -99,6 +104,7 @@ class PlatformState:
         self.members = {m.id: MemberRecord(m.id, m.name, m.plan, set(m.chains_visited)) for m in seed.seed.members}
         self.bookings: dict[int, BookingRecord] = {}
         self.checkins: dict[str, RecordedCheckIn] = {}
+        self.door_decisions: dict[str, RecordedCheckIn] = {}  # lockd's decisions at door readers, by key
         self.occupancy: dict[str, dict] = {}
         self.revoked_members: set[int] = set()
         self.revoked_passes: set[bytes] = set()
@@ -209,6 +215,56 @@ class PlatformState:
             first_visit,
         )
         return mint(issued, self.platform_key), issued
+
+    def door_passes(self, member_id: int, reservation_id: int) -> list[tuple[str, MemberPass]]:
+        """The booking's door passes for the booker's phone, which holds them to show at the door while offline."""
+        member = self.member(member_id)
+        with self._lock:
+            record = self.bookings.get(reservation_id)
+        if record is None or record.reservation.member_id != member_id:
+            raise ApiError.not_found("reservation of this member", reservation_id)
+        booking, facility = record.reservation, self.facility(record.facility_id)
+        early = facility.venue_of_room(booking.room_id).rules.early_entry_minutes
+        first = booking.starts_at - timedelta(minutes=early)
+        last = min(booking.ends_at, first + timedelta(hours=MAX_DOOR_PASS_HOURS))
+        starts = range(int(first.timestamp()), int(last.timestamp()), DOOR_PASS_STEP)
+        return [self._door_pass(member, record, at) for at in starts]
+
+    def _door_pass(self, member: MemberRecord, record: BookingRecord, not_before: int) -> tuple[str, MemberPass]:
+        """One door pass: the booker's member pass for the booking, bound to its facility, short-lived."""
+        issued = MemberPass(
+            member.member_id,
+            member.plan,
+            new_id(8),
+            not_before,
+            DOOR_PASS_LIFETIME,
+            facility_tag(record.facility_id),
+            record.reservation.reservation_id,
+        )
+        return mint(issued, self.platform_key), issued
+
+    def record_door_decision(self, facility_id: str, key: str, body: dict) -> tuple[int, dict]:
+        """Keep a decision lockd made at a door reader once per idempotency key; the same key again, the same answer."""
+        self.facility(facility_id)
+        with self._lock:
+            earlier = self.door_decisions.get(key)
+            if earlier is not None:
+                if earlier.body != body or earlier.facility_id != facility_id:
+                    raise ApiError(
+                        409,
+                        "idempotency_conflict",
+                        "this key was used for another decision",
+                        "この冪等キーは別の記録で使用済みです",
+                    )
+                return 200, earlier.answer
+            answer = {"idempotency_key": key, "recorded_at": self.clock.now().isoformat()}
+            self.door_decisions[key] = RecordedCheckIn(facility_id, key, body, answer)
+            return 201, answer
+
+    def door_decisions_of(self, facility_id: str) -> list[dict]:
+        """Every door decision recorded for a facility, in the order they arrived."""
+        with self._lock:
+            return [dict(d.body, **d.answer) for d in self.door_decisions.values() if d.facility_id == facility_id]
 
     def _booking_to_present(self, facility_id: str, member_id: int) -> Reservation | None:
         """At a staffed meeting room the app's pass carries the member's booking there (now, or the nearest): any
