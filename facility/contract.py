@@ -10,6 +10,7 @@ grow); bodies the edge sends are exact.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -53,6 +54,11 @@ def occupancy_path(facility_id: str) -> str:
 def door_decisions_path(facility_id: str) -> str:
     """Where lockd reports what it decided at a door's pass reader (POST, with an Idempotency-Key)."""
     return f"/facilities/{facility_id}/door-decisions"
+
+
+def usage_reports_path(facility_id: str) -> str:
+    """Where staff hand in a business day's usage report from the kiosk (POST, with an Idempotency-Key)."""
+    return f"/facilities/{facility_id}/usage-reports"
 
 
 def unlock_path(facility_id: str, door_id: str) -> str:
@@ -398,6 +404,40 @@ class OccupancyAnswer(Answer):
 
     members_in: Count
     received_at: AwareDatetime
+
+
+class UsageRow(Body):
+    """One use of a usage report (facility/usage.py counts them): the report's CSV row."""
+
+    use_no: Annotated[int, Field(ge=1)]
+    member_id: MemberId
+    plan: Plan
+    started_at: AwareDatetime
+    check_ins: Annotated[int, Field(ge=1)]
+    reservation_id: Annotated[int, Field(ge=1)] | None = None
+
+
+USAGE_ROWS_MAX = 400  # uses in one report: its body stays under the platform's 64 KiB
+
+
+class UsageReportBody(Body):
+    """POST /facilities/{facility}/usage-reports: a business day's uses as one kiosk counted them, handed in by staff
+    from the staff page. The idempotency key (a header) is made from the report's content: the same report sent again
+    is the same key (200, the first answer); a later report of the same day (more uses since) is a new key, and the
+    platform keeps the latest of each day and kiosk (by when it came: the report carries no time of its own, so the
+    same report made twice is the same body)."""
+
+    day: date
+    kiosk: Identifier
+    uses: list[UsageRow] = Field(max_length=USAGE_ROWS_MAX)
+
+
+class UsageReportRecorded(Answer):
+    """The platform has the report (201 the first time, 200 with the same body for the same key)."""
+
+    idempotency_key: str
+    recorded_at: AwareDatetime
+    uses: Count
 
 
 # --- settings (the doctor reads them) ---------------------------------------------------------------

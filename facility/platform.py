@@ -46,7 +46,9 @@ class PlatformError(FacilityError):
         retry_after: float | None = None,
         body: dict | None = None,
     ) -> None:
-        super().__init__(f"{status or 'no answer'} {code}: {message}")
+        super().__init__(
+            f"{status} {code}: {message}" if status else f"{code}: the platform cannot be reached ({message})"
+        )
         self.status = status
         self.code = code
         self.retryable = retryable

@@ -11,12 +11,14 @@ Re-entries after stepping out continue the running use; one pass is never counte
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from facility.config.schema import FacilityConfig
+from facility.contract import UsageReportBody, UsageRow
 from facility.models import CheckIn, EntryKind, Plan
 from facility.rules.calendar import business_day, local
 
@@ -109,3 +111,30 @@ def usage_report_csv(cfg: FacilityConfig, history: Iterable[CheckIn], day: date)
             )
         )
     return out.getvalue()
+
+
+def usage_report(cfg: FacilityConfig, history: Iterable[CheckIn], day: date, kiosk: str) -> UsageReportBody:
+    """The day's usage report as the platform takes it (`POST /facilities/{facility}/usage-reports`): the CSV's rows."""
+    return UsageReportBody(
+        day=day,
+        kiosk=kiosk,
+        uses=[
+            UsageRow(
+                use_no=number,
+                member_id=use.member_id,
+                plan=use.plan,
+                started_at=datetime.fromisoformat(use.started_at),
+                check_ins=use.check_ins,
+                reservation_id=use.reservation_id,
+            )
+            for number, use in enumerate(uses_on(cfg, history, day), start=1)
+        ],
+    )
+
+
+def usage_report_key(facility_id: str, report: UsageReportBody) -> str:
+    """The report's idempotency key, made from what it says (not when it was made): the same report sent twice is one
+    report at the platform, a report with more uses is another."""
+    content = report.model_dump_json(exclude_none=True)
+    digest = hashlib.sha256(f"{facility_id}\n{content}".encode()).hexdigest()[:32]
+    return f"usage-{report.day.isoformat()}-{digest}"

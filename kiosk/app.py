@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
@@ -21,12 +22,13 @@ from facility.loop import LoopHealth
 from facility.messages import CheckinAnswer, DeskCheckin, MessageRefused, ReservationsChanged, SpentPass
 from facility.reasons import Reason
 from facility.rules.calendar import local
+from facility.rules.cutoffs import next_admission
 from facility.systemd import Heartbeat
 from facility.tally import RefusalTally
 from kiosk.assembly import assemble
 from kiosk.camera import FrameSource
 from kiosk.decoding import make_decoder
-from kiosk.doorway import hours_today
+from kiosk.doorway import Doorway, hours_today
 from kiosk.metrics import KioskMetrics
 from kiosk.outbox import OutboxStatus
 from kiosk.reception import CheckinVerdict
@@ -34,7 +36,7 @@ from kiosk.scanner import Scanner
 from kiosk.security import PinGuard
 from kiosk.sounds import Chime
 from kiosk.staff_actions import StaffActions, StaffDesk
-from kiosk.state import CameraWatch, KioskState
+from kiosk.state import PLATFORM_LOOPS, CameraWatch, KioskState, LinkStatus
 from kiosk.texts import t
 from kiosk.verdicts import MIN_SECONDS, Presentation, present, surname, verdict_seconds
 from kiosk.window import KioskWindow
@@ -330,9 +332,24 @@ class KioskApp(QObject):
             self._strip(verdict, shown)
         else:
             self.window.verdict.show_verdict(verdict, shown, self.language)
+            self._doorway_next_step(verdict)
             self.window.show_page(self.window.verdict)
             self.timers["back_home"].start(int(verdict_seconds(verdict, shown) * 1000))
         self.verdict_displayed.emit(verdict)
+
+    def _doorway_next_step(self, verdict: CheckinVerdict) -> None:
+        """A refusal for the doorway (closed, past the cut-off, full) says when to come back, from the hours and
+        cut-offs, rather than "ask staff" (nobody is at a closed desk)."""
+        codes = {Reason.CLOSED, Reason.AFTER_CUTOFF, Reason.FULL}
+        if verdict.admitted or verdict.repeat or not verdict.reasons or verdict.reasons[0] not in codes:
+            return
+        language, other = self.language, "en" if self.language == "ja" else "ja"
+        step = self.state.next_step(language)
+        if not step:
+            return
+        page = self.window.verdict
+        page.next_step.setText(step)
+        page.secondary.setText(f"{verdict.reasons[0].text(other)}\n{self.state.next_step(other)}")
 
     def _strip(self, verdict: CheckinVerdict, shown: Presentation) -> None:
         """A member's verdict over the staff page: mark, who, and what the member was told."""
@@ -411,19 +428,55 @@ class KioskApp(QObject):
         now = self.clock.now()
         failing = [loop for loop in self.loop_health() if not loop.healthy]
         self.reception.lapse_holds()  # a room held by phone whose member has not come is free again
+        doorway = self.reception.doorway()
+        venue = self.cfg.venue(self.cfg.reception_space)  # the walk-in space's hours and rules
+        was_up = self.state.platform_up
+        self.chime.check()
         self.state.update(
-            doorway=self.reception.doorway(),
+            doorway=doorway,
             spaces=self.reception.vacancies() if len(self.cfg.spaces) > 1 else (),
-            hours_today=hours_today(self.cfg.venue(self.cfg.reception_space), now),  # the walk-in space's hours
+            hours_today=hours_today(venue, now),
             failing_loops=failing,
             camera_ok=self.camera.ok,
+            platform_probe=self.parts.occupancy.answered,
+            sound=LinkStatus("sound", self.chime.condition, self.chime.problem),
+            today=local(now).date(),
+            admission_from=(
+                next_admission(venue.rules, venue.hours, now)
+                if doorway in (Doorway.CLOSED, Doorway.AFTER_CUTOFF)
+                else None
+            ),
+            place_free_at=self._place_free_at(now) if doorway is Doorway.FULL else None,
         )
+        if self.state.platform_up and not was_up:
+            self._platform_back()
         home = self.window.home
         home.clock.setText(local(now).strftime("%H:%M"))
         text, left = self.parts.desk_code.current()
         home.show_code(text, left, self.parts.desk_code.period, self.language)
         if self.window.page is self.window.staff:
             self.staff.refresh()
+
+    def _place_free_at(self, now: datetime) -> datetime | None:
+        """Full: the earliest end of a visit running in the walk-in space, when a place frees up at the latest
+        (None where visits have no time limit: nothing to promise)."""
+        space = self.cfg.reception_space.id
+        ends = [
+            visit.ends_at
+            for visit in self.store.running(now)
+            if visit.ends_at is not None and visit.ends_at > now and self.reception.space_of(visit) == space
+        ]
+        return min(ends, default=None)
+
+    def _platform_back(self) -> None:
+        """The platform answers again (the probe or a loop says so): everything that waited for it tries now,
+        rather than at the end of its back-off, so the desk code, the queue and the staff page agree at once."""
+        log.info("the platform answers again: sending what waited")
+        for item in self.store.outbox("queued"):
+            self.store.settle(item.key, "queued", item.attempts, 0, item.last_error)
+        for loop in self.parts.supervisor.loops:
+            if loop.name in PLATFORM_LOOPS:
+                loop.wake()
 
     def _draw_state(self) -> None:
         """The state changed: the reception page (and an open staff page) show it."""

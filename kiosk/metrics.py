@@ -37,7 +37,8 @@ def _gauges(
     return {
         "officepass_kiosk_outbox_queued": ("Check-ins waiting to reach the platform", lambda: state.outbox.queued),
         "officepass_kiosk_outbox_dead_letters": ("Check-ins the platform refused for good", lambda: state.outbox.dead),
-        "officepass_kiosk_platform_reachable": ("1 while the platform answers", lambda: int(state.outbox.reachable)),
+        "officepass_kiosk_platform_reachable": ("1 while the platform answers", lambda: int(state.platform_up)),
+        "officepass_kiosk_sound_ok": ("1 while the verdicts' sounds play", lambda: int(state.sound.ok)),
         "officepass_kiosk_camera_ok": ("1 while the camera gives frames", lambda: int(state.camera_ok)),
         "officepass_kiosk_broker_connected": (
             "1 while connected to the site's broker (desk-code check-ins)",

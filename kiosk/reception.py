@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from facility.clock import Clock
 from facility.config import FacilityConfig
@@ -43,6 +43,11 @@ from facility.trustcache import cached_revocations
 from facility.usage import facility_day
 from kiosk.doorway import Doorway, SpaceVacancy, doorway
 from kiosk.store import KioskStore, Recorded, new_key
+
+# A member shown again this soon after coming in, and still in, is the same arrival (a second tap, the app's code shown
+# twice, a member unsure it worked): "already checked in", and nothing is recorded. Stepping out and back in takes
+# longer than a minute; a re-entry is kept from then on.
+REPEAT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -180,26 +185,46 @@ class Reception:
         if refusal.reason is Reason.REPLAYED:
             earlier = self.store.checkin_for_pass(refusal.token_id)
             if earlier is not None:
-                return CheckinVerdict(
-                    True,
-                    earlier.name,
-                    earlier.member_id,
-                    (),
-                    earlier.kind,
-                    earlier.ends_at,
-                    (),
-                    True,
-                    source,
-                    earlier.plan,
-                    room=self.room_name(earlier.reservation_id),
-                    companions=earlier.companions,
-                )
+                return self._repeat(earlier, source)
         return CheckinVerdict(False, reasons=(refusal.reason,), source=source)
+
+    def _repeat(self, earlier: Recorded, source: str) -> CheckinVerdict:
+        """The verdict for a member already in: their check-in's, marked a repeat (nothing new is kept)."""
+        return CheckinVerdict(
+            True,
+            earlier.name,
+            earlier.member_id,
+            (),
+            earlier.kind,
+            earlier.ends_at,
+            (),
+            True,
+            source,
+            earlier.plan,
+            room=self.room_name(earlier.reservation_id),
+            companions=earlier.companions,
+        )
+
+    def _just_in(self, member_id: int, space: Space, now: datetime) -> Recorded | None:
+        """The member's latest check-in (or re-entry) in this space within REPEAT_SECONDS, if they are still in."""
+        since = now - timedelta(seconds=REPEAT_SECONDS)
+        recent = [
+            kept
+            for kept in self.store.recent_checkins(member_id, since, now)
+            if since <= kept.at <= now
+            and kept.checked_out_at is None
+            and (kept.ends_at is None or kept.ends_at > now)
+            and self.space_of(kept) == space.id
+        ]
+        return max(recent, key=lambda kept: kept.at) if recent else None
 
     def _decide(self, db, member_pass: MemberPass, now: datetime, source: str) -> CheckinVerdict:
         """The facility's rules for a genuine pass; an admission is kept with its outbox item."""
         member = Member(member_pass.member_id, member_pass.plan, member_pass.name, member_pass.first_visit_at_chain)
         space, decision = self._rules(member, now, member_pass.reservation_id)
+        earlier = self._just_in(member.member_id, space, now)
+        if earlier is not None:  # a second scan moments after the first (a new code): already in, not a re-entry
+            return self._repeat(earlier, source)
         if not decision.admitted:
             self.store.audit(db, now, "refused", member.member_id, decision.reasons[0].code, source)
             return CheckinVerdict(

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
+from facility.plaintext import NAME_COLUMNS, displayed
 from kiosk.doorway import Doorway, SpaceVacancy, TodaysHours
 from kiosk.reception import CheckinVerdict
 from kiosk.state import KioskState
@@ -17,6 +18,7 @@ from kiosk.texts import t
 from kiosk.verdicts import Look, Presentation, in_language, surname
 from kiosk.widgets import INK, RED, OneLine, Plain, Words, big_button, centred, style
 
+HOURS_ROOM = 360  # px today's hours need beside the badge and the staff button (less: they go under the badge)
 CODE_SHARE = 0.40  # of the screen's short side, at least: phones read the desk code from arm's length
 QUIET_ZONE = 4
 
@@ -72,6 +74,7 @@ class HomePage(QWidget):
         self.notice = centred(Words("", 18, True, RED))
         self.desk_panel, self.camera_panel, self.closed_panel = panel(), panel(), panel()
         self.middle = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.status = QBoxLayout(QBoxLayout.Direction.LeftToRight)  # the badge, today's hours, the staff button
         self._code_shown = ("", 0)
         self._layout()
 
@@ -81,7 +84,7 @@ class HomePage(QWidget):
         top.addWidget(self.title, 1)
         top.addWidget(self.clock)
         top.addWidget(self.language)
-        status = QHBoxLayout()
+        status = self.status
         status.addWidget(self.doorway)
         told = QVBoxLayout()  # today's hours, and under them each space's vacancy: no taller than the staff button
         told.setSpacing(0)
@@ -115,8 +118,20 @@ class HomePage(QWidget):
         size = event.size()
         portrait = size.height() > size.width()
         self.middle.setDirection(QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight)
+        self._arrange_status()
         self._draw_code(self._code_shown[0], force=True)
         super().resizeEvent(event)
+
+    def _arrange_status(self) -> None:
+        """The badge, today's hours and the staff button side by side where the hours keep room to be read beside
+        them; one above the other on a narrow screen (the hours are never squeezed into a column of words)."""
+        page = self.layout()
+        margins = page.contentsMargins().left() + page.contentsMargins().right() if page is not None else 0
+        beside = self.doorway.sizeHint().width() + self.staff.sizeHint().width() + HOURS_ROOM
+        width = self.width() - margins
+        wanted = QBoxLayout.Direction.LeftToRight if width >= beside else QBoxLayout.Direction.TopToBottom
+        if self.status.direction() != wanted:
+            self.status.setDirection(wanted)
 
     def code_size(self) -> int:
         """The desk code's side in pixels: a share of the screen's short side."""
@@ -137,8 +152,7 @@ class HomePage(QWidget):
     def show_state(self, state: KioskState, language: str) -> None:
         """Show only the ways in that work now, the doorway, today's hours and the member notice."""
         door = state.doorway
-        counted = state.rooms and door in (Doorway.VACANT, Doorway.FEW_LEFT, Doorway.FULL)
-        self.doorway.setText(t(f"door_{door.code}" + ("_rooms" if counted else ""), language))
+        self.doorway.setText(t(state.doorway_key(), language))  # never 空席あり when no way in works
         between = "　｜　" if language == "ja" else "  |  "
         self.spaces.setText(between.join(self._space(space, language) for space in state.spaces))
         self.spaces.setVisible(bool(state.spaces))
@@ -150,16 +164,18 @@ class HomePage(QWidget):
         self.desk_panel.setVisible(state.desk_code_shown)
         self.camera_panel.setVisible(not closed)
         self.closed_panel.setVisible(closed)
-        self.closed_note.setText(t("closed_note", language))
+        self.closed_note.setText(state.closed_line(language))  # when it opens next
         if not state.camera_ok:
             self.camera.clear()
             self.camera.setText(t("camera_preparing", language))
-        self.show_hint.setText(t(self._camera_hint(state), language))
-        self.notice.setText(t(state.member_notice(), language) if state.member_notice() else "")
-        self.notice.setVisible(bool(state.member_notice()))
+        self.show_hint.setText(t(state.camera_hint(), language))
+        line = state.member_line(language)  # what is wrong for members, else the next step (one status: kiosk/state.py)
+        self.notice.setText(line)
+        self.notice.setVisible(bool(line))
         self.staff.setText(
             t("staff_badge", language, n=state.needs_staff) if state.needs_staff else t("staff", language)
         )
+        self._arrange_status()
 
     @staticmethod
     def _space(space: SpaceVacancy, language: str) -> str:
@@ -180,13 +196,6 @@ class HomePage(QWidget):
             return t("hours_24h", language)
         return t("hours_today", language, hours=" / ".join(hours.ranges))
 
-    @staticmethod
-    def _camera_hint(state: KioskState) -> str:
-        """What the camera card asks: nothing while the camera is away; re-entry only when no new member is taken."""
-        if not state.camera_ok:
-            return "camera_wait"
-        return "or_show" if state.doorway.takes_new_members else "re_entry_only"
-
     def show_preview(self, image: QImage, camera_ok: bool) -> None:
         """The camera's latest frame (a lost camera's last frame is not kept on screen)."""
         if camera_ok:
@@ -200,8 +209,18 @@ class HomePage(QWidget):
         self.language.setText(t("other_language", language))
 
 
+# The verdict's type, in points: the mark, the headline (and the smallest it shrinks to for a long name), the words
+# under it, and the other language's lines, at least 70% of the size of those they translate (read from a step back).
+MARK_PT, HEADLINE_PT, HEADLINE_FLOOR_PT, WORDS_PT = 120, 40, 24, 26
+OTHER_HEADLINE_PT, OTHER_WORDS_PT = 28, 20
+HEADLINE_LINES = 3  # a headline longer than this at its floor cuts the name with '…'
+PAGE_SCALES = (1.0, 0.9, 0.8, 0.7, 0.6)  # the whole verdict shrinks by these steps until it fits the screen's height
+
+
 class VerdictPage(QFrame):
-    """A big mark (○ △ ×), the words and the next step, in the look's colours; a tap goes back once it was seen."""
+    """A big mark (○ △ ×), the words and the next step, and the same in the other language under them, in the look's
+    colours; a tap goes back once it was seen. Whatever the name and the screen, it fits: the headline shrinks for a
+    long name (a name still too long ends in '…'), and the whole page shrinks a step at a time for a short screen."""
 
     tapped = Signal()
 
@@ -209,17 +228,34 @@ class VerdictPage(QFrame):
         super().__init__(parent)
         self.look = Look.ADMITTED
         self.shown_at = 0.0  # monotonic: when the verdict on screen appeared (a tap cannot dismiss it sooner)
-        self.mark = centred(Plain())
-        self.headline, self.detail = centred(Words("", 40, True)), centred(Words("", 26))
-        self.next_step = centred(Words("", 26, True))
-        self.counter = centred(Words("", 26, True))  # desk checks owed: the member goes to the counter
-        self.secondary = centred(Words("", 18))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(48, 32, 48, 32)
-        layout.addStretch(1)
-        for widget in (self.mark, self.headline, self.detail, self.next_step, self.counter, self.secondary):
-            layout.addWidget(widget)
-        layout.addStretch(1)
+        self.scale = 1.0
+        self.mark = centred(Words("", MARK_PT, True))
+        self.headline = centred(Words("", HEADLINE_PT, True, floor=HEADLINE_FLOOR_PT, lines=HEADLINE_LINES))
+        self.detail = centred(Words("", WORDS_PT))
+        self.next_step = centred(Words("", WORDS_PT, True))
+        self.counter = centred(Words("", WORDS_PT, True))  # desk checks owed: the member goes to the counter
+        # The other language: the headline (or the reason), then the words and the next step.
+        self.secondary = centred(Words("", OTHER_HEADLINE_PT, True, floor=HEADLINE_FLOOR_PT * 7 // 10, lines=2))
+        self.secondary_detail = centred(Words("", OTHER_WORDS_PT))
+        self.column = QVBoxLayout(self)
+        self.column.setContentsMargins(48, 32, 48, 32)
+        self.column.addStretch(1)
+        for widget in self.words:
+            self.column.addWidget(widget)
+        self.column.addStretch(1)
+
+    @property
+    def words(self) -> tuple[Words, ...]:
+        """Every label of the page, top to bottom."""
+        return (
+            self.mark,
+            self.headline,
+            self.detail,
+            self.next_step,
+            self.counter,
+            self.secondary,
+            self.secondary_detail,
+        )
 
     def shown_for(self) -> float:
         """Seconds the verdict on the page has been up."""
@@ -230,48 +266,90 @@ class VerdictPage(QFrame):
         self.tapped.emit()
 
     def show_verdict(self, verdict: CheckinVerdict, shown: Presentation, language: str) -> None:
-        """Fill the page for a verdict, as it is presented."""
+        """Fill the page for a verdict, as it is presented: in the language, then in the other one."""
         self.look, self.shown_at = shown.look, time.monotonic()
         self.setStyleSheet(f"VerdictPage {{ background: {shown.look.background}; }}")
         ink = shown.look.ink
-        self.mark.setText(shown.look.mark)
-        self.mark.setStyleSheet(style(120, True, ink))
         for widget, size, bold in (
-            (self.headline, 40, True),
-            (self.detail, 26, False),
-            (self.next_step, 26, True),
-            (self.secondary, 18, False),
+            (self.mark, MARK_PT, True),
+            (self.headline, HEADLINE_PT, True),
+            (self.detail, WORDS_PT, False),
+            (self.next_step, WORDS_PT, True),
+            (self.secondary, OTHER_HEADLINE_PT, True),
+            (self.secondary_detail, OTHER_WORDS_PT, False),
         ):
-            widget.setStyleSheet(style(size, bold, ink))
-        if verdict.admitted:
-            self._admitted(verdict, language)
-            self.next_step.setText(t(shown.next_step, language) if shown.next_step else "")
-            return
-        assert shown.reason is not None
+            widget.set_look(size, bold, ink)
+        self.counter.set_look(WORDS_PT, True, INK, "background: #ffd54f; border-radius: 12px; padding: 14px;")
+        self.mark.setText(shown.look.mark)
         other = "en" if language == "ja" else "ja"
-        self.headline.setText(shown.reason.text(language))
-        self.detail.setText("")
-        self.next_step.setText(t(shown.next_step, language))
-        self.counter.hide()
-        self.secondary.setText(f"{shown.reason.text(other)}\n{t(shown.next_step, other)}")
+        if verdict.admitted:
+            self._admitted(verdict, shown, language, other)
+        else:
+            assert shown.reason is not None
+            self.headline.setText(shown.reason.text(language))
+            self.detail.setText("")
+            self.next_step.setText(t(shown.next_step, language))
+            self.counter.hide()
+            self.secondary.setText(shown.reason.text(other))
+            self.secondary_detail.setText(t(shown.next_step, other))
+        for widget in (self.detail, self.next_step, self.secondary, self.secondary_detail):
+            widget.setVisible(bool(widget.text()))
+        self.fit()
 
-    def _admitted(self, verdict: CheckinVerdict, language: str) -> None:
-        """Welcome by surname, until when, and the counter if staff owe a check."""
+    def _admitted(self, verdict: CheckinVerdict, shown: Presentation, language: str, other: str) -> None:
+        """Welcome by family name, until when, and the counter if staff owe a check; the same in the other language."""
         name = surname(verdict.name)
         key = (
             "already"
             if verdict.repeat
             else ("welcome_back" if verdict.entry and verdict.entry.value == "re_entry" else "welcome")
         )
-        self.headline.setText(t(key, language, name=name) if name else t(f"{key}_anonymous", language))
+        counter = bool(verdict.desk_checks) and not verdict.repeat
+        shown_name = displayed(name, NAME_COLUMNS)  # as t() fills it in: the part of the headline cut first
+
+        def said(language: str) -> tuple[str, str, str]:
+            """The headline, the words under it and the next step, in a language."""
+            headline = t(key, language, name=name) if name else t(f"{key}_anonymous", language)
+            return headline, self._until(verdict, language), t(shown.next_step, language) if shown.next_step else ""
+
+        headline, detail, next_step = said(language)
+        self.headline.setText(headline, cut=shown_name)
+        self.detail.setText(detail)
+        self.next_step.setText(next_step)
+        self.counter.setVisible(counter)
+        self.counter.setText(t("to_counter", language))
+        headline, detail, next_step = said(other)
+        self.secondary.setText(headline, cut=shown_name)
+        told = [detail, next_step, t("to_counter", other) if counter else ""]
+        self.secondary_detail.setText("\n".join(filter(None, told)))
+
+    @staticmethod
+    def _until(verdict: CheckinVerdict, language: str) -> str:
+        """Until when the visit runs, and at a staffed meeting room the room and the representative's guests."""
         ends = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else None
-        if verdict.room:  # a staffed meeting room: the room, its end and the representative's guests
+        if verdict.room:
             guests = t("guests_free", language, n=verdict.companions) if verdict.companions else ""
             room = in_language(verdict.room, language)
-            self.detail.setText("\n".join(filter(None, [t("room_until", language, room=room, time=ends), guests])))
-        else:
-            self.detail.setText(t("until", language, time=ends) if ends else t("no_end", language))
-        self.counter.setVisible(bool(verdict.desk_checks) and not verdict.repeat)
-        self.counter.setText(t("to_counter", language))
-        self.counter.setStyleSheet(style(26, True, INK, "background: #ffd54f; border-radius: 12px; padding: 14px;"))
-        self.secondary.setText("")
+            return "\n".join(filter(None, [t("room_until", language, room=room, time=ends), guests]))
+        return t("until", language, time=ends) if ends else t("no_end", language)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Fit the words to the new size."""
+        super().resizeEvent(event)
+        self.fit()
+
+    def fit(self) -> None:
+        """The largest of the page's scales at which every word shown fits the page's height (the smallest one
+        otherwise: the headline has cut the name by then)."""
+        margins = self.column.contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        room = self.height() - margins.top() - margins.bottom()
+        shown = [widget for widget in self.words if widget.isVisibleTo(self)]
+        spacing = max(0, self.column.spacing()) * max(0, len(shown) - 1)
+        for scale in PAGE_SCALES:
+            for widget in self.words:
+                widget.set_scale(scale)
+            if sum(widget.height_at(width) for widget in shown) + spacing <= room:
+                break
+        self.scale = scale
+        self.column.invalidate()

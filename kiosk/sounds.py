@@ -19,6 +19,7 @@ from functools import lru_cache
 from kiosk.verdicts import Look
 
 log = logging.getLogger(__name__)
+_SAID: set[str] = set()  # the sound problems this process has logged already (a demo runs two kiosks)
 RATE = 22050
 # (frequency in Hz, seconds) per note; 0 Hz is a rest.
 MELODIES: dict[Look, tuple[tuple[float, float], ...]] = {
@@ -53,15 +54,26 @@ def wav_bytes(look: Look) -> bytes:
 
 
 class Chime:
-    """Plays a verdict's sound without blocking the screen; a kiosk without a player stays silent and says so once."""
+    """Plays a verdict's sound without blocking the screen; a kiosk without a player, or whose player fails (no
+    sound device), stays silent, says so once in the log and keeps saying it in `condition` (staff see it)."""
 
     def __init__(self, player: str | None = "aplay") -> None:
         self.player = shutil.which(player) if player else None
         self.played: list[Look] = []  # the latest sounds asked for (the tests and the staff page read it)
         self._playing: subprocess.Popen | None = None
-        self._said_silent = False  # a player that fails (no sound device) is logged once, not per member
+        self.condition = "ok"  # ok, silent (the player fails), missing (no player): kiosk/state.py's sound link
+        self.problem = ""  # the failure in words, for the log and technicians
         if player and self.player is None:
-            log.warning("no %s on this machine: verdicts will be silent (apt-get install alsa-utils)", player)
+            missing = f"no {player} on this machine: verdicts will be silent (apt-get install alsa-utils)"
+            self._silent("missing", missing)
+
+    def _silent(self, condition: str, problem: str) -> None:
+        """The kiosk cannot be heard: logged once per machine (not after every verdict, nor per kiosk of a demo)
+        and kept for staff."""
+        if self.condition == "ok" and condition not in _SAID:
+            log.warning("%s", problem)
+            _SAID.add(condition)
+        self.condition, self.problem = condition, problem
 
     def play(self, look: Look) -> None:
         """Start the look's sound, cutting short one still playing."""
@@ -76,19 +88,29 @@ class Chime:
             assert self._playing.stdin is not None
             self._playing.stdin.write(wav_bytes(look))
             self._playing.stdin.close()
-        except OSError as exc:  # no sound card, a player that died: the verdict still shows
-            log.warning("could not play the verdict's sound: %s", exc)
+        except OSError as exc:  # no sound card, a player that died (a broken pipe): the verdict still shows
+            self._silent("silent", f"{self.player} cannot play the verdicts' sounds ({exc}): check the sound device")
 
     def stop(self) -> None:
-        """End a sound still playing and reap its process."""
+        """End a sound still playing and reap its process; a player that failed makes the kiosk silent, one that
+        played makes it heard again."""
         if self._playing is not None:
-            if self._playing.poll() is None:
+            killed = self._playing.poll() is None
+            if killed:
                 self._playing.kill()
-            if self._playing.wait() > 0 and not self._said_silent:
-                log.warning(
-                    "%s failed (status %s): verdicts are silent; check the sound device (aplay -l)",
-                    self.player,
-                    self._playing.returncode,
+            status = self._playing.wait()
+            if status > 0:
+                self._silent(
+                    "silent",
+                    f"{self.player} failed (status {status}): verdicts are silent; check the sound device (aplay -l)",
                 )
-                self._said_silent = True
+            elif status == 0 and self.condition == "silent":
+                log.info("%s plays again: verdicts are heard", self.player)
+                self.condition, self.problem = "ok", ""
+                _SAID.discard("silent")  # a device that fails again is said again
             self._playing = None
+
+    def check(self) -> None:
+        """Reap a sound that has finished, so a failing player is noticed before the next verdict (every second)."""
+        if self._playing is not None and self._playing.poll() is not None:
+            self.stop()

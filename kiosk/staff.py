@@ -3,10 +3,11 @@ held by phone, the queue, more."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QBoxLayout,
@@ -30,7 +31,7 @@ from facility.plaintext import displayed
 from facility.rules.rooms import HOLD_EARLY, HOLD_LAPSE
 from kiosk.texts import t
 from kiosk.verdicts import in_language
-from kiosk.widgets import GREEN, RED, TOUCH, Keypad, Plain, Words, big_button, centred, style
+from kiosk.widgets import AMBER, GREEN, INK, RED, TOUCH, Keypad, Plain, Words, big_button, centred, style
 
 REASONS = ("reason_app_trouble", "reason_phone_trouble", "reason_confirmed")  # an override's reason, one touch
 HOLD_STEPS = {  # the buttons that move a hold's start, in minutes: earlier on the first row, later on the second
@@ -42,6 +43,61 @@ HOLD_STEPS = {  # the buttons that move a hold's start, in minutes: earlier on t
     "hold_plus_day": 24 * 60,
 }
 TODAY_COLUMNS = ("time", "member", "name", "kind", "until", "source", "room")
+TABLE_POINTS, HEADER_POINTS = 17, 15  # the check-in table's type: read at arm's length, as every other staff text
+LEFT_INK, RE_ENTRY_INK = "#80868b", "#1565c0"  # a member who left: grey; a re-entry: blue (a first entry: ink)
+RE_ENTRY_MARK = "↩"
+
+
+@dataclass(frozen=True)
+class TodayRow:
+    """One check-in in the staff table: its key (kept in every cell), its cells in words, and how it looks: a member
+    who left in grey, a re-entry marked and blue, so nobody mistakes them for members in or first entries."""
+
+    key: str
+    cells: tuple[str, ...]
+    re_entry: bool = False
+    left: bool = False
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What staff had typed and chosen on the staff page: kept when the page locks (or staff step back to the
+    reception page) and given back after the PIN, for a while (kiosk/staff_actions.py's DRAFT_KEPT)."""
+
+    tab: int = 0
+    member: str = ""
+    name: str = ""
+    reason: str = ""
+    plan: Plan | None = None
+    reason_key: str | None = None
+    hold_member: str = ""
+    hold_name: str = ""
+    hold_space: str | None = None
+
+    def empty(self) -> bool:
+        """True when nothing was typed or chosen (the tab and the space chosen by default are no work to lose)."""
+        return not any(
+            (self.member, self.name, self.reason, self.plan, self.reason_key, self.hold_member, self.hold_name)
+        )
+
+
+def restyle(label: Words, size: int, bold: bool = False, colour: str = INK, extra: str = "") -> None:
+    """A label's type and colour changed after it was made (a Words label that fits its text keeps its look, and
+    would put back a style sheet set from outside)."""
+    set_look = getattr(label, "set_look", None)
+    if set_look is not None:
+        set_look(size, bold, colour, extra)
+    else:
+        label.setStyleSheet(style(size, bold, colour, extra))
+
+
+def qualified(widget: QWidget, sheet: str) -> str:
+    """A style sheet of plain declarations ("font-size: 15pt; color: ...") as a rule for the widget's class, so more
+    rules can follow it: Qt drops a sheet that mixes the two, whole, and logs "Could not parse stylesheet"."""
+    sheet = sheet.strip()
+    if not sheet or "{" in sheet:
+        return sheet
+    return f"{type(widget).__name__} {{ {sheet} }}"
 
 
 STRIP_HEIGHT = 56
@@ -59,7 +115,8 @@ def finger_scrolling(area: QAbstractScrollArea) -> QAbstractScrollArea:
     """A list a finger drags (a touch screen has no wheel, and a thin scroll bar is hard to hit)."""
     QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)  # mouse clicks stay clicks
     area.setStyleSheet(
-        area.styleSheet() + " QScrollBar:vertical { width: 28px; } QScrollBar:horizontal { height: 28px; }"
+        qualified(area, area.styleSheet())
+        + " QScrollBar:vertical { width: 28px; } QScrollBar:horizontal { height: 28px; }"
     )
     return area
 
@@ -137,6 +194,20 @@ class StaffPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.summary, self.message = Words("", 18, True), Words("", 18, True, GREEN)
+        # The last few seconds before the page locks: over the bottom of the page (nothing moves when it comes or
+        # goes), and any touch takes it away.
+        self.lock_warning = centred(Words("", 20, True))
+        self.lock_warning.setParent(self)
+        restyle(
+            self.lock_warning,
+            20,
+            True,
+            INK,
+            f"background: {AMBER}; border: 2px solid {INK}; border-radius: 10px; padding: 8px;",
+        )
+        self.lock_warning.hide()
+        self.kept: tuple[float, Draft] | None = None  # a draft kept when the page was left, and when (seconds)
+        self.now: Callable[[], float] = lambda: 0.0  # the clock drafts are kept by (kiosk/staff_actions.py sets it)
         self.strip = member_strip()
         self.alerts = Words("", 16, True, RED)  # problems for staff, in words, with the next step
         self.buttons = {
@@ -153,6 +224,7 @@ class StaffPage(QWidget):
                 "companion_in",
                 "companion_out",
                 "report",
+                "report_upload",
                 "confirm_over",
                 "cancel_over",
                 "room_new",
@@ -173,10 +245,13 @@ class StaffPage(QWidget):
             "QTabBar::tab:selected { font-weight: bold; }"
         )
         self.today = self._table()
-        self._today_shown: list[tuple[str, ...]] = []
+        self._today_shown: list[TodayRow] = []
         self.checklist = QVBoxLayout()
         self.checklist_rows: list[ChecklistRow] = []
         self.checklist_empty = Words("", 18)
+        self.ticked_heading, self.ticked_list = Words("", 16, True), QVBoxLayout()
+        self.ticked_rows: list[ChecklistRow] = []
+        self.checks_earlier = Words("", 16, False, LEFT_INK)  # checks never ticked on an earlier business day
         self.refusal = Words("", 18, True)
         self.member_id = QLineEdit()
         self.member_id.setReadOnly(True)  # typed on the keypad; a keyboard may still type into the keypad's field
@@ -231,7 +306,11 @@ class StaffPage(QWidget):
         table.horizontalHeader().setMinimumSectionSize(40)
         table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         table.setWordWrap(True)
-        table.setStyleSheet(style(15))
+        table.setStyleSheet(  # rules with their selectors: plain declarations beside the scroll bars' rules break all
+            f"QTableWidget {{ font-size: {TABLE_POINTS}pt; color: {INK}; }} "
+            f"QHeaderView::section {{ font-size: {HEADER_POINTS}pt; font-weight: bold; padding: 4px; }}"
+        )
+        table.verticalHeader().setDefaultSectionSize(TOUCH)
         finger_scrolling(table)
         return table
 
@@ -278,7 +357,12 @@ class StaffPage(QWidget):
         column = QVBoxLayout(inner)
         column.addWidget(self.checklist_empty)
         column.addLayout(self.checklist)
+        column.addWidget(self.ticked_heading)
+        column.addLayout(self.ticked_list)
+        column.addWidget(self.checks_earlier)
         column.addStretch(1)
+        self.ticked_heading.hide()
+        self.checks_earlier.hide()
         return inner
 
     def _admit_tab(self) -> QWidget:
@@ -412,6 +496,7 @@ class StaffPage(QWidget):
         exit_row.addWidget(self.buttons["exit_cancel"])
         layout = QVBoxLayout(tab)
         layout.addWidget(self.buttons["report"])
+        layout.addWidget(self.buttons["report_upload"])
         layout.addWidget(self.camera)
         layout.addStretch(1)
         layout.addWidget(self.buttons["exit"])
@@ -425,6 +510,29 @@ class StaffPage(QWidget):
         for body in (self.admit_body, self.holds_body):
             body.setDirection(QBoxLayout.Direction.TopToBottom if portrait else QBoxLayout.Direction.LeftToRight)
         super().resizeEvent(event)
+        self._place_lock_warning()
+
+    def _place_lock_warning(self) -> None:
+        """The lock warning across the bottom of the page, as tall as its words need."""
+        width = max(100, self.width() - 40)
+        height = max(TOUCH, self.lock_warning.heightForWidth(width))
+        self.lock_warning.setGeometry(20, max(0, self.height() - height - 12), width, height)
+
+    def show_lock_warning(self, text: str) -> None:
+        """The countdown before the page locks ("" takes it away)."""
+        if not text:
+            self.lock_warning.hide()
+            return
+        if text != self.lock_warning.text() or not self.lock_warning.isVisible():
+            self.lock_warning.setText(text)
+            self._place_lock_warning()
+            self.lock_warning.show()
+            self.lock_warning.raise_()
+
+    def say(self, text: str, ok: bool = True) -> None:
+        """A line of feedback: what was done in green, what went wrong in red."""
+        restyle(self.message, 18, True, GREEN if ok else RED)
+        self.message.setText(text)
 
     def show_confirm(self, shown: bool, text: str = "") -> None:
         """The question before admitting past capacity."""
@@ -473,21 +581,32 @@ class StaffPage(QWidget):
             button.setText(in_language(self._hold_space_names[space_id], language))
         self.today.setHorizontalHeaderLabels([t(f"column_{c}", language) for c in TODAY_COLUMNS])
 
-    def show_today(self, rows: Sequence[tuple[str, ...]]) -> None:
+    def show_today(self, rows: Sequence[TodayRow]) -> None:
         """Today's check-ins, newest first, each row holding its check-in's key. Built again only when they
-        changed, and the chosen check-in stays chosen however the rows move (a new arrival goes on top)."""
+        changed, and the chosen check-in stays chosen however the rows move (a new arrival goes on top). A member
+        who left is grey; a re-entry is marked and blue, its kind in italics."""
         if list(rows) == self._today_shown:
             return
         chosen = self.selected_key()
         self._today_shown = list(rows)
         self.today.clearSelection()
         self.today.setRowCount(len(rows))
+        kind = TODAY_COLUMNS.index("kind")
         for number, row in enumerate(rows):
-            for column, value in enumerate(row[1:]):
+            for column, value in enumerate(row.cells):
                 item = QTableWidgetItem(displayed(value))  # a cell is plain text: one line, no controls
-                item.setData(Qt.ItemDataRole.UserRole, row[0])
+                item.setData(Qt.ItemDataRole.UserRole, row.key)
+                if row.left:
+                    item.setForeground(QBrush(QColor(LEFT_INK)))
+                elif row.re_entry and column == kind:
+                    item.setForeground(QBrush(QColor(RE_ENTRY_INK)))
+                if column == kind:
+                    font = QFont(self.today.font())
+                    font.setItalic(row.re_entry)
+                    font.setBold(not row.re_entry and not row.left)
+                    item.setFont(font)
                 self.today.setItem(number, column, item)
-            if row[0] == chosen:
+            if row.key == chosen:
                 self.today.selectRow(number)
 
     def show_checklist(self, rows: Sequence[tuple[str, str]], button_text: str) -> list[ChecklistRow]:
@@ -501,6 +620,21 @@ class StaffPage(QWidget):
             self.checklist.addWidget(row)
         self.checklist_empty.setVisible(not rows)
         return self.checklist_rows
+
+    def show_ticked(self, heading: str, rows: Sequence[str], button_text: str) -> list[ChecklistRow]:
+        """The checks ticked a moment ago, each with its undo (grey: done), under a heading; returns the rows."""
+        for old in self.ticked_rows:
+            self.ticked_list.removeWidget(old)
+            old.hide()
+            old.deleteLater()
+        self.ticked_rows = [ChecklistRow(text, button_text) for text in rows]
+        for row in self.ticked_rows:
+            restyle(row.label, 16, False, LEFT_INK)
+            row.tick.setStyleSheet(row.tick.styleSheet().replace("#1565c0", "#e8eaed").replace("white", INK))
+            self.ticked_list.addWidget(row)
+        self.ticked_heading.setText(heading)
+        self.ticked_heading.setVisible(bool(rows))
+        return self.ticked_rows
 
     def selected_key(self) -> str | None:
         """The check-in chosen in the table."""
@@ -518,8 +652,53 @@ class StaffPage(QWidget):
             return typed
         return next((t(key, "ja") for key, button in self.reason_buttons.items() if button.isChecked()), "")
 
-    def clear_forms(self) -> None:
-        """Nothing typed or chosen is left for the next staff member."""
+    def draft(self) -> Draft:
+        """What is typed and chosen now."""
+        return Draft(
+            tab=self.tabs.currentIndex(),
+            member=self.keypad.digits,
+            name=self.member_name.text(),
+            reason=self.reason.text(),
+            plan=self.chosen_plan(),
+            reason_key=next((key for key, button in self.reason_buttons.items() if button.isChecked()), None),
+            hold_member=self.hold_keypad.digits,
+            hold_name=self.hold_name.text(),
+            hold_space=self.chosen_hold_space(),
+        )
+
+    def restore(self, draft: Draft) -> None:
+        """Put a kept draft back as it was (the tab too)."""
+        for keypad, digits in ((self.keypad, draft.member), (self.hold_keypad, draft.hold_member)):
+            keypad.digits = digits
+            keypad.typed.emit(digits)
+        self.member_name.setText(draft.name)
+        self.reason.setText(draft.reason)
+        self.hold_name.setText(draft.hold_name)
+        if draft.plan is not None:
+            self.plan_buttons[draft.plan].setChecked(True)
+        if draft.reason_key in self.reason_buttons:
+            self.reason_buttons[draft.reason_key].setChecked(True)
+        if draft.hold_space in self.hold_space_buttons:
+            self.hold_space_buttons[draft.hold_space].setChecked(True)
+        self.tabs.setCurrentIndex(draft.tab)
+
+    def take_kept(self, longest: float) -> Draft | None:
+        """The kept draft, if it was kept at most `longest` seconds ago (an older one is forgotten: privacy); it is
+        kept no more either way."""
+        kept, self.kept = self.kept, None
+        if kept is None or not 0 <= self.now() - kept[0] <= longest:
+            return None
+        return kept[1]
+
+    def clear_forms(self, keep: bool = True) -> None:
+        """Nothing typed or chosen is left on screen for the next person; unless `keep` is False (the work was done),
+        a half-done form is kept as a draft for the staff member who comes back with the PIN."""
+        draft = self.draft()
+        if not keep:
+            self.kept = None
+        elif not draft.empty():
+            self.kept = (self.now(), draft)
+        self.lock_warning.hide()
         self.keypad.clear()
         self.member_name.clear()
         self.reason.clear()

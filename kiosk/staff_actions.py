@@ -4,24 +4,32 @@ Reception."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import math
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
+
 from facility.config import FacilityConfig
-from facility.models import Plan, RoomHold
+from facility.contract import USAGE_ROWS_MAX, UsageReportRecorded, usage_reports_path
+from facility.models import EntryKind, Plan, RoomHold
 from facility.outbox import OutboxItem
 from facility.plaintext import NAME_COLUMNS, displayed
+from facility.platform import PlatformError
 from facility.rules.calendar import local
 from facility.rules.rooms import HOLD_SHORTEST, HoldRefusal, lapses_at
-from facility.usage import facility_day, usage_report_csv
+from facility.usage import facility_day, usage_report, usage_report_csv, usage_report_key
 from kiosk.doorway import Doorway
 from kiosk.outbox import OutboxSender
 from kiosk.reception import CheckinVerdict, Reception
 from kiosk.security import PinGuard
-from kiosk.staff import HOLD_STEPS, PinPage, StaffPage
+from kiosk.staff import HOLD_STEPS, RE_ENTRY_MARK, PinPage, StaffPage, TodayRow
 from kiosk.state import KioskState
 from kiosk.store import KioskStore, PendingCheck, Recorded
 from kiosk.texts import t
@@ -30,6 +38,56 @@ from kiosk.verdicts import in_language, surname
 log = logging.getLogger(__name__)
 QUARTER = timedelta(minutes=15)
 HOLD_DEFAULT_MINUTES = 120  # a hold's length until staff change it (karaoke is mostly sold by the hour or two)
+STAFF_LOCK_SECONDS = 60  # the staff page locks after a minute without a touch (kiosk/app.py's IDLE_SECONDS)
+LOCK_WARNING_SECONDS = 15  # the countdown shows for the last seconds before it; any touch takes it away
+DRAFT_KEPT = timedelta(minutes=10)  # a half-done form comes back after the PIN for this long, then is forgotten
+UNDO_WINDOW = timedelta(minutes=5)  # a desk check ticked by mistake can be made owed again for this long
+# Where a USB stick is mounted: udisks (/media/<user>/<label>, /run/media/<user>/<label>), usbmount (/media/usb0).
+USB_ROOTS = ("/media/*", "/media/*/*", "/run/media/*/*")
+_TOUCHES = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin}
+# What a dead letter's stored error says (facility/outbox.py: "422 bad_request: ..."), and its reason in words.
+_PLATFORM_ERROR = re.compile(r"^(\d{3}) ([a-z_]+):")
+DEAD_WHY = {
+    "bad_request": "dead_why_bad_request",
+    "idempotency_conflict": "dead_why_conflict",
+    "too_large": "dead_why_too_large",
+    "not_found": "dead_why_not_found",
+    "invalid_body": "dead_why_invalid",
+}
+
+
+class TouchWatch(QObject):
+    """Notes any touch, click or key anywhere in the application (as the kiosk window's own filter does), so the
+    staff page's lock countdown restarts with the kiosk's idle minute."""
+
+    def __init__(self, touched: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._touched = touched
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A person is at the screen (the event still goes where it was going)."""
+        if event.type() in _TOUCHES:
+            self._touched()
+        return False
+
+
+class Courier(QObject):
+    """Carries a call's outcome from its thread back to the UI thread (a queued signal)."""
+
+    arrived = Signal(object)
+
+
+def removable_media(roots: Sequence[str] = USB_ROOTS, is_mount: Callable[[str], bool] = os.path.ismount) -> list[Path]:
+    """Mounted removable media (USB sticks) the kiosk may write to: the mount points under the roots (glob patterns),
+    writable, in name order."""
+    found: dict[str, Path] = {}
+    for root in roots:
+        pattern = Path(root)
+        anchor = Path(pattern.anchor or ".")
+        for candidate in sorted(anchor.glob(str(pattern.relative_to(anchor)))):
+            if candidate.is_dir() and is_mount(str(candidate)) and os.access(candidate, os.W_OK):
+                found.setdefault(str(candidate), candidate)
+    return list(found.values())
 
 
 @dataclass
@@ -67,8 +125,27 @@ class StaffActions:
         self._checklist_shown: tuple[list[PendingCheck], str] | None = None
         self._joining: Recorded | None = None  # a member being moved into another's room (the next touch says whose)
         self._holds_shown: tuple[list[RoomHold], str] | None = None
+        self._ticked_shown: tuple[list[PendingCheck], str] | None = None
         self.hold_start, self.hold_minutes = self._next_quarter(), HOLD_DEFAULT_MINUTES
+        self.usb_roots: Sequence[str] = USB_ROOTS  # where USB sticks are mounted (tests point it elsewhere)
+        self.is_mount: Callable[[str], bool] = os.path.ismount
+        self.monotonic: Callable[[], float] = desk.reception.clock.monotonic  # the lock countdown's clock
+        self._touched_at = self.monotonic()
         page = desk.page
+        page.now = lambda: desk.reception.clock.now().timestamp()  # drafts are kept by the kiosk's clock
+        desk.store.desk_day_starts_at = desk.cfg.rules.day_starts_at  # desk checks are owed for the business day
+        self._checks_day = facility_day(desk.cfg, desk.reception.clock.now())
+        desk.state.update(pending_checks=desk.store.pending_desk_checks())  # owed before a restart: owed still
+        self.courier = Courier(page)
+        self.courier.arrived.connect(self._report_arrived)
+        self._sending = False
+        self.touches = TouchWatch(self.touched, page)
+        application = QCoreApplication.instance()
+        if application is not None:
+            application.installEventFilter(self.touches)
+        self.watch = QTimer(page)
+        self.watch.timeout.connect(self.watch_tick)
+        self.watch.start(250)
         actions = {
             "exit": lambda: page.ask_exit(True),
             "exit_confirm": quit_kiosk,
@@ -80,6 +157,7 @@ class StaffActions:
             "companion_in": self.companion_in,
             "companion_out": self.companion_out,
             "report": self.save_report,
+            "report_upload": self.upload_report,
             "confirm_over": self._admit_anyway,
             "cancel_over": lambda: self._ask_over_capacity(None),
             "room_new": self.new_room,
@@ -111,24 +189,67 @@ class StaffActions:
                 action()
             except Exception as exc:  # a staff task must never fail in silence
                 log.exception("a staff action failed")
-                self._say("staff_error", error=f"{type(exc).__name__}: {exc}"[:160])
+                self._fail("staff_error", error=f"{type(exc).__name__}: {exc}"[:160])
 
         return run
 
     def _say(self, key: str, **values: object) -> None:
-        """A line of feedback on the staff page."""
-        self.desk.page.message.setText(t(key, self.desk.language, **values))
+        """A line of feedback on the staff page: what was done (green)."""
+        self.desk.page.say(t(key, self.desk.language, **values))
+
+    def _fail(self, key: str, **values: object) -> None:
+        """A line of feedback on the staff page: what could not be done, and why (red)."""
+        self.desk.page.say(t(key, self.desk.language, **values), ok=False)
+
+    # --- the lock, and drafts kept across it ---------------------------------------------------------------------
+
+    def touched(self) -> None:
+        """Someone touched the screen: the minute before the lock starts again, and the countdown goes."""
+        self._touched_at = self.monotonic()
+        if self.desk.page.lock_warning.isVisible():
+            self.desk.page.show_lock_warning("")
+
+    def watch_tick(self) -> None:
+        """Several times a second: the countdown before the staff page locks (and the lock), a kept draft past its
+        time forgotten, and the desk checks of a business day that ended taken off the list."""
+        desk = self.desk
+        if not desk.page.window().isVisible():
+            return  # the kiosk is not on screen (stopping, or not started): its store may be closed
+        day = facility_day(desk.cfg, desk.reception.clock.now())
+        if day != self._checks_day:
+            self._checks_day = day
+            desk.state.update(pending_checks=desk.store.pending_desk_checks())
+        kept = desk.page.kept
+        if kept is not None and not 0 <= desk.page.now() - kept[0] <= DRAFT_KEPT.total_seconds():
+            desk.page.kept = None  # nobody came back for it: forgotten (it held a member's number)
+        if not desk.page.isVisible():
+            desk.page.show_lock_warning("")
+            return
+        left = STAFF_LOCK_SECONDS - (self.monotonic() - self._touched_at)
+        if left <= 0:
+            desk.page.show_lock_warning("")
+            desk.page.buttons["back"].click()  # as the kiosk's idle minute does: the form is kept as a draft
+        elif left <= LOCK_WARNING_SECONDS:
+            desk.page.show_lock_warning(t("lock_warning", desk.language, s=math.ceil(left)))
+        else:
+            desk.page.show_lock_warning("")
 
     def unlock(self, pin: str) -> None:
         """The right PIN opens the staff page; wrong ones count towards a lockout."""
         desk, language = self.desk, self.desk.language
         if desk.pin.check(pin):
             desk.pin_page.reset()
-            desk.page.clear_forms()
+            draft = desk.page.take_kept(DRAFT_KEPT.total_seconds())
+            desk.page.clear_forms(keep=False)
             self._join(None)
-            self.hold_start, self.hold_minutes = self._next_quarter(), HOLD_DEFAULT_MINUTES
+            if draft is None:
+                self.hold_start, self.hold_minutes = self._next_quarter(), HOLD_DEFAULT_MINUTES
+            self._touched_at = self.monotonic()
             self.open_staff()
             self.refresh()
+            if draft is not None:
+                desk.page.restore(draft)
+                self._say("draft_restored")
             return
         locked = desk.pin.locked_for()
         desk.pin_page.message.setText(t("pin_locked", language, s=locked) if locked else t("pin_wrong", language))
@@ -151,6 +272,10 @@ class StaffActions:
         page.buttons["room_join"].setText(t("room_join_here" if self._joining else "room_join", language))
         self._show_holds()
         self._show_checklist(state.pending_checks)
+        self._show_ticked()
+        earlier = desk.store.unticked_before(desk.store.desk_day_start())
+        page.checks_earlier.setText(t("checks_earlier", language, n=earlier))
+        page.checks_earlier.setVisible(earlier > 0)
         page.tabs.setTabText(
             1,
             t("tab_checks_n", language, n=len(state.pending_checks))
@@ -158,19 +283,25 @@ class StaffActions:
             else t("tab_checks", language),
         )
         page.refusal.setText(self._refusal_text(desk.reception.last_refusal, desk.reception.last_refusal_at))
-        page.queue.setText(t("queue", language, queued=state.outbox.queued, dead=state.outbox.dead))
+        queued, dead = state.outbox.queued, state.outbox.dead
+        page.queue.setText(
+            t("queue", language, queued=queued, dead=dead) if queued or dead else t("queue_empty", language)
+        )
         page.dead.setText(
             "\n\n".join(self._dead_text(item) for item in desk.store.outbox("dead")) or t("dead_none", language)
         )
         page.buttons["retry_dead"].setEnabled(state.outbox.dead > 0)
 
-    def _alerts(self):
-        """The state's alerts, with a failing loop's name in words."""
+    def _alerts(self) -> Iterator:
+        """The state's alerts, with a failing loop's name in words; a platform alert with nothing waiting to be sent
+        says so rather than counting 0."""
         for alert in self.desk.state.staff_alerts():
-            values = dict(alert.values)
+            values, key = dict(alert.values), alert.key
             if "name" in values:
                 values["name"] = t(f"task_{values['name']}", self.desk.language)
-            yield type(alert)(alert.key, tuple(values.items()))
+            if key in ("platform_down", "platform_failing", "credentials") and values.get("n") == 0:
+                key, values = f"{key}_none", {}
+            yield type(alert)(key, tuple(values.items()))
 
     def _summary(self) -> str:
         """Who is in at reception's space; and for each space that counts rooms, its rooms in use and held."""
@@ -195,25 +326,37 @@ class StaffActions:
             )
         return "\n".join(lines)
 
-    def _today_row(self, c: Recorded, groups: dict[str, int]) -> tuple[str, ...]:
+    def _today_row(self, c: Recorded, groups: dict[str, int]) -> TodayRow:
         """One check-in in words: no stored codes (check_in, member_screen) reach the table; its room: the group it
-        shares where rooms are counted, a meeting room's name for its representative."""
+        shares where rooms are counted, a meeting room's name for its representative. A member who left says when
+        in the end column (the row is grey); a re-entry is marked (the row says so in blue)."""
         language = self.desk.language
-        source = t(f"source_{c.source}", language) + (t("checked_out", language) if c.checked_out_at else "")
         if c.room_group in groups:
             room = t("room_group", language, n=groups[c.room_group])
         else:
             room = in_language(self.desk.reception.room_name(c.reservation_id), language) or "—"
-        return (
-            c.key,
-            local(c.at).strftime("%H:%M"),
+        re_entry = c.kind is EntryKind.RE_ENTRY
+        kind = t(f"entry_{c.kind.value}", language)
+        if c.checked_out_at:
+            until = t("checked_out", language, time=self._stamp(c.checked_out_at))
+        else:
+            until = self._stamp(c.ends_at) if c.ends_at else "—"
+        cells = (
+            self._stamp(c.at),
             str(c.member_id),
             displayed(c.name, NAME_COLUMNS),  # a name as every screen shows one (facility/plaintext.py)
-            t(f"entry_{c.kind.value}", language),
-            local(c.ends_at).strftime("%H:%M") if c.ends_at else "—",
-            source,
+            f"{RE_ENTRY_MARK}{kind}" if re_entry else kind,
+            until,
+            t(f"source_{c.source}", language),
             room,
         )
+        return TodayRow(c.key, cells, re_entry=re_entry, left=c.checked_out_at is not None)
+
+    def _stamp(self, moment: datetime) -> str:
+        """A moment as staff read it: the time alone today, with the date and weekday on any other day (a business
+        day that runs past midnight, a refusal or a dead letter from days ago)."""
+        moment, now = local(moment), local(self.desk.reception.clock.now())
+        return f"{moment:%H:%M}" if moment.date() == now.date() else self._when(moment)
 
     def _show_checklist(self, pending: list[PendingCheck]) -> None:
         """One row per check owed, each with its tick (built again only when the list or the language changed)."""
@@ -226,7 +369,7 @@ class StaffActions:
                 t(
                     "check_row",
                     language,
-                    time=local(p.due_at).strftime("%H:%M"),
+                    time=self._stamp(p.due_at),
                     name=p.name,
                     member=p.member_id,
                     check=p.check.text(language),
@@ -245,31 +388,78 @@ class StaffActions:
         if refused is None or at is None:
             return t("refusal_none", language)
         reason = refused.reasons[0].text(language) if refused.reasons else ""
-        when = local(at).strftime("%H:%M")
+        when = self._stamp(at)
         if refused.member_id is None:  # the pass did not say who: staff use the manual check-in
             return t("refusal_unknown", language, time=when, reason=reason)
         return t("refusal_member", language, time=when, name=refused.name, member=refused.member_id, reason=reason)
 
     def _dead_text(self, item: OutboxItem) -> str:
-        """A check-in the platform refused for good, in words, with the next step."""
-        body = item.body
+        """A check-in the platform refused for good, in words: when, who, why in a sentence, the next step, and the
+        platform's reason code (small print, for the support call)."""
+        body, language = item.body, self.desk.language
+        try:
+            when = self._stamp(datetime.fromisoformat(str(body.get("at"))))
+        except (TypeError, ValueError):
+            when = "—"
+        matched = _PLATFORM_ERROR.match(item.last_error)
+        code = matched.group(2) if matched else ("invalid_body" if item.last_error.startswith("not a ") else "")
+        status = matched.group(1) if matched else ""
         return t(
             "dead_row",
-            self.desk.language,
-            time=str(body.get("at", ""))[11:16],
+            language,
+            time=when,
             member=body.get("member_id"),
-            error=item.last_error[:120],
+            why=t(DEAD_WHY.get(code, "dead_why_other"), language),
+            code=" ".join(part for part in (status, code) if part) or "—",
         )
 
     # --- actions ------------------------------------------------------------------------------
 
     def tick(self, check: PendingCheck) -> None:
-        """Staff did a desk check: it leaves the list (audited)."""
+        """Staff did a desk check: it leaves the list (audited), and can be undone for a few minutes."""
         desk = self.desk
-        if desk.store.tick_desk_check(check.checkin_key, check.check.code, desk.reception.clock.now()):
+        ticked = desk.store.tick_desk_check(check.checkin_key, check.check.code, desk.reception.clock.now())
+        if ticked:
             desk.state.update(pending_checks=desk.store.pending_desk_checks())
-            self._say("check_ticked", name=surname(check.name), check=check.check.text(desk.language))
         self.refresh()
+        if ticked:
+            self._say("check_ticked", name=surname(check.name), check=check.check.text(desk.language))
+
+    def untick(self, check: PendingCheck) -> None:
+        """A check ticked by mistake is owed again (audited), within UNDO_WINDOW of its tick."""
+        desk = self.desk
+        now = desk.reception.clock.now()
+        undone = desk.store.untick_desk_check(check.checkin_key, check.check.code, now, now - UNDO_WINDOW)
+        if undone:
+            desk.state.update(pending_checks=desk.store.pending_desk_checks())
+        self.refresh()
+        if undone:
+            self._say("check_undone", name=surname(check.name), check=check.check.text(desk.language))
+        else:
+            self._fail("check_undo_late", m=int(UNDO_WINDOW.total_seconds() // 60))
+
+    def _show_ticked(self) -> None:
+        """The checks ticked within the undo window, each with its undo (built again only when they changed)."""
+        desk, language = self.desk, self.desk.language
+        ticked = desk.store.ticked_since(desk.reception.clock.now() - UNDO_WINDOW)
+        if (ticked, language) == self._ticked_shown:
+            return
+        self._ticked_shown = (ticked, language)
+        texts = [
+            t(
+                "ticked_row",
+                language,
+                time=self._stamp(check.done_at or check.due_at),
+                name=check.name,
+                member=check.member_id,
+                check=check.check.text(language),
+            )
+            for check in ticked
+        ]
+        heading = t("ticked_heading", language, m=int(UNDO_WINDOW.total_seconds() // 60))
+        rows = desk.page.show_ticked(heading, texts, t("check_undo", language))
+        for row, check in zip(rows, ticked, strict=True):
+            row.tick.clicked.connect(self._safely(partial(self.untick, check)))
 
     def admit_manual(self) -> None:
         """Check a member in by hand (no phone at hand): the member number, the plan and a reason."""
@@ -285,10 +475,10 @@ class StaffActions:
             if absent
         ]
         if missing:
-            self._say("missing", what="・".join(missing) if language == "ja" else ", ".join(missing))
+            self._fail("missing", what="・".join(missing) if language == "ja" else ", ".join(missing))
             return
         if not digits.isdigit() or int(digits) <= 0:
-            self._say("member_id_invalid")
+            self._fail("member_id_invalid")
             return
         assert plan is not None
         member_id, name = int(digits), page.member_name.text().strip()
@@ -303,10 +493,10 @@ class StaffActions:
         reception, reason = self.desk.reception, self.desk.page.chosen_reason()
         refused = reception.last_refusal
         if refused is None or refused.member_id is None:
-            self._say("nothing_to_override")
+            self._fail("nothing_to_override")
             return
         if not reason:
-            self._say("missing", what=t("missing_reason", self.desk.language))
+            self._fail("missing", what=t("missing_reason", self.desk.language))
             return
 
         def admit() -> None:
@@ -357,7 +547,7 @@ class StaffActions:
         """Say who was admitted and until when, put their desk checks on the list, and clear the form."""
         desk = self.desk
         ends = verdict.ends_at.strftime("%H:%M") if verdict.ends_at else "—"
-        desk.page.clear_forms()
+        desk.page.clear_forms(keep=False)  # the work is done: no draft of it is kept
         desk.state.update(pending_checks=desk.store.pending_desk_checks())
         assert verdict.member_id is not None
         self._done("admitted_by_staff", who=self._who(verdict.name, verdict.member_id), time=ends)
@@ -366,11 +556,11 @@ class StaffActions:
         """Check out the member chosen in the table (kept by the check-in, not by its row), and say who."""
         key = self.desk.page.selected_key()
         if not key:
-            self._say("choose_row")
+            self._fail("choose_row")
             return
         left = self.desk.reception.check_out(key, "staff")
         if left is None:
-            self._say("already_out")
+            self._fail("already_out")
             return
         self._done("checked_out_done", who=self._who(left.name, left.member_id))
 
@@ -385,17 +575,81 @@ class StaffActions:
 
     def retry_dead(self) -> None:
         """Send the dead letters again."""
-        self._done("retried", n=self.desk.outbox.retry_dead_letters())
+        sent = self.desk.outbox.retry_dead_letters()
+        self._done("retried", n=sent) if sent else self._done("retried_none")
 
-    def save_report(self) -> Path:
-        """Write today's usage report (CSV, counted per docs/domain.md) beside the kiosk's data."""
+    def save_report(self) -> Path | None:
+        """Write today's usage report (CSV, counted per docs/domain.md) on the USB stick plugged into the kiosk, and
+        say where; or say that no stick is found. A copy stays beside the kiosk's data (for the technician)."""
         desk = self.desk
         today = facility_day(desk.cfg, desk.reception.clock.now())  # the business day (`[rules] day_starts_at`)
-        path = desk.data_dir / "reports" / f"usage-{desk.cfg.facility.id}-{today}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(usage_report_csv(desk.cfg, desk.reception.day_history(today), today), encoding="utf-8")
-        self._say("report_saved", path=path)
+        name = f"usage-{desk.cfg.facility.id}-{today}.csv"
+        text = usage_report_csv(desk.cfg, desk.reception.day_history(today), today)
+        kept = desk.data_dir / "reports" / name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(text, encoding="utf-8")
+        sticks = removable_media(self.usb_roots, self.is_mount)
+        if not sticks:
+            self._fail("report_no_stick")
+            return None
+        path = sticks[0] / name
+        try:
+            with path.open("w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())  # on the stick before staff pull it out
+        except OSError as exc:
+            log.warning("the usage report could not be written to %s: %s", path, exc)
+            self._fail("report_write_failed", stick=sticks[0].name, error=exc.strerror or type(exc).__name__)
+            return None
+        self._say("report_saved", stick=sticks[0].name, file=name)
         return path
+
+    def upload_report(self) -> None:
+        """Send today's usage report to the platform (on a thread: the page stays live); the answer is said when it
+        comes. The report's key is its content, so pressing again sends nothing twice."""
+        desk = self.desk
+        if self._sending:
+            self._say("report_sending")
+            return
+        now = desk.reception.clock.now()
+        today = facility_day(desk.cfg, now)
+        report = usage_report(desk.cfg, desk.reception.day_history(today), today, desk.cfg.kiosk_settings.id)
+        if len(report.uses) > USAGE_ROWS_MAX:
+            self._fail("report_too_large", n=len(report.uses))
+            return
+        key, path, client = (
+            usage_report_key(desk.cfg.facility.id, report),
+            usage_reports_path(desk.cfg.facility.id),
+            desk.outbox.client,
+        )
+
+        def send() -> None:
+            try:
+                answer: object = client.call(
+                    "POST", path, UsageReportRecorded, report, headers={"Idempotency-Key": key}
+                )
+            except PlatformError as exc:
+                answer = exc
+            except Exception as exc:  # said on the page, never lost on a thread
+                log.exception("the usage report could not be sent")
+                answer = exc
+            self.courier.arrived.emit(answer)
+
+        self._sending = True
+        self._say("report_sending")
+        threading.Thread(target=send, name="usage-report", daemon=True).start()
+
+    def _report_arrived(self, answer: object) -> None:
+        """The platform's answer to the usage report, in words."""
+        self._sending = False
+        if isinstance(answer, UsageReportRecorded):
+            self._say("report_sent", n=answer.uses)
+        elif isinstance(answer, PlatformError) and answer.status == 0:
+            self._fail("report_send_unreachable")
+        else:
+            code = f"{answer.status} {answer.code}" if isinstance(answer, PlatformError) else type(answer).__name__
+            self._fail("report_send_failed", code=code)
 
     # --- rooms a group shares ------------------------------------------------------------------------
 
@@ -403,12 +657,12 @@ class StaffActions:
         """The chosen member gets a room of their own (a group that came in together by chance, split)."""
         key = self.desk.page.selected_key()
         if not key:
-            self._say("choose_row")
+            self._fail("choose_row")
             return
         self._join(None)
         moved = self.desk.reception.new_room(key)
         if moved is None:
-            self._say("room_not_counted")
+            self._fail("room_not_counted")
             return
         self._done("room_new_done", who=self._who(moved.name, moved.member_id))
 
@@ -416,13 +670,13 @@ class StaffActions:
         """Move a member into another's room: the first touch chooses who moves, the second whose room they join."""
         key = self.desk.page.selected_key()
         if not key:
-            self._say("choose_row")
+            self._fail("choose_row")
             return
         moving = self._joining
         if moving is None or moving.key == key:
             chosen = self.desk.store.checkin(key)
             if chosen is None or not self.desk.reception.counts_rooms(self.desk.reception.space_of(chosen)):
-                self._say("room_not_counted")
+                self._fail("room_not_counted")
                 return
             self._join(chosen)
             self._say("room_join_pick", who=self._who(chosen.name, chosen.member_id))
@@ -431,7 +685,7 @@ class StaffActions:
         moved = self.desk.reception.join_room(moving.key, key)
         joined = self.desk.store.checkin(key)
         if moved is None or joined is None:
-            self._say("room_not_counted")
+            self._fail("room_not_counted")
             return
         self._done(
             "room_joined",
@@ -524,16 +778,16 @@ class StaffActions:
         page = self.desk.page
         digits, name = page.hold_keypad.digits, page.hold_name.text().strip()
         if digits and (not digits.isdigit() or int(digits) <= 0):
-            self._say("member_id_invalid")
+            self._fail("member_id_invalid")
             return
         space = page.chosen_hold_space()
         if space is None:
-            self._say("hold_refused_no_holds")
+            self._fail("hold_refused_no_holds")
             return
         member_id = int(digits) if digits else None
         held = self.desk.reception.hold_room(space, self.hold_start, self.hold_minutes, member_id, name)
         if isinstance(held, HoldRefusal):
-            self._say(f"hold_refused_{held.code}")
+            self._fail(f"hold_refused_{held.code}")
             return
         page.hold_keypad.clear()
         page.hold_name.clear()
@@ -546,7 +800,7 @@ class StaffActions:
         cancelled = self.desk.reception.cancel_hold(hold.hold_id)
         if cancelled is None:
             self.refresh()
-            self._say("hold_gone")
+            self._fail("hold_gone")
             return
         self._done("hold_cancelled", who=self._hold_who(cancelled))
 

@@ -20,7 +20,7 @@ from facility.models import CheckIn, EntryKind, Plan, RoomHold
 from facility.outbox import OUTBOX_SCHEMA, OutboxTable
 from facility.reservations import ReservationStore
 from facility.retention import retain_shared, retention_round
-from facility.rules.calendar import business_day_start, local
+from facility.rules.calendar import business_day, business_day_start, local
 from facility.rules.desk import DeskCheckDue
 from facility.store import SqliteSeenIds, add_columns
 from facility.tally import RefusalTally
@@ -124,6 +124,7 @@ class PendingCheck:
     member_id: int
     name: str
     due_at: datetime
+    done_at: datetime | None = None  # set for a check ticked a moment ago (which staff may still undo)
 
 
 def _time(text: str | None) -> datetime | None:
@@ -185,6 +186,7 @@ class KioskStore(OutboxTable, ReservationStore):
         # A room group's first check-in, also of members who left since (only spaces that count rooms write groups).
         self.db.execute("CREATE INDEX IF NOT EXISTS checkin_group ON checkin (room_group) WHERE room_group != ''")
         self.spent = SpentElsewhere(self.seen, self.clock.monotonic)  # the other kiosks' spent passes, bounded
+        self.desk_day_starts_at = 0  # minutes after midnight: the facility's business day (desk checks owed)
 
     # --- check-ins ------------------------------------------------------------------------
 
@@ -236,24 +238,41 @@ class KioskStore(OutboxTable, ReservationStore):
             [(record.key, check.code, record.member_id, record.name, record.at.isoformat()) for check in checks],
         )
 
-    def pending_desk_checks(self) -> list[PendingCheck]:
-        """Desk checks not yet ticked, oldest first."""
+    def desk_day_start(self) -> datetime:
+        """When the facility's business day under way began (`desk_day_starts_at`: the facility's `[rules]
+        day_starts_at`, which the staff desk sets; midnight until it does)."""
+        starts = self.desk_day_starts_at
+        return business_day_start(business_day(self.clock.now(), starts), starts)
+
+    def pending_desk_checks(self, since: datetime | None = None) -> list[PendingCheck]:
+        """Desk checks owed, oldest first: not yet ticked, and due in the business day under way (or since a
+        moment). A check still unticked when its day ended is owed no more (the member has gone): it stays in the
+        store, with its check-in, until retention removes it, and `unticked_before` counts it."""
+        start = self.desk_day_start() if since is None else since
         with self._lock:
             rows = self.db.execute(
                 "SELECT checkin_key, check_code, member_id, name, due_at FROM desk_check "
-                "WHERE done_at IS NULL ORDER BY due_at"
+                "WHERE done_at IS NULL AND due_at >= ? ORDER BY due_at",
+                (local(start).isoformat(),),
             ).fetchall()
         return [
             PendingCheck(key, _desk_check(code), member, name, datetime.fromisoformat(due))
             for key, code, member, name, due in rows
         ]
 
+    def unticked_before(self, moment: datetime) -> int:
+        """How many desk checks due before a moment (an earlier business day) were never ticked."""
+        with self._lock:
+            return self.db.execute(
+                "SELECT COUNT(*) FROM desk_check WHERE done_at IS NULL AND due_at < ?", (local(moment).isoformat(),)
+            ).fetchone()[0]
+
     def tick_desk_check(self, checkin_key: str, check_code: str, at: datetime) -> bool:
         """Staff did the check: it leaves the list, and the audit says who and when. False if it was not pending."""
         with self.transaction() as db:
             done = db.execute(
                 "UPDATE desk_check SET done_at = ? WHERE checkin_key = ? AND check_code = ? AND done_at IS NULL",
-                (at.isoformat(), checkin_key, check_code),
+                (local(at).isoformat(), checkin_key, check_code),
             ).rowcount
             if done:
                 member = db.execute(
@@ -262,6 +281,38 @@ class KioskStore(OutboxTable, ReservationStore):
                 ).fetchone()[0]
                 self.audit(db, at, "desk_check_done", member, check_code, checkin_key)
         return bool(done)
+
+    def ticked_since(self, since: datetime) -> list[PendingCheck]:
+        """Desk checks ticked since a moment, the latest first (each with its done_at): those staff may still undo."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT checkin_key, check_code, member_id, name, due_at, done_at FROM desk_check "
+                "WHERE done_at IS NOT NULL AND done_at >= ? ORDER BY done_at DESC, due_at",
+                (local(since).isoformat(),),
+            ).fetchall()
+        return [
+            PendingCheck(
+                key, _desk_check(code), member, name, datetime.fromisoformat(due), datetime.fromisoformat(done)
+            )
+            for key, code, member, name, due, done in rows
+        ]
+
+    def untick_desk_check(self, checkin_key: str, check_code: str, at: datetime, ticked_since: datetime) -> bool:
+        """Staff ticked a check by mistake: it is owed again, if it was ticked since `ticked_since` (the undo's
+        window); the audit keeps both the tick and its undoing. False if it was not ticked in the window."""
+        with self.transaction() as db:
+            undone = db.execute(
+                "UPDATE desk_check SET done_at = NULL WHERE checkin_key = ? AND check_code = ? "
+                "AND done_at IS NOT NULL AND done_at >= ?",
+                (checkin_key, check_code, local(ticked_since).isoformat()),
+            ).rowcount
+            if undone:
+                member = db.execute(
+                    "SELECT member_id FROM desk_check WHERE checkin_key = ? AND check_code = ?",
+                    (checkin_key, check_code),
+                ).fetchone()[0]
+                self.audit(db, at, "desk_check_undone", member, check_code, checkin_key)
+        return bool(undone)
 
     def checkins(self, since: datetime | None = None) -> list[Recorded]:
         """Check-ins in time order (since a moment, if given)."""
@@ -529,9 +580,12 @@ def purge_kiosk(
     sent = store.delete_in_batches("outbox", f"state = 'sent' AND {where}", arguments)
     where, arguments = ages.past("companion", "left_at", keep)
     companions = store.delete_in_batches("companion", f"left_at IS NOT NULL AND {where}", arguments)
-    # A ticked check goes with its age; one still owed stays on the staff list, whatever its age.
+    # A ticked check goes with the age of its tick; one never ticked (owed no more once its business day ended) with
+    # the age of the check-in that owed it.
     where, arguments = ages.past("desk_check", "done_at", keep, reuses_rowids=True)
     ticked = store.delete_in_batches("desk_check", f"done_at IS NOT NULL AND {where}", arguments)
+    where, arguments = ages.past("desk_check", "due_at", keep, reuses_rowids=True)
+    ticked += store.delete_in_batches("desk_check", f"done_at IS NULL AND {where}", arguments)
     # A hold goes with the age of its end (used, lapsed or cancelled: its name with it); one still held stays.
     where, arguments = ages.past("room_hold", "closed_at", keep)
     holds = store.delete_in_batches("room_hold", f"closed_at IS NOT NULL AND {where}", arguments)

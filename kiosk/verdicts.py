@@ -84,9 +84,21 @@ def verdict_seconds(verdict: CheckinVerdict, shown: Presentation) -> float:
 
 
 def surname(name: str) -> str:
-    """The family name alone, so the queue behind does not read a member's full name (a pass of format 1 may
-    still carry the whole name)."""
-    return family_name(name)
+    """The family name alone, so the queue behind does not read a member's full name (a pass of format 1, staff's
+    records and the platform may still carry the whole name).
+
+    How a member is greeted, decided for issue 26: by the family name, never the given name, with 様 in Japanese
+    (ようこそ、Smith様) and, in English, the name alone after the greeting ("Welcome, Smith": no Mr or Ms, which the
+    kiosk cannot know). Member records write the family name first, whatever the script (佐藤 葵, Smith John), and a
+    pass carries that first word only (facility/tokens/formats.py, display_name); the kiosk never reorders a name,
+    since "John Smith" and "Smith John" cannot be told apart by looking. A name written in the Western way with a
+    comma ("Smith, John", "van der Berg, Anna") says itself which part is the family name: the part before the
+    comma. A record written
+    given name first is put right where it is kept (the platform), not guessed at here."""
+    family, comma, _ = name.partition(",")
+    if comma and family.strip():
+        return family.strip()
+    return family_name(name).rstrip(",")
 
 
 def in_language(name: str, language: str) -> str:

@@ -116,6 +116,7 @@ class DoorReaders(BackgroundLoop):
         self.junk = JunkTally()
         self.dropped = 0  # reads dropped: over a door's rate, or the queue full
         self._buckets: dict[str, TokenBucket] = {}
+        self.last: dict[str, ReaderVerdict] = {}  # each door's latest verdict (the technician's panel, the demo)
         self._refused: dict[tuple[str, bytes], float] = {}  # (door, pass id) -> monotonic time it is forgotten
         self._reads: queue.Queue[Read] = queue.Queue(QUEUED_READS)
         self._drop_logged_at = float("-inf")
@@ -167,7 +168,9 @@ class DoorReaders(BackgroundLoop):
                 read = self._reads.get_nowait()
             except queue.Empty:
                 break
-            self.decided(self.decide(read))
+            verdict = self.decide(read)
+            self.last[read.door_id] = verdict
+            self.decided(verdict)
         if self._junk_due is not None and time.monotonic() >= self._junk_due:
             self.write_junk()
         return IDLE_SECONDS if self._junk_due is None else max(0.0, self._junk_due - time.monotonic())

@@ -119,6 +119,8 @@ def regus_screens(shooter: Shooter) -> None:
     shooter.shoot("home")
     kiosk.show_verdict(kiosk.reception.present(a_pass(kiosk, 1001, "佐藤 葵")))
     shooter.shoot("verdict-admitted")
+    kiosk.show_verdict(kiosk.reception.present(a_pass(kiosk, 1005, "W" * 30)))  # the longest name a pass carries
+    shooter.shoot("verdict-admitted-longest-name")
     kiosk.show_verdict(kiosk.reception.present(a_pass(kiosk, 1002, "鈴木 蓮", age=600)))
     shooter.shoot("verdict-try-again")
     kiosk.show_verdict(kiosk.reception.present("https://qr.paypay.ne.jp/p2p01_example"))
@@ -168,6 +170,9 @@ def home_states(shooter: Shooter) -> None:
     shooter.camera.unplug()
     settle(shooter.qt, lambda: not kiosk.state.camera_ok)
     shooter.shoot("home-camera-lost")
+    kiosk.state.update(broker=False)  # no camera and no desk code: nothing works, and the page says so
+    shooter.shoot("home-camera-and-broker-down")
+    kiosk.state.update(broker=True)
     shooter.camera.plug()
     shooter.clock.shift(10 * 3600)
     shooter.shoot("home-closed")
@@ -230,8 +235,23 @@ def control_panel(qt: QApplication) -> None:
         settle(qt, lambda: False, 0.5)
         panel.grab().save(str(OUT / "control-panel.png"))
         print(OUT / "control-panel.png")
+        offline_admission(qt, site, panel)
         panel.timer.stop()
         site.stop()
+
+
+def offline_admission(qt: QApplication, site, panel) -> None:
+    """The platform cut, a member shows the pass their phone kept: the kiosk admits by camera, offline."""
+    admitted = len(site.kiosk.store.checkins())
+    panel.members.setCurrentIndex(panel.members.findData(1004))  # her app keeps a pass while the platform answers
+    site.camera.empty()  # the last member has gone
+    panel.cut["platform"].click()
+    settle(qt, lambda: not site.kiosk.state.platform_up, 30)
+    panel.show_pass()
+    settle(qt, lambda: len(site.kiosk.store.checkins()) > admitted, 15)
+    settle(qt, lambda: False, 0.5)
+    panel.grab().save(str(OUT / "control-panel-offline-admission.png"))
+    print(OUT / "control-panel-offline-admission.png")
 
 
 if __name__ == "__main__":

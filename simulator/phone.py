@@ -44,10 +44,45 @@ class Phone:
         self.member_id = member_id
         self.client = client or AppClient()
         self.door_passes: dict[int, list[dict]] = {}  # reservation -> its passes not shown yet (docs/doors.md)
+        # facility -> passes fetched while the platform answered, not shown yet: as a real app caches its pass
+        self.kept_passes: dict[str | None, list[dict]] = {}
+        self.shown_kept = False  # the last pass shown was a kept one (the platform could not be reached)
 
-    def show_pass(self, facility_id: str | None = None) -> str:
-        """Tap 'show 2D code': a fresh signed pass (bound to the facility whose desk code was scanned)."""
-        return self.client.call("POST", f"/members/{self.member_id}/pass", {"facility_id": facility_id})["pass"]
+    def show_pass(self, facility_id: str | None = None, now: datetime | None = None) -> str:
+        """Tap 'show 2D code': a fresh signed pass (bound to the facility whose desk code was scanned). Given the
+        time `now`, a phone that cannot reach the platform shows a pass it kept instead, while one is still valid
+        (LookupError when none is)."""
+        self.shown_kept = False
+        try:
+            return self._fetch_pass(facility_id)["pass"]
+        except PlatformError as exc:
+            if now is None or exc.status != 0:
+                raise
+            text = self.show_kept_pass(facility_id, now)
+            self.shown_kept = True
+            return text
+
+    def keep_pass(self, facility_id: str | None = None, keep: int = 3) -> int:
+        """Fetch a pass and keep it for when the platform cannot be reached (the app refreshes it in the
+        background); at most `keep` are kept, the newest. Returns how many are kept."""
+        kept = self.kept_passes.setdefault(facility_id, [])
+        kept.append(self._fetch_pass(facility_id))
+        del kept[:-keep]
+        return len(kept)
+
+    def show_kept_pass(self, facility_id: str | None, now: datetime) -> str:
+        """The newest kept pass still valid at `now`, with no network at all; each is shown once."""
+        kept = self.kept_passes.get(facility_id, [])
+        valid = [answer for answer in kept if answer["expires"] > now.timestamp()]
+        if not valid:
+            raise LookupError(f"no pass kept for {facility_id or 'any facility'} is still valid at {now.isoformat()}")
+        shown = valid[-1]
+        kept.remove(shown)
+        return shown["pass"]
+
+    def _fetch_pass(self, facility_id: str | None) -> dict:
+        """A fresh pass from the platform: its text, id and when it expires."""
+        return self.client.call("POST", f"/members/{self.member_id}/pass", {"facility_id": facility_id})
 
     def scan_desk_code(self, code_text: str) -> dict:
         """Scan the front-desk code: the platform checks it and the kiosk answers."""

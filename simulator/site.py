@@ -269,7 +269,9 @@ class Site:
         return _started(self._meeting_kiosk, "the meeting room's kiosk")
 
     def stop(self) -> None:
-        """Everything down, in reverse order; no process is left behind."""
+        """Everything down, in reverse order; no process is left behind. The scheduler first: a simulated door's
+        close planned for later must not reach a lockd already stopped."""
+        self.scheduler.stop()
         for part in (self._meeting_kiosk, self._kiosk, self._lockd, self._platform):
             if part is not None:
                 part.stop()
@@ -277,7 +279,6 @@ class Site:
         self.camera.close()
         for reader in self.door_readers.values():
             reader.close()
-        self.scheduler.stop()
         self.broker.stop()
 
     def rehearsal_files(self) -> dict[str, Path]:

@@ -20,7 +20,15 @@ from facility.topics import SiteTopics
 from messagebus import BrokerSettings, BusClient, Inbound, LoginAnswer, try_login
 from technician.board import unit_active
 from technician.doctor_board import check_files, check_gpio
-from technician.doctor_local import Advice, ClockReading, check_camera, check_clock, check_demo_secrets, system_clock
+from technician.doctor_local import (
+    Advice,
+    ClockReading,
+    check_camera,
+    check_clock,
+    check_demo_secrets,
+    check_sound,
+    system_clock,
+)
 from technician.doctor_watch import check_as_doctor, doctor_login
 from technician.site_checks import BROKER_SECRETS
 
@@ -314,12 +322,18 @@ def metrics_text(port: int, timeout: float) -> str | None:
 
 def running_kiosk_camera(cfg: FacilityConfig, timeout: float) -> bool | None:
     """Whether a kiosk running here gets pictures, from its metrics; None when none runs (or it serves no metrics)."""
+    return running_kiosk_gauge(cfg, timeout, "officepass_kiosk_camera_ok")
+
+
+def running_kiosk_gauge(cfg: FacilityConfig, timeout: float, name: str) -> bool | None:
+    """A yes-or-no gauge of a kiosk running here (1: yes), from its metrics; None when none runs, it serves no
+    metrics, or its version has no such gauge."""
     port = cfg.kiosk_settings.metrics_port
     text = metrics_text(port, timeout) if port is not None else None
     if text is None:
         return None
     for family in text_string_to_metric_families(text):
-        if family.name == "officepass_kiosk_camera_ok":
+        if family.name == name:
             return all(sample.value == 1 for sample in family.samples)
     return None
 
@@ -368,5 +382,12 @@ def doctor(
     elif cfg.doors:
         found.fail("the site has doors but no [mqtt] section: doors get their commands over MQTT")
     if cfg.kiosk is not None:
+        if cfg.kiosk_settings.metrics_port is None:
+            found.warn(
+                "the kiosk is not asked: [kiosk] metrics_port is not set, so a kiosk running here is not checked; "
+                "the camera and the sound below are tried from here, as if it were stopped",
+                fix="set [kiosk] metrics_port (9101, say) in the file, restart the kiosk, and run doctor again",
+            )
         check_camera(cfg, found, timeout, running_kiosk_camera(cfg, timeout))
+        check_sound(cfg, found, running_kiosk_gauge(cfg, timeout, "officepass_kiosk_sound_ok"))
     return found

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import queue
+import shutil
 import subprocess
 import threading
 import time
+import wave
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +187,65 @@ def first_frame(source: FrameSource, timeout: float) -> Frame | None:
         give_up.set()
         if not reader.is_alive() or not frames.empty():
             source.close()
+
+
+# --- the kiosk's sound ---------------------------------------------------------------------------
+
+SOUND_FIX = (
+    "plug in the speaker (USB or HDMI audio) and check its volume; aplay -l lists the cards; the kiosk's user "
+    "must be in group audio; apt-get install alsa-utils for aplay"
+)
+
+
+def check_sound(
+    cfg: FacilityConfig,
+    found: Findings,
+    running: bool | None,
+    run: Run = subprocess.run,
+    which: Callable[[str], str | None] = shutil.which,
+) -> None:
+    """The verdicts' sounds can be heard: as the running kiosk reports (from its metrics), else by asking ALSA for
+    a card and playing a moment of silence through aplay, as the kiosk does. A bench may have no sound."""
+    if running is not None:
+        if running:
+            found.ok("sound: the kiosk running here plays its verdicts (as it reports in its metrics)")
+        else:
+            found.fail(
+                "sound: the kiosk running here cannot play its verdicts (as it reports in its metrics)", SOUND_FIX
+            )
+        return
+    player = which("aplay")
+    if player is None:
+        bench_only(cfg, found, "sound: no aplay on this machine: the kiosk's verdicts would be silent", SOUND_FIX)
+        return
+    try:
+        cards = run([player, "-l"], capture_output=True, text=True, timeout=5)
+        played = run([player, "-q", "-"], input=_silence(), capture_output=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        bench_only(cfg, found, f"sound: aplay does not answer ({exc})", SOUND_FIX)
+        return
+    card = next((line for line in cards.stdout.splitlines() if line.startswith("card ")), None)
+    if cards.returncode != 0 or card is None:
+        said = (cards.stderr or cards.stdout).strip().splitlines()
+        bench_only(cfg, found, f"sound: no sound card ({said[0] if said else 'aplay -l lists none'})", SOUND_FIX)
+        return
+    if played.returncode != 0:
+        said = played.stderr.decode("utf-8", "replace").strip().splitlines()
+        problem = said[-1] if said else f"status {played.returncode}"
+        bench_only(cfg, found, f"sound: aplay cannot play on {card} ({problem})", SOUND_FIX)
+        return
+    found.ok(f"sound: aplay plays on {card}")
+
+
+def _silence() -> bytes:
+    """A twentieth of a second of silence as a WAV file, played to test the device without a noise."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(22050)
+        out.writeframes(b"\0\0" * 1102)
+    return buffer.getvalue()
 
 
 # --- demo secrets --------------------------------------------------------------------------------

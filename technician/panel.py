@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -38,6 +39,7 @@ from technician.panel_state import (
 )
 
 DOOR_ACTIONS = ("push", "hold 45 s", "force", "jam", "unjam", "exit button")
+KEEP_PASS_SECONDS = 30  # a pass lives 90 s: one kept this often is good for a minute after a cut
 CAMERA_SIZE = (432, 243)  # 16:9, small enough for the whole panel to fit a 1280x800 screen
 BAD = "color: #b00020; font-weight: bold"  # red, and the words say it too (DOWN, UNPLUGGED...)
 
@@ -132,7 +134,7 @@ class ControlPanel(QWidget):
             self.members.addItem(f"{member.member_id} {name} ({member.plan.value})", member.member_id)
         self.site_lines = {"broker": Plain(), "platform": Plain()}
         self.lockd_link = Plain()
-        self.kiosk_status = {name: Plain() for name in ("camera", "broker link", "platform", "queue")}
+        self.kiosk_status = {name: Plain() for name in ("camera", "broker link", "platform", "queue", "sound")}
         self.kiosk_alarms = KioskAlarms()
         self.alarms, self.activity = QListWidget(), QListWidget()
         self.lockd_alarms_seen = 0
@@ -141,11 +143,19 @@ class ControlPanel(QWidget):
         self.plug = QPushButton("unplug the camera")
         self.camera_plugged = True
         self.last_picture: float | None = None  # monotonic time of the kiosk's last picture
+        self.phones: dict[int, Phone] = {}  # each member's phone, with the passes its app kept
         self._layout()
         site.kiosk.scanner.worker.preview.connect(self._camera)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(200)
+        # The chosen member's app keeps a fresh pass while the platform answers, as a real app does: with the
+        # platform cut, "show this member's pass" shows it (an offline camera admission, rehearsed).
+        self.keeper = QTimer(self)
+        self.keeper.timeout.connect(self.keep_pass)
+        self.keeper.start(KEEP_PASS_SECONDS * 1000)
+        self.members.currentIndexChanged.connect(lambda _: self.keep_pass())
+        self.keep_pass()
         self.refresh()
 
     # --- building --------------------------------------------------------------------------------------------------
@@ -240,16 +250,35 @@ class ControlPanel(QWidget):
         """Add an alarm, newest first (one line: it may quote the platform or an audit row)."""
         self.alarms.insertItem(0, f"{at:%H:%M:%S}  {displayed(text)}")
 
-    def show_pass(self) -> None:
-        """The chosen member opens the app and holds the pass to the camera."""
+    def phone(self, member: int) -> Phone:
+        """A member's phone (the same one each time: it keeps its passes)."""
+        return self.phones.setdefault(member, Phone(member, self.client))
+
+    def keep_pass(self) -> None:
+        """The chosen member's app fetches a pass to keep, while the platform answers (quietly: a cut platform
+        only means the app keeps what it has)."""
         member = self.members.currentData()
+        if member is None or not self.site.platform.server.reachable:
+            return
+        with contextlib.suppress(PlatformError):
+            self.phone(member).keep_pass(self.site.reception_cfg.facility.id)
+
+    def show_pass(self) -> None:
+        """The chosen member opens the app and holds the pass to the camera: a fresh one, or with the platform cut
+        the one the app kept."""
+        member = self.members.currentData()
+        phone = self.phone(member)
         try:
-            text = Phone(member, self.client).show_pass(self.site.reception_cfg.facility.id)
+            text = phone.show_pass(self.site.reception_cfg.facility.id, now=self.site.clock.now())
         except PlatformError as exc:
             self.log(f"the app could not get a pass: {exc}")
             return
+        except LookupError:
+            self.log("the platform is cut and the app kept no pass that is still valid: restore it, choose the member")
+            return
         self.site.camera.show(text)
-        self.log(f"member {member} shows a pass to the camera")
+        how = " it kept (the platform cannot be reached)" if phone.shown_kept else ""
+        self.log(f"member {member} shows a pass{how} to the camera")
 
     def toggle_platform(self) -> None:
         """Cut the platform off, or bring it back."""
@@ -310,9 +339,15 @@ class ControlPanel(QWidget):
         """The kiosk's lines, from what it exposes; a line that goes bad (or comes back) is also an alarm."""
         kiosk = self.site.kiosk
         age = None if self.last_picture is None else time.monotonic() - self.last_picture
+        state = kiosk.state  # the one status its home page and staff page read (kiosk/state.py)
         lines = kiosk_lines(
             KioskView(
-                self.camera_plugged, age, None if kiosk.bus is None else kiosk.bus.connected, kiosk.outbox.status()
+                self.camera_plugged,
+                age,
+                None if kiosk.bus is None else kiosk.bus.connected,
+                state.outbox,
+                state.platform_link(),
+                state.sound,
             )
         )
         for change in self.kiosk_alarms.changes(lines):
@@ -366,6 +401,7 @@ def run_panel(headless: bool = False) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            site.scheduler.stop()  # first: a door's scheduled close must not reach a lockd already stopped
             site.stop()
             qt.processEvents()
     return 0

@@ -9,6 +9,7 @@ from facility.plaintext import displayed
 
 if TYPE_CHECKING:
     from kiosk.outbox import OutboxStatus
+    from kiosk.state import LinkStatus
     from lockd.store import AuditRow
 
 STALE_PICTURES_SECONDS = 2.0  # the kiosk previews ~10 pictures a second: 2 s without one is a camera that stopped
@@ -58,6 +59,8 @@ class KioskView:
     pictures_age: float | None  # seconds since the kiosk last showed a picture; None: none yet
     broker: bool | None  # None: the kiosk runs without a broker
     outbox: OutboxStatus
+    platform: LinkStatus | None = None  # the kiosk's own status (kiosk/state.py); None: from the outbox alone
+    sound: LinkStatus | None = None  # None: not known
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -70,8 +73,9 @@ def kiosk_lines(view: KioskView) -> dict[str, Line]:
     return {
         "camera": _camera(view),
         "broker link": _broker(view.broker),
-        "platform": _platform(view.outbox),
+        "platform": _platform(view.outbox) if view.platform is None else _platform_link(view.platform),
         "queue": _queue(view.outbox),
+        "sound": _sound(view.sound),
     }
 
 
@@ -102,6 +106,27 @@ def _platform(status: OutboxStatus) -> Line:
     if not status.reachable:
         return Line(f"UNREACHABLE: {displayed(status.last_error or 'no answer')}", bad=True)  # the platform's words
     return Line("reachable")
+
+
+def _platform_link(link: LinkStatus) -> Line:
+    """The platform as the kiosk's state says it: the same status its home page and staff page read."""
+    detail = f": {displayed(link.detail)}" if link.detail else ""  # the platform's or the network's words
+    if link.condition == "credentials":
+        return Line(f"REFUSES the facility's credentials (401/403){detail}", bad=True)
+    if link.condition == "unreachable":
+        return Line(f"UNREACHABLE{detail}", bad=True)
+    if link.condition == "errors":
+        return Line(f"ANSWERING WITH ERRORS{detail}", bad=True)
+    return Line("reachable")
+
+
+def _sound(link: LinkStatus | None) -> Line:
+    """Whether the verdicts are heard."""
+    if link is None:
+        return Line("not reported")
+    if link.condition == "ok":
+        return Line("verdicts are heard")
+    return Line(f"NO SOUND: {displayed(link.detail) or 'the player fails'}", bad=True)
 
 
 def _queue(status: OutboxStatus) -> Line:

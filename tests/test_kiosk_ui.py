@@ -116,7 +116,7 @@ def test_the_same_pass_shown_again_is_not_counted_twice(qtbot, kiosk: KioskApp) 
     text = member_pass(ALWAYS_OPEN, clock=kiosk.clock)
     kiosk.on_scanned(text)
     kiosk.on_scanned(text)
-    assert kiosk.window.verdict.headline.text() == "佐藤様は受付済みです"
+    assert kiosk.window.verdict.headline.text() == "佐藤様はチェックイン済みです"
     assert len(kiosk.store.checkins()) == 1
 
 
@@ -204,7 +204,11 @@ def test_staff_pin_override_and_report(qtbot, kiosk: KioskApp, tmp_path) -> None
     staff.buttons["override"].click()
     (kept,) = kiosk.store.checkins()
     assert kept.note == "staff: trial day approved" and staff.today.rowCount() == 1
+    stick = tmp_path / "media" / "staff" / "USBSTICK"  # a stick as udisks mounts it (tmp_path is no mount point)
+    stick.mkdir(parents=True)
+    kiosk.staff.usb_roots, kiosk.staff.is_mount = [str(tmp_path / "media" / "*" / "*")], lambda path: True
     path = kiosk.staff.save_report()
+    assert path is not None and path.parent == stick
     assert path.read_text().count("\n") == 2  # header and one use
 
 

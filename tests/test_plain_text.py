@@ -169,7 +169,7 @@ def test_a_member_s_name_is_plain_text_on_every_kiosk_screen(
     labels_are_plain(window)
     if fits:  # the same pass again: not a welcome, and the name as plain
         app.on_scanned(welcomed)
-        again = {"ja": f"{family(name)}様は受付済みです", "en": f"{family(name)}, you are already checked in"}
+        again = {"ja": f"{family(name)}様はチェックイン済みです", "en": f"{family(name)}, you are already checked in"}
         assert page.look is Look.RETRY and shown(page.headline) == again[language]
         labels_are_plain(window)
     # A refusal: the member reads the reason and the next step, never a name.

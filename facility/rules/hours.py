@@ -56,3 +56,18 @@ def closes_at(hours: OpeningHours, moment: datetime) -> datetime | None:
     """When the current opening ends; None if closed now or never closing."""
     interval = open_interval(hours, moment)
     return interval[1] if interval else None
+
+
+def next_opening(hours: OpeningHours, moment: datetime, within_days: int = 14) -> datetime | None:
+    """When the facility next opens after `moment` (the moment itself if it is open then); None if it stays closed
+    for `within_days` days (a file with no hours)."""
+    now = local(moment)
+    if is_open(hours, now):
+        return now
+    starts = [
+        start
+        for offset in range(-1, within_days + 1)
+        for start, _ in _intervals_starting(hours, now.date() + timedelta(days=offset))
+        if start > now
+    ]
+    return min(starts, default=None)

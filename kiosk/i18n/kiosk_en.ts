@@ -72,12 +72,28 @@
         <translation>Recorded for {name}: {check}</translation>
     </message>
     <message>
+        <source>check_undo</source>
+        <translation>Undo</translation>
+    </message>
+    <message>
+        <source>check_undo_late</source>
+        <translation>More than {m} min have passed since it was ticked; it cannot be undone</translation>
+    </message>
+    <message>
+        <source>check_undone</source>
+        <translation>{check} for {name} is waiting again</translation>
+    </message>
+    <message>
         <source>checked_out</source>
-        <translation> (checked out)</translation>
+        <translation>Left at {time}</translation>
     </message>
     <message>
         <source>checked_out_done</source>
         <translation>Checked out {who}</translation>
+    </message>
+    <message>
+        <source>checks_earlier</source>
+        <translation>Not ticked on earlier days: {n} (kept in the records)</translation>
     </message>
     <message>
         <source>checks_none</source>
@@ -152,6 +168,38 @@
         <translation>The platform refuses this facility's credentials; check-in goes on (waiting to send: {n}). Call the technician</translation>
     </message>
     <message>
+        <source>credentials_none</source>
+        <translation>The platform refuses this facility's credentials; check-in goes on. Call the technician</translation>
+    </message>
+    <message>
+        <source>day_name_0</source>
+        <translation>Monday</translation>
+    </message>
+    <message>
+        <source>day_name_1</source>
+        <translation>Tuesday</translation>
+    </message>
+    <message>
+        <source>day_name_2</source>
+        <translation>Wednesday</translation>
+    </message>
+    <message>
+        <source>day_name_3</source>
+        <translation>Thursday</translation>
+    </message>
+    <message>
+        <source>day_name_4</source>
+        <translation>Friday</translation>
+    </message>
+    <message>
+        <source>day_name_5</source>
+        <translation>Saturday</translation>
+    </message>
+    <message>
+        <source>day_name_6</source>
+        <translation>Sunday</translation>
+    </message>
+    <message>
         <source>dead_letters</source>
         <translation>Check-ins the platform refused: {n}. See the Sending tab</translation>
     </message>
@@ -161,7 +209,32 @@
     </message>
     <message>
         <source>dead_row</source>
-        <translation>{time} member {member}: the platform refused it. Check it with platform support, then press Send again. Detail: {error}</translation>
+        <translation>{time} member {member}: {why}. Call platform support to have the cause fixed, then press Send again.
+(Code for platform support: {code})</translation>
+    </message>
+    <message>
+        <source>dead_why_bad_request</source>
+        <translation>the platform did not accept what it says</translation>
+    </message>
+    <message>
+        <source>dead_why_conflict</source>
+        <translation>the platform already has this check-in with other details</translation>
+    </message>
+    <message>
+        <source>dead_why_invalid</source>
+        <translation>the record is not in a form the platform accepts</translation>
+    </message>
+    <message>
+        <source>dead_why_not_found</source>
+        <translation>the platform does not know this facility</translation>
+    </message>
+    <message>
+        <source>dead_why_other</source>
+        <translation>the platform refused it</translation>
+    </message>
+    <message>
+        <source>dead_why_too_large</source>
+        <translation>the record is too large to send</translation>
     </message>
     <message>
         <source>desk_code_off</source>
@@ -196,12 +269,20 @@
         <translation>Open for check-in</translation>
     </message>
     <message>
+        <source>door_paused</source>
+        <translation>Check-in paused</translation>
+    </message>
+    <message>
         <source>door_vacant</source>
         <translation>Seats free</translation>
     </message>
     <message>
         <source>door_vacant_rooms</source>
         <translation>Rooms free</translation>
+    </message>
+    <message>
+        <source>draft_restored</source>
+        <translation>Your unfinished form is back as you left it</translation>
     </message>
     <message>
         <source>entry_check_in</source>
@@ -250,6 +331,14 @@
     <message>
         <source>fix_with_representative</source>
         <translation>Please come in with the representative who booked</translation>
+    </message>
+    <message>
+        <source>full_until</source>
+        <translation>A place should free up around {when}; please try again then</translation>
+    </message>
+    <message>
+        <source>full_wait</source>
+        <translation>Places free up as members leave; please try again a little later</translation>
     </message>
     <message>
         <source>guests_free</source>
@@ -396,6 +485,58 @@
         <translation>{m} min</translation>
     </message>
     <message>
+        <source>link_broker_down</source>
+        <translation>Site broker unreachable</translation>
+    </message>
+    <message>
+        <source>link_broker_none</source>
+        <translation>No site broker</translation>
+    </message>
+    <message>
+        <source>link_broker_ok</source>
+        <translation>Site broker connected</translation>
+    </message>
+    <message>
+        <source>link_camera_lost</source>
+        <translation>Camera not working</translation>
+    </message>
+    <message>
+        <source>link_camera_ok</source>
+        <translation>Camera working</translation>
+    </message>
+    <message>
+        <source>link_platform_credentials</source>
+        <translation>Platform refuses this facility's credentials</translation>
+    </message>
+    <message>
+        <source>link_platform_errors</source>
+        <translation>Platform answering with errors</translation>
+    </message>
+    <message>
+        <source>link_platform_ok</source>
+        <translation>Platform reachable</translation>
+    </message>
+    <message>
+        <source>link_platform_unreachable</source>
+        <translation>Platform unreachable</translation>
+    </message>
+    <message>
+        <source>link_sound_missing</source>
+        <translation>No sound: no player installed</translation>
+    </message>
+    <message>
+        <source>link_sound_ok</source>
+        <translation>Sound working</translation>
+    </message>
+    <message>
+        <source>link_sound_silent</source>
+        <translation>No sound</translation>
+    </message>
+    <message>
+        <source>lock_warning</source>
+        <translation>Locking in {s} s — touch the screen to stay</translation>
+    </message>
+    <message>
         <source>loop_failing</source>
         <translation>Background task {name} is failing (failures: {failures}, restarts: {restarts}); if it goes on, call the technician. Detail: {error}</translation>
     </message>
@@ -436,8 +577,20 @@
         <translation>Name (optional)</translation>
     </message>
     <message>
+        <source>next_entry</source>
+        <translation>New entries from {when}</translation>
+    </message>
+    <message>
+        <source>next_opening</source>
+        <translation>Opens {when}</translation>
+    </message>
+    <message>
         <source>no_end</source>
         <translation>Your visit has no time limit</translation>
+    </message>
+    <message>
+        <source>no_sound</source>
+        <translation>No sound: check the speaker and its cable; check-in goes on</translation>
     </message>
     <message>
         <source>nothing_to_override</source>
@@ -492,12 +645,24 @@
         <translation>The platform is unreachable; check-in goes on. Waiting to send: {n}</translation>
     </message>
     <message>
+        <source>platform_down_none</source>
+        <translation>The platform is unreachable; check-in goes on. Nothing is waiting to be sent</translation>
+    </message>
+    <message>
         <source>platform_failing</source>
         <translation>The platform answers with errors; check-in goes on. Waiting to send: {n}</translation>
     </message>
     <message>
+        <source>platform_failing_none</source>
+        <translation>The platform answers with errors; check-in goes on. Nothing is waiting to be sent</translation>
+    </message>
+    <message>
         <source>queue</source>
         <translation>Waiting to send: {queued}. Refused by the platform: {dead}</translation>
+    </message>
+    <message>
+        <source>queue_empty</source>
+        <translation>Nothing is waiting to be sent</translation>
     </message>
     <message>
         <source>re_entry_only</source>
@@ -541,15 +706,51 @@
     </message>
     <message>
         <source>report</source>
-        <translation>Save today's usage report</translation>
+        <translation>Save today's usage report on a USB stick</translation>
+    </message>
+    <message>
+        <source>report_no_stick</source>
+        <translation>No USB stick found. Plug one in, wait a few seconds, then press again</translation>
     </message>
     <message>
         <source>report_saved</source>
-        <translation>Saved: {path}</translation>
+        <translation>Saved on the USB stick {stick} as {file}. You can unplug it now</translation>
+    </message>
+    <message>
+        <source>report_send_failed</source>
+        <translation>The platform did not take the report; save it on a USB stick for platform support (code: {code})</translation>
+    </message>
+    <message>
+        <source>report_send_unreachable</source>
+        <translation>The platform is unreachable; save the report on a USB stick, or send it again later</translation>
+    </message>
+    <message>
+        <source>report_sending</source>
+        <translation>Sending to the platform; please wait</translation>
+    </message>
+    <message>
+        <source>report_sent</source>
+        <translation>Today's usage report reached the platform (uses: {n})</translation>
+    </message>
+    <message>
+        <source>report_too_large</source>
+        <translation>Too many uses today to send (uses: {n}); save the report on a USB stick</translation>
+    </message>
+    <message>
+        <source>report_upload</source>
+        <translation>Send today's usage report to the platform</translation>
+    </message>
+    <message>
+        <source>report_write_failed</source>
+        <translation>Could not save on the USB stick {stick} ({error}); try another stick</translation>
     </message>
     <message>
         <source>retried</source>
         <translation>Sending {n} again</translation>
+    </message>
+    <message>
+        <source>retried_none</source>
+        <translation>Nothing to send again</translation>
     </message>
     <message>
         <source>retry_dead</source>
@@ -724,6 +925,14 @@
         <translation>fetching revocations and keys</translation>
     </message>
     <message>
+        <source>ticked_heading</source>
+        <translation>Done (can be undone for {m} min)</translation>
+    </message>
+    <message>
+        <source>ticked_row</source>
+        <translation>Done at {time}: {name} (member {member}): {check}</translation>
+    </message>
+    <message>
         <source>to_counter</source>
         <translation>Please come to the reception counter</translation>
     </message>
@@ -774,6 +983,22 @@
     <message>
         <source>welcome_back_anonymous</source>
         <translation>Welcome back</translation>
+    </message>
+    <message>
+        <source>when_date</source>
+        <translation>{month}/{day} {time}</translation>
+    </message>
+    <message>
+        <source>when_today</source>
+        <translation>{time}</translation>
+    </message>
+    <message>
+        <source>when_tomorrow</source>
+        <translation>tomorrow {time}</translation>
+    </message>
+    <message>
+        <source>when_weekday</source>
+        <translation>{weekday} {time}</translation>
     </message>
 </context>
 </TS>

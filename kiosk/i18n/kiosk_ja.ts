@@ -5,7 +5,7 @@
     <name>kiosk</name>
     <message>
         <source>admit_manual</source>
-        <translation>番号の会員を受付する</translation>
+        <translation>会員番号で受付する</translation>
     </message>
     <message>
         <source>admitted_by_staff</source>
@@ -13,15 +13,15 @@
     </message>
     <message>
         <source>already</source>
-        <translation>{name}様は受付済みです</translation>
+        <translation>{name}様はチェックイン済みです</translation>
     </message>
     <message>
         <source>already_anonymous</source>
-        <translation>受付済みです</translation>
+        <translation>チェックイン済みです</translation>
     </message>
     <message>
         <source>already_out</source>
-        <translation>その方はすでに退出済みです</translation>
+        <translation>その方はすでに退館済みです</translation>
     </message>
     <message>
         <source>back</source>
@@ -29,15 +29,15 @@
     </message>
     <message>
         <source>broker_down</source>
-        <translation>施設内の通信サーバーにつながりません。受付のコードは使えません。カメラでの受付は続けられます</translation>
+        <translation>施設内の通信サーバーにつながりません。受付コードは使えませんが、カメラでの受付は続けられます</translation>
     </message>
     <message>
         <source>camera_lost</source>
-        <translation>カメラが接続されていません。ケーブルを確認してください。再接続を続けています</translation>
+        <translation>カメラが接続されていません。ケーブルを確認してください（再接続を試みています）</translation>
     </message>
     <message>
         <source>camera_lost_member</source>
-        <translation>カメラを準備しています。受付のコードをアプリで読み取ってください</translation>
+        <translation>カメラを準備しています。受付コードを会員アプリで読み取ってください</translation>
     </message>
     <message>
         <source>camera_lost_no_desk</source>
@@ -49,7 +49,7 @@
     </message>
     <message>
         <source>camera_wait</source>
-        <translation>カメラの準備ができるまでお待ちください</translation>
+        <translation>カメラの準備ができるまで、しばらくお待ちください</translation>
     </message>
     <message>
         <source>cancel_over</source>
@@ -61,7 +61,7 @@
     </message>
     <message>
         <source>check_out</source>
-        <translation>選んだ方を退出にする</translation>
+        <translation>選んだ方を退館にする</translation>
     </message>
     <message>
         <source>check_row</source>
@@ -72,20 +72,36 @@
         <translation>{name}様の「{check}」を記録しました</translation>
     </message>
     <message>
+        <source>check_undo</source>
+        <translation>取り消す</translation>
+    </message>
+    <message>
+        <source>check_undo_late</source>
+        <translation>確認から{m}分を過ぎたため、取り消せません</translation>
+    </message>
+    <message>
+        <source>check_undone</source>
+        <translation>{name}様の「{check}」を未確認に戻しました</translation>
+    </message>
+    <message>
         <source>checked_out</source>
-        <translation>（退出済み）</translation>
+        <translation>退館済み（{time}）</translation>
     </message>
     <message>
         <source>checked_out_done</source>
-        <translation>{who}を退出にしました</translation>
+        <translation>{who}を退館にしました</translation>
+    </message>
+    <message>
+        <source>checks_earlier</source>
+        <translation>前の営業日までに確認されないまま終わったもの：{n}件（記録には残っています）</translation>
     </message>
     <message>
         <source>checks_none</source>
-        <translation>確認待ちはありません</translation>
+        <translation>確認待ちの事項はありません</translation>
     </message>
     <message>
         <source>choose_row</source>
-        <translation>表から退出する方を選んでください</translation>
+        <translation>表から退館する方を選んでください</translation>
     </message>
     <message>
         <source>closed_note</source>
@@ -125,23 +141,23 @@
     </message>
     <message>
         <source>companion_in</source>
-        <translation>同伴者の入店（{fee}円）</translation>
+        <translation>同伴者の入館（{fee}円）</translation>
     </message>
     <message>
         <source>companion_in_done</source>
-        <translation>同伴者の入店を記録しました。{fee}円をお受け取りください</translation>
+        <translation>同伴者の入館を記録しました。{fee}円をお受け取りください</translation>
     </message>
     <message>
         <source>companion_none</source>
-        <translation>店内に同伴者はいません</translation>
+        <translation>館内に同伴者はいません</translation>
     </message>
     <message>
         <source>companion_out</source>
-        <translation>同伴者の退店</translation>
+        <translation>同伴者の退館</translation>
     </message>
     <message>
         <source>companion_out_done</source>
-        <translation>同伴者の退店を記録しました</translation>
+        <translation>同伴者の退館を記録しました</translation>
     </message>
     <message>
         <source>confirm_over</source>
@@ -152,20 +168,77 @@
         <translation>本部がこの施設の認証情報を受け付けません。受付は続けられます（未送信{n}件）。技術担当者へご連絡ください</translation>
     </message>
     <message>
+        <source>credentials_none</source>
+        <translation>本部がこの施設の認証情報を受け付けません。受付は続けられます。技術担当者へご連絡ください</translation>
+    </message>
+    <message>
+        <source>day_name_0</source>
+        <translation>月曜</translation>
+    </message>
+    <message>
+        <source>day_name_1</source>
+        <translation>火曜</translation>
+    </message>
+    <message>
+        <source>day_name_2</source>
+        <translation>水曜</translation>
+    </message>
+    <message>
+        <source>day_name_3</source>
+        <translation>木曜</translation>
+    </message>
+    <message>
+        <source>day_name_4</source>
+        <translation>金曜</translation>
+    </message>
+    <message>
+        <source>day_name_5</source>
+        <translation>土曜</translation>
+    </message>
+    <message>
+        <source>day_name_6</source>
+        <translation>日曜</translation>
+    </message>
+    <message>
         <source>dead_letters</source>
-        <translation>本部に受け付けられなかった受付が{n}件あります。「送信状況」をご確認ください</translation>
+        <translation>本部が受け付けなかった受付記録が{n}件あります。「送信状況」タブをご確認ください</translation>
     </message>
     <message>
         <source>dead_none</source>
-        <translation>送信できなかった受付はありません</translation>
+        <translation>送信できなかった受付記録はありません</translation>
     </message>
     <message>
         <source>dead_row</source>
-        <translation>{time}　会員番号{member}：本部が受け付けませんでした。内容を確かめて本部サポートへご連絡のうえ、「もう一度送る」を押してください。詳細：{error}</translation>
+        <translation>{time}　会員番号{member}：{why}。本部サポートに連絡し、原因が解消してから「もう一度送る」を押してください。
+（本部サポートへ伝えるコード：{code}）</translation>
+    </message>
+    <message>
+        <source>dead_why_bad_request</source>
+        <translation>本部が記録の内容を受け付けませんでした</translation>
+    </message>
+    <message>
+        <source>dead_why_conflict</source>
+        <translation>同じ受付記録が、別の内容ですでに本部に届いています</translation>
+    </message>
+    <message>
+        <source>dead_why_invalid</source>
+        <translation>この記録は、本部が受け付けられる形式になっていません</translation>
+    </message>
+    <message>
+        <source>dead_why_not_found</source>
+        <translation>本部にこの施設が登録されていません</translation>
+    </message>
+    <message>
+        <source>dead_why_other</source>
+        <translation>本部が受け付けませんでした</translation>
+    </message>
+    <message>
+        <source>dead_why_too_large</source>
+        <translation>記録が大きすぎて本部に送れません</translation>
     </message>
     <message>
         <source>desk_code_off</source>
-        <translation>ただいま受付のコードは使えません。アプリの2次元コードをカメラにかざしてください</translation>
+        <translation>ただいま受付コードはご利用いただけません。会員アプリの入館コードをカメラにかざしてください</translation>
     </message>
     <message>
         <source>door_after_cutoff</source>
@@ -196,6 +269,10 @@
         <translation>受付中</translation>
     </message>
     <message>
+        <source>door_paused</source>
+        <translation>ただいまチェックインを停止しています</translation>
+    </message>
+    <message>
         <source>door_vacant</source>
         <translation>空席あり</translation>
     </message>
@@ -204,16 +281,20 @@
         <translation>空室あり</translation>
     </message>
     <message>
+        <source>draft_restored</source>
+        <translation>ロック前の入力内容を元に戻しました</translation>
+    </message>
+    <message>
         <source>entry_check_in</source>
-        <translation>入店</translation>
+        <translation>入館</translation>
     </message>
     <message>
         <source>entry_re_entry</source>
-        <translation>再入店</translation>
+        <translation>再入館</translation>
     </message>
     <message>
         <source>exit</source>
-        <translation>キオスクを終了する</translation>
+        <translation>受付機を終了する</translation>
     </message>
     <message>
         <source>exit_cancel</source>
@@ -225,35 +306,43 @@
     </message>
     <message>
         <source>exit_question</source>
-        <translation>キオスクを終了すると、会員は受付できなくなります。終了しますか？</translation>
+        <translation>受付機を終了すると、会員の方がチェックインできなくなります。終了しますか？</translation>
     </message>
     <message>
         <source>fix_fresh_code</source>
-        <translation>アプリで新しいコードを表示してください。保存した画像は使えません</translation>
+        <translation>会員アプリで新しい入館コードを表示してください。保存した画像はご利用いただけません</translation>
     </message>
     <message>
         <source>fix_phone_clock</source>
-        <translation>スマートフォンの日付と時刻を自動設定にしてから、コードを表示し直してください</translation>
+        <translation>スマートフォンの日付と時刻を自動設定にしてから、入館コードを表示し直してください</translation>
     </message>
     <message>
         <source>fix_scan_desk</source>
-        <translation>受付のコードをアプリで読み取ってから、コードを表示し直してください</translation>
+        <translation>この受付コードを会員アプリで読み取ってから、入館コードを表示し直してください</translation>
     </message>
     <message>
         <source>fix_show_pass</source>
-        <translation>アプリの「2次元コードを表示」を開いて、カメラにかざしてください</translation>
+        <translation>会員アプリで入館コードを表示して、カメラにかざしてください</translation>
     </message>
     <message>
         <source>fix_update_app</source>
-        <translation>アプリを最新版に更新してから、もう一度お試しください</translation>
+        <translation>会員アプリを最新版に更新してから、もう一度お試しください</translation>
     </message>
     <message>
         <source>fix_with_representative</source>
-        <translation>ご予約の代表者の方とご一緒にお入りください</translation>
+        <translation>ご予約の代表者の方とご一緒にご入館ください</translation>
+    </message>
+    <message>
+        <source>full_until</source>
+        <translation>{when}ごろに空きが出る見込みです。その頃にもう一度お試しください</translation>
+    </message>
+    <message>
+        <source>full_wait</source>
+        <translation>空きが出しだいご利用いただけます。しばらくしてから、もう一度お試しください</translation>
     </message>
     <message>
         <source>guests_free</source>
-        <translation>ご同行の方{n}名様も、会員登録なしでご一緒にお入りいただけます。料金はかかりません</translation>
+        <translation>ご同伴の方{n}名様も、会員登録なし・無料でご一緒にご入館いただけます</translation>
     </message>
     <message>
         <source>hold</source>
@@ -396,8 +485,60 @@
         <translation>{m}分</translation>
     </message>
     <message>
+        <source>link_broker_down</source>
+        <translation>施設内の通信サーバーにつながりません</translation>
+    </message>
+    <message>
+        <source>link_broker_none</source>
+        <translation>施設内の通信サーバーは使っていません</translation>
+    </message>
+    <message>
+        <source>link_broker_ok</source>
+        <translation>施設内の通信サーバーにつながっています</translation>
+    </message>
+    <message>
+        <source>link_camera_lost</source>
+        <translation>カメラが映っていません</translation>
+    </message>
+    <message>
+        <source>link_camera_ok</source>
+        <translation>カメラは映っています</translation>
+    </message>
+    <message>
+        <source>link_platform_credentials</source>
+        <translation>本部がこの施設の認証情報を受け付けません</translation>
+    </message>
+    <message>
+        <source>link_platform_errors</source>
+        <translation>本部が正しく応答していません</translation>
+    </message>
+    <message>
+        <source>link_platform_ok</source>
+        <translation>本部と通信できています</translation>
+    </message>
+    <message>
+        <source>link_platform_unreachable</source>
+        <translation>本部と通信できません</translation>
+    </message>
+    <message>
+        <source>link_sound_missing</source>
+        <translation>音が出ません（再生ソフトがありません）</translation>
+    </message>
+    <message>
+        <source>link_sound_ok</source>
+        <translation>音は出ています</translation>
+    </message>
+    <message>
+        <source>link_sound_silent</source>
+        <translation>音が出ません</translation>
+    </message>
+    <message>
+        <source>lock_warning</source>
+        <translation>あと{s}秒で画面をロックします。続けるには画面に触れてください</translation>
+    </message>
+    <message>
         <source>loop_failing</source>
-        <translation>「{name}」の処理が失敗しています（失敗{failures}回、再起動{restarts}回）。続く場合は技術担当者へご連絡ください。詳細：{error}</translation>
+        <translation>「{name}」の処理に失敗しています（失敗{failures}回、再起動{restarts}回）。続く場合は技術担当者へご連絡ください。詳細：{error}</translation>
     </message>
     <message>
         <source>member_id_hint</source>
@@ -417,7 +558,7 @@
     </message>
     <message>
         <source>missing</source>
-        <translation>次を入力・選択してください：{what}</translation>
+        <translation>次の項目を入力または選択してください：{what}</translation>
     </message>
     <message>
         <source>missing_member</source>
@@ -436,12 +577,24 @@
         <translation>お名前（任意）</translation>
     </message>
     <message>
+        <source>next_entry</source>
+        <translation>新規のご入館は{when}からです</translation>
+    </message>
+    <message>
+        <source>next_opening</source>
+        <translation>次の営業開始：{when}</translation>
+    </message>
+    <message>
         <source>no_end</source>
         <translation>ご利用時間に制限はありません</translation>
     </message>
     <message>
+        <source>no_sound</source>
+        <translation>音が出ません。スピーカーとケーブルを確認してください。受付は続けられます</translation>
+    </message>
+    <message>
         <source>nothing_to_override</source>
-        <translation>受付できる拒否はありません。会員番号で受付してください</translation>
+        <translation>受付し直せる方はいません。会員番号で受付してください</translation>
     </message>
     <message>
         <source>occupancy</source>
@@ -449,7 +602,7 @@
     </message>
     <message>
         <source>or_show</source>
-        <translation>アプリの「2次元コードを表示」を開いて、カメラにかざしてください</translation>
+        <translation>または、会員アプリで入館コードを表示して、カメラにかざしてください</translation>
     </message>
     <message>
         <source>other_language</source>
@@ -465,7 +618,7 @@
     </message>
     <message>
         <source>pin_locked</source>
-        <translation>入力を続けて間違えたため、{s}秒お待ちください</translation>
+        <translation>続けて間違えたため、{s}秒後にもう一度お試しください</translation>
     </message>
     <message>
         <source>pin_prompt</source>
@@ -489,23 +642,35 @@
     </message>
     <message>
         <source>platform_down</source>
-        <translation>本部と通信できません。受付は続けられます。未送信{n}件は通信が戻りしだい送ります</translation>
+        <translation>本部と通信できません。受付は続けられます。未送信の{n}件は、通信が戻りしだい送信します</translation>
+    </message>
+    <message>
+        <source>platform_down_none</source>
+        <translation>本部と通信できません。受付は続けられます。送信待ちの記録はありません</translation>
     </message>
     <message>
         <source>platform_failing</source>
-        <translation>本部が正しく応答していません。受付は続けられます。未送信{n}件は応答が戻りしだい送ります</translation>
+        <translation>本部が正しく応答していません。受付は続けられます。未送信の{n}件は、本部が復旧しだい送信します</translation>
+    </message>
+    <message>
+        <source>platform_failing_none</source>
+        <translation>本部が正しく応答していません。受付は続けられます。送信待ちの記録はありません</translation>
     </message>
     <message>
         <source>queue</source>
         <translation>未送信：{queued}件　送信できなかったもの：{dead}件</translation>
     </message>
     <message>
+        <source>queue_empty</source>
+        <translation>送信待ちの記録はありません</translation>
+    </message>
+    <message>
         <source>re_entry_only</source>
-        <translation>ご利用中の方の再入場は、アプリの2次元コードをカメラにかざしてください</translation>
+        <translation>再入館の方は、会員アプリの入館コードをカメラにかざしてください</translation>
     </message>
     <message>
         <source>reason_app_trouble</source>
-        <translation>アプリの不具合</translation>
+        <translation>会員アプリの不具合</translation>
     </message>
     <message>
         <source>reason_confirmed</source>
@@ -521,7 +686,7 @@
     </message>
     <message>
         <source>refresh_in</source>
-        <translation>{s}秒ごとに新しいコードになります（あと{left}秒）</translation>
+        <translation>コードは{s}秒ごとに新しくなります（あと{left}秒）</translation>
     </message>
     <message>
         <source>refusal_member</source>
@@ -537,19 +702,55 @@
     </message>
     <message>
         <source>repeat_note</source>
-        <translation>同じコードでもう一人は入れません。お連れの方はご自身のアプリでチェックインしてください</translation>
+        <translation>1つのコードでチェックインできるのはお一人です。ご一緒の会員の方は、ご自身の会員アプリでチェックインしてください</translation>
     </message>
     <message>
         <source>report</source>
-        <translation>本日の利用レポートを保存する</translation>
+        <translation>本日の利用レポートをUSBメモリに保存する</translation>
+    </message>
+    <message>
+        <source>report_no_stick</source>
+        <translation>USBメモリが見つかりません。差し込んで数秒待ってから、もう一度押してください</translation>
     </message>
     <message>
         <source>report_saved</source>
-        <translation>保存しました：{path}</translation>
+        <translation>USBメモリ「{stick}」に保存しました（{file}）。USBメモリを抜いてお持ちください</translation>
+    </message>
+    <message>
+        <source>report_send_failed</source>
+        <translation>本部が利用レポートを受け付けませんでした。USBメモリに保存して本部サポートへお渡しください（本部サポートへ伝えるコード：{code}）</translation>
+    </message>
+    <message>
+        <source>report_send_unreachable</source>
+        <translation>本部と通信できないため送れませんでした。USBメモリに保存するか、後でもう一度送ってください</translation>
+    </message>
+    <message>
+        <source>report_sending</source>
+        <translation>本部に送っています。しばらくお待ちください</translation>
+    </message>
+    <message>
+        <source>report_sent</source>
+        <translation>本日の利用レポート（{n}件）を本部に送りました</translation>
+    </message>
+    <message>
+        <source>report_too_large</source>
+        <translation>本日の利用が{n}件と多いため、本部には送れません。USBメモリに保存してください</translation>
+    </message>
+    <message>
+        <source>report_upload</source>
+        <translation>本日の利用レポートを本部に送る</translation>
+    </message>
+    <message>
+        <source>report_write_failed</source>
+        <translation>USBメモリ「{stick}」に保存できませんでした（{error}）。別のUSBメモリでお試しください</translation>
     </message>
     <message>
         <source>retried</source>
         <translation>{n}件をもう一度送ります</translation>
+    </message>
+    <message>
+        <source>retried_none</source>
+        <translation>もう一度送るものはありません</translation>
     </message>
     <message>
         <source>retry_dead</source>
@@ -589,7 +790,7 @@
     </message>
     <message>
         <source>room_not_counted</source>
-        <translation>その方の受付は部屋単位で数えるスペースのものではありません</translation>
+        <translation>その方は、部屋単位で数えるスペースの受付ではありません</translation>
     </message>
     <message>
         <source>room_until</source>
@@ -601,7 +802,7 @@
     </message>
     <message>
         <source>scan_desk</source>
-        <translation>アプリのチェックインカメラで、このコードを読み取ってください</translation>
+        <translation>会員アプリのチェックインカメラで読み取ってください</translation>
     </message>
     <message>
         <source>see_staff</source>
@@ -609,7 +810,7 @@
     </message>
     <message>
         <source>source_desk_code</source>
-        <translation>受付のコード</translation>
+        <translation>受付コード</translation>
     </message>
     <message>
         <source>source_member_screen</source>
@@ -665,7 +866,7 @@
     </message>
     <message>
         <source>store_lost</source>
-        <translation>受付記録が失われたため作り直しました。技術担当者へご連絡ください</translation>
+        <translation>受付記録が失われたため、新しく作り直しました。技術担当者へご連絡ください</translation>
     </message>
     <message>
         <source>strip_admitted</source>
@@ -724,6 +925,14 @@
         <translation>失効情報・鍵の取得</translation>
     </message>
     <message>
+        <source>ticked_heading</source>
+        <translation>確認済み（{m}分以内なら取り消せます）</translation>
+    </message>
+    <message>
+        <source>ticked_row</source>
+        <translation>{time}に確認：{name}様（会員番号{member}）：{check}</translation>
+    </message>
+    <message>
         <source>to_counter</source>
         <translation>受付カウンターへお越しください</translation>
     </message>
@@ -774,6 +983,22 @@
     <message>
         <source>welcome_back_anonymous</source>
         <translation>おかえりなさい</translation>
+    </message>
+    <message>
+        <source>when_date</source>
+        <translation>{month}月{day}日{time}</translation>
+    </message>
+    <message>
+        <source>when_today</source>
+        <translation>{time}</translation>
+    </message>
+    <message>
+        <source>when_tomorrow</source>
+        <translation>明日{time}</translation>
+    </message>
+    <message>
+        <source>when_weekday</source>
+        <translation>{weekday}{time}</translation>
     </message>
 </context>
 </TS>

@@ -41,6 +41,8 @@ from facility.contract import (
     RevokeBody,
     SignedKeySet,
     UnlockRequest,
+    UsageReportBody,
+    UsageReportRecorded,
 )
 from simulator.platform.errors import BAD_REQUEST, ApiError
 from simulator.platform.faults import Fault, FaultSwitches
@@ -372,6 +374,25 @@ def list_door_decisions(facility: FacilityId, state: State) -> dict:
     """Every door decision recorded for a facility (stand-in: what a test or the demo counts)."""
     state.facility(facility)
     return {"decisions": state.door_decisions_of(facility)}
+
+
+@api.post(
+    "/facilities/{facility}/usage-reports",
+    status_code=201,
+    response_description="recorded",
+    response_model=UsageReportRecorded,
+    responses=answers(
+        *BODY, 404, 409, more={200: (UsageReportRecorded, "the same key and body again: the first answer")}
+    ),
+)
+def post_usage_report(
+    facility: FacilityId, key: IdempotencyKey, body: UsageReportBody, sent: Sent, state: State, response: Response
+) -> dict:
+    """Keep a business day's usage report a kiosk's staff handed in, once per Idempotency-Key (201); the same report
+    again, 200. The latest report of each day and kiosk is the one that counts."""
+    status, answer = state.record_usage_report(facility, key, sent)
+    response.status_code = status
+    return answer
 
 
 @api.post(

@@ -105,6 +105,7 @@ class PlatformState:
         self.bookings: dict[int, BookingRecord] = {}
         self.checkins: dict[str, RecordedCheckIn] = {}
         self.door_decisions: dict[str, RecordedCheckIn] = {}  # lockd's decisions at door readers, by key
+        self.usage_reports: dict[str, RecordedCheckIn] = {}  # the kiosks' daily usage reports, by key
         self.occupancy: dict[str, dict] = {}
         self.revoked_members: set[int] = set()
         self.revoked_passes: set[bytes] = set()
@@ -265,6 +266,35 @@ class PlatformState:
         """Every door decision recorded for a facility, in the order they arrived."""
         with self._lock:
             return [dict(d.body, **d.answer) for d in self.door_decisions.values() if d.facility_id == facility_id]
+
+    def record_usage_report(self, facility_id: str, key: str, body: dict) -> tuple[int, dict]:
+        """Keep a kiosk's usage report once per idempotency key (the key is the report's content); the same key
+        again, the same answer."""
+        self.facility(facility_id)
+        with self._lock:
+            earlier = self.usage_reports.get(key)
+            if earlier is not None:
+                if earlier.body != body or earlier.facility_id != facility_id:
+                    raise ApiError(
+                        409,
+                        "idempotency_conflict",
+                        "this key was used for another usage report",
+                        "この冪等キーは別の利用レポートで使用済みです",
+                    )
+                return 200, earlier.answer
+            answer = {"idempotency_key": key, "recorded_at": self.clock.now().isoformat(), "uses": len(body["uses"])}
+            self.usage_reports[key] = RecordedCheckIn(facility_id, key, body, answer)
+            return 201, answer
+
+    def usage_reports_of(self, facility_id: str) -> dict[tuple[str, str], dict]:
+        """The latest usage report of each business day and kiosk of a facility, by (day, kiosk)."""
+        with self._lock:
+            latest: dict[tuple[str, str], dict] = {}
+            for report in self.usage_reports.values():
+                if report.facility_id == facility_id:
+                    recorded_at = report.answer["recorded_at"]  # the body's uses stay the list
+                    latest[(report.body["day"], report.body["kiosk"])] = dict(report.body, recorded_at=recorded_at)
+            return latest
 
     def _booking_to_present(self, facility_id: str, member_id: int) -> Reservation | None:
         """At a staffed meeting room the app's pass carries the member's booking there (now, or the nearest): any
