@@ -21,8 +21,8 @@ from kiosk.decoding import Decoded, ZxingDecoder
 from lockd.camera_reader import NO_PICTURE, PICTURE_BACK, CameraReader
 from simulator.camera import VirtualCamera
 from tests.conftest import REPO
+from tests.heard import WAIT, HeardByLockd
 
-WAIT = 10.0  # seconds any condition may take on a loaded machine; a met condition returns at once
 # A fixed pass (fixed key, id and times: it is only read, never verified), 143 Base45 characters, QR version 6.
 PASS = mint(
     MemberPass(1001, Plan.CORPORATE, b"door0001", 1_795_000_000, 90, facility_tag("kaikatsu-ikebukuro"), None, "葵"),
@@ -70,32 +70,6 @@ class Watched:
         return self.wait_for(lambda: self.reads >= target)
 
 
-class Lockd:
-    """What lockd hears from the reader: codes and alarms, each waitable."""
-
-    def __init__(self) -> None:
-        self.shown: list[str] = []
-        self.alarms: list[tuple[str, bool, str]] = []
-        self.changed = threading.Condition()
-
-    def on_shown(self, text: str) -> None:
-        """A code handed on."""
-        with self.changed:
-            self.shown.append(text)
-            self.changed.notify_all()
-
-    def on_alarm(self, reason: str, raised: bool, detail: str) -> None:
-        """An alarm raised or cleared."""
-        with self.changed:
-            self.alarms.append((reason, raised, detail))
-            self.changed.notify_all()
-
-    def wait_for(self, condition: Callable[[], bool]) -> bool:
-        """Wait (at most WAIT) until the condition holds."""
-        with self.changed:
-            return self.changed.wait_for(condition, WAIT)
-
-
 @pytest.fixture
 def camera() -> Watched:
     """The simulator's camera, unpaced and small, so the tests run at the decoder's speed."""
@@ -103,12 +77,12 @@ def camera() -> Watched:
 
 
 @pytest.fixture
-def lockd() -> Lockd:
+def lockd() -> HeardByLockd:
     """A lockd that records what the reader says."""
-    return Lockd()
+    return HeardByLockd()
 
 
-def reading(camera: Watched, lockd: Lockd, **options: float) -> Iterator[CameraReader]:
+def reading(camera: Watched, lockd: HeardByLockd, **options: float) -> Iterator[CameraReader]:
     """A started reader on the camera, closed afterwards."""
     reader = CameraReader(DOOR_CAMERA, {"simulated": lambda setting: camera}, **options)
     reader.start(lockd.on_shown, lockd.on_alarm)
@@ -119,13 +93,13 @@ def reading(camera: Watched, lockd: Lockd, **options: float) -> Iterator[CameraR
 
 
 @pytest.fixture
-def reader(camera: Watched, lockd: Lockd) -> Iterator[CameraReader]:
+def reader(camera: Watched, lockd: HeardByLockd) -> Iterator[CameraReader]:
     """A started reader with the product's timings."""
     yield from reading(camera, lockd)
 
 
 @pytest.fixture
-def quick_reader(camera: Watched, lockd: Lockd) -> Iterator[CameraReader]:
+def quick_reader(camera: Watched, lockd: HeardByLockd) -> Iterator[CameraReader]:
     """A started reader that forgets a code after 1 s and calls a silent camera offline after 0.3 s."""
     yield from reading(camera, lockd, reappear_gap=1.0, offline_after=0.3)
 
@@ -134,7 +108,9 @@ def test_the_pass_is_a_real_143_character_code() -> None:
     assert len(PASS) == 143 and PASS.isascii()
 
 
-def test_a_code_held_for_many_frames_is_handed_on_once(camera: Watched, lockd: Lockd, reader: CameraReader) -> None:
+def test_a_code_held_for_many_frames_is_handed_on_once(
+    camera: Watched, lockd: HeardByLockd, reader: CameraReader
+) -> None:
     camera.camera.show(PASS)
     assert lockd.wait_for(lambda: len(lockd.shown) == 1)
     read_before = reader.codes_read
@@ -144,7 +120,7 @@ def test_a_code_held_for_many_frames_is_handed_on_once(camera: Watched, lockd: L
 
 
 def test_a_code_that_leaves_and_comes_back_after_the_gap_is_handed_on_again(
-    camera: Watched, lockd: Lockd, quick_reader: CameraReader
+    camera: Watched, lockd: HeardByLockd, quick_reader: CameraReader
 ) -> None:
     camera.camera.show(PASS)
     assert lockd.wait_for(lambda: lockd.shown == [PASS])
@@ -162,7 +138,7 @@ def test_a_code_that_leaves_and_comes_back_after_the_gap_is_handed_on_again(
     assert lockd.shown == [PASS, PASS]
 
 
-def test_two_codes_in_turn_are_each_handed_on(camera: Watched, lockd: Lockd, reader: CameraReader) -> None:
+def test_two_codes_in_turn_are_each_handed_on(camera: Watched, lockd: HeardByLockd, reader: CameraReader) -> None:
     camera.camera.show(PASS)
     assert lockd.wait_for(lambda: len(lockd.shown) == 1)
     camera.camera.show(OTHER)
@@ -170,7 +146,7 @@ def test_two_codes_in_turn_are_each_handed_on(camera: Watched, lockd: Lockd, rea
     assert lockd.shown == [PASS, OTHER]
 
 
-def test_the_codes_remembered_are_bounded(camera: Watched, lockd: Lockd, reader: CameraReader) -> None:
+def test_the_codes_remembered_are_bounded(camera: Watched, lockd: HeardByLockd, reader: CameraReader) -> None:
     reader.decoder = Crowd()  # new codes in every frame: far more within the gap than a door ever sees
     assert lockd.wait_for(lambda: len(lockd.shown) >= 200)
     assert len(lockd.shown) == len(set(lockd.shown)) and len(reader._seen) <= 64
@@ -216,7 +192,7 @@ class Failing:
 
 
 def test_a_decoder_exception_is_logged_once_and_counted_and_the_reading_goes_on(
-    camera: Watched, lockd: Lockd, caplog: pytest.LogCaptureFixture
+    camera: Watched, lockd: HeardByLockd, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="lockd.camera_reader")
     reader = CameraReader(DOOR_CAMERA, {"simulated": lambda setting: camera})
@@ -233,7 +209,7 @@ def test_a_decoder_exception_is_logged_once_and_counted_and_the_reading_goes_on(
     assert len(logged) == 1 and logged[0].exc_info is not None
 
 
-def test_lockd_raising_on_a_code_does_not_stop_the_camera(camera: Watched, lockd: Lockd) -> None:
+def test_lockd_raising_on_a_code_does_not_stop_the_camera(camera: Watched, lockd: HeardByLockd) -> None:
     def shown(text: str) -> None:
         lockd.on_shown(text)
         if len(lockd.shown) == 1:
@@ -252,7 +228,7 @@ def test_lockd_raising_on_a_code_does_not_stop_the_camera(camera: Watched, lockd
 
 
 def test_a_camera_without_a_picture_raises_reader_offline_and_clears_it_when_frames_come_back(
-    camera: Watched, lockd: Lockd
+    camera: Watched, lockd: HeardByLockd
 ) -> None:
     camera.camera.unplug()
     reader = CameraReader(DOOR_CAMERA, {"simulated": lambda setting: camera}, offline_after=0.3)
@@ -273,7 +249,7 @@ def test_a_camera_without_a_picture_raises_reader_offline_and_clears_it_when_fra
 
 
 def test_a_camera_that_stops_giving_pictures_goes_offline(
-    camera: Watched, lockd: Lockd, quick_reader: CameraReader
+    camera: Watched, lockd: HeardByLockd, quick_reader: CameraReader
 ) -> None:
     assert camera.wait_reads(3)
     assert lockd.alarms == []
@@ -283,7 +259,7 @@ def test_a_camera_that_stops_giving_pictures_goes_offline(
     assert lockd.wait_for(lambda: len(lockd.alarms) == 2)
 
 
-def test_a_camera_whose_read_raises_counts_as_one_without_a_picture(lockd: Lockd) -> None:
+def test_a_camera_whose_read_raises_counts_as_one_without_a_picture(lockd: HeardByLockd) -> None:
     class Broken:
         def read(self) -> np.ndarray | None:
             raise OSError("the USB camera went away mid-read")
@@ -300,7 +276,7 @@ def test_a_camera_whose_read_raises_counts_as_one_without_a_picture(lockd: Lockd
         reader.close()
 
 
-def test_close_stops_the_thread_and_lets_the_camera_go(camera: Watched, lockd: Lockd) -> None:
+def test_close_stops_the_thread_and_lets_the_camera_go(camera: Watched, lockd: HeardByLockd) -> None:
     reader = CameraReader(DOOR_CAMERA, {"simulated": lambda setting: camera})
     reader.start(lockd.on_shown, lockd.on_alarm)
     assert camera.wait_reads(2)

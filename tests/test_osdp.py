@@ -30,8 +30,8 @@ from lockd.osdp_bus import panel_for, read_scbk
 from lockd.reader import TokenBucket
 from simulator.osdp_reader import SimulatedOsdpReader
 from technician.panel_state import reader_led_text
+from tests.heard import WAIT, HeardByLockd
 
-WAIT = 10.0  # seconds a condition may take on a loaded machine; a met condition returns at once
 SLOW_WAIT = 30.0  # libosdp's own timeouts: a cut wire is given up after about 8 s
 KEY = bytes.fromhex("00112233445566778899aabbccddeeff")
 OTHER_KEY = bytes.fromhex("ffeeddccbbaa99887766554433221100")
@@ -41,41 +41,6 @@ PASS = mint(
     SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(32))),
 )
 LONGEST = ("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:" * 7)[:300]  # the longest pass: 300 Base45 characters
-
-
-class Lockd_:
-    """What lockd hears from a reader: codes and alarms, each waitable."""
-
-    def __init__(self) -> None:
-        self.shown: list[str] = []
-        self.alarms: list[tuple[str, bool, str]] = []
-        self.changed = threading.Condition()
-
-    def on_shown(self, text: str) -> None:
-        """A code handed on."""
-        with self.changed:
-            self.shown.append(text)
-            self.changed.notify_all()
-
-    def on_alarm(self, reason: str, raised: bool, detail: str) -> None:
-        """An alarm raised or cleared."""
-        with self.changed:
-            self.alarms.append((reason, raised, detail))
-            self.changed.notify_all()
-
-    def wait_for(self, condition: Callable[[], bool], timeout: float = WAIT) -> bool:
-        """Wait (at most timeout) until the condition holds."""
-        with self.changed:
-            return self.changed.wait_for(condition, timeout)
-
-    def raised(self, reason: str) -> bool:
-        """True while the alarm is raised (its last word was True)."""
-        words = [raised for name, raised, _ in self.alarms if name == reason]
-        return bool(words) and words[-1]
-
-    def ever(self, reason: str) -> bool:
-        """True if the alarm was ever raised."""
-        return any(name == reason and raised for name, raised, _ in self.alarms)
 
 
 def key_file(folder: Path, key: bytes = KEY) -> Path:
@@ -105,13 +70,13 @@ def sim() -> Iterator[SimulatedOsdpReader]:
 
 
 @pytest.fixture
-def lockd() -> Lockd_:
+def lockd() -> HeardByLockd:
     """A lockd that records what the reader says."""
-    return Lockd_()
+    return HeardByLockd()
 
 
 @contextlib.contextmanager
-def started(sim: SimulatedOsdpReader, lockd: Lockd_, folder: Path, **options: Any) -> Iterator[OsdpReader]:
+def started(sim: SimulatedOsdpReader, lockd: HeardByLockd, folder: Path, **options: Any) -> Iterator[OsdpReader]:
     """lockd's reader of the simulated one, started, and closed afterwards."""
     reader = OsdpReader(DoorReader(kind="osdp", address=sim.address, key_file=key_file(folder)), sim.bus(), **options)
     reader.start(lockd.on_shown, lockd.on_alarm)
@@ -122,14 +87,14 @@ def started(sim: SimulatedOsdpReader, lockd: Lockd_, folder: Path, **options: An
 
 
 @pytest.fixture
-def reader(sim: SimulatedOsdpReader, lockd: Lockd_, tmp_path: Path) -> Iterator[OsdpReader]:
+def reader(sim: SimulatedOsdpReader, lockd: HeardByLockd, tmp_path: Path) -> Iterator[OsdpReader]:
     """lockd's reader on the pty, with the product's limits, its Secure Channel up."""
     with started(sim, lockd, tmp_path) as made:
         assert wait_until(lambda: made.link == "up"), "the Secure Channel did not come up"
         yield made
 
 
-def settled(sim: SimulatedOsdpReader, lockd: Lockd_) -> list[str]:
+def settled(sim: SimulatedOsdpReader, lockd: HeardByLockd) -> list[str]:
     """What was handed on once a last card read arrived after everything else (nothing may come later)."""
     sim.card(b"END")
     assert lockd.wait_for(lambda: "END" in lockd.shown)
@@ -213,13 +178,13 @@ def test_one_panel_per_port_until_closed(sim: SimulatedOsdpReader) -> None:
 # --- a reader over a pty -----------------------------------------------------------------------------------
 
 
-def test_the_secure_channel_comes_up(sim: SimulatedOsdpReader, reader: OsdpReader, lockd: Lockd_) -> None:
+def test_the_secure_channel_comes_up(sim: SimulatedOsdpReader, reader: OsdpReader, lockd: HeardByLockd) -> None:
     assert sim.secure
     assert lockd.alarms == []
 
 
 def test_a_pass_and_the_longest_text_arrive_whole_and_once(
-    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: Lockd_
+    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: HeardByLockd
 ) -> None:
     sim.show(PASS)
     sim.show(LONGEST)
@@ -227,13 +192,13 @@ def test_a_pass_and_the_longest_text_arrive_whole_and_once(
     assert reader.garbage.count == 0
 
 
-def test_a_card_read_is_handed_on_as_text(sim: SimulatedOsdpReader, reader: OsdpReader, lockd: Lockd_) -> None:
+def test_a_card_read_is_handed_on_as_text(sim: SimulatedOsdpReader, reader: OsdpReader, lockd: HeardByLockd) -> None:
     sim.card(b"04A2B3C4D5E6F7")
     assert lockd.wait_for(lambda: lockd.shown == ["04A2B3C4D5E6F7"])
 
 
 def test_garbage_raises_an_alarm_and_nothing_is_handed_on(
-    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: Lockd_
+    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: HeardByLockd
 ) -> None:
     first, second = frame_parts(PASS)
     sim.garbage(b"\x35" + b"A" * 20)  # part 4 of 5
@@ -246,7 +211,7 @@ def test_garbage_raises_an_alarm_and_nothing_is_handed_on(
     assert [name for name, _, _ in lockd.alarms] == ["reader_garbage"]  # raised once, not once per frame
 
 
-def test_a_reader_with_another_key_raises_the_secure_channel_alarm(tmp_path: Path, lockd: Lockd_) -> None:
+def test_a_reader_with_another_key_raises_the_secure_channel_alarm(tmp_path: Path, lockd: HeardByLockd) -> None:
     with SimulatedOsdpReader(2, OTHER_KEY) as other, started(other, lockd, tmp_path) as reader:
         assert lockd.wait_for(lambda: lockd.raised("reader_secure_channel"), SLOW_WAIT)
         assert "the keys differ" in next(d for name, _, d in lockd.alarms if name == "reader_secure_channel")
@@ -258,7 +223,7 @@ def test_a_reader_with_another_key_raises_the_secure_channel_alarm(tmp_path: Pat
 
 
 def test_a_cut_wire_raises_offline_and_mending_it_clears_it(
-    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: Lockd_
+    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: HeardByLockd
 ) -> None:
     sim.disconnect()
     assert lockd.wait_for(lambda: lockd.raised("reader_offline"))
@@ -272,7 +237,7 @@ def test_a_cut_wire_raises_offline_and_mending_it_clears_it(
 
 
 def test_a_flood_is_cut_to_the_bucket_and_raises_an_alarm(
-    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: Lockd_
+    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: HeardByLockd
 ) -> None:
     began = time.monotonic()
     for number in range(200):
@@ -286,7 +251,7 @@ def test_a_flood_is_cut_to_the_bucket_and_raises_an_alarm(
 
 
 def test_the_flood_alarm_is_cleared_after_a_quiet_spell(
-    sim: SimulatedOsdpReader, lockd: Lockd_, tmp_path: Path
+    sim: SimulatedOsdpReader, lockd: HeardByLockd, tmp_path: Path
 ) -> None:
     with started(sim, lockd, tmp_path, reads_per_second=1.0, burst=1, quiet_seconds=1.0) as reader:
         assert wait_until(lambda: reader.link == "up")
@@ -307,7 +272,9 @@ def test_the_verdict_lights_the_reader_and_beeps(sim: SimulatedOsdpReader, reade
     assert reader_led_text(sim.led) == "reader LED RED (refused)"  # what the technician's panel shows
 
 
-def test_a_listener_that_raises_does_not_stop_the_bus(sim: SimulatedOsdpReader, lockd: Lockd_, tmp_path: Path) -> None:
+def test_a_listener_that_raises_does_not_stop_the_bus(
+    sim: SimulatedOsdpReader, lockd: HeardByLockd, tmp_path: Path
+) -> None:
     def fragile(text: str) -> None:
         lockd.on_shown(text)
         raise RuntimeError("lockd's queue broke")
@@ -325,7 +292,7 @@ def test_a_listener_that_raises_does_not_stop_the_bus(sim: SimulatedOsdpReader, 
 # --- over TCP ----------------------------------------------------------------------------------------------
 
 
-def test_a_reader_behind_a_serial_device_server(lockd: Lockd_, tmp_path: Path) -> None:
+def test_a_reader_behind_a_serial_device_server(lockd: HeardByLockd, tmp_path: Path) -> None:
     with SimulatedOsdpReader(3, KEY, transport="tcp") as served:
         assert served.port.startswith("tcp://127.0.0.1:")
         with started(served, lockd, tmp_path) as reader:
@@ -390,7 +357,7 @@ def test_the_driver_releases_the_relay_after_lockd_died(sim: SimulatedOsdpReader
 
 
 def test_a_reader_and_the_relay_of_one_device_share_the_panel(
-    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: Lockd_, tmp_path: Path
+    sim: SimulatedOsdpReader, reader: OsdpReader, lockd: HeardByLockd, tmp_path: Path
 ) -> None:
     door = osdp_door(sim, tmp_path)
     assert door.osdp is not None
@@ -408,7 +375,7 @@ def test_a_reader_and_the_relay_of_one_device_share_the_panel(
 
 
 def test_a_device_attached_after_the_start_is_added_to_the_running_panel(
-    sim: SimulatedOsdpReader, lockd: Lockd_, tmp_path: Path
+    sim: SimulatedOsdpReader, lockd: HeardByLockd, tmp_path: Path
 ) -> None:
     door = osdp_door(sim, tmp_path)
     assert door.osdp is not None

@@ -93,6 +93,22 @@ class RecordedCheckIn:
     answer: dict
 
 
+def _kept_before(
+    kept: dict[str, RecordedCheckIn], facility_id: str, key: str, body: dict, what: tuple[str, str]
+) -> RecordedCheckIn | None:
+    """What an idempotency key already recorded, if the same body came under it; 409 if another did. `what` names
+    the kind of record in English and Japanese."""
+    earlier = kept.get(key)
+    if earlier is not None and (earlier.body != body or earlier.facility_id != facility_id):
+        raise ApiError(
+            409,
+            "idempotency_conflict",
+            f"this key was used for another {what[0]}",
+            f"この冪等キーは別の{what[1]}で使用済みです",
+        )
+    return earlier
+
+
 class PlatformState:
     """Members, facilities, reservations, check-ins, occupancy, keys and revocations."""
 
@@ -248,15 +264,8 @@ class PlatformState:
         """Keep a decision lockd made at a door reader once per idempotency key; the same key again, the same answer."""
         self.facility(facility_id)
         with self._lock:
-            earlier = self.door_decisions.get(key)
+            earlier = _kept_before(self.door_decisions, facility_id, key, body, ("decision", "記録"))
             if earlier is not None:
-                if earlier.body != body or earlier.facility_id != facility_id:
-                    raise ApiError(
-                        409,
-                        "idempotency_conflict",
-                        "this key was used for another decision",
-                        "この冪等キーは別の記録で使用済みです",
-                    )
                 return 200, earlier.answer
             answer = {"idempotency_key": key, "recorded_at": self.clock.now().isoformat()}
             self.door_decisions[key] = RecordedCheckIn(facility_id, key, body, answer)
@@ -272,15 +281,8 @@ class PlatformState:
         again, the same answer."""
         self.facility(facility_id)
         with self._lock:
-            earlier = self.usage_reports.get(key)
+            earlier = _kept_before(self.usage_reports, facility_id, key, body, ("usage report", "利用レポート"))
             if earlier is not None:
-                if earlier.body != body or earlier.facility_id != facility_id:
-                    raise ApiError(
-                        409,
-                        "idempotency_conflict",
-                        "this key was used for another usage report",
-                        "この冪等キーは別の利用レポートで使用済みです",
-                    )
                 return 200, earlier.answer
             answer = {"idempotency_key": key, "recorded_at": self.clock.now().isoformat(), "uses": len(body["uses"])}
             self.usage_reports[key] = RecordedCheckIn(facility_id, key, body, answer)
@@ -410,15 +412,8 @@ class PlatformState:
         """Commit a check-in once per idempotency key and once per pass; the same key again gets the same answer."""
         self.facility(facility_id)
         with self._lock:
-            earlier = self.checkins.get(key)
+            earlier = _kept_before(self.checkins, facility_id, key, body, ("check-in", "チェックイン"))
             if earlier is not None:
-                if earlier.body != body or earlier.facility_id != facility_id:
-                    raise ApiError(
-                        409,
-                        "idempotency_conflict",
-                        "this key was used for another check-in",
-                        "この冪等キーは別のチェックインで使用済みです",
-                    )
                 return 200, earlier.answer
             spent = self._checkin_with_pass(body.get("pass_id"))
             if spent is not None:
