@@ -76,6 +76,15 @@ def _fleet_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fleet: then rotate the platform's signing key across every site under the same traffic",
     )
+    p.add_argument(
+        "--bridge",
+        nargs="+",
+        default=["shipped"],
+        choices=["shipped", "nagled", "nodelay-shim"],
+        help="fleet: the site bridges as shipped (commands in at QoS 0), as they were (nagled: QoS 1, each "
+        "answer held by Nagle's algorithm) or as they were with TCP_NODELAY forced by a preloaded shim; "
+        "several run side by side",
+    )
 
 
 def run_bench(args: argparse.Namespace) -> dict:
@@ -91,6 +100,7 @@ def run_bench(args: argparse.Namespace) -> dict:
             site_brokers=args.site_brokers,
             lockd_sites=args.lockd_sites,
             rotate_keys=args.rotate,
+            bridges=tuple(args.bridge),
         )
     if args.which == "reader":
         from benchmarks.reader import bench_reader
@@ -129,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     if not kiosk_libraries_installed():
         print(f"the benchmarks need the kiosk's libraries: {KIOSK_EXTRA}", file=sys.stderr)
         return 1
-    print(json.dumps(run_bench(args), ensure_ascii=False))
+    report = run_bench(args)
+    print(json.dumps(report, ensure_ascii=False))
+    if "failed" in report:  # a fleet that could not run: the last line says why, and the exit status
+        print(f"{args.which}: {report['failed']}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,7 +3,8 @@
 
 Four readers side by side: zxing-cpp alone (one call, as the kiosk did before its cascade), the kiosk's decoder on a
 still picture (`decode`: every way at once), the kiosk's decoder on a camera (`decode_next` over consecutive frames,
-within a frame's time each), and pyzbar.
+within a frame's time each), and pyzbar. On a folder of photographs (`--images`, benchmarks/photos/README.md) every
+decoder in the environment instead, alone and one after another: zxing-cpp, pyzbar and OpenCV's WeChat reader.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -21,7 +23,15 @@ import numpy as np
 from benchmarks.figures import ms
 from facility.models import Plan
 from facility.tokens import MemberPass, SigningKey, display_name, facility_tag, mint, new_id
-from kiosk.decoding import Decoded, PyzbarDecoder, ZxingDecoder, read_zxing
+from kiosk.decoding import (
+    Decoded,
+    PyzbarDecoder,
+    ZxingDecoder,
+    read_wechat,
+    read_zxing,
+    to_gray,
+    wechat_available,
+)
 from simulator.photographs import photograph
 from simulator.screen import Shot, code_modules, render_frame
 
@@ -222,27 +232,169 @@ def bench_decode_simulated(passes: int = 10, size: tuple[int, int] = (1280, 720)
     }
 
 
-def bench_decode_folder(folder: Path) -> dict:
-    """Each reader on every image in a folder: how many yield a code, which only one reader reads, and how fast."""
-    images = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp", ".webp"})
-    loaded = [(path, image) for path in images if (image := cv2.imread(str(path))) is not None]
-    found: dict[str, dict[str, list[str]]] = {}
-    report: dict = {"benchmark": "decode", "frames": str(folder), "images": len(loaded)}
-    for reader, read in (
-        ("zxing_alone", read_zxing),
-        ("kiosk_still", ZxingDecoder().decode),
-        ("pyzbar", PyzbarDecoder().decode),
-    ):
-        results = [(path, *_timed(read, image)) for path, image in loaded]
-        found[reader] = {path.name: texts for path, texts, _ in results}
-        report[reader] = {
-            "read": f"{sum(bool(texts) for _, texts, _ in results)}/{len(results)}",
-            "ms_per_image": ms([took for _, _, took in results], digits=2) if results else None,
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp"})
+CODE_FREE = "code-free"  # a subfolder of pictures that hold no QR code: any text read there is a false read
+# The photographs as taken, then the same ones with fewer pixels: a code held further from the same camera.
+SCALES: dict[str, float] = {"as photographed": 1.0, "at half size": 0.5, "at 40%": 0.4}
+CAMERA_FRAMES = 5  # a photograph shown to the kiosk's camera for this many frames
+KIOSK_STILL = "kiosk (still)"
+KIOSK_CAMERA = f"kiosk (camera, {CAMERA_FRAMES} frames)"
+WECHAT_WHEEL = "opencv-contrib-python-headless"
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An image of a folder, and what it holds: the code's text (NAME.txt beside it), no code, or unknown."""
+
+    name: str
+    image: Frame
+    text: str | None
+    code_free: bool = False
+
+
+def load_photos(folder: Path) -> list[Photo]:
+    """The readable images in a folder and in its code-free/ subfolder, with their expected texts."""
+    found = [(path, False) for path in sorted(folder.iterdir())]
+    if (folder / CODE_FREE).is_dir():
+        found += [(path, True) for path in sorted((folder / CODE_FREE).iterdir())]
+    photos = []
+    for path, free in found:
+        if path.suffix.lower() not in IMAGE_SUFFIXES or (image := cv2.imread(str(path))) is None:
+            continue
+        label = path.with_suffix(".txt")
+        text = label.read_bytes().decode("utf-8") if label.is_file() and not free else None
+        photos.append(Photo(f"{CODE_FREE}/{path.name}" if free else path.name, image, text, free))
+    return photos
+
+
+Read = Callable[[Frame], list[Decoded]]
+Results = tuple[list[str], list[float]]  # what a reader read in one picture, and the time of each frame
+
+
+def base_readers() -> dict[str, Read]:
+    """Each decoder alone on a still picture, and the kiosk's cascade on it (every way at once)."""
+    readers: dict[str, Read] = {"zxing-cpp": read_zxing, "pyzbar": PyzbarDecoder().decode}
+    if wechat_available():
+        readers["wechat"] = lambda frame: read_wechat(to_gray(frame))
+    readers[KIOSK_STILL] = ZxingDecoder().decode
+    return readers
+
+
+def combinations(alone: list[str]) -> list[tuple[str, ...]]:
+    """The decoders one after another, each only where those before it read nothing: every pair, and all three."""
+    pairs = [(a, b) for n, a in enumerate(alone) for b in alone[n + 1 :]]
+    return pairs + ([tuple(alone)] if len(alone) > 2 else [])
+
+
+def _camera(frame: Frame) -> Results:
+    """The kiosk's camera on a photograph held still for CAMERA_FRAMES frames: what it read first, each frame's
+    time."""
+    camera = ZxingDecoder()
+    texts: list[str] = []
+    seconds: list[float] = []
+    for _ in range(CAMERA_FRAMES):
+        found, took = _timed(camera.decode_next, frame)
+        seconds.append(took)
+        texts = texts or found
+    return texts, seconds
+
+
+def _score(photos: list[Photo], results: list[Results]) -> dict:
+    """Reads, wrong reads, false reads and time per frame of one reader on one set of pictures."""
+    pairs = list(zip(photos, results, strict=True))
+    coded = [(photo.text, texts) for photo, (texts, _) in pairs if photo.text is not None]
+    unlabelled = [texts for photo, (texts, _) in pairs if photo.text is None and not photo.code_free]
+    row: dict = {"read": f"{sum(text in texts for text, texts in coded)}/{len(coded)}"}
+    if unlabelled:
+        row["unlabelled_read"] = f"{sum(map(bool, unlabelled))}/{len(unlabelled)}"
+    row["wrong"] = sum(any(got != text for got in texts) for text, texts in coded)
+    row["false_reads"] = sum(bool(texts) for photo, (texts, _) in pairs if photo.code_free)
+    row["ms_per_frame"] = ms([took for _, times in results for took in times], digits=2)
+    return row
+
+
+def _first(names: tuple[str, ...], each: dict[str, Results]) -> Results:
+    """Decoders one after another until one reads: its texts, and the time of all that ran."""
+    spent = 0.0
+    for name in names:
+        texts, (took,) = each[name]
+        spent += took
+        if texts:
+            return texts, [spent]
+    return [], [spent]
+
+
+def _run(photos: list[Photo]) -> dict[str, list[Results]]:
+    """Every reader, alone and combined, on every photograph."""
+    readers = base_readers()
+    each = [{name: _once(read, photo.image) for name, read in readers.items()} for photo in photos]
+    alone = [name for name in readers if name != KIOSK_STILL]
+    runs = {name: [results[name] for results in each] for name in alone}
+    for names in combinations(alone):
+        runs[" + ".join(names)] = [_first(names, results) for results in each]
+    runs[KIOSK_STILL] = [results[KIOSK_STILL] for results in each]
+    runs[KIOSK_CAMERA] = [_camera(photo.image) for photo in photos]
+    return runs
+
+
+def _once(read: Read, frame: Frame) -> Results:
+    """One reader on one still picture."""
+    texts, took = _timed(read, frame)
+    return texts, [took]
+
+
+def _scaled(photos: list[Photo], factor: float) -> list[Photo]:
+    """The photographs with fewer pixels (area-averaged, as a sensor further away sees them)."""
+    if factor == 1.0:
+        return photos
+    return [
+        Photo(
+            p.name, cv2.resize(p.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA), p.text, p.code_free
+        )
+        for p in photos
+    ]
+
+
+def bench_decode_folder(folder: Path, scales: dict[str, float] | None = None) -> dict:
+    """Each decoder alone and combined, and the kiosk's cascade, on a folder of photographs: codes read, wrong texts,
+    reads in code-free pictures and time per frame, side by side; the photographs as taken, then scaled down."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return {"benchmark": "decode", "frames": str(folder), "failed": f"no folder of images at {folder}"}
+    photos = load_photos(folder)
+    if not photos:
+        return {"benchmark": "decode", "frames": str(folder), "failed": f"no readable images in {folder}"}
+    runs = {label: _run(_scaled(photos, factor)) for label, factor in (scales or SCALES).items()}
+    first = next(iter(runs.values()))
+    return {
+        "benchmark": "decode",
+        "frames": str(folder),
+        "images": len(photos),
+        "with_code": sum(photo.text is not None for photo in photos),
+        "code_free": sum(photo.code_free for photo in photos),
+        "wechat": "opencv-contrib, without CNN models" if wechat_available() else f"not installed ({WECHAT_WHEEL})",
+        "readers": {reader: {label: _score(photos, rows[reader]) for label, rows in runs.items()} for reader in first},
+    } | _as_before(photos, first)
+
+
+def _as_before(photos: list[Photo], runs: dict[str, list[Results]]) -> dict:
+    """The figures the folder report has always had, on the first scale: pictures that yield any code, and those
+    that only one of zxing-cpp alone and the kiosk reads."""
+    report: dict = {}
+    for old, reader in (("zxing_alone", "zxing-cpp"), ("kiosk_still", KIOSK_STILL), ("pyzbar", "pyzbar")):
+        report[old] = {
+            "read": f"{sum(bool(texts) for texts, _ in runs[reader])}/{len(photos)}",
+            "ms_per_image": ms([took for _, times in runs[reader] for took in times], digits=2),
         }
-    alone, kiosk = found["zxing_alone"], found["kiosk_still"]
-    report["kiosk_reads_where_zxing_alone_does_not"] = sorted(name for name in kiosk if kiosk[name] and not alone[name])
+    pairs = [
+        (photo.name, alone, kiosk)
+        for photo, (alone, _), (kiosk, _) in zip(photos, runs["zxing-cpp"], runs[KIOSK_STILL], strict=True)
+    ]
+    report["kiosk_reads_where_zxing_alone_does_not"] = sorted(
+        name for name, alone, kiosk in pairs if kiosk and not alone
+    )
     report["zxing_alone_reads_where_kiosk_does_not"] = sorted(
-        name for name in alone if not set(alone[name]) <= set(kiosk[name])
+        name for name, alone, kiosk in pairs if not set(alone) <= set(kiosk)
     )
     return report
 

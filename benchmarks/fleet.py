@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
+import resource
 import secrets
+import select
 import subprocess
 import sys
 import tempfile
@@ -39,8 +42,9 @@ from facility.messages import HeldKeySet, UnlockAnswer
 from facility.packaged import DEMO_KEYS, EXAMPLES
 from facility.tokens import SigningKey, UnlockCommand, mint, new_id
 from facility.topics import ANY, SiteTopics
+from lockd.bridge import INBOUND_QOS
 from messagebus import BrokerSettings, BusClient, Inbound
-from simulator.broker import MosquittoBroker, free_port
+from simulator.broker import MosquittoBroker, free_port, nodelay_shim
 from simulator.fleet_brokers import SITE_PREFIX, FleetBrokers, FleetSite, fleet_brokers
 from simulator.fleet_standin import StandInSpec
 from simulator.runtime import RunningPlatform, start_platform
@@ -54,10 +58,26 @@ MAX_COMMANDS = 20_000
 PROBE_RATE = 200.0  # per second: one probe per site when rotating, paced so as not to be a burst
 ROTATION_MAX_SECONDS = 180.0  # traffic planned past the window for the rotation, which ends it sooner
 WAIT_SECONDS = 60.0  # the longest any step waits for the fleet (connecting, adopting a key set)
+# Linking takes longer with more sites: the cloud broker does every TLS handshake on one core (about 1.5 ms each,
+# more on a shared machine); the window grows with the fleet, at least WAIT_SECONDS.
+LINK_SECONDS_PER_SITE = 0.03
+# A site broker's watcher is handed every retained link notice at once when it subscribes, and Mosquitto keeps at
+# most max_queued_messages (1,000, the shipped limit) of them waiting: beyond that it dropped notices, which is why
+# 217 of 5,000 bridges (1,250 a site broker) never showed as linked. A real site broker carries one bridge.
+SITES_PER_SITE_BROKER = 800
+CLOUD_COMPLAINTS = ("rror", "arning", "not authorised")  # the cloud broker's lines that say why a bridge did not link
+FILES_PER_PROCESS = 64  # a broker's own files besides one per connection (listeners, logs, persistence)
+# How the site brokers' bridges are built: as shipped (commands in at QoS 0), as they were (QoS 1, whose PUBACK
+# leaves each answer to Nagle's algorithm), and as they were with TCP_NODELAY forced by a preloaded shim.
+BRIDGES = ("shipped", "nagled", "nodelay-shim")
 FLEET_STEP = 0.05  # how often a wait looks again: the fleet's steps take tenths of a second
 MEMBER = 1
 PULSE_SECONDS = 3.0
 TEMPLATE = "fleet-template"
+
+
+class FleetError(RuntimeError):
+    """The fleet could not be run; its message is the bench's one-line result."""
 
 
 @dataclass
@@ -272,14 +292,27 @@ def _start_standins(fleet: Fleet, lifetime: float) -> None:
                 stdout=subprocess.PIPE,
                 text=True,
             )
+    deadline = time.monotonic() + WAIT_SECONDS
     for name, program in fleet.programs.items():
-        if name.startswith("standin-") and program.stdout is not None:
-            line = program.stdout.readline()  # its first line comes once it is subscribed
-            if not line or not json.loads(line).get("ready"):
-                raise RuntimeError(f"{name} did not connect to its site broker")
+        if name.startswith("standin-") and not _ready(program, deadline):
+            raise FleetError(f"fleet not up: {name} did not connect to its site broker in {WAIT_SECONDS:.0f} s")
 
 
-def start_fleet(work: Path, sites: list[FleetSite], groups: int, lifetime: float) -> tuple[Fleet, FleetPlatform, dict]:
+def _ready(program: subprocess.Popen, deadline: float) -> bool:
+    """True once a stand-in's first line says it is subscribed, by the deadline (its stdout, waited on with select)."""
+    if program.stdout is None:
+        return False
+    readable, _, _ = select.select([program.stdout], [], [], max(0.0, deadline - time.monotonic()))
+    line = program.stdout.readline() if readable else ""  # one line: the stand-in writes it whole, then flushes
+    try:
+        return bool(line) and bool(json.loads(line).get("ready"))
+    except json.JSONDecodeError:
+        return False
+
+
+def start_fleet(
+    work: Path, sites: list[FleetSite], groups: int, lifetime: float, bridge: str = "shipped"
+) -> tuple[Fleet, FleetPlatform, dict]:
     """Brokers, platform, bridges, lockd and stand-ins up, every bridge linked; with how long that took.
 
     `lifetime` bounds the stand-ins, should this process die without stopping them; whatever started
@@ -293,7 +326,12 @@ def start_fleet(work: Path, sites: list[FleetSite], groups: int, lifetime: float
         template,
         passwords["platform"],
         {"standin": passwords["standin"], "watcher": passwords["watcher"]},
+        INBOUND_QOS if bridge == "shipped" else 1,
     )
+    if bridge == "nodelay-shim":
+        preload = ["env", f"LD_PRELOAD={nodelay_shim(work / 'shim')}"]
+        for broker in brokers.sites:
+            broker.launcher = preload
     fleet = Fleet(sites, brokers, passwords, work)
     try:
         sender, startup = _bring_up(fleet, lifetime)
@@ -315,22 +353,57 @@ def _bring_up(fleet: Fleet, lifetime: float) -> tuple[FleetPlatform, dict]:
     for broker in fleet.brokers.sites:
         broker.start(WAIT_SECONDS)
     fleet.watchers = [SiteWatch(broker, fleet.passwords["watcher"]) for broker in fleet.brokers.sites]
-    linked = poll(lambda: _linked(fleet.watchers) == len(fleet.sites), WAIT_SECONDS, FLEET_STEP)
+    window = link_window(len(fleet.sites))
+    if not poll(lambda: _linked(fleet.watchers) == len(fleet.sites), window, FLEET_STEP):
+        raise FleetError(_not_linked(fleet, window))
     bridged = max((at for w in fleet.watchers for at in w.linked_at.values()), default=sites_started)
     _start_lockds(fleet)
     _start_standins(fleet, lifetime)
     lockd_ids = {site.facility_id for site in fleet.lockd_sites}
-    if not (linked and poll(lambda: lockd_ids <= _online(fleet.watchers), WAIT_SECONDS, FLEET_STEP)):
-        raise RuntimeError(
-            f"fleet not up: {_linked(fleet.watchers)}/{len(fleet.sites)} bridges linked, "
-            f"lockd online: {sorted(_online(fleet.watchers))} of {sorted(lockd_ids)}"
-        )
+    if not poll(lambda: lockd_ids <= _online(fleet.watchers), WAIT_SECONDS, FLEET_STEP):
+        missing = sorted(lockd_ids - _online(fleet.watchers))
+        raise FleetError(f"fleet not up: lockd not online in {WAIT_SECONDS:.0f} s at {', '.join(missing)}")
     return sender, {
         "cloud_start_seconds": round(cloud_up - began, 2),
         "all_bridges_connected_seconds": round(bridged - sites_started, 2),
         "cloud_cpu_seconds_to_accept_bridges": round(cloud.cpu_seconds(), 2),
         "link_notices_heard_by_platform": sender.linked(),
     }
+
+
+def link_window(sites: int) -> float:
+    """How long the bench waits for every bridge to link."""
+    return max(WAIT_SECONDS, sites * LINK_SECONDS_PER_SITE)
+
+
+def _not_linked(fleet: Fleet, window: float) -> str:
+    """The one line that says which bridges did not link in the window, and what the cloud broker said last."""
+    linked = {facility for w in fleet.watchers for facility, up in w.links.items() if up}
+    missing = [site.facility_id for site in fleet.sites if site.facility_id not in linked]
+    said = next((line for line in reversed(fleet.brokers.cloud.log) if any(w in line for w in CLOUD_COMPLAINTS)), "")
+    return (
+        f"fleet not up: {len(linked)}/{len(fleet.sites)} bridges linked in {window:.0f} s "
+        f"(not: {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''})"
+        + (f"; the cloud broker said: {said}" if said else "")
+    )
+
+
+def files_needed(sites: int, groups: int) -> int:
+    """The open files the busiest process needs: the cloud broker, one per bridge and the platform."""
+    return max(sites, math.ceil(sites / groups)) + FILES_PER_PROCESS
+
+
+def raise_file_limit(needed: int) -> None:
+    """Raise this process's open-file limit to what the brokers it starts need (they inherit it), or say why not."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise FleetError(
+            f"too few file descriptors: the cloud broker needs {needed} and the limit is {hard} "
+            f"(raise it: ulimit -n {needed}, or LimitNOFILE= in the service)"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 def stop_fleet(fleet: Fleet) -> dict[str, dict]:
@@ -689,12 +762,17 @@ def bench_fleet(
     rotate_keys: bool = False,
     seed: int = 16,
     command_lifetime: int = COMMAND_LIFETIME,
+    bridge: str = "shipped",
 ) -> dict:
     """One fleet: start it, send busy-hour traffic for `seconds` (then rotate the key under it), report what it cost.
 
-    A shorter command_lifetime shortens the rotation's overlap (a test's fleet); the bench keeps the platform's."""
+    A shorter command_lifetime shortens the rotation's overlap (a test's fleet); the bench keeps the platform's.
+    `bridge` is one of BRIDGES. Raises FleetError when the fleet cannot be run."""
+    if bridge not in BRIDGES:
+        raise FleetError(f"no such bridge: {bridge} (one of {', '.join(BRIDGES)})")
     rate = rate or sites * doors_per_site * UNLOCKS_PER_DOOR_HOUR / 3600
-    groups = max(1, min(site_brokers, sites))
+    groups = site_broker_count(sites, site_brokers)
+    raise_file_limit(files_needed(sites, groups))
     fleet_plan = plan_fleet(sites, doors_per_site, groups, min(lockd_sites, sites))
     logging.disable(
         logging.WARNING
@@ -703,7 +781,12 @@ def bench_fleet(
     try:
         with tempfile.TemporaryDirectory(prefix="officepass-fleet-") as folder:
             report = _run(
-                Path(folder), fleet_plan, groups, (rate, seconds, command_lifetime), rotate_keys, random.Random(seed)
+                Path(folder),
+                fleet_plan,
+                (groups, bridge),
+                (rate, seconds, command_lifetime),
+                rotate_keys,
+                random.Random(seed),
             )
     finally:
         logging.disable(logging.NOTSET)
@@ -717,18 +800,24 @@ def bench_fleet(
     }
 
 
+def site_broker_count(sites: int, asked: int) -> int:
+    """The site brokers to carry the bridges: as asked, and more where one would carry over SITES_PER_SITE_BROKER."""
+    return max(1, min(max(asked, math.ceil(sites / SITES_PER_SITE_BROKER)), sites))
+
+
 def _run(
     work: Path,
     sites: list[FleetSite],
-    groups: int,
+    brokers: tuple[int, str],
     load: tuple[float, float, int],
     rotate_keys: bool,
     rng: random.Random,
 ) -> dict:
     """Start the fleet, hand every site the key set, measure under traffic (and rotate), stop it all, report."""
     rate, seconds, lifetime = load
-    began = time.monotonic()
-    fleet, sender, startup = start_fleet(work, sites, groups, seconds + ROTATION_MAX_SECONDS + 5 * WAIT_SECONDS)
+    (groups, bridge), began = brokers, time.monotonic()
+    bound = seconds + ROTATION_MAX_SECONDS + 5 * WAIT_SECONDS + link_window(len(sites))
+    fleet, sender, startup = start_fleet(work, sites, groups, bound, bridge)
     sender.lifetime = lifetime
     rotation: dict = {}
     try:
@@ -749,6 +838,7 @@ def _run(
     report = {
         "benchmark": "fleet",
         "sites": len(sites),
+        "bridge": bridge,
         "doors_per_site": len(sites[0].doors),
         "site_brokers": groups,
         "real_lockd_sites": [site.facility_id for site in fleet.lockd_sites],
@@ -827,9 +917,47 @@ def growth(runs: list[dict]) -> dict:
     return figures
 
 
-def bench_fleets(sizes: list[int], **options) -> dict:
-    """One fleet per size in turn (see bench_fleet); with two or more, how each figure grows with N."""
-    runs = [bench_fleet(sites=size, **options) for size in sizes]
+SIDE_BY_SIDE = {
+    "link_seconds": ("startup", "all_bridges_connected_seconds"),
+    "sent": ("commands", "sent"),
+    "lost": ("commands", "lost"),
+    "median_ms": ("publish_to_answer_ms", "all", "median"),
+    "p99_ms": ("publish_to_answer_ms", "all", "p99"),
+    "cloud_cpu_share_of_one_core": ("cloud_broker", "cpu_share_of_one_core"),
+    "cloud_rss_mb": ("cloud_broker", "rss_mb"),
+    "load_1m_after": ("machine", "load_1m_after"),
+}
+
+
+def side_by_side(runs: list[dict]) -> list[dict]:
+    """One row per run: the figures the sizes and the bridges are compared on."""
+    return [
+        {"sites": run["sites"], "bridge": run["bridge"], "site_brokers": run["site_brokers"]}
+        | {name: _dig(run, path) for name, path in SIDE_BY_SIDE.items()}
+        for run in runs
+    ]
+
+
+def bench_fleets(sizes: list[int], bridges: tuple[str, ...] = ("shipped",), **options) -> dict:
+    """One fleet per size and bridge in turn (see bench_fleet); with several, side by side and how figures grow.
+
+    A fleet that cannot run ends the series: the report then says why in one line, under "failed"."""
+    runs: list[dict] = []
+    for size in sizes:
+        for bridge in bridges:
+            try:
+                runs.append(bench_fleet(sites=size, bridge=bridge, **options))
+            except Exception as error:  # the bench's result is one line, never a traceback (stop_fleet ran)
+                return _failed(size, bridge, error, runs)
     if len(runs) == 1:
         return runs[0]
-    return {"benchmark": "fleet", "runs": runs, "growth": growth(runs)}
+    shipped = [run for run in runs if run["bridge"] == bridges[0]]
+    report = {"benchmark": "fleet", "runs": runs, "side_by_side": side_by_side(runs)}
+    return report | ({"growth": growth(shipped)} if len(shipped) > 1 else {})
+
+
+def _failed(size: int, bridge: str, error: Exception, runs: list[dict]) -> dict:
+    """The report of a series that stopped at a fleet that could not run."""
+    line = str(error) if isinstance(error, FleetError) else f"fleet failed: {type(error).__name__}: {error}"
+    report = {"benchmark": "fleet", "sites": size, "bridge": bridge, "failed": line}
+    return report | ({"runs": runs, "side_by_side": side_by_side(runs)} if runs else {})

@@ -20,6 +20,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from benchmarks.burst_sender import BurstSender
 from benchmarks.seeding import as_synced
 from facility.clock import SystemClock
 from facility.config import FacilityConfig
@@ -64,10 +65,8 @@ def verify_floor(cfg: FacilityConfig, key: SigningKey, count: int) -> list[float
 
 
 def raw_mqtt_burst(broker: MosquittoBroker, users: dict[str, str], size: int, rounds: int) -> list[float]:
-    """Seconds from publish to arrival of `size` QoS 1 messages published at once, round after round."""
-    sender = BusClient(
-        BrokerSettings(broker.host, broker.port, "platform", users["platform"], client_id="floor-sender")
-    )
+    """Seconds from publish to arrival of `size` QoS 1 messages published at once, round after round, by the same
+    sender process as the bench's bursts of commands (benchmarks/burst_sender.py)."""
     receiver = BusClient(
         BrokerSettings(
             broker.host,
@@ -86,20 +85,20 @@ def raw_mqtt_burst(broker: MosquittoBroker, users: dict[str, str], size: int, ro
             arrivals.put((message.payload, time.perf_counter()))
 
     receiver.subscribe_batched([f"bench/burst/{n}" for n in range(size)], arrived, max_batch=128)
-    for client in (receiver, sender):
-        client.start()
-        client.wait_connected(10)
+    receiver.start()
+    receiver.wait_connected(10)
+    sender = BurstSender(broker.host, broker.port, "platform", users["platform"])
     samples = []
-    for _ in range(rounds):
-        started = {}
-        for n in range(size):
-            started[str(n).encode()] = time.perf_counter()
-            sender.publish(f"bench/burst/{n}", str(n).encode(), timeout=None)
-        for _ in range(size):
-            payload, at = arrivals.get(timeout=10)
-            samples.append(at - started[payload])
-    sender.stop()
-    receiver.stop()
+    try:
+        for _ in range(rounds):
+            sent = sender.send([(f"bench/burst/{n}", str(n), "bench/burst/reply") for n in range(size)])
+            started = {str(n).encode(): at for n, at in enumerate(sent)}
+            for _ in range(size):
+                payload, at = arrivals.get(timeout=10)
+                samples.append(at - started[payload])
+    finally:
+        sender.close()
+        receiver.stop()
     return samples
 
 

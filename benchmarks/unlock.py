@@ -16,6 +16,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+from benchmarks.burst_sender import BurstSender
 from benchmarks.figures import ms, p99_over_ms
 from benchmarks.floors import batch_decision_floor, commit_floor, raw_mqtt_burst, verify_floor
 from benchmarks.seeding import as_synced, nothing_revoked
@@ -217,27 +218,61 @@ def book_every_room(daemon: LockDaemon, cfg: FacilityConfig) -> None:
 def _send_bursts(
     cfg: FacilityConfig, key: SigningKey, sender: BusClient, moments: RelayMoments, count: int
 ) -> list[float]:
-    """Round after round, a command for every door published at once; each timed to its own relay."""
+    """Round after round, a command for every door published at once by the platform's own process (BurstSender);
+    each timed to its own relay. Each round is a burst on a quiet site: it starts once lockd has answered every
+    command of the one before and every door it opened has locked again (its LOCKED state heard)."""
     topics = SiteTopics.of(cfg)
-    latencies = []
-    for _ in range(max(1, count // len(cfg.doors))):
-        texts = [
-            (
-                door.id,
-                mint(
-                    UnlockCommand(door.id, n + 1, n + 1, int(time.time()), 30, new_id(16), topics.command(door.id)), key
-                ),
-            )
-            for n, door in enumerate(cfg.doors)
-        ]
-        started, driven = {}, moments.total
-        for door_id, text in texts:
-            started[door_id] = time.perf_counter()
-            sender.publish(topics.command(door_id), text, expiry=30, timeout=None)
-        if not moments.wait_total(driven + len(texts), 30):
-            raise TimeoutError("lockd did not drive every relay of a burst within 30 s")
-        latencies += [moments.last(door_id) - started[door_id] for door_id, _ in texts]
+    answers = _Heard(sender, [topics.reply(door.id) for door in cfg.doors])
+    locked = _Heard(sender, [topics.door(door.id, "state") for door in cfg.doors], b"LOCKED")
+    settings = sender.settings
+    burst = BurstSender(settings.host, settings.port, settings.username or "", settings.password or "")
+    latencies: list[float] = []
+    try:
+        for _ in range(max(1, count // len(cfg.doors))):
+            texts = [
+                (
+                    door.id,
+                    mint(
+                        UnlockCommand(door.id, n + 1, n + 1, int(time.time()), 30, new_id(16), topics.command(door.id)),
+                        key,
+                    ),
+                )
+                for n, door in enumerate(cfg.doors)
+            ]
+            driven, answered, relocked = moments.total, answers.count, locked.count
+            started = burst.send([(topics.command(door_id), text, topics.reply(door_id)) for door_id, text in texts])
+            if not moments.wait_total(driven + len(texts), 30):
+                raise TimeoutError("lockd did not drive every relay of a burst within 30 s")
+            latencies += [moments.last(door_id) - at for (door_id, _), at in zip(texts, started, strict=True)]
+            if not (answers.wait(answered + len(texts), 30) and locked.wait(relocked + len(texts), 30)):
+                raise TimeoutError("lockd did not answer every command and lock every door again within 30 s")
+    finally:
+        burst.close()
     return latencies
+
+
+class _Heard:
+    """Counts the messages heard on some topics (those with a given payload, if one is named)."""
+
+    def __init__(self, bus: BusClient, topics: list[str], payload: bytes | None = None) -> None:
+        self.payload = payload
+        self.count = 0
+        self._changed = threading.Condition()
+        for topic in topics:
+            bus.subscribe(topic, self._heard)
+
+    def _heard(self, message: Inbound) -> None:
+        """One more, if it is one of those counted."""
+        if self.payload is not None and message.payload != self.payload:
+            return
+        with self._changed:
+            self.count += 1
+            self._changed.notify_all()
+
+    def wait(self, count: int, timeout: float) -> bool:
+        """True once `count` have been heard, within timeout seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.count >= count, timeout)
 
 
 def _send_commands(

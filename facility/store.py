@@ -109,6 +109,10 @@ class SqliteSeenIds:
         db.execute("CREATE INDEX IF NOT EXISTS seen_token_sender ON seen_token (sender) WHERE sender != ''")
         # The latest keep_until of an id ever forgotten: anything kept no longer than that may be among them.
         db.execute("CREATE TABLE IF NOT EXISTS seen_horizon (id INTEGER PRIMARY KEY CHECK (id = 1), until REAL)")
+        # Read once, then moved by _forget alone: a sighting does not read it again. A forget rolled back leaves it
+        # ahead of the table, which only refuses what had already expired when it was forgotten.
+        row = db.execute("SELECT until FROM seen_horizon WHERE id = 1").fetchone()
+        self._horizon: float = row[0] if row and row[0] is not None else 0.0
 
     def forget_expired(self, now: float) -> int:
         """Drop ids expired by both clocks (retention; first_sighting does it too); how many."""
@@ -127,12 +131,12 @@ class SqliteSeenIds:
             "ON CONFLICT (id) DO UPDATE SET until = MAX(until, excluded.until)",
             (latest,),
         )
+        self._horizon = max(self._horizon, latest)
         return self._db.execute(f"DELETE FROM seen_token WHERE {where}", arguments).rowcount
 
     def horizon(self) -> float:
         """The latest expiry of an id forgotten (0 if none was): a token kept no later may have been seen."""
-        row = self._db.execute("SELECT until FROM seen_horizon WHERE id = 1").fetchone()
-        return row[0] if row and row[0] is not None else 0.0
+        return self._horizon
 
     def first_sighting(self, token_id: bytes, keep_until: float, now: float) -> bool:
         """Record the id durably; True if it had not been seen before."""

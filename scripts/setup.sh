@@ -47,6 +47,15 @@ ensure_python() {
         echo "setup: Python 3.11 or newer is needed, found $(python3 --version)" >&2; exit 1; }
 }
 
+drop_plain_opencv() {
+    # The extras want opencv-contrib-python-headless, which ships the same cv2 package as opencv-python-headless:
+    # a venv made before holds the plain one, and uninstalling either after the other is installed breaks cv2. So
+    # the plain one goes first, with the contrib one if both are there, and pip then installs the contrib one whole.
+    "$VENV/bin/python" -m pip show -q opencv-python-headless >/dev/null 2>&1 || return 0
+    echo "setup: replacing opencv-python-headless with opencv-contrib-python-headless" >&2
+    "$VENV/bin/python" -m pip uninstall -y -q opencv-python-headless opencv-contrib-python-headless >&2
+}
+
 ensure_venv() {
     local stamp="$VENV/.officepass-installed" want
     want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
@@ -54,6 +63,7 @@ ensure_venv() {
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         echo "setup: installing the project into $VENV" >&2
         "$VENV/bin/python" -m pip install -q --upgrade pip >&2
+        drop_plain_opencv
         "$VENV/bin/python" -m pip install -q -e "$ROOT[test]" >&2
         echo "$want" > "$stamp"
     fi

@@ -130,10 +130,13 @@ def test_the_bridge_verifies_the_platform_and_keeps_its_queue_on_the_site_side()
         "cleansession true",
         "local_cleansession false",
         "notification_topic officepass/h1t-shibuya/bridge",
-        "topic door/booth-a/command in 1 officepass/h1t-shibuya/ officepass/h1t-shibuya/",
+        "topic door/booth-a/command in 0 officepass/h1t-shibuya/ officepass/h1t-shibuya/",
         "topic door/booth-a/reply out 1 officepass/h1t-shibuya/ officepass/h1t-shibuya/",
+        "upgrade_outgoing_qos true",
     ):
         assert line in lines
+    # Nothing comes in at QoS 1: its PUBACK would hold lockd's answer behind Nagle's algorithm (lockd/bridge.py)
+    assert {line.split()[3] for line in lines if line.startswith("topic ") and line.split()[2] == "in"} == {"0"}
     assert "bridge_capath /etc/ssl/certs" in bridge_text(
         H1T, CloudLink("mqtt.example.jp"), "pw"
     )  # no CA file: the system's
@@ -367,6 +370,26 @@ def test_mqtt5_expiry_response_topic_and_correlation_cross_the_bridge_both_ways(
     assert command.expiry is not None and 0 < command.expiry <= 30  # the site's broker expires it too
     lockd.publish(reply_topic, b"answer", correlation=b"c-1")
     assert replies.wait_for(lambda: [m.correlation for m in replies.on(reply_topic)] == [b"c-1"])
+
+
+def test_a_command_comes_in_without_a_puback_for_nagle_to_hold_the_answer_behind_and_reaches_lockd_at_qos_1(
+    tmp_path: Path,
+) -> None:
+    pair = stand_up(tmp_path, through_wan=False)
+    try:
+        pair.cloud.extra.append("log_type debug")  # every packet the cloud broker sends and receives, by client
+        pair.cloud.restart()
+        console, lockd = pair.cloud_client("console"), pair.site_client("lockd-h1t-shibuya")
+        commands, topic = Heard(lockd, H1T_TOPICS.command("booth-a")), H1T_TOPICS.command("booth-a")
+        replies, reply = Heard(pair.cloud_client("auditor"), "officepass/#"), H1T_TOPICS.door("booth-a", "reply")
+        assert carry(lambda: console.publish(topic, b"cmd", expiry=30), commands, topic).qos == 1  # acknowledged
+        carry(lambda: lockd.publish(reply, b"answer"), replies, reply)  # after handling, by lockd, to its own broker
+        sent = "Sending PUBLISH to bridge-h1t-shibuya (d0, q0, r0, m0, 'officepass/h1t-shibuya/door/booth-a/command'"
+        assert pair.cloud.wait_for_log(sent, 10)
+        assert pair.cloud.wait_for_log("Received PUBLISH from bridge-h1t-shibuya (d0, q1", 10)  # the answer
+        assert not any("Received PUBACK from bridge-" in line for line in pair.cloud.log)
+    finally:
+        pair.stop()
 
 
 def test_remapping_renames_topics_but_not_response_topics_so_both_ends_use_the_same_names(tmp_path: Path) -> None:

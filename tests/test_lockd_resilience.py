@@ -87,16 +87,18 @@ def write_site_file(tmp_path: Path, broker: MosquittoBroker, platform_url: str, 
 
 
 def start_lockd(config: Path, tmp_path: Path, **env: str) -> subprocess.Popen:
-    """officepass-lockd in its own process, its simulated doors logging every move."""
+    """officepass-lockd in its own process, its simulated doors logging every move; what it says goes to lockd.log
+    in tmp_path (a pipe nobody reads would stall a process that says much)."""
     variables = os.environ | {"OFFICEPASS_SIM_DOOR_LOG_DIR": str(tmp_path)} | env
-    return subprocess.Popen(
-        [sys.executable, "-m", "lockd.cli", "--config", str(config)],
-        cwd=REPO,
-        env=variables,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with (tmp_path / "lockd.log").open("a") as said:
+        return subprocess.Popen(
+            [sys.executable, "-m", "lockd.cli", "--config", str(config)],
+            cwd=REPO,
+            env=variables,
+            stdout=subprocess.DEVNULL,
+            stderr=said,
+            text=True,
+        )
 
 
 def relay_moves(tmp_path: Path, door: str = "booth-a") -> list[str]:

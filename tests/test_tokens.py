@@ -6,6 +6,7 @@ import dataclasses
 from datetime import datetime
 from pathlib import Path
 
+import base45
 import pytest
 import qrcode
 from hypothesis import given, settings
@@ -32,7 +33,7 @@ from facility.tokens import (
     verify_member_pass,
     verify_unlock_command,
 )
-from facility.tokens.encoding import Malformed, Reader, Writer, from_text, to_text
+from facility.tokens.encoding import BASE45_CHARACTERS, Malformed, Reader, Writer, from_text, to_text
 from facility.topics import DEFAULT_PREFIX, SiteTopics
 from simulator.clock import SettableClock
 
@@ -404,3 +405,31 @@ def test_any_change_to_a_command_is_refused(door: str, data: st.DataObject, plat
     index = data.draw(st.integers(0, len(raw) - 1))
     raw[index] ^= data.draw(st.integers(1, 255))
     assert isinstance(check_command(to_text(bytes(raw)), keyring, door=door), Refusal)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(min_size=1, max_size=300))
+def test_base45_text_decodes_back_to_its_bytes(data: bytes) -> None:
+    assert from_text(to_text(data)) == data
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=BASE45_CHARACTERS + "az\n\x00é", max_size=40))
+def test_base45_decoding_agrees_with_the_base45_package_on_any_text(text: str) -> None:
+    """The hand-written decoder (lockd's hot path) and the library: the same bytes, or both refuse."""
+    try:
+        expected: bytes | None = base45.b45decode(text) if text and set(text) <= set(BASE45_CHARACTERS) else None
+    except (ValueError, KeyError):
+        expected = None
+    if expected is None:
+        with pytest.raises(Malformed):
+            from_text(text)
+    else:
+        assert from_text(text) == expected
+
+
+@pytest.mark.parametrize("text", ["GGW", "::", "ZZZZZ", "A", ""])
+def test_base45_groups_past_their_range_or_cut_short_are_refused(text: str) -> None:
+    """'GGW' is 65,536 (over two bytes), '::' over one byte, a lone character is no group, nothing is no token."""
+    with pytest.raises(Malformed):
+        from_text(text)

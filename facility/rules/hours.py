@@ -19,13 +19,27 @@ def ranges_on(hours: OpeningHours, day: date) -> list[TimeRange]:
     return list(getattr(hours, WEEKDAYS[day.weekday()]))
 
 
-def _intervals_starting(hours: OpeningHours, day: date) -> list[tuple[datetime, datetime]]:
+# The days' ranges as moments, kept per hours and day: open_interval joins up to a week of days for a place open
+# around the clock, and lockd asks it for every command. Hours are immutable, so a kept day never changes; the key
+# names the hours by identity and the entry holds them, so an id is never reused while its entry lives.
+_DAYS_KEPT = 512
+_days: dict[tuple[int, date], tuple[OpeningHours, tuple[tuple[datetime, datetime], ...]]] = {}
+
+
+def _intervals_starting(hours: OpeningHours, day: date) -> tuple[tuple[datetime, datetime], ...]:
     """The day's ranges as moments; an overnight range ends on the next day."""
+    kept = _days.get((id(hours), day))
+    if kept is not None and kept[0] is hours:
+        return kept[1]
     midnight = datetime.combine(day, time(0), TOKYO)
-    return [
+    made = tuple(
         (midnight + timedelta(minutes=r.start), midnight + timedelta(days=r.overnight, minutes=r.end))
         for r in ranges_on(hours, day)
-    ]
+    )
+    if len(_days) >= _DAYS_KEPT:
+        _days.clear()  # a year of one facility's days, or a few days of many files (tests): start again
+    _days[(id(hours), day)] = (hours, made)
+    return made
 
 
 def open_interval(hours: OpeningHours, moment: datetime) -> tuple[datetime, datetime | None] | None:

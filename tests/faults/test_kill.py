@@ -36,6 +36,9 @@ from tests.test_lockd_resilience import (
 # 100 each in CI (200 in all); a longer soak: OFFICEPASS_KILL_TRIALS=1000 scripts/test.sh tests/faults/test_kill.py
 LOCKD_TRIALS = KIOSK_TRIALS = int(os.environ.get("OFFICEPASS_KILL_TRIALS", "100"))
 RANDOM = random.Random(86)
+# A trial starts a whole program (about 0.6 s here, several times that on a machine under load): the budget grows
+# with the trials, past the suite's 120 s for one test.
+TRIALS_TIMEOUT = pytest.mark.timeout(120 + 6 * LOCKD_TRIALS)
 WORKER = REPO / "tests" / "faults" / "kiosk_worker.py"
 
 
@@ -60,6 +63,7 @@ def integrity(path: Path) -> str:
         return db.execute("PRAGMA integrity_check").fetchone()[0]
 
 
+@TRIALS_TIMEOUT
 def test_lockd_killed_at_random_points(broker, platform, bus_client, tmp_path: Path) -> None:
     config = write_site_file(tmp_path, broker, platform.server.url)
     sender = bus_client(user="platform")
@@ -124,6 +128,7 @@ def always_open_site(tmp_path: Path) -> Path:
     return tmp_path / "kiosk-site.toml"
 
 
+@TRIALS_TIMEOUT
 def test_kiosk_killed_at_random_points_loses_and_doubles_nothing(offline_platform, tmp_path: Path) -> None:
     site, data, member = always_open_site(tmp_path), tmp_path / "kiosk", 50_000
     kept: set[str] = set()
