@@ -25,6 +25,7 @@ What libosdp 3.2.9 does that this module works around (measured over a pty, test
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import errno
 import functools
@@ -115,24 +116,45 @@ def read_scbk(path: Path, where: str) -> bytes:
     return key
 
 
+CRC_PRESENT = 0x04  # the control byte's bit: the packet ends in a CRC-16 (else in an 8-bit checksum)
+PACKET_SIZES = range(8, 1441)  # what OSDP allows a packet, header to check; a length outside is no packet
+
+
+def _intact(packet: bytes) -> bool:
+    """True when a whole packet's check holds: CRC-16/AUG-CCITT (poly 0x1021, start 0x1D0F, little-endian at the
+    end) when its control byte says so, else the 8-bit checksum that makes its bytes sum to 0."""
+    if packet[4] & CRC_PRESENT:
+        return binascii.crc_hqx(packet[:-2], 0x1D0F) == int.from_bytes(packet[-2:], "little")
+    return sum(packet) % 256 == 0
+
+
 class _Replies:
-    """When each address last answered, seen in the bytes read (a reply's header is never encrypted)."""
+    """When each address last answered, seen in the bytes read: only whole packets whose check holds count, so the
+    start-of-message byte met inside an encrypted payload never invents a device (a reply's header is in clear)."""
 
     def __init__(self) -> None:
         self._last: dict[int, float] = {}
         self._carry = b""
 
     def note(self, data: bytes) -> None:
-        """Note the replies whose header is in data (a header split between two reads is joined)."""
+        """Note the replies in data (a packet split between reads is joined with the next read)."""
         if not data:
             return
         seen, now = self._carry + data, time.monotonic()
         at = seen.find(SOM)
-        while 0 <= at < len(seen) - 1:
-            if seen[at + 1] & 0x80:
-                self._last[seen[at + 1] & 0x7F] = now
-            at = seen.find(SOM, at + 1)
-        self._carry = seen[-1:]
+        while at >= 0:
+            if len(seen) - at < 5:
+                break  # the header is not all here yet
+            size = int.from_bytes(seen[at + 2 : at + 4], "little")
+            if size in PACKET_SIZES and len(seen) - at < size:
+                break  # the packet is not all here yet
+            if size in PACKET_SIZES and _intact(seen[at : at + size]):
+                if seen[at + 1] & 0x80:
+                    self._last[seen[at + 1] & 0x7F] = now
+                at = seen.find(SOM, at + size)
+            else:
+                at = seen.find(SOM, at + 1)
+        self._carry = seen[at:] if at >= 0 else b""
 
     def last(self, address: int) -> float | None:
         """When the address last answered (time.monotonic()), None if never."""
@@ -581,6 +603,11 @@ class OsdpPanel:
             for device in self.devices.values():
                 device.up_at = device.kicked_at = now
                 device.kicking = False
+                # A new panel knows no Secure Channel yet: every device is starting again, so that the listeners
+                # hear it come up (a door sets its relay again then) and nothing is sent to it meanwhile as if up.
+                device.link, device.detail = "starting", "the panel was made again: a new Secure Channel handshake"
+                for listener in device.listeners:
+                    device.listeners[listener] = None  # told "up" again once it is, even by a listener told before
             self._refresh_stop = threading.Event()
             self._refresh_thread = threading.Thread(
                 target=self._refresh, args=(ctx, self._refresh_stop), name=f"osdp-refresh {self.port}", daemon=True

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import threading
 import time
@@ -384,11 +385,11 @@ def test_a_device_attached_after_the_start_is_added_to_the_running_panel(
     try:
         assert wait_until(lambda: hardware.link == "up")
         absent.start(lockd.on_shown, lockd.on_alarm)  # libosdp's panel is made again, with both
+        hardware.set_relay(True)  # asked for during the new handshake (or just after): the device gets it
+        assert sim.wait_for(lambda: sim.outputs[0])
+        assert hardware.panel.link(1) == "up" and sorted(hardware.panel.devices) == [1, 9]
         assert lockd.wait_for(lambda: lockd.raised("reader_offline"))
         assert "OSDP reader 9" in lockd.alarms[-1][2]
-        assert hardware.panel.link(1) == "up" and sorted(hardware.panel.devices) == [1, 9]
-        hardware.set_relay(True)
-        assert sim.wait_for(lambda: sim.outputs[0])
     finally:
         absent.close()
         hardware.close()
@@ -398,3 +399,24 @@ def test_a_device_attached_after_the_start_is_added_to_the_running_panel(
 
 def test_the_vendor_code_is_locally_administered() -> None:
     assert (VENDOR_CODE >> 16) & 0x02  # never a registered maker's OUI
+
+
+def test_only_whole_intact_replies_say_that_an_address_answered() -> None:
+    """The start-of-message byte inside an encrypted payload, followed by what looks like address 9, is no reply;
+    a reply split across two reads counts once it is whole; a damaged one never does."""
+    from lockd.osdp_bus import SOM, _Replies  # the line's reply watch, on bytes made here
+
+    body = bytes([SOM, 0x80 | 1, 0, 0, 0x04 | 0x01, 0x40])  # address 1 answers ACK, with a CRC
+    body = body[:2] + (len(body) + 2).to_bytes(2, "little") + body[4:]
+    reply = body + binascii.crc_hqx(body, 0x1D0F).to_bytes(2, "little")
+    noise = bytes([0x12, SOM, 0x80 | 9, 0x33, 0x07, 0x9A, SOM, 0x89])  # SOM then "address 9" inside a payload
+    replies = _Replies()
+    replies.note(noise + reply[:5])
+    assert replies.last(1) is None and replies.last(9) is None  # the reply is not whole yet
+    replies.note(reply[5:] + noise)
+    assert replies.last(1) is not None and replies.last(9) is None
+    damaged = replies.last(1)
+    broken = bytearray(reply)
+    broken[1] = 0x80 | 9
+    replies.note(bytes(broken))
+    assert replies.last(9) is None and replies.last(1) == damaged

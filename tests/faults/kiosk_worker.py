@@ -2,7 +2,8 @@
 
     python tests/faults/kiosk_worker.py SITE.toml DATA_DIR PLATFORM_URL [PASSES.txt | --drain]
 
-Prints "KEPT <pass id>" once a check-in is committed. With --drain it sends what is queued and exits 0.
+Prints "READY" once its store, trust refresh and outbox run (before the first pass), then "KEPT <pass id>" once a
+check-in is committed. With --drain it sends what is queued and exits 0.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main(site: str, data: str, platform_url: str, work: str) -> int:
     if work == "--drain":
         outbox.wake()
         return 0 if drained.wait(60) else 1
+    print("READY", flush=True)
     for line in Path(work).read_text().splitlines():
         verdict = reception.present(line)
         if verdict.admitted and not verdict.repeat:

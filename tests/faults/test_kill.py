@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import queue
 import random
+import select
 import sqlite3
 import subprocess
 import sys
@@ -55,6 +56,13 @@ def kill_at_random(process: subprocess.Popen, within: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
     process.wait()
+
+
+def wait_ready(process: subprocess.Popen, within: float = 60.0) -> bool:
+    """True once the worker says READY on its output (within seconds), False if it ends or stays silent."""
+    assert process.stdout is not None
+    readable, _, _ = select.select([process.stdout], [], [], within)
+    return bool(readable) and process.stdout.readline().strip() == "READY"
 
 
 def integrity(path: Path) -> str:
@@ -159,6 +167,9 @@ def test_kiosk_killed_at_random_points_loses_and_doubles_nothing(offline_platfor
             stderr=subprocess.DEVNULL,
             text=True,
         )
+        # The kill falls at a random moment of the work, not of the start: on a loaded machine a start alone can
+        # outlast any fixed window, and no trial would admit anyone.
+        assert wait_ready(process), "the kiosk worker did not start within 60 s"
         kill_at_random(process, 0.8)
         kept |= {line.split()[1] for line in process.stdout.read().splitlines() if line.startswith("KEPT ")}
     drain = subprocess.run(
