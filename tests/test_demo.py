@@ -12,25 +12,29 @@ from tests.conftest import REPO
 
 
 def demo_process(*args: str) -> subprocess.Popen:
-    """officepass-sim demo in its own process."""
+    """officepass-sim demo in its own process, in a session of its own: what it starts stays in that session."""
     return subprocess.Popen(
         [sys.executable, "-m", "technician.sim_cli", "demo", *args],
         cwd=REPO,
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,
     )
 
 
-def demo_processes_left() -> str:
-    """Any process still running from a demo's temporary site (mosquitto above all), read from /proc."""
+def demo_processes_left(demo: subprocess.Popen) -> str:
+    """Any process of this demo's session still running (its mosquitto above all), read from /proc; another demo
+    on the same machine (a second suite) is not this one's leftover."""
     left = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for process in Path("/proc").glob("[0-9]*"):
         try:
-            words = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = (process / "stat").read_text()
+            words = (process / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # the process ended while we looked
-        if "officepass-demo-" in words:
+        session = int(stat.rsplit(")", 1)[1].split()[3])  # after "pid (name)": state, ppid, pgrp, session
+        if session == demo.pid:
             left.append(words)
     return "\n".join(left)
 
@@ -70,7 +74,7 @@ def test_headless_demo_runs_to_its_summary_with_nothing_lost() -> None:
         "(the representative) scanned the front-desk code: ADMITTED to 会議室A / Room A with 2 guest(s), free"
         in narration
     )
-    assert demo_processes_left() == ""
+    assert demo_processes_left(process) == ""
 
 
 def test_ctrl_c_stops_the_demo_cleanly() -> None:
@@ -83,4 +87,4 @@ def test_ctrl_c_stops_the_demo_cleanly() -> None:
         assert process.wait(60) == 130
     finally:
         process.kill()
-    assert demo_processes_left() == ""
+    assert demo_processes_left(process) == ""
