@@ -19,7 +19,7 @@ def test_scan_benchmark_reports_rate_latency_and_idle_cost(qapp) -> None:
 
     report = bench_scan(640, 480, samples=3, idle_seconds=0.5)
     assert report["frames_decoded_per_second"] > 0 and report["idle_rss_mb"] > 0 and report["pass_qr_version"] == 6
-    assert report["code_to_verdict_ms"]["samples"] == 3
+    assert report["code_to_verdict_ms"]["samples"] == 3 and report["screen"] == "1920x1080"
     assert 0 < report["code_to_verdict_ms"]["median"] <= report["code_to_verdict_ms"]["max"]
     scanning = report["while_members_scan"]
     assert scanning["frames_decoded_per_second"] > 0 and scanning["frames_dropped"] >= 0
