@@ -141,10 +141,15 @@ def batch_decision_floor(
     return samples
 
 
+def command_text(door: str, number: int, topics: SiteTopics, key: SigningKey) -> str:
+    """A fresh genuine unlock command for a door, as the platform signs it (its booking and member numbered)."""
+    return mint(UnlockCommand(door, number, number, int(time.time()), 30, new_id(16), topics.command(door)), key)
+
+
 def _command(cfg: FacilityConfig, topics: SiteTopics, key: SigningKey, n: int) -> Inbound:
     """A fresh genuine command for door n, as it arrives."""
     door = cfg.doors[n].id
-    text = mint(UnlockCommand(door, n + 1, n + 1, int(time.time()), 30, new_id(16), topics.command(door)), key)
+    text = command_text(door, n + 1, topics, key)
     return Inbound(topics.command(door), text.encode(), 1, False, False, None, None, 30, time.monotonic())
 
 

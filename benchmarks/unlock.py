@@ -18,7 +18,7 @@ from pathlib import Path
 
 from benchmarks.burst_sender import BurstSender
 from benchmarks.figures import ms, p99_over_ms
-from benchmarks.floors import batch_decision_floor, commit_floor, raw_mqtt_burst, verify_floor
+from benchmarks.floors import batch_decision_floor, command_text, commit_floor, raw_mqtt_burst, verify_floor
 from benchmarks.seeding import as_synced, nothing_revoked
 from facility.clock import Scheduler, SystemClock
 from facility.config import FacilityConfig, load_config
@@ -26,7 +26,7 @@ from facility.config.models import Door, OpeningHours, Room, Seats
 from facility.models import Plan, Reservation
 from facility.packaged import DEMO_KEYS, EXAMPLES
 from facility.platform import PlatformClient
-from facility.tokens import SigningKey, UnlockCommand, mint, new_id
+from facility.tokens import SigningKey, mint, new_id
 from facility.topics import SiteTopics
 from lockd.clocktrust import ClockTrust
 from lockd.daemon import LockDaemon
@@ -230,16 +230,7 @@ def _send_bursts(
     latencies: list[float] = []
     try:
         for _ in range(max(1, count // len(cfg.doors))):
-            texts = [
-                (
-                    door.id,
-                    mint(
-                        UnlockCommand(door.id, n + 1, n + 1, int(time.time()), 30, new_id(16), topics.command(door.id)),
-                        key,
-                    ),
-                )
-                for n, door in enumerate(cfg.doors)
-            ]
+            texts = [(door.id, command_text(door.id, n + 1, topics, key)) for n, door in enumerate(cfg.doors)]
             driven, answered, relocked = moments.total, answers.count, locked.count
             started = burst.send([(topics.command(door_id), text, topics.reply(door_id)) for door_id, text in texts])
             if not moments.wait_total(driven + len(texts), 30):
@@ -284,18 +275,7 @@ def _send_commands(
     latencies = []
     for n in range(count):
         door = cfg.doors[n % len(cfg.doors)]
-        text = mint(
-            UnlockCommand(
-                door.id,
-                n % len(cfg.doors) + 1,
-                n % len(cfg.doors) + 1,
-                int(time.time()),
-                30,
-                new_id(16),
-                topics.command(door.id),
-            ),
-            key,
-        )
+        text = command_text(door.id, n % len(cfg.doors) + 1, topics, key)
         start, driven = time.perf_counter(), moments.total
         sender.publish(topics.command(door.id), text, expiry=30, timeout=None)
         if not moments.wait_total(driven + 1, 10):
